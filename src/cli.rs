@@ -1,0 +1,56 @@
+//! The command line: every subcommand and flag, with its help text.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "drillbook",
+    version,
+    about = "Runbooks for exchange practice sessions, on the session clock, in the terminal",
+    long_about = "drillbook renders YAML runbooks as step lists bound to the session clock, notifies at \
+phase transitions, keeps a crash-safe action log and rehearses a session in accelerated time.\n\n\
+Bundled: HKEX PS2 of Sat 25 Nov 2023 (backbone firmware upgrade, failover of OTP-C, OTP-CSC, OMD-C \
+and OMD-CC to the backup site). Roles: ep, ccep, hsn, omd."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check runbook and session files (none: the bundled runbooks). Exit 0 valid, 1 invalid, 2 usage.
+    Validate {
+        /// Files or folders; folders are read for *.yaml and *.yml.
+        paths: Vec<PathBuf>,
+    },
+    /// Show the timeline and deadlines in the session's zone beside yours (TZ, else the system's).
+    Schedule {
+        #[command(flatten)]
+        select: Selection,
+    },
+    /// The bundled runbooks.
+    Runbooks {
+        #[command(subcommand)]
+        action: RunbooksAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunbooksAction {
+    /// List the bundled roles and runbooks.
+    List,
+    /// Write the bundled runbooks into DIR for a firm to adapt (never overwrites).
+    Export { dir: PathBuf },
+}
+
+/// Which runbooks: bundled ones by role, or files.
+#[derive(Debug, Clone, Default, Args)]
+pub struct Selection {
+    /// Bundled runbooks by role, comma-separated: ep, ccep, hsn, omd.
+    #[arg(long, short = 'r', value_delimiter = ',', conflicts_with = "runbooks")]
+    pub role: Vec<String>,
+    /// Runbook files (they name their session file).
+    pub runbooks: Vec<PathBuf>,
+}

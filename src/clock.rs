@@ -1,0 +1,191 @@
+//! The clock behind the screen: real time, accelerated rehearsal time, or a hand-set clock for tests.
+//!
+//! Callers never sleep on a clock's own timer: they ask how long, in real time, until a session
+//! instant (`real_until`) and sleep on tokio's timer, capped, then read `now()` again. That keeps a
+//! stepped wall clock or a resumed laptop from leaving a deadline stale, and lets tests run a whole
+//! rehearsal under `tokio::time::pause` in milliseconds.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
+
+pub trait Clock: Send + Sync {
+    /// The session-clock instant now.
+    fn now(&self) -> DateTime<Utc>;
+    /// Real time until the session clock reaches `t`; `None` while the clock is stopped.
+    fn real_until(&self, t: DateTime<Utc>) -> Option<Duration>;
+    /// The rehearsal state, when this is a rehearsal clock.
+    fn rehearsal(&self) -> Option<RehearsalState> {
+        None
+    }
+}
+
+/// The wall clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+    fn real_until(&self, t: DateTime<Utc>) -> Option<Duration> {
+        Some((t - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+    }
+}
+
+/// What the screen shows of a rehearsal clock.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RehearsalState {
+    pub speed: f64,
+    pub paused: bool,
+}
+
+#[derive(Debug)]
+struct Anchor {
+    virtual_at: DateTime<Utc>,
+    real_at: Instant,
+    speed: f64,
+    paused: bool,
+}
+
+/// Session time running at `speed` times real time from a chosen start, built on tokio's clock.
+#[derive(Debug)]
+pub struct RehearsalClock {
+    anchor: Mutex<Anchor>,
+}
+
+impl RehearsalClock {
+    pub fn new(start: DateTime<Utc>, speed: f64) -> Self {
+        Self {
+            anchor: Mutex::new(Anchor {
+                virtual_at: start,
+                real_at: Instant::now(),
+                speed,
+                paused: false,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Anchor> {
+        self.anchor
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn virtual_now(a: &Anchor) -> DateTime<Utc> {
+        if a.paused {
+            return a.virtual_at;
+        }
+        let real = Instant::now().saturating_duration_since(a.real_at);
+        #[allow(clippy::cast_possible_truncation)]
+        let nanos = (real.as_nanos() as f64 * a.speed) as i64;
+        a.virtual_at + TimeDelta::nanoseconds(nanos)
+    }
+
+    /// Re-anchor at the current virtual instant, then apply `f`.
+    fn reanchor(&self, f: impl FnOnce(&mut Anchor)) {
+        let mut a = self.lock();
+        a.virtual_at = Self::virtual_now(&a);
+        a.real_at = Instant::now();
+        f(&mut a);
+    }
+
+    pub fn pause(&self) {
+        self.reanchor(|a| a.paused = true);
+    }
+    pub fn resume(&self) {
+        self.reanchor(|a| a.paused = false);
+    }
+    pub fn set_speed(&self, speed: f64) {
+        self.reanchor(|a| a.speed = speed.clamp(1.0, 3600.0));
+    }
+    /// Jump the session clock to `t` (forward or back).
+    pub fn jump_to(&self, t: DateTime<Utc>) {
+        self.reanchor(|a| a.virtual_at = t);
+    }
+}
+
+impl Clock for RehearsalClock {
+    fn now(&self) -> DateTime<Utc> {
+        Self::virtual_now(&self.lock())
+    }
+    fn real_until(&self, t: DateTime<Utc>) -> Option<Duration> {
+        let a = self.lock();
+        if a.paused {
+            return None;
+        }
+        let ahead = (t - Self::virtual_now(&a))
+            .to_std()
+            .unwrap_or(Duration::ZERO);
+        Some(ahead.div_f64(a.speed))
+    }
+    fn rehearsal(&self) -> Option<RehearsalState> {
+        let a = self.lock();
+        Some(RehearsalState {
+            speed: a.speed,
+            paused: a.paused,
+        })
+    }
+}
+
+/// A clock set by hand, for tests and snapshots.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(t: DateTime<Utc>) -> Self {
+        Self(Mutex::new(t))
+    }
+    pub fn set(&self, t: DateTime<Utc>) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = t;
+    }
+    pub fn advance(&self, d: TimeDelta) {
+        let mut g = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *g += d;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+    fn real_until(&self, _t: DateTime<Utc>) -> Option<Duration> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[tokio::test(start_paused = true)]
+    async fn rehearsal_runs_scaled_pauses_and_jumps() {
+        let t0 = Utc.with_ymd_and_hms(2023, 11, 24, 23, 55, 0).unwrap();
+        let c = RehearsalClock::new(t0, 60.0);
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(c.now(), t0 + TimeDelta::minutes(5));
+        c.pause();
+        tokio::time::advance(Duration::from_secs(100)).await;
+        assert_eq!(c.now(), t0 + TimeDelta::minutes(5));
+        assert_eq!(c.real_until(t0 + TimeDelta::hours(1)), None);
+        c.resume();
+        c.set_speed(3600.0);
+        assert_eq!(
+            c.real_until(t0 + TimeDelta::minutes(65)),
+            Some(Duration::from_secs(1))
+        );
+        c.jump_to(t0);
+        assert_eq!(c.now(), t0);
+    }
+}

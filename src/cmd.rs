@@ -1,0 +1,69 @@
+//! The subcommands, one module each, and the failure type that carries an exit code.
+
+mod runbooks;
+mod schedule;
+mod validate;
+
+use crate::cli::{Cli, Command, Selection};
+use crate::runbook::{self, Plan, Problems};
+
+/// A command that did not succeed: the message for stderr and the process exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    /// Exit 1: the input or the environment is wrong.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            code: 1,
+            message: message.into(),
+        }
+    }
+    /// Exit 2: the command line is wrong.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Problems> for Failure {
+    fn from(p: Problems) -> Self {
+        Failure::new(p.to_string())
+    }
+}
+
+pub type Outcome = Result<(), Failure>;
+
+pub fn dispatch(cli: Cli) -> Outcome {
+    match cli.command {
+        None => Err(Failure::usage("no command given; try `drillbook --help`")),
+        Some(Command::Validate { paths }) => validate::run(&paths),
+        Some(Command::Schedule { select }) => schedule::run(&select),
+        Some(Command::Runbooks { action }) => runbooks::run(&action),
+    }
+}
+
+/// Load what a selection names; no role and no file means every bundled role.
+pub fn load_selection(select: &Selection) -> Result<Plan, Failure> {
+    if !select.runbooks.is_empty() {
+        return Ok(runbook::load_paths(&select.runbooks)?);
+    }
+    let roles = if select.role.is_empty() {
+        runbook::bundled_roles()
+    } else {
+        select.role.clone()
+    };
+    runbook::load_bundled(&roles).map_err(|p| {
+        // An unknown role is a usage error, like any other bad flag value.
+        if p.iter().all(|x| x.file == "--role") {
+            Failure::usage(p.to_string())
+        } else {
+            p.into()
+        }
+    })
+}

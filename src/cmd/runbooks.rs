@@ -1,0 +1,31 @@
+//! `drillbook runbooks list|export`: what is bundled, and a copy to adapt.
+
+use super::{Failure, Outcome};
+use crate::cli::RunbooksAction;
+use crate::runbook;
+
+pub fn run(action: &RunbooksAction) -> Outcome {
+    match action {
+        RunbooksAction::List => {
+            let plan = runbook::load_bundled(&runbook::bundled_roles())?;
+            println!("{} ({})", plan.session.title, plan.session.id);
+            for (i, r) in plan.runbooks.iter().enumerate() {
+                let n = plan.steps.iter().filter(|s| s.runbook == i).count();
+                println!("  {:<5} {:<48} {n:>3} steps", r.role, r.title);
+            }
+            println!("Run one: drillbook run --role ep   Several: --role ep,hsn,omd");
+            Ok(())
+        }
+        RunbooksAction::Export { dir } => {
+            let written = runbook::export_bundled(dir).map_err(Failure::new)?;
+            for p in &written {
+                println!("wrote {}", p.display());
+            }
+            println!(
+                "Check your edits with: drillbook validate {}",
+                dir.display()
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! `drillbook schedule`: the timeline and deadlines, session zone beside the operator's.
+
+use super::{Outcome, load_selection};
+use crate::cli::Selection;
+use crate::runbook::{Boundary, Plan};
+use crate::text::clean_line;
+use crate::zones;
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use std::fmt::Write;
+
+pub fn run(select: &Selection) -> Outcome {
+    let plan = load_selection(select)?;
+    print!("{}", render(&plan, zones::local_tz()));
+    Ok(())
+}
+
+fn day(t: DateTime<Utc>, tz: Tz) -> chrono::NaiveDate {
+    tz.from_utc_datetime(&t.naive_utc()).date_naive()
+}
+
+/// `25 Nov 08:00-10:00`, `25 Nov ~11:00-12:10`; the end's date is shown only when it differs from the start's.
+fn span(start: Boundary, end: Boundary, tz: Tz) -> String {
+    let fmt = |b: Boundary, with_day: bool| {
+        let l = tz.from_utc_datetime(&b.at.naive_utc());
+        let approx = if b.approximate { "~" } else { "" };
+        let date = if with_day {
+            l.format("%d %b ").to_string()
+        } else {
+            String::new()
+        };
+        format!("{date}{approx}{}", l.format("%H:%M"))
+    };
+    let same_day = day(start.at, tz) == day(end.at, tz);
+    format!("{}-{}", fmt(start, true), fmt(end, !same_day))
+}
+
+/// The schedule as text, for a terminal of 80 columns.
+pub fn render(plan: &Plan, local: Tz) -> String {
+    let s = &plan.session;
+    let mut out = String::new();
+    let _ = writeln!(out, "{} ({})", clean_line(&s.title), s.id);
+    let _ = writeln!(out, "Roles: {}", plan.roles().join(", "));
+    let _ = writeln!(
+        out,
+        "Times in the session zone {} beside yours, {}. ~ marks a boundary HKEX announces on the day.\n",
+        s.tz, local
+    );
+    let (sz, lz) = (short_zone(s, s.tz), short_zone(s, local));
+    let (sh, lh) = (format!("SESSION ({sz})"), format!("LOCAL ({lz})"));
+    let _ = writeln!(out, "{:<24} {sh:<27} {lh}", "PHASE");
+    for p in &s.phases {
+        let title: String = clean_line(&p.title).chars().take(23).collect();
+        let _ = writeln!(
+            out,
+            "{title:<24} {:<27} {}",
+            span(p.start, p.end, s.tz),
+            span(p.start, p.end, local)
+        );
+    }
+    let deadlines: Vec<_> = plan.deadlines().collect();
+    if !deadlines.is_empty() {
+        let _ = writeln!(out, "\nDEADLINES");
+        for d in deadlines {
+            let note = if d.end_of_day {
+                " (a date: due by its end)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "  {}  [local {}]{note}",
+                zones::day_hm(d.due, s.tz),
+                zones::day_hm(d.due, local)
+            );
+            let _ = writeln!(out, "    {}", clean_line(&d.title));
+        }
+    }
+    let contacts: Vec<_> = s
+        .contacts
+        .iter()
+        .filter(|c| c.concerns(&plan.roles()))
+        .collect();
+    if !contacts.is_empty() {
+        let _ = writeln!(out, "\nCONTACTS");
+        for c in contacts {
+            let parts: Vec<&str> = [c.phone.as_deref(), c.email.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {}: {}",
+                clean_line(&c.name),
+                clean_line(&parts.join(", "))
+            );
+        }
+    }
+    if !s.references.is_empty() {
+        let refs: Vec<&str> = s.references.iter().map(|r| r.id.as_str()).collect();
+        let _ = writeln!(out, "\nREFERENCES  {}", clean_line(&refs.join(", ")));
+    }
+    let _ = writeln!(
+        out,
+        "\n{} steps in {} runbook(s). Open them: drillbook run --role {}",
+        plan.steps.len(),
+        plan.runbooks.len(),
+        plan.roles().join(",")
+    );
+    out
+}
+
+/// The zone's abbreviation on the session date (HKT, GMT, EST, ...).
+fn short_zone(s: &crate::runbook::Session, tz: Tz) -> String {
+    let t = s.phases.first().map_or_else(Utc::now, |p| p.start.at);
+    tz.from_utc_datetime(&t.naive_utc())
+        .format("%Z")
+        .to_string()
+}

@@ -1,0 +1,17 @@
+//! drillbook: a terminal runbook assistant for exchange practice sessions.
+//!
+//! The library holds everything; `main.rs` only parses the command line and maps errors to exit
+//! codes, so that tests drive the same code the binary runs.
+//!
+//! - [`runbook`]: the session and runbook model, YAML loading and validation with positions.
+//! - [`timeline`]: where the session stands at an instant, confirmations overlaid.
+//! - [`clock`]: real, rehearsal and manual clocks behind one trait.
+//! - [`cmd`]: the subcommands.
+
+pub mod cli;
+pub mod clock;
+pub mod cmd;
+pub mod runbook;
+pub mod text;
+pub mod timeline;
+pub mod zones;

@@ -1,0 +1,17 @@
+//! The `drillbook` binary: parse the command line, run the command, map failures to exit codes.
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = drillbook::cli::Cli::parse();
+    match drillbook::cmd::dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            if !f.message.is_empty() {
+                eprintln!("{}", f.message);
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}

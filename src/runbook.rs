@@ -1,0 +1,258 @@
+//! The session and runbook model: what a loaded, validated set of runbooks looks like.
+//!
+//! A [`Session`] holds the schedule (phases bound to UTC instants, resolved in the session's
+//! zone), references, contacts and deadlines. A [`Plan`] is one session with one or more
+//! runbooks composed over it: every step tagged with its role, listed phase by phase.
+
+mod bundled;
+mod load;
+mod position;
+mod problem;
+mod raw;
+pub mod timespec;
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono_tz::Tz;
+
+pub use bundled::{BUNDLED_SESSION, bundled_roles, export as export_bundled};
+pub use load::{LoadedFile, load_bundled, load_paths, validate_paths};
+pub use problem::{Problem, Problems};
+pub use raw::Basis;
+
+/// The newest runbook format this build reads.
+pub const FORMAT: u32 = 1;
+
+/// A phase boundary: its planned instant, and whether it is only approximate (announced on the day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Boundary {
+    pub at: DateTime<Utc>,
+    pub approximate: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Phase {
+    pub id: String,
+    pub title: String,
+    pub detail: String,
+    pub start: Boundary,
+    pub end: Boundary,
+}
+
+#[derive(Debug, Clone)]
+pub struct Reference {
+    pub id: String,
+    pub title: String,
+    pub date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Contact {
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// Empty means every role.
+    pub roles: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Deadline {
+    pub id: String,
+    pub title: String,
+    pub due: DateTime<Utc>,
+    /// Written as a bare date: due by 23:59 local on that day.
+    pub end_of_day: bool,
+    /// Empty means every role.
+    pub roles: Vec<String>,
+}
+
+impl Deadline {
+    /// Whether this deadline concerns any of `roles`.
+    pub fn concerns(&self, roles: &[String]) -> bool {
+        self.roles.is_empty() || self.roles.iter().any(|r| roles.contains(r))
+    }
+}
+
+impl Contact {
+    pub fn concerns(&self, roles: &[String]) -> bool {
+        self.roles.is_empty() || self.roles.iter().any(|r| roles.contains(r))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+    pub title: String,
+    pub tz: Tz,
+    pub date: NaiveDate,
+    /// Warnings before each boundary, largest first.
+    pub lead: Vec<TimeDelta>,
+    pub references: Vec<Reference>,
+    pub contacts: Vec<Contact>,
+    pub deadlines: Vec<Deadline>,
+    pub phases: Vec<Phase>,
+    /// The file it came from, as named.
+    pub source: String,
+    pub sha256: String,
+}
+
+/// An instant at which one phase ends and/or another starts. Adjacent phases share one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    /// Stable name: `failover.end` when it ends a phase, else `primary.start`.
+    pub key: String,
+    pub at: DateTime<Utc>,
+    pub approximate: bool,
+    pub ending: Option<usize>,
+    pub starting: Option<usize>,
+}
+
+impl Session {
+    /// Every phase boundary as a transition, in time order; a shared end/start is one transition.
+    pub fn transitions(&self) -> Vec<Transition> {
+        let mut out: Vec<Transition> = Vec::with_capacity(self.phases.len() * 2);
+        for (i, p) in self.phases.iter().enumerate() {
+            match out.last_mut() {
+                Some(t) if t.at == p.start.at && t.ending.is_some() => {
+                    t.starting = Some(i);
+                    t.approximate |= p.start.approximate;
+                }
+                _ => out.push(Transition {
+                    key: format!("{}.start", p.id),
+                    at: p.start.at,
+                    approximate: p.start.approximate,
+                    ending: None,
+                    starting: Some(i),
+                }),
+            }
+            out.push(Transition {
+                key: format!("{}.end", p.id),
+                at: p.end.at,
+                approximate: p.end.approximate,
+                ending: Some(i),
+                starting: None,
+            });
+        }
+        out
+    }
+
+    /// The phases that fall on the session date: the day itself, without preparation days.
+    pub fn day_phases(&self) -> impl Iterator<Item = (usize, &Phase)> {
+        let tz = self.tz;
+        let date = self.date;
+        self.phases
+            .iter()
+            .enumerate()
+            .filter(move |(_, p)| p.start.at.with_timezone(&tz).date_naive() == date)
+    }
+
+    pub fn phase_index(&self, id: &str) -> Option<usize> {
+        self.phases.iter().position(|p| p.id == id)
+    }
+
+    /// A transition's human name: "failover ends, backup starts".
+    pub fn transition_label(&self, t: &Transition) -> String {
+        match (t.ending, t.starting) {
+            (Some(e), Some(s)) => {
+                format!(
+                    "{} ends, {} starts",
+                    self.phases[e].title, self.phases[s].title
+                )
+            }
+            (Some(e), None) => format!("{} ends", self.phases[e].title),
+            (None, Some(s)) => format!("{} starts", self.phases[s].title),
+            (None, None) => t.key.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Runbook {
+    pub id: String,
+    pub role: String,
+    pub title: String,
+    pub source: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub id: String,
+    /// The role of the runbook it came from.
+    pub role: String,
+    /// Index into `Plan::runbooks`.
+    pub runbook: usize,
+    /// Index into `Session::phases`.
+    pub phase: usize,
+    pub title: String,
+    pub detail: String,
+    pub basis: Basis,
+    pub system: Option<String>,
+    pub due: Option<DateTime<Utc>>,
+    pub critical: bool,
+    pub evidence: Vec<String>,
+    pub expect: Vec<String>,
+    /// Shown for copying; drillbook never runs it.
+    pub command: Option<String>,
+    /// Not applicable by design, with the reason.
+    pub not_applicable: Option<String>,
+}
+
+/// One session with its runbooks composed: what the app, the journal and the reports work on.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub session: Session,
+    pub runbooks: Vec<Runbook>,
+    /// Phase by phase; within a phase runbook by runbook in the order given, then file order.
+    pub steps: Vec<Step>,
+}
+
+impl Plan {
+    /// The roles loaded, in the order given.
+    pub fn roles(&self) -> Vec<String> {
+        self.runbooks.iter().map(|r| r.role.clone()).collect()
+    }
+
+    /// The steps of one phase, with their indices into `steps`.
+    pub fn steps_in(&self, phase: usize) -> impl Iterator<Item = (usize, &Step)> {
+        self.steps
+            .iter()
+            .enumerate()
+            .filter(move |(_, s)| s.phase == phase)
+    }
+
+    pub fn step_index(&self, id: &str) -> Option<usize> {
+        self.steps.iter().position(|s| s.id == id)
+    }
+
+    /// One hash over the session file and every runbook file, in order: a journal records it so that
+    /// replaying against edited runbooks is flagged rather than silently merged.
+    pub fn content_hash(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(self.session.sha256.as_bytes());
+        for r in &self.runbooks {
+            h.update(b"\n");
+            h.update(r.sha256.as_bytes());
+        }
+        hex(&h.finalize())
+    }
+
+    /// Deadlines that concern the loaded roles.
+    pub fn deadlines(&self) -> impl Iterator<Item = &Deadline> {
+        let roles = self.roles();
+        self.session
+            .deadlines
+            .iter()
+            .filter(move |d| d.concerns(&roles))
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}

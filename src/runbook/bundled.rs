@@ -1,0 +1,73 @@
+//! The runbooks embedded in the binary, so that `drillbook` works from any folder after
+//! `cargo install`, and their export for a firm to adapt.
+
+use std::path::Path;
+
+/// The folder (and session id) of the bundled session.
+pub const BUNDLED_SESSION: &str = "hkex-ps2-2023-11-25";
+
+macro_rules! bundle {
+    ($($file:literal),* $(,)?) => {
+        &[$((concat!("hkex-ps2-2023-11-25/", $file), include_str!(concat!("../../runbooks/hkex-ps2-2023-11-25/", $file)))),*]
+    };
+}
+
+/// Every bundled file: (name under `runbooks/`, content). The session file first.
+static FILES: &[(&str, &str)] = bundle![
+    "session.yaml",
+    "ep.yaml",
+    "ccep.yaml",
+    "hsn.yaml",
+    "omd.yaml"
+];
+
+pub(super) fn get(name: &str) -> Option<&'static str> {
+    FILES.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+pub(super) fn names() -> impl Iterator<Item = &'static str> {
+    FILES.iter().map(|(n, _)| *n)
+}
+
+/// The bundled roles, in the order the notices introduce them: ep, ccep, hsn, omd.
+pub fn bundled_roles() -> Vec<String> {
+    names()
+        .filter_map(|n| n.rsplit_once('/').map(|(_, f)| f.trim_end_matches(".yaml")))
+        .filter(|r| *r != "session")
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The bundled runbook file for a role (the file is named for its role).
+pub(super) fn runbook_for(role: &str) -> Option<String> {
+    let name = format!("{BUNDLED_SESSION}/{role}.yaml");
+    (role != "session" && get(&name).is_some()).then_some(name)
+}
+
+/// Write the bundled runbooks under `dir`, refusing to overwrite anything. Returns the paths written.
+pub fn export(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
+    use std::io::Write;
+    let mut written = Vec::new();
+    for (name, text) in FILES {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("{}: cannot create folder: {e}", parent.display()))?;
+        }
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => format!(
+                    "{}: already exists; export does not overwrite",
+                    path.display()
+                ),
+                _ => format!("{}: cannot write: {e}", path.display()),
+            })?;
+        f.write_all(text.as_bytes())
+            .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}

@@ -1,0 +1,142 @@
+//! The YAML files exactly as written: serde structs that refuse unknown fields, so a typo is an
+//! error with a position instead of a silently ignored key. Times stay strings here; they are
+//! parsed with their own messages in `runbook::load`.
+
+use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use std::fmt;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSession {
+    pub format: Option<u32>,
+    pub id: String,
+    pub title: String,
+    pub timezone: String,
+    pub date: String,
+    #[serde(default)]
+    pub notify: RawNotify,
+    #[serde(default)]
+    pub references: Vec<RawReference>,
+    #[serde(default)]
+    pub contacts: Vec<RawContact>,
+    #[serde(default)]
+    pub deadlines: Vec<RawDeadline>,
+    pub phases: Vec<RawPhase>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotify {
+    pub lead_minutes: Option<Vec<u32>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReference {
+    pub id: String,
+    #[serde(default)]
+    pub title: String,
+    pub date: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawContact {
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeadline {
+    pub id: String,
+    pub title: String,
+    pub due: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPhase {
+    pub id: String,
+    pub title: String,
+    pub start: String,
+    pub end: String,
+    #[serde(default)]
+    pub detail: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRunbook {
+    pub format: Option<u32>,
+    pub id: String,
+    pub role: String,
+    pub title: String,
+    pub session: String,
+    pub phases: Ordered<Vec<RawStep>>,
+}
+
+/// Where a step's instruction comes from: shown beside it, so that the firm's own practice is
+/// never mistaken for an HKEX instruction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Basis {
+    /// Stated in the HKEX notices for this session.
+    Notice,
+    /// Other public HKEX or industry material.
+    Source,
+    /// The firm's own practice.
+    #[default]
+    Practice,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub detail: String,
+    #[serde(default)]
+    pub basis: Basis,
+    pub system: Option<String>,
+    pub due: Option<String>,
+    #[serde(default)]
+    pub critical: bool,
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    #[serde(default)]
+    pub expect: Vec<String>,
+    pub command: Option<String>,
+    pub not_applicable: Option<String>,
+}
+
+/// A YAML mapping read in document order (serde's maps are unordered or need another crate).
+#[derive(Debug)]
+pub struct Ordered<V>(pub Vec<(String, V)>);
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Ordered<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V2<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for V2<V> {
+            type Value = Ordered<V>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping from phase id to a list of steps")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = m.next_entry::<String, V>()? {
+                    out.push((k, v));
+                }
+                Ok(Ordered(out))
+            }
+        }
+        d.deserialize_map(V2(std::marker::PhantomData))
+    }
+}

@@ -1,0 +1,199 @@
+//! Where the session stands at an instant: the transitions with the operator's confirmations of
+//! approximate boundaries overlaid.
+//!
+//! An approximate boundary ("~11:00") is not passed at its planned time: it waits for the operator
+//! to confirm HKEX's announcement. It is taken as passed anyway once a later fixed boundary passes,
+//! so an unconfirmed failover cannot hold the screen in the failover phase for the rest of the day.
+
+use crate::runbook::{Session, Transition};
+use chrono::{DateTime, TimeDelta, Utc};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    pub transitions: Vec<Transition>,
+    /// Confirmed instants of approximate transitions, by key.
+    confirmed: HashMap<String, DateTime<Utc>>,
+}
+
+/// The session at one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    /// The phase in progress, if any (none before, between or after phases).
+    pub phase: Option<usize>,
+    /// Index of the next transition not yet passed.
+    pub next: Option<usize>,
+    /// An approximate transition past its planned time, awaiting confirmation.
+    pub awaiting: Option<usize>,
+    /// How many transitions have passed.
+    pub passed: usize,
+}
+
+impl Status {
+    pub fn before_start(&self) -> bool {
+        self.passed == 0
+    }
+    pub fn ended(&self) -> bool {
+        self.next.is_none()
+    }
+}
+
+impl Timeline {
+    pub fn new(session: &Session) -> Self {
+        Self {
+            transitions: session.transitions(),
+            confirmed: HashMap::new(),
+        }
+    }
+
+    /// Record that an approximate transition happened at `at`.
+    pub fn confirm(&mut self, key: &str, at: DateTime<Utc>) {
+        self.confirmed.insert(key.to_owned(), at);
+    }
+
+    pub fn confirmed_at(&self, i: usize) -> Option<DateTime<Utc>> {
+        self.confirmed.get(&self.transitions[i].key).copied()
+    }
+
+    /// The instant a transition takes effect: confirmed if confirmed, else planned.
+    pub fn effective(&self, i: usize) -> DateTime<Utc> {
+        self.confirmed_at(i).unwrap_or(self.transitions[i].at)
+    }
+
+    /// Confirmed minus planned, for a confirmed transition.
+    pub fn drift(&self, i: usize) -> Option<TimeDelta> {
+        self.confirmed_at(i).map(|c| c - self.transitions[i].at)
+    }
+
+    fn passed_by_itself(&self, i: usize, now: DateTime<Utc>) -> bool {
+        let t = &self.transitions[i];
+        match self.confirmed_at(i) {
+            Some(c) => c <= now,
+            None => !t.approximate && t.at <= now,
+        }
+    }
+
+    /// Where the session stands at `now`.
+    pub fn status(&self, now: DateTime<Utc>) -> Status {
+        // Passed transitions form a prefix: the last one passed by itself passes all before it.
+        let passed = (0..self.transitions.len())
+            .rev()
+            .find(|&i| self.passed_by_itself(i, now))
+            .map_or(0, |i| i + 1);
+        let next = (passed < self.transitions.len()).then_some(passed);
+        let phase = passed
+            .checked_sub(1)
+            .and_then(|i| self.transitions[i].starting);
+        let awaiting = next.filter(|&i| {
+            let t = &self.transitions[i];
+            t.approximate && self.confirmed_at(i).is_none() && t.at <= now
+        });
+        Status {
+            phase,
+            next,
+            awaiting,
+            passed,
+        }
+    }
+
+    /// The first approximate transition not yet confirmed and not yet passed: what `c` confirms.
+    pub fn pending_confirmation(&self, now: DateTime<Utc>) -> Option<usize> {
+        let st = self.status(now);
+        (st.passed..self.transitions.len())
+            .find(|&i| self.transitions[i].approximate && self.confirmed_at(i).is_none())
+    }
+
+    /// The transition that starts phase `p`, and the one that ends it.
+    pub fn bounds_of(&self, p: usize) -> (usize, usize) {
+        let start = self
+            .transitions
+            .iter()
+            .position(|t| t.starting == Some(p))
+            .unwrap_or(0);
+        let end = self
+            .transitions
+            .iter()
+            .position(|t| t.ending == Some(p))
+            .unwrap_or(start);
+        (start, end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runbook::{Boundary, Phase};
+    use chrono::TimeZone;
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        // Hong Kong is UTC+8 all year.
+        Utc.with_ymd_and_hms(2023, 11, 25, 0, 0, 0).unwrap()
+            + TimeDelta::minutes(i64::from(h * 60 + m) - 8 * 60)
+    }
+
+    fn session() -> Session {
+        let ph = |id: &str, s: (u32, u32, bool), e: (u32, u32, bool)| Phase {
+            id: id.into(),
+            title: id.into(),
+            detail: String::new(),
+            start: Boundary {
+                at: at(s.0, s.1),
+                approximate: s.2,
+            },
+            end: Boundary {
+                at: at(e.0, e.1),
+                approximate: e.2,
+            },
+        };
+        Session {
+            id: "s".into(),
+            title: "s".into(),
+            tz: chrono_tz::Asia::Hong_Kong,
+            date: chrono::NaiveDate::from_ymd_opt(2023, 11, 25).unwrap(),
+            lead: vec![],
+            references: vec![],
+            contacts: vec![],
+            deadlines: vec![],
+            phases: vec![
+                ph("primary", (8, 0, false), (10, 0, false)),
+                ph("failover", (10, 0, false), (11, 0, true)),
+                ph("backup", (11, 0, true), (12, 10, false)),
+            ],
+            source: String::new(),
+            sha256: String::new(),
+        }
+    }
+
+    #[test]
+    fn shared_boundaries_merge_and_approximate_ones_wait_for_confirmation() {
+        let mut tl = Timeline::new(&session());
+        let keys: Vec<_> = tl.transitions.iter().map(|t| t.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["primary.start", "primary.end", "failover.end", "backup.end"]
+        );
+        assert!(tl.status(at(7, 59)).before_start());
+        assert_eq!(tl.status(at(9, 0)).phase, Some(0));
+        let st = tl.status(at(11, 5));
+        assert_eq!((st.phase, st.awaiting), (Some(1), Some(2)));
+        tl.confirm("failover.end", at(11, 20));
+        assert_eq!(
+            tl.status(at(11, 10)).awaiting,
+            None,
+            "not awaiting once confirmed"
+        );
+        assert_eq!(tl.status(at(11, 10)).phase, Some(1));
+        assert_eq!(tl.status(at(11, 21)).phase, Some(2));
+        assert_eq!(tl.drift(2), Some(TimeDelta::minutes(20)));
+        assert!(tl.status(at(12, 10)).ended());
+    }
+
+    #[test]
+    fn a_later_fixed_boundary_passes_an_unconfirmed_one() {
+        let tl = Timeline::new(&session());
+        let st = tl.status(at(12, 30));
+        assert!(st.ended());
+        assert_eq!(st.phase, None);
+        assert_eq!(tl.pending_confirmation(at(9, 0)), Some(2));
+    }
+}

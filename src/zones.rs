@@ -1,0 +1,105 @@
+//! The operator's local zone and the formatting of instants in the session zone beside it.
+//!
+//! Session times are never read in the host's zone: they are resolved in the session's IANA zone
+//! (see `runbook::timespec`). The local zone is only for showing the operator their own clock.
+
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// The operator's zone: `TZ` when it names an IANA zone, else the system's, else UTC.
+pub fn local_tz() -> Tz {
+    if let Ok(tz) = std::env::var("TZ") {
+        let name = tz.trim_start_matches(':');
+        if let Ok(z) = name.parse::<Tz>() {
+            return z;
+        }
+        // `TZ=/usr/share/zoneinfo/Europe/London` is also common.
+        if let Some(idx) = name.find("zoneinfo/")
+            && let Ok(z) = name[idx + 9..].parse::<Tz>()
+        {
+            return z;
+        }
+    }
+    iana_time_zone::get_timezone()
+        .ok()
+        .and_then(|n| n.parse::<Tz>().ok())
+        .unwrap_or(Tz::UTC)
+}
+
+/// `08:00 HKT` style: hours and minutes with the zone's abbreviation.
+pub fn hm(t: DateTime<Utc>, tz: Tz) -> String {
+    tz.from_utc_datetime(&t.naive_utc())
+        .format("%H:%M %Z")
+        .to_string()
+}
+
+/// `08:00:05 HKT`.
+pub fn hms(t: DateTime<Utc>, tz: Tz) -> String {
+    tz.from_utc_datetime(&t.naive_utc())
+        .format("%H:%M:%S %Z")
+        .to_string()
+}
+
+/// `Sat 25 Nov 2023 08:00 HKT`.
+pub fn day_hm(t: DateTime<Utc>, tz: Tz) -> String {
+    tz.from_utc_datetime(&t.naive_utc())
+        .format("%a %d %b %Y %H:%M %Z")
+        .to_string()
+}
+
+/// RFC 3339 in the given zone, with its offset: what the journal stores beside UTC.
+pub fn rfc3339_in(t: DateTime<Utc>, tz: Tz) -> String {
+    tz.from_utc_datetime(&t.naive_utc()).to_rfc3339()
+}
+
+/// A signed duration as `+1h05m`, `-3m`, `+0m`, for drift and countdowns.
+pub fn signed_span(d: chrono::TimeDelta) -> String {
+    let sign = if d < chrono::TimeDelta::zero() {
+        '-'
+    } else {
+        '+'
+    };
+    format!("{sign}{}", span(d.abs()))
+}
+
+/// A duration as `2d 03h`, `1h05m`, `4m07s`, `12s`: the largest two units that matter.
+pub fn span(d: chrono::TimeDelta) -> String {
+    let s = d.num_seconds().max(0);
+    let (days, h, m, sec) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
+    if days > 0 {
+        format!("{days}d {h:02}h")
+    } else if h > 0 {
+        format!("{h}h{m:02}m")
+    } else if m > 0 {
+        format!("{m}m{sec:02}s")
+    } else {
+        format!("{sec}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_both_zones() {
+        let t = Utc.with_ymd_and_hms(2023, 11, 25, 0, 0, 0).unwrap();
+        assert_eq!(hm(t, chrono_tz::Asia::Hong_Kong), "08:00 HKT");
+        assert_eq!(hm(t, chrono_tz::Europe::London), "00:00 GMT");
+        assert_eq!(
+            rfc3339_in(t, chrono_tz::Asia::Hong_Kong),
+            "2023-11-25T08:00:00+08:00"
+        );
+    }
+
+    #[test]
+    fn spans() {
+        assert_eq!(span(chrono::TimeDelta::seconds(3900)), "1h05m");
+        assert_eq!(span(chrono::TimeDelta::seconds(247)), "4m07s");
+        assert_eq!(
+            span(chrono::TimeDelta::seconds(2 * 86_400 + 3 * 3600)),
+            "2d 03h"
+        );
+        assert_eq!(signed_span(chrono::TimeDelta::minutes(-20)), "-20m00s");
+    }
+}
