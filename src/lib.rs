@@ -8,9 +8,12 @@
 //! - [`clock`]: real, rehearsal and manual clocks behind one trait.
 //! - [`cmd`]: the subcommands.
 
+pub mod alerts;
 pub mod cli;
 pub mod clock;
 pub mod cmd;
+pub mod journal;
+pub mod notify;
 pub mod runbook;
 pub mod text;
 pub mod timeline;

@@ -212,7 +212,9 @@ fn session_from(file: &LoadedFile) -> Result<Session, Problems> {
     check_format(&mut r, raw.format);
     check_id(&mut r, "id", "session id", &raw.id);
 
-    let tz = if let Ok(tz) = raw.timezone.parse::<Tz>() { Some(tz) } else {
+    let tz = if let Ok(tz) = raw.timezone.parse::<Tz>() {
+        Some(tz)
+    } else {
         r.at(
             "timezone",
             format!(

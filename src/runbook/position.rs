@@ -51,17 +51,19 @@ impl Builder {
                 self.out.values.insert(p.clone(), pos);
                 Some(p)
             }
-            Some(Frame::Map { path, key }) => if let Some(k) = key.take() {
-                let p = join_key(path, &k);
-                self.out.values.insert(p.clone(), pos);
-                Some(p)
-            } else {
-                // A key: complex keys (mappings as keys) get an empty name.
-                let k = scalar.unwrap_or("").to_owned();
-                self.out.keys.insert(join_key(path, &k), pos);
-                *key = Some(k);
-                None
-            },
+            Some(Frame::Map { path, key }) => {
+                if let Some(k) = key.take() {
+                    let p = join_key(path, &k);
+                    self.out.values.insert(p.clone(), pos);
+                    Some(p)
+                } else {
+                    // A key: complex keys (mappings as keys) get an empty name.
+                    let k = scalar.unwrap_or("").to_owned();
+                    self.out.keys.insert(join_key(path, &k), pos);
+                    *key = Some(k);
+                    None
+                }
+            }
         }
     }
 }

@@ -1,0 +1,578 @@
+//! The action log: an append-only JSON Lines file per session and role set.
+//!
+//! Write-ahead: an action is appended and fsync'd before anyone shows it as recorded. One writer:
+//! an exclusive lock on a sidecar `JOURNAL.lock` naming the holder. Replay folds the events into a
+//! [`Record`]; a torn last line (power lost mid-write) is reported and set aside, never fatal,
+//! never overwritten: the next writer terminates it and records a `torn_set_aside` event, so the
+//! file stays an honest, append-only history.
+
+pub mod event;
+pub mod record;
+
+pub use event::{Action, Event, Rehearsal, StepState};
+pub use record::Record;
+
+use crate::clock::Clock;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// The journal format this build writes and reads.
+pub const FORMAT: u32 = 1;
+
+/// Who writes, about what: stamped on every event.
+#[derive(Debug, Clone)]
+pub struct Meta {
+    pub operator: String,
+    pub host: String,
+    pub session: String,
+    pub runbooks: Vec<String>,
+    pub roles: Vec<String>,
+    pub sha256: String,
+    pub tz: Tz,
+}
+
+impl Meta {
+    /// Meta for a plan, with the operator from `--operator`, else `$USER`.
+    pub fn for_plan(plan: &crate::runbook::Plan, operator: Option<&str>) -> Self {
+        Self {
+            operator: operator.map_or_else(default_operator, str::to_owned),
+            host: hostname(),
+            session: plan.session.id.clone(),
+            runbooks: plan.runbooks.iter().map(|r| r.id.clone()).collect(),
+            roles: plan.roles(),
+            sha256: plan.content_hash(),
+            tz: plan.session.tz,
+        }
+    }
+}
+
+pub fn default_operator() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+pub fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most buf.len() bytes into a buffer we own.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return "unknown-host".into();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+/// The default journal path: `$XDG_STATE_HOME/drillbook/SESSION--ROLES[.rehearsal].jsonl`,
+/// else under `~/.local/state`.
+pub fn default_path(session: &str, roles: &[String], rehearsal: bool) -> PathBuf {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let suffix = if rehearsal { ".rehearsal" } else { "" };
+    base.join("drillbook")
+        .join(format!("{session}--{}{suffix}.jsonl", roles.join("+")))
+}
+
+/// Why a journal could not be opened or read.
+#[derive(Debug)]
+pub enum JournalError {
+    Io {
+        path: PathBuf,
+        what: &'static str,
+        source: std::io::Error,
+    },
+    /// Another process holds the write lock.
+    Locked { path: PathBuf, holder: String },
+    /// A line in the middle is not a journal event.
+    NotJournal {
+        path: PathBuf,
+        line: u64,
+        reason: String,
+    },
+    /// Written by a newer drillbook.
+    NewerFormat {
+        path: PathBuf,
+        line: u64,
+        version: u64,
+    },
+    /// Written for another session.
+    OtherSession {
+        path: PathBuf,
+        found: String,
+        expected: String,
+    },
+}
+
+impl fmt::Display for JournalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JournalError::Io { path, what, source } => {
+                write!(f, "{}: cannot {what}: {source}", path.display())
+            }
+            JournalError::Locked { path, holder } => write!(
+                f,
+                "{}: another drillbook is recording in this journal ({holder}).\nOnly one writer at a time: follow it read-only with `drillbook watch {}`",
+                path.display(),
+                path.display()
+            ),
+            JournalError::NotJournal { path, line, reason } => {
+                write!(
+                    f,
+                    "{}:{line}: not a drillbook journal line: {reason}",
+                    path.display()
+                )
+            }
+            JournalError::NewerFormat {
+                path,
+                line,
+                version,
+            } => write!(
+                f,
+                "{}:{line}: written in journal format {version}; this drillbook reads format {FORMAT}: upgrade drillbook",
+                path.display()
+            ),
+            JournalError::OtherSession {
+                path,
+                found,
+                expected,
+            } => write!(
+                f,
+                "{}: this journal is for session `{found}`, not `{expected}`: name another journal with --journal",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for JournalError {}
+
+/// A torn last line found on replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Torn {
+    /// 1-based line number.
+    pub line: u64,
+    pub bytes: u64,
+}
+
+/// What replaying a journal found.
+#[derive(Debug, Default)]
+pub struct Replay {
+    pub events: Vec<Event>,
+    pub record: Record,
+    pub torn: Option<Torn>,
+    /// The runbook content hash the journal was written with, when it differs from the current one.
+    pub hash_mismatch: Option<String>,
+    /// Newline-terminated lines in the file.
+    lines: u64,
+    /// Byte length up to and including the last newline.
+    good_len: u64,
+}
+
+impl Replay {
+    /// "resumed 14 actions, last at 09:41:07 HKT by alice@host", or None for a new journal.
+    pub fn resumed_summary(&self, tz: Tz) -> Option<String> {
+        let last = self.record.last.as_ref()?;
+        Some(format!(
+            "resumed {} action{}, last at {} by {}",
+            self.record.actions,
+            if self.record.actions == 1 { "" } else { "s" },
+            crate::zones::hms(last.at, tz),
+            crate::text::clean_line(&last.who())
+        ))
+    }
+
+    /// The session id the journal was written for, from its first event.
+    pub fn session(&self) -> Option<&str> {
+        self.events.first().map(|e| e.session.as_str())
+    }
+
+    /// Whether the journal is a rehearsal journal.
+    pub fn is_rehearsal(&self) -> bool {
+        self.events.first().is_some_and(|e| e.rehearsal.is_some())
+    }
+}
+
+/// Parse a journal's bytes. Unparsable lines are errors, except a torn last line and lines a
+/// later `torn_set_aside` event accounts for.
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
+    let mut replay = Replay::default();
+    let mut pending_bad: Vec<(u64, String)> = Vec::new();
+    let mut pos = 0usize;
+    let mut line_no = 0u64;
+    while pos < bytes.len() {
+        line_no += 1;
+        let (line, terminated) = match bytes[pos..].iter().position(|&b| b == b'\n') {
+            Some(n) => (&bytes[pos..pos + n], true),
+            None => (&bytes[pos..], false),
+        };
+        pos += line.len() + usize::from(terminated);
+        if terminated {
+            replay.good_len = pos as u64;
+            replay.lines = line_no;
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice::<Event>(line) {
+            Ok(ev) => {
+                if ev.v > FORMAT {
+                    return Err(JournalError::NewerFormat {
+                        path: path.into(),
+                        line: line_no,
+                        version: u64::from(ev.v),
+                    });
+                }
+                if let Action::TornSetAside { line, .. } = ev.action {
+                    pending_bad.retain(|(l, _)| *l != line);
+                }
+                if let Some((l, reason)) = pending_bad.first() {
+                    return Err(JournalError::NotJournal {
+                        path: path.into(),
+                        line: *l,
+                        reason: reason.clone(),
+                    });
+                }
+                replay.record.apply(&ev);
+                replay.events.push(ev);
+            }
+            Err(e) => {
+                if let Some(v) = newer_version(line) {
+                    return Err(JournalError::NewerFormat {
+                        path: path.into(),
+                        line: line_no,
+                        version: v,
+                    });
+                }
+                pending_bad.push((line_no, e.to_string()));
+            }
+        }
+    }
+    // Whatever is still unaccounted for must be the torn tail: the last line, unterminated or not.
+    match pending_bad.as_slice() {
+        [] => {}
+        [(l, _)] if *l == line_no => {
+            replay.torn = Some(Torn {
+                line: *l,
+                bytes: bytes.len() as u64 - replay.good_len.min(bytes.len() as u64),
+            });
+            if replay.good_len == bytes.len() as u64 {
+                // A complete but unparsable last line: treat as torn, the next writer sets it aside.
+                let start = bytes[..bytes.len() - 1]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |p| p + 1);
+                replay.torn = Some(Torn {
+                    line: *l,
+                    bytes: (bytes.len() - start) as u64,
+                });
+            }
+        }
+        [(l, reason), ..] => {
+            return Err(JournalError::NotJournal {
+                path: path.into(),
+                line: *l,
+                reason: reason.clone(),
+            });
+        }
+    }
+    Ok(replay)
+}
+
+fn newer_version(line: &[u8]) -> Option<u64> {
+    let v: serde_json::Value = serde_json::from_slice(line).ok()?;
+    v.get("v")?.as_u64().filter(|&v| v > u64::from(FORMAT))
+}
+
+/// Read and replay a journal without writing or locking it (log, handover, report, watch).
+pub fn read(path: &Path) -> Result<Replay, JournalError> {
+    let bytes = std::fs::read(path).map_err(|source| JournalError::Io {
+        path: path.into(),
+        what: "read the journal",
+        source,
+    })?;
+    parse(path, &bytes)
+}
+
+/// The one writer of a journal.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    /// Held for the life of the writer; the OS releases it when the process dies, SIGKILL included.
+    _lock: File,
+    meta: Meta,
+    next_seq: u64,
+    lines: u64,
+    /// The file length after the last acknowledged append.
+    len: u64,
+    /// A complete but unparsable last line found at open, to be set aside by the next append.
+    pending_aside: Option<Torn>,
+}
+
+impl Journal {
+    /// Open (creating it and its folder if needed), lock, and replay. The caller decides what to do
+    /// with a hash mismatch, reported in the replay.
+    pub fn open(path: &Path, meta: Meta) -> Result<(Self, Replay), JournalError> {
+        let io = |what: &'static str| {
+            move |source| JournalError::Io {
+                path: path.into(),
+                what,
+                source,
+            }
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io("create the journal's folder"))?;
+        }
+        let lock_path = lock_path(path);
+        let mut lock = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(io("open the journal's lock file"))?;
+        if let Err(e) = lock.try_lock() {
+            return Err(match e {
+                std::fs::TryLockError::WouldBlock => {
+                    let mut holder = String::new();
+                    let _ = lock.read_to_string(&mut holder);
+                    let holder = crate::text::clean_line(holder.trim()).into_owned();
+                    JournalError::Locked {
+                        path: path.into(),
+                        holder: if holder.is_empty() {
+                            "holder unknown".into()
+                        } else {
+                            holder
+                        },
+                    }
+                }
+                std::fs::TryLockError::Error(source) => JournalError::Io {
+                    path: path.into(),
+                    what: "lock the journal",
+                    source,
+                },
+            });
+        }
+        let holder = format!(
+            "{}@{}, pid {}",
+            meta.operator,
+            meta.host,
+            std::process::id()
+        );
+        let _ = lock
+            .set_len(0)
+            .and_then(|()| lock.seek(SeekFrom::Start(0)))
+            .and_then(|_| lock.write_all(holder.as_bytes()));
+
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(io("open the journal for appending"))?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(io("read the journal"))?;
+        let mut replay = parse(path, &bytes)?;
+        if let Some(found) = replay.session()
+            && found != meta.session
+        {
+            return Err(JournalError::OtherSession {
+                path: path.into(),
+                found: found.to_owned(),
+                expected: meta.session.clone(),
+            });
+        }
+        if let Some(first) = replay.events.iter().rev().find(|e| e.sha256 != meta.sha256) {
+            replay.hash_mismatch = Some(first.sha256.clone());
+        }
+        let next_seq = replay.events.last().map_or(1, |e| e.seq + 1);
+        // An unterminated torn tail is found by `append` (the file is longer than `len`); a
+        // terminated but unparsable last line has to be remembered here.
+        let pending_aside = replay
+            .torn
+            .clone()
+            .filter(|_| replay.good_len == bytes.len() as u64);
+        let journal = Self {
+            path: path.into(),
+            file,
+            _lock: lock,
+            meta,
+            next_seq,
+            lines: replay.lines,
+            len: replay.good_len,
+            pending_aside,
+        };
+        Ok((journal, replay))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    /// Append one action and fsync it. Only when this returns `Ok` may the action be shown as
+    /// recorded. After a failed write the next append first sets aside whatever fragment it left.
+    pub fn append(&mut self, action: Action, clock: &dyn Clock) -> std::io::Result<Event> {
+        let actual = self.file.metadata()?.len();
+        if actual > self.len {
+            // A fragment from a torn or failed write: terminate it, and say so in the record.
+            self.file.write_all(b"\n")?;
+            self.lines += 1;
+            self.pending_aside = Some(Torn {
+                line: self.lines,
+                bytes: actual - self.len,
+            });
+            self.len = actual + 1;
+        }
+        if let Some(t) = self.pending_aside.take() {
+            let aside = Action::TornSetAside {
+                line: t.line,
+                bytes: t.bytes,
+            };
+            if let Err(e) = self.write_event(aside, clock) {
+                self.pending_aside = Some(t);
+                return Err(e);
+            }
+        }
+        self.write_event(action, clock)
+    }
+
+    fn write_event(&mut self, action: Action, clock: &dyn Clock) -> std::io::Result<Event> {
+        let session_now = clock.now();
+        let event = Event {
+            v: FORMAT,
+            seq: self.next_seq,
+            utc: Utc::now(),
+            local: crate::zones::rfc3339_in(session_now, self.meta.tz),
+            operator: self.meta.operator.clone(),
+            host: self.meta.host.clone(),
+            session: self.meta.session.clone(),
+            runbooks: self.meta.runbooks.clone(),
+            sha256: self.meta.sha256.clone(),
+            rehearsal: clock.rehearsal().map(|r| Rehearsal {
+                virtual_utc: session_now,
+                speed: r.speed,
+            }),
+            action,
+        };
+        let mut line = serde_json::to_vec(&event).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        self.file.write_all(&line)?;
+        self.file.sync_data()?;
+        self.next_seq += 1;
+        self.lines += 1;
+        self.len += line.len() as u64;
+        Ok(event)
+    }
+}
+
+/// The sidecar lock file of a journal.
+pub fn lock_path(journal: &Path) -> PathBuf {
+    let mut name = journal.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    journal.with_file_name(name)
+}
+
+/// The UTC instant of a session-zone local date-time, for tests and commands.
+pub fn session_instant(tz: Tz, local: &str) -> Option<DateTime<Utc>> {
+    let n = chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M:%S").ok()?;
+    crate::runbook::timespec::resolve_local(n, tz).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use chrono::TimeZone;
+
+    fn meta() -> Meta {
+        Meta {
+            operator: "alice".into(),
+            host: "h1".into(),
+            session: "s".into(),
+            runbooks: vec!["ep".into()],
+            roles: vec!["ep".into()],
+            sha256: "abc".into(),
+            tz: chrono_tz::Asia::Hong_Kong,
+        }
+    }
+
+    fn step(id: &str, state: StepState) -> Action {
+        Action::Step {
+            step: id.into(),
+            state,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn torn_tail_is_set_aside_and_appending_continues() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2023, 11, 25, 1, 0, 0).unwrap());
+        {
+            let (mut j, r) = Journal::open(&path, meta()).unwrap();
+            assert!(r.events.is_empty());
+            j.append(step("a", StepState::Done), &clock).unwrap();
+        }
+        // Power lost mid-write: half a line, no newline.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(br#"{"v":1,"seq":2,"utc":"20"#).unwrap();
+        drop(f);
+        let before = std::fs::read(&path).unwrap();
+        {
+            let (mut j, r) = Journal::open(&path, meta()).unwrap();
+            assert_eq!(r.torn, Some(Torn { line: 2, bytes: 24 }));
+            assert_eq!(r.record.state_of("a").unwrap().state, StepState::Done);
+            j.append(step("b", StepState::Skipped), &clock).unwrap();
+        }
+        let after = std::fs::read(&path).unwrap();
+        assert_eq!(&after[..before.len()], &before[..], "only ever appended to");
+        let r = read(&path).unwrap();
+        assert_eq!(r.torn, None);
+        assert_eq!(r.record.state_of("b").unwrap().state, StepState::Skipped);
+        assert!(matches!(
+            r.events[1].action,
+            Action::TornSetAside { line: 2, bytes: 24 }
+        ));
+    }
+
+    #[test]
+    fn second_writer_is_refused_with_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let (_j, _) = Journal::open(&path, meta()).unwrap();
+        let err = Journal::open(&path, meta()).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("alice@h1, pid"), "{msg}");
+        assert!(msg.contains("drillbook watch"), "{msg}");
+    }
+
+    #[test]
+    fn undo_takes_back_the_last_action_and_is_itself_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2023, 11, 25, 1, 0, 0).unwrap());
+        let (mut j, _) = Journal::open(&path, meta()).unwrap();
+        j.append(step("a", StepState::Done), &clock).unwrap();
+        let e = j.append(step("a", StepState::Failed), &clock).unwrap();
+        j.append(Action::Undo { target: e.seq }, &clock).unwrap();
+        let r = read(&path).unwrap();
+        assert_eq!(r.record.state_of("a").unwrap().state, StepState::Done);
+        assert_eq!(r.events.len(), 3);
+        assert_eq!(r.record.actions, 3);
+    }
+}

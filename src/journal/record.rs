@@ -1,0 +1,228 @@
+//! The state of the session's record: a fold over the journal's events.
+//!
+//! Every change keeps its history (seq, who, when), so an undo (itself a new event) removes the
+//! undone entry from the history and the state is whatever is left on top. Nothing is erased from
+//! the file.
+
+use super::event::{Action, Event, StepState};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap};
+
+/// Who did something and when (session clock).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stamp {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub operator: String,
+    pub host: String,
+}
+
+impl Stamp {
+    fn of(e: &Event) -> Self {
+        Self {
+            seq: e.seq,
+            at: e.session_time(),
+            operator: e.operator.clone(),
+            host: e.host.clone(),
+        }
+    }
+    pub fn who(&self) -> String {
+        format!("{}@{}", self.operator, self.host)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateChange {
+    pub state: StepState,
+    pub note: Option<String>,
+    pub stamp: Stamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoteEntry {
+    pub step: Option<String>,
+    pub text: String,
+    pub stamp: Stamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvidenceEntry {
+    pub value: String,
+    pub stamp: Stamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirmation {
+    pub planned: DateTime<Utc>,
+    pub confirmed: DateTime<Utc>,
+    pub note: Option<String>,
+    pub stamp: Stamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotificationEntry {
+    pub key: String,
+    pub channel: String,
+    pub ok: bool,
+    pub title: String,
+    pub error: Option<String>,
+    pub stamp: Stamp,
+}
+
+/// Everything the journal says, folded.
+#[derive(Debug, Clone, Default)]
+pub struct Record {
+    /// State history per step id, oldest first; the last entry is the current state.
+    pub steps: HashMap<String, Vec<StateChange>>,
+    /// Evidence history per (step, field).
+    pub evidence: BTreeMap<(String, String), Vec<EvidenceEntry>>,
+    pub notes: Vec<NoteEntry>,
+    /// Confirmation history per boundary key.
+    pub confirmations: HashMap<String, Vec<Confirmation>>,
+    pub notifications: Vec<NotificationEntry>,
+    pub handovers: Vec<Stamp>,
+    pub phases_entered: Vec<(String, Stamp)>,
+    /// Operator actions still in effect, in order: the last is what undo takes back.
+    pub undoable: Vec<u64>,
+    /// Operator actions recorded (undos included), for "resumed N actions".
+    pub actions: usize,
+    /// The last event of any kind.
+    pub last: Option<Stamp>,
+    pub last_seq: u64,
+}
+
+impl Record {
+    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Event>) -> Self {
+        let mut r = Self::default();
+        for e in events {
+            r.apply(e);
+        }
+        r
+    }
+
+    /// Fold one event in.
+    pub fn apply(&mut self, e: &Event) {
+        let stamp = Stamp::of(e);
+        self.last_seq = e.seq;
+        self.last = Some(stamp.clone());
+        if e.action.is_operator_action() {
+            self.actions += 1;
+            self.undoable.push(e.seq);
+        }
+        match &e.action {
+            Action::Step { step, state, note } => {
+                self.steps
+                    .entry(step.clone())
+                    .or_default()
+                    .push(StateChange {
+                        state: *state,
+                        note: note.clone(),
+                        stamp,
+                    });
+            }
+            Action::Note { step, text } => self.notes.push(NoteEntry {
+                step: step.clone(),
+                text: text.clone(),
+                stamp,
+            }),
+            Action::Evidence { step, field, value } => {
+                self.evidence
+                    .entry((step.clone(), field.clone()))
+                    .or_default()
+                    .push(EvidenceEntry {
+                        value: value.clone(),
+                        stamp,
+                    });
+            }
+            Action::BoundaryConfirmed {
+                boundary,
+                planned,
+                confirmed,
+                note,
+            } => {
+                self.confirmations
+                    .entry(boundary.clone())
+                    .or_default()
+                    .push(Confirmation {
+                        planned: *planned,
+                        confirmed: *confirmed,
+                        note: note.clone(),
+                        stamp,
+                    });
+            }
+            Action::Notification {
+                key,
+                channel,
+                ok,
+                title,
+                error,
+                ..
+            } => self.notifications.push(NotificationEntry {
+                key: key.clone(),
+                channel: channel.clone(),
+                ok: *ok,
+                title: title.clone(),
+                error: error.clone(),
+                stamp,
+            }),
+            Action::PhaseEntered { phase } => self.phases_entered.push((phase.clone(), stamp)),
+            Action::Handover { .. } => self.handovers.push(stamp),
+            Action::Undo { target } => {
+                self.actions += 1;
+                self.undo(*target);
+            }
+            Action::Attach { .. }
+            | Action::Detach { .. }
+            | Action::NotifyCheck { .. }
+            | Action::TornSetAside { .. } => {}
+        }
+    }
+
+    fn undo(&mut self, target: u64) {
+        self.undoable.retain(|&s| s != target);
+        for h in self.steps.values_mut() {
+            h.retain(|c| c.stamp.seq != target);
+        }
+        for h in self.evidence.values_mut() {
+            h.retain(|c| c.stamp.seq != target);
+        }
+        for h in self.confirmations.values_mut() {
+            h.retain(|c| c.stamp.seq != target);
+        }
+        self.notes.retain(|n| n.stamp.seq != target);
+    }
+
+    /// The current state of a step; `default` when the journal has nothing for it.
+    pub fn state_of(&self, step: &str) -> Option<&StateChange> {
+        self.steps.get(step).and_then(|h| h.last())
+    }
+
+    /// The current value of an evidence field.
+    pub fn evidence_of(&self, step: &str, field: &str) -> Option<&EvidenceEntry> {
+        self.evidence
+            .get(&(step.to_owned(), field.to_owned()))
+            .and_then(|h| h.last())
+    }
+
+    /// The current confirmation of an approximate boundary.
+    pub fn confirmation(&self, key: &str) -> Option<&Confirmation> {
+        self.confirmations.get(key).and_then(|h| h.last())
+    }
+
+    /// Whether a notification with this key was already sent or attempted on `channel`.
+    pub fn notified(&self, key: &str, channel: &str) -> bool {
+        self.notifications
+            .iter()
+            .any(|n| n.key == key && n.channel == channel)
+    }
+
+    /// Whether a notification with this key was handled on any channel.
+    pub fn notified_any(&self, key: &str) -> bool {
+        self.notifications.iter().any(|n| n.key == key)
+    }
+
+    /// The action `undo` would take back now.
+    pub fn last_undoable(&self) -> Option<u64> {
+        self.undoable.last().copied()
+    }
+}
