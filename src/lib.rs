@@ -14,6 +14,7 @@ pub mod clock;
 pub mod cmd;
 pub mod journal;
 pub mod notify;
+pub mod rehearsal;
 pub mod runbook;
 pub mod text;
 pub mod timeline;

@@ -1,0 +1,132 @@
+//! Rehearsal: the session in accelerated time. Where it starts, moving the schedule to another
+//! day, the headless runner that prints each transition and notification once, and the
+//! rehearsal report (planned vs reached, late steps, late confirmations).
+//!
+//! Nothing here writes anywhere but a rehearsal journal: every event written through a
+//! `RehearsalClock` carries the rehearsal stamp (see `journal::Event::rehearsal`).
+
+pub mod headless;
+pub mod report;
+
+use crate::runbook::Plan;
+use crate::runbook::timespec::{TimeSpec, resolve_local};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+
+/// How far before the first phase of the session day a rehearsal starts by default.
+pub const DEFAULT_LEAD_IN: Duration = Duration::minutes(5);
+/// How far before a boundary `--start-at PHASE` and the jump key land.
+pub const JUST_BEFORE: Duration = Duration::minutes(1);
+
+/// The default speed: an hour of session in a minute.
+pub const DEFAULT_SPEED: f64 = 60.0;
+/// Fastest supported speed: four hours in four seconds.
+pub const MAX_SPEED: f64 = 3600.0;
+
+/// Where `--start-at` points.
+pub fn start_instant(plan: &Plan, start_at: Option<&str>) -> Result<DateTime<Utc>, String> {
+    let s = &plan.session;
+    let Some(spec) = start_at else {
+        let first = s
+            .day_phases()
+            .next()
+            .map_or(s.phases[0].start.at, |(_, p)| p.start.at);
+        return Ok(first - DEFAULT_LEAD_IN);
+    };
+    if let Some(i) = s.phase_index(spec) {
+        return Ok(s.phases[i].start.at - JUST_BEFORE);
+    }
+    let t = TimeSpec::parse(spec, false, false).map_err(|m| {
+        let ids: Vec<&str> = s.phases.iter().map(|p| p.id.as_str()).collect();
+        format!("--start-at: {m}; or name a phase: {}", ids.join(", "))
+    })?;
+    t.resolve(s.date, s.tz)
+        .map_err(|m| format!("--start-at: {m}"))
+}
+
+/// The plan with its whole schedule moved to `date` (same local times, re-resolved in the session
+/// zone, so a move across a daylight-saving change keeps the local timetable).
+pub fn move_to_date(plan: &Plan, date: NaiveDate) -> Result<Plan, String> {
+    let s = &plan.session;
+    let days = date - s.date;
+    let tz = s.tz;
+    let shift = |t: DateTime<Utc>| -> Result<DateTime<Utc>, String> {
+        let local = tz.from_utc_datetime(&t.naive_utc()).naive_local() + days;
+        resolve_local(local, tz).map_err(|m| format!("--date {date}: {m}"))
+    };
+    let mut out = plan.clone();
+    out.session.date = date;
+    for p in &mut out.session.phases {
+        p.start.at = shift(p.start.at)?;
+        p.end.at = shift(p.end.at)?;
+    }
+    for d in &mut out.session.deadlines {
+        d.due = shift(d.due)?;
+    }
+    for st in &mut out.steps {
+        if let Some(due) = st.due {
+            st.due = Some(shift(due)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Parse `--speed`: 1 to 3600.
+pub fn parse_speed(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim_end_matches('x')
+        .parse()
+        .map_err(|_| format!("--speed `{s}`: give a number such as 60"))?;
+    if (1.0..=MAX_SPEED).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("--speed {s}: must be from 1 to {MAX_SPEED}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> Plan {
+        crate::runbook::load_bundled(&["ep".into()]).unwrap()
+    }
+
+    #[test]
+    fn default_start_is_just_before_the_session_day() {
+        let p = plan();
+        let t = start_instant(&p, None).unwrap();
+        assert_eq!(crate::zones::hm(t, p.session.tz), "07:55 HKT");
+        let t = start_instant(&p, Some("failover")).unwrap();
+        assert_eq!(crate::zones::hm(t, p.session.tz), "09:59 HKT");
+        let t = start_instant(&p, Some("10:30")).unwrap();
+        assert_eq!(crate::zones::hm(t, p.session.tz), "10:30 HKT");
+        assert!(
+            start_instant(&p, Some("lunch"))
+                .unwrap_err()
+                .contains("failover")
+        );
+    }
+
+    #[test]
+    fn moving_the_date_keeps_local_times() {
+        let p = plan();
+        let moved = move_to_date(&p, NaiveDate::from_ymd_opt(2024, 3, 2).unwrap()).unwrap();
+        let primary = &moved.session.phases[1];
+        assert_eq!(
+            crate::zones::day_hm(primary.start.at, p.session.tz),
+            "Sat 02 Mar 2024 08:00 HKT"
+        );
+        assert_eq!(
+            moved.session.date,
+            NaiveDate::from_ymd_opt(2024, 3, 2).unwrap()
+        );
+    }
+
+    #[test]
+    fn speed_is_bounded() {
+        assert!((parse_speed("3600x").unwrap() - 3600.0).abs() < f64::EPSILON);
+        assert!(parse_speed("0").is_err());
+        assert!(parse_speed("7200").is_err());
+        assert!(parse_speed("fast").is_err());
+    }
+}

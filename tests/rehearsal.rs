@@ -1,0 +1,173 @@
+//! Rehearsal under tokio's paused clock: a whole session at 3600x in milliseconds, with pause,
+//! resume, jump and clock steps, checking each transition fires exactly once and in order.
+
+use drillbook::clock::{Clock, ManualClock, RehearsalClock};
+use drillbook::journal::{self, Journal, Meta};
+use drillbook::rehearsal::{self, headless};
+use drillbook::runbook::{Plan, load_bundled};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const DAY: [&str; 6] = [
+    "pre-session.end",
+    "primary.end",
+    "failover.end",
+    "backup.end",
+    "clean-up.end",
+    "reporting.end",
+];
+
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+impl Write for Shared {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+impl Shared {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+    fn count(&self, kind: &str) -> usize {
+        self.text()
+            .lines()
+            .filter(|l| l.contains(&format!("  {kind:<8} ")))
+            .count()
+    }
+}
+
+fn plan() -> Plan {
+    load_bundled(&["ep".into()]).unwrap()
+}
+
+fn open(dir: &tempfile::TempDir, plan: &Plan) -> (Journal, journal::Replay) {
+    Journal::open(
+        &dir.path().join("r.jsonl"),
+        Meta::for_plan(plan, Some("tester")),
+    )
+    .unwrap()
+}
+
+/// Spawn a headless run; returns the task and its output buffer.
+fn spawn(
+    plan: Plan,
+    clock: Arc<dyn Clock>,
+    dir: &tempfile::TempDir,
+) -> (tokio::task::JoinHandle<headless::Fired>, Shared) {
+    let (mut j, replay) = open(dir, &plan);
+    let out = Shared::default();
+    let mut w = out.clone();
+    let task = tokio::spawn(async move {
+        let opts = headless::Options { auto_confirm: true };
+        headless::run(&plan, clock, &mut j, replay.record, vec![], opts, &mut w).await
+    });
+    (task, out)
+}
+
+#[tokio::test(start_paused = true)]
+async fn whole_day_at_3600x_fires_each_transition_once_in_order() {
+    let p = plan();
+    let start = rehearsal::start_instant(&p, None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let real_start = std::time::Instant::now();
+    let (task, out) = spawn(
+        p.clone(),
+        Arc::new(RehearsalClock::new(start, 3600.0)),
+        &dir,
+    );
+    let fired = task.await.unwrap();
+    assert_eq!(fired.transitions, DAY);
+    assert!(
+        real_start.elapsed() < Duration::from_secs(5),
+        "paused time: no real waiting"
+    );
+    assert_eq!(out.count("phase"), 6, "{}", out.text());
+    assert!(out.text().contains("[REHEARSAL 3600x]"));
+    // The journal records every phase entered, each stamped as rehearsal.
+    let replay = journal::read(&dir.path().join("r.jsonl")).unwrap();
+    assert!(replay.events.iter().all(|e| e.rehearsal.is_some()));
+    let entered: Vec<_> = replay
+        .record
+        .phases_entered
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .collect();
+    assert_eq!(
+        entered,
+        ["primary", "failover", "backup", "clean-up", "reporting"]
+    );
+    assert!(
+        replay.record.confirmation("failover.end").is_some(),
+        "auto-confirmed"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn pause_holds_the_session_clock_and_resume_and_jump_continue_it() {
+    let p = plan();
+    let start = rehearsal::start_instant(&p, None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(RehearsalClock::new(start, 3600.0));
+    let (task, out) = spawn(p.clone(), clock.clone(), &dir);
+    // 07:55 + 10 real s at 3600x = 17:55 virtual would end the day: pause after 1 s (08:55).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    clock.pause();
+    let frozen = clock.now();
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(clock.now(), frozen, "paused clock stands still");
+    assert_eq!(
+        out.count("phase"),
+        1,
+        "only primary started while paused: {}",
+        out.text()
+    );
+    // Jump to just before the failover's approximate end, then resume.
+    let failover_end = p.session.phases[2].end.at;
+    clock.jump_to(failover_end - rehearsal::JUST_BEFORE);
+    clock.resume();
+    let fired = task.await.unwrap();
+    assert_eq!(
+        fired.transitions, DAY,
+        "the jump fires primary.end once, in order"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn clock_stepped_back_and_forward_fires_nothing_twice() {
+    let p = plan();
+    let tz = p.session.tz;
+    let at = |s: &str| journal::session_instant(tz, s).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(at("2023-11-25 07:59:00")));
+    let (task, out) = spawn(p.clone(), clock.clone(), &dir);
+    let wait_for = |kind: &'static str, n: usize| {
+        let out = out.clone();
+        async move {
+            for _ in 0..200 {
+                if out.count(kind) >= n {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(1100)).await;
+            }
+            panic!("waited for {n} {kind} lines: {}", out.text());
+        }
+    };
+    wait_for("start", 1).await;
+    clock.set(at("2023-11-25 10:30:00"));
+    wait_for("phase", 2).await;
+    // NTP steps the clock back an hour: nothing is announced again.
+    clock.set(at("2023-11-25 09:30:00"));
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(out.count("phase"), 2);
+    // A suspend: the host wakes at 12:30 and every missed transition fires once, in order.
+    clock.set(at("2023-11-25 12:30:00"));
+    wait_for("phase", 4).await;
+    clock.set(at("2023-11-25 14:00:01"));
+    let fired = task.await.unwrap();
+    assert_eq!(fired.transitions, DAY);
+}
