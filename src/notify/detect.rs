@@ -321,21 +321,25 @@ async fn ask_bus(addr: &str) -> Daemon {
         Err(e) => return Daemon::Unknown(e.to_string()),
     };
     if owned {
-        let info = conn
-            .call_method(
+        // A daemon that owns the name but does not answer this is still a daemon: ask briefly.
+        let info = tokio::time::timeout(
+            Duration::from_millis(500),
+            conn.call_method(
                 Some(NOTIFICATIONS),
                 "/org/freedesktop/Notifications",
                 Some(NOTIFICATIONS),
                 "GetServerInformation",
                 &(),
-            )
-            .await
-            .ok()
-            .and_then(|m| {
-                m.body()
-                    .deserialize::<(String, String, String, String)>()
-                    .ok()
-            });
+            ),
+        )
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .and_then(|m| {
+            m.body()
+                .deserialize::<(String, String, String, String)>()
+                .ok()
+        });
         return Daemon::Running(match info {
             Some((name, vendor, version, _)) => format!("{name} {version} by {vendor}"),
             None => "it did not say which".into(),
