@@ -44,7 +44,7 @@ pub fn channels(spec: &[String]) -> Result<Vec<Arc<dyn Notifier>>, String> {
 /// given.
 pub fn channels_with(
     spec: &[String],
-    writer: Option<SharedWriter>,
+    writer: Option<&SharedWriter>,
     env: &detect::Env,
 ) -> Result<Vec<Arc<dyn Notifier>>, String> {
     let names = resolve(spec, env)?;
@@ -53,7 +53,7 @@ pub fn channels_with(
         match name {
             "desktop" => out.push(Arc::new(Desktop::new())),
             "terminal" => {
-                let w = writer.clone().unwrap_or_else(terminal::default_writer);
+                let w = writer.map_or_else(terminal::default_writer, Arc::clone);
                 out.push(Arc::new(Terminal::new(w, Wrap::from_env(env))));
             }
             _ => {}

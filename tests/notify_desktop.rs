@@ -45,7 +45,11 @@ fn a_transition_alert_reaches_the_notification_server() {
         &Record::default(),
         ten,
     );
-    let alert = alerts.iter().find(|a| a.key == "primary.end").unwrap().clone();
+    let alert = alerts
+        .iter()
+        .find(|a| a.key == "primary.end")
+        .unwrap()
+        .clone();
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -67,7 +71,7 @@ fn a_transition_alert_reaches_the_notification_server() {
             while let Some(Ok(msg)) = stream.next().await {
                 let h = msg.header();
                 if h.message_type() != zbus::message::Type::MethodCall
-                    || h.member().map(|m| m.as_str()) != Some("Notify")
+                    || h.member().map(zbus::names::MemberName::as_str) != Some("Notify")
                 {
                     continue;
                 }

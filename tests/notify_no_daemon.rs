@@ -76,7 +76,10 @@ fn a_bus_without_a_daemon_fails_fast_and_never_blocks_the_loop() {
         "{err}"
     );
     assert!(took >= Duration::from_secs(1), "gave up early: {took:?}");
-    assert!(took < Duration::from_secs(3), "timeout not honoured: {took:?}");
+    assert!(
+        took < Duration::from_secs(3),
+        "timeout not honoured: {took:?}"
+    );
     assert!(
         worst < Duration::from_millis(100),
         "a 10 ms tick was {worst:?} late while the send waited"
@@ -101,10 +104,18 @@ fn a_bus_without_a_daemon_fails_fast_and_never_blocks_the_loop() {
 
     // No bus at all (the SSH case): a clear error, not a hang.
     // SAFETY: as above.
-    unsafe { std::env::set_var("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/drillbook-bus") };
+    unsafe {
+        std::env::set_var(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/drillbook-bus",
+        );
+    }
     let (res, took, _, daemon) = send_while_ticking(Duration::from_secs(3));
     assert_eq!(daemon, Daemon::NoBus);
     let err = res.unwrap_err();
-    assert!(err.starts_with("desktop: no D-Bus session bus to send to"), "{err}");
+    assert!(
+        err.starts_with("desktop: no D-Bus session bus to send to"),
+        "{err}"
+    );
     assert!(took < Duration::from_secs(1), "{took:?}");
 }

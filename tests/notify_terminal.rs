@@ -102,6 +102,7 @@ fn plain_tmux_and_screen_sequences_reach_the_terminal() {
 
 /// Every escape and control byte in `out` must be one the channel itself put there: split at
 /// each sequence terminator, each piece is exactly one introducer followed by printable text.
+#[allow(clippy::comparison_chain)] // three plain cases read better as if/else
 fn assert_only_structural_controls(out: &[u8], wrap: Wrap) {
     let s = String::from_utf8(out.to_vec()).unwrap();
     let (open, close) = match wrap {
@@ -130,7 +131,9 @@ fn assert_only_structural_controls(out: &[u8], wrap: Wrap) {
             break;
         };
         assert!(
-            !body.chars().any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c)),
+            !body
+                .chars()
+                .any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c)),
             "control character inside a payload: {body:?}"
         );
         pieces += 1;

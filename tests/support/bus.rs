@@ -1,6 +1,9 @@
 //! A private D-Bus session bus for tests: `dbus-daemon` with a config written to a temp dir,
 //! killed when dropped.
 
+// Each test file uses part of this helper.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
