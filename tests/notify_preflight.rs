@@ -127,7 +127,7 @@ fn in_tmux(pass: &str, answer: &str) -> Option<(String, serde_json::Value)> {
     let state = tempfile::tempdir().unwrap();
     let journal = state.path().join("j.jsonl");
     let tmux = Tmux {
-        name: format!("drillbook-preflight-{}-{pass}", std::process::id()),
+        name: format!("drillbook-preflight-{}-{pass}-{answer}", std::process::id()),
     };
     let mut start = tmux.cmd();
     start
