@@ -24,7 +24,8 @@ pub fn have(prog: &str) -> bool {
 
 impl Bus {
     /// Start a bus; `stalling_daemon`: org.freedesktop.Notifications is activatable, but what the
-    /// bus starts never takes the name (a broken or slow daemon), so a Notify call hangs.
+    /// bus starts never takes the name (a broken or slow daemon), so a Notify call hangs until
+    /// it exits (5 s; it outlives the bus by that much at most).
     /// `None` (with the reason printed) when dbus-daemon is not installed.
     pub fn start(stalling_daemon: bool) -> Option<Self> {
         if !have("dbus-daemon") {
@@ -37,7 +38,7 @@ impl Bus {
         if stalling_daemon {
             std::fs::write(
                 services.join("org.freedesktop.Notifications.service"),
-                "[D-BUS Service]\nName=org.freedesktop.Notifications\nExec=/bin/sleep 20\n",
+                "[D-BUS Service]\nName=org.freedesktop.Notifications\nExec=/bin/sleep 5\n",
             )
             .unwrap();
         }
