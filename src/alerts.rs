@@ -3,9 +3,39 @@
 //!
 //! Pure: given the plan, the timeline, the journal's record and the time, it says which alerts are
 //! due. The journal is what makes each alert fire exactly once, across restarts too.
-//! (Interface fixed for the TUI; the scheduling rules are filled in by the notifications work.)
+//!
+//! # Keys (stable: they are written in the journal and must not change between versions)
+//! - `B@-15m`: a warning 15 minutes before boundary `B` (one per `session.lead` entry).
+//! - `B`: boundary `B` reached (`primary.start`, `primary.end`, `failover.end`, ...). A shared
+//!   end/start boundary is one transition, named after the phase it ends.
+//! - `B:awaiting`: approximate boundary `B` reached its planned time without a confirmation.
+//! - `step:ID:overdue`: critical step `ID` past its due time and not closed.
+//! - `deadline:ID@eve` / `deadline:ID@day`: the day before a deadline, and the day itself.
+//!
+//! # Exactly once
+//! An alert fires when its due instant has passed, it is still useful, it was not fired by this
+//! scheduler (`fired`) and the journal has no notification with its key (`Record::notified_any`,
+//! which covers earlier processes). Because the rules are re-evaluated from the wall clock on every
+//! wake, a clock stepped back cannot refire (the key is remembered) and a jump forward (suspend,
+//! NTP) fires each missed alert once if it is still useful. Alerts due more than [`GRACE`] before
+//! the scheduler started are never notified: the screen shows that state instead.
+//!
+//! # Usefulness
+//! - a warning: until its boundary is reached (a 15-minute warning for a boundary already passed
+//!   is skipped);
+//! - a boundary: until the next boundary is reached;
+//! - awaiting: while the boundary is still unconfirmed and not passed by a later fixed one;
+//! - overdue: while the step is not closed;
+//! - deadline eve: until the day's alert is due; deadline day: until the deadline.
 
-use chrono::{DateTime, Utc};
+use crate::journal::{Record, StepState};
+use crate::runbook::Plan;
+use crate::text::clean_line;
+use crate::timeline::Timeline;
+use crate::zones;
+use chrono::{DateTime, NaiveTime, TimeDelta, TimeZone, Utc};
+use chrono_tz::Tz;
+use std::collections::HashSet;
 
 /// One notification to raise, on every selected channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,10 +50,16 @@ pub struct Alert {
     pub due: DateTime<Utc>,
 }
 
-use crate::journal::Record;
-use crate::runbook::Plan;
-use crate::timeline::Timeline;
-use std::collections::HashSet;
+/// How long before the scheduler started an alert may have been due and still be notified.
+/// Anything older "passed long before the app started": the screen shows it, no notification.
+/// Two minutes covers a restart after a crash or a quick reconnect without replaying a morning.
+pub const GRACE: TimeDelta = TimeDelta::minutes(2);
+
+/// Session-zone time of day at which deadline reminders go out.
+pub const DEADLINE_REMINDER_AT: (u32, u32) = (9, 0);
+
+/// The longest title an alert carries; longer ones end in `…` (notification summaries are short).
+const TITLE_MAX: usize = 90;
 
 /// Decides which alerts are due, each once.
 #[derive(Debug, Clone)]
@@ -34,6 +70,16 @@ pub struct Scheduler {
     pub fired: HashSet<String>,
 }
 
+/// An alert the rules know about at an instant, with when it stops being worth sending.
+#[derive(Debug)]
+struct Candidate {
+    alert: Alert,
+    /// The alert's condition holds at `now` (apart from time).
+    active: bool,
+    /// Not sent at or after this instant.
+    useful_until: Option<DateTime<Utc>>,
+}
+
 impl Scheduler {
     pub fn new(started_at: DateTime<Utc>) -> Self {
         Self {
@@ -42,26 +88,247 @@ impl Scheduler {
         }
     }
 
+    fn already(&self, key: &str, record: &Record) -> bool {
+        self.fired.contains(key) || record.notified_any(key)
+    }
+
     /// Alerts due at `now` that were not fired before, by this process or (per `record`) any other.
-    /// NOTE: the rules are being written in the notifications work (issue 5); until then nothing is due.
+    /// Each returned alert counts as fired: the caller sends it and journals the outcome.
     pub fn due(
         &mut self,
-        _plan: &Plan,
-        _timeline: &Timeline,
-        _record: &Record,
-        _now: DateTime<Utc>,
+        plan: &Plan,
+        timeline: &Timeline,
+        record: &Record,
+        now: DateTime<Utc>,
     ) -> Vec<Alert> {
-        Vec::new()
+        let mut out: Vec<Alert> = candidates(plan, timeline, record, now)
+            .into_iter()
+            .filter(|c| {
+                c.active
+                    && c.alert.due <= now
+                    && c.useful_until.is_none_or(|u| now < u)
+                    && c.alert.due >= self.started_at - GRACE
+                    && !self.already(&c.alert.key, record)
+            })
+            .map(|c| c.alert)
+            .collect();
+        out.sort_by_key(|a| a.due);
+        for a in &out {
+            self.fired.insert(a.key.clone());
+        }
+        out
     }
 
     /// The next instant after `now` at which an alert could become due, for the event loop's wake-up.
+    /// Conditions that change by an operator action (a confirmation, a step closed) are not
+    /// predicted: the loop wakes on those actions anyway.
     pub fn next_due(
         &self,
-        _plan: &Plan,
-        _timeline: &Timeline,
-        _record: &Record,
-        _now: DateTime<Utc>,
+        plan: &Plan,
+        timeline: &Timeline,
+        record: &Record,
+        now: DateTime<Utc>,
     ) -> Option<DateTime<Utc>> {
-        None
+        candidates(plan, timeline, record, now)
+            .into_iter()
+            .filter(|c| c.alert.due > now && !self.already(&c.alert.key, record))
+            .map(|c| c.alert.due)
+            .min()
     }
 }
+
+/// Parse a `--lead MINUTES[,MINUTES]` override (`15,5`): the warnings before each boundary, largest
+/// first, as `Session::lead` holds them. Each must be 1 to 10080 minutes (a week).
+pub fn parse_lead(s: &str) -> Result<Vec<TimeDelta>, String> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim) {
+        let m: u32 = part.parse().map_err(|_| {
+            format!("--lead: `{part}` is not a number of minutes (example: --lead 15,5)")
+        })?;
+        if m == 0 || m > 7 * 24 * 60 {
+            return Err(format!(
+                "--lead: a warning {m} minutes before a boundary is out of range (1 to 10080)"
+            ));
+        }
+        out.push(TimeDelta::minutes(i64::from(m)));
+    }
+    out.sort_by(|a, b| b.cmp(a));
+    out.dedup();
+    Ok(out)
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    let s = clean_line(s);
+    if s.chars().count() <= max {
+        return s.into_owned();
+    }
+    let mut t: String = s.chars().take(max - 1).collect();
+    t.push('…');
+    t
+}
+
+fn local_at(tz: Tz, date: chrono::NaiveDate, (h, m): (u32, u32)) -> DateTime<Utc> {
+    let naive = date.and_time(NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default());
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .map_or_else(|| Utc.from_utc_datetime(&naive), |t| t.with_timezone(&Utc))
+}
+
+/// Every alert the rules define, with its state at `now`.
+fn candidates(
+    plan: &Plan,
+    timeline: &Timeline,
+    record: &Record,
+    now: DateTime<Utc>,
+) -> Vec<Candidate> {
+    let s = &plan.session;
+    let tz = s.tz;
+    let status = timeline.status(now);
+    let mut out = Vec::new();
+
+    for (i, t) in timeline.transitions.iter().enumerate() {
+        let label = s.transition_label(t);
+        let confirmed = timeline.confirmed_at(i);
+        let unconfirmed_approx = t.approximate && confirmed.is_none();
+        let eff = timeline.effective(i);
+        let when = if unconfirmed_approx {
+            format!("~{}", zones::hm(eff, tz))
+        } else {
+            zones::hm(eff, tz)
+        };
+        let passed = status.passed > i;
+
+        for lead in &s.lead {
+            let mins = lead.num_minutes();
+            let (title, body) = if unconfirmed_approx {
+                (
+                    format!("In ~{mins} min: {label}"),
+                    format!(
+                        "Expected {when}, as HKEX announces it on the day; press c to confirm when it is announced."
+                    ),
+                )
+            } else {
+                (
+                    format!("In {mins} min: {label}"),
+                    format!("At {when} ({}).", zones::day_hm(eff, tz)),
+                )
+            };
+            out.push(Candidate {
+                alert: Alert {
+                    key: format!("{}@-{mins}m", t.key),
+                    title: truncate(&title, TITLE_MAX),
+                    body,
+                    due: eff - *lead,
+                },
+                active: !passed,
+                useful_until: Some(eff),
+            });
+        }
+
+        // The boundary itself: fixed ones at their planned time, approximate ones once confirmed.
+        let reached = match confirmed {
+            Some(c) => c <= now,
+            None => !t.approximate && t.at <= now,
+        };
+        let body = match (confirmed, t.starting) {
+            (Some(c), _) => format!(
+                "Confirmed at {} (planned ~{}, {}).",
+                zones::hm(c, tz),
+                zones::hm(t.at, tz),
+                zones::signed_span(c - t.at)
+            ),
+            (None, Some(p)) => format!(
+                "At {when}. Now: the steps of {}.",
+                clean_line(&s.phases[p].title)
+            ),
+            (None, None) => format!("At {when}."),
+        };
+        out.push(Candidate {
+            alert: Alert {
+                key: t.key.clone(),
+                title: truncate(&label, TITLE_MAX),
+                body,
+                due: eff,
+            },
+            active: reached && status.passed == i + 1,
+            useful_until: None,
+        });
+
+        if t.approximate {
+            let what = t
+                .ending
+                .map_or_else(|| label.clone(), |e| format!("{} end", s.phases[e].title));
+            out.push(Candidate {
+                alert: Alert {
+                    key: format!("{}:awaiting", t.key),
+                    title: truncate(&format!("{what} expected {when}: awaiting HKEX"), TITLE_MAX),
+                    body: format!(
+                        "{what} expected {when}: awaiting the HKEX announcement; press c to confirm."
+                    ),
+                    due: t.at,
+                },
+                active: status.awaiting == Some(i),
+                useful_until: None,
+            });
+        }
+    }
+
+    for step in &plan.steps {
+        let Some(due) = step.due else { continue };
+        if !step.critical || step.not_applicable.is_some() {
+            continue;
+        }
+        let state = record
+            .state_of(&step.id)
+            .map_or(StepState::Pending, |c| c.state);
+        out.push(Candidate {
+            alert: Alert {
+                key: format!("step:{}:overdue", step.id),
+                title: truncate(&format!("Overdue: {}", step.title), TITLE_MAX),
+                body: format!(
+                    "Critical step {} was due at {} and is {}.",
+                    clean_line(&step.id),
+                    zones::hm(due, tz),
+                    state.word()
+                ),
+                due,
+            },
+            active: !state.is_closed(),
+            useful_until: None,
+        });
+    }
+
+    for d in plan.deadlines() {
+        let day = tz.from_utc_datetime(&d.due.naive_utc()).date_naive();
+        let day_start = local_at(tz, day, (0, 0));
+        let day_at = local_at(tz, day, DEADLINE_REMINDER_AT)
+            .min(d.due - TimeDelta::hours(1))
+            .max(day_start);
+        let eve_at = local_at(tz, day - TimeDelta::days(1), DEADLINE_REMINDER_AT);
+        let due_text = zones::day_hm(d.due, tz);
+        out.push(Candidate {
+            alert: Alert {
+                key: format!("deadline:{}@eve", d.id),
+                title: truncate(&format!("Deadline tomorrow: {}", d.title), TITLE_MAX),
+                body: format!("Due {due_text} ({}).", clean_line(&d.id)),
+                due: eve_at,
+            },
+            active: true,
+            useful_until: Some(day_at),
+        });
+        out.push(Candidate {
+            alert: Alert {
+                key: format!("deadline:{}@day", d.id),
+                title: truncate(&format!("Deadline today: {}", d.title), TITLE_MAX),
+                body: format!("Due {due_text} ({}).", clean_line(&d.id)),
+                due: day_at,
+            },
+            active: true,
+            useful_until: Some(d.due),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

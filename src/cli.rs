@@ -30,6 +30,18 @@ pub enum Command {
         #[command(flatten)]
         select: Selection,
     },
+    /// Preflight: send a test notification on each channel, report what was detected, ask
+    /// whether it appeared, record the answer in the journal, and print the fix on "no".
+    NotifyTest {
+        /// Channels: auto, desktop, terminal or off; a comma list is allowed.
+        #[arg(long, value_delimiter = ',', default_value = "auto")]
+        notify: Vec<String>,
+        /// The journal to record the answer in (default: the session's journal for the roles).
+        #[arg(long)]
+        journal: Option<PathBuf>,
+        #[command(flatten)]
+        select: Selection,
+    },
     /// The bundled runbooks.
     Runbooks {
         #[command(subcommand)]

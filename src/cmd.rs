@@ -1,5 +1,6 @@
 //! The subcommands, one module each, and the failure type that carries an exit code.
 
+mod notify_test;
 mod runbooks;
 mod schedule;
 mod validate;
@@ -45,6 +46,11 @@ pub fn dispatch(cli: Cli) -> Outcome {
         Some(Command::Validate { paths }) => validate::run(&paths),
         Some(Command::Schedule { select }) => schedule::run(&select),
         Some(Command::Runbooks { action }) => runbooks::run(&action),
+        Some(Command::NotifyTest {
+            notify,
+            journal,
+            select,
+        }) => notify_test::run(&notify, journal.as_deref(), &select),
     }
 }
 

@@ -1,0 +1,391 @@
+//! The alert rules driven through a session day by a manual clock.
+
+use super::*;
+use crate::clock::{Clock, ManualClock};
+use crate::journal::{Action, Event};
+use crate::runbook::load_bundled;
+use chrono::TimeZone;
+
+/// Session-zone (HKT, UTC+8 all year) wall time on a November 2023 day.
+fn hkt(day: u32, h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2023, 11, day, h, m, 0).unwrap() - TimeDelta::hours(8)
+}
+
+fn plan(roles: &[&str]) -> Plan {
+    let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
+    load_bundled(&roles).unwrap()
+}
+
+/// A journal record in which `keys` were already notified (an earlier process sent them).
+fn record_with(keys: &[String]) -> Record {
+    let events: Vec<Event> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| Event {
+            v: 1,
+            seq: i as u64 + 1,
+            utc: hkt(25, 7, 0),
+            local: String::new(),
+            operator: "t".into(),
+            host: "h".into(),
+            session: "s".into(),
+            runbooks: vec![],
+            sha256: String::new(),
+            rehearsal: None,
+            action: Action::Notification {
+                key: k.clone(),
+                channel: "terminal".into(),
+                ok: true,
+                title: String::new(),
+                body: String::new(),
+                error: None,
+            },
+        })
+        .collect();
+    Record::from_events(&events)
+}
+
+/// Step the clock minute by minute from `from` to `to`, collecting every alert with its wake time.
+/// `confirm_at`: the operator confirms the failover end (as announced) when the clock reaches it.
+fn run(
+    plan: &Plan,
+    sched: &mut Scheduler,
+    record: &Record,
+    clock: &ManualClock,
+    to: DateTime<Utc>,
+    confirm_at: Option<DateTime<Utc>>,
+) -> Vec<(DateTime<Utc>, Alert)> {
+    let mut tl = Timeline::new(&plan.session);
+    let mut out = Vec::new();
+    while clock.now() <= to {
+        let now = clock.now();
+        if let Some(c) = confirm_at.filter(|c| *c <= now) {
+            tl.confirm("failover.end", c);
+        }
+        out.extend(
+            sched
+                .due(plan, &tl, record, now)
+                .into_iter()
+                .map(|a| (now, a)),
+        );
+        clock.advance(TimeDelta::minutes(1));
+    }
+    out
+}
+
+fn keys(v: &[(DateTime<Utc>, Alert)]) -> Vec<&str> {
+    v.iter().map(|(_, a)| a.key.as_str()).collect()
+}
+
+const EP_DAY: &[&str] = &[
+    "step:ep-pre-credentials:overdue",
+    "pre-session.end@-15m",
+    "pre-session.end@-5m",
+    "pre-session.end",
+    "step:ep-primary-logon-trading:overdue",
+    "step:ep-primary-logon-dropcopy:overdue",
+    "primary.end@-15m",
+    "primary.end@-5m",
+    "step:ep-primary-boundary:overdue",
+    "primary.end",
+    "failover.end@-15m",
+    "failover.end@-5m",
+    "failover.end:awaiting",
+    "failover.end",
+    "backup.end@-15m",
+    "backup.end@-5m",
+    "backup.end",
+    "step:ep-cleanup-next-day:overdue",
+    "clean-up.end@-15m",
+    "step:ep-cleanup-test-orders:overdue",
+    "step:ep-cleanup-market-data:overdue",
+    "clean-up.end@-5m",
+    "clean-up.end",
+    "step:ep-cleanup-restore:overdue",
+    "reporting.end@-15m",
+    "reporting.end@-5m",
+    "reporting.end",
+];
+
+#[test]
+fn a_session_day_fires_each_alert_once_in_order() {
+    let p = plan(&["ep"]);
+    let clock = ManualClock::new(hkt(25, 7, 0));
+    let mut sched = Scheduler::new(clock.now());
+    let got = run(
+        &p,
+        &mut sched,
+        &Record::default(),
+        &clock,
+        hkt(25, 14, 30),
+        Some(hkt(25, 11, 20)),
+    );
+    let k = keys(&got);
+    let report: Vec<String> = got
+        .iter()
+        .map(|(t, a)| format!("{} {}", zones::hm(*t, p.session.tz), a.key))
+        .collect();
+    assert_eq!(k, EP_DAY, "{report:#?}");
+    let unique: HashSet<_> = k.iter().collect();
+    assert_eq!(unique.len(), k.len(), "no duplicates");
+    // Each fires at the minute it is due.
+    for (t, a) in &got {
+        assert_eq!(*t, a.due, "{} fired late", a.key);
+    }
+}
+
+#[test]
+fn texts_name_the_session_zone_time() {
+    let p = plan(&["ep"]);
+    let clock = ManualClock::new(hkt(25, 9, 40));
+    let mut sched = Scheduler::new(clock.now());
+    let got = run(
+        &p,
+        &mut sched,
+        &Record::default(),
+        &clock,
+        hkt(25, 11, 5),
+        None,
+    );
+    let find = |k: &str| &got.iter().find(|(_, a)| a.key == k).unwrap().1;
+    let w = find("primary.end@-15m");
+    assert!(w.title.starts_with("In 15 min: Primary site ends"), "{w:?}");
+    assert!(w.body.contains("10:00 HKT"), "{w:?}");
+    let aw = find("failover.end:awaiting");
+    assert!(aw.body.contains("expected ~11:00 HKT"), "{aw:?}");
+    assert!(
+        aw.body
+            .contains("awaiting the HKEX announcement; press c to confirm"),
+        "{aw:?}"
+    );
+    let fw = find("failover.end@-15m");
+    assert!(fw.body.contains("~11:00 HKT"), "{fw:?}");
+    // Unconfirmed: the approximate boundary itself is never announced as reached.
+    assert!(got.iter().all(|(_, a)| a.key != "failover.end"));
+}
+
+#[test]
+fn a_restart_fires_nothing_the_journal_says_was_sent() {
+    let p = plan(&["ep"]);
+    // First process: 07:00 to 10:30, then it is killed.
+    let clock = ManualClock::new(hkt(25, 7, 0));
+    let mut first = Scheduler::new(clock.now());
+    let sent: Vec<String> = run(
+        &p,
+        &mut first,
+        &Record::default(),
+        &clock,
+        hkt(25, 10, 30),
+        None,
+    )
+    .into_iter()
+    .map(|(_, a)| a.key)
+    .collect();
+    assert!(sent.contains(&"primary.end".to_owned()));
+    // Second process restarts at 10:00 (within GRACE of nothing old): the journal knows what was sent.
+    let record = record_with(&sent);
+    let clock = ManualClock::new(hkt(25, 10, 0));
+    let mut second = Scheduler::new(hkt(25, 9, 59));
+    let again = run(
+        &p,
+        &mut second,
+        &record,
+        &clock,
+        hkt(25, 14, 30),
+        Some(hkt(25, 11, 20)),
+    );
+    for (_, a) in &again {
+        assert!(!sent.contains(&a.key), "{} fired twice", a.key);
+    }
+    let mut all: Vec<String> = sent.clone();
+    all.extend(again.into_iter().map(|(_, a)| a.key));
+    assert_eq!(all, EP_DAY);
+}
+
+#[test]
+fn a_clock_stepped_back_fires_nothing_twice() {
+    let p = plan(&["ep"]);
+    let clock = ManualClock::new(hkt(25, 9, 30));
+    let mut sched = Scheduler::new(clock.now());
+    let rec = Record::default();
+    let first = run(&p, &mut sched, &rec, &clock, hkt(25, 10, 10), None);
+    assert!(keys(&first).contains(&"primary.end"));
+    // NTP steps the clock back 40 minutes; the same stretch passes again.
+    clock.set(hkt(25, 9, 30));
+    let second = run(&p, &mut sched, &rec, &clock, hkt(25, 10, 10), None);
+    assert!(second.is_empty(), "{:?}", keys(&second));
+}
+
+#[test]
+fn a_jump_forward_fires_each_missed_alert_once_and_skips_useless_ones() {
+    let p = plan(&["ep"]);
+    let rec = Record::default();
+    let mut sched = Scheduler::new(hkt(25, 9, 40));
+    let tl = Timeline::new(&p.session);
+    assert!(sched.due(&p, &tl, &rec, hkt(25, 9, 40)).is_empty());
+    // Suspended at 09:40, woken at 10:10: the warnings for 10:00 are useless, the boundary is not.
+    let woke = sched.due(&p, &tl, &rec, hkt(25, 10, 10));
+    let k: Vec<_> = woke.iter().map(|a| a.key.as_str()).collect();
+    assert_eq!(k, ["step:ep-primary-boundary:overdue", "primary.end"]);
+    assert!(sched.due(&p, &tl, &rec, hkt(25, 10, 10)).is_empty());
+    // Woken much later (12:30): only the boundary that is current, not the ones after it passed.
+    let late = sched.due(&p, &tl, &rec, hkt(25, 12, 30));
+    let k: Vec<_> = late.iter().map(|a| a.key.as_str()).collect();
+    assert_eq!(
+        k,
+        ["backup.end"],
+        "failover.end never confirmed: the later fixed boundary passed it"
+    );
+}
+
+#[test]
+fn a_start_mid_session_fires_nothing_for_long_past_boundaries() {
+    let p = plan(&["ep"]);
+    let clock = ManualClock::new(hkt(25, 10, 30));
+    let mut sched = Scheduler::new(clock.now());
+    let got = run(
+        &p,
+        &mut sched,
+        &Record::default(),
+        &clock,
+        hkt(25, 10, 58),
+        None,
+    );
+    assert_eq!(keys(&got), ["failover.end@-15m", "failover.end@-5m"]);
+    // Within GRACE of the start still fires: a quick restart right after 10:00.
+    let mut s2 = Scheduler::new(hkt(25, 10, 1));
+    let tl = Timeline::new(&p.session);
+    let k: Vec<_> = s2
+        .due(&p, &tl, &Record::default(), hkt(25, 10, 1))
+        .into_iter()
+        .map(|a| a.key)
+        .collect();
+    assert_eq!(k, ["primary.end"], "the 09:55 step is more than GRACE old");
+}
+
+#[test]
+fn closed_and_not_applicable_steps_are_never_overdue() {
+    let p = plan(&["ccep"]);
+    let done = Event {
+        v: 1,
+        seq: 1,
+        utc: hkt(25, 8, 10),
+        local: String::new(),
+        operator: "t".into(),
+        host: "h".into(),
+        session: "s".into(),
+        runbooks: vec![],
+        sha256: String::new(),
+        rehearsal: None,
+        action: Action::Step {
+            step: "ccep-primary-logon".into(),
+            state: StepState::Done,
+            note: None,
+        },
+    };
+    let rec = Record::from_events([&done]);
+    let mut sched = Scheduler::new(hkt(25, 8, 0));
+    let tl = Timeline::new(&p.session);
+    let k: Vec<_> = sched
+        .due(&p, &tl, &rec, hkt(25, 8, 20))
+        .into_iter()
+        .map(|a| a.key)
+        .collect();
+    assert!(!k.iter().any(|k| k.contains("ccep-primary-logon")), "{k:?}");
+    assert!(p.steps.iter().any(|s| s.not_applicable.is_some()));
+    let all = run(
+        &p,
+        &mut Scheduler::new(hkt(25, 7, 0)),
+        &Record::default(),
+        &ManualClock::new(hkt(25, 7, 0)),
+        hkt(25, 14, 0),
+        None,
+    );
+    for (_, a) in &all {
+        if let Some(id) = a
+            .key
+            .strip_prefix("step:")
+            .and_then(|k| k.strip_suffix(":overdue"))
+        {
+            let s = &p.steps[p.step_index(id).unwrap()];
+            assert!(s.critical && s.not_applicable.is_none(), "{id}");
+        }
+    }
+}
+
+#[test]
+fn deadlines_remind_the_day_before_and_on_the_day() {
+    let p = plan(&["hsn"]);
+    let clock = ManualClock::new(hkt(23, 8, 0));
+    let mut sched = Scheduler::new(clock.now());
+    let got = run(
+        &p,
+        &mut sched,
+        &Record::default(),
+        &clock,
+        hkt(27, 23, 59),
+        None,
+    );
+    let dl: Vec<_> = got
+        .iter()
+        .filter(|(_, a)| a.key.starts_with("deadline:"))
+        .map(|(t, a)| (zones::day_hm(*t, p.session.tz), a.key.as_str()))
+        .collect();
+    assert_eq!(
+        dl,
+        [
+            (
+                "Thu 23 Nov 2023 09:00 HKT".to_owned(),
+                "deadline:hsn-intention-form@eve"
+            ),
+            (
+                "Fri 24 Nov 2023 09:00 HKT".to_owned(),
+                "deadline:hsn-intention-form@day"
+            ),
+            (
+                "Sun 26 Nov 2023 09:00 HKT".to_owned(),
+                "deadline:hsn-result-form@eve"
+            ),
+            (
+                "Mon 27 Nov 2023 09:00 HKT".to_owned(),
+                "deadline:hsn-result-form@day"
+            ),
+        ]
+    );
+    let day = &got
+        .iter()
+        .find(|(_, a)| a.key == "deadline:hsn-result-form@day")
+        .unwrap()
+        .1;
+    assert!(
+        day.title.starts_with("Deadline today: HSN Result Form"),
+        "{day:?}"
+    );
+    assert!(day.body.contains("Mon 27 Nov 2023 23:59 HKT"), "{day:?}");
+}
+
+#[test]
+fn next_due_names_the_next_wake_and_lead_overrides_parse() {
+    let p = plan(&["ep"]);
+    let tl = Timeline::new(&p.session);
+    let sched = Scheduler::new(hkt(25, 9, 0));
+    assert_eq!(
+        sched.next_due(&p, &tl, &Record::default(), hkt(25, 9, 0)),
+        Some(hkt(25, 9, 45))
+    );
+    assert_eq!(
+        parse_lead("5, 30,5").unwrap(),
+        [TimeDelta::minutes(30), TimeDelta::minutes(5)]
+    );
+    assert!(parse_lead("0").unwrap_err().contains("out of range"));
+    assert!(parse_lead("x").unwrap_err().contains("not a number"));
+    let mut p2 = p.clone();
+    p2.session.lead = parse_lead("30").unwrap();
+    let mut s = Scheduler::new(hkt(25, 9, 0));
+    let k: Vec<_> = s
+        .due(&p2, &tl, &Record::default(), hkt(25, 9, 30))
+        .into_iter()
+        .map(|a| a.key)
+        .collect();
+    assert_eq!(k, ["primary.end@-30m"]);
+}

@@ -1,0 +1,388 @@
+//! What the notification channels can reach from here: SSH, tmux (and whether it passes escape
+//! sequences through), GNU screen, a D-Bus session bus, and a notification daemon on it.
+//!
+//! [`Env`] is the cheap part (environment variables and one local socket connect), used by
+//! `--notify auto` at startup. [`Report`] adds what takes a round trip (asking tmux, asking the
+//! bus), each under a timeout, for `drillbook notify-test`.
+
+use std::os::unix::net::UnixStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The well-known name a notification daemon owns on the session bus.
+pub const NOTIFICATIONS: &str = "org.freedesktop.Notifications";
+
+/// What the environment says, read once.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    pub ssh_connection: Option<String>,
+    pub tmux: Option<String>,
+    pub sty: Option<String>,
+    pub term: Option<String>,
+    pub term_program: Option<String>,
+    pub dbus_address: Option<String>,
+    /// `dbus_address` is set and something accepts a connection there.
+    pub bus_reachable: bool,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+impl Env {
+    /// This process's environment, with the bus socket tried.
+    pub fn from_process() -> Self {
+        let dbus_address = var("DBUS_SESSION_BUS_ADDRESS");
+        let bus_reachable = dbus_address
+            .as_deref()
+            .is_some_and(|a| bus_connectable(a).is_ok());
+        Self {
+            ssh_connection: var("SSH_CONNECTION"),
+            tmux: var("TMUX"),
+            sty: var("STY"),
+            term: var("TERM"),
+            term_program: var("TERM_PROGRAM"),
+            dbus_address,
+            bus_reachable,
+        }
+    }
+
+    pub fn ssh(&self) -> bool {
+        self.ssh_connection.is_some()
+    }
+
+    pub fn in_tmux(&self) -> bool {
+        self.tmux.is_some()
+    }
+
+    /// Under GNU screen: `$STY`, or a `screen*` TERM when not inside tmux (tmux may use that TERM).
+    pub fn in_screen(&self) -> bool {
+        !self.in_tmux()
+            && (self.sty.is_some()
+                || self
+                    .term
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with("screen")))
+    }
+}
+
+/// `--notify auto`: desktop when a session bus is reachable; terminal when over SSH or when there
+/// is no bus (the terminal emulator is then the only thing that can raise a notification).
+pub fn auto_channels(env: &Env) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if env.bus_reachable {
+        out.push("desktop");
+    }
+    if env.ssh() || !env.bus_reachable {
+        out.push("terminal");
+    }
+    out
+}
+
+/// Try to connect to a D-Bus address's socket (unix path or abstract; the first that works).
+/// A local connect answers at once; this sends nothing on the bus.
+pub fn bus_connectable(address: &str) -> Result<(), String> {
+    let mut last = format!("no usable transport in `{address}`");
+    for entry in address.split(';').filter(|e| !e.is_empty()) {
+        let Some(("unix", params)) = entry.split_once(':') else {
+            last = format!("transport of `{entry}` not checked (only unix sockets are)");
+            continue;
+        };
+        for kv in params.split(',') {
+            let res = match kv.split_once('=') {
+                Some(("path", p)) => UnixStream::connect(unescape(p)).map(drop),
+                #[cfg(target_os = "linux")]
+                Some(("abstract", name)) => {
+                    use std::os::linux::net::SocketAddrExt;
+                    std::os::unix::net::SocketAddr::from_abstract_name(unescape(name).as_bytes())
+                        .and_then(|a| UnixStream::connect_addr(&a))
+                        .map(drop)
+                }
+                _ => continue,
+            };
+            match res {
+                Ok(()) => return Ok(()),
+                Err(e) => last = format!("cannot connect to {kv}: {e}"),
+            }
+        }
+    }
+    Err(last)
+}
+
+/// D-Bus addresses escape bytes as `%XX`.
+fn unescape(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// What answers for `org.freedesktop.Notifications` on the session bus.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Daemon {
+    /// No reachable bus: nothing to ask.
+    NoBus,
+    /// A daemon owns the name; its `GetServerInformation` name and version when it answered.
+    Running(String),
+    /// Nobody owns it, but the bus can start one on demand (D-Bus activation, which can stall).
+    Activatable,
+    /// Nobody owns it and nothing can be started.
+    Missing,
+    /// The bus did not answer in time, or answered with an error.
+    Unknown(String),
+}
+
+/// Everything the preflight detected.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub env: Env,
+    /// tmux's `allow-passthrough` (`on`, `off`, `all`) when inside tmux; `None` if it could not be read.
+    pub tmux_passthrough: Option<String>,
+    pub daemon: Daemon,
+}
+
+impl Report {
+    /// Detect, each round trip under `timeout`.
+    pub async fn detect(env: Env, timeout: Duration) -> Self {
+        let tmux_passthrough = if env.in_tmux() {
+            tmux_option("allow-passthrough", timeout)
+        } else {
+            None
+        };
+        let daemon = match (&env.dbus_address, env.bus_reachable) {
+            (Some(addr), true) => tokio::time::timeout(timeout, ask_bus(addr))
+                .await
+                .unwrap_or_else(|_| {
+                    Daemon::Unknown(format!("the bus did not answer within {timeout:?}"))
+                }),
+            _ => Daemon::NoBus,
+        };
+        Self {
+            env,
+            tmux_passthrough,
+            daemon,
+        }
+    }
+
+    /// Whether tmux would pass the terminal channel's sequences on to the outer terminal.
+    pub fn tmux_passes(&self) -> bool {
+        matches!(self.tmux_passthrough.as_deref(), Some("on" | "all"))
+    }
+
+    /// One line per thing detected, for the operator.
+    pub fn lines(&self) -> Vec<String> {
+        let e = &self.env;
+        let yes_no = |b: bool| if b { "yes" } else { "no" };
+        let mut out = vec![format!(
+            "SSH session:      {}",
+            if e.ssh() {
+                "yes (SSH_CONNECTION is set)"
+            } else {
+                "no"
+            }
+        )];
+        out.push(format!(
+            "tmux:             {}",
+            if e.in_tmux() {
+                match self.tmux_passthrough.as_deref() {
+                    Some(v) => format!("yes, allow-passthrough is {v}"),
+                    None => {
+                        "yes, allow-passthrough could not be read (tmux older than 3.3?)".into()
+                    }
+                }
+            } else {
+                "no".into()
+            }
+        ));
+        out.push(format!("GNU screen:       {}", yes_no(e.in_screen())));
+        out.push(format!(
+            "D-Bus session bus: {}",
+            match (&e.dbus_address, e.bus_reachable) {
+                (None, _) => "none (DBUS_SESSION_BUS_ADDRESS is not set)".into(),
+                (Some(_), false) =>
+                    "DBUS_SESSION_BUS_ADDRESS is set but nothing answers there".to_owned(),
+                (Some(_), true) => "reachable".into(),
+            }
+        ));
+        out.push(format!(
+            "Notification daemon: {}",
+            match &self.daemon {
+                Daemon::NoBus => "not checked (no bus)".into(),
+                Daemon::Running(n) => format!("running ({})", crate::text::clean_line(n)),
+                Daemon::Activatable => "not running; the bus can start one on demand".into(),
+                Daemon::Missing => "none on the bus".into(),
+                Daemon::Unknown(m) => format!("unknown: {}", crate::text::clean_line(m)),
+            }
+        ));
+        if let Some(t) = &e.term_program {
+            out.push(format!("Terminal program: {}", crate::text::clean_line(t)));
+        }
+        out
+    }
+
+    /// A one-line summary for the journal.
+    pub fn summary(&self) -> String {
+        let e = &self.env;
+        let tmux = if e.in_tmux() {
+            format!(
+                "yes(passthrough={})",
+                self.tmux_passthrough.as_deref().unwrap_or("unknown")
+            )
+        } else {
+            "no".into()
+        };
+        let bus = match (&e.dbus_address, e.bus_reachable) {
+            (None, _) => "none",
+            (Some(_), false) => "unreachable",
+            (Some(_), true) => "reachable",
+        };
+        let daemon = match &self.daemon {
+            Daemon::NoBus => "n/a".into(),
+            Daemon::Running(n) => format!("running({n})"),
+            Daemon::Activatable => "activatable".into(),
+            Daemon::Missing => "none".into(),
+            Daemon::Unknown(_) => "unknown".into(),
+        };
+        format!(
+            "ssh={} tmux={tmux} screen={} bus={bus} daemon={daemon}",
+            if e.ssh() { "yes" } else { "no" },
+            if e.in_screen() { "yes" } else { "no" },
+        )
+    }
+}
+
+/// `tmux show -gv NAME`, waited for at most `timeout` (a wedged tmux server must not hang us).
+pub fn tmux_option(name: &str, timeout: Duration) -> Option<String> {
+    let mut child = Command::new("tmux")
+        .args(["show", "-gv", name])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                if !status.success() {
+                    return None;
+                }
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut child.stdout.take()?, &mut s).ok()?;
+                let v = s.trim();
+                return (!v.is_empty()).then(|| v.to_owned());
+            }
+            Ok(None) if start.elapsed() < timeout => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
+}
+
+/// Who owns `org.freedesktop.Notifications`, asked without triggering D-Bus activation.
+async fn ask_bus(addr: &str) -> Daemon {
+    let conn = match zbus::connection::Builder::address(addr).build().await {
+        Ok(c) => c,
+        Err(e) => return Daemon::Unknown(format!("cannot connect to the session bus: {e}")),
+    };
+    let call = |method: &'static str| {
+        let conn = conn.clone();
+        async move {
+            conn.call_method(
+                Some("org.freedesktop.DBus"),
+                "/org/freedesktop/DBus",
+                Some("org.freedesktop.DBus"),
+                method,
+                &(NOTIFICATIONS,),
+            )
+            .await
+        }
+    };
+    let owned: bool = match call("NameHasOwner").await {
+        Ok(m) => m.body().deserialize().unwrap_or(false),
+        Err(e) => return Daemon::Unknown(e.to_string()),
+    };
+    if owned {
+        // A daemon that owns the name but does not answer this is still a daemon: ask briefly.
+        let info = tokio::time::timeout(
+            Duration::from_millis(500),
+            conn.call_method(
+                Some(NOTIFICATIONS),
+                "/org/freedesktop/Notifications",
+                Some(NOTIFICATIONS),
+                "GetServerInformation",
+                &(),
+            ),
+        )
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .and_then(|m| {
+            m.body()
+                .deserialize::<(String, String, String, String)>()
+                .ok()
+        });
+        return Daemon::Running(match info {
+            Some((name, vendor, version, _)) => format!("{name} {version} by {vendor}"),
+            None => "it did not say which".into(),
+        });
+    }
+    let activatable = conn
+        .call_method(
+            Some("org.freedesktop.DBus"),
+            "/org/freedesktop/DBus",
+            Some("org.freedesktop.DBus"),
+            "ListActivatableNames",
+            &(),
+        )
+        .await
+        .ok()
+        .and_then(|m| m.body().deserialize::<Vec<String>>().ok())
+        .is_some_and(|names| names.iter().any(|n| n == NOTIFICATIONS));
+    if activatable {
+        Daemon::Activatable
+    } else {
+        Daemon::Missing
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn screen_is_not_mistaken_for_tmux_and_addresses_unescape() {
+        let e = Env {
+            tmux: Some("/tmp/tmux-0/default,1,0".into()),
+            term: Some("screen-256color".into()),
+            ..Env::default()
+        };
+        assert!(e.in_tmux() && !e.in_screen());
+        let e = Env {
+            term: Some("screen".into()),
+            ..Env::default()
+        };
+        assert!(e.in_screen());
+        assert_eq!(unescape("/tmp/a%20b"), "/tmp/a b");
+        assert!(bus_connectable("unix:path=/nonexistent/bus").is_err());
+        assert!(bus_connectable("tcp:host=x").is_err());
+    }
+}
