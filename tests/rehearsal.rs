@@ -3,6 +3,7 @@
 
 use drillbook::clock::{Clock, ManualClock, RehearsalClock};
 use drillbook::journal::{self, Journal, Meta};
+use drillbook::notify::{Notifier, recording::Recording};
 use drillbook::rehearsal::{self, headless};
 use drillbook::runbook::{Plan, load_bundled};
 use std::io::Write;
@@ -59,12 +60,21 @@ fn spawn(
     clock: Arc<dyn Clock>,
     dir: &tempfile::TempDir,
 ) -> (tokio::task::JoinHandle<headless::Fired>, Shared) {
+    spawn_with(plan, clock, dir, vec![])
+}
+
+fn spawn_with(
+    plan: Plan,
+    clock: Arc<dyn Clock>,
+    dir: &tempfile::TempDir,
+    notifiers: Vec<Arc<dyn Notifier>>,
+) -> (tokio::task::JoinHandle<headless::Fired>, Shared) {
     let (mut j, replay) = open(dir, &plan);
     let out = Shared::default();
     let mut w = out.clone();
     let task = tokio::spawn(async move {
         let opts = headless::Options { auto_confirm: true };
-        headless::run(&plan, clock, &mut j, replay.record, vec![], opts, &mut w).await
+        headless::run(&plan, clock, &mut j, replay.record, notifiers, opts, &mut w).await
     });
     (task, out)
 }
