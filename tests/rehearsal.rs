@@ -85,11 +85,9 @@ async fn whole_day_at_3600x_fires_each_transition_once_in_order() {
     let start = rehearsal::start_instant(&p, None).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let real_start = std::time::Instant::now();
-    let (task, out) = spawn(
-        p.clone(),
-        Arc::new(RehearsalClock::new(start, 3600.0)),
-        &dir,
-    );
+    let rec = Arc::new(Recording::new());
+    let clock = Arc::new(RehearsalClock::new(start, 3600.0));
+    let (task, out) = spawn_with(p.clone(), clock, &dir, vec![rec.clone()]);
     let fired = task.await.unwrap();
     assert_eq!(fired.transitions, DAY);
     assert!(
@@ -98,6 +96,7 @@ async fn whole_day_at_3600x_fires_each_transition_once_in_order() {
     );
     assert_eq!(out.count("phase"), 6, "{}", out.text());
     assert!(out.text().contains("[REHEARSAL 3600x]"));
+
     // The journal records every phase entered, each stamped as rehearsal.
     let replay = journal::read(&dir.path().join("r.jsonl")).unwrap();
     assert!(replay.events.iter().all(|e| e.rehearsal.is_some()));
@@ -115,6 +114,53 @@ async fn whole_day_at_3600x_fires_each_transition_once_in_order() {
         replay.record.confirmation("failover.end").is_some(),
         "auto-confirmed"
     );
+
+    // Notifications: every boundary warned at 15 and 5 minutes, then announced, in order, once.
+    let boundary_alerts: Vec<&str> = fired
+        .alerts
+        .iter()
+        .map(String::as_str)
+        .filter(|k| !k.starts_with("step:"))
+        .collect();
+    let mut expected: Vec<String> = vec!["pre-session.end@-5m".into(), "pre-session.end".into()];
+    for k in &DAY[1..] {
+        expected.extend([format!("{k}@-15m"), format!("{k}@-5m"), (*k).to_owned()]);
+    }
+    assert_eq!(boundary_alerts, expected);
+    // Every critical step due during the rehearsal and left pending is reported overdue, once.
+    let end = p.session.phases.last().unwrap().end.at;
+    let mut overdue: Vec<&str> = fired
+        .alerts
+        .iter()
+        .filter_map(|k| k.strip_prefix("step:")?.strip_suffix(":overdue"))
+        .collect();
+    let mut critical: Vec<&str> = p
+        .steps
+        .iter()
+        .filter(|s| {
+            s.critical && s.not_applicable.is_none() && s.due.is_some_and(|d| d > start && d <= end)
+        })
+        .map(|s| s.id.as_str())
+        .collect();
+    overdue.sort_unstable();
+    critical.sort_unstable();
+    assert_eq!(overdue, critical);
+
+    // Each alert reached the channel once, in order, marked as rehearsal, and each send is journaled.
+    let sent: Vec<String> = rec.sent().into_iter().map(|a| a.key).collect();
+    assert_eq!(sent, fired.alerts);
+    assert!(
+        rec.sent()
+            .iter()
+            .all(|a| a.title.starts_with("[REHEARSAL] "))
+    );
+    let journaled = replay
+        .record
+        .notifications
+        .iter()
+        .filter(|n| n.channel == "recording" && n.ok)
+        .count();
+    assert_eq!(journaled, fired.alerts.len());
 }
 
 #[tokio::test(start_paused = true)]
