@@ -155,15 +155,13 @@ impl Runner<'_> {
             .scheduler
             .due(self.plan, &self.timeline, &self.record, now);
         let mut spawned = 0;
-        for alert in alerts {
-            let prefix = if self.clock.rehearsal().is_some() {
-                "[REHEARSAL] "
-            } else {
-                ""
-            };
+        for mut alert in alerts {
+            if self.clock.rehearsal().is_some() {
+                alert.title = format!("[REHEARSAL] {}", alert.title);
+            }
             self.line(
                 "notify",
-                &format!("{prefix}{}: {} [{}]", alert.title, alert.body, alert.key),
+                &format!("{}: {} [{}]", alert.title, alert.body, alert.key),
             );
             self.fired.alerts.push(alert.key.clone());
             for n in &self.notifiers {
