@@ -42,6 +42,16 @@ pub enum Command {
         #[command(flatten)]
         select: Selection,
     },
+    /// Open the full-screen app: steps on the session clock, every action journaled.
+    Run(RunArgs),
+    /// Follow a journal read-only on the same screen (a supervisor, the incoming shift).
+    Watch {
+        /// The journal to follow (the path `drillbook run` printed).
+        journal: PathBuf,
+        /// Theme: default, light, high-contrast, mono, or a YAML file.
+        #[arg(long)]
+        theme: Option<String>,
+    },
     /// The bundled runbooks.
     Runbooks {
         #[command(subcommand)]
@@ -65,4 +75,26 @@ pub struct Selection {
     pub role: Vec<String>,
     /// Runbook files (they name their session file).
     pub runbooks: Vec<PathBuf>,
+}
+
+/// `drillbook run`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub select: Selection,
+    /// The journal file (default: $XDG_STATE_HOME/drillbook/SESSION--ROLES.jsonl).
+    #[arg(long)]
+    pub journal: Option<PathBuf>,
+    /// Who records (default: $USER).
+    #[arg(long)]
+    pub operator: Option<String>,
+    /// Theme: default, light, high-contrast, mono, or a YAML file. NO_COLOR forces mono.
+    #[arg(long)]
+    pub theme: Option<String>,
+    /// Notification channels: auto, desktop, terminal, off (or a comma list).
+    #[arg(long, value_delimiter = ',', default_value = "auto")]
+    pub notify: Vec<String>,
+    /// Continue a journal written with other runbook files.
+    #[arg(long)]
+    pub accept_changed_runbooks: bool,
 }

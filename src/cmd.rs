@@ -1,6 +1,7 @@
 //! The subcommands, one module each, and the failure type that carries an exit code.
 
 mod notify_test;
+mod run;
 mod runbooks;
 mod schedule;
 mod validate;
@@ -42,7 +43,9 @@ pub type Outcome = Result<(), Failure>;
 
 pub fn dispatch(cli: Cli) -> Outcome {
     match cli.command {
-        None => Err(Failure::usage("no command given; try `drillbook --help`")),
+        None => run::pick_and_run(),
+        Some(Command::Run(args)) => run::run(&args),
+        Some(Command::Watch { journal, theme }) => run::watch(&journal, theme.as_deref()),
         Some(Command::Validate { paths }) => validate::run(&paths),
         Some(Command::Schedule { select }) => schedule::run(&select),
         Some(Command::Runbooks { action }) => runbooks::run(&action),

@@ -9,13 +9,17 @@
 //! - [`cmd`]: the subcommands.
 
 pub mod alerts;
+pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod cmd;
 pub mod journal;
 pub mod notify;
 pub mod rehearsal;
+pub mod run;
 pub mod runbook;
 pub mod text;
+pub mod theme;
 pub mod timeline;
+pub mod view;
 pub mod zones;

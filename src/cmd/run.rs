@@ -1,0 +1,176 @@
+//! `drillbook run`, `drillbook watch` and the bare `drillbook` picker: load the plan, open the
+//! journal (or follow one), build the model, hand over to the event loop, and report at exit.
+
+mod picker;
+
+use super::{Failure, Outcome, load_selection};
+use crate::app::{Model, Tone};
+use crate::cli::{RunArgs, Selection};
+use crate::clock::{Clock, SystemClock};
+use crate::journal::{self, Journal, Meta};
+use crate::run::{Ended, Setup, Source};
+use crate::text::clean_line;
+use crate::theme::Theme;
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+fn theme(spec: Option<&str>) -> Result<Theme, Failure> {
+    Theme::load(spec, Theme::no_color_env()).map_err(|e| Failure::new(e.to_string()))
+}
+
+fn need_terminal() -> Result<(), Failure> {
+    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            "drillbook run needs a terminal (stdin and stdout); for a plain listing use `drillbook schedule`",
+        ))
+    }
+}
+
+/// `drillbook run`.
+pub fn run(args: &RunArgs) -> Outcome {
+    let theme = theme(args.theme.as_deref())?;
+    let plan = load_selection(&args.select)?;
+    let channels = crate::notify::channels(&args.notify).map_err(Failure::usage)?;
+    need_terminal()?;
+    let path = args
+        .journal
+        .clone()
+        .unwrap_or_else(|| journal::default_path(&plan.session.id, &plan.roles(), false));
+    let meta = Meta::for_plan(&plan, args.operator.as_deref());
+    let (journal, replay) = Journal::open(&path, meta).map_err(|e| Failure::new(e.to_string()))?;
+    if let Some(old) = &replay.hash_mismatch
+        && !args.accept_changed_runbooks
+    {
+        return Err(Failure::new(format!(
+            "{}: this journal was written with other runbook files (sha256 {}…, now {}…).\n\
+             The steps may have changed under the record. Check with `drillbook log {}`, then either name \
+             a new journal with --journal or continue with --accept-changed-runbooks.",
+            path.display(),
+            &old[..old.len().min(12)],
+            &plan.content_hash()[..12],
+            path.display()
+        )));
+    }
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let now = clock.now();
+    let tz = plan.session.tz;
+    let resumed = replay.resumed_summary(tz);
+    let mut model = Model::new(plan, replay.record.clone(), &replay.events, now);
+    model.local_tz = crate::zones::local_tz();
+    model.journal_path = path.display().to_string();
+    let mut start = format!("journal {}", path.display());
+    if let Some(r) = &resumed {
+        let _ = write!(start, " · {r}");
+    }
+    if let Some(t) = &replay.torn {
+        let _ = write!(start, " · a torn last line ({}) will be set aside", t.line);
+    }
+    model.status = Some((start, Tone::Info));
+    let ended = crate::run::run(Setup {
+        model,
+        clock,
+        theme,
+        source: Source::Write(Box::new(journal)),
+        channels,
+    })
+    .map_err(|e| Failure::new(format!("cannot run the terminal: {e}")))?;
+    report(&path, &ended, resumed.as_deref(), true)
+}
+
+/// `drillbook watch JOURNAL`: the same screen, read-only, following the journal.
+pub fn watch(path: &Path, theme_spec: Option<&str>) -> Outcome {
+    let theme = theme(theme_spec)?;
+    let replay = journal::read(path).map_err(|e| Failure::new(e.to_string()))?;
+    let Some(first) = replay.events.first() else {
+        return Err(Failure::new(format!(
+            "{}: the journal is empty; nothing to watch yet",
+            path.display()
+        )));
+    };
+    let roles = match &first.action {
+        journal::Action::Attach { roles, .. } => roles.clone(),
+        _ => first.runbooks.clone(),
+    };
+    let plan = if first.session == crate::runbook::BUNDLED_SESSION {
+        load_selection(&Selection {
+            role: roles,
+            runbooks: vec![],
+        })?
+    } else {
+        return Err(Failure::new(format!(
+            "{}: written for session `{}`, which is not bundled; watch supports the bundled session",
+            path.display(),
+            clean_line(&first.session)
+        )));
+    };
+    need_terminal()?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mut model = Model::new(plan, replay.record.clone(), &replay.events, clock.now());
+    model.local_tz = crate::zones::local_tz();
+    model.journal_path = path.display().to_string();
+    model.read_only = Some(path.display().to_string());
+    model.status = Some((
+        format!("watching {} read-only; q quits", path.display()),
+        Tone::Info,
+    ));
+    let ended = crate::run::run(Setup {
+        model,
+        clock,
+        theme,
+        source: Source::Watch(path.to_owned()),
+        channels: Vec::new(),
+    })
+    .map_err(|e| Failure::new(format!("cannot run the terminal: {e}")))?;
+    report(path, &ended, None, false)
+}
+
+/// After the terminal is restored: where the journal is and how the session stands. Written with
+/// errors ignored: after an SSH drop there is no terminal to print to.
+fn report(path: &Path, ended: &Ended, resumed: Option<&str>, wrote: bool) -> Outcome {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "journal {}", path.display());
+    if let Some(r) = resumed {
+        let _ = writeln!(out, "at start: {r}");
+    }
+    let tz = ended.model.plan.session.tz;
+    if wrote && let Some(s) = journal::read(path).ok().and_then(|r| r.resumed_summary(tz)) {
+        let s = s.trim_start_matches("resumed ");
+        let _ = writeln!(out, "the journal holds {s}; run the same command to resume");
+    }
+    let _ = writeln!(out, "{}", crate::view::summary_line(&ended.model));
+    let _ = writeln!(out, "ended: {}", clean_line(&ended.reason));
+    if let Some(e) = &ended.detach_error {
+        return Err(Failure::new(format!(
+            "{}: the detach was NOT recorded: {e}",
+            path.display()
+        )));
+    }
+    if let Some(e) = &ended.terminal_error {
+        return Err(Failure::new(format!("terminal error: {e}")));
+    }
+    Ok(())
+}
+
+/// `drillbook` with no arguments: pick roles, then run.
+pub fn pick_and_run() -> Outcome {
+    if !std::io::stdout().is_terminal() {
+        return Err(Failure::usage(
+            "no command given; try `drillbook --help` (with a terminal, `drillbook` alone opens a picker)",
+        ));
+    }
+    match picker::pick().map_err(|e| Failure::new(format!("cannot run the terminal: {e}")))? {
+        Some(roles) => run(&RunArgs {
+            select: Selection {
+                role: roles,
+                runbooks: vec![],
+            },
+            notify: vec!["auto".into()],
+            ..RunArgs::default()
+        }),
+        None => Ok(()),
+    }
+}

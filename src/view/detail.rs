@@ -1,0 +1,186 @@
+//! The detail pane of the selected step: state and who recorded it, basis, instructions,
+//! evidence with recorded values, expected events, notes, and the command.
+//!
+//! Only a top rule, no side borders: the command's lines hold the command and nothing else (no
+//! indent, no box-drawing), so a mouse selection copies it clean.
+
+use crate::app::{Model, Pane, due_label};
+use crate::runbook::Basis;
+use crate::text::{clean_block, clean_line};
+use crate::theme::Theme;
+use crate::zones;
+use chrono::{DateTime, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+pub fn basis_word(b: Basis) -> &'static str {
+    match b {
+        Basis::Notice => "HKEX notice for this session",
+        Basis::Source => "public HKEX or industry source",
+        Basis::Practice => "firm practice (not an HKEX instruction)",
+    }
+}
+
+pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateTime<Utc>) {
+    if area.height == 0 {
+        return;
+    }
+    let Some(idx) = m.selected_step() else {
+        let r = super::rule(vec![Span::raw("Detail")], area.width, theme.rule);
+        Paragraph::new(vec![r]).render(area, buf);
+        return;
+    };
+    let step = &m.plan.steps[idx];
+    let tz = m.plan.session.tz;
+    let title_style = if m.focus == Pane::Detail {
+        theme.rule.patch(theme.label)
+    } else {
+        theme.rule
+    };
+    let mut head = vec![Span::styled(clean_line(&step.id).into_owned(), title_style)];
+    if let Some(sys) = &step.system {
+        head.push(Span::styled(format!(" · {}", clean_line(sys)), theme.rule));
+    }
+    if m.focus == Pane::Detail {
+        head.push(Span::styled(
+            " · j/k scroll, Enter back to the list",
+            theme.rule,
+        ));
+    }
+    let rule = super::rule(head, area.width, theme.rule);
+
+    let mut lines: Vec<Line> = Vec::new();
+    lines.push(Line::styled(
+        clean_line(&step.title).into_owned(),
+        theme.label,
+    ));
+    let state = m.state(idx);
+    let mut st = vec![
+        Span::styled("State: ", theme.label),
+        Span::styled(
+            format!("{} {}", state.glyph(), state.word()),
+            theme.state(state),
+        ),
+    ];
+    if m.overdue(idx, now) {
+        st.push(Span::styled(" OVERDUE", theme.overdue));
+    }
+    if let Some(c) = m.record.state_of(&step.id) {
+        st.push(Span::raw(format!(
+            " by {} at {}",
+            clean_line(&c.stamp.who()),
+            zones::hms(c.stamp.at, tz)
+        )));
+        if m.late(idx) {
+            st.push(Span::styled(" (late)", theme.late));
+        }
+    }
+    if let Some(d) = due_label(&m.plan, step) {
+        st.push(Span::styled(format!(" · due {d}"), theme.dim));
+    }
+    if step.critical {
+        st.push(Span::styled(" · ! critical", theme.critical));
+    }
+    lines.push(Line::from(st));
+    if let Some(note) = m.record.state_of(&step.id).and_then(|c| c.note.as_deref()) {
+        lines.push(Line::from(vec![
+            Span::styled("Why: ", theme.label),
+            Span::raw(clean_line(note).into_owned()),
+        ]));
+    }
+    lines.push(Line::from(vec![
+        Span::styled("Basis: ", theme.label),
+        Span::raw(basis_word(step.basis)),
+    ]));
+    if let Some(na) = &step.not_applicable {
+        lines.push(Line::from(vec![
+            Span::styled("Not applicable by design: ", theme.label),
+            Span::raw(clean_line(na).into_owned()),
+        ]));
+    }
+    if !step.detail.is_empty() {
+        lines.push(Line::raw(""));
+        for l in clean_block(&step.detail).lines() {
+            lines.push(Line::raw(l.to_owned()));
+        }
+    }
+    if !step.evidence.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("Evidence (e records a value):", theme.label));
+        for field in &step.evidence {
+            let mut l = vec![Span::raw(format!("  - {}: ", clean_line(field)))];
+            match m.record.evidence_of(&step.id, field) {
+                Some(e) => {
+                    l.push(Span::styled(clean_line(&e.value).into_owned(), theme.done));
+                    l.push(Span::styled(
+                        format!(
+                            "  ({}, {})",
+                            clean_line(&e.stamp.who()),
+                            zones::hms(e.stamp.at, tz)
+                        ),
+                        theme.dim,
+                    ));
+                }
+                None => l.push(Span::styled("(not recorded)", theme.dim)),
+            }
+            lines.push(Line::from(l));
+        }
+    }
+    if !step.expect.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("Expect:", theme.label));
+        for e in &step.expect {
+            lines.push(Line::raw(format!("  - {}", clean_line(e))));
+        }
+    }
+    let notes: Vec<_> = m
+        .record
+        .notes
+        .iter()
+        .filter(|n| n.step.as_deref() == Some(step.id.as_str()))
+        .collect();
+    if !notes.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("Notes:", theme.label));
+        for n in notes {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!(
+                        "  {} {}: ",
+                        zones::hms(n.stamp.at, tz),
+                        clean_line(&n.stamp.who())
+                    ),
+                    theme.dim,
+                ),
+                Span::raw(clean_line(&n.text).into_owned()),
+            ]));
+        }
+    }
+    if let Some(cmd) = &step.command {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            "Command (copy it; drillbook never runs anything):",
+            theme.label,
+        ));
+        for l in clean_block(cmd).lines() {
+            lines.push(Line::styled(l.to_owned(), theme.command));
+        }
+    }
+
+    let body = Rect {
+        y: area.y + 1,
+        height: area.height - 1,
+        ..area
+    };
+    // Clamp the scroll to the wrapped length (estimated from character widths).
+    let w = body.width.max(1) as usize;
+    let total: usize = lines.iter().map(|l| l.width().max(1).div_ceil(w)).sum();
+    let max_scroll = total.saturating_sub(body.height as usize) as u16;
+    Paragraph::new(vec![rule]).render(area, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .scroll((m.detail_scroll.min(max_scroll), 0))
+        .render(body, buf);
+}

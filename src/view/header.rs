@@ -1,0 +1,245 @@
+//! The header: session title and roles; the session clock (with seconds) beside the operator's;
+//! the phase and the countdown to the next boundary; and one line for what matters most now
+//! (a boundary awaiting confirmation, the countdown to the day, the end-of-session summary, or the
+//! nearest deadline).
+
+use crate::app::Model;
+use crate::journal::StepState;
+use crate::text::clean_line;
+use crate::theme::Theme;
+use crate::zones;
+use chrono::{DateTime, TimeDelta, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateTime<Utc>) {
+    let s = &m.plan.session;
+    let tz = s.tz;
+    let st = m.status_at(now);
+
+    // Line 1: title, roles, markers on the right.
+    let mut marks = Vec::new();
+    if let Some(r) = m.rehearsal {
+        let paused = if r.paused { " PAUSED" } else { "" };
+        marks.push(format!(" REHEARSAL x{}{paused} ", r.speed));
+    }
+    if m.read_only.is_some() {
+        marks.push(" WATCHING (read-only) ".into());
+    }
+    let marks_w: usize = marks.iter().map(|x| x.chars().count()).sum();
+    let roles = m.plan.roles().join(",");
+    let left = format!(" {}  [{}]", clean_line(&s.title), clean_line(&roles));
+    let room = (area.width as usize).saturating_sub(marks_w);
+    let left = fit(&left, room);
+    let pad = room.saturating_sub(left.chars().count());
+    let mut l1 = vec![
+        Span::styled(left, theme.header),
+        Span::styled(" ".repeat(pad), theme.header),
+    ];
+    l1.extend(marks.into_iter().map(|x| Span::styled(x, theme.rehearsal)));
+
+    // Line 2: clocks, phase, next boundary.
+    let phase = match st.phase {
+        Some(p) => clean_line(&s.phases[p].title).into_owned(),
+        None if st.before_start() => "before the session".into(),
+        None if st.ended() => "session over".into(),
+        None => "between phases".into(),
+    };
+    // The date too when today is not the session day (before it, after it, in another year).
+    let today = {
+        use chrono::TimeZone;
+        let l = tz.from_utc_datetime(&now.naive_utc());
+        if l.date_naive() == s.date {
+            String::new()
+        } else {
+            l.format("%d %b %Y ").to_string()
+        }
+    };
+    let mut l2 = vec![
+        Span::styled(format!(" {today}{}", zones::hms(now, tz)), theme.clock),
+        Span::styled(
+            format!("  local {}", zones::hms(now, m.local_tz)),
+            theme.dim,
+        ),
+    ];
+    if let Some(n) = st.next {
+        let t = &m.timeline.transitions[n];
+        let at = m.timeline.effective(n);
+        let hm = zones::hm(at, tz);
+        let hm = hm.split(' ').next().unwrap_or_default();
+        let approx = t.approximate && m.timeline.confirmed_at(n).is_none();
+        l2.push(Span::styled("  │ ", theme.dim));
+        if st.awaiting == Some(n) {
+            l2.push(Span::styled(format!("~{hm} awaiting HKEX"), theme.awaiting));
+        } else {
+            l2.push(Span::styled(
+                format!(
+                    "{}{hm} in {}",
+                    if approx { "~" } else { "" },
+                    zones::span(at - now)
+                ),
+                theme.label,
+            ));
+        }
+        l2.push(Span::raw(format!(": {}", short_label(m, n))));
+    }
+    if st.ended() {
+        l2.push(Span::styled("  │ ", theme.dim));
+        l2.push(Span::styled(
+            format!(
+                "session ended on {}",
+                zones::day_hm(session_end(m, now), tz)
+            ),
+            theme.label,
+        ));
+    } else {
+        l2.push(Span::styled("  │ now ", theme.dim));
+        l2.push(Span::styled(phase, theme.phase_current));
+    }
+
+    // Line 3: what matters most now.
+    let l3 = focus_line(m, theme, now);
+    Paragraph::new(vec![Line::from(l1), Line::from(l2), l3]).render(area, buf);
+}
+
+/// A transition in few words: `Failover starts` (what begins matters more), else `Reporting ends`.
+fn short_label(model: &Model, n: usize) -> String {
+    let phases = &model.plan.session.phases;
+    let tr = &model.timeline.transitions[n];
+    match (tr.starting, tr.ending) {
+        (Some(p), _) => format!("{} starts", clean_line(&phases[p].title)),
+        (None, Some(p)) => format!("{} ends", clean_line(&phases[p].title)),
+        (None, None) => clean_line(&tr.key).into_owned(),
+    }
+}
+
+/// When the last phase ended (confirmed if it was confirmed).
+fn session_end(m: &Model, now: DateTime<Utc>) -> DateTime<Utc> {
+    m.timeline
+        .transitions
+        .len()
+        .checked_sub(1)
+        .map_or(now, |i| m.timeline.effective(i))
+}
+
+/// Truncate to `w` columns with an ellipsis.
+pub(crate) fn fit(s: &str, w: usize) -> String {
+    if s.chars().count() <= w {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(w.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+fn focus_line<'a>(m: &Model, theme: &Theme, now: DateTime<Utc>) -> Line<'a> {
+    let s = &m.plan.session;
+    let tz = s.tz;
+    let st = m.status_at(now);
+    if let Some(n) = st.awaiting {
+        let t = &m.timeline.transitions[n];
+        return Line::from(vec![
+            Span::styled(" AWAITING HKEX ", theme.awaiting),
+            Span::raw(format!(
+                " planned ~{}, {} ago: press c when HKEX announces it ({})",
+                zones::hm(t.at, tz).split(' ').next().unwrap_or_default(),
+                zones::span(now - t.at),
+                clean_line(&s.transition_label(t))
+            )),
+        ]);
+    }
+    if st.ended() {
+        return Line::from(vec![
+            Span::raw(format!(" {}", summary(m))),
+            Span::styled(
+                format!(
+                    " Rehearse: drillbook run --role {} --rehearse",
+                    m.plan.roles().join(",")
+                ),
+                theme.dim,
+            ),
+        ]);
+    }
+    let day_start = s.day_phases().next().map(|(_, p)| p.start.at);
+    if let Some(start) = day_start.filter(|d| *d > now) {
+        let mut spans = vec![Span::styled(
+            format!(
+                " Session day starts {} (in {}).",
+                zones::day_hm(start, tz),
+                zones::span(start - now)
+            ),
+            theme.label,
+        )];
+        if let Some(d) = nearest_deadline(m, now) {
+            spans.push(Span::raw(format!("  {d}")));
+        }
+        return Line::from(spans);
+    }
+    let mut spans = Vec::new();
+    if let Some(i) = next_due_step(m, now) {
+        let step = &m.plan.steps[i];
+        spans.push(Span::styled(" Next due ", theme.label));
+        spans.push(Span::raw(format!(
+            "{} (in {}){} {}.",
+            zones::hm(step.due.unwrap_or(now), tz),
+            zones::span(step.due.unwrap_or(now) - now),
+            if step.critical { " !" } else { "" },
+            clean_line(&step.title)
+        )));
+    }
+    match nearest_deadline(m, now) {
+        Some(d) => spans.push(Span::raw(format!(" {d}"))),
+        None => spans.push(Span::styled(format!(" {}", summary(m)), theme.dim)),
+    }
+    Line::from(spans)
+}
+
+/// The open step due soonest after `now`.
+fn next_due_step(m: &Model, now: DateTime<Utc>) -> Option<usize> {
+    (0..m.plan.steps.len())
+        .filter(|&i| !m.state(i).is_closed() && m.plan.steps[i].due.is_some_and(|d| d > now))
+        .min_by_key(|&i| m.plan.steps[i].due)
+}
+
+/// The next deadline of the loaded roles within two weeks: `deadline Mon 27 Nov 23:59 (in 2d 03h): HSN Result Form`.
+fn nearest_deadline(m: &Model, now: DateTime<Utc>) -> Option<String> {
+    let d = m
+        .plan
+        .deadlines()
+        .filter(|d| d.due > now && d.due - now <= TimeDelta::days(14))
+        .min_by_key(|d| d.due)?;
+    Some(format!(
+        "Next deadline {} (in {}): {}",
+        zones::day_hm(d.due, m.plan.session.tz),
+        zones::span(d.due - now),
+        clean_line(&d.title)
+    ))
+}
+
+/// `32 steps: 20 done, 1 failed, 2 skipped, 9 pending`: only the states present.
+pub(crate) fn summary(m: &Model) -> String {
+    let order = [
+        StepState::Done,
+        StepState::Failed,
+        StepState::Skipped,
+        StepState::NotApplicable,
+        StepState::Deferred,
+        StepState::Pending,
+    ];
+    let mut counts = [0usize; 6];
+    for i in 0..m.plan.steps.len() {
+        let st = m.state(i);
+        if let Some(k) = order.iter().position(|&o| o == st) {
+            counts[k] += 1;
+        }
+    }
+    let parts: Vec<String> = order
+        .iter()
+        .zip(counts)
+        .filter(|(_, c)| *c > 0)
+        .map(|(s, c)| format!("{c} {}", s.word()))
+        .collect();
+    format!("{} steps: {}.", m.plan.steps.len(), parts.join(", "))
+}

@@ -1,0 +1,184 @@
+//! Overlays: the help (every key, from the one key table, and the legend of glyphs), the handover
+//! text, and the evidence field picker.
+
+use crate::app::{Model, keys};
+use crate::journal::StepState;
+use crate::text::clean_line;
+use crate::theme::Theme;
+use crate::zones;
+use chrono::{DateTime, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
+
+fn frame(area: Rect, buf: &mut Buffer, theme: &Theme, title: &str) -> Rect {
+    Clear.render(area, buf);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, theme.label))
+        .style(theme.overlay);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    inner
+}
+
+/// Every key, in one or two columns as the height allows, and the glyph legend.
+pub fn help(area: Rect, buf: &mut Buffer, theme: &Theme) {
+    let inner = frame(area, buf, theme, " Keys (any key closes) ");
+    let legend = [
+        StepState::Pending,
+        StepState::Done,
+        StepState::Failed,
+        StepState::Skipped,
+        StepState::NotApplicable,
+        StepState::Deferred,
+    ]
+    .iter()
+    .map(|s| format!("{} {}", s.glyph(), s.word()))
+    .collect::<Vec<_>>()
+    .join("  ");
+    let legend2 = "OVERDUE pending past due · late recorded after due · ! critical";
+    let rows = inner.height.saturating_sub(3) as usize;
+    let cols = if rows == 0 {
+        1
+    } else {
+        keys::KEYS.len().div_ceil(rows)
+    }
+    .max(1);
+    let col_w = (inner.width as usize / cols).max(1);
+    let cell = |k: &keys::KeyHelp| {
+        let text = format!("{:<10} {}", k.keys, k.long);
+        let text = super::header::fit(&text, col_w.saturating_sub(1));
+        format!("{text:<col_w$}")
+    };
+    let mut lines = Vec::new();
+    for r in 0..rows.min(keys::KEYS.len()) {
+        let mut spans = Vec::new();
+        for c in 0..cols {
+            if let Some(k) = keys::KEYS.get(c * rows + r) {
+                spans.push(Span::raw(cell(k)));
+            }
+        }
+        lines.push(Line::from(spans));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(legend, theme.label));
+    lines.push(Line::styled(legend2, theme.label));
+    Paragraph::new(lines).render(inner, buf);
+}
+
+/// The handover text: where the session stands and what is open.
+/// TODO(merge): use `journal::handover::render` from the journal commands work when it lands;
+/// this is a local stand-in built from the same record.
+pub fn handover_lines(m: &Model, now: DateTime<Utc>) -> Vec<String> {
+    let s = &m.plan.session;
+    let tz = s.tz;
+    let st = m.status_at(now);
+    let mut out = vec![
+        format!("{} [{}]", clean_line(&s.title), m.plan.roles().join(",")),
+        format!(
+            "At {} (local {}); phase: {}",
+            zones::hms(now, tz),
+            zones::hms(now, m.local_tz),
+            st.phase.map_or("none", |p| s.phases[p].title.as_str())
+        ),
+        super::header::summary(m),
+        format!("Journal: {}", clean_line(&m.journal_path)),
+    ];
+    if let Some(n) = st.awaiting {
+        out.push(format!(
+            "AWAITING HKEX: {} (planned ~{})",
+            s.transition_label(&m.timeline.transitions[n]),
+            zones::hm(m.timeline.transitions[n].at, tz)
+        ));
+    }
+    let open: Vec<usize> = (0..m.plan.steps.len())
+        .filter(|&i| m.overdue(i, now) || m.state(i) == StepState::Failed)
+        .collect();
+    out.push(String::new());
+    out.push(if open.is_empty() {
+        "Nothing overdue or failed.".into()
+    } else {
+        "Overdue or failed:".into()
+    });
+    for i in open {
+        let step = &m.plan.steps[i];
+        let word = if m.overdue(i, now) {
+            "OVERDUE"
+        } else {
+            m.state(i).word()
+        };
+        out.push(format!(
+            "  {} {word:<8} {}",
+            m.state(i).glyph(),
+            clean_line(&step.title)
+        ));
+    }
+    let notes: Vec<_> = m.record.notes.iter().filter(|n| n.step.is_none()).collect();
+    if !notes.is_empty() {
+        out.push(String::new());
+        out.push("Session notes:".into());
+        for n in notes {
+            out.push(format!(
+                "  {} {}: {}",
+                zones::hms(n.stamp.at, tz),
+                clean_line(&n.stamp.who()),
+                clean_line(&n.text)
+            ));
+        }
+    }
+    out
+}
+
+pub fn handover(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateTime<Utc>) {
+    let inner = frame(area, buf, theme, " Handover (any key closes) ");
+    let lines: Vec<Line> = handover_lines(m, now).into_iter().map(Line::raw).collect();
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .render(inner, buf);
+}
+
+/// The evidence fields of a step, the selected one marked, with their current values.
+pub fn pick_evidence(
+    area: Rect,
+    buf: &mut Buffer,
+    m: &Model,
+    theme: &Theme,
+    step: usize,
+    selected: usize,
+) {
+    let s = &m.plan.steps[step];
+    let h = (s.evidence.len() as u16 + 2).min(area.height);
+    let rect = Rect {
+        x: area.x + 2.min(area.width),
+        y: area.y + area.height.saturating_sub(h) / 2,
+        width: area.width.saturating_sub(4),
+        height: h,
+    };
+    let inner = frame(
+        rect,
+        buf,
+        theme,
+        " Evidence field (Enter picks, Esc closes) ",
+    );
+    let lines: Vec<Line> = s
+        .evidence
+        .iter()
+        .enumerate()
+        .map(|(k, f)| {
+            let v = m.record.evidence_of(&s.id, f).map_or_else(
+                || "(not recorded)".to_owned(),
+                |e| clean_line(&e.value).into_owned(),
+            );
+            let mark = if k == selected { "▸" } else { " " };
+            let line = Line::raw(format!("{mark} {}. {}: {v}", k + 1, clean_line(f)));
+            if k == selected {
+                line.patch_style(theme.selection)
+            } else {
+                line
+            }
+        })
+        .collect();
+    Paragraph::new(lines).render(inner, buf);
+}

@@ -1,0 +1,72 @@
+//! The phase bar: every phase in a column with its start time. Past, current (where "now" is)
+//! and next are marked with a glyph as well as a style (`✓`, `▶`, `»`), approximate starts read
+//! `~11:00`, confirmed ones `11:20 (+20m)`; the phase being browsed is underlined.
+
+use crate::app::Model;
+use crate::text::clean_line;
+use crate::theme::Theme;
+use chrono::{DateTime, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateTime<Utc>) {
+    let phases = &m.plan.session.phases;
+    let n = phases.len();
+    if n == 0 || area.width == 0 {
+        return;
+    }
+    let st = m.status_at(now);
+    let current = st.phase;
+    // The next phase: the one the next transition starts.
+    let next = st.next.and_then(|i| m.timeline.transitions[i].starting);
+    let col = (area.width as usize / n).max(1);
+    // Titles when every one fits its column, else the (shorter) ids: one or the other, not a mix.
+    let all_fit = phases.iter().all(|p| p.title.chars().count() + 3 <= col);
+    let mut names = Vec::with_capacity(n);
+    let mut times = Vec::with_capacity(n);
+    for (p, phase) in phases.iter().enumerate() {
+        let (start_t, end_t) = m.timeline.bounds_of(p);
+        let started = st.passed > start_t;
+        let over = st.passed > end_t;
+        let (mark, style) = if Some(p) == current {
+            ("▶", theme.phase_current)
+        } else if over || (started && Some(p) != current) {
+            ("✓", theme.phase_past)
+        } else if Some(p) == next {
+            ("»", theme.phase_next)
+        } else {
+            (" ", theme.phase_later)
+        };
+        let viewed = if p == m.view_phase {
+            theme.phase_viewed
+        } else {
+            Style::new()
+        };
+        let w = if p + 1 == n {
+            area.width as usize - col * (n - 1)
+        } else {
+            col
+        };
+        // The title when it fits, else the id when that fits, else the title cut short.
+        let short = if all_fit {
+            clean_line(&phase.title)
+        } else {
+            clean_line(&phase.id)
+        };
+        let name = super::header::fit(&format!("{mark} {short}"), w - 1);
+        names.push(Span::styled(format!("{name:<w$}"), style.patch(viewed)));
+        let mut time = super::boundary_label(m, start_t);
+        if st.awaiting == Some(start_t) {
+            time.push_str(" ?");
+        }
+        if p + 1 == n {
+            time = format!("{time}-{}", super::boundary_label(m, end_t));
+        }
+        let time = super::header::fit(&format!(" {time}"), w);
+        times.push(Span::styled(format!("{time:<w$}"), theme.dim.patch(viewed)));
+    }
+    Paragraph::new(vec![Line::from(names), Line::from(times)]).render(area, buf);
+}

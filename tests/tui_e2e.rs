@@ -1,0 +1,241 @@
+//! End to end in a real terminal: the real binary in a private tmux server, keys sent with
+//! `send-keys`, the screen read with `capture-pane`, the journal read from disk. Every wait is a
+//! bounded poll.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_drillbook");
+const WAIT: Duration = Duration::from_secs(15);
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// A private tmux server (`-L`, no config) running `cmd` in an 80x24 pane.
+    fn start(test: &str, cmd: &str) -> Self {
+        let socket = format!("drillbook-{test}-{}", std::process::id());
+        let ok = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "80",
+                "-y",
+                "24",
+            ])
+            .arg(cmd)
+            .status()
+            .expect("tmux runs")
+            .success();
+        assert!(ok, "tmux new-session failed");
+        Self { socket }
+    }
+
+    fn tmux(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p"]).stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys"];
+        args.extend_from_slice(keys);
+        assert!(self.tmux(&args).status.success());
+    }
+
+    fn pane_pid(&self) -> i32 {
+        let out = self.tmux(&["display-message", "-p", "#{pane_pid}"]);
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .expect("a pane pid")
+    }
+
+    /// Poll the screen until `pred` holds; panic with the last screen after `WAIT`.
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < WAIT,
+                "timed out waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]);
+    }
+}
+
+fn poll(what: &str, pred: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !pred() {
+        assert!(start.elapsed() < WAIT, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn run_cmd(journal: &Path, exec: bool) -> String {
+    format!(
+        "{}env NO_COLOR= TZ=Europe/London {BIN} run --role ep --journal {} --notify off --operator e2e{}",
+        if exec { "exec " } else { "" },
+        journal.display(),
+        if exec {
+            ""
+        } else {
+            "; echo EXITED $?; sleep 60"
+        }
+    )
+}
+
+fn journal_lines(p: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(p)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a journal line"))
+        .collect()
+}
+
+#[test]
+fn space_marks_a_step_done_on_screen_and_in_the_journal_then_q_quits() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("e2e.jsonl");
+    let t = Tmux::start("space", &run_cmd(&j, false));
+    let first = t.wait_for("the step list", |s| s.contains("▸ [ ]"));
+    assert!(!first.contains("[x] done"), "{first}");
+    assert!(
+        first.contains(&format!("journal {}", j.display())),
+        "the journal path is shown at start:\n{first}"
+    );
+    t.keys(&["Space"]);
+    t.wait_for("the step shown done", |s| s.contains("▸ [x] done"));
+    let lines = journal_lines(&j);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["kind"] == "step" && l["state"] == "done" && l["operator"] == "e2e"),
+        "{lines:?}"
+    );
+    t.keys(&["q"]);
+    let end = t.wait_for("the process to exit", |s| s.contains("EXITED"));
+    assert!(end.contains("EXITED 0"), "{end}");
+    assert!(
+        end.contains(&format!("journal {}", j.display())),
+        "the path is printed at exit:\n{end}"
+    );
+    let last = journal_lines(&j).pop().unwrap();
+    assert_eq!(last["kind"], "detach");
+    assert_eq!(last["reason"], "quit");
+}
+
+#[test]
+fn sighup_detaches_releases_the_lock_and_a_second_run_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("hup.jsonl");
+    let t = Tmux::start("hup", &run_cmd(&j, true));
+    t.wait_for("the step list", |s| s.contains("▸ [ ]"));
+    t.keys(&["Space"]);
+    t.wait_for("the step shown done", |s| s.contains("▸ [x] done"));
+    let pid = t.pane_pid();
+    // SAFETY: sending a signal to the child we started; no memory is involved.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGHUP) }, 0);
+    poll("the detach to be journaled", || {
+        journal_lines(&j)
+            .last()
+            .is_some_and(|l| l["kind"] == "detach")
+    });
+    let last = journal_lines(&j).pop().unwrap();
+    assert_eq!(last["reason"], "SIGHUP", "{last}");
+    // The lock is released once the process is gone: a writer can open the journal.
+    poll("the process to exit", || unsafe { libc::kill(pid, 0) } != 0);
+    drop(t);
+
+    let t2 = Tmux::start("hup2", &run_cmd(&j, false));
+    let s = t2.wait_for("the resumed summary", |s| s.contains("resumed 1 action"));
+    assert!(
+        s.contains("[x] done"),
+        "the recorded step is still done:\n{s}"
+    );
+    t2.keys(&["q"]);
+    t2.wait_for("the process to exit", |s| s.contains("EXITED 0"));
+    let kinds: Vec<String> = journal_lines(&j)
+        .iter()
+        .map(|l| l["kind"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "attach").count(),
+        2,
+        "{kinds:?}"
+    );
+    assert_eq!(kinds.last().map(String::as_str), Some("detach"));
+}
+
+#[test]
+fn a_second_writer_is_refused_and_pointed_to_watch() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("lock.jsonl");
+    let t = Tmux::start("lock", &run_cmd(&j, false));
+    t.wait_for("the step list", |s| s.contains("▸ [ ]"));
+    let t2 = Tmux::start("lock2", &run_cmd(&j, false));
+    let s = t2.wait_for("the refusal", |s| s.contains("EXITED"));
+    assert!(s.contains("EXITED 1"), "{s}");
+    assert!(s.contains("drillbook watch"), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("exit", |s| s.contains("EXITED 0"));
+}
+
+#[test]
+fn watch_follows_the_journal_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("watch.jsonl");
+    let writer = Tmux::start("watchw", &run_cmd(&j, false));
+    writer.wait_for("the step list", |s| s.contains("▸ [ ]"));
+    let watcher = Tmux::start(
+        "watchr",
+        &format!(
+            "env TZ=Europe/London {BIN} watch {}; echo EXITED $?; sleep 60",
+            j.display()
+        ),
+    );
+    watcher.wait_for("the watch screen", |s| {
+        s.contains("WATCHING") && s.contains("▸ [ ]")
+    });
+    watcher.keys(&["Space"]);
+    let s = watcher.wait_for("the refusal", |s| s.contains("read-only"));
+    assert!(!s.contains("[x] done"), "watch records nothing:\n{s}");
+    writer.keys(&["Space"]);
+    watcher.wait_for("the writer's action to appear", |s| s.contains("[x] done"));
+    watcher.keys(&["q"]);
+    watcher.wait_for("watch to exit", |s| s.contains("EXITED 0"));
+    writer.keys(&["q"]);
+    writer.wait_for("the writer to exit", |s| s.contains("EXITED 0"));
+    let kinds: Vec<String> = journal_lines(&j)
+        .iter()
+        .map(|l| l["kind"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "step").count(),
+        1,
+        "{kinds:?}"
+    );
+}
