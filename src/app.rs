@@ -10,7 +10,7 @@
 pub mod keys;
 
 use crate::alerts::{Alert, Scheduler};
-use crate::clock::RehearsalState;
+use crate::clock::{ClockControl, RehearsalState};
 use crate::journal::{Action, Event, Record, StepState};
 use crate::notify::SendResult;
 use crate::runbook::{Plan, Step};
@@ -65,6 +65,8 @@ pub enum Effect {
     Notify(Alert),
     /// Leave: the loop appends `Detach { reason }`, releases the lock and restores the terminal.
     Quit { reason: String },
+    /// Steer the rehearsal clock (pause, speed, jump).
+    Clock(ClockControl),
 }
 
 /// Which pane has the keys.
@@ -173,8 +175,12 @@ pub struct Model {
     pub journal_path: String,
     /// Set by the loop from `clock.rehearsal()`.
     pub rehearsal: Option<RehearsalState>,
+    /// Rehearsal `--auto-confirm`: approximate boundaries confirm themselves at their planned time.
+    pub auto_confirm: bool,
     /// PhaseEntered actions asked for and not yet answered, so a tick does not ask twice.
     pending_phase: HashSet<String>,
+    /// An auto-confirmation asked for and not yet answered.
+    pending_confirm: Option<String>,
     /// Something changed since the last draw.
     pub changed: bool,
 }
@@ -202,7 +208,9 @@ impl Model {
             read_only: None,
             journal_path: String::new(),
             rehearsal: None,
+            auto_confirm: false,
             pending_phase: HashSet::new(),
+            pending_confirm: None,
             changed: true,
         };
         m.refold();
@@ -365,6 +373,20 @@ impl Model {
         if self.read_only.is_some() {
             return out;
         }
+        if self.auto_confirm
+            && let Some(i) = self.timeline.status(now).awaiting
+        {
+            let t = &self.timeline.transitions[i];
+            if self.pending_confirm.as_deref() != Some(t.key.as_str()) {
+                self.pending_confirm = Some(t.key.clone());
+                out.push(Effect::Append(Action::BoundaryConfirmed {
+                    boundary: t.key.clone(),
+                    planned: t.at,
+                    confirmed: t.at,
+                    note: Some("auto-confirmed at the planned time (rehearsal)".into()),
+                }));
+            }
+        }
         if let Some(p) = self.timeline.status(now).phase {
             let id = self.plan.session.phases[p].id.clone();
             let entered = self.record.phases_entered.iter().any(|(x, _)| *x == id);
@@ -418,6 +440,11 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
             }
             if let Action::PhaseEntered { phase } = &ev.action {
                 m.pending_phase.remove(phase);
+            }
+            if let Action::BoundaryConfirmed { boundary, .. } = &ev.action
+                && m.pending_confirm.as_deref() == Some(boundary.as_str())
+            {
+                m.pending_confirm = None;
             }
             m.record.apply(&ev);
             m.recent.push_back(*ev);
@@ -761,6 +788,7 @@ fn normal_key(m: &mut Model, k: KeyEvent, now: DateTime<Utc>) -> Vec<Effect> {
             Some(target) => return vec![Effect::Append(Action::Undo { target })],
             None => m.say("nothing to undo", Tone::Error),
         },
+        KeyCode::Char('p' | '+' | '=' | '-' | '>') => return rehearsal_key(m, k.code, now),
         KeyCode::Char('c') => match m.timeline.pending_confirmation(now) {
             Some(t) => {
                 m.mode = Mode::Typing(Input {
@@ -779,6 +807,43 @@ fn normal_key(m: &mut Model, k: KeyEvent, now: DateTime<Utc>) -> Vec<Effect> {
         _ => m.changed = false,
     }
     Vec::new()
+}
+
+/// The rehearsal keys: pause/resume, speed up/down the ladder, jump to just before the next
+/// boundary. The clock itself is steered by the loop (`Effect::Clock`); the header shows the result.
+fn rehearsal_key(m: &mut Model, code: KeyCode, now: DateTime<Utc>) -> Vec<Effect> {
+    if m.rehearsal.is_none() {
+        m.say(
+            "p, +, - and > steer a rehearsal clock (drillbook run --rehearse)",
+            Tone::Error,
+        );
+        return Vec::new();
+    }
+    let control = match code {
+        KeyCode::Char('p') => ClockControl::TogglePause,
+        KeyCode::Char('+' | '=') => ClockControl::Faster,
+        KeyCode::Char('-') => ClockControl::Slower,
+        _ => {
+            let Some(i) = m.timeline.status(now).next else {
+                m.say("no boundary left to jump to", Tone::Error);
+                return Vec::new();
+            };
+            let at = m.timeline.effective(i);
+            // Just before it, so the transition itself is seen to happen; never backwards.
+            let target = (at - crate::rehearsal::JUST_BEFORE).max(now);
+            let label = m.plan.session.transition_label(&m.timeline.transitions[i]);
+            m.say(
+                format!(
+                    "jumped to {}, just before: {}",
+                    zones::hms(target, m.plan.session.tz),
+                    clean_line(&label)
+                ),
+                Tone::Info,
+            );
+            ClockControl::JumpTo(target)
+        }
+    };
+    vec![Effect::Clock(control)]
 }
 
 fn browse(m: &mut Model, by: isize) {

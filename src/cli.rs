@@ -97,4 +97,25 @@ pub struct RunArgs {
     /// Continue a journal written with other runbook files.
     #[arg(long)]
     pub accept_changed_runbooks: bool,
+    /// Warnings before each boundary, in minutes (default from the session file, else 15,5).
+    #[arg(long, value_name = "MINUTES[,MINUTES]")]
+    pub lead: Option<String>,
+    /// Rehearse: the session clock runs at --speed times real time, into a journal of its own.
+    #[arg(long)]
+    pub rehearse: bool,
+    /// Rehearsal speed: session seconds per real second, 1 to 3600 (default 60).
+    #[arg(long, requires = "rehearse", value_parser = crate::rehearsal::parse_speed)]
+    pub speed: Option<f64>,
+    /// Where the rehearsal starts: `10:30`, `2023-11-25 10:30`, or a phase id (just before it).
+    #[arg(long, requires = "rehearse", value_name = "TIME|PHASE")]
+    pub start_at: Option<String>,
+    /// Rehearse the same timetable on another day.
+    #[arg(long, requires = "rehearse", value_name = "YYYY-MM-DD")]
+    pub date: Option<chrono::NaiveDate>,
+    /// Confirm approximate boundaries at their planned time (on by itself with --headless).
+    #[arg(long, requires = "rehearse")]
+    pub auto_confirm: bool,
+    /// No TUI: print each transition and notification as a line; exit when the session ends.
+    #[arg(long)]
+    pub headless: bool,
 }

@@ -19,7 +19,25 @@ pub trait Clock: Send + Sync {
     fn rehearsal(&self) -> Option<RehearsalState> {
         None
     }
+    /// Steer a rehearsal clock; `false` when this clock cannot be steered (the real one).
+    fn control(&self, _c: ClockControl) -> bool {
+        false
+    }
 }
+
+/// What the rehearsal keys ask of the clock.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ClockControl {
+    TogglePause,
+    /// One step up or down the speed ladder.
+    Faster,
+    Slower,
+    /// Jump to this session instant.
+    JumpTo(DateTime<Utc>),
+}
+
+/// The speeds the `+`/`-` keys step through.
+pub const SPEED_LADDER: [f64; 8] = [1.0, 10.0, 30.0, 60.0, 300.0, 600.0, 1800.0, 3600.0];
 
 /// The wall clock.
 #[derive(Debug, Default, Clone, Copy)]
@@ -127,6 +145,28 @@ impl Clock for RehearsalClock {
             paused: a.paused,
         })
     }
+    fn control(&self, c: ClockControl) -> bool {
+        match c {
+            ClockControl::TogglePause => {
+                if self.lock().paused {
+                    self.resume();
+                } else {
+                    self.pause();
+                }
+            }
+            ClockControl::Faster | ClockControl::Slower => {
+                let now = self.lock().speed;
+                let next = if c == ClockControl::Faster {
+                    SPEED_LADDER.iter().copied().find(|s| *s > now)
+                } else {
+                    SPEED_LADDER.iter().rev().copied().find(|s| *s < now)
+                };
+                self.set_speed(next.unwrap_or(now));
+            }
+            ClockControl::JumpTo(t) => self.jump_to(t),
+        }
+        true
+    }
 }
 
 /// A clock set by hand, for tests and snapshots.
@@ -187,5 +227,25 @@ mod tests {
         );
         c.jump_to(t0);
         assert_eq!(c.now(), t0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn controls_step_the_speed_ladder_and_toggle_pause() {
+        let t0 = Utc.with_ymd_and_hms(2023, 11, 24, 23, 55, 0).unwrap();
+        let c = RehearsalClock::new(t0, 60.0);
+        assert!(c.control(ClockControl::Faster));
+        assert!((c.rehearsal().unwrap().speed - 300.0).abs() < f64::EPSILON);
+        c.control(ClockControl::Slower);
+        c.control(ClockControl::Slower);
+        assert!((c.rehearsal().unwrap().speed - 30.0).abs() < f64::EPSILON);
+        for _ in 0..10 {
+            c.control(ClockControl::Faster);
+        }
+        assert!((c.rehearsal().unwrap().speed - 3600.0).abs() < f64::EPSILON);
+        c.control(ClockControl::TogglePause);
+        assert!(c.rehearsal().unwrap().paused);
+        c.control(ClockControl::TogglePause);
+        assert!(!c.rehearsal().unwrap().paused);
+        assert!(!SystemClock.control(ClockControl::TogglePause));
     }
 }

@@ -69,15 +69,19 @@ pub fn hostname() -> String {
     String::from_utf8_lossy(&buf[..end]).into_owned()
 }
 
-/// The default journal path: `$XDG_STATE_HOME/drillbook/SESSION--ROLES[.rehearsal].jsonl`,
-/// else under `~/.local/state`.
-pub fn default_path(session: &str, roles: &[String], rehearsal: bool) -> PathBuf {
+/// The default journal path: `$XDG_STATE_HOME/drillbook/SESSION--ROLES.jsonl`, else under
+/// `~/.local/state`. A rehearsal started at `t` gets a file of its own,
+/// `SESSION--ROLES.rehearsal-YYYYMMDDTHHMMSSZ.jsonl`, so no rehearsal ever lands in the real record
+/// and each rehearsal's report stands alone.
+pub fn default_path(session: &str, roles: &[String], rehearsal: Option<DateTime<Utc>>) -> PathBuf {
     let base = std::env::var_os("XDG_STATE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
         .unwrap_or_else(|| PathBuf::from("."));
-    let suffix = if rehearsal { ".rehearsal" } else { "" };
+    let suffix = rehearsal.map_or_else(String::new, |t| {
+        format!(".rehearsal-{}", t.format("%Y%m%dT%H%M%SZ"))
+    });
     base.join("drillbook")
         .join(format!("{session}--{}{suffix}.jsonl", roles.join("+")))
 }

@@ -32,6 +32,9 @@ use tokio::sync::mpsc;
 const CAP: Duration = Duration::from_secs(1);
 /// How long one notification channel may take.
 pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The shortest sleep on a rehearsal clock: at 3600x the displayed second flips every 0.3 ms of
+/// real time, and ten frames a second is all anyone can read.
+const REHEARSAL_FRAME: Duration = Duration::from_millis(100);
 /// How often `watch` looks at the journal's length.
 const WATCH_POLL: Duration = Duration::from_millis(500);
 
@@ -94,7 +97,8 @@ impl Signals {
         })
     }
 
-    async fn recv(&mut self) -> &'static str {
+    /// The next of the three, by name.
+    pub async fn recv(&mut self) -> &'static str {
         tokio::select! {
             _ = self.term.recv() => "SIGTERM",
             _ = self.hup.recv() => "SIGHUP",
@@ -168,9 +172,14 @@ where
         }
         let wake = model.next_wakeup(now);
         // A few ms past the second, so the wake lands after the displayed second flips.
+        let floor = if rehearsal.is_some() {
+            REHEARSAL_FRAME
+        } else {
+            Duration::ZERO
+        };
         let sleep = clock
             .real_until(wake)
-            .map_or(CAP, |d| (d + Duration::from_millis(3)).min(CAP));
+            .map_or(CAP, |d| (d + Duration::from_millis(3)).clamp(floor, CAP));
         let watching = matches!(source, Source::Watch(_));
         let msg = tokio::select! {
             ev = events.next() => match ev {
@@ -292,6 +301,14 @@ impl Ctx<'_> {
                     }
                 }
                 Effect::Quit { reason } => quit = quit.or(Some(reason)),
+                Effect::Clock(c) => {
+                    if self.clock.control(c) {
+                        model.rehearsal = self.clock.rehearsal();
+                        model.changed = true;
+                        // A jump may have passed boundaries: deal with them now, not at the next wake.
+                        queue.extend(update(model, Message::Tick, self.clock.now()));
+                    }
+                }
             }
         }
         quit

@@ -47,6 +47,16 @@ pub fn day_hm(t: DateTime<Utc>, tz: Tz) -> String {
         .to_string()
 }
 
+/// `08:00 HKT` on `day`, `15 Nov 09:00 HKT` on any other day: for tables about one session day.
+pub fn hm_on(t: DateTime<Utc>, tz: Tz, day: chrono::NaiveDate) -> String {
+    let l = tz.from_utc_datetime(&t.naive_utc());
+    if l.date_naive() == day {
+        l.format("%H:%M %Z").to_string()
+    } else {
+        l.format("%d %b %H:%M %Z").to_string()
+    }
+}
+
 /// RFC 3339 in the given zone, with its offset: what the journal stores beside UTC.
 pub fn rfc3339_in(t: DateTime<Utc>, tz: Tz) -> String {
     tz.from_utc_datetime(&t.naive_utc()).to_rfc3339()

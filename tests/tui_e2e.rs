@@ -3,97 +3,12 @@
 //! bounded poll.
 
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_drillbook");
-const WAIT: Duration = Duration::from_secs(15);
+#[path = "support/tmux.rs"]
+mod tmux;
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    /// A private tmux server (`-L`, no config) running `cmd` in an 80x24 pane.
-    fn start(test: &str, cmd: &str) -> Self {
-        let socket = format!("drillbook-{test}-{}", std::process::id());
-        let ok = Command::new("tmux")
-            .args([
-                "-L",
-                &socket,
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-x",
-                "80",
-                "-y",
-                "24",
-            ])
-            .arg(cmd)
-            .status()
-            .expect("tmux runs")
-            .success();
-        assert!(ok, "tmux new-session failed");
-        Self { socket }
-    }
-
-    fn tmux(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .expect("tmux runs")
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p"]).stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys"];
-        args.extend_from_slice(keys);
-        assert!(self.tmux(&args).status.success());
-    }
-
-    fn pane_pid(&self) -> i32 {
-        let out = self.tmux(&["display-message", "-p", "#{pane_pid}"]);
-        String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .parse()
-            .expect("a pane pid")
-    }
-
-    /// Poll the screen until `pred` holds; panic with the last screen after `WAIT`.
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            assert!(
-                start.elapsed() < WAIT,
-                "timed out waiting for {what}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.tmux(&["kill-server"]);
-    }
-}
-
-fn poll(what: &str, pred: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !pred() {
-        assert!(start.elapsed() < WAIT, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use tmux::{Tmux, poll};
 
 fn run_cmd(journal: &Path, exec: bool) -> String {
     format!(

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use drillbook::app::{Message, Model, update};
+use drillbook::clock::RehearsalState;
 use drillbook::journal::{Action, Event, StepState};
 use drillbook::theme::Theme;
 use ratatui::Terminal;
@@ -273,4 +274,24 @@ fn runbook_text_cannot_reach_the_terminal_raw() {
     let text = format!("{}", draw(&m, &Theme::default(), now, 120, 40).backend());
     assert!(!text.contains('\u{1b}'), "{text}");
     assert!(text.contains("evil \u{241b}]0;pwned"), "{text}");
+}
+
+#[test]
+fn rehearsal_paused_shows_the_marker_and_the_clock_keys() {
+    let (mut m, now) = failover_awaiting();
+    m.rehearsal = Some(RehearsalState {
+        speed: 600.0,
+        paused: true,
+    });
+    let theme = Theme::load(Some("mono"), false).unwrap();
+    let t = draw(&m, &theme, now, 80, 24);
+    let text: String = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(ratatui::buffer::Cell::symbol)
+        .collect();
+    assert!(text.contains("REHEARSAL x600 PAUSED"), "{text}");
+    insta::assert_snapshot!("rehearsal_paused_80x24", t.backend());
 }

@@ -14,6 +14,8 @@ pub enum Ctx {
     Input,
     /// Choosing an evidence field.
     Pick,
+    /// Only in a rehearsal: steering the clock.
+    Rehearsal,
 }
 
 /// One row of the key table.
@@ -177,6 +179,30 @@ pub const KEYS: &[KeyHelp] = &[
         false,
         false,
     ),
+    k(
+        "p",
+        "pause",
+        "rehearsal: pause/resume",
+        Ctx::Rehearsal,
+        true,
+        false,
+    ),
+    k(
+        "+/-",
+        "speed",
+        "rehearsal: faster/slower",
+        Ctx::Rehearsal,
+        true,
+        false,
+    ),
+    k(
+        ">",
+        "jump",
+        "rehearsal: to next boundary",
+        Ctx::Rehearsal,
+        true,
+        false,
+    ),
     k("?", "help", "this help", Ctx::Both, true, false),
     k(
         "q",
@@ -228,11 +254,19 @@ pub const KEYS: &[KeyHelp] = &[
     ),
 ];
 
-/// The footer's keys for a context.
-pub fn footer(ctx: Ctx, read_only: bool) -> impl Iterator<Item = &'static KeyHelp> {
-    KEYS.iter().filter(move |k| {
-        k.footer
-            && !(read_only && k.records)
-            && (k.ctx == ctx || (k.ctx == Ctx::Both && matches!(ctx, Ctx::Steps | Ctx::Detail)))
-    })
+/// The footer's keys for a context; in a rehearsal the clock keys come first, since steering the
+/// clock is what a rehearsal is for.
+pub fn footer(
+    ctx: Ctx,
+    read_only: bool,
+    rehearsal: bool,
+) -> impl Iterator<Item = &'static KeyHelp> {
+    let normal = matches!(ctx, Ctx::Steps | Ctx::Detail);
+    let clock = KEYS
+        .iter()
+        .filter(move |k| rehearsal && normal && k.ctx == Ctx::Rehearsal);
+    let rest = KEYS.iter().filter(move |k| {
+        k.footer && !(read_only && k.records) && (k.ctx == ctx || (k.ctx == Ctx::Both && normal))
+    });
+    clock.chain(rest)
 }

@@ -24,7 +24,7 @@ pub fn run(spec: &[String], journal_path: Option<&Path>, select: &Selection) -> 
     let names = notify::resolve(spec, &env).map_err(Failure::usage)?;
     let meta = Meta::for_plan(&plan, None);
     let path = journal_path.map_or_else(
-        || journal::default_path(&plan.session.id, &plan.roles(), false),
+        || journal::default_path(&plan.session.id, &plan.roles(), None),
         Path::to_path_buf,
     );
     let (mut journal, _) = Journal::open(&path, meta).map_err(|e| Failure::new(e.to_string()))?;

@@ -6,9 +6,11 @@ mod picker;
 use super::{Failure, Outcome, load_selection};
 use crate::app::{Model, Tone};
 use crate::cli::{RunArgs, Selection};
-use crate::clock::{Clock, SystemClock};
-use crate::journal::{self, Journal, Meta};
-use crate::run::{Ended, Setup, Source};
+use crate::clock::{Clock, RehearsalClock, SystemClock};
+use crate::journal::{self, Action, Journal, Meta, Replay};
+use crate::rehearsal;
+use crate::run::{Ended, Setup, Signals, Source};
+use crate::runbook::Plan;
 use crate::text::clean_line;
 use crate::theme::Theme;
 use std::fmt::Write as _;
@@ -30,18 +32,33 @@ fn need_terminal() -> Result<(), Failure> {
     }
 }
 
-/// `drillbook run`.
-pub fn run(args: &RunArgs) -> Outcome {
-    let theme = theme(args.theme.as_deref())?;
-    let plan = load_selection(&args.select)?;
-    let channels = crate::notify::channels(&args.notify).map_err(Failure::usage)?;
-    need_terminal()?;
-    let path = args
-        .journal
-        .clone()
-        .unwrap_or_else(|| journal::default_path(&plan.session.id, &plan.roles(), false));
-    let meta = Meta::for_plan(&plan, args.operator.as_deref());
-    let (journal, replay) = Journal::open(&path, meta).map_err(|e| Failure::new(e.to_string()))?;
+/// The plan a run works on: the selection, moved to `--date`, with `--lead` applied.
+fn plan_for(args: &RunArgs) -> Result<Plan, Failure> {
+    let mut plan = load_selection(&args.select)?;
+    if let Some(date) = args.date {
+        plan = rehearsal::move_to_date(&plan, date).map_err(Failure::usage)?;
+    }
+    if let Some(lead) = &args.lead {
+        plan.session.lead = crate::alerts::parse_lead(lead).map_err(Failure::usage)?;
+    }
+    Ok(plan)
+}
+
+/// Open the journal, refusing what must not be mixed: a rehearsal never writes into the real
+/// record and a real run never into a rehearsal's, and other runbook content only when asked.
+fn open_journal(path: &Path, plan: &Plan, args: &RunArgs) -> Result<(Journal, Replay), Failure> {
+    let meta = Meta::for_plan(plan, args.operator.as_deref());
+    let (journal, replay) = Journal::open(path, meta).map_err(|e| Failure::new(e.to_string()))?;
+    if !replay.events.is_empty() && replay.is_rehearsal() != args.rehearse {
+        let msg = if args.rehearse {
+            "is the real record of a session; a rehearsal never writes into it. Leave out --journal \
+             (each rehearsal gets a file of its own) or name a new file"
+        } else {
+            "is a rehearsal journal; the real record is never mixed with a rehearsal. Add --rehearse \
+             to continue that rehearsal, or name another --journal"
+        };
+        return Err(Failure::new(format!("{}: {msg}", path.display())));
+    }
     if let Some(old) = &replay.hash_mismatch
         && !args.accept_changed_runbooks
     {
@@ -55,13 +72,56 @@ pub fn run(args: &RunArgs) -> Outcome {
             path.display()
         )));
     }
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    Ok((journal, replay))
+}
+
+/// The clock: real, or a rehearsal clock from `--start-at` (or where a resumed rehearsal stopped).
+fn clock_for(args: &RunArgs, plan: &Plan, replay: &Replay) -> Result<Arc<dyn Clock>, Failure> {
+    if !args.rehearse {
+        return Ok(Arc::new(SystemClock));
+    }
+    let resumed = replay
+        .events
+        .last()
+        .and_then(|e| e.rehearsal.as_ref())
+        .map(|r| r.virtual_utc);
+    let start = match (&args.start_at, resumed) {
+        (None, Some(t)) => t,
+        (spec, _) => rehearsal::start_instant(plan, spec.as_deref()).map_err(Failure::usage)?,
+    };
+    let speed = args.speed.unwrap_or(rehearsal::DEFAULT_SPEED);
+    Ok(Arc::new(RehearsalClock::new(start, speed)))
+}
+
+/// `drillbook run`.
+pub fn run(args: &RunArgs) -> Outcome {
+    let theme = theme(args.theme.as_deref())?;
+    let plan = plan_for(args)?;
+    let channels = crate::notify::channels(&args.notify).map_err(Failure::usage)?;
+    if !args.headless {
+        need_terminal()?;
+    }
+    let path = args.journal.clone().unwrap_or_else(|| {
+        journal::default_path(
+            &plan.session.id,
+            &plan.roles(),
+            args.rehearse.then(chrono::Utc::now),
+        )
+    });
+    let (journal, replay) = open_journal(&path, &plan, args)?;
+    let clock = clock_for(args, &plan, &replay)?;
+    if args.headless {
+        return headless(args, &plan, journal, &replay, &clock, channels);
+    }
     let now = clock.now();
     let tz = plan.session.tz;
     let resumed = replay.resumed_summary(tz);
     let mut model = Model::new(plan, replay.record.clone(), &replay.events, now);
     model.local_tz = crate::zones::local_tz();
     model.journal_path = path.display().to_string();
+    model.rehearsal = clock.rehearsal();
+    // Nobody announces anything in a rehearsal: confirm at the planned time when asked to.
+    model.auto_confirm = args.auto_confirm;
     let mut start = format!("journal {}", path.display());
     if let Some(r) = &resumed {
         let _ = write!(start, " · {r}");
@@ -78,7 +138,94 @@ pub fn run(args: &RunArgs) -> Outcome {
         channels,
     })
     .map_err(|e| Failure::new(format!("cannot run the terminal: {e}")))?;
-    report(&path, &ended, resumed.as_deref(), true)
+    let done = report(&path, &ended, resumed.as_deref(), true);
+    if args.rehearse {
+        rehearsal_report(&path, &ended.model.plan);
+    }
+    done
+}
+
+/// `--headless`: one line per transition and notification until the session ends (or a signal).
+fn headless(
+    args: &RunArgs,
+    plan: &Plan,
+    mut journal: Journal,
+    replay: &Replay,
+    clock: &Arc<dyn Clock>,
+    channels: Vec<Arc<dyn crate::notify::Notifier>>,
+) -> Outcome {
+    let path = journal.path().to_owned();
+    let opts = rehearsal::headless::Options {
+        // A headless rehearsal has nobody at the keys; on the real clock only HKEX confirms.
+        auto_confirm: args.rehearse,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(format!("cannot start the runtime: {e}")))?;
+    let reason = rt.block_on(async {
+        let mut signals =
+            Signals::new().map_err(|e| Failure::new(format!("cannot hook signals: {e}")))?;
+        let attach = Action::Attach {
+            pid: std::process::id(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            roles: plan.roles(),
+        };
+        let mut record = replay.record.clone();
+        match journal.append(attach, clock.as_ref()) {
+            Ok(ev) => record.apply(&ev),
+            Err(e) => {
+                return Err(Failure::new(format!(
+                    "{}: cannot write the journal: {e}",
+                    path.display()
+                )));
+            }
+        }
+        let mut out = std::io::stdout();
+        let run = rehearsal::headless::run(
+            plan,
+            Arc::clone(clock),
+            &mut journal,
+            record,
+            channels,
+            opts,
+            &mut out,
+        );
+        let reason = tokio::select! {
+            _ = run => "session ended".to_owned(),
+            name = signals.recv() => name.to_owned(),
+        };
+        Ok(reason)
+    })?;
+    let detach = journal.append(
+        Action::Detach {
+            reason: reason.clone(),
+        },
+        clock.as_ref(),
+    );
+    drop(journal);
+    println!("journal {} ({reason})", path.display());
+    if args.rehearse {
+        rehearsal_report(&path, plan);
+    }
+    detach.map_err(|e| {
+        Failure::new(format!(
+            "{}: the detach was NOT recorded: {e}",
+            path.display()
+        ))
+    })?;
+    Ok(())
+}
+
+/// The rehearsal report, from the journal as written: per phase planned vs reached, late steps,
+/// late confirmations.
+fn rehearsal_report(path: &Path, plan: &Plan) {
+    match journal::read(path) {
+        Ok(r) => println!("\n{}", rehearsal::report::render(plan, &r.record)),
+        Err(e) => {
+            eprintln!("drillbook: cannot read the rehearsal journal back for its report: {e}");
+        }
+    }
 }
 
 /// `drillbook watch JOURNAL`: the same screen, read-only, following the journal.

@@ -33,11 +33,16 @@ pub fn render(plan: &Plan, record: &Record) -> String {
         let planned = format!(
             "{}{}",
             if p.start.approximate { "~" } else { "" },
-            zones::hm(p.start.at, tz)
+            zones::hm_on(p.start.at, tz, plan.session.date)
         );
         let (r, d) = reached.map_or_else(
             || ("not reached".to_owned(), String::new()),
-            |t| (zones::hm(t, tz), zones::signed_span(t - p.start.at)),
+            |t| {
+                (
+                    zones::hm_on(t, tz, plan.session.date),
+                    zones::signed_span(t - p.start.at),
+                )
+            },
         );
         let _ = writeln!(out, "| {} | {planned} | {r} | {d} |", clean_line(&p.title));
     }

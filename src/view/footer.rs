@@ -79,9 +79,10 @@ pub fn render_keys(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: 
         .timeline
         .pending_confirmation(now)
         .is_some_and(|t| now >= m.timeline.transitions[t].at - chrono::TimeDelta::minutes(30));
-    let all: Vec<&keys::KeyHelp> = keys::footer(m.key_ctx(), m.read_only.is_some())
-        .filter(|k| k.keys != "c" || confirm_matters)
-        .collect();
+    let all: Vec<&keys::KeyHelp> =
+        keys::footer(m.key_ctx(), m.read_only.is_some(), m.rehearsal.is_some())
+            .filter(|k| k.keys != "c" || confirm_matters)
+            .collect();
     let width = |k: &keys::KeyHelp| k.keys.chars().count() + k.short.chars().count() + 3;
     let pinned = |k: &keys::KeyHelp| matches!(k.keys, "?" | "q");
     let mut room = (area.width as usize)
