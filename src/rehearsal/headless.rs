@@ -248,6 +248,12 @@ pub async fn run(
         || {
             if status.before_start() {
                 "before the first phase".to_owned()
+            } else if status.ended() {
+                let end = plan.session.phases.iter().map(|p| p.end.at).max();
+                format!(
+                    "the session ended on {}; to rehearse it, add --rehearse",
+                    end.map_or_else(String::new, |t| zones::day_hm(t, plan.session.tz))
+                )
             } else {
                 "between phases".to_owned()
             }

@@ -1,0 +1,239 @@
+//! `drillbook run --rehearse --headless` as a user runs it: the whole PS2 day at 3600x, every
+//! transition once and in order, a journal where every event is marked rehearsal, the report at
+//! the end, and the real record never mixed with a rehearsal.
+
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_drillbook");
+
+fn drillbook(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("TZ", "UTC")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn the_whole_day_at_3600x_prints_each_transition_once_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("r.jsonl");
+    let out = drillbook(&[
+        "run",
+        "--role",
+        "ep",
+        "--rehearse",
+        "--speed",
+        "3600",
+        "--headless",
+        "--notify",
+        "off",
+        "--journal",
+        j.to_str().unwrap(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    let phases: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("  phase    "))
+        .map(|l| l.rsplit('[').next().unwrap().trim_end_matches(']'))
+        .collect();
+    assert_eq!(
+        phases,
+        [
+            "pre-session.end",
+            "primary.end",
+            "failover.end",
+            "backup.end",
+            "clean-up.end",
+            "reporting.end"
+        ],
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .all(|l| !l.contains("  notify  ") || l.contains("[REHEARSAL]"))
+    );
+    assert!(stdout.contains("# REHEARSAL report"), "{stdout}");
+    assert!(
+        stdout.contains("| Backup site | ~11:00 HKT | 11:00 HKT |"),
+        "{stdout}"
+    );
+
+    let body = std::fs::read_to_string(&j).unwrap();
+    let events: Vec<serde_json::Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.first(), Some(&"attach"));
+    assert_eq!(kinds.last(), Some(&"detach"));
+    assert!(kinds.contains(&"boundary_confirmed"), "{kinds:?}");
+    assert!(events.iter().all(|e| e["rehearsal"]["speed"] == 3600.0));
+    let entered: Vec<&str> = events
+        .iter()
+        .filter(|e| e["kind"] == "phase_entered")
+        .map(|e| e["phase"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        entered,
+        ["primary", "failover", "backup", "clean-up", "reporting"]
+    );
+}
+
+#[test]
+fn a_rehearsal_never_writes_into_the_real_record_nor_the_reverse() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real.jsonl");
+    let real_path = real.to_str().unwrap();
+    // A real headless run after the session: it records its attach and detach, nothing else.
+    let out = drillbook(&[
+        "run",
+        "--role",
+        "ep",
+        "--headless",
+        "--notify",
+        "off",
+        "--journal",
+        real_path,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("the session ended on Sat 25 Nov 2023 14:00 HKT"));
+    let before = std::fs::read(&real).unwrap();
+
+    let out = drillbook(&[
+        "run",
+        "--role",
+        "ep",
+        "--rehearse",
+        "--headless",
+        "--notify",
+        "off",
+        "--journal",
+        real_path,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("is the real record"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&real).unwrap(),
+        before,
+        "the real journal is untouched"
+    );
+
+    let rehearsal = dir.path().join("rehearsal.jsonl");
+    let reh_path = rehearsal.to_str().unwrap();
+    let out = drillbook(&[
+        "run",
+        "--role",
+        "ep",
+        "--rehearse",
+        "--speed",
+        "3600",
+        "--start-at",
+        "clean-up",
+        "--headless",
+        "--notify",
+        "off",
+        "--journal",
+        reh_path,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = drillbook(&[
+        "run",
+        "--role",
+        "ep",
+        "--headless",
+        "--notify",
+        "off",
+        "--journal",
+        reh_path,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("is a rehearsal journal"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn date_moves_the_timetable_and_bad_flags_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("moved.jsonl");
+    let out = drillbook(&[
+        "run",
+        "--role",
+        "ep",
+        "--rehearse",
+        "--speed",
+        "3600",
+        "--date",
+        "2024-03-02",
+        "--start-at",
+        "reporting",
+        "--headless",
+        "--notify",
+        "off",
+        "--journal",
+        j.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let body = std::fs::read_to_string(&j).unwrap();
+    let first: serde_json::Value = serde_json::from_str(body.lines().next().unwrap()).unwrap();
+    // One minute before reporting (13:00 HKT) on the new date.
+    let virt = first["rehearsal"]["virtual_utc"].as_str().unwrap();
+    assert!(virt.starts_with("2024-03-02T04:59:00"), "{virt}");
+
+    for (args, says) in [
+        (
+            vec!["run", "--role", "ep", "--speed", "60", "--headless"],
+            "--rehearse",
+        ),
+        (
+            vec![
+                "run",
+                "--role",
+                "ep",
+                "--rehearse",
+                "--speed",
+                "0",
+                "--headless",
+            ],
+            "from 1 to 3600",
+        ),
+        (
+            vec![
+                "run",
+                "--role",
+                "ep",
+                "--rehearse",
+                "--start-at",
+                "lunch",
+                "--headless",
+            ],
+            "name a phase",
+        ),
+        (
+            vec!["run", "--role", "ep", "--lead", "x", "--headless"],
+            "--lead",
+        ),
+    ] {
+        let out = drillbook(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(says),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}
