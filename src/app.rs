@@ -394,12 +394,25 @@ impl Model {
                 out.push(Effect::Append(Action::PhaseEntered { phase: id }));
             }
         }
-        for alert in self
+        for mut alert in self
             .scheduler
             .due(&self.plan, &self.timeline, &self.record, now)
         {
+            if self.rehearsal.is_some() {
+                alert.title = format!("[REHEARSAL] {}", alert.title);
+            }
             self.banner = Some(alert.clone());
             self.changed = true;
+            // The banner is a channel too: journaled, so a restart does not raise it again, and
+            // the record shows the alert was on screen even with --notify off.
+            out.push(Effect::Append(Action::Notification {
+                key: alert.key.clone(),
+                channel: "banner".into(),
+                ok: true,
+                title: alert.title.clone(),
+                body: alert.body.clone(),
+                error: None,
+            }));
             out.push(Effect::Notify(alert));
         }
         out

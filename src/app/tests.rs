@@ -320,3 +320,61 @@ fn the_loop_wakes_at_the_next_second_at_the_latest() {
     let now = hkt(25, 8, 10) + TimeDelta::milliseconds(300);
     assert_eq!(r.m.next_wakeup(now), hkt(25, 8, 10) + TimeDelta::seconds(1));
 }
+
+#[test]
+fn the_banner_is_journaled_so_a_restart_does_not_raise_it_again() {
+    let at = hkt(25, 10, 0);
+    let mut r = Rig::new(at - TimeDelta::seconds(1));
+    r.clock.set(at);
+    let fx = r.send(Message::Tick);
+    let notify = fx
+        .iter()
+        .filter(|e| matches!(e, Effect::Notify(a) if a.key == "primary.end"))
+        .count();
+    assert_eq!(notify, 1, "{fx:?}");
+    assert!(r.m.record.notified("primary.end", "banner"));
+
+    // A second process on the same journal, a minute later: nothing is raised again.
+    let path = r.j.path().to_owned();
+    drop(r.j);
+    let plan = crate::runbook::load_bundled(&["ep".into()]).unwrap();
+    let replay = crate::journal::read(&path).unwrap();
+    let later = at + TimeDelta::minutes(1);
+    let mut m = Model::new(plan, replay.record, &replay.events, later);
+    let fx = update(&mut m, Message::Tick, later);
+    assert!(
+        !fx.iter()
+            .any(|e| matches!(e, Effect::Notify(a) if a.key == "primary.end")),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn a_rehearsal_marks_its_alerts_and_steers_the_clock_by_key() {
+    let at = hkt(25, 10, 30);
+    let mut r = Rig::new(at);
+    r.m.rehearsal = Some(crate::clock::RehearsalState {
+        speed: 60.0,
+        paused: false,
+    });
+    assert_eq!(
+        r.send(key('p')),
+        vec![Effect::Clock(ClockControl::TogglePause)]
+    );
+    // `>` lands one minute before the approximate end of the failover (~11:00).
+    assert_eq!(
+        r.send(key('>')),
+        vec![Effect::Clock(ClockControl::JumpTo(hkt(25, 10, 59)))]
+    );
+    r.clock.set(hkt(25, 10, 45));
+    let fx = r.send(Message::Tick);
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Notify(a) if a.title.starts_with("[REHEARSAL] "))),
+        "{fx:?}"
+    );
+    // Outside a rehearsal the keys say what they are for and steer nothing.
+    r.m.rehearsal = None;
+    assert!(r.send(key('>')).is_empty());
+    assert!(r.m.status.as_ref().unwrap().0.contains("--rehearse"));
+}
