@@ -617,6 +617,14 @@ fn submit(m: &mut Model, input: Input) -> Vec<Effect> {
         m.mode = Mode::Typing(input);
         return Vec::new();
     }
+    if crate::text::looks_like_secret(&text) {
+        m.say(
+            "this looks like a secret: drillbook never stores one. Record who confirmed the credential, not the credential",
+            Tone::Error,
+        );
+        m.mode = Mode::Typing(input);
+        return Vec::new();
+    }
     let id = |i: usize| m.plan.steps[i].id.clone();
     let action = match input.prompt {
         Prompt::StepNote { step } => Action::Note {

@@ -62,6 +62,37 @@ pub fn strip_controls(s: &str) -> String {
         .collect()
 }
 
+/// Whether typed text looks like it carries a secret (`password: ...`, `token=...`, a PEM key).
+/// The journal records that a credential was confirmed and by whom, never the credential: such
+/// text is refused before it is written, since an append-only file cannot forget it later.
+pub fn looks_like_secret(s: &str) -> bool {
+    const WORDS: [&str; 8] = [
+        "password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "secret",
+        "token",
+        "apikey",
+        "api key",
+    ];
+    let lower = s.to_lowercase();
+    if lower.contains("-----begin") {
+        return true;
+    }
+    WORDS.iter().any(|w| {
+        lower.match_indices(w).any(|(i, _)| {
+            let rest = lower[i + w.len()..].trim_start();
+            // `password: x`, `token=x`, `password is x`; not "password confirmed by alice".
+            let value = rest
+                .strip_prefix(':')
+                .or_else(|| rest.strip_prefix('='))
+                .or_else(|| rest.strip_prefix("is "));
+            value.is_some_and(|v| !v.trim().is_empty())
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +115,26 @@ mod tests {
     #[test]
     fn notification_payload_loses_controls_and_separators() {
         assert_eq!(strip_controls("a;b\u{1b}\\c\u{7}\nd"), "ab\\c d");
+    }
+
+    #[test]
+    fn secrets_are_recognised_and_confirmations_are_not() {
+        for s in [
+            "password: hunter2",
+            "OCG PWD=abc123",
+            "the token is 0xdeadbeef",
+            "-----BEGIN OPENSSH PRIVATE KEY-----",
+            "API key: 42",
+        ] {
+            assert!(looks_like_secret(s), "{s}");
+        }
+        for s in [
+            "credential confirmed by alice",
+            "password works, confirmed with the vendor",
+            "tokens of appreciation",
+            "password:",
+        ] {
+            assert!(!looks_like_secret(s), "{s}");
+        }
     }
 }

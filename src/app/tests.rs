@@ -378,3 +378,22 @@ fn a_rehearsal_marks_its_alerts_and_steers_the_clock_by_key() {
     assert!(r.send(key('>')).is_empty());
     assert!(r.m.status.as_ref().unwrap().0.contains("--rehearse"));
 }
+
+#[test]
+fn a_secret_typed_into_a_note_is_refused_and_never_written() {
+    let mut r = Rig::new(hkt(25, 8, 10));
+    let before = r.m.record.actions;
+    r.send(key('N'));
+    for c in "OCG password: hunter2".chars() {
+        r.send(key(c));
+    }
+    r.send(code(KeyCode::Enter));
+    assert_eq!(r.m.record.actions, before, "nothing was recorded");
+    assert!(
+        matches!(r.m.mode, Mode::Typing(_)),
+        "still typing, to fix it"
+    );
+    assert!(r.m.status.as_ref().unwrap().0.contains("never stores"));
+    let on_disk = std::fs::read_to_string(r.j.path()).unwrap();
+    assert!(!on_disk.contains("hunter2"));
+}
