@@ -6,7 +6,12 @@
 //! - [`runbook`]: the session and runbook model, YAML loading and validation with positions.
 //! - [`timeline`]: where the session stands at an instant, confirmations overlaid.
 //! - [`clock`]: real, rehearsal and manual clocks behind one trait.
-//! - [`cmd`]: the subcommands.
+//! - [`zones`], [`text`]: formatting instants in two zones; neutralising untrusted text.
+//! - [`journal`]: the append-only action log, its lock, replay as a fold.
+//! - [`alerts`], [`notify`]: what to notify and when, exactly once; the channels.
+//! - [`app`], [`view`], [`theme`], [`run`]: the TUI's model and update, drawing, styles, event loop.
+//! - [`rehearsal`]: accelerated time, the headless runner, the rehearsal report.
+//! - [`cli`], [`cmd`]: the command line and the subcommands.
 
 pub mod alerts;
 pub mod app;

@@ -11,7 +11,12 @@ pub fn run(action: &RunbooksAction) -> Outcome {
             println!("{} ({})", plan.session.title, plan.session.id);
             for (i, r) in plan.runbooks.iter().enumerate() {
                 let n = plan.steps.iter().filter(|s| s.runbook == i).count();
-                println!("  {:<5} {:<48} {n:>3} steps", r.role, r.title);
+                // Counts before titles: titles vary in length, the columns stay straight.
+                println!(
+                    "  {:<5} {n:>3} steps  {}",
+                    r.role,
+                    crate::text::clean_line(&r.title)
+                );
             }
             println!("Run one: drillbook run --role ep   Several: --role ep,hsn,omd");
             Ok(())
