@@ -15,6 +15,14 @@ fn drillbook(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// `drillbook run --role ep --headless --notify off --journal J` plus `flags` (space-separated).
+fn headless(journal: &std::path::Path, flags: &str) -> Output {
+    let mut args = vec!["run", "--role", "ep", "--headless", "--notify", "off"];
+    args.extend(flags.split_whitespace());
+    args.extend(["--journal", journal.to_str().unwrap()]);
+    drillbook(&args)
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -23,19 +31,7 @@ fn text(b: &[u8]) -> String {
 fn the_whole_day_at_3600x_prints_each_transition_once_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let j = dir.path().join("r.jsonl");
-    let out = drillbook(&[
-        "run",
-        "--role",
-        "ep",
-        "--rehearse",
-        "--speed",
-        "3600",
-        "--headless",
-        "--notify",
-        "off",
-        "--journal",
-        j.to_str().unwrap(),
-    ]);
+    let out = headless(&j, "--rehearse --speed 3600");
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
     let phases: Vec<&str> = stdout
@@ -91,33 +87,13 @@ fn the_whole_day_at_3600x_prints_each_transition_once_in_order() {
 fn a_rehearsal_never_writes_into_the_real_record_nor_the_reverse() {
     let dir = tempfile::tempdir().unwrap();
     let real = dir.path().join("real.jsonl");
-    let real_path = real.to_str().unwrap();
     // A real headless run after the session: it records its attach and detach, nothing else.
-    let out = drillbook(&[
-        "run",
-        "--role",
-        "ep",
-        "--headless",
-        "--notify",
-        "off",
-        "--journal",
-        real_path,
-    ]);
+    let out = headless(&real, "");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("the session ended on Sat 25 Nov 2023 14:00 HKT"));
     let before = std::fs::read(&real).unwrap();
 
-    let out = drillbook(&[
-        "run",
-        "--role",
-        "ep",
-        "--rehearse",
-        "--headless",
-        "--notify",
-        "off",
-        "--journal",
-        real_path,
-    ]);
+    let out = headless(&real, "--rehearse");
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("is the real record"),
@@ -131,33 +107,9 @@ fn a_rehearsal_never_writes_into_the_real_record_nor_the_reverse() {
     );
 
     let rehearsal = dir.path().join("rehearsal.jsonl");
-    let reh_path = rehearsal.to_str().unwrap();
-    let out = drillbook(&[
-        "run",
-        "--role",
-        "ep",
-        "--rehearse",
-        "--speed",
-        "3600",
-        "--start-at",
-        "clean-up",
-        "--headless",
-        "--notify",
-        "off",
-        "--journal",
-        reh_path,
-    ]);
+    let out = headless(&rehearsal, "--rehearse --speed 3600 --start-at clean-up");
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = drillbook(&[
-        "run",
-        "--role",
-        "ep",
-        "--headless",
-        "--notify",
-        "off",
-        "--journal",
-        reh_path,
-    ]);
+    let out = headless(&rehearsal, "");
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("is a rehearsal journal"),
@@ -170,23 +122,10 @@ fn a_rehearsal_never_writes_into_the_real_record_nor_the_reverse() {
 fn date_moves_the_timetable_and_bad_flags_are_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
     let j = dir.path().join("moved.jsonl");
-    let out = drillbook(&[
-        "run",
-        "--role",
-        "ep",
-        "--rehearse",
-        "--speed",
-        "3600",
-        "--date",
-        "2024-03-02",
-        "--start-at",
-        "reporting",
-        "--headless",
-        "--notify",
-        "off",
-        "--journal",
-        j.to_str().unwrap(),
-    ]);
+    let out = headless(
+        &j,
+        "--rehearse --speed 3600 --date 2024-03-02 --start-at reporting",
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let body = std::fs::read_to_string(&j).unwrap();
     let first: serde_json::Value = serde_json::from_str(body.lines().next().unwrap()).unwrap();
