@@ -18,6 +18,7 @@ use chrono_tz::Tz;
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// The journal format this build writes and reads.
@@ -104,6 +105,20 @@ pub enum JournalError {
         line: u64,
         version: u64,
     },
+    /// Events are missing: the journal was cut at the front or lines were removed.
+    Gap {
+        path: PathBuf,
+        line: u64,
+        expected: u64,
+        found: u64,
+    },
+    /// Events of two sessions in one file.
+    MixedSessions {
+        path: PathBuf,
+        line: u64,
+        first: String,
+        found: String,
+    },
     /// Written for another session.
     OtherSession {
         path: PathBuf,
@@ -140,14 +155,48 @@ impl fmt::Display for JournalError {
                 "{}:{line}: written in journal format {version}; this drillbook reads format {FORMAT}: upgrade drillbook",
                 path.display()
             ),
+            JournalError::Gap {
+                path,
+                line,
+                expected,
+                found,
+            } => {
+                if *expected == 1 {
+                    write!(
+                        f,
+                        "{}:{line}: the journal starts at event #{found}: its beginning is missing (truncated or cut); it cannot be replayed",
+                        path.display()
+                    )
+                } else {
+                    write!(
+                        f,
+                        "{}:{line}: event #{found} where #{expected} was expected: events are missing (truncated or edited); it cannot be replayed",
+                        path.display()
+                    )
+                }
+            }
+            JournalError::MixedSessions {
+                path,
+                line,
+                first,
+                found,
+            } => write!(
+                f,
+                "{}:{line}: an event for session `{}` in a journal for session `{}`: journals of two sessions were mixed",
+                path.display(),
+                crate::text::clean_line(found),
+                crate::text::clean_line(first)
+            ),
             JournalError::OtherSession {
                 path,
                 found,
                 expected,
             } => write!(
                 f,
-                "{}: this journal is for session `{found}`, not `{expected}`: name another journal with --journal",
-                path.display()
+                "{}: this journal is for session `{}`, not `{}`: name another journal with --journal",
+                path.display(),
+                crate::text::clean_line(found),
+                crate::text::clean_line(expected)
             ),
         }
     }
@@ -202,15 +251,20 @@ impl Replay {
 }
 
 /// Parse a journal's bytes. Unparsable lines are errors, except a torn last line and lines a
-/// later `torn_set_aside` event accounts for.
+/// later `torn_set_aside` event accounts for (those are left out of the replay, even when they
+/// parse: a line whose fsync failed was reported as not recorded, so it must not count).
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
     let mut replay = Replay::default();
-    let mut pending_bad: Vec<(u64, String)> = Vec::new();
+    let mut parsed: Vec<(u64, Event)> = Vec::new();
+    let mut bad: Vec<(u64, String)> = Vec::new();
+    let mut aside: Vec<u64> = Vec::new();
     let mut pos = 0usize;
     let mut line_no = 0u64;
+    let mut last_line_start = 0usize;
     while pos < bytes.len() {
         line_no += 1;
-        let (line, terminated) = match bytes[pos..].iter().position(|&b| b == b'\n') {
+        last_line_start = pos;
+        let (line, terminated) = match memchr_nl(&bytes[pos..]) {
             Some(n) => (&bytes[pos..pos + n], true),
             None => (&bytes[pos..], false),
         };
@@ -232,17 +286,9 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
                     });
                 }
                 if let Action::TornSetAside { line, .. } = ev.action {
-                    pending_bad.retain(|(l, _)| *l != line);
+                    aside.push(line);
                 }
-                if let Some((l, reason)) = pending_bad.first() {
-                    return Err(JournalError::NotJournal {
-                        path: path.into(),
-                        line: *l,
-                        reason: reason.clone(),
-                    });
-                }
-                replay.record.apply(&ev);
-                replay.events.push(ev);
+                parsed.push((line_no, ev));
             }
             Err(e) => {
                 if let Some(v) = newer_version(line) {
@@ -252,29 +298,19 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
                         version: v,
                     });
                 }
-                pending_bad.push((line_no, e.to_string()));
+                bad.push((line_no, e.to_string()));
             }
         }
     }
+    bad.retain(|(l, _)| !aside.contains(l));
     // Whatever is still unaccounted for must be the torn tail: the last line, unterminated or not.
-    match pending_bad.as_slice() {
+    match bad.as_slice() {
         [] => {}
         [(l, _)] if *l == line_no => {
             replay.torn = Some(Torn {
                 line: *l,
-                bytes: bytes.len() as u64 - replay.good_len.min(bytes.len() as u64),
+                bytes: (bytes.len() - last_line_start) as u64,
             });
-            if replay.good_len == bytes.len() as u64 {
-                // A complete but unparsable last line: treat as torn, the next writer sets it aside.
-                let start = bytes[..bytes.len() - 1]
-                    .iter()
-                    .rposition(|&b| b == b'\n')
-                    .map_or(0, |p| p + 1);
-                replay.torn = Some(Torn {
-                    line: *l,
-                    bytes: (bytes.len() - start) as u64,
-                });
-            }
         }
         [(l, reason), ..] => {
             return Err(JournalError::NotJournal {
@@ -284,7 +320,41 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
             });
         }
     }
+    replay.events.reserve(parsed.len());
+    let mut first_session: Option<String> = None;
+    for (line, ev) in parsed {
+        if !aside.is_empty() && aside.contains(&line) {
+            continue;
+        }
+        let expected = replay.events.last().map_or(1, |e: &Event| e.seq + 1);
+        if ev.seq != expected {
+            return Err(JournalError::Gap {
+                path: path.into(),
+                line,
+                expected,
+                found: ev.seq,
+            });
+        }
+        match &first_session {
+            None => first_session = Some(ev.session.clone()),
+            Some(s) if *s != ev.session => {
+                return Err(JournalError::MixedSessions {
+                    path: path.into(),
+                    line,
+                    first: s.clone(),
+                    found: ev.session.clone(),
+                });
+            }
+            Some(_) => {}
+        }
+        replay.record.apply(&ev);
+        replay.events.push(ev);
+    }
     Ok(replay)
+}
+
+fn memchr_nl(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == b'\n')
 }
 
 fn newer_version(line: &[u8]) -> Option<u64> {
@@ -428,14 +498,20 @@ impl Journal {
     pub fn append(&mut self, action: Action, clock: &dyn Clock) -> std::io::Result<Event> {
         let actual = self.file.metadata()?.len();
         if actual > self.len {
-            // A fragment from a torn or failed write: terminate it, and say so in the record.
-            self.file.write_all(b"\n")?;
+            // A fragment from a torn or failed write (or a whole line whose fsync failed, which
+            // was reported as not recorded): terminate it, and set it aside in the record.
+            let mut last = [0u8; 1];
+            self.file.read_exact_at(&mut last, actual - 1)?;
+            let terminated = last[0] == b'\n';
+            if !terminated {
+                self.file.write_all(b"\n")?;
+            }
             self.lines += 1;
             self.pending_aside = Some(Torn {
                 line: self.lines,
                 bytes: actual - self.len,
             });
-            self.len = actual + 1;
+            self.len = actual + u64::from(!terminated);
         }
         if let Some(t) = self.pending_aside.take() {
             let aside = Action::TornSetAside {

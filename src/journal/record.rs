@@ -69,6 +69,16 @@ pub struct NotificationEntry {
     pub stamp: Stamp,
 }
 
+/// A notification preflight (`drillbook notify-test`) and the operator's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotifyCheckEntry {
+    pub channels: Vec<String>,
+    pub detected: String,
+    /// Whether the operator saw the test notification; None: could not ask.
+    pub answer: Option<bool>,
+    pub stamp: Stamp,
+}
+
 /// Everything the journal says, folded.
 #[derive(Debug, Clone, Default)]
 pub struct Record {
@@ -81,6 +91,8 @@ pub struct Record {
     pub confirmations: HashMap<String, Vec<Confirmation>>,
     pub notifications: Vec<NotificationEntry>,
     pub handovers: Vec<Stamp>,
+    /// Notification preflights, oldest first.
+    pub notify_checks: Vec<NotifyCheckEntry>,
     pub phases_entered: Vec<(String, Stamp)>,
     /// Operator actions still in effect, in order: the last is what undo takes back.
     pub undoable: Vec<u64>,
@@ -171,10 +183,17 @@ impl Record {
                 self.actions += 1;
                 self.undo(*target);
             }
-            Action::Attach { .. }
-            | Action::Detach { .. }
-            | Action::NotifyCheck { .. }
-            | Action::TornSetAside { .. } => {}
+            Action::NotifyCheck {
+                channels,
+                detected,
+                answer,
+            } => self.notify_checks.push(NotifyCheckEntry {
+                channels: channels.clone(),
+                detected: detected.clone(),
+                answer: *answer,
+                stamp,
+            }),
+            Action::Attach { .. } | Action::Detach { .. } | Action::TornSetAside { .. } => {}
         }
     }
 
