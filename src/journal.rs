@@ -7,7 +7,9 @@
 //! file stays an honest, append-only history.
 
 pub mod event;
+pub mod handover;
 pub mod record;
+pub mod report;
 
 pub use event::{Action, Event, Rehearsal, StepState};
 pub use record::Record;
@@ -242,6 +244,17 @@ impl Replay {
     /// The session id the journal was written for, from its first event.
     pub fn session(&self) -> Option<&str> {
         self.events.first().map(|e| e.session.as_str())
+    }
+
+    /// Byte length up to and including the last newline: where `log --follow` reads on from.
+    pub fn good_len(&self) -> u64 {
+        self.good_len
+    }
+
+    /// Whether rehearsal and real events are mixed in the journal (never written by drillbook).
+    pub fn mixes_rehearsal(&self) -> bool {
+        let n = self.events.iter().filter(|e| e.rehearsal.is_some()).count();
+        n > 0 && n < self.events.len()
     }
 
     /// Whether the journal is a rehearsal journal.
