@@ -79,6 +79,10 @@ pub enum Command {
         /// A note with the acknowledgement. Only with --ack.
         #[arg(long, requires = "ack")]
         note: Option<String>,
+        /// Describe the session as at this session-zone time, `YYYY-MM-DD HH:MM:SS` (default: now;
+        /// for a rehearsal journal, its last virtual instant).
+        #[arg(long, conflicts_with = "ack")]
+        at: Option<String>,
     },
     /// The evidence report for the HSN Result Form and the internal report.
     Report {

@@ -64,11 +64,12 @@ pub fn dispatch(cli: Cli) -> Outcome {
             ack,
             operator,
             note,
+            at,
         }) => {
             if ack {
                 handover::ack(&journal, &runbooks, operator.as_deref(), note)
             } else {
-                handover::show(&journal, &runbooks)
+                handover::show(&journal, &runbooks, at.as_deref())
             }
         }
         Some(Command::Report {

@@ -121,6 +121,8 @@ pub enum JournalError {
         first: String,
         found: String,
     },
+    /// Rehearsal and real events in one file: a rehearsal must never pass for the real record.
+    MixedRehearsal { path: PathBuf, line: u64, seq: u64 },
     /// Written for another session.
     OtherSession {
         path: PathBuf,
@@ -189,6 +191,12 @@ impl fmt::Display for JournalError {
                 crate::text::clean_line(found),
                 crate::text::clean_line(first)
             ),
+            JournalError::MixedRehearsal { path, line, seq } => write!(
+                f,
+                "{}:{line}: the journal mixes rehearsal and real events (event #{seq} differs from event #1); \
+                 a rehearsal must never pass for the real record, so it is not read",
+                path.display()
+            ),
             JournalError::OtherSession {
                 path,
                 found,
@@ -249,12 +257,6 @@ impl Replay {
     /// Byte length up to and including the last newline: where `log --follow` reads on from.
     pub fn good_len(&self) -> u64 {
         self.good_len
-    }
-
-    /// Whether rehearsal and real events are mixed in the journal (never written by drillbook).
-    pub fn mixes_rehearsal(&self) -> bool {
-        let n = self.events.iter().filter(|e| e.rehearsal.is_some()).count();
-        n > 0 && n < self.events.len()
     }
 
     /// Whether the journal is a rehearsal journal.
@@ -346,6 +348,15 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
                 line,
                 expected,
                 found: ev.seq,
+            });
+        }
+        if let Some(first) = replay.events.first()
+            && first.rehearsal.is_some() != ev.rehearsal.is_some()
+        {
+            return Err(JournalError::MixedRehearsal {
+                path: path.into(),
+                line,
+                seq: ev.seq,
             });
         }
         match &first_session {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Print the handover.
-pub fn show(path: &Path, runbooks: &[PathBuf]) -> Outcome {
+pub fn show(path: &Path, runbooks: &[PathBuf], at: Option<&str>) -> Outcome {
     let Loaded {
         replay,
         plan,
@@ -21,8 +21,18 @@ pub fn show(path: &Path, runbooks: &[PathBuf]) -> Outcome {
     if let Some(t) = from_journal::torn_note(path, &replay) {
         eprintln!("{t}");
     }
+    let now = match at {
+        None => from_journal::now_for(&replay),
+        Some(a) => crate::journal::session_instant(plan.session.tz, a).ok_or_else(|| {
+            Failure::usage(format!(
+                "--at {}: expected YYYY-MM-DD HH:MM:SS in the session zone ({})",
+                crate::text::clean_line(a),
+                plan.session.tz
+            ))
+        })?,
+    };
     let ctx = Context {
-        now: from_journal::now_for(&replay),
+        now,
         local_tz: crate::zones::local_tz(),
         journal: path.display().to_string(),
         rehearsal: replay.is_rehearsal(),

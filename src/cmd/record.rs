@@ -144,6 +144,12 @@ pub fn run(path: &Path, select: &Selection, operator: Option<&str>, accept: bool
     let meta = Meta::for_plan(&plan, operator);
     let (mut journal, replay) =
         Journal::open(path, meta).map_err(|e| Failure::new(e.to_string()))?;
+    if replay.is_rehearsal() {
+        return Err(Failure::new(format!(
+            "{}: a rehearsal journal; `record` writes real events, which must not be mixed into it",
+            path.display()
+        )));
+    }
     if replay.hash_mismatch.is_some() && !accept {
         return Err(Failure::new(format!(
             "{}: this journal was written with other runbook files; pass --accept-changed-runbooks to continue it",

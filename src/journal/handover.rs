@@ -159,14 +159,23 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
     match st.phase {
         Some(p) => {
             let ph = &s.phases[p];
+            let (a, b) = tl.bounds_of(p);
+            let mark = |i: usize| {
+                if tl.transitions[i].approximate && tl.confirmed_at(i).is_none() {
+                    "~"
+                } else {
+                    ""
+                }
+            };
             let _ = writeln!(
                 out,
-                "- Current phase: **{}** (`{}`), {} to {}{}",
+                "- Current phase: **{}** (`{}`), {}{} to {}{}",
                 clean_line(&ph.title),
                 ph.id,
-                f.hm(ph.start.at),
-                if ph.end.approximate { "~" } else { "" },
-                f.hm(ph.end.at)
+                mark(a),
+                f.hm(tl.effective(a)),
+                mark(b),
+                f.hm(tl.effective(b))
             );
         }
         None if st.before_start() => {
