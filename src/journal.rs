@@ -409,7 +409,8 @@ pub struct Journal {
     /// The file length after the last acknowledged append.
     len: u64,
     /// A complete but unparsable last line found at open, to be set aside by the next append.
-    pending_aside: Option<Torn>,
+    /// Unparsable lines (a torn tail, fragments of failed writes) still to be set aside, in order.
+    pending_aside: Vec<Torn>,
 }
 
 impl Journal {
@@ -492,10 +493,12 @@ impl Journal {
         let next_seq = replay.events.last().map_or(1, |e| e.seq + 1);
         // An unterminated torn tail is found by `append` (the file is longer than `len`); a
         // terminated but unparsable last line has to be remembered here.
-        let pending_aside = replay
+        let pending_aside: Vec<Torn> = replay
             .torn
             .clone()
-            .filter(|_| replay.good_len == bytes.len() as u64);
+            .filter(|_| replay.good_len == bytes.len() as u64)
+            .into_iter()
+            .collect();
         let journal = Self {
             path: path.into(),
             file,
@@ -531,21 +534,23 @@ impl Journal {
                 self.file.write_all(b"\n")?;
             }
             self.lines += 1;
-            self.pending_aside = Some(Torn {
+            self.pending_aside.push(Torn {
                 line: self.lines,
                 bytes: actual - self.len,
             });
             self.len = actual + u64::from(!terminated);
         }
-        if let Some(t) = self.pending_aside.take() {
-            let aside = Action::TornSetAside {
-                line: t.line,
-                bytes: t.bytes,
-            };
-            if let Err(e) = self.write_event(aside, clock) {
-                self.pending_aside = Some(t);
-                return Err(e);
-            }
+        // Each fragment is set aside by its own event; one that cannot be written yet stays
+        // pending (a failed set-aside write leaves a fragment of its own, set aside after it).
+        while let Some(t) = self.pending_aside.first().cloned() {
+            self.write_event(
+                Action::TornSetAside {
+                    line: t.line,
+                    bytes: t.bytes,
+                },
+                clock,
+            )?;
+            self.pending_aside.remove(0);
         }
         self.write_event(action, clock)
     }
