@@ -176,8 +176,7 @@ impl Action {
 ///
 /// Read through [`Flat`] rather than serde's `flatten` (which buffers every line into an
 /// intermediate tree before matching the tag): replaying 100,000 events is 2-3 times faster.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "Flat")]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
     /// Journal format version.
     pub v: u32,
@@ -214,9 +213,10 @@ impl Event {
 /// A journal line as read: the envelope and every payload field any kind has, then assembled
 /// into an [`Event`] by `kind`. Unknown fields are ignored, as before (a newer minor addition).
 #[derive(Deserialize)]
-struct Flat {
+struct Flat<'a> {
     v: u32,
     seq: u64,
+    #[serde(deserialize_with = "utc_fast")]
     utc: DateTime<Utc>,
     local: String,
     operator: String,
@@ -226,7 +226,9 @@ struct Flat {
     sha256: String,
     #[serde(default)]
     rehearsal: Option<Rehearsal>,
-    kind: String,
+    /// Borrowed from the line when it holds no escapes: one allocation fewer per event.
+    #[serde(borrow)]
+    kind: std::borrow::Cow<'a, str>,
     #[serde(default)]
     pid: Option<u32>,
     #[serde(default)]
@@ -281,16 +283,69 @@ struct Flat {
     reason: Option<String>,
 }
 
+/// `utc` as drillbook writes it (`2023-11-25T00:12:00.123456789Z`), parsed by hand: chrono's
+/// general RFC 3339 parser is a measurable part of a 100,000-event replay. Anything else falls
+/// back to chrono.
+fn utc_fast<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+    let s: std::borrow::Cow<'de, str> = Deserialize::deserialize(d)?;
+    if let Some(t) = parse_utc_z(s.as_bytes()) {
+        return Ok(t);
+    }
+    DateTime::parse_from_rfc3339(&s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| serde::de::Error::custom(format!("`{s}`: {e}")))
+}
+
+fn parse_utc_z(b: &[u8]) -> Option<DateTime<Utc>> {
+    use chrono::NaiveDate;
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let mut nanos = 0u32;
+    let rest = &b[19..];
+    let z = match rest.first()? {
+        b'.' => {
+            let digits = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits == 0 || digits > 9 {
+                return None;
+            }
+            nanos = num(20..20 + digits)? * 10u32.pow(9 - digits as u32);
+            &rest[1 + digits..]
+        }
+        _ => rest,
+    };
+    if z != b"Z" {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(y as i32, mo, d)?;
+    let t = date.and_hms_nano_opt(h, mi, sec, nanos)?;
+    Some(t.and_utc())
+}
+
 /// A field a kind requires.
 fn need<T>(v: Option<T>, kind: &str, field: &str) -> Result<T, String> {
     v.ok_or_else(|| format!("a `{kind}` event needs `{field}`"))
 }
 
-impl TryFrom<Flat> for Event {
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Event::try_from(Flat::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl TryFrom<Flat<'_>> for Event {
     type Error = String;
 
-    fn try_from(f: Flat) -> Result<Self, String> {
-        let k = f.kind.as_str();
+    fn try_from(f: Flat<'_>) -> Result<Self, String> {
+        let k = &*f.kind;
         let action = match k {
             "attach" => Action::Attach {
                 pid: need(f.pid, k, "pid")?,
@@ -365,6 +420,22 @@ impl TryFrom<Flat> for Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utc_fast_path_agrees_with_chrono() {
+        for s in [
+            "2023-11-25T00:12:00Z",
+            "2023-11-25T00:12:00.5Z",
+            "2026-11-26T08:12:33.418354387Z",
+            "2024-02-29T23:59:59.000000001Z",
+        ] {
+            let want = DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+            assert_eq!(parse_utc_z(s.as_bytes()), Some(want), "{s}");
+        }
+        for s in ["2023-11-25T00:12:00+08:00", "2023-02-30T00:00:00Z", "2023-11-25 00:12:00Z"] {
+            assert_eq!(parse_utc_z(s.as_bytes()), None, "{s}");
+        }
+    }
 
     /// Every kind written by serde's derive reads back through `Flat` unchanged.
     #[test]
