@@ -40,12 +40,12 @@ fn action(i: usize) -> Action {
     match i % 10 {
         0..=3 => Action::Step {
             step,
-            state: if i % 7 == 0 {
+            state: if i.is_multiple_of(7) {
                 StepState::Failed
             } else {
                 StepState::Done
             },
-            note: (i % 7 == 0).then(|| "rejected at logon, retried".into()),
+            note: (i.is_multiple_of(7)).then(|| "rejected at logon, retried".into()),
         },
         4..=6 => Action::Evidence {
             step,
@@ -92,16 +92,16 @@ fn main() {
     let dir = tempfile::tempdir().expect("a temp dir");
 
     let path = dir.path().join("append.jsonl");
-    let (mut j, _) = Journal::open(&path, meta()).expect("open");
+    let (mut writer, _) = Journal::open(&path, meta()).expect("open");
     let clock = SystemClock;
     let mut us = Vec::with_capacity(appends);
     for i in 0..appends {
         let a = action(i);
         let t = Instant::now();
-        j.append(a, &clock).expect("append");
+        writer.append(a, &clock).expect("append");
         us.push(t.elapsed().as_secs_f64() * 1e6);
     }
-    drop(j);
+    drop(writer);
     us.sort_by(f64::total_cmp);
     println!("journal_append_fsync_p50: {:.0} us", percentile(&us, 0.50));
     println!("journal_append_fsync_p99: {:.0} us", percentile(&us, 0.99));
@@ -138,10 +138,10 @@ fn main() {
     let mut best = f64::MAX;
     let mut best_cpu = f64::MAX;
     for _ in 0..5 {
-        let (t, c) = (Instant::now(), thread_cpu());
+        let (wall0, cpu0) = (Instant::now(), thread_cpu());
         let r = journal::read(&big).expect("replays");
-        let ms = t.elapsed().as_secs_f64() * 1e3;
-        let cpu = (thread_cpu() - c) * 1e3;
+        let ms = wall0.elapsed().as_secs_f64() * 1e3;
+        let cpu = (thread_cpu() - cpu0) * 1e3;
         assert_eq!(r.events.len(), events);
         best = best.min(ms);
         best_cpu = best_cpu.min(cpu);

@@ -101,8 +101,12 @@ fn sigkill_at_random_moments_loses_no_acknowledged_action() {
 
         let replay = drillbook::journal::read(&j)
             .unwrap_or_else(|e| panic!("iteration {it}: the journal does not replay: {e}"));
-        let notes: std::collections::HashSet<&str> =
-            replay.record.notes.iter().map(|n| n.text.as_str()).collect();
+        let notes: std::collections::HashSet<&str> = replay
+            .record
+            .notes
+            .iter()
+            .map(|n| n.text.as_str())
+            .collect();
         for t in &acked_total {
             assert!(
                 notes.contains(t.as_str()),

@@ -18,7 +18,13 @@ impl Mount {
     fn tmpfs(size: &str) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
         let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0755"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0755"),
+                "tmpfs",
+            ])
             .arg(dir.path())
             .output();
         match out {
@@ -75,13 +81,25 @@ fn a_read_only_directory_refuses_the_writer_clearly_and_readers_still_read() {
         let out = drillbook(&args);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
-        assert!(err.contains(p) && err.contains("Read-only file system"), "{args:?}: {err}");
+        assert!(
+            err.contains(p) && err.contains("Read-only file system"),
+            "{args:?}: {err}"
+        );
         assert!(!err.contains("panicked"), "{err}");
     }
     // A new journal in the read-only folder.
-    let out = drillbook(&["record", m.path().join("new.jsonl").to_str().unwrap(), "--role", "ep"]);
+    let out = drillbook(&[
+        "record",
+        m.path().join("new.jsonl").to_str().unwrap(),
+        "--role",
+        "ep",
+    ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("Read-only file system"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Read-only file system"),
+        "{}",
+        stderr(&out)
+    );
     // Reading needs no write.
     let out = drillbook(&["handover", p]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -106,7 +124,10 @@ fn a_full_disk_fails_the_action_unacknowledged_and_the_journal_recovers() {
         if reply.starts_with("ok ") {
             acked.push(text);
         } else {
-            assert!(reply.contains("not recorded") && reply.contains("No space left"), "{reply}");
+            assert!(
+                reply.contains("not recorded") && reply.contains("No space left"),
+                "{reply}"
+            );
             failed = Some(text);
             break;
         }
@@ -132,7 +153,10 @@ fn a_full_disk_fails_the_action_unacknowledged_and_the_journal_recovers() {
     assert!(rep.torn.is_none());
     let texts: Vec<&str> = rep.record.notes.iter().map(|n| n.text.as_str()).collect();
     assert_eq!(texts.len(), acked.len() + 1, "{:?}", texts.len());
-    assert!(!texts.contains(&failed.as_str()), "the failed action is not in the record");
+    assert!(
+        !texts.contains(&failed.as_str()),
+        "the failed action is not in the record"
+    );
     assert_eq!(*texts.last().unwrap(), "after the disk was freed");
     let out = drillbook(&["log", j.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));

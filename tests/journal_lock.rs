@@ -27,7 +27,11 @@ fn a_second_writer_is_refused_naming_the_holder_and_readers_still_read() {
         assert!(err.contains(&holder), "{args:?} names {holder}: {err}");
         assert!(err.contains(&format!("drillbook watch {p}")), "{err}");
     }
-    assert_eq!(std::fs::read(&j).unwrap(), before, "a refused writer writes nothing");
+    assert_eq!(
+        std::fs::read(&j).unwrap(),
+        before,
+        "a refused writer writes nothing"
+    );
 
     // Readers take no lock.
     let out = drillbook(&["handover", p]);
@@ -38,13 +42,29 @@ fn a_second_writer_is_refused_naming_the_holder_and_readers_still_read() {
     // The OS drops the lock with the process, even on SIGKILL.
     a.child.kill().unwrap();
     a.child.wait().unwrap();
-    let out = drillbook(&["handover", "--ack", p, "--operator", "bob", "--note", "read it"]);
+    let out = drillbook(&[
+        "handover",
+        "--ack",
+        p,
+        "--operator",
+        "bob",
+        "--note",
+        "read it",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("handover acknowledged by bob@"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("handover acknowledged by bob@"),
+        "{}",
+        stdout(&out)
+    );
     let last = lines(&j).pop().unwrap();
     assert_eq!(last["kind"], "handover");
     assert_eq!(last["operator"], "bob");
     assert_eq!(last["note"], "read it");
     let out = drillbook(&["handover", p]);
-    assert!(stdout(&out).contains("## Handovers acknowledged\n\n- by bob@"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("## Handovers acknowledged\n\n- by bob@"),
+        "{}",
+        stdout(&out)
+    );
 }

@@ -30,7 +30,17 @@ fn a_second_writer_resumes_the_same_state_and_numbering() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         stdout(&out).lines().collect::<Vec<_>>(),
-        ["ready 1", "ok 2", "ok 3", "ok 4", "ok 5", "ok 6", "ok 7", "ok 8", "detached 9"]
+        [
+            "ready 1",
+            "ok 2",
+            "ok 3",
+            "ok 4",
+            "ok 5",
+            "ok 6",
+            "ok 7",
+            "ok 8",
+            "detached 9"
+        ]
     );
     let first = journal::read(&j).unwrap();
 
@@ -44,19 +54,27 @@ fn a_second_writer_resumes_the_same_state_and_numbering() {
 
     let r = journal::read(&j).unwrap();
     let rec = &r.record;
-    assert_eq!(rec.state_of("ep-pre-registration").unwrap().state, StepState::Done);
+    assert_eq!(
+        rec.state_of("ep-pre-registration").unwrap().state,
+        StepState::Done
+    );
     let failed = rec.state_of("ep-primary-logon-trading").unwrap();
     assert_eq!(failed.state, StepState::Failed);
     assert_eq!(failed.note.as_deref(), Some("rejected at logon"));
     assert_eq!(failed.stamp.operator, "alice");
     assert_eq!(
-        rec.evidence_of("ep-primary-logon-trading", "logon time").unwrap().value,
+        rec.evidence_of("ep-primary-logon-trading", "logon time")
+            .unwrap()
+            .value,
         "08:05:10"
     );
     assert_eq!(rec.notes[0].text, "bridge open");
     assert!(rec.confirmation("failover.end").is_some());
     assert!(rec.state_of("ep-pre-rundown").is_none(), "undone");
-    assert_eq!(rec.state_of("ep-pre-weather").unwrap().stamp.operator, "bob");
+    assert_eq!(
+        rec.state_of("ep-pre-weather").unwrap().stamp.operator,
+        "bob"
+    );
     // Folding the first run's events gives the first run's state: the fold is the state.
     assert_eq!(r.events[..first.events.len()], first.events[..]);
 
@@ -77,13 +95,18 @@ fn a_torn_last_line_is_reported_left_out_and_set_aside_by_the_next_writer() {
     let out = record_all(&j, "ep", "alice", &["done ep-pre-registration"]);
     assert!(out.status.success());
     let mut f = std::fs::OpenOptions::new().append(true).open(&j).unwrap();
-    f.write_all(br#"{"v":1,"seq":4,"utc":"2023-11-25T00:0"#).unwrap();
+    f.write_all(br#"{"v":1,"seq":4,"utc":"2023-11-25T00:0"#)
+        .unwrap();
     drop(f);
     let torn = std::fs::read(&j).unwrap();
 
     let out = drillbook(&["log", j.to_str().unwrap()]);
     assert!(out.status.success(), "never fatal: {}", stderr(&out));
-    assert!(stderr(&out).contains(":4: a torn last line (37 bytes"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(":4: a torn last line (37 bytes"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(stdout(&out).lines().count(), 3);
     assert_eq!(std::fs::read(&j).unwrap(), torn, "reading changes nothing");
 
@@ -92,22 +115,38 @@ fn a_torn_last_line_is_reported_left_out_and_set_aside_by_the_next_writer() {
     // The set-aside event takes seq 4; the torn fragment never counted.
     assert_eq!(stdout(&out), "ready 5\nok 6\ndetached 7\n");
     let after = std::fs::read(&j).unwrap();
-    assert_eq!(&after[..torn.len()], &torn[..], "the fragment is kept, never overwritten");
+    assert_eq!(
+        &after[..torn.len()],
+        &torn[..],
+        "the fragment is kept, never overwritten"
+    );
     let r = journal::read(&j).unwrap();
     assert!(r.torn.is_none());
     assert!(matches!(
         r.events[3].action,
         journal::Action::TornSetAside { line: 4, bytes: 37 }
     ));
-    assert_eq!(r.record.state_of("ep-pre-rundown").unwrap().state, StepState::Done);
+    assert_eq!(
+        r.record.state_of("ep-pre-rundown").unwrap().state,
+        StepState::Done
+    );
 }
 
 #[test]
 fn a_journal_for_other_runbook_content_is_flagged_not_merged() {
     let dir = tempfile::tempdir().unwrap();
     let books = dir.path().join("books");
-    assert!(drillbook(&["runbooks", "export", books.to_str().unwrap()]).status.success());
-    let folder = std::fs::read_dir(&books).unwrap().next().unwrap().unwrap().path();
+    assert!(
+        drillbook(&["runbooks", "export", books.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let folder = std::fs::read_dir(&books)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let ep = folder.join("ep.yaml");
     let j = dir.path().join("hash.jsonl");
     let out = cli::Recorder::start_with(&j, &[ep.to_str().unwrap()], "alice")
@@ -117,8 +156,11 @@ fn a_journal_for_other_runbook_content_is_flagged_not_merged() {
 
     // Edit the runbook: its content hash changes.
     let text = std::fs::read_to_string(&ep).unwrap();
-    std::fs::write(&ep, text.replace("Return the registration form", "Send the registration form"))
-        .unwrap();
+    std::fs::write(
+        &ep,
+        text.replace("Return the registration form", "Send the registration form"),
+    )
+    .unwrap();
     let before = std::fs::read(&j).unwrap();
     for cmd in ["handover", "report"] {
         let out = drillbook(&[cmd, j.to_str().unwrap(), ep.to_str().unwrap()]);
@@ -131,8 +173,16 @@ fn a_journal_for_other_runbook_content_is_flagged_not_merged() {
     // A writer refuses to continue it unless told to.
     let out = drillbook(&["record", j.to_str().unwrap(), ep.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("other runbook files"), "{}", stderr(&out));
-    assert_eq!(std::fs::read(&j).unwrap(), before, "refused: nothing written");
+    assert!(
+        stderr(&out).contains("other runbook files"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read(&j).unwrap(),
+        before,
+        "refused: nothing written"
+    );
     // The bundled runbooks are what the journal was written with (the export is byte for byte).
     let out = drillbook(&["handover", j.to_str().unwrap()]);
     assert!(out.status.success());
@@ -158,10 +208,20 @@ fn refused(name: &str, content: &[u8], expect: &str) {
         let out = drillbook(&args);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
-        assert!(err.contains(expect), "{args:?}: expected {expect:?} in:\n{err}");
-        assert!(!err.contains("panicked") && !err.contains("{ "), "{args:?}: {err}");
+        assert!(
+            err.contains(expect),
+            "{args:?}: expected {expect:?} in:\n{err}"
+        );
+        assert!(
+            !err.contains("panicked") && !err.contains("{ "),
+            "{args:?}: {err}"
+        );
         assert!(out.stdout.is_empty() || args[0] == "log", "{args:?}");
-        assert_eq!(std::fs::read(&j).unwrap(), content, "{args:?} changed the file");
+        assert_eq!(
+            std::fs::read(&j).unwrap(),
+            content,
+            "{args:?} changed the file"
+        );
     }
 }
 
@@ -209,7 +269,11 @@ fn bad_journals_are_refused_with_a_clear_message_and_left_unchanged() {
         format!(
             "{}\n{}\n",
             good(1),
-            event(2, SESSION, r#","rehearsal":{"virtual_utc":"2023-11-25T00:00:00Z","speed":60.0}"#)
+            event(
+                2,
+                SESSION,
+                r#","rehearsal":{"virtual_utc":"2023-11-25T00:00:00Z","speed":60.0}"#
+            )
         )
         .as_bytes(),
         "mixes rehearsal and real events",
@@ -224,8 +288,17 @@ fn a_journal_for_another_session_is_refused() {
     std::fs::write(&j, &content).unwrap();
     // Against the bundled runbooks (named as files): another session.
     let books = dir.path().join("books");
-    assert!(drillbook(&["runbooks", "export", books.to_str().unwrap()]).status.success());
-    let folder = std::fs::read_dir(&books).unwrap().next().unwrap().unwrap().path();
+    assert!(
+        drillbook(&["runbooks", "export", books.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let folder = std::fs::read_dir(&books)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let ep = folder.join("ep.yaml");
     for args in [
         vec!["handover", j.to_str().unwrap(), ep.to_str().unwrap()],
@@ -235,7 +308,8 @@ fn a_journal_for_another_session_is_refused() {
         let out = drillbook(&args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert!(
-            stderr(&out).contains("this journal is for session `lse-dr-2024`, not `hkex-ps2-2023-11-25`"),
+            stderr(&out)
+                .contains("this journal is for session `lse-dr-2024`, not `hkex-ps2-2023-11-25`"),
             "{args:?}: {}",
             stderr(&out)
         );
@@ -243,7 +317,11 @@ fn a_journal_for_another_session_is_refused() {
     // Without runbook files: the session is not bundled, so it says which files to name.
     let out = drillbook(&["handover", j.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("not bundled: name its runbook files"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not bundled: name its runbook files"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(std::fs::read_to_string(&j).unwrap(), content);
 }
 

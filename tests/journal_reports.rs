@@ -173,22 +173,40 @@ fn a_rehearsal_journal_is_labelled_everywhere_and_reports_the_rehearsal() {
     let s = stdout(&out);
     assert!(s.starts_with("# REHEARSAL — not the real record\n"), "{s}");
     // Described at the rehearsal clock's last instant, not today.
-    has(&s, &["- Written at: Sat 25 Nov 2023 11:55 HKT", "**Backup site**"]);
+    has(
+        &s,
+        &["- Written at: Sat 25 Nov 2023 11:55 HKT", "**Backup site**"],
+    );
 
     let out = drillbook(&["report", p]);
     let s = stdout(&out);
     assert!(s.starts_with("# REHEARSAL — not the real record\n"), "{s}");
-    has(&s, &["# REHEARSAL report - not a record of the real session", "## Phases: planned vs reached"]);
+    has(
+        &s,
+        &[
+            "# REHEARSAL report - not a record of the real session",
+            "## Phases: planned vs reached",
+        ],
+    );
     let out = drillbook(&["report", "--format", "csv", p]);
     assert!(stderr(&out).contains("REHEARSAL — not the real record"));
-    assert!(stdout(&out).lines().skip(1).all(|l| l.starts_with("REHEARSAL,")));
+    assert!(
+        stdout(&out)
+            .lines()
+            .skip(1)
+            .all(|l| l.starts_with("REHEARSAL,"))
+    );
     let out = drillbook(&["log", p]);
     assert!(stdout(&out).starts_with("REHEARSAL — not the real record\n"));
     // `record` writes real events and will not mix them into a rehearsal journal.
     let before = std::fs::read(&j).unwrap();
     let out = drillbook(&["record", p, "--role", "ep,hsn"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("a rehearsal journal"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("a rehearsal journal"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(std::fs::read(&j).unwrap(), before);
     // An acknowledgement carries the rehearsal stamp, so the journal stays one kind.
     let out = drillbook(&["handover", "--ack", p, "--operator", "carol"]);
@@ -256,7 +274,10 @@ fn log_follow_prints_appended_events_and_stops_on_sigterm() {
         .cloned()
         .unwrap();
     assert!(note.contains("bob@"), "{note}");
-    assert!(note.contains("\u{241b}]0;title\u{2407}"), "neutralised: {note:?}");
+    assert!(
+        note.contains("\u{241b}]0;title\u{2407}"),
+        "neutralised: {note:?}"
+    );
     drop(w);
     // SAFETY: signalling the child we started.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);

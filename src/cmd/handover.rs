@@ -75,7 +75,8 @@ pub fn ack(
     let mut meta = Meta::for_plan(&plan, operator);
     // The roles the journal was written for, so the journal's default name still fits.
     meta.roles = from_journal::roles(&replay);
-    let (mut journal, fresh) = Journal::open(path, meta).map_err(|e| Failure::new(e.to_string()))?;
+    let (mut journal, fresh) =
+        Journal::open(path, meta).map_err(|e| Failure::new(e.to_string()))?;
     let clock: Box<dyn Clock> = match fresh.events.last().and_then(|e| e.rehearsal) {
         Some(r) => Box::new(Stopped {
             at: r.virtual_utc,
@@ -96,11 +97,7 @@ pub fn ack(
         out,
         "handover acknowledged by {} at {}: event #{} in {}",
         crate::text::clean_line(&ev.who()),
-        handover::both(
-            ev.session_time(),
-            plan.session.tz,
-            crate::zones::local_tz()
-        ),
+        handover::both(ev.session_time(), plan.session.tz, crate::zones::local_tz()),
         ev.seq,
         path.display()
     );

@@ -39,8 +39,16 @@ pub fn print_all(bytes: &[u8]) -> Outcome {
 pub fn payload(a: &Action, tz: Tz) -> String {
     let c = |s: &str| clean_line(s).into_owned();
     match a {
-        Action::Attach { pid, version, roles } => {
-            format!("pid {pid}, drillbook {}, roles {}", c(version), c(&roles.join(",")))
+        Action::Attach {
+            pid,
+            version,
+            roles,
+        } => {
+            format!(
+                "pid {pid}, drillbook {}, roles {}",
+                c(version),
+                c(&roles.join(","))
+            )
         }
         Action::Step { step, state, note } => match note {
             Some(n) => format!("{} {}: {}", c(step), state.word(), c(n)),

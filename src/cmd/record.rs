@@ -75,9 +75,7 @@ pub fn parse_action(plan: &Plan, line: &str) -> Result<Action, String> {
         }
         "evidence" => {
             let (id, fv) = split1(rest);
-            let (field, value) = fv
-                .split_once(" = ")
-                .ok_or("evidence STEP FIELD = VALUE")?;
+            let (field, value) = fv.split_once(" = ").ok_or("evidence STEP FIELD = VALUE")?;
             let step = step_id(id)?;
             let i = plan.step_index(&step).unwrap_or_default();
             if !plan.steps[i].evidence.iter().any(|f| f == field) {
@@ -174,7 +172,7 @@ pub fn run(path: &Path, select: &Selection, operator: Option<&str>, accept: bool
         if t.is_empty() || t.starts_with('#') {
             continue;
         }
-        let reply = match parse_action(&plan, t) {
+        let answer = match parse_action(&plan, t) {
             Ok(a) => match journal.append(a, &clock) {
                 Ok(ev) => format!("ok {}", ev.seq),
                 Err(e) => {
@@ -188,7 +186,7 @@ pub fn run(path: &Path, select: &Selection, operator: Option<&str>, accept: bool
             }
         };
         // The reply is written only now: `ok` means the fsync returned.
-        let _ = writeln!(out, "{reply}");
+        let _ = writeln!(out, "{answer}");
         let _ = out.flush();
     }
     let detach = Action::Detach {

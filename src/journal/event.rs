@@ -296,22 +296,27 @@ fn utc_fast<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::
         .map_err(|e| serde::de::Error::custom(format!("`{s}`: {e}")))
 }
 
-fn parse_utc_z(b: &[u8]) -> Option<DateTime<Utc>> {
+fn parse_utc_z(text: &[u8]) -> Option<DateTime<Utc>> {
     use chrono::NaiveDate;
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':'
+    if text.len() < 20
+        || text[4] != b'-'
+        || text[7] != b'-'
+        || text[10] != b'T'
+        || text[13] != b':'
+        || text[16] != b':'
     {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter().try_fold(0u32, |acc, &c| {
+        text[r].iter().try_fold(0u32, |acc, &c| {
             c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
         })
     };
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
     let mut nanos = 0u32;
-    let rest = &b[19..];
-    let z = match rest.first()? {
+    let rest = &text[19..];
+    let zone = match rest.first()? {
         b'.' => {
             let digits = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
             if digits == 0 || digits > 9 {
@@ -322,12 +327,13 @@ fn parse_utc_z(b: &[u8]) -> Option<DateTime<Utc>> {
         }
         _ => rest,
     };
-    if z != b"Z" {
+    if zone != b"Z" {
         return None;
     }
-    let date = NaiveDate::from_ymd_opt(y as i32, mo, d)?;
-    let t = date.and_hms_nano_opt(h, mi, sec, nanos)?;
-    Some(t.and_utc())
+    Some(
+        date.and_hms_nano_opt(hour, minute, second, nanos)?
+            .and_utc(),
+    )
 }
 
 /// A field a kind requires.
@@ -432,7 +438,11 @@ mod tests {
             let want = DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
             assert_eq!(parse_utc_z(s.as_bytes()), Some(want), "{s}");
         }
-        for s in ["2023-11-25T00:12:00+08:00", "2023-02-30T00:00:00Z", "2023-11-25 00:12:00Z"] {
+        for s in [
+            "2023-11-25T00:12:00+08:00",
+            "2023-02-30T00:00:00Z",
+            "2023-11-25 00:12:00Z",
+        ] {
             assert_eq!(parse_utc_z(s.as_bytes()), None, "{s}");
         }
     }
@@ -517,6 +527,9 @@ mod tests {
             r#"{"v":1,"seq":1,"utc":"2023-11-25T03:00:00Z","local":"x","operator":"o","host":"h","session":"s","runbooks":[],"sha256":"x","kind":"step","step":"a"}"#,
         )
         .unwrap_err();
-        assert!(err.to_string().contains("a `step` event needs `state`"), "{err}");
+        assert!(
+            err.to_string().contains("a `step` event needs `state`"),
+            "{err}"
+        );
     }
 }

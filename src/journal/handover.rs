@@ -2,8 +2,8 @@
 //! whom, what is open, notes, boundaries planned vs confirmed, and whether notifications get
 //! through. Used by `drillbook handover` and by the app's handover overlay (`H`).
 
-use super::record::{Record, Stamp};
 use super::event::StepState;
+use super::record::{Record, Stamp};
 use crate::runbook::{Plan, Step};
 use crate::text::clean_line;
 use crate::timeline::Timeline;
@@ -86,7 +86,9 @@ fn day_both(t: DateTime<Utc>, tz: Tz, local: Tz) -> String {
     } else {
         format!(
             "{day} ({})",
-            local.from_utc_datetime(&t.naive_utc()).format("%a %H:%M %Z")
+            local
+                .from_utc_datetime(&t.naive_utc())
+                .format("%a %H:%M %Z")
         )
     }
 }
@@ -117,7 +119,7 @@ pub fn warnings(out: &mut String, plan: &Plan, ctx: &Context) {
     }
 }
 
-fn by(stamp: &Stamp, f: &Fmt) -> String {
+fn by(stamp: &Stamp, f: Fmt) -> String {
     format!("by {} at {}", clean_line(&stamp.who()), f.at(stamp.at))
 }
 
@@ -143,7 +145,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
             out,
             "- Last journal entry: #{} {}",
             record.last_seq,
-            by(last, &f)
+            by(last, f)
         );
     }
 
@@ -159,7 +161,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
     match st.phase {
         Some(p) => {
             let ph = &s.phases[p];
-            let (a, b) = tl.bounds_of(p);
+            let (start, end) = tl.bounds_of(p);
             let mark = |i: usize| {
                 if tl.transitions[i].approximate && tl.confirmed_at(i).is_none() {
                     "~"
@@ -172,10 +174,10 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
                 "- Current phase: **{}** (`{}`), {}{} to {}{}",
                 clean_line(&ph.title),
                 ph.id,
-                mark(a),
-                f.hm(tl.effective(a)),
-                mark(b),
-                f.hm(tl.effective(b))
+                mark(start),
+                f.hm(tl.effective(start)),
+                mark(end),
+                f.hm(tl.effective(end))
             );
         }
         None if st.before_start() => {
@@ -243,10 +245,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         let _ = writeln!(out, "### {} ({})\n", capital(state.word()), steps.len());
         for step in steps {
             let change = record.state_of(&step.id);
-            let who = change.map_or_else(
-                || "by the runbook".to_owned(),
-                |c| by(&c.stamp, &f),
-            );
+            let who = change.map_or_else(|| "by the runbook".to_owned(), |c| by(&c.stamp, f));
             let _ = write!(
                 out,
                 "- {} {} (`{}`, {}) {who}",
@@ -255,13 +254,11 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
                 step.id,
                 step.role
             );
-            let note = change
-                .and_then(|c| c.note.clone())
-                .or_else(|| {
-                    (state == StepState::NotApplicable)
-                        .then(|| step.not_applicable.clone())
-                        .flatten()
-                });
+            let note = change.and_then(|c| c.note.clone()).or_else(|| {
+                (state == StepState::NotApplicable)
+                    .then(|| step.not_applicable.clone())
+                    .flatten()
+            });
             if let Some(n) = note {
                 let _ = write!(out, ": {}", clean_line(&n));
             }
@@ -335,10 +332,10 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         let _ = writeln!(out, "None.");
     }
     for n in &record.notes {
-        let on = n
-            .step
-            .as_ref()
-            .map_or_else(|| "session".to_owned(), |st| format!("`{}`", clean_line(st)));
+        let on = n.step.as_ref().map_or_else(
+            || "session".to_owned(),
+            |st| format!("`{}`", clean_line(st)),
+        );
         let _ = writeln!(
             out,
             "- {} {} on {on}: {}",
@@ -356,11 +353,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         if t.at.with_timezone(&tz).date_naive() != s.date {
             continue;
         }
-        let planned = format!(
-            "{}{}",
-            if t.approximate { "~" } else { "" },
-            f.at(t.at)
-        );
+        let planned = format!("{}{}", if t.approximate { "~" } else { "" }, f.at(t.at));
         let (confirmed, drift, who) = match record.confirmation(&t.key) {
             Some(c) => (
                 f.at(c.confirmed),
@@ -389,7 +382,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
             let _ = writeln!(
                 out,
                 "- Last preflight (`drillbook notify-test`) {}: channels {}; {answer}; detected: {}",
-                by(&c.stamp, &f),
+                by(&c.stamp, f),
                 clean_line(&c.channels.join(", ")),
                 clean_line(&c.detected)
             );
@@ -442,7 +435,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
     if !record.handovers.is_empty() {
         let _ = writeln!(out, "\n## Handovers acknowledged\n");
         for h in &record.handovers {
-            let _ = writeln!(out, "- {}", by(h, &f));
+            let _ = writeln!(out, "- {}", by(h, f));
         }
     }
     out

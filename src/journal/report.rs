@@ -90,11 +90,19 @@ pub fn render_md(plan: &Plan, record: &Record, ctx: &Context) -> String {
     }
     let _ = writeln!(out, "# Evidence report: {}\n", md(&s.title));
     warnings(&mut out, plan, ctx);
-    let _ = writeln!(out, "- Session: `{}`, {}", md(&s.id), s.date.format("%a %d %b %Y"));
+    let _ = writeln!(
+        out,
+        "- Session: `{}`, {}",
+        md(&s.id),
+        s.date.format("%a %d %b %Y")
+    );
     let _ = writeln!(out, "- Roles: {}", plan.roles().join(", "));
     let _ = writeln!(out, "- Journal: `{}`", md(&ctx.journal));
     let _ = writeln!(out, "- Written at: {}", f.at(ctx.now));
-    let _ = writeln!(out, "- Times are {}; the reader's zone in brackets where it differs.", tz);
+    let _ = writeln!(
+        out,
+        "- Times are {tz}; the reader's zone in brackets where it differs."
+    );
 
     let phases: Vec<usize> = (0..s.phases.len())
         .filter(|&p| plan.steps_in(p).next().is_some())
@@ -163,7 +171,8 @@ pub fn render_md(plan: &Plan, record: &Record, ctx: &Context) -> String {
             for field in step.evidence.iter().filter(|x| is_time_field(x)) {
                 if let Some(e) = record.evidence_of(&step.id, field) {
                     if n == 0 {
-                        let _ = writeln!(out, "| Phase | System | Step | Field | Value | Recorded |");
+                        let _ =
+                            writeln!(out, "| Phase | System | Step | Field | Value | Recorded |");
                         let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
                     }
                     n += 1;
@@ -314,7 +323,8 @@ fn secs(t: chrono::DateTime<chrono::Utc>, tz: Tz) -> String {
 }
 
 /// The header of the CSV report.
-pub const CSV_HEADER: &str = "rehearsal,phase,system,step,title,state,by,at_session,at_utc,field,value,note";
+pub const CSV_HEADER: &str =
+    "rehearsal,phase,system,step,title,state,by,at_session,at_utc,field,value,note";
 
 /// The report as CSV: one row per step (field and value empty), then one per recorded evidence
 /// value; `at_session` is in the session zone with its offset.
