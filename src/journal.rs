@@ -666,6 +666,41 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_line_whose_fsync_failed_is_set_aside_and_never_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2023, 11, 25, 1, 0, 0).unwrap());
+        let (mut j, _) = Journal::open(&path, meta()).unwrap();
+        let first = j.append(step("a", StepState::Done), &clock).unwrap();
+        // What a write that succeeded but whose fsync failed leaves: a complete, parsable line
+        // the writer reported as not recorded (its seq is reused by the next append).
+        let mut ghost = first.clone();
+        ghost.seq = 2;
+        ghost.action = step("b", StepState::Failed);
+        let mut line = serde_json::to_vec(&ghost).unwrap();
+        line.push(b'\n');
+        OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(&line)
+            .unwrap();
+        let next = j.append(step("c", StepState::Done), &clock).unwrap();
+        assert_eq!(next.seq, 3, "seq 2 went to the set-aside event");
+        let r = read(&path).unwrap();
+        assert!(
+            r.record.state_of("b").is_none(),
+            "the unacknowledged line is left out"
+        );
+        assert_eq!(r.record.state_of("c").unwrap().state, StepState::Done);
+        assert!(matches!(
+            r.events[1].action,
+            Action::TornSetAside { line: 2, .. }
+        ));
+        assert_eq!(r.events.len(), 3);
+    }
+
+    #[test]
     fn second_writer_is_refused_with_the_holder() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
