@@ -421,6 +421,9 @@ pub struct Journal {
     /// A complete but unparsable last line found at open, to be set aside by the next append.
     /// Unparsable lines (a torn tail, fragments of failed writes) still to be set aside, in order.
     pending_aside: Vec<Torn>,
+    /// Whether the journal holds rehearsal events (None while empty): a writer never mixes the
+    /// two, because a mixed journal is refused by every reader.
+    rehearsal: Option<bool>,
 }
 
 impl Journal {
@@ -518,6 +521,7 @@ impl Journal {
             lines: replay.lines,
             len: replay.good_len,
             pending_aside,
+            rehearsal: replay.events.first().map(|e| e.rehearsal.is_some()),
         };
         Ok((journal, replay))
     }
@@ -533,6 +537,15 @@ impl Journal {
     /// Append one action and fsync it. Only when this returns `Ok` may the action be shown as
     /// recorded. After a failed write the next append first sets aside whatever fragment it left.
     pub fn append(&mut self, action: Action, clock: &dyn Clock) -> std::io::Result<Event> {
+        let rehearsal = clock.rehearsal().is_some();
+        if self.rehearsal.is_some_and(|r| r != rehearsal) {
+            return Err(std::io::Error::other(if rehearsal {
+                "a rehearsal event cannot go into a journal of the real session"
+            } else {
+                "a real event cannot go into a rehearsal journal"
+            }));
+        }
+        self.rehearsal = Some(rehearsal);
         let actual = self.file.metadata()?.len();
         if actual > self.len {
             // A fragment from a torn or failed write (or a whole line whose fsync failed, which
@@ -698,6 +711,25 @@ mod tests {
             Action::TornSetAside { line: 2, .. }
         ));
         assert_eq!(r.events.len(), 3);
+    }
+
+    #[test]
+    fn a_writer_never_mixes_rehearsal_and_real_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let t = Utc.with_ymd_and_hms(2023, 11, 25, 1, 0, 0).unwrap();
+        let real = ManualClock::new(t);
+        let (mut j, _) = Journal::open(&path, meta()).unwrap();
+        j.append(step("a", StepState::Done), &real).unwrap();
+        drop(j);
+        let rehearsal = crate::clock::RehearsalClock::new(t, 60.0);
+        let (mut j, _) = Journal::open(&path, meta()).unwrap();
+        let err = j
+            .append(step("b", StepState::Done), &rehearsal)
+            .unwrap_err();
+        assert!(err.to_string().contains("rehearsal event"), "{err}");
+        j.append(step("b", StepState::Done), &real).unwrap();
+        assert_eq!(read(&path).unwrap().events.len(), 2, "still readable");
     }
 
     #[test]
