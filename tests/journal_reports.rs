@@ -58,7 +58,7 @@ fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
             "(`ep-backup-market-data`, ep) by alice@desk1 at 11:35:00 HKT (03:35:00 GMT): vendor screens not in scope today",
             "### Deferred (1)",
             "- [>] Simulate daily operations on OTP-C (`ep-primary-simulate`, ep) by alice@desk1 at 09:30:00 HKT (01:30:00 GMT)",
-            "Totals: 6 done, 1 failed, 1 skipped, 1 deferred, 0 n/a, 39 pending.",
+            "Totals: 1 failed, 1 deferred, 1 skipped, 6 done, 0 n/a, 39 pending.",
             "## Open critical steps",
             "- [!] failed Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`",
             "(`hsn-pre-intention-form`, hsn, phase pre-session), due Fri 24 Nov 2023 23:59:00 HKT (15:59:00 GMT) **OVERDUE**",

@@ -320,3 +320,23 @@ fn the_loop_wakes_at_the_next_second_at_the_latest() {
     let now = hkt(25, 8, 10) + TimeDelta::milliseconds(300);
     assert_eq!(r.m.next_wakeup(now), hkt(25, 8, 10) + TimeDelta::seconds(1));
 }
+
+#[test]
+fn the_handover_overlay_scrolls_and_any_other_key_closes_it() {
+    let mut r = Rig::new(hkt(25, 9, 0));
+    r.send(key('H'));
+    assert_eq!(r.m.overlay, Some(Overlay::Handover));
+    r.send(code(KeyCode::PageDown));
+    r.send(key('j'));
+    assert_eq!(r.m.overlay_scroll, 11);
+    r.send(code(KeyCode::Up));
+    assert_eq!(r.m.overlay_scroll, 10);
+    r.send(code(KeyCode::PageUp));
+    r.send(code(KeyCode::PageUp));
+    assert_eq!(r.m.overlay_scroll, 0, "not above the top");
+    r.send(code(KeyCode::PageDown));
+    let fx = r.send(key('q'));
+    assert!(fx.is_empty(), "q closes the overlay, it does not quit");
+    assert_eq!(r.m.overlay, None);
+    assert_eq!(r.m.overlay_scroll, 0, "the next opening starts at the top");
+}

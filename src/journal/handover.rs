@@ -223,14 +223,47 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         }
     }
 
+    // Open critical steps.
+    let _ = writeln!(out, "\n## Open critical steps\n");
+    let mut open = 0;
+    for step in plan.steps.iter().filter(|st| st.critical) {
+        let state = state_of(step, record);
+        if state.is_closed() {
+            continue;
+        }
+        open += 1;
+        let due = step.due.map_or_else(String::new, |d| {
+            let over = if d < now && state != StepState::Failed {
+                " **OVERDUE**"
+            } else {
+                ""
+            };
+            format!(", due {}{over}", f.at(d))
+        });
+        let _ = writeln!(
+            out,
+            "- {} {} {} (`{}`, {}, phase {}){due}",
+            state.glyph(),
+            state.word(),
+            clean_line(&step.title),
+            step.id,
+            step.role,
+            s.phases[step.phase].id
+        );
+    }
+    if open == 0 {
+        let _ = writeln!(out, "None.");
+    }
+
     // Steps by state.
     let _ = writeln!(out, "\n## Steps\n");
     let mut counts = Vec::new();
+    // What needs the next shift first: failed and deferred, then what was settled.
     for state in [
-        StepState::Done,
         StepState::Failed,
-        StepState::Skipped,
         StepState::Deferred,
+        StepState::Skipped,
+        StepState::Done,
         StepState::NotApplicable,
     ] {
         let steps: Vec<&Step> = plan
@@ -292,38 +325,6 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-    }
-
-    // Open critical steps.
-    let _ = writeln!(out, "\n## Open critical steps\n");
-    let mut open = 0;
-    for step in plan.steps.iter().filter(|st| st.critical) {
-        let state = state_of(step, record);
-        if state.is_closed() {
-            continue;
-        }
-        open += 1;
-        let due = step.due.map_or_else(String::new, |d| {
-            let over = if d < now && state != StepState::Failed {
-                " **OVERDUE**"
-            } else {
-                ""
-            };
-            format!(", due {}{over}", f.at(d))
-        });
-        let _ = writeln!(
-            out,
-            "- {} {} {} (`{}`, {}, phase {}){due}",
-            state.glyph(),
-            state.word(),
-            clean_line(&step.title),
-            step.id,
-            step.role,
-            s.phases[step.phase].id
-        );
-    }
-    if open == 0 {
-        let _ = writeln!(out, "None.");
     }
 
     // Notes.

@@ -83,10 +83,16 @@ pub fn handover_lines(m: &Model, now: DateTime<Utc>) -> Vec<String> {
 }
 
 pub fn handover(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateTime<Utc>) {
-    let inner = frame(area, buf, theme, " Handover (any key closes) ");
+    let inner = frame(
+        area,
+        buf,
+        theme,
+        " Handover (↑↓ PgUp PgDn scroll, any other key closes) ",
+    );
     let lines: Vec<Line> = handover_lines(m, now).into_iter().map(Line::raw).collect();
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
+        .scroll((m.overlay_scroll, 0))
         .render(inner, buf);
 }
 
