@@ -165,6 +165,8 @@ pub struct Model {
     pub detail_scroll: u16,
     pub mode: Mode,
     pub overlay: Option<Overlay>,
+    /// Lines the handover overlay is scrolled down by (it is longer than most screens).
+    pub overlay_scroll: u16,
     pub show_log: bool,
     /// The latest alert, until dismissed with `b`.
     pub banner: Option<Alert>,
@@ -202,6 +204,7 @@ impl Model {
             detail_scroll: 0,
             mode: Mode::Normal,
             overlay: None,
+            overlay_scroll: 0,
             show_log: false,
             banner: None,
             status: None,
@@ -660,8 +663,24 @@ fn submit(m: &mut Model, input: Input) -> Vec<Effect> {
 
 fn normal_key(m: &mut Model, k: KeyEvent, now: DateTime<Utc>) -> Vec<Effect> {
     if let Some(o) = m.overlay {
-        // Any key closes an overlay; `q` there closes it rather than quitting.
+        // The handover scrolls with the arrows, j/k and the page keys.
+        if o == Overlay::Handover {
+            let by: i32 = match k.code {
+                KeyCode::Down | KeyCode::Char('j') => 1,
+                KeyCode::Up | KeyCode::Char('k') => -1,
+                KeyCode::PageDown => 10,
+                KeyCode::PageUp => -10,
+                _ => 0,
+            };
+            if by != 0 {
+                m.overlay_scroll = (i32::from(m.overlay_scroll) + by).clamp(0, 2000) as u16;
+                m.changed = true;
+                return Vec::new();
+            }
+        }
+        // Any other key closes an overlay; `q` there closes it rather than quitting.
         m.overlay = None;
+        m.overlay_scroll = 0;
         let reopen = matches!(
             (o, k.code),
             (Overlay::Help, KeyCode::Char('H')) | (Overlay::Handover, KeyCode::Char('?'))

@@ -52,6 +52,61 @@ pub enum Command {
         #[arg(long)]
         theme: Option<String>,
     },
+    /// Print a journal's timeline: session time (and yours), who, what. Read-only.
+    Log {
+        /// The journal (the path `drillbook run` printed).
+        journal: PathBuf,
+        /// Keep printing events as they are appended, until Ctrl-C or SIGTERM.
+        #[arg(long, short = 'f')]
+        follow: bool,
+        /// The events as JSON Lines, one per line, as parsed (set-aside lines left out).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Markdown for the next shift: phase, next boundaries, steps by state with who and when,
+    /// open critical steps, notes, boundaries, notification path. `--ack` records that the
+    /// incoming operator read it.
+    Handover {
+        journal: PathBuf,
+        /// Runbook files the journal was written with (default: the bundled runbooks it names).
+        runbooks: Vec<PathBuf>,
+        /// Record the incoming operator's acknowledgement in the journal (takes the journal's lock).
+        #[arg(long)]
+        ack: bool,
+        /// Who acknowledges (default: $USER). Only with --ack.
+        #[arg(long, requires = "ack")]
+        operator: Option<String>,
+        /// A note with the acknowledgement. Only with --ack.
+        #[arg(long, requires = "ack")]
+        note: Option<String>,
+        /// Describe the session as at this session-zone time, `YYYY-MM-DD HH:MM:SS` (default: now;
+        /// for a rehearsal journal, its last virtual instant).
+        #[arg(long, conflicts_with = "ack")]
+        at: Option<String>,
+    },
+    /// The evidence report for the HSN Result Form and the internal report.
+    Report {
+        journal: PathBuf,
+        /// Runbook files the journal was written with (default: the bundled runbooks it names).
+        runbooks: Vec<PathBuf>,
+        /// md (Markdown) or csv.
+        #[arg(long, default_value = "md", value_parser = ["md", "csv"])]
+        format: String,
+    },
+    /// Append actions read from stdin, one per line, printing `ok SEQ` after each fsync (for
+    /// the crash tests and the soak script).
+    #[command(hide = true)]
+    Record {
+        journal: PathBuf,
+        #[command(flatten)]
+        select: Selection,
+        /// Who records (default: $USER).
+        #[arg(long)]
+        operator: Option<String>,
+        /// Continue a journal written with other runbook files.
+        #[arg(long)]
+        accept_changed_runbooks: bool,
+    },
     /// The bundled runbooks.
     Runbooks {
         #[command(subcommand)]

@@ -1,6 +1,11 @@
 //! The subcommands, one module each, and the failure type that carries an exit code.
 
+mod from_journal;
+mod handover;
+mod log;
 mod notify_test;
+mod record;
+mod report;
 mod run;
 mod runbooks;
 mod schedule;
@@ -48,6 +53,41 @@ pub fn dispatch(cli: Cli) -> Outcome {
         Some(Command::Watch { journal, theme }) => run::watch(&journal, theme.as_deref()),
         Some(Command::Validate { paths }) => validate::run(&paths),
         Some(Command::Schedule { select }) => schedule::run(&select),
+        Some(Command::Log {
+            journal,
+            follow,
+            json,
+        }) => log::run(&journal, follow, json),
+        Some(Command::Handover {
+            journal,
+            runbooks,
+            ack,
+            operator,
+            note,
+            at,
+        }) => {
+            if ack {
+                handover::ack(&journal, &runbooks, operator.as_deref(), note)
+            } else {
+                handover::show(&journal, &runbooks, at.as_deref())
+            }
+        }
+        Some(Command::Report {
+            journal,
+            runbooks,
+            format,
+        }) => report::run(&journal, &runbooks, &format),
+        Some(Command::Record {
+            journal,
+            select,
+            operator,
+            accept_changed_runbooks,
+        }) => record::run(
+            &journal,
+            &select,
+            operator.as_deref(),
+            accept_changed_runbooks,
+        ),
         Some(Command::Runbooks { action }) => runbooks::run(&action),
         Some(Command::NotifyTest {
             notify,

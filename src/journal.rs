@@ -7,7 +7,9 @@
 //! file stays an honest, append-only history.
 
 pub mod event;
+pub mod handover;
 pub mod record;
+pub mod report;
 
 pub use event::{Action, Event, Rehearsal, StepState};
 pub use record::Record;
@@ -18,6 +20,7 @@ use chrono_tz::Tz;
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// The journal format this build writes and reads.
@@ -108,6 +111,22 @@ pub enum JournalError {
         line: u64,
         version: u64,
     },
+    /// Events are missing: the journal was cut at the front or lines were removed.
+    Gap {
+        path: PathBuf,
+        line: u64,
+        expected: u64,
+        found: u64,
+    },
+    /// Events of two sessions in one file.
+    MixedSessions {
+        path: PathBuf,
+        line: u64,
+        first: String,
+        found: String,
+    },
+    /// Rehearsal and real events in one file: a rehearsal must never pass for the real record.
+    MixedRehearsal { path: PathBuf, line: u64, seq: u64 },
     /// Written for another session.
     OtherSession {
         path: PathBuf,
@@ -144,14 +163,54 @@ impl fmt::Display for JournalError {
                 "{}:{line}: written in journal format {version}; this drillbook reads format {FORMAT}: upgrade drillbook",
                 path.display()
             ),
+            JournalError::Gap {
+                path,
+                line,
+                expected,
+                found,
+            } => {
+                if *expected == 1 {
+                    write!(
+                        f,
+                        "{}:{line}: the journal starts at event #{found}: its beginning is missing (truncated or cut); it cannot be replayed",
+                        path.display()
+                    )
+                } else {
+                    write!(
+                        f,
+                        "{}:{line}: event #{found} where #{expected} was expected: events are missing (truncated or edited); it cannot be replayed",
+                        path.display()
+                    )
+                }
+            }
+            JournalError::MixedSessions {
+                path,
+                line,
+                first,
+                found,
+            } => write!(
+                f,
+                "{}:{line}: an event for session `{}` in a journal for session `{}`: journals of two sessions were mixed",
+                path.display(),
+                crate::text::clean_line(found),
+                crate::text::clean_line(first)
+            ),
+            JournalError::MixedRehearsal { path, line, seq } => write!(
+                f,
+                "{}:{line}: the journal mixes rehearsal and real events (event #{seq} differs from event #1); \
+                 a rehearsal must never pass for the real record, so it is not read",
+                path.display()
+            ),
             JournalError::OtherSession {
                 path,
                 found,
                 expected,
             } => write!(
                 f,
-                "{}: this journal is for session `{found}`, not `{expected}`: name another journal with --journal",
-                path.display()
+                "{}: this journal is for session `{}`, not `{}`: name another journal with --journal",
+                path.display(),
+                crate::text::clean_line(found),
+                crate::text::clean_line(expected)
             ),
         }
     }
@@ -199,6 +258,11 @@ impl Replay {
         self.events.first().map(|e| e.session.as_str())
     }
 
+    /// Byte length up to and including the last newline: where `log --follow` reads on from.
+    pub fn good_len(&self) -> u64 {
+        self.good_len
+    }
+
     /// Whether the journal is a rehearsal journal.
     pub fn is_rehearsal(&self) -> bool {
         self.events.first().is_some_and(|e| e.rehearsal.is_some())
@@ -206,15 +270,26 @@ impl Replay {
 }
 
 /// Parse a journal's bytes. Unparsable lines are errors, except a torn last line and lines a
-/// later `torn_set_aside` event accounts for.
+/// later `torn_set_aside` event accounts for (those are left out of the replay, even when they
+/// parse: a line whose fsync failed was reported as not recorded, so it must not count).
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
     let mut replay = Replay::default();
-    let mut pending_bad: Vec<(u64, String)> = Vec::new();
+    // One vector sized once: events are large, and growing (or moving) 100,000 of them costs
+    // more than counting the lines first.
+    // A plain count: the bytecount crate would be faster still, not worth a dependency here.
+    #[allow(clippy::naive_bytecount)]
+    let estimate = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
+    let mut events: Vec<Event> = Vec::with_capacity(estimate);
+    let mut line_of: Vec<u64> = Vec::with_capacity(estimate);
+    let mut bad: Vec<(u64, String)> = Vec::new();
+    let mut aside: Vec<u64> = Vec::new();
     let mut pos = 0usize;
     let mut line_no = 0u64;
+    let mut last_line_start = 0usize;
     while pos < bytes.len() {
         line_no += 1;
-        let (line, terminated) = match bytes[pos..].iter().position(|&b| b == b'\n') {
+        last_line_start = pos;
+        let (line, terminated) = match memchr_nl(&bytes[pos..]) {
             Some(n) => (&bytes[pos..pos + n], true),
             None => (&bytes[pos..], false),
         };
@@ -236,17 +311,10 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
                     });
                 }
                 if let Action::TornSetAside { line, .. } = ev.action {
-                    pending_bad.retain(|(l, _)| *l != line);
+                    aside.push(line);
                 }
-                if let Some((l, reason)) = pending_bad.first() {
-                    return Err(JournalError::NotJournal {
-                        path: path.into(),
-                        line: *l,
-                        reason: reason.clone(),
-                    });
-                }
-                replay.record.apply(&ev);
-                replay.events.push(ev);
+                events.push(ev);
+                line_of.push(line_no);
             }
             Err(e) => {
                 if let Some(v) = newer_version(line) {
@@ -256,29 +324,19 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
                         version: v,
                     });
                 }
-                pending_bad.push((line_no, e.to_string()));
+                bad.push((line_no, e.to_string()));
             }
         }
     }
+    bad.retain(|(l, _)| !aside.contains(l));
     // Whatever is still unaccounted for must be the torn tail: the last line, unterminated or not.
-    match pending_bad.as_slice() {
+    match bad.as_slice() {
         [] => {}
         [(l, _)] if *l == line_no => {
             replay.torn = Some(Torn {
                 line: *l,
-                bytes: bytes.len() as u64 - replay.good_len.min(bytes.len() as u64),
+                bytes: (bytes.len() - last_line_start) as u64,
             });
-            if replay.good_len == bytes.len() as u64 {
-                // A complete but unparsable last line: treat as torn, the next writer sets it aside.
-                let start = bytes[..bytes.len() - 1]
-                    .iter()
-                    .rposition(|&b| b == b'\n')
-                    .map_or(0, |p| p + 1);
-                replay.torn = Some(Torn {
-                    line: *l,
-                    bytes: (bytes.len() - start) as u64,
-                });
-            }
         }
         [(l, reason), ..] => {
             return Err(JournalError::NotJournal {
@@ -288,7 +346,53 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
             });
         }
     }
+    if !aside.is_empty() {
+        let mut k = 0;
+        events.retain(|_| {
+            k += 1;
+            !aside.contains(&line_of[k - 1])
+        });
+        line_of.retain(|l| !aside.contains(l));
+    }
+    let first_session = events.first().map(|e| e.session.clone());
+    let first_rehearsal = events.first().map(|e| e.rehearsal.is_some());
+    for (i, ev) in events.iter().enumerate() {
+        let line = line_of[i];
+        let expected = i as u64 + 1;
+        if ev.seq != expected {
+            return Err(JournalError::Gap {
+                path: path.into(),
+                line,
+                expected,
+                found: ev.seq,
+            });
+        }
+        if first_rehearsal != Some(ev.rehearsal.is_some()) {
+            return Err(JournalError::MixedRehearsal {
+                path: path.into(),
+                line,
+                seq: ev.seq,
+            });
+        }
+        if let Some(first) = &first_session
+            && *first != ev.session
+        {
+            return Err(JournalError::MixedSessions {
+                path: path.into(),
+                line,
+                first: first.clone(),
+                found: ev.session.clone(),
+            });
+        }
+        replay.record.fold(ev);
+    }
+    replay.events = events;
+    replay.record.last = replay.events.last().map(record::Stamp::of);
     Ok(replay)
+}
+
+fn memchr_nl(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == b'\n')
 }
 
 fn newer_version(line: &[u8]) -> Option<u64> {
@@ -319,7 +423,11 @@ pub struct Journal {
     /// The file length after the last acknowledged append.
     len: u64,
     /// A complete but unparsable last line found at open, to be set aside by the next append.
-    pending_aside: Option<Torn>,
+    /// Unparsable lines (a torn tail, fragments of failed writes) still to be set aside, in order.
+    pending_aside: Vec<Torn>,
+    /// Whether the journal holds rehearsal events (None while empty): a writer never mixes the
+    /// two, because a mixed journal is refused by every reader.
+    rehearsal: Option<bool>,
 }
 
 impl Journal {
@@ -402,10 +510,12 @@ impl Journal {
         let next_seq = replay.events.last().map_or(1, |e| e.seq + 1);
         // An unterminated torn tail is found by `append` (the file is longer than `len`); a
         // terminated but unparsable last line has to be remembered here.
-        let pending_aside = replay
+        let pending_aside: Vec<Torn> = replay
             .torn
             .clone()
-            .filter(|_| replay.good_len == bytes.len() as u64);
+            .filter(|_| replay.good_len == bytes.len() as u64)
+            .into_iter()
+            .collect();
         let journal = Self {
             path: path.into(),
             file,
@@ -415,6 +525,7 @@ impl Journal {
             lines: replay.lines,
             len: replay.good_len,
             pending_aside,
+            rehearsal: replay.events.first().map(|e| e.rehearsal.is_some()),
         };
         Ok((journal, replay))
     }
@@ -430,26 +541,43 @@ impl Journal {
     /// Append one action and fsync it. Only when this returns `Ok` may the action be shown as
     /// recorded. After a failed write the next append first sets aside whatever fragment it left.
     pub fn append(&mut self, action: Action, clock: &dyn Clock) -> std::io::Result<Event> {
+        let rehearsal = clock.rehearsal().is_some();
+        if self.rehearsal.is_some_and(|r| r != rehearsal) {
+            return Err(std::io::Error::other(if rehearsal {
+                "a rehearsal event cannot go into a journal of the real session"
+            } else {
+                "a real event cannot go into a rehearsal journal"
+            }));
+        }
+        self.rehearsal = Some(rehearsal);
         let actual = self.file.metadata()?.len();
         if actual > self.len {
-            // A fragment from a torn or failed write: terminate it, and say so in the record.
-            self.file.write_all(b"\n")?;
+            // A fragment from a torn or failed write (or a whole line whose fsync failed, which
+            // was reported as not recorded): terminate it, and set it aside in the record.
+            let mut last = [0u8; 1];
+            self.file.read_exact_at(&mut last, actual - 1)?;
+            let terminated = last[0] == b'\n';
+            if !terminated {
+                self.file.write_all(b"\n")?;
+            }
             self.lines += 1;
-            self.pending_aside = Some(Torn {
+            self.pending_aside.push(Torn {
                 line: self.lines,
                 bytes: actual - self.len,
             });
-            self.len = actual + 1;
+            self.len = actual + u64::from(!terminated);
         }
-        if let Some(t) = self.pending_aside.take() {
-            let aside = Action::TornSetAside {
-                line: t.line,
-                bytes: t.bytes,
-            };
-            if let Err(e) = self.write_event(aside, clock) {
-                self.pending_aside = Some(t);
-                return Err(e);
-            }
+        // Each fragment is set aside by its own event; one that cannot be written yet stays
+        // pending (a failed set-aside write leaves a fragment of its own, set aside after it).
+        while let Some(t) = self.pending_aside.first().cloned() {
+            self.write_event(
+                Action::TornSetAside {
+                    line: t.line,
+                    bytes: t.bytes,
+                },
+                clock,
+            )?;
+            self.pending_aside.remove(0);
         }
         self.write_event(action, clock)
     }
@@ -552,6 +680,60 @@ mod tests {
             r.events[1].action,
             Action::TornSetAside { line: 2, bytes: 24 }
         ));
+    }
+
+    #[test]
+    fn a_whole_line_whose_fsync_failed_is_set_aside_and_never_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2023, 11, 25, 1, 0, 0).unwrap());
+        let (mut j, _) = Journal::open(&path, meta()).unwrap();
+        let first = j.append(step("a", StepState::Done), &clock).unwrap();
+        // What a write that succeeded but whose fsync failed leaves: a complete, parsable line
+        // the writer reported as not recorded (its seq is reused by the next append).
+        let mut ghost = first.clone();
+        ghost.seq = 2;
+        ghost.action = step("b", StepState::Failed);
+        let mut line = serde_json::to_vec(&ghost).unwrap();
+        line.push(b'\n');
+        OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(&line)
+            .unwrap();
+        let next = j.append(step("c", StepState::Done), &clock).unwrap();
+        assert_eq!(next.seq, 3, "seq 2 went to the set-aside event");
+        let r = read(&path).unwrap();
+        assert!(
+            r.record.state_of("b").is_none(),
+            "the unacknowledged line is left out"
+        );
+        assert_eq!(r.record.state_of("c").unwrap().state, StepState::Done);
+        assert!(matches!(
+            r.events[1].action,
+            Action::TornSetAside { line: 2, .. }
+        ));
+        assert_eq!(r.events.len(), 3);
+    }
+
+    #[test]
+    fn a_writer_never_mixes_rehearsal_and_real_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let t = Utc.with_ymd_and_hms(2023, 11, 25, 1, 0, 0).unwrap();
+        let real = ManualClock::new(t);
+        let (mut j, _) = Journal::open(&path, meta()).unwrap();
+        j.append(step("a", StepState::Done), &real).unwrap();
+        drop(j);
+        let rehearsal = crate::clock::RehearsalClock::new(t, 60.0);
+        let (mut j, _) = Journal::open(&path, meta()).unwrap();
+        let err = j
+            .append(step("b", StepState::Done), &rehearsal)
+            .unwrap_err();
+        assert!(err.to_string().contains("rehearsal event"), "{err}");
+        j.append(step("b", StepState::Done), &real).unwrap();
+        assert_eq!(read(&path).unwrap().events.len(), 2, "still readable");
     }
 
     #[test]

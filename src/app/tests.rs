@@ -397,3 +397,23 @@ fn a_secret_typed_into_a_note_is_refused_and_never_written() {
     let on_disk = std::fs::read_to_string(r.j.path()).unwrap();
     assert!(!on_disk.contains("hunter2"));
 }
+
+#[test]
+fn the_handover_overlay_scrolls_and_any_other_key_closes_it() {
+    let mut r = Rig::new(hkt(25, 9, 0));
+    r.send(key('H'));
+    assert_eq!(r.m.overlay, Some(Overlay::Handover));
+    r.send(code(KeyCode::PageDown));
+    r.send(key('j'));
+    assert_eq!(r.m.overlay_scroll, 11);
+    r.send(code(KeyCode::Up));
+    assert_eq!(r.m.overlay_scroll, 10);
+    r.send(code(KeyCode::PageUp));
+    r.send(code(KeyCode::PageUp));
+    assert_eq!(r.m.overlay_scroll, 0, "not above the top");
+    r.send(code(KeyCode::PageDown));
+    let fx = r.send(key('q'));
+    assert!(fx.is_empty(), "q closes the overlay, it does not quit");
+    assert_eq!(r.m.overlay, None);
+    assert_eq!(r.m.overlay_scroll, 0, "the next opening starts at the top");
+}

@@ -18,7 +18,7 @@ pub struct Stamp {
 }
 
 impl Stamp {
-    fn of(e: &Event) -> Self {
+    pub(crate) fn of(e: &Event) -> Self {
         Self {
             seq: e.seq,
             at: e.session_time(),
@@ -69,6 +69,16 @@ pub struct NotificationEntry {
     pub stamp: Stamp,
 }
 
+/// A notification preflight (`drillbook notify-test`) and the operator's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotifyCheckEntry {
+    pub channels: Vec<String>,
+    pub detected: String,
+    /// Whether the operator saw the test notification; None: could not ask.
+    pub answer: Option<bool>,
+    pub stamp: Stamp,
+}
+
 /// Everything the journal says, folded.
 #[derive(Debug, Clone, Default)]
 pub struct Record {
@@ -81,6 +91,8 @@ pub struct Record {
     pub confirmations: HashMap<String, Vec<Confirmation>>,
     pub notifications: Vec<NotificationEntry>,
     pub handovers: Vec<Stamp>,
+    /// Notification preflights, oldest first.
+    pub notify_checks: Vec<NotifyCheckEntry>,
     pub phases_entered: Vec<(String, Stamp)>,
     /// Operator actions still in effect, in order: the last is what undo takes back.
     pub undoable: Vec<u64>,
@@ -102,28 +114,38 @@ impl Record {
 
     /// Fold one event in.
     pub fn apply(&mut self, e: &Event) {
-        let stamp = Stamp::of(e);
+        self.fold(e);
+        self.last = Some(Stamp::of(e));
+    }
+
+    /// Fold one event in without updating `last`: replay sets it once, from the final event,
+    /// instead of cloning who and when for every line.
+    pub(crate) fn fold(&mut self, e: &Event) {
+        let stamp = || Stamp::of(e);
         self.last_seq = e.seq;
-        self.last = Some(stamp.clone());
         if e.action.is_operator_action() {
             self.actions += 1;
             self.undoable.push(e.seq);
         }
         match &e.action {
             Action::Step { step, state, note } => {
-                self.steps
-                    .entry(step.clone())
-                    .or_default()
-                    .push(StateChange {
-                        state: *state,
-                        note: note.clone(),
-                        stamp,
-                    });
+                let change = StateChange {
+                    state: *state,
+                    note: note.clone(),
+                    stamp: stamp(),
+                };
+                // Look up before inserting: most changes are to steps already in the map.
+                match self.steps.get_mut(step) {
+                    Some(h) => h.push(change),
+                    None => {
+                        self.steps.insert(step.clone(), vec![change]);
+                    }
+                }
             }
             Action::Note { step, text } => self.notes.push(NoteEntry {
                 step: step.clone(),
                 text: text.clone(),
-                stamp,
+                stamp: stamp(),
             }),
             Action::Evidence { step, field, value } => {
                 self.evidence
@@ -131,7 +153,7 @@ impl Record {
                     .or_default()
                     .push(EvidenceEntry {
                         value: value.clone(),
-                        stamp,
+                        stamp: stamp(),
                     });
             }
             Action::BoundaryConfirmed {
@@ -147,7 +169,7 @@ impl Record {
                         planned: *planned,
                         confirmed: *confirmed,
                         note: note.clone(),
-                        stamp,
+                        stamp: stamp(),
                     });
             }
             Action::Notification {
@@ -163,18 +185,25 @@ impl Record {
                 ok: *ok,
                 title: title.clone(),
                 error: error.clone(),
-                stamp,
+                stamp: stamp(),
             }),
-            Action::PhaseEntered { phase } => self.phases_entered.push((phase.clone(), stamp)),
-            Action::Handover { .. } => self.handovers.push(stamp),
+            Action::PhaseEntered { phase } => self.phases_entered.push((phase.clone(), stamp())),
+            Action::Handover { .. } => self.handovers.push(stamp()),
             Action::Undo { target } => {
                 self.actions += 1;
                 self.undo(*target);
             }
-            Action::Attach { .. }
-            | Action::Detach { .. }
-            | Action::NotifyCheck { .. }
-            | Action::TornSetAside { .. } => {}
+            Action::NotifyCheck {
+                channels,
+                detected,
+                answer,
+            } => self.notify_checks.push(NotifyCheckEntry {
+                channels: channels.clone(),
+                detected: detected.clone(),
+                answer: *answer,
+                stamp: stamp(),
+            }),
+            Action::Attach { .. } | Action::Detach { .. } | Action::TornSetAside { .. } => {}
         }
     }
 

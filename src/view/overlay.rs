@@ -2,10 +2,9 @@
 //! text, and the evidence field picker.
 
 use crate::app::{Model, keys};
-use crate::journal::StepState;
+use crate::journal::{StepState, handover};
 use crate::text::clean_line;
 use crate::theme::Theme;
-use crate::zones;
 use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -68,74 +67,32 @@ pub fn help(area: Rect, buf: &mut Buffer, theme: &Theme) {
     Paragraph::new(lines).render(inner, buf);
 }
 
-/// The handover text: where the session stands and what is open.
-/// TODO(merge): use `journal::handover::render` from the journal commands work when it lands;
-/// this is a local stand-in built from the same record.
+/// The handover text: the same Markdown `drillbook handover` prints, for this screen's record.
 pub fn handover_lines(m: &Model, now: DateTime<Utc>) -> Vec<String> {
-    let s = &m.plan.session;
-    let tz = s.tz;
-    let st = m.status_at(now);
-    let mut out = vec![
-        format!("{} [{}]", clean_line(&s.title), m.plan.roles().join(",")),
-        format!(
-            "At {} (local {}); phase: {}",
-            zones::hms(now, tz),
-            zones::hms(now, m.local_tz),
-            st.phase.map_or("none", |p| s.phases[p].title.as_str())
-        ),
-        super::header::summary(m),
-        format!("Journal: {}", clean_line(&m.journal_path)),
-    ];
-    if let Some(n) = st.awaiting {
-        out.push(format!(
-            "AWAITING HKEX: {} (planned ~{})",
-            s.transition_label(&m.timeline.transitions[n]),
-            zones::hm(m.timeline.transitions[n].at, tz)
-        ));
-    }
-    let open: Vec<usize> = (0..m.plan.steps.len())
-        .filter(|&i| m.overdue(i, now) || m.state(i) == StepState::Failed)
-        .collect();
-    out.push(String::new());
-    out.push(if open.is_empty() {
-        "Nothing overdue or failed.".into()
-    } else {
-        "Overdue or failed:".into()
-    });
-    for i in open {
-        let step = &m.plan.steps[i];
-        let word = if m.overdue(i, now) {
-            "OVERDUE"
-        } else {
-            m.state(i).word()
-        };
-        out.push(format!(
-            "  {} {word:<8} {}",
-            m.state(i).glyph(),
-            clean_line(&step.title)
-        ));
-    }
-    let notes: Vec<_> = m.record.notes.iter().filter(|n| n.step.is_none()).collect();
-    if !notes.is_empty() {
-        out.push(String::new());
-        out.push("Session notes:".into());
-        for n in notes {
-            out.push(format!(
-                "  {} {}: {}",
-                zones::hms(n.stamp.at, tz),
-                clean_line(&n.stamp.who()),
-                clean_line(&n.text)
-            ));
-        }
-    }
-    out
+    let ctx = handover::Context {
+        now,
+        local_tz: m.local_tz,
+        journal: m.journal_path.clone(),
+        rehearsal: m.rehearsal.is_some(),
+        hash_mismatch: None,
+    };
+    handover::render(&m.plan, &m.record, &ctx)
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
 
 pub fn handover(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateTime<Utc>) {
-    let inner = frame(area, buf, theme, " Handover (any key closes) ");
+    let inner = frame(
+        area,
+        buf,
+        theme,
+        " Handover (↑↓ PgUp PgDn scroll, any other key closes) ",
+    );
     let lines: Vec<Line> = handover_lines(m, now).into_iter().map(Line::raw).collect();
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
+        .scroll((m.overlay_scroll, 0))
         .render(inner, buf);
 }
 

@@ -1,0 +1,117 @@
+//! Reading a journal for a report command (log, handover, report): replay it, refuse what cannot
+//! be trusted (a mix of rehearsal and real events, another session than the runbooks named), and
+//! rebuild the plan it was written for: the bundled runbooks it names, or the files given.
+
+use super::{Failure, load_selection};
+use crate::cli::Selection;
+use crate::journal::{self, Action, Replay};
+use crate::runbook::{self, Plan};
+use crate::text::clean_line;
+use std::path::{Path, PathBuf};
+
+/// A replayed journal and the plan it is read against.
+pub struct Loaded {
+    pub replay: Replay,
+    pub plan: Plan,
+    /// The runbook hash the journal was written with, when it differs from the plan's.
+    pub hash_mismatch: Option<String>,
+}
+
+/// Replay a journal (a mix of rehearsal and real events is refused by the parser).
+pub fn replay(path: &Path) -> Result<Replay, Failure> {
+    journal::read(path).map_err(|e| Failure::new(e.to_string()))
+}
+
+/// The roles a journal was written for: from its first `attach`, else its runbook ids.
+pub fn roles(replay: &Replay) -> Vec<String> {
+    replay
+        .events
+        .iter()
+        .find_map(|e| match &e.action {
+            Action::Attach { roles, .. } => Some(roles.clone()),
+            _ => None,
+        })
+        .or_else(|| replay.events.first().map(|e| e.runbooks.clone()))
+        .unwrap_or_default()
+}
+
+/// Replay `path` and load its plan from `runbooks`, or the bundled runbooks it names.
+pub fn load(path: &Path, runbooks: &[PathBuf]) -> Result<Loaded, Failure> {
+    let replay = replay(path)?;
+    let Some(session) = replay.session().map(str::to_owned) else {
+        return Err(Failure::new(format!(
+            "{}: the journal is empty: nothing recorded yet",
+            path.display()
+        )));
+    };
+    let plan = if runbooks.is_empty() {
+        if session != runbook::BUNDLED_SESSION {
+            return Err(Failure::new(format!(
+                "{}: written for session `{}`, which is not bundled: name its runbook files after the journal",
+                path.display(),
+                clean_line(&session)
+            )));
+        }
+        load_selection(&Selection {
+            role: roles(&replay),
+            runbooks: vec![],
+        })
+        .map_err(|f| {
+            Failure::new(format!(
+                "{}: cannot load the bundled runbooks it names: {}",
+                path.display(),
+                f.message
+            ))
+        })?
+    } else {
+        let plan = runbook::load_paths(runbooks)?;
+        if plan.session.id != session {
+            return Err(Failure::new(
+                journal::JournalError::OtherSession {
+                    path: path.into(),
+                    found: session,
+                    expected: plan.session.id.clone(),
+                }
+                .to_string(),
+            ));
+        }
+        plan
+    };
+    let hash = plan.content_hash();
+    let hash_mismatch = replay
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.sha256 != hash)
+        .map(|e| e.sha256.clone());
+    Ok(Loaded {
+        replay,
+        plan,
+        hash_mismatch,
+    })
+}
+
+/// The session-clock instant to describe the journal at: now, or for a rehearsal the virtual
+/// instant of its last event (a rehearsal's session clock does not run after it ends).
+pub fn now_for(replay: &Replay) -> chrono::DateTime<chrono::Utc> {
+    if replay.is_rehearsal() {
+        replay
+            .events
+            .last()
+            .map_or_else(chrono::Utc::now, journal::Event::session_time)
+    } else {
+        chrono::Utc::now()
+    }
+}
+
+/// What to print on stderr about a torn last line, if any.
+pub fn torn_note(path: &Path, replay: &Replay) -> Option<String> {
+    replay.torn.as_ref().map(|t| {
+        format!(
+            "{}:{}: a torn last line ({} bytes, power lost mid-write?) is left out; the next writer sets it aside",
+            path.display(),
+            t.line,
+            t.bytes
+        )
+    })
+}

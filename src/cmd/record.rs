@@ -1,0 +1,211 @@
+//! `drillbook record JOURNAL` (hidden): append actions read from stdin, one per line, and print
+//! `ok SEQ` only after each append's fsync returned, so a test or the soak script that kills
+//! this process knows exactly which actions were acknowledged.
+//!
+//! Input lines (blank lines and `#` comments are ignored):
+//! `done|failed|skipped|deferred|n/a|pending STEP [NOTE]`, `note TEXT`, `step-note STEP TEXT`,
+//! `evidence STEP FIELD = VALUE`, `confirm BOUNDARY YYYY-MM-DD HH:MM:SS` (session zone),
+//! `phase PHASE`, `notify KEY CHANNEL ok|failed TITLE`, `handover [NOTE]`, `undo SEQ`.
+//! Output lines: `ready SEQ` (the attach), then per input line `ok SEQ` or `err LINE: MESSAGE`,
+//! and `detached SEQ` at the end of input.
+
+use super::{Failure, Outcome, load_selection};
+use crate::cli::Selection;
+use crate::clock::SystemClock;
+use crate::journal::{self, Action, Journal, Meta, StepState};
+use crate::runbook::Plan;
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+fn state(word: &str) -> Option<StepState> {
+    Some(match word {
+        "done" => StepState::Done,
+        "failed" => StepState::Failed,
+        "skipped" => StepState::Skipped,
+        "deferred" => StepState::Deferred,
+        "n/a" => StepState::NotApplicable,
+        "pending" => StepState::Pending,
+        _ => return None,
+    })
+}
+
+fn split1(s: &str) -> (&str, &str) {
+    match s.split_once(' ') {
+        Some((a, b)) => (a, b.trim()),
+        None => (s, ""),
+    }
+}
+
+/// One input line as an action, checked against the plan.
+pub fn parse_action(plan: &Plan, line: &str) -> Result<Action, String> {
+    let (verb, rest) = split1(line.trim());
+    let step_id = |id: &str| -> Result<String, String> {
+        if plan.step_index(id).is_some() {
+            Ok(id.to_owned())
+        } else {
+            Err(format!("no step `{id}` in the runbooks loaded"))
+        }
+    };
+    let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    if let Some(st) = state(verb) {
+        let (id, note) = split1(rest);
+        if st.needs_note() && note.is_empty() {
+            return Err(format!("`{verb}` needs a note: {verb} STEP NOTE"));
+        }
+        return Ok(Action::Step {
+            step: step_id(id)?,
+            state: st,
+            note: opt(note),
+        });
+    }
+    match verb {
+        "note" if !rest.is_empty() => Ok(Action::Note {
+            step: None,
+            text: rest.to_owned(),
+        }),
+        "step-note" => {
+            let (id, text) = split1(rest);
+            if text.is_empty() {
+                return Err("step-note STEP TEXT".into());
+            }
+            Ok(Action::Note {
+                step: Some(step_id(id)?),
+                text: text.to_owned(),
+            })
+        }
+        "evidence" => {
+            let (id, fv) = split1(rest);
+            let (field, value) = fv.split_once(" = ").ok_or("evidence STEP FIELD = VALUE")?;
+            let step = step_id(id)?;
+            let i = plan.step_index(&step).unwrap_or_default();
+            if !plan.steps[i].evidence.iter().any(|f| f == field) {
+                return Err(format!("step `{step}` has no evidence field `{field}`"));
+            }
+            Ok(Action::Evidence {
+                step,
+                field: field.to_owned(),
+                value: value.to_owned(),
+            })
+        }
+        "confirm" => {
+            let (key, at) = split1(rest);
+            let t = plan
+                .session
+                .transitions()
+                .into_iter()
+                .find(|t| t.key == key && t.approximate)
+                .ok_or_else(|| format!("no approximate boundary `{key}`"))?;
+            let confirmed = journal::session_instant(plan.session.tz, at)
+                .ok_or("confirm BOUNDARY YYYY-MM-DD HH:MM:SS (session zone)")?;
+            Ok(Action::BoundaryConfirmed {
+                boundary: t.key,
+                planned: t.at,
+                confirmed,
+                note: None,
+            })
+        }
+        "phase" if plan.session.phase_index(rest).is_some() => Ok(Action::PhaseEntered {
+            phase: rest.to_owned(),
+        }),
+        "notify" => {
+            let mut it = rest.splitn(4, ' ');
+            let (Some(key), Some(channel), Some(ok), title) =
+                (it.next(), it.next(), it.next(), it.next().unwrap_or(""))
+            else {
+                return Err("notify KEY CHANNEL ok|failed TITLE".into());
+            };
+            let ok = match ok {
+                "ok" => true,
+                "failed" => false,
+                _ => return Err("notify KEY CHANNEL ok|failed TITLE".into()),
+            };
+            Ok(Action::Notification {
+                key: key.to_owned(),
+                channel: channel.to_owned(),
+                ok,
+                title: title.to_owned(),
+                body: String::new(),
+                error: (!ok).then(|| "recorded as failed".to_owned()),
+            })
+        }
+        "handover" => Ok(Action::Handover { note: opt(rest) }),
+        "undo" => rest
+            .parse()
+            .map(|target| Action::Undo { target })
+            .map_err(|_| "undo SEQ".into()),
+        _ => Err(format!("cannot read `{}`", crate::text::clean_line(verb))),
+    }
+}
+
+pub fn run(path: &Path, select: &Selection, operator: Option<&str>, accept: bool) -> Outcome {
+    let plan = load_selection(select)?;
+    let meta = Meta::for_plan(&plan, operator);
+    let (mut journal, replay) =
+        Journal::open(path, meta).map_err(|e| Failure::new(e.to_string()))?;
+    if replay.is_rehearsal() {
+        return Err(Failure::new(format!(
+            "{}: a rehearsal journal; `record` writes real events, which must not be mixed into it",
+            path.display()
+        )));
+    }
+    if replay.hash_mismatch.is_some() && !accept {
+        return Err(Failure::new(format!(
+            "{}: this journal was written with other runbook files; pass --accept-changed-runbooks to continue it",
+            path.display()
+        )));
+    }
+    let clock = SystemClock;
+    let mut out = std::io::stdout().lock();
+    let fail = |e: std::io::Error| Failure::new(format!("{}: {e}", path.display()));
+    let attach = Action::Attach {
+        pid: std::process::id(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        roles: plan.roles(),
+    };
+    let ev = journal.append(attach, &clock).map_err(fail)?;
+    let _ = writeln!(out, "ready {}", ev.seq);
+    let _ = out.flush();
+    let mut failures = 0u32;
+    for (n, line) in std::io::stdin().lock().lines().enumerate() {
+        let line = line.map_err(|e| Failure::new(format!("stdin: {e}")))?;
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let answer = match parse_action(&plan, t) {
+            Ok(a) => match journal.append(a, &clock) {
+                Ok(ev) => format!("ok {}", ev.seq),
+                Err(e) => {
+                    failures += 1;
+                    format!("err {}: not recorded: {e}", n + 1)
+                }
+            },
+            Err(m) => {
+                failures += 1;
+                format!("err {}: {m}", n + 1)
+            }
+        };
+        // The reply is written only now: `ok` means the fsync returned.
+        let _ = writeln!(out, "{answer}");
+        let _ = out.flush();
+    }
+    let detach = Action::Detach {
+        reason: "end of input".into(),
+    };
+    match journal.append(detach, &clock) {
+        Ok(ev) => {
+            let _ = writeln!(out, "detached {}", ev.seq);
+        }
+        Err(e) => {
+            failures += 1;
+            let _ = writeln!(out, "err detach: not recorded: {e}");
+        }
+    }
+    if failures > 0 {
+        return Err(Failure::new(format!(
+            "{}: {failures} line(s) not recorded",
+            path.display()
+        )));
+    }
+    Ok(())
+}

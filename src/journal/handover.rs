@@ -1,0 +1,450 @@
+//! The handover for the next shift, as Markdown: where the session stands, what was done and by
+//! whom, what is open, notes, boundaries planned vs confirmed, and whether notifications get
+//! through. Used by `drillbook handover` and by the app's handover overlay (`H`).
+
+use super::event::StepState;
+use super::record::{Record, Stamp};
+use crate::runbook::{Plan, Step};
+use crate::text::clean_line;
+use crate::timeline::Timeline;
+use crate::zones;
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use std::fmt::Write;
+
+/// What the handover says about itself: when it was written, for whom, from which journal.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The session-clock instant the handover describes.
+    pub now: DateTime<Utc>,
+    /// The reader's zone, shown beside the session's.
+    pub local_tz: Tz,
+    pub journal: String,
+    /// A rehearsal journal: labelled so it cannot pass for the real record.
+    pub rehearsal: bool,
+    /// The runbook hash the journal was written with, when it differs from the plan's.
+    pub hash_mismatch: Option<String>,
+}
+
+/// The label every rehearsal handover and report opens with.
+pub const REHEARSAL_LABEL: &str = "REHEARSAL — not the real record";
+
+/// How instants are written: the session zone, the reader's beside it when it differs, and the
+/// date when it is not the session day.
+#[derive(Debug, Clone, Copy)]
+pub struct Fmt {
+    pub tz: Tz,
+    pub local: Tz,
+    pub date: chrono::NaiveDate,
+}
+
+impl Fmt {
+    pub fn new(plan: &Plan, local: Tz) -> Self {
+        Self {
+            tz: plan.session.tz,
+            local,
+            date: plan.session.date,
+        }
+    }
+
+    /// `08:00 HKT`, or `Wed 15 Nov 09:00 HKT` off the session day (session zone only).
+    pub fn hm(&self, t: DateTime<Utc>) -> String {
+        let l = self.tz.from_utc_datetime(&t.naive_utc());
+        if l.date_naive() == self.date {
+            zones::hm(t, self.tz)
+        } else {
+            l.format("%a %d %b %H:%M %Z").to_string()
+        }
+    }
+
+    /// `08:05:00 HKT (00:05:00 GMT)`, or `Fri 24 Nov 23:59:00 HKT (15:59:00 GMT)`.
+    pub fn at(&self, t: DateTime<Utc>) -> String {
+        let l = self.tz.from_utc_datetime(&t.naive_utc());
+        let s = both(t, self.tz, self.local);
+        if l.date_naive() == self.date {
+            s
+        } else {
+            format!("{} {s}", l.format("%a %d %b %Y"))
+        }
+    }
+}
+
+/// `08:05:00 HKT (00:05:00 GMT)`: the session zone, and the reader's when it differs.
+pub fn both(t: DateTime<Utc>, tz: Tz, local: Tz) -> String {
+    if tz == local {
+        zones::hms(t, tz)
+    } else {
+        format!("{} ({})", zones::hms(t, tz), zones::hms(t, local))
+    }
+}
+
+/// `Sat 25 Nov 2023 08:00 HKT (00:00 GMT)`.
+fn day_both(t: DateTime<Utc>, tz: Tz, local: Tz) -> String {
+    let day = zones::day_hm(t, tz);
+    if tz == local {
+        day
+    } else {
+        format!(
+            "{day} ({})",
+            local
+                .from_utc_datetime(&t.naive_utc())
+                .format("%a %H:%M %Z")
+        )
+    }
+}
+
+/// A step's state: the journal's, else n/a when the runbook says so, else pending.
+pub fn state_of(step: &Step, record: &Record) -> StepState {
+    match record.state_of(&step.id) {
+        Some(c) => c.state,
+        None if step.not_applicable.is_some() => StepState::NotApplicable,
+        None => StepState::Pending,
+    }
+}
+
+/// The header lines shared with the report: rehearsal label and hash mismatch.
+pub fn warnings(out: &mut String, plan: &Plan, ctx: &Context) {
+    if ctx.rehearsal {
+        let _ = writeln!(out, "> **{REHEARSAL_LABEL}**\n");
+    }
+    if let Some(old) = &ctx.hash_mismatch {
+        let _ = writeln!(
+            out,
+            "> **WARNING: runbook hash mismatch.** The journal was written with runbook files of sha256 \
+             `{}`; the runbooks read now hash to `{}`. Steps may have changed under the record; \
+             what follows matches recorded step ids against the current runbooks.\n",
+            clean_line(old),
+            plan.content_hash()
+        );
+    }
+}
+
+fn by(stamp: &Stamp, f: Fmt) -> String {
+    format!("by {} at {}", clean_line(&stamp.who()), f.at(stamp.at))
+}
+
+/// The handover Markdown.
+pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
+    let s = &plan.session;
+    let tz = s.tz;
+    let local = ctx.local_tz;
+    let f = Fmt::new(plan, local);
+    let now = ctx.now;
+    let mut out = String::new();
+    if ctx.rehearsal {
+        let _ = writeln!(out, "# {REHEARSAL_LABEL}\n");
+    }
+    let _ = writeln!(out, "# Handover: {}\n", clean_line(&s.title));
+    warnings(&mut out, plan, ctx);
+    let _ = writeln!(out, "- Session: `{}`", clean_line(&s.id));
+    let _ = writeln!(out, "- Roles: {}", plan.roles().join(", "));
+    let _ = writeln!(out, "- Journal: `{}`", clean_line(&ctx.journal));
+    let _ = writeln!(out, "- Written at: {}", day_both(now, tz, local));
+    if let Some(last) = &record.last {
+        let _ = writeln!(
+            out,
+            "- Last journal entry: #{} {}",
+            record.last_seq,
+            by(last, f)
+        );
+    }
+
+    // Where the session stands.
+    let mut tl = Timeline::new(s);
+    for (key, hist) in &record.confirmations {
+        if let Some(c) = hist.last() {
+            tl.confirm(key, c.confirmed);
+        }
+    }
+    let st = tl.status(now);
+    let _ = writeln!(out, "\n## Where the session stands\n");
+    match st.phase {
+        Some(p) => {
+            let ph = &s.phases[p];
+            let (start, end) = tl.bounds_of(p);
+            let mark = |i: usize| {
+                if tl.transitions[i].approximate && tl.confirmed_at(i).is_none() {
+                    "~"
+                } else {
+                    ""
+                }
+            };
+            let _ = writeln!(
+                out,
+                "- Current phase: **{}** (`{}`), {}{} to {}{}",
+                clean_line(&ph.title),
+                ph.id,
+                mark(start),
+                f.hm(tl.effective(start)),
+                mark(end),
+                f.hm(tl.effective(end))
+            );
+        }
+        None if st.before_start() => {
+            let _ = writeln!(out, "- The session has not started.");
+        }
+        None if st.ended() => {
+            let _ = writeln!(out, "- The session has ended.");
+        }
+        None => {
+            let _ = writeln!(out, "- Between phases.");
+        }
+    }
+    if let Some(n) = st.awaiting {
+        let t = &tl.transitions[n];
+        let _ = writeln!(
+            out,
+            "- **AWAITING HKEX**: {} (planned ~{}); confirm it when announced",
+            s.transition_label(t),
+            f.at(t.at)
+        );
+    }
+    if let Some(next) = st.next {
+        let _ = writeln!(out, "- Next boundaries:");
+        for i in next..tl.transitions.len().min(next + 3) {
+            let t = &tl.transitions[i];
+            let at = tl.effective(i);
+            let when = if at > now {
+                format!("in {}", zones::span(at - now))
+            } else {
+                "awaiting confirmation".to_owned()
+            };
+            let _ = writeln!(
+                out,
+                "  - {}{}: {} ({when})",
+                if t.approximate && tl.confirmed_at(i).is_none() {
+                    "~"
+                } else {
+                    ""
+                },
+                f.at(at),
+                s.transition_label(t)
+            );
+        }
+    }
+
+    // Open critical steps.
+    let _ = writeln!(out, "\n## Open critical steps\n");
+    let mut open = 0;
+    for step in plan.steps.iter().filter(|st| st.critical) {
+        let state = state_of(step, record);
+        if state.is_closed() {
+            continue;
+        }
+        open += 1;
+        let due = step.due.map_or_else(String::new, |d| {
+            let over = if d < now && state != StepState::Failed {
+                " **OVERDUE**"
+            } else {
+                ""
+            };
+            format!(", due {}{over}", f.at(d))
+        });
+        let _ = writeln!(
+            out,
+            "- {} {} {} (`{}`, {}, phase {}){due}",
+            state.glyph(),
+            state.word(),
+            clean_line(&step.title),
+            step.id,
+            step.role,
+            s.phases[step.phase].id
+        );
+    }
+    if open == 0 {
+        let _ = writeln!(out, "None.");
+    }
+
+    // Steps by state.
+    let _ = writeln!(out, "\n## Steps\n");
+    let mut counts = Vec::new();
+    // What needs the next shift first: failed and deferred, then what was settled.
+    for state in [
+        StepState::Failed,
+        StepState::Deferred,
+        StepState::Skipped,
+        StepState::Done,
+        StepState::NotApplicable,
+    ] {
+        let steps: Vec<&Step> = plan
+            .steps
+            .iter()
+            .filter(|st| state_of(st, record) == state)
+            .collect();
+        counts.push(format!("{} {}", steps.len(), state.word()));
+        if steps.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "### {} ({})\n", capital(state.word()), steps.len());
+        for step in steps {
+            let change = record.state_of(&step.id);
+            let who = change.map_or_else(|| "by the runbook".to_owned(), |c| by(&c.stamp, f));
+            let _ = write!(
+                out,
+                "- {} {} (`{}`, {}) {who}",
+                state.glyph(),
+                clean_line(&step.title),
+                step.id,
+                step.role
+            );
+            let note = change.and_then(|c| c.note.clone()).or_else(|| {
+                (state == StepState::NotApplicable)
+                    .then(|| step.not_applicable.clone())
+                    .flatten()
+            });
+            if let Some(n) = note {
+                let _ = write!(out, ": {}", clean_line(&n));
+            }
+            let _ = writeln!(out);
+        }
+        let _ = writeln!(out);
+    }
+    let pending = plan
+        .steps
+        .iter()
+        .filter(|st| state_of(st, record) == StepState::Pending)
+        .count();
+    counts.push(format!("{pending} pending"));
+    let _ = writeln!(out, "Totals: {}.", counts.join(", "));
+    let unknown: Vec<&String> = {
+        let mut v: Vec<&String> = record
+            .steps
+            .keys()
+            .filter(|id| plan.step_index(id).is_none())
+            .collect();
+        v.sort();
+        v
+    };
+    if !unknown.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nRecorded for steps not in the current runbooks: {}.",
+            unknown
+                .iter()
+                .map(|u| format!("`{}`", clean_line(u)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+
+    // Notes.
+    let _ = writeln!(out, "\n## Notes\n");
+    if record.notes.is_empty() {
+        let _ = writeln!(out, "None.");
+    }
+    for n in &record.notes {
+        let on = n.step.as_ref().map_or_else(
+            || "session".to_owned(),
+            |st| format!("`{}`", clean_line(st)),
+        );
+        let _ = writeln!(
+            out,
+            "- {} {} on {on}: {}",
+            f.at(n.stamp.at),
+            clean_line(&n.stamp.who()),
+            clean_line(&n.text)
+        );
+    }
+
+    // Boundaries.
+    let _ = writeln!(out, "\n## Boundaries: planned vs confirmed\n");
+    let _ = writeln!(out, "| Boundary | Planned | Confirmed | Drift | By |");
+    let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
+    for (i, t) in tl.transitions.iter().enumerate() {
+        if t.at.with_timezone(&tz).date_naive() != s.date {
+            continue;
+        }
+        let planned = format!("{}{}", if t.approximate { "~" } else { "" }, f.at(t.at));
+        let (confirmed, drift, who) = match record.confirmation(&t.key) {
+            Some(c) => (
+                f.at(c.confirmed),
+                tl.drift(i).map(zones::signed_span).unwrap_or_default(),
+                clean_line(&c.stamp.who()).into_owned(),
+            ),
+            None if t.approximate => ("not confirmed".to_owned(), String::new(), String::new()),
+            None => ("fixed".to_owned(), String::new(), String::new()),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {planned} | {confirmed} | {drift} | {who} |",
+            s.transition_label(t)
+        );
+    }
+
+    // Notifications.
+    let _ = writeln!(out, "\n## Notification path\n");
+    match record.notify_checks.last() {
+        Some(c) => {
+            let answer = match c.answer {
+                Some(true) => "the operator saw it",
+                Some(false) => "the operator did NOT see it",
+                None => "the operator could not be asked",
+            };
+            let _ = writeln!(
+                out,
+                "- Last preflight (`drillbook notify-test`) {}: channels {}; {answer}; detected: {}",
+                by(&c.stamp, f),
+                clean_line(&c.channels.join(", ")),
+                clean_line(&c.detected)
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "- No preflight recorded: run `drillbook notify-test` before relying on notifications."
+            );
+        }
+    }
+    let mut channels: Vec<&str> = record
+        .notifications
+        .iter()
+        .map(|n| n.channel.as_str())
+        .collect();
+    channels.sort_unstable();
+    channels.dedup();
+    if channels.is_empty() {
+        let _ = writeln!(out, "- No notification sent yet.");
+    }
+    for ch in channels {
+        let on: Vec<_> = record
+            .notifications
+            .iter()
+            .filter(|n| n.channel == ch)
+            .collect();
+        let sent = on.iter().filter(|n| n.ok).count();
+        let failed = on.len() - sent;
+        let _ = write!(
+            out,
+            "- Channel {}: {sent} sent, {failed} failed",
+            clean_line(ch)
+        );
+        if let Some(last) = on.last() {
+            let _ = write!(
+                out,
+                "; last {} {} ({}){}",
+                if last.ok { "sent" } else { "FAILED" },
+                f.at(last.stamp.at),
+                clean_line(&last.key),
+                last.error
+                    .as_ref()
+                    .map_or_else(String::new, |e| format!(": {}", clean_line(e)))
+            );
+        }
+        let _ = writeln!(out);
+    }
+
+    if !record.handovers.is_empty() {
+        let _ = writeln!(out, "\n## Handovers acknowledged\n");
+        for h in &record.handovers {
+            let _ = writeln!(out, "- {}", by(h, f));
+        }
+    }
+    out
+}
+
+fn capital(w: &str) -> String {
+    let mut c = w.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}

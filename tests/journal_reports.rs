@@ -1,0 +1,288 @@
+//! log, handover and report against a known journal (tests/fixtures/journals/ps2-ep-hsn.jsonl,
+//! written by make.py in the real format), its rehearsal twin, and `log --follow` on a journal
+//! that grows.
+
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::{drillbook, fixture, poll, stderr, stdout};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+const AT: &str = "2023-11-25 11:50:00";
+
+fn fx() -> String {
+    fixture("ps2-ep-hsn.jsonl").to_str().unwrap().to_owned()
+}
+
+fn has(text: &str, want: &[&str]) {
+    for w in want {
+        assert!(text.contains(w), "missing {w:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn the_fixture_is_a_valid_journal_for_the_bundled_runbooks() {
+    let r = drillbook::journal::read(&fixture("ps2-ep-hsn.jsonl")).unwrap();
+    assert_eq!(r.events.len(), 29);
+    assert!(r.torn.is_none());
+    let out = drillbook(&["handover", &fx()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !stdout(&out).contains("hash mismatch"),
+        "regenerate the fixture with make.py after changing the bundled runbooks"
+    );
+}
+
+#[test]
+fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
+    let out = drillbook(&["handover", &fx(), "--at", AT]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    has(
+        &s,
+        &[
+            "# Handover: HKEX PS2",
+            "- Roles: ep, hsn",
+            "- Written at: Sat 25 Nov 2023 11:50 HKT (Sat 03:50 GMT)",
+            "- Last journal entry: #29 by bob@desk2 at 11:55:00 HKT (03:55:00 GMT)",
+            // The confirmed boundary moves the phase's start.
+            "- Current phase: **Backup site** (`backup`), 11:20 HKT to 12:10 HKT",
+            "  - 12:10:00 HKT (04:10:00 GMT): Backup site ends, Clean-up starts (in 20m00s)",
+            "### Done (6)",
+            "- [x] Log in to OTP-C - OCG-C Trading session at the backup site (`ep-backup-logon-trading`, ep) by alice@desk1 at 11:25:00 HKT (03:25:00 GMT)",
+            "### Failed (1)",
+            "(`ep-primary-logon-dropcopy`, ep) by alice@desk1 at 08:12:00 HKT (00:12:00 GMT): Drop Copy logon rejected: sequence reset needed",
+            "### Skipped (1)",
+            "(`ep-backup-market-data`, ep) by alice@desk1 at 11:35:00 HKT (03:35:00 GMT): vendor screens not in scope today",
+            "### Deferred (1)",
+            "- [>] Simulate daily operations on OTP-C (`ep-primary-simulate`, ep) by alice@desk1 at 09:30:00 HKT (01:30:00 GMT)",
+            "Totals: 1 failed, 1 deferred, 1 skipped, 6 done, 0 n/a, 39 pending.",
+            "## Open critical steps",
+            "- [!] failed Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`",
+            "(`hsn-pre-intention-form`, hsn, phase pre-session), due Fri 24 Nov 2023 23:59:00 HKT (15:59:00 GMT) **OVERDUE**",
+            "(`hsn-cleanup-routing`, hsn, phase clean-up), due 13:00:00 HKT (05:00:00 GMT)\n",
+            "- 08:20:00 HKT (00:20:00 GMT) alice@desk1 on session: Vendor called about the drop copy \u{241b}[31mred",
+            "| Failover to the backup site ends, Backup site starts | ~11:00:00 HKT (03:00:00 GMT) | 11:20:00 HKT (03:20:00 GMT) | +20m00s | alice@desk1 |",
+            "| Primary site ends, Failover to the backup site starts | 10:00:00 HKT (02:00:00 GMT) | fixed |",
+            "- Last preflight (`drillbook notify-test`) by alice@desk1 at 07:52:00 HKT (23:52:00 GMT): channels desktop, terminal; the operator saw it",
+            "- Channel desktop: 1 sent, 0 failed",
+            "- Channel terminal: 0 sent, 1 failed; last FAILED 10:45:00 HKT (02:45:00 GMT) (failover.end@-15m): tmux passthrough is off",
+            "## Handovers acknowledged\n\n- by bob@desk2 at 11:46:00 HKT (03:46:00 GMT)",
+        ],
+    );
+    // Undone: bob's mistaken "failed" is gone, the step is pending again.
+    assert!(!s.contains("pressed by mistake"), "{s}");
+    assert!(!s.contains('\u{1b}'), "no raw escape reaches the terminal");
+    assert!(!s.contains("REHEARSAL"));
+    // Before the session, no phase; the first boundary is next.
+    let out = drillbook(&["handover", &fx(), "--at", "2023-11-25 07:00:00"]);
+    has(
+        &stdout(&out),
+        &[
+            "- Current phase: **Preparation**",
+            "  - 08:00:00 HKT (00:00:00 GMT): Preparation ends, Primary site starts (in 1h00m)",
+        ],
+    );
+    let out = drillbook(&["handover", &fx(), "--at", "11:50"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--at 11:50: expected YYYY-MM-DD HH:MM:SS"));
+}
+
+#[test]
+fn report_has_the_result_per_system_and_phase_times_issues_references_and_contacts() {
+    let out = drillbook(&["report", &fx()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    has(
+        &s,
+        &[
+            "# Evidence report: HKEX PS2",
+            "| System | Preparation | Primary site | Failover to the backup site | Backup site | Clean-up | Reporting |",
+            "| OTP-C | incomplete (2 of 3 open) | FAILED (1 of 6 failed) | incomplete (4 of 4 open) | incomplete (6 of 7 open) |",
+            "| HSN | incomplete (3 of 3 open) | success (2 of 2 done) | incomplete (2 of 2 open) | incomplete (1 of 2 open) |",
+            "| primary | OTP-C | `ep-primary-logon-trading` | logon time | 08:04:30 | 08:05:10 HKT",
+            "| backup | OTP-C | `ep-backup-logon-trading` | logon time | 11:24:10 | 11:25:10 HKT",
+            "| backup | HSN | `hsn-backup-connectivity` | time verified | 11:29 | 11:30:05 HKT",
+            "- 08:12:00 HKT (00:12:00 GMT): FAILED Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`, OTP-C) by alice@desk1: Drop Copy logon rejected: sequence reset needed",
+            "- 08:20:00 HKT (00:20:00 GMT): note on session by alice@desk1: Vendor called about the drop copy \u{241b}[31mred",
+            "- 10:45:00 HKT (02:45:00 GMT): notification `failover.end@-15m` FAILED on terminal: tmux passthrough is off",
+            "- Failover to the backup site ends, Backup site starts: planned ~11:00 HKT, confirmed 11:20:00 HKT (03:20:00 GMT) (+20m00s) by alice@desk1",
+            "- OPS/CS/010/23: Second Practice Session",
+            "- MDD/23/690:",
+            "- Participant General Enquiry Hotline (calls may be recorded), phone 2840 3626, e-mail trd@hkex.com.hk",
+            "phone (852) 2211 6080, e-mail hsservicedesk@hkex.com.hk",
+        ],
+    );
+    // The credential step's evidence says who confirmed it, never a secret.
+    has(&s, &["credential confirmed by: alice"]);
+    assert!(!s.contains('\u{1b}'));
+    assert!(!s.contains("REHEARSAL"));
+
+    let out = drillbook(&["report", "--format", "csv", &fx()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = stdout(&out);
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], drillbook::journal::report::CSV_HEADER);
+    has(
+        &csv,
+        &[
+            ",primary,OTP-C,ep-primary-logon-dropcopy,Log on the OCG-C Drop Copy session at the primary site,failed,alice@desk1,2023-11-25T08:12:00+08:00,2023-11-25T00:12:00+00:00,,,Drop Copy logon rejected: sequence reset needed\n",
+            ",backup,OTP-C,ep-backup-logon-trading,Log in to OTP-C - OCG-C Trading session at the backup site,evidence,alice@desk1,2023-11-25T11:25:10+08:00,2023-11-25T03:25:10+00:00,logon time,11:24:10,\n",
+        ],
+    );
+    // Every row has the header's number of fields (no field holds a comma unquoted).
+    for r in &rows {
+        let mut n = 1;
+        let mut quoted = false;
+        for c in r.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                ',' if !quoted => n += 1,
+                _ => {}
+            }
+        }
+        assert_eq!(n, 12, "{r}");
+    }
+}
+
+/// The fixture with the rehearsal stamp on every event.
+fn rehearsal_twin(dir: &std::path::Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(fixture("ps2-ep-hsn.jsonl")).unwrap();
+    let mut out = String::new();
+    for l in text.lines() {
+        let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+        let utc = v["utc"].clone();
+        v["rehearsal"] = serde_json::json!({ "virtual_utc": utc, "speed": 60.0 });
+        out.push_str(&serde_json::to_string(&v).unwrap());
+        out.push('\n');
+    }
+    let p = dir.join("rehearsal.jsonl");
+    std::fs::write(&p, out).unwrap();
+    p
+}
+
+#[test]
+fn a_rehearsal_journal_is_labelled_everywhere_and_reports_the_rehearsal() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = rehearsal_twin(dir.path());
+    let p = j.to_str().unwrap();
+    let out = drillbook(&["handover", p]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    assert!(s.starts_with("# REHEARSAL — not the real record\n"), "{s}");
+    // Described at the rehearsal clock's last instant, not today.
+    has(
+        &s,
+        &["- Written at: Sat 25 Nov 2023 11:55 HKT", "**Backup site**"],
+    );
+
+    let out = drillbook(&["report", p]);
+    let s = stdout(&out);
+    assert!(s.starts_with("# REHEARSAL — not the real record\n"), "{s}");
+    has(
+        &s,
+        &[
+            "# REHEARSAL report - not a record of the real session",
+            "## Phases: planned vs reached",
+        ],
+    );
+    let out = drillbook(&["report", "--format", "csv", p]);
+    assert!(stderr(&out).contains("REHEARSAL — not the real record"));
+    assert!(
+        stdout(&out)
+            .lines()
+            .skip(1)
+            .all(|l| l.starts_with("REHEARSAL,"))
+    );
+    let out = drillbook(&["log", p]);
+    assert!(stdout(&out).starts_with("REHEARSAL — not the real record\n"));
+    // `record` writes real events and will not mix them into a rehearsal journal.
+    let before = std::fs::read(&j).unwrap();
+    let out = drillbook(&["record", p, "--role", "ep,hsn"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("a rehearsal journal"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&j).unwrap(), before);
+    // An acknowledgement carries the rehearsal stamp, so the journal stays one kind.
+    let out = drillbook(&["handover", "--ack", p, "--operator", "carol"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = drillbook::journal::read(&j).unwrap();
+    assert!(r.is_rehearsal());
+    assert!(r.events.last().unwrap().rehearsal.is_some());
+}
+
+#[test]
+fn log_lines_show_both_zones_who_kind_and_neutralised_text() {
+    let out = drillbook(&["log", &fx()]);
+    assert!(out.status.success());
+    let s = stdout(&out);
+    assert_eq!(s.lines().count(), 29);
+    has(
+        &s,
+        &[
+            "#12    2023-11-25 08:12:00 HKT  00:12:00 GMT  alice@desk1           step               ep-primary-logon-dropcopy failed: Drop Copy logon rejected: sequence reset needed\n",
+            "#13    2023-11-25 08:20:00 HKT  00:20:00 GMT  alice@desk1           note               on the session: Vendor called about the drop copy \u{241b}[31mred\n",
+            "boundary_confirmed failover.end planned 11:00:00 HKT, confirmed 11:20:00 HKT (+20m00s)",
+            "undo               of #27",
+        ],
+    );
+    assert!(!s.contains('\u{1b}'));
+}
+
+#[test]
+fn log_follow_prints_appended_events_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("follow.jsonl");
+    let out = cli::record_all(&j, "ep", "alice", &["done ep-pre-registration"]);
+    assert!(out.status.success());
+    let mut child = Command::new(cli::BIN)
+        .args(["log", "--follow"])
+        .arg(&j)
+        .env("TZ", "Europe/London")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let reader = {
+        let seen = Arc::clone(&seen);
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines().map_while(Result::ok) {
+                seen.lock().unwrap().push(l);
+            }
+        })
+    };
+    poll("the existing events", || seen.lock().unwrap().len() == 3);
+    let mut w = cli::Recorder::start(&j, "ep", "bob").unwrap();
+    w.send("note appended while following \u{1b}]0;title\u{7}");
+    poll("the appended note", || {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("note") && l.contains("appended while following"))
+    });
+    let note = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|l| l.contains("appended while following"))
+        .cloned()
+        .unwrap();
+    assert!(note.contains("bob@"), "{note}");
+    assert!(
+        note.contains("\u{241b}]0;title\u{2407}"),
+        "neutralised: {note:?}"
+    );
+    drop(w);
+    // SAFETY: signalling the child we started.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "ends cleanly on SIGTERM: {status:?}");
+    reader.join().unwrap();
+    let _ = std::io::stdout().flush();
+}
