@@ -1,6 +1,7 @@
 //! Reading, parsing and validating session and runbook files into a [`Plan`], collecting every
 //! problem with its position instead of stopping at the first.
 
+use super::guard;
 use super::position::Positions;
 use super::raw::{RawRunbook, RawSession, RawStep};
 use super::timespec::{TimeSpec, parse_session_date};
@@ -12,6 +13,7 @@ use chrono::TimeDelta;
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 /// Larger files are refused unread: a 10,000-step runbook is about 3 MiB.
@@ -121,30 +123,185 @@ fn read_disk(p: &Path) -> Result<String, String> {
 
 fn io_message(e: &std::io::Error) -> String {
     match e.kind() {
-        std::io::ErrorKind::NotFound => "cannot read: no such file".into(),
-        std::io::ErrorKind::PermissionDenied => "cannot read: permission denied".into(),
-        _ => format!("cannot read: {e}"),
+        std::io::ErrorKind::NotFound => "cannot be read: no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "cannot be read: permission denied".into(),
+        _ => format!("cannot be read: {e}"),
     }
 }
 
 /// Deserialise, turning serde_yaml's error into one positioned, plain-English problem.
 fn parse<T: serde::de::DeserializeOwned>(file: &LoadedFile) -> Result<T, Problem> {
+    if let Err(pos) = guard::check_depth(&file.text) {
+        return Err(Problem::new(
+            &file.display,
+            Some(pos),
+            format!(
+                "nesting is too deep (over {} levels); a runbook never needs that",
+                guard::MAX_DEPTH
+            ),
+        ));
+    }
+    if file
+        .text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        return Err(Problem::new(&file.display, None, "the file is empty"));
+    }
     serde_yaml::from_str(&file.text).map_err(|e| {
-        let pos = e.location().map(|l| (l.line(), l.column()));
-        let mut msg = e.to_string();
-        // serde_yaml appends " at line L column C"; the position is already in front.
-        if let Some(i) = msg.find(" at line ") {
-            msg.truncate(i);
-        }
-        if msg.contains("recursion limit exceeded") {
-            msg = "nesting is too deep (over 128 levels); a runbook never needs that".into();
-        } else if msg.contains("repetition limit exceeded") {
-            msg = "too many YAML aliases expanded (an alias bomb?); write the content out".into();
-        } else if msg.is_empty() || msg.contains("EOF while parsing") {
-            msg = "the file is empty or ends early".into();
-        }
+        let (msg, pos) = plain_message(
+            &file.text,
+            &e.to_string(),
+            e.location().map(|l| (l.line(), l.column())),
+        );
         Problem::new(&file.display, pos, msg)
     })
+}
+
+/// Where the first alias (`*name`) is: serde_yaml gives no position when too many expand.
+fn first_alias(text: &str) -> Option<(usize, usize)> {
+    text.lines().enumerate().find_map(|(n, line)| {
+        let b = line.as_bytes();
+        (0..b.len())
+            .find(|&i| {
+                b[i] == b'*'
+                    && (i == 0 || matches!(b[i - 1], b' ' | b'[' | b'{' | b','))
+                    && b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
+            })
+            .map(|i| (n + 1, i + 1))
+    })
+}
+
+/// `line L column C` at the start of `s`, and the rest.
+fn split_mark(s: &str) -> Option<((usize, usize), &str)> {
+    let rest = s.strip_prefix("line ")?;
+    let (l, rest) = rest.split_once(" column ")?;
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    Some(((l.parse().ok()?, rest[..end].parse().ok()?), &rest[end..]))
+}
+
+/// serde_yaml's message made plain: its own ` at line L column C` dropped (the position is in
+/// front), the context it names kept (`while scanning a quoted scalar that starts at ...`), and
+/// the names of Rust types replaced by what they mean in a file. A string never closed is
+/// reported where it opens, not at the end of the file.
+fn plain_message(
+    text: &str,
+    raw: &str,
+    pos: Option<(usize, usize)>,
+) -> (String, Option<(usize, usize)>) {
+    if raw.contains("recursion limit exceeded") {
+        return (
+            format!(
+                "nesting is too deep (over {} levels); a runbook never needs that",
+                guard::MAX_DEPTH
+            ),
+            pos,
+        );
+    }
+    if raw.contains("repetition limit exceeded") {
+        return (
+            "too many YAML aliases expanded (an alias bomb?); write the content out".into(),
+            pos.or_else(|| first_alias(text)),
+        );
+    }
+    let (problem, context) = match raw.find(" at line ") {
+        Some(i) => {
+            let after = &raw[i + " at ".len()..];
+            let rest = split_mark(after).map_or("", |(_, r)| r);
+            (&raw[..i], rest.strip_prefix(", "))
+        }
+        None => match raw.split_once(", while ") {
+            Some((p, c)) => (p, Some(c)),
+            None => (raw, None),
+        },
+    };
+    let mut msg = problem.to_owned();
+    let mut pos = pos;
+    if let Some(ctx) = context {
+        // `while scanning a quoted scalar at line 3 column 8`
+        let (what, mark) = match ctx.find(" at line ") {
+            Some(i) => (&ctx[..i], split_mark(&ctx[i + 4..]).map(|(m, _)| m)),
+            None => (ctx, None),
+        };
+        let what = what
+            .trim_start_matches("while ")
+            .replace("scanning", "reading");
+        if what.contains("quoted scalar") && problem.contains("end of stream") {
+            msg = "a quoted string is never closed: add the closing quote".into();
+            pos = mark.or(pos);
+        } else {
+            match mark {
+                Some((l, c)) => {
+                    let _ = write!(msg, " (while {what} that starts at line {l}, column {c})");
+                }
+                None => {
+                    let _ = write!(msg, " (while {what})");
+                }
+            }
+        }
+    }
+    if msg.is_empty() || msg.contains("EOF while parsing") {
+        msg = "the file ends early".into();
+    }
+    for (rust, plain) in [
+        (
+            "struct RawSession",
+            "a session file (fields such as id, title, timezone, date, phases)",
+        ),
+        (
+            "struct RawRunbook",
+            "a runbook (fields such as id, role, title, session, phases)",
+        ),
+        (
+            "struct RawStep",
+            "a step (fields such as id, title, detail)",
+        ),
+        ("struct RawPhase", "a phase (id, title, start, end)"),
+        ("struct RawReference", "a reference (id, title, date)"),
+        ("struct RawContact", "a contact (name, phone, email, roles)"),
+        ("struct RawDeadline", "a deadline (id, title, due, roles)"),
+        ("struct RawNotify", "notify settings (lead_minutes)"),
+        ("expected a boolean", "expected true or false"),
+        ("expected u32", "expected a whole number"),
+    ] {
+        msg = msg.replace(rust, plain);
+    }
+    if let Some(hint) = did_you_mean(&msg) {
+        msg.push_str(&hint);
+    }
+    (msg, pos)
+}
+
+/// For ``unknown field `critcal`, expected one of `id`, `critical`, ...``: the closest expected
+/// name, when it is a likely typo.
+fn did_you_mean(msg: &str) -> Option<String> {
+    let rest = &msg[msg.find("unknown field `")? + "unknown field `".len()..];
+    let (field, expected) = rest.split_once('`')?;
+    let best = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|cand| (edit_distance(field, cand), cand))
+        .min()?;
+    (best.0 <= 2 && best.0 < field.len()).then(|| format!("; did you mean `{}`?", best.1))
+}
+
+/// Levenshtein distance over bytes: names are short ASCII.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 /// Collects problems for one file, finding positions lazily (only when something is wrong).
@@ -402,7 +559,7 @@ fn runbook_from(
     raw: RawRunbook,
     session: &Session,
     index: usize,
-    seen_steps: &mut HashMap<String, String>,
+    seen_steps: &mut HashMap<String, (String, String)>,
     steps: &mut Vec<Step>,
     problems: &mut Problems,
 ) -> Runbook {
@@ -452,16 +609,21 @@ fn step_from(
     phase: usize,
     runbook: usize,
     role: &str,
-    seen: &mut HashMap<String, String>,
+    seen: &mut HashMap<String, (String, String)>,
 ) -> Option<Step> {
     check_id(r, &format!("{path}.id"), "step id", &s.id);
-    if let Some(first) = seen.get(&s.id) {
+    if let Some((file, first_path)) = seen.get(&s.id) {
+        // Positions are indexed only now that there is something to report.
+        let first = match r.positions().value(first_path) {
+            Some((l, c)) if *file == r.file.display => format!("line {l}, column {c}"),
+            _ => file.clone(),
+        };
         r.at(
             &format!("{path}.id"),
-            format!("duplicate step id `{}` (first used in {first})", s.id),
+            format!("duplicate step id `{}` (first used at {first})", s.id),
         );
     } else {
-        seen.insert(s.id.clone(), r.file.display.clone());
+        seen.insert(s.id.clone(), (r.file.display.clone(), format!("{path}.id")));
     }
     if s.title.trim().is_empty() {
         r.at(&format!("{path}.title"), "a step needs a title");
@@ -516,12 +678,15 @@ fn compose(files: &[LoadedFile]) -> Result<Plan, Problems> {
         }
     }
     // Every runbook must name the same session file: the schedule lives in one place.
-    let mut session_place: Option<(Place, String)> = None;
-    for (f, raw) in &parsed {
-        let place = f.place.sibling(&raw.session).identity();
+    // (index of the first runbook naming it, the place as named, the place's identity)
+    let mut session_place: Option<(usize, Place, Place)> = None;
+    for (i, (f, raw)) in parsed.iter().enumerate() {
+        let place = f.place.sibling(&raw.session);
+        let identity = place.identity();
         match &session_place {
-            None => session_place = Some((place, f.display.clone())),
-            Some((p, first)) if *p != place => {
+            None => session_place = Some((i, place, identity)),
+            Some((first, _, id)) if *id != identity => {
+                let first = parsed[*first].0.display.clone();
                 let mut r = Reporter::new(f, &mut problems);
                 r.at("session", format!(
                     "names session file `{}`, but {first} names another: runbooks loaded together must share one session file",
@@ -531,13 +696,23 @@ fn compose(files: &[LoadedFile]) -> Result<Plan, Problems> {
             Some(_) => {}
         }
     }
-    let Some((place, _)) = session_place else {
+    let Some((first, place, _)) = session_place else {
         return Err(problems);
     };
-    let session = match LoadedFile::read(place)
-        .map_err(Problems::from)
-        .and_then(|f| session_from(&f))
-    {
+    let session_file = match LoadedFile::read(place) {
+        Ok(f) => f,
+        Err(e) => {
+            // Reported where the runbook names it: that is the line to fix.
+            let (f, raw) = &parsed[first];
+            let mut r = Reporter::new(f, &mut problems);
+            r.at(
+                "session",
+                format!("session file `{}` ({}) {}", raw.session, e.file, e.message),
+            );
+            return Err(problems);
+        }
+    };
+    let session = match session_from(&session_file) {
         Ok(s) => s,
         Err(mut p) => {
             problems.0.append(&mut p.0);
