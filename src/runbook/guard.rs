@@ -6,12 +6,30 @@
 //! levels, so this pass finds flow nesting deeper than [`MAX_DEPTH`] in one linear scan and the
 //! file is refused with the position of the bracket that went too deep.
 //!
+//! The same pass refuses `- - - - x` stacked deeper than [`MAX_DEPTH`] on one line and documents
+//! of more than [`MAX_NODES`] nodes, which would cost memory far beyond the file's size.
+//!
 //! The scan is a YAML lexer reduced to what moves the flow depth: quoted scalars (which may span
 //! lines), comments, block scalars (`|`, `>`) and plain text (a `[` inside a plain scalar in
 //! block context does not open anything). It can only over-count in text no runbook contains.
 
 /// The deepest flow nesting accepted (the positions index stops at the same depth).
 pub const MAX_DEPTH: usize = 128;
+
+/// The most YAML nodes (scalars, keys, collections) accepted. serde_yaml holds every parse event
+/// of a document in memory, about 130 bytes each, so a file of nothing but `a,a,a,...` would
+/// cost over 60 times its size; this caps that near 130 MB. A 10,000-step runbook has about
+/// 200,000 nodes.
+pub const MAX_NODES: usize = 1_000_000;
+
+/// Why a file is refused before parsing, and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// `[`/`{` nested, or `- ` entries stacked on one line, deeper than [`MAX_DEPTH`].
+    TooDeep(usize, usize),
+    /// More than [`MAX_NODES`] nodes, at the one that went over.
+    TooManyNodes(usize, usize),
+}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Quote {
@@ -20,9 +38,12 @@ enum Quote {
     Double,
 }
 
-/// `Err((line, column))`, both 1-based, of the first `[` or `{` that nests deeper than [`MAX_DEPTH`].
-pub fn check_depth(text: &str) -> Result<(), (usize, usize)> {
+/// `Err` with the 1-based line and column of the first `[`, `{` or `- ` that nests deeper than
+/// [`MAX_DEPTH`], or of the node that goes over [`MAX_NODES`]. Node counting is an estimate from
+/// the indicators (`- `, `key: `, `,`, `[`, `{`) that can only over-count plain text.
+pub fn check(text: &str) -> Result<(), Refusal> {
     let mut depth = 0usize;
+    let mut nodes = 0usize;
     let mut quote = Quote::None;
     // The indentation of the line that opened a block scalar: lines indented more belong to it.
     let mut block_scalar: Option<usize> = None;
@@ -39,7 +60,10 @@ pub fn check_depth(text: &str) -> Result<(), (usize, usize)> {
         let mut last: Option<u8> = None;
         let mut spaced = true;
         let mut escaped = false;
-        for (col, b) in line.bytes().enumerate() {
+        // `- - - x`: block sequences opened on one line, each one level deeper.
+        let mut stacked = 0usize;
+        let bytes = line.as_bytes();
+        for (col, &b) in bytes.iter().enumerate() {
             match quote {
                 Quote::Double => {
                     if escaped {
@@ -73,6 +97,24 @@ pub fn check_depth(text: &str) -> Result<(), (usize, usize)> {
                 Some(b':' | b'-' | b'?') => spaced,
                 _ => false,
             };
+            let spaced_after = bytes.get(col + 1).is_none_or(|&n| n == b' ' || n == b'\t');
+            let counted = match b {
+                b'[' | b'{' if node_start || depth > 0 => 2,
+                b',' if depth > 0 => 1,
+                b':' if spaced_after || depth > 0 => 2,
+                b'-' | b'?' if node_start && depth == 0 && spaced_after => {
+                    stacked += 1;
+                    if stacked > MAX_DEPTH {
+                        return Err(Refusal::TooDeep(n + 1, col + 1));
+                    }
+                    2
+                }
+                _ => 0,
+            };
+            nodes += counted;
+            if nodes > MAX_NODES {
+                return Err(Refusal::TooManyNodes(n + 1, col + 1));
+            }
             match b {
                 b'#' if spaced => break,
                 b'"' if node_start => quote = Quote::Double,
@@ -80,7 +122,7 @@ pub fn check_depth(text: &str) -> Result<(), (usize, usize)> {
                 b'[' | b'{' if node_start || depth > 0 => {
                     depth += 1;
                     if depth > MAX_DEPTH {
-                        return Err((n + 1, col + 1));
+                        return Err(Refusal::TooDeep(n + 1, col + 1));
                     }
                 }
                 b']' | b'}' if depth > 0 => depth -= 1,
@@ -104,9 +146,19 @@ mod tests {
     #[test]
     fn refuses_deep_flow_nesting_at_the_bracket_that_goes_too_deep() {
         let doc = format!("id: x\ntitle: {}{}\n", "[".repeat(200), "]".repeat(200));
-        assert_eq!(check_depth(&doc), Err((2, 8 + MAX_DEPTH)));
+        assert_eq!(check(&doc), Err(Refusal::TooDeep(2, 8 + MAX_DEPTH)));
         let doc = format!("a: {}\n", "{b: ".repeat(MAX_DEPTH + 1));
-        assert!(check_depth(&doc).is_err());
+        assert!(matches!(check(&doc), Err(Refusal::TooDeep(1, _))));
+        let doc = format!("a:\n  {}x\n", "- ".repeat(MAX_DEPTH + 1));
+        assert_eq!(check(&doc), Err(Refusal::TooDeep(2, 3 + 2 * MAX_DEPTH)));
+    }
+
+    #[test]
+    fn refuses_too_many_nodes_and_accepts_a_large_ordinary_list() {
+        let flat = format!("a: [{}]\n", "x,".repeat(MAX_NODES));
+        assert!(matches!(check(&flat), Err(Refusal::TooManyNodes(1, _))));
+        let steps = "- id: s\n  title: t\n".repeat(10_000);
+        assert_eq!(check(&steps), Ok(()));
     }
 
     #[test]
@@ -121,13 +173,13 @@ mod tests {
             format!("detail: |\n  {}\n  {}\nnext: [1]\n", many("["), many("{")),
             format!("- >-\n    {}\n", many("[")),
         ] {
-            assert_eq!(check_depth(&doc), Ok(()), "{doc}");
+            assert_eq!(check(&doc), Ok(()), "{doc}");
         }
     }
 
     #[test]
     fn ordinary_flow_collections_pass() {
         let doc = "lead_minutes: [15, 5]\nroles: [ep, ccep]\nx: {a: [1, {b: 2}]}\n";
-        assert_eq!(check_depth(doc), Ok(()));
+        assert_eq!(check(doc), Ok(()));
     }
 }

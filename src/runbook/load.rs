@@ -131,15 +131,28 @@ fn io_message(e: &std::io::Error) -> String {
 
 /// Deserialise, turning serde_yaml's error into one positioned, plain-English problem.
 fn parse<T: serde::de::DeserializeOwned>(file: &LoadedFile) -> Result<T, Problem> {
-    if let Err(pos) = guard::check_depth(&file.text) {
-        return Err(Problem::new(
-            &file.display,
-            Some(pos),
-            format!(
-                "nesting is too deep (over {} levels); a runbook never needs that",
-                guard::MAX_DEPTH
-            ),
-        ));
+    match guard::check(&file.text) {
+        Ok(()) => {}
+        Err(guard::Refusal::TooDeep(l, c)) => {
+            return Err(Problem::new(
+                &file.display,
+                Some((l, c)),
+                format!(
+                    "nesting is too deep (over {} levels); a runbook never needs that",
+                    guard::MAX_DEPTH
+                ),
+            ));
+        }
+        Err(guard::Refusal::TooManyNodes(l, c)) => {
+            return Err(Problem::new(
+                &file.display,
+                Some((l, c)),
+                format!(
+                    "too many YAML values (over {}); split the runbook",
+                    guard::MAX_NODES
+                ),
+            ));
+        }
     }
     if file
         .text
