@@ -31,6 +31,18 @@ pub enum Refusal {
     TooManyNodes(usize, usize),
 }
 
+/// The bytes that can change the scan's state; every other byte is plain text.
+static INDICATOR: [bool; 256] = {
+    let mut t = [false; 256];
+    let set = b" \t#\"'[]{},:-?|>";
+    let mut i = 0;
+    while i < set.len() {
+        t[set[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Quote {
     None,
@@ -42,6 +54,9 @@ enum Quote {
 /// [`MAX_DEPTH`], or of the node that goes over [`MAX_NODES`]. Node counting is an estimate from
 /// the indicators (`- `, `key: `, `,`, `[`, `{`) that can only over-count plain text.
 pub fn check(text: &str) -> Result<(), Refusal> {
+    if within_bounds_quickly(text) {
+        return Ok(());
+    }
     let mut depth = 0usize;
     let mut nodes = 0usize;
     let mut quote = Quote::None;
@@ -88,6 +103,12 @@ pub fn check(text: &str) -> Result<(), Refusal> {
                 }
                 Quote::None => {}
             }
+            // Most bytes are plain text: one table look-up, and on to the next.
+            if !INDICATOR[usize::from(b)] {
+                last = Some(b);
+                spaced = false;
+                continue;
+            }
             if b == b' ' || b == b'\t' {
                 spaced = true;
                 continue;
@@ -132,11 +153,43 @@ pub fn check(text: &str) -> Result<(), Refusal> {
                 }
                 _ => {}
             }
-            last = Some(b);
+            // In block context a `[`, `{` or `,` inside plain text is text: it starts nothing.
+            let text_only =
+                depth == 0 && !node_start && matches!(b, b'[' | b'{') || depth == 0 && b == b',';
+            last = Some(if text_only { b'a' } else { b });
             spaced = false;
         }
     }
     Ok(())
+}
+
+/// One tight pass over the bytes for bounds on what [`check`] counts: every `[`/`{` for the flow
+/// depth, every indicator for the nodes, every `-`/`?` on a line for the stacked entries. When
+/// the bounds are within the limits so is the exact count, and the slower lexing is skipped
+/// (ordinary runbooks, however long, take this path).
+fn within_bounds_quickly(text: &str) -> bool {
+    let (mut brackets, mut indicators) = (0usize, 0usize);
+    let (mut line_entries, mut max_entries) = (0usize, 0usize);
+    for &b in text.as_bytes() {
+        match b {
+            b'\n' => {
+                max_entries = max_entries.max(line_entries);
+                line_entries = 0;
+            }
+            b'[' | b'{' => {
+                brackets += 1;
+                indicators += 1;
+            }
+            b':' | b',' => indicators += 1,
+            b'-' | b'?' => {
+                indicators += 1;
+                line_entries += 1;
+            }
+            _ => {}
+        }
+    }
+    max_entries = max_entries.max(line_entries);
+    brackets <= MAX_DEPTH && 2 * indicators <= MAX_NODES && max_entries <= MAX_DEPTH
 }
 
 #[cfg(test)]
@@ -175,6 +228,25 @@ mod tests {
         ] {
             assert_eq!(check(&doc), Ok(()), "{doc}");
         }
+    }
+
+    #[test]
+    fn the_quick_bound_never_passes_what_the_full_scan_refuses() {
+        let deep = format!(
+            "t: {}{}\n",
+            "[".repeat(MAX_DEPTH + 1),
+            "]".repeat(MAX_DEPTH + 1)
+        );
+        let stacked = format!("a:\n  {}x\n", "- ".repeat(MAX_DEPTH + 1));
+        let flat = format!("a: [{}]\n", "x,".repeat(MAX_NODES));
+        for doc in [deep, stacked, flat] {
+            assert!(!within_bounds_quickly(&doc));
+            assert!(check(&doc).is_err());
+        }
+        // Many brackets, but shallow: the full scan decides, and passes it.
+        let shallow = "e: [a, b]\n".repeat(MAX_DEPTH * 2);
+        assert!(!within_bounds_quickly(&shallow));
+        assert_eq!(check(&shallow), Ok(()));
     }
 
     #[test]

@@ -566,13 +566,37 @@ fn resolve_phases(
     phases
 }
 
+/// Where a step id was first used: runbook, phase group and position in the group. Kept as
+/// indices so that the common case (no duplicate) allocates no path string per step.
+#[derive(Clone, Copy)]
+struct FirstUse {
+    runbook: usize,
+    group: usize,
+    index: usize,
+}
+
+/// What step validation needs from the runbook being read.
+struct RunbookCtx<'a> {
+    session: &'a Session,
+    index: usize,
+    role: &'a str,
+    /// The phase keys of this runbook, in file order, for paths in messages.
+    groups: &'a [String],
+    /// Every runbook's file name, for a duplicate first used in another file.
+    displays: &'a [String],
+}
+
+/// The path of a step's field, built only when there is a problem to report.
+fn step_path(phase_key: &str, i: usize, field: &str) -> String {
+    format!("phases.{phase_key}[{i}].{field}")
+}
+
 /// Parse and validate a runbook against its session, appending its steps.
 fn runbook_from(
     file: &LoadedFile,
     raw: RawRunbook,
-    session: &Session,
-    index: usize,
-    seen_steps: &mut HashMap<String, (String, String)>,
+    cx: &RunbookCtx,
+    seen_steps: &mut HashMap<String, FirstUse>,
     steps: &mut Vec<Step>,
     problems: &mut Problems,
 ) -> Runbook {
@@ -580,13 +604,14 @@ fn runbook_from(
     check_format(&mut r, raw.format);
     check_id(&mut r, "id", "runbook id", &raw.id);
     check_id(&mut r, "role", "role", &raw.role);
+    let session = cx.session;
     let mut seen_phases = HashSet::new();
-    for (phase_id, group) in &raw.phases.0 {
+    for (g, (phase_id, group)) in raw.phases.0.into_iter().enumerate() {
         let phase_path = format!("phases.{phase_id}");
-        if !seen_phases.insert(phase_id.as_str()) {
+        if !seen_phases.insert(phase_id.clone()) {
             r.at_key(&phase_path, format!("phase `{phase_id}` is listed twice"));
         }
-        let Some(phase) = session.phase_index(phase_id) else {
+        let Some(phase) = session.phase_index(&phase_id) else {
             let known: Vec<&str> = session.phases.iter().map(|p| p.id.as_str()).collect();
             r.at_key(&phase_path, format!(
                 "steps are grouped under `{phase_id}`, which is not a phase of session `{}` (its phases: {})",
@@ -595,11 +620,14 @@ fn runbook_from(
             ));
             continue;
         };
-        for (i, s) in group.iter().enumerate() {
-            let path = format!("{phase_path}[{i}]");
-            if let Some(step) = step_from(
-                &mut r, &path, s, session, phase, index, &raw.role, seen_steps,
-            ) {
+        steps.reserve(group.len());
+        for (i, s) in group.into_iter().enumerate() {
+            let at = FirstUse {
+                runbook: cx.index,
+                group: g,
+                index: i,
+            };
+            if let Some(step) = step_from(&mut r, cx, at, s, phase, seen_steps) {
                 steps.push(step);
             }
         }
@@ -613,70 +641,76 @@ fn runbook_from(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn step_from(
     r: &mut Reporter,
-    path: &str,
-    s: &RawStep,
-    session: &Session,
+    cx: &RunbookCtx,
+    at: FirstUse,
+    s: RawStep,
     phase: usize,
-    runbook: usize,
-    role: &str,
-    seen: &mut HashMap<String, (String, String)>,
+    seen: &mut HashMap<String, FirstUse>,
 ) -> Option<Step> {
-    check_id(r, &format!("{path}.id"), "step id", &s.id);
-    if let Some((file, first_path)) = seen.get(&s.id) {
+    let key = cx.groups[at.group].as_str();
+    let path = |field: &str| step_path(key, at.index, field);
+    if !is_slug(&s.id) {
+        check_id(r, &path("id"), "step id", &s.id);
+    }
+    if let Some(first) = seen.get(&s.id).copied() {
         // Positions are indexed only now that there is something to report.
-        let first = match r.positions().value(first_path) {
-            Some((l, c)) if *file == r.file.display => format!("line {l}, column {c}"),
-            _ => file.clone(),
+        let first = if first.runbook == cx.index {
+            let p = step_path(&cx.groups[first.group], first.index, "id");
+            match r.positions().value(&p) {
+                Some((l, c)) => format!("line {l}, column {c}"),
+                None => p,
+            }
+        } else {
+            cx.displays[first.runbook].clone()
         };
         r.at(
-            &format!("{path}.id"),
+            &path("id"),
             format!("duplicate step id `{}` (first used at {first})", s.id),
         );
     } else {
-        seen.insert(s.id.clone(), (r.file.display.clone(), format!("{path}.id")));
+        seen.insert(s.id.clone(), at);
     }
     if s.title.trim().is_empty() {
-        r.at(&format!("{path}.title"), "a step needs a title");
+        r.at(&path("title"), "a step needs a title");
     }
     if s.not_applicable
         .as_deref()
         .is_some_and(|x| x.trim().is_empty())
     {
         r.at(
-            &format!("{path}.not_applicable"),
+            &path("not_applicable"),
             "give the reason the step does not apply",
         );
     }
     let due = match &s.due {
         None => None,
         Some(d) => match TimeSpec::parse(d, false, false)
-            .and_then(|t| t.resolve(session.date, session.tz))
+            .and_then(|t| t.resolve(cx.session.date, cx.session.tz))
         {
             Ok(t) => Some(t),
             Err(m) => {
-                r.at(&format!("{path}.due"), m);
+                r.at(&path("due"), m);
                 return None;
             }
         },
     };
     Some(Step {
-        id: s.id.clone(),
-        role: role.to_owned(),
-        runbook,
+        id: s.id,
+        role: cx.role.to_owned(),
+        runbook: cx.index,
         phase,
-        title: s.title.clone(),
-        detail: s.detail.clone(),
+        title: s.title,
+        detail: s.detail,
         basis: s.basis,
-        system: s.system.clone(),
+        system: s.system,
         due,
         critical: s.critical,
-        evidence: s.evidence.clone(),
-        expect: s.expect.clone(),
-        command: s.command.clone(),
-        not_applicable: s.not_applicable.clone(),
+        evidence: s.evidence,
+        expect: s.expect,
+        command: s.command,
+        not_applicable: s.not_applicable,
     })
 }
 
@@ -735,19 +769,30 @@ fn compose(files: &[LoadedFile]) -> Result<Plan, Problems> {
     let mut steps = Vec::new();
     let mut runbooks = Vec::new();
     let mut seen_steps = HashMap::new();
+    let displays: Vec<String> = parsed.iter().map(|(f, _)| f.display.clone()).collect();
     for (i, (f, raw)) in parsed.into_iter().enumerate() {
+        let groups: Vec<String> = raw.phases.0.iter().map(|(k, _)| k.clone()).collect();
+        let role = raw.role.clone();
+        let cx = RunbookCtx {
+            session: &session,
+            index: i,
+            role: &role,
+            groups: &groups,
+            displays: &displays,
+        };
         runbooks.push(runbook_from(
             f,
             raw,
-            &session,
-            i,
+            &cx,
             &mut seen_steps,
             &mut steps,
             &mut problems,
         ));
     }
-    // Stable: within a phase, runbook order then file order is kept.
-    steps.sort_by_key(|s| s.phase);
+    // Stable: within a phase, runbook order then file order is kept. Usually already in order.
+    if !steps.is_sorted_by_key(|s| s.phase) {
+        steps.sort_by_key(|s| s.phase);
+    }
     problems.into_result(Plan {
         session,
         runbooks,
