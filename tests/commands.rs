@@ -233,3 +233,38 @@ fn runbook_files_compose_over_one_session() {
             .any(|s| s.role == "ccep" && s.not_applicable.as_deref().is_some_and(|r| !r.is_empty()))
     );
 }
+
+#[test]
+fn the_format_documents_examples_validate_together() {
+    // docs/runbook-format.md: the first YAML block is a session file, the second a runbook on it.
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/runbook-format.md"
+    ))
+    .unwrap();
+    let blocks: Vec<&str> = doc
+        .split("```yaml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert!(blocks.len() >= 2, "two yaml examples");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("session.yaml"), blocks[0]).unwrap();
+    std::fs::write(dir.path().join("ep.yaml"), blocks[1]).unwrap();
+    let out = drillbook(&["validate", dir.path().to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Every optional step field is shown in the example.
+    for field in [
+        "detail:",
+        "basis:",
+        "system:",
+        "due:",
+        "critical:",
+        "evidence:",
+        "expect:",
+        "command:",
+        "not_applicable:",
+    ] {
+        assert!(blocks[1].contains(field), "example shows {field}");
+    }
+}
