@@ -75,7 +75,7 @@ fn time<T>(iters: usize, mut f: impl FnMut() -> T) -> (f64, f64) {
     for _ in 0..iters {
         let (t, c) = (Instant::now(), cpu_now());
         std::hint::black_box(f());
-        cpu.push(cpu_now() - c);
+        cpu.push(cpu_now().saturating_sub(c));
         wall.push(t.elapsed());
     }
     (median(wall), median(cpu))

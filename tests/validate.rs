@@ -3,6 +3,7 @@
 //! problem, with no panic and no Rust debug dump. Hostile files (alias bomb, deep nesting, huge
 //! files) must be answered the same way within a bounded time.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -227,7 +228,6 @@ fn unreadable_session_file_without_permission() {
         eprintln!("skipped: running as root, file modes do not stop reading");
         return;
     }
-    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(fixture("session.yaml"), dir.path().join("session.yaml")).unwrap();
     std::fs::copy(fixture("unknown-phase.yaml"), dir.path().join("rb.yaml")).unwrap();

@@ -645,37 +645,38 @@ fn step_from(
     r: &mut Reporter,
     cx: &RunbookCtx,
     at: FirstUse,
-    s: RawStep,
+    step: RawStep,
     phase: usize,
     seen: &mut HashMap<String, FirstUse>,
 ) -> Option<Step> {
     let key = cx.groups[at.group].as_str();
     let path = |field: &str| step_path(key, at.index, field);
-    if !is_slug(&s.id) {
-        check_id(r, &path("id"), "step id", &s.id);
+    if !is_slug(&step.id) {
+        check_id(r, &path("id"), "step id", &step.id);
     }
-    if let Some(first) = seen.get(&s.id).copied() {
+    if let Some(first) = seen.get(&step.id).copied() {
         // Positions are indexed only now that there is something to report.
         let first = if first.runbook == cx.index {
-            let p = step_path(&cx.groups[first.group], first.index, "id");
-            match r.positions().value(&p) {
-                Some((l, c)) => format!("line {l}, column {c}"),
-                None => p,
+            let first_path = step_path(&cx.groups[first.group], first.index, "id");
+            match r.positions().value(&first_path) {
+                Some((line, col)) => format!("line {line}, column {col}"),
+                None => first_path,
             }
         } else {
             cx.displays[first.runbook].clone()
         };
         r.at(
             &path("id"),
-            format!("duplicate step id `{}` (first used at {first})", s.id),
+            format!("duplicate step id `{}` (first used at {first})", step.id),
         );
     } else {
-        seen.insert(s.id.clone(), at);
+        seen.insert(step.id.clone(), at);
     }
-    if s.title.trim().is_empty() {
+    if step.title.trim().is_empty() {
         r.at(&path("title"), "a step needs a title");
     }
-    if s.not_applicable
+    if step
+        .not_applicable
         .as_deref()
         .is_some_and(|x| x.trim().is_empty())
     {
@@ -684,7 +685,7 @@ fn step_from(
             "give the reason the step does not apply",
         );
     }
-    let due = match &s.due {
+    let due = match &step.due {
         None => None,
         Some(d) => match TimeSpec::parse(d, false, false)
             .and_then(|t| t.resolve(cx.session.date, cx.session.tz))
@@ -697,20 +698,20 @@ fn step_from(
         },
     };
     Some(Step {
-        id: s.id,
+        id: step.id,
         role: cx.role.to_owned(),
         runbook: cx.index,
         phase,
-        title: s.title,
-        detail: s.detail,
-        basis: s.basis,
-        system: s.system,
+        title: step.title,
+        detail: step.detail,
+        basis: step.basis,
+        system: step.system,
         due,
-        critical: s.critical,
-        evidence: s.evidence,
-        expect: s.expect,
-        command: s.command,
-        not_applicable: s.not_applicable,
+        critical: step.critical,
+        evidence: step.evidence,
+        expect: step.expect,
+        command: step.command,
+        not_applicable: step.not_applicable,
     })
 }
 
