@@ -1,6 +1,7 @@
 //! Reading, parsing and validating session and runbook files into a [`Plan`], collecting every
 //! problem with its position instead of stopping at the first.
 
+use super::guard;
 use super::position::Positions;
 use super::raw::{RawRunbook, RawSession, RawStep};
 use super::timespec::{TimeSpec, parse_session_date};
@@ -12,6 +13,7 @@ use chrono::TimeDelta;
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 /// Larger files are refused unread: a 10,000-step runbook is about 3 MiB.
@@ -121,30 +123,198 @@ fn read_disk(p: &Path) -> Result<String, String> {
 
 fn io_message(e: &std::io::Error) -> String {
     match e.kind() {
-        std::io::ErrorKind::NotFound => "cannot read: no such file".into(),
-        std::io::ErrorKind::PermissionDenied => "cannot read: permission denied".into(),
-        _ => format!("cannot read: {e}"),
+        std::io::ErrorKind::NotFound => "cannot be read: no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "cannot be read: permission denied".into(),
+        _ => format!("cannot be read: {e}"),
     }
 }
 
 /// Deserialise, turning serde_yaml's error into one positioned, plain-English problem.
 fn parse<T: serde::de::DeserializeOwned>(file: &LoadedFile) -> Result<T, Problem> {
+    match guard::check(&file.text) {
+        Ok(()) => {}
+        Err(guard::Refusal::TooDeep(l, c)) => {
+            return Err(Problem::new(
+                &file.display,
+                Some((l, c)),
+                format!(
+                    "nesting is too deep (over {} levels); a runbook never needs that",
+                    guard::MAX_DEPTH
+                ),
+            ));
+        }
+        Err(guard::Refusal::TooManyNodes(l, c)) => {
+            return Err(Problem::new(
+                &file.display,
+                Some((l, c)),
+                format!(
+                    "too many YAML values (over {}); split the runbook",
+                    guard::MAX_NODES
+                ),
+            ));
+        }
+    }
+    if file
+        .text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        return Err(Problem::new(&file.display, None, "the file is empty"));
+    }
     serde_yaml::from_str(&file.text).map_err(|e| {
-        let pos = e.location().map(|l| (l.line(), l.column()));
-        let mut msg = e.to_string();
-        // serde_yaml appends " at line L column C"; the position is already in front.
-        if let Some(i) = msg.find(" at line ") {
-            msg.truncate(i);
-        }
-        if msg.contains("recursion limit exceeded") {
-            msg = "nesting is too deep (over 128 levels); a runbook never needs that".into();
-        } else if msg.contains("repetition limit exceeded") {
-            msg = "too many YAML aliases expanded (an alias bomb?); write the content out".into();
-        } else if msg.is_empty() || msg.contains("EOF while parsing") {
-            msg = "the file is empty or ends early".into();
-        }
+        let (msg, pos) = plain_message(
+            &file.text,
+            &e.to_string(),
+            e.location().map(|l| (l.line(), l.column())),
+        );
         Problem::new(&file.display, pos, msg)
     })
+}
+
+/// Where the first alias (`*name`) is: serde_yaml gives no position when too many expand.
+fn first_alias(text: &str) -> Option<(usize, usize)> {
+    text.lines().enumerate().find_map(|(n, line)| {
+        let b = line.as_bytes();
+        (0..b.len())
+            .find(|&i| {
+                b[i] == b'*'
+                    && (i == 0 || matches!(b[i - 1], b' ' | b'[' | b'{' | b','))
+                    && b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
+            })
+            .map(|i| (n + 1, i + 1))
+    })
+}
+
+/// `line L column C` at the start of `s`, and the rest.
+fn split_mark(s: &str) -> Option<((usize, usize), &str)> {
+    let rest = s.strip_prefix("line ")?;
+    let (l, rest) = rest.split_once(" column ")?;
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    Some(((l.parse().ok()?, rest[..end].parse().ok()?), &rest[end..]))
+}
+
+/// serde_yaml's message made plain: its own ` at line L column C` dropped (the position is in
+/// front), the context it names kept (`while scanning a quoted scalar that starts at ...`), and
+/// the names of Rust types replaced by what they mean in a file. A string never closed is
+/// reported where it opens, not at the end of the file.
+fn plain_message(
+    text: &str,
+    raw: &str,
+    pos: Option<(usize, usize)>,
+) -> (String, Option<(usize, usize)>) {
+    if raw.contains("recursion limit exceeded") {
+        return (
+            format!(
+                "nesting is too deep (over {} levels); a runbook never needs that",
+                guard::MAX_DEPTH
+            ),
+            pos,
+        );
+    }
+    if raw.contains("repetition limit exceeded") {
+        return (
+            "too many YAML aliases expanded (an alias bomb?); write the content out".into(),
+            pos.or_else(|| first_alias(text)),
+        );
+    }
+    let (problem, context) = match raw.find(" at line ") {
+        Some(i) => {
+            let after = &raw[i + " at ".len()..];
+            let rest = split_mark(after).map_or("", |(_, r)| r);
+            (&raw[..i], rest.strip_prefix(", "))
+        }
+        None => match raw.split_once(", while ") {
+            Some((p, c)) => (p, Some(c)),
+            None => (raw, None),
+        },
+    };
+    let mut msg = problem.to_owned();
+    let mut pos = pos;
+    if let Some(ctx) = context {
+        // `while scanning a quoted scalar at line 3 column 8`
+        let (what, mark) = match ctx.find(" at line ") {
+            Some(i) => (&ctx[..i], split_mark(&ctx[i + 4..]).map(|(m, _)| m)),
+            None => (ctx, None),
+        };
+        let what = what
+            .trim_start_matches("while ")
+            .replace("scanning", "reading");
+        if what.contains("quoted scalar") && problem.contains("end of stream") {
+            msg = "a quoted string is never closed: add the closing quote".into();
+            pos = mark.or(pos);
+        } else {
+            match mark {
+                Some((l, c)) => {
+                    let _ = write!(msg, " (while {what} that starts at line {l}, column {c})");
+                }
+                None => {
+                    let _ = write!(msg, " (while {what})");
+                }
+            }
+        }
+    }
+    if msg.is_empty() || msg.contains("EOF while parsing") {
+        msg = "the file ends early".into();
+    }
+    for (rust, plain) in [
+        (
+            "struct RawSession",
+            "a session file (fields such as id, title, timezone, date, phases)",
+        ),
+        (
+            "struct RawRunbook",
+            "a runbook (fields such as id, role, title, session, phases)",
+        ),
+        (
+            "struct RawStep",
+            "a step (fields such as id, title, detail)",
+        ),
+        ("struct RawPhase", "a phase (id, title, start, end)"),
+        ("struct RawReference", "a reference (id, title, date)"),
+        ("struct RawContact", "a contact (name, phone, email, roles)"),
+        ("struct RawDeadline", "a deadline (id, title, due, roles)"),
+        ("struct RawNotify", "notify settings (lead_minutes)"),
+        ("expected a boolean", "expected true or false"),
+        ("expected u32", "expected a whole number"),
+    ] {
+        msg = msg.replace(rust, plain);
+    }
+    if let Some(hint) = did_you_mean(&msg) {
+        msg.push_str(&hint);
+    }
+    (msg, pos)
+}
+
+/// For ``unknown field `critcal`, expected one of `id`, `critical`, ...``: the closest expected
+/// name, when it is a likely typo.
+fn did_you_mean(msg: &str) -> Option<String> {
+    let rest = &msg[msg.find("unknown field `")? + "unknown field `".len()..];
+    let (field, expected) = rest.split_once('`')?;
+    let best = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|cand| (edit_distance(field, cand), cand))
+        .min()?;
+    (best.0 <= 2 && best.0 < field.len()).then(|| format!("; did you mean `{}`?", best.1))
+}
+
+/// Levenshtein distance over bytes: names are short ASCII.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 /// Collects problems for one file, finding positions lazily (only when something is wrong).
@@ -396,13 +566,37 @@ fn resolve_phases(
     phases
 }
 
+/// Where a step id was first used: runbook, phase group and position in the group. Kept as
+/// indices so that the common case (no duplicate) allocates no path string per step.
+#[derive(Clone, Copy)]
+struct FirstUse {
+    runbook: usize,
+    group: usize,
+    index: usize,
+}
+
+/// What step validation needs from the runbook being read.
+struct RunbookCtx<'a> {
+    session: &'a Session,
+    index: usize,
+    role: &'a str,
+    /// The phase keys of this runbook, in file order, for paths in messages.
+    groups: &'a [String],
+    /// Every runbook's file name, for a duplicate first used in another file.
+    displays: &'a [String],
+}
+
+/// The path of a step's field, built only when there is a problem to report.
+fn step_path(phase_key: &str, i: usize, field: &str) -> String {
+    format!("phases.{phase_key}[{i}].{field}")
+}
+
 /// Parse and validate a runbook against its session, appending its steps.
 fn runbook_from(
     file: &LoadedFile,
     raw: RawRunbook,
-    session: &Session,
-    index: usize,
-    seen_steps: &mut HashMap<String, String>,
+    cx: &RunbookCtx,
+    seen_steps: &mut HashMap<String, FirstUse>,
     steps: &mut Vec<Step>,
     problems: &mut Problems,
 ) -> Runbook {
@@ -410,13 +604,14 @@ fn runbook_from(
     check_format(&mut r, raw.format);
     check_id(&mut r, "id", "runbook id", &raw.id);
     check_id(&mut r, "role", "role", &raw.role);
+    let session = cx.session;
     let mut seen_phases = HashSet::new();
-    for (phase_id, group) in &raw.phases.0 {
+    for (g, (phase_id, group)) in raw.phases.0.into_iter().enumerate() {
         let phase_path = format!("phases.{phase_id}");
-        if !seen_phases.insert(phase_id.as_str()) {
+        if !seen_phases.insert(phase_id.clone()) {
             r.at_key(&phase_path, format!("phase `{phase_id}` is listed twice"));
         }
-        let Some(phase) = session.phase_index(phase_id) else {
+        let Some(phase) = session.phase_index(&phase_id) else {
             let known: Vec<&str> = session.phases.iter().map(|p| p.id.as_str()).collect();
             r.at_key(&phase_path, format!(
                 "steps are grouped under `{phase_id}`, which is not a phase of session `{}` (its phases: {})",
@@ -425,11 +620,14 @@ fn runbook_from(
             ));
             continue;
         };
-        for (i, s) in group.iter().enumerate() {
-            let path = format!("{phase_path}[{i}]");
-            if let Some(step) = step_from(
-                &mut r, &path, s, session, phase, index, &raw.role, seen_steps,
-            ) {
+        steps.reserve(group.len());
+        for (i, s) in group.into_iter().enumerate() {
+            let at = FirstUse {
+                runbook: cx.index,
+                group: g,
+                index: i,
+            };
+            if let Some(step) = step_from(&mut r, cx, at, s, phase, seen_steps) {
                 steps.push(step);
             }
         }
@@ -443,65 +641,77 @@ fn runbook_from(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn step_from(
     r: &mut Reporter,
-    path: &str,
-    s: &RawStep,
-    session: &Session,
+    cx: &RunbookCtx,
+    at: FirstUse,
+    step: RawStep,
     phase: usize,
-    runbook: usize,
-    role: &str,
-    seen: &mut HashMap<String, String>,
+    seen: &mut HashMap<String, FirstUse>,
 ) -> Option<Step> {
-    check_id(r, &format!("{path}.id"), "step id", &s.id);
-    if let Some(first) = seen.get(&s.id) {
+    let key = cx.groups[at.group].as_str();
+    let path = |field: &str| step_path(key, at.index, field);
+    if !is_slug(&step.id) {
+        check_id(r, &path("id"), "step id", &step.id);
+    }
+    if let Some(first) = seen.get(&step.id).copied() {
+        // Positions are indexed only now that there is something to report.
+        let first = if first.runbook == cx.index {
+            let first_path = step_path(&cx.groups[first.group], first.index, "id");
+            match r.positions().value(&first_path) {
+                Some((line, col)) => format!("line {line}, column {col}"),
+                None => first_path,
+            }
+        } else {
+            cx.displays[first.runbook].clone()
+        };
         r.at(
-            &format!("{path}.id"),
-            format!("duplicate step id `{}` (first used in {first})", s.id),
+            &path("id"),
+            format!("duplicate step id `{}` (first used at {first})", step.id),
         );
     } else {
-        seen.insert(s.id.clone(), r.file.display.clone());
+        seen.insert(step.id.clone(), at);
     }
-    if s.title.trim().is_empty() {
-        r.at(&format!("{path}.title"), "a step needs a title");
+    if step.title.trim().is_empty() {
+        r.at(&path("title"), "a step needs a title");
     }
-    if s.not_applicable
+    if step
+        .not_applicable
         .as_deref()
         .is_some_and(|x| x.trim().is_empty())
     {
         r.at(
-            &format!("{path}.not_applicable"),
+            &path("not_applicable"),
             "give the reason the step does not apply",
         );
     }
-    let due = match &s.due {
+    let due = match &step.due {
         None => None,
         Some(d) => match TimeSpec::parse(d, false, false)
-            .and_then(|t| t.resolve(session.date, session.tz))
+            .and_then(|t| t.resolve(cx.session.date, cx.session.tz))
         {
             Ok(t) => Some(t),
             Err(m) => {
-                r.at(&format!("{path}.due"), m);
+                r.at(&path("due"), m);
                 return None;
             }
         },
     };
     Some(Step {
-        id: s.id.clone(),
-        role: role.to_owned(),
-        runbook,
+        id: step.id,
+        role: cx.role.to_owned(),
+        runbook: cx.index,
         phase,
-        title: s.title.clone(),
-        detail: s.detail.clone(),
-        basis: s.basis,
-        system: s.system.clone(),
+        title: step.title,
+        detail: step.detail,
+        basis: step.basis,
+        system: step.system,
         due,
-        critical: s.critical,
-        evidence: s.evidence.clone(),
-        expect: s.expect.clone(),
-        command: s.command.clone(),
-        not_applicable: s.not_applicable.clone(),
+        critical: step.critical,
+        evidence: step.evidence,
+        expect: step.expect,
+        command: step.command,
+        not_applicable: step.not_applicable,
     })
 }
 
@@ -516,12 +726,15 @@ fn compose(files: &[LoadedFile]) -> Result<Plan, Problems> {
         }
     }
     // Every runbook must name the same session file: the schedule lives in one place.
-    let mut session_place: Option<(Place, String)> = None;
-    for (f, raw) in &parsed {
-        let place = f.place.sibling(&raw.session).identity();
+    // (index of the first runbook naming it, the place as named, the place's identity)
+    let mut session_place: Option<(usize, Place, Place)> = None;
+    for (i, (f, raw)) in parsed.iter().enumerate() {
+        let place = f.place.sibling(&raw.session);
+        let identity = place.identity();
         match &session_place {
-            None => session_place = Some((place, f.display.clone())),
-            Some((p, first)) if *p != place => {
+            None => session_place = Some((i, place, identity)),
+            Some((first, _, id)) if *id != identity => {
+                let first = parsed[*first].0.display.clone();
                 let mut r = Reporter::new(f, &mut problems);
                 r.at("session", format!(
                     "names session file `{}`, but {first} names another: runbooks loaded together must share one session file",
@@ -531,13 +744,23 @@ fn compose(files: &[LoadedFile]) -> Result<Plan, Problems> {
             Some(_) => {}
         }
     }
-    let Some((place, _)) = session_place else {
+    let Some((first, place, _)) = session_place else {
         return Err(problems);
     };
-    let session = match LoadedFile::read(place)
-        .map_err(Problems::from)
-        .and_then(|f| session_from(&f))
-    {
+    let session_file = match LoadedFile::read(place) {
+        Ok(f) => f,
+        Err(e) => {
+            // Reported where the runbook names it: that is the line to fix.
+            let (f, raw) = &parsed[first];
+            let mut r = Reporter::new(f, &mut problems);
+            r.at(
+                "session",
+                format!("session file `{}` ({}) {}", raw.session, e.file, e.message),
+            );
+            return Err(problems);
+        }
+    };
+    let session = match session_from(&session_file) {
         Ok(s) => s,
         Err(mut p) => {
             problems.0.append(&mut p.0);
@@ -547,19 +770,30 @@ fn compose(files: &[LoadedFile]) -> Result<Plan, Problems> {
     let mut steps = Vec::new();
     let mut runbooks = Vec::new();
     let mut seen_steps = HashMap::new();
+    let displays: Vec<String> = parsed.iter().map(|(f, _)| f.display.clone()).collect();
     for (i, (f, raw)) in parsed.into_iter().enumerate() {
+        let groups: Vec<String> = raw.phases.0.iter().map(|(k, _)| k.clone()).collect();
+        let role = raw.role.clone();
+        let cx = RunbookCtx {
+            session: &session,
+            index: i,
+            role: &role,
+            groups: &groups,
+            displays: &displays,
+        };
         runbooks.push(runbook_from(
             f,
             raw,
-            &session,
-            i,
+            &cx,
             &mut seen_steps,
             &mut steps,
             &mut problems,
         ));
     }
-    // Stable: within a phase, runbook order then file order is kept.
-    steps.sort_by_key(|s| s.phase);
+    // Stable: within a phase, runbook order then file order is kept. Usually already in order.
+    if !steps.is_sorted_by_key(|s| s.phase) {
+        steps.sort_by_key(|s| s.phase);
+    }
     problems.into_result(Plan {
         session,
         runbooks,

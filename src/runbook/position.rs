@@ -9,8 +9,7 @@ use std::collections::HashMap;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
-/// Deeper documents are refused before this index is built (see `runbook::MAX_DEPTH`).
-const MAX_DEPTH: usize = 128;
+use super::guard::MAX_DEPTH;
 
 /// Where each node (and each mapping key) starts.
 #[derive(Debug, Default)]

@@ -1,0 +1,270 @@
+//! The command line through the real binary: exit codes, help and version, `schedule` with the
+//! session zone beside the operator's, `runbooks export` round-tripping through `validate`, and
+//! role composition (`--role ep,hsn`).
+
+use drillbook::cli::Selection;
+use drillbook::cmd::load_selection;
+use drillbook::runbook::{bundled_roles, load_bundled};
+use std::process::{Command, Output};
+
+fn drillbook(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_drillbook"));
+    c.args(args).env_remove("RUST_BACKTRACE");
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    c.output().expect("run drillbook")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn validate_with_no_path_checks_the_bundled_runbooks() {
+    let out = drillbook(&["validate"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("ok: bundled runbooks valid (1 session, 4 runbooks, "),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn every_bundled_runbook_validates_alone_and_together() {
+    for role in bundled_roles() {
+        let plan =
+            load_bundled(std::slice::from_ref(&role)).unwrap_or_else(|e| panic!("{role}: {e}"));
+        assert!(!plan.steps.is_empty(), "{role} has steps");
+        assert!(plan.steps.iter().all(|s| s.role == role));
+    }
+    assert_eq!(bundled_roles(), ["ep", "ccep", "hsn", "omd"]);
+    let all = load_bundled(&bundled_roles()).unwrap();
+    assert_eq!(all.runbooks.len(), 4);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = drillbook(&["validate", "--no-such-flag"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--no-such-flag"));
+
+    let out = drillbook(&["schedule", "--role", "ep,trader"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("unknown role `trader`: the bundled roles are ep, ccep, hsn, omd"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn help_and_version() {
+    let out = drillbook(&["--help"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = text(&out.stdout);
+    for cmd in ["validate", "schedule", "runbooks", "run"] {
+        assert!(help.contains(cmd), "--help lists {cmd}:\n{help}");
+    }
+    let out = drillbook(&["validate", "--help"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("Exit 0 valid, 1 invalid, 2 usage"));
+    let out = drillbook(&["--version"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!("drillbook {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+/// The schedule line of a phase.
+fn line_of<'a>(out: &'a str, title: &str) -> &'a str {
+    out.lines()
+        .find(|l| l.starts_with(title))
+        .unwrap_or_else(|| panic!("no `{title}` line in:\n{out}"))
+}
+
+#[test]
+fn schedule_shows_hong_kong_beside_london() {
+    let out = drillbook(&["schedule", "--role", "ep"], &[("TZ", "Europe/London")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(
+        s.contains("SESSION (HKT)") && s.contains("LOCAL (GMT)"),
+        "{s}"
+    );
+    // 08:00 in Hong Kong is 00:00 in London (GMT in November), on the same line.
+    let primary = line_of(&s, "Primary site");
+    assert!(
+        primary.contains("25 Nov 08:00-10:00") && primary.contains("25 Nov 00:00-02:00"),
+        "{primary}"
+    );
+    // 12:10 beside 04:10; the start is approximate in both zones.
+    let backup = line_of(&s, "Backup site");
+    assert!(
+        backup.contains("25 Nov ~11:00-12:10") && backup.contains("25 Nov ~03:00-04:10"),
+        "{backup}"
+    );
+    // Deadlines of the role, in both zones.
+    assert!(
+        s.contains("Wed 22 Nov 2023 23:59 HKT  [local Wed 22 Nov 2023 15:59 GMT]"),
+        "{s}"
+    );
+    assert!(
+        !s.contains("HSN Intention"),
+        "an HSN deadline is not an EP's:\n{s}"
+    );
+}
+
+#[test]
+fn schedule_reads_session_times_in_the_session_zone_whatever_the_host_zone() {
+    // The same instants whatever TZ says: only the local column moves.
+    let ny = text(&drillbook(&["schedule", "--role", "ep"], &[("TZ", "America/New_York")]).stdout);
+    let primary = line_of(&ny, "Primary site");
+    assert!(
+        primary.contains("25 Nov 08:00-10:00") && primary.contains("24 Nov 19:00-21:00"),
+        "{primary}"
+    );
+}
+
+#[test]
+fn runbooks_export_writes_files_that_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = drillbook(&["runbooks", "export", d], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let folder = dir.path().join("hkex-ps2-2023-11-25");
+    for f in [
+        "session.yaml",
+        "ep.yaml",
+        "ccep.yaml",
+        "hsn.yaml",
+        "omd.yaml",
+    ] {
+        assert!(folder.join(f).is_file(), "{f} written");
+    }
+    let bundled = text(&drillbook(&["validate"], &[]).stdout);
+    let counts = bundled.split_once('(').unwrap().1;
+    let out = drillbook(&["validate", folder.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), format!("ok: files valid ({counts}"));
+
+    // A second export refuses to overwrite the firm's edits.
+    let again = drillbook(&["runbooks", "export", d], &[]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("already exists; export does not overwrite"));
+
+    // An edit that breaks the exported copy is caught with its position.
+    let ep = folder.join("ep.yaml");
+    let broken =
+        std::fs::read_to_string(&ep)
+            .unwrap()
+            .replacen("critical: true", "critcal: true", 1);
+    std::fs::write(&ep, broken).unwrap();
+    let out = drillbook(&["validate", folder.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!("{}:", ep.display()))
+            && stderr.contains("did you mean `critical`?"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn roles_compose_with_each_step_tagged() {
+    let plan = load_selection(&Selection {
+        role: vec!["ep".into(), "hsn".into()],
+        runbooks: vec![],
+    })
+    .unwrap();
+    assert_eq!(plan.roles(), ["ep", "hsn"]);
+    for s in &plan.steps {
+        assert_eq!(s.role, plan.runbooks[s.runbook].role, "{}", s.id);
+    }
+    let ep = plan.steps.iter().filter(|s| s.role == "ep").count();
+    let hsn = plan.steps.iter().filter(|s| s.role == "hsn").count();
+    assert_eq!(ep, load_bundled(&["ep".into()]).unwrap().steps.len());
+    assert_eq!(hsn, load_bundled(&["hsn".into()]).unwrap().steps.len());
+    // Phase by phase; within a phase, the roles in the order given.
+    for w in plan.steps.windows(2) {
+        assert!(w[0].phase <= w[1].phase);
+        if w[0].phase == w[1].phase {
+            assert!(w[0].runbook <= w[1].runbook);
+        }
+    }
+    // The order given is kept.
+    let rev = load_bundled(&["hsn".into(), "ep".into()]).unwrap();
+    assert_eq!(rev.roles(), ["hsn", "ep"]);
+
+    // Through the binary: both roles' deadlines and contacts, both named.
+    let out = drillbook(&["schedule", "--role", "ep,hsn"], &[("TZ", "UTC")]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = text(&out.stdout);
+    assert!(s.contains("Roles: ep, hsn"), "{s}");
+    assert!(
+        s.contains("Registration form") && s.contains("HSN Intention Form"),
+        "{s}"
+    );
+    assert!(
+        s.contains(&format!("{} steps in 2 runbook(s)", ep + hsn)),
+        "{s}"
+    );
+}
+
+#[test]
+fn runbook_files_compose_over_one_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = drillbook(&["runbooks", "export", dir.path().to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let f = dir.path().join("hkex-ps2-2023-11-25");
+    let plan = load_selection(&Selection {
+        role: vec![],
+        runbooks: vec![f.join("ccep.yaml"), f.join("omd.yaml")],
+    })
+    .unwrap();
+    assert_eq!(plan.roles(), ["ccep", "omd"]);
+    // A CCEP's order steps are not applicable by design, with the reason.
+    assert!(
+        plan.steps
+            .iter()
+            .any(|s| s.role == "ccep" && s.not_applicable.as_deref().is_some_and(|r| !r.is_empty()))
+    );
+}
+
+#[test]
+fn the_format_documents_examples_validate_together() {
+    // docs/runbook-format.md: the first YAML block is a session file, the second a runbook on it.
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/runbook-format.md"
+    ))
+    .unwrap();
+    let blocks: Vec<&str> = doc
+        .split("```yaml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert!(blocks.len() >= 2, "two yaml examples");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("session.yaml"), blocks[0]).unwrap();
+    std::fs::write(dir.path().join("ep.yaml"), blocks[1]).unwrap();
+    let out = drillbook(&["validate", dir.path().to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Every optional step field is shown in the example.
+    for field in [
+        "detail:",
+        "basis:",
+        "system:",
+        "due:",
+        "critical:",
+        "evidence:",
+        "expect:",
+        "command:",
+        "not_applicable:",
+    ] {
+        assert!(blocks[1].contains(field), "example shows {field}");
+    }
+}

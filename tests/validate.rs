@@ -1,0 +1,397 @@
+//! `drillbook validate` on broken files, through the real binary: each fixture in
+//! `tests/fixtures/invalid/` must give exit 1 and one line `path:line:column: message` naming its
+//! problem, with no panic and no Rust debug dump. Hostile files (alias bomb, deep nesting, huge
+//! files) must be answered the same way within a bounded time.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/invalid")
+        .join(name)
+}
+
+/// Run the binary and wait for it, killing it (and failing) if it runs past `limit`: hostile
+/// input must not hang the loader.
+fn run_bounded(args: &[&std::ffi::OsStr], limit: Duration) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_drillbook"))
+        .args(args)
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start drillbook");
+    let start = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("drillbook {args:?} still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn validate(paths: &[&Path]) -> (i32, String, String) {
+    let args: Vec<&std::ffi::OsStr> = std::iter::once("validate".as_ref())
+        .chain(paths.iter().map(|p| p.as_os_str()))
+        .collect();
+    let out = run_bounded(&args, Duration::from_secs(60));
+    (
+        out.status.code().expect("exited, not killed by a signal"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// No panic, no `{:?}` of a Rust value, no Rust type names.
+fn assert_clean(stderr: &str) {
+    for bad in [
+        "panicked",
+        "RUST_BACKTRACE",
+        "Error(",
+        "{ ",
+        " }",
+        "Some(",
+        "Raw",
+        "struct ",
+    ] {
+        assert!(
+            !stderr.contains(bad),
+            "stderr has `{bad}`, a panic or debug dump:\n{stderr}"
+        );
+    }
+}
+
+/// `validate FILE` fails with exactly one problem at `line:col` whose message holds `fragment`.
+fn expect_one(name: &str, line: usize, col: usize, fragment: &str) {
+    let path = fixture(name);
+    let (code, stdout, stderr) = validate(&[&path]);
+    assert_eq!(
+        code, 1,
+        "{name}: exit code; stdout {stdout}; stderr {stderr}"
+    );
+    assert_clean(&stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines.last(),
+        Some(&"1 problem found"),
+        "{name}: one problem expected:\n{stderr}"
+    );
+    let want = format!("{}:{line}:{col}: ", path.display());
+    assert!(
+        lines[0].starts_with(&want),
+        "{name}: expected position `{want}`, got:\n{stderr}"
+    );
+    assert!(
+        lines[0].contains(fragment),
+        "{name}: expected `{fragment}` in the message, got:\n{stderr}"
+    );
+}
+
+#[test]
+fn yaml_syntax_error_is_reported_where_the_string_opens() {
+    expect_one("syntax-error.yaml", 3, 8, "a quoted string is never closed");
+}
+
+#[test]
+fn unknown_field_is_a_typo_with_a_suggestion() {
+    expect_one(
+        "unknown-field.yaml",
+        10,
+        7,
+        "unknown field `critcal`, expected one of `id`, `title`",
+    );
+    expect_one("unknown-field.yaml", 10, 7, "did you mean `critical`?");
+}
+
+#[test]
+fn wrong_type_names_what_was_expected() {
+    expect_one(
+        "wrong-type.yaml",
+        10,
+        17,
+        "phases.primary[0].critical: invalid type: string \"sometimes\", expected true or false",
+    );
+}
+
+#[test]
+fn unknown_timezone() {
+    expect_one(
+        "unknown-timezone.yaml",
+        4,
+        11,
+        "unknown timezone `Asia/Hongkong_City`: use an IANA name",
+    );
+}
+
+#[test]
+fn impossible_time() {
+    expect_one(
+        "impossible-time.yaml",
+        10,
+        10,
+        "`25:70` is not a possible time of day",
+    );
+}
+
+#[test]
+fn phases_out_of_order() {
+    expect_one(
+        "phases-out-of-order.yaml",
+        13,
+        12,
+        "phase `primary` starts before phase `backup`, which is listed before it: list phases in time order",
+    );
+}
+
+#[test]
+fn overlapping_phases() {
+    expect_one(
+        "phases-overlap.yaml",
+        13,
+        12,
+        "phase `failover` starts (10:00) before phase `primary` ends: phases must not overlap",
+    );
+}
+
+#[test]
+fn step_in_an_unknown_phase_lists_the_known_ones() {
+    expect_one(
+        "unknown-phase.yaml",
+        7,
+        3,
+        "steps are grouped under `primery`, which is not a phase of session `fixture-hk` (its phases: primary, failover, backup)",
+    );
+}
+
+#[test]
+fn duplicate_ids() {
+    expect_one(
+        "duplicate-step-id.yaml",
+        11,
+        11,
+        "duplicate step id `logon` (first used at line 8, column 11)",
+    );
+    expect_one(
+        "duplicate-phase-id.yaml",
+        11,
+        9,
+        "duplicate phase id `primary`",
+    );
+}
+
+#[test]
+fn missing_session_file_is_reported_at_the_runbooks_session_line() {
+    expect_one(
+        "missing-session.yaml",
+        5,
+        10,
+        "session file `no-such-session.yaml` (",
+    );
+    expect_one(
+        "missing-session.yaml",
+        5,
+        10,
+        "cannot be read: no such file",
+    );
+}
+
+#[test]
+fn unreadable_session_file() {
+    expect_one(
+        "session-is-folder.yaml",
+        5,
+        10,
+        "session file `folder-not-a-session` (",
+    );
+    expect_one("session-is-folder.yaml", 5, 10, "is a folder, not a file");
+    expect_one(
+        "session-not-text.yaml",
+        5,
+        10,
+        "is not UTF-8 text (invalid byte at offset 24)",
+    );
+}
+
+#[test]
+fn unreadable_session_file_without_permission() {
+    // root reads any file whatever its mode, so the case only exists for other users.
+    if unsafe { libc::geteuid() } == 0 {
+        eprintln!("skipped: running as root, file modes do not stop reading");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("session.yaml"), dir.path().join("session.yaml")).unwrap();
+    std::fs::copy(fixture("unknown-phase.yaml"), dir.path().join("rb.yaml")).unwrap();
+    std::fs::set_permissions(
+        dir.path().join("session.yaml"),
+        std::fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
+    let rb = dir.path().join("rb.yaml");
+    let (code, _, stderr) = validate(&[&rb]);
+    assert_eq!(code, 1);
+    assert_clean(&stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "{}:5:10: session file `session.yaml` (",
+            rb.display()
+        )) && stderr.contains("cannot be read: permission denied"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn local_times_that_daylight_saving_skips_or_repeats() {
+    expect_one(
+        "dst-gap-london.yaml",
+        10,
+        10,
+        "2023-03-26 01:30 does not exist in Europe/London: the clocks skip it for daylight saving",
+    );
+    expect_one(
+        "dst-ambiguous-new-york.yaml",
+        10,
+        10,
+        "2023-11-05 01:30 is ambiguous in America/New_York: it happens twice when the clocks go back (UTC offsets -04:00 and -05:00)",
+    );
+}
+
+#[test]
+fn alias_bomb_is_refused() {
+    expect_one(
+        "alias-bomb.yaml",
+        11,
+        7,
+        "too many YAML aliases expanded (an alias bomb?)",
+    );
+}
+
+#[test]
+fn deep_nesting_is_refused_at_the_bracket_that_goes_too_deep() {
+    // `title: ` then 5000 `[`: the 129th is at column 8 + 128.
+    expect_one(
+        "deep-nesting.yaml",
+        2,
+        136,
+        "nesting is too deep (over 128 levels)",
+    );
+}
+
+#[test]
+fn huge_files_are_answered_in_bounded_time() {
+    let dir = tempfile::tempdir().unwrap();
+    // Over the size limit: refused unread.
+    let big = dir.path().join("big.yaml");
+    let line = format!("# {}\n", "x".repeat(1021));
+    std::fs::write(&big, line.repeat(17 * 1024)).unwrap();
+    let (code, _, stderr) = validate(&[&big]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_clean(&stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "{}: is 17 MiB; drillbook reads runbook files up to 16 MiB",
+            big.display()
+        )),
+        "{stderr}"
+    );
+
+    // Under the limit, but a million-entry flow list: refused before the parser holds it all.
+    let flat = dir.path().join("flat.yaml");
+    std::fs::write(&flat, format!("title: [{}]\n", "a,".repeat(2_000_000))).unwrap();
+    let (code, _, stderr) = validate(&[&flat]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_clean(&stderr);
+    assert!(
+        stderr.starts_with(&format!("{}:1:", flat.display()))
+            && stderr.contains("too many YAML values (over 1000000)"),
+        "{stderr}"
+    );
+
+    // Under the limit: block sequences stacked on one line.
+    let stacked = dir.path().join("stacked.yaml");
+    std::fs::write(&stacked, format!("a:\n  {}x\n", "- ".repeat(4_000_000))).unwrap();
+    let (code, _, stderr) = validate(&[&stacked]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("{}:2:259: nesting is too deep", stacked.display())),
+        "{stderr}"
+    );
+
+    // Under the limit: one unclosed 15 MiB string. Parsed, and reported where it opens.
+    let string = dir.path().join("string.yaml");
+    std::fs::write(
+        &string,
+        format!("id: x\ntitle: \"{}\n", "a".repeat(15 * 1024 * 1024)),
+    )
+    .unwrap();
+    let (code, _, stderr) = validate(&[&string]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "{}:2:8: a quoted string is never closed",
+            string.display()
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn several_problems_in_one_file_are_all_reported_at_once() {
+    let path = fixture("several-problems.yaml");
+    let (code, _, stderr) = validate(&[&path]);
+    assert_eq!(code, 1);
+    assert_clean(&stderr);
+    let p = path.display();
+    let want = [
+        format!("{p}:10:12: `08:75` is not a possible time of day (hours 00-23, minutes 00-59)"),
+        format!("{p}:11:11: duplicate step id `logon` (first used at line 8, column 11)"),
+        format!("{p}:13:3: steps are grouped under `lunch`, which is not a phase"),
+        "3 problems found".to_owned(),
+    ];
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), want.len(), "{stderr}");
+    for (got, want) in lines.iter().zip(&want) {
+        assert!(got.starts_with(want.as_str()), "want `{want}`, got `{got}`");
+    }
+}
+
+#[test]
+fn problems_in_several_files_are_all_reported() {
+    let a = fixture("unknown-timezone.yaml");
+    let b = fixture("impossible-time.yaml");
+    let (code, _, stderr) = validate(&[&a, &b]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains(&format!("{}:4:11: unknown timezone", a.display())));
+    assert!(stderr.contains(&format!("{}:10:10: `25:70`", b.display())));
+    assert!(stderr.ends_with("2 problems found\n"), "{stderr}");
+}
+
+#[test]
+fn the_shared_session_fixture_itself_is_valid() {
+    // Otherwise the runbook fixtures above would fail for the wrong reason.
+    let (code, stdout, stderr) = validate(&[&fixture("session.yaml")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("ok: files valid (1 session"), "{stdout}");
+}
+
+#[test]
+fn valid_fixtures_validate() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
+    for d in ["london", "new-york"] {
+        let (code, stdout, stderr) = validate(&[&root.join(d)]);
+        assert_eq!(code, 0, "{d}: {stderr}");
+        assert!(
+            stdout.starts_with("ok: files valid (1 session, 1 runbook, 2 steps)"),
+            "{d}: {stdout}"
+        );
+    }
+}
