@@ -177,6 +177,9 @@ pub struct Model {
     pub journal_path: String,
     /// Set by the loop from `clock.rehearsal()`.
     pub rehearsal: Option<RehearsalState>,
+    /// The sha256 the journal was written with, when it differs from these runbooks' (continued
+    /// with `--accept-changed-runbooks`): the handover says so.
+    pub hash_mismatch: Option<String>,
     /// Rehearsal `--auto-confirm`: approximate boundaries confirm themselves at their planned time.
     pub auto_confirm: bool,
     /// PhaseEntered actions asked for and not yet answered, so a tick does not ask twice.
@@ -211,6 +214,7 @@ impl Model {
             read_only: None,
             journal_path: String::new(),
             rehearsal: None,
+            hash_mismatch: None,
             auto_confirm: false,
             pending_phase: HashSet::new(),
             pending_confirm: None,

@@ -120,6 +120,7 @@ pub fn run(args: &RunArgs) -> Outcome {
     model.local_tz = crate::zones::local_tz();
     model.journal_path = path.display().to_string();
     model.rehearsal = clock.rehearsal();
+    model.hash_mismatch.clone_from(&replay.hash_mismatch);
     // Nobody announces anything in a rehearsal: confirm at the planned time when asked to.
     model.auto_confirm = args.auto_confirm;
     let mut start = format!("journal {}", path.display());

@@ -74,7 +74,7 @@ pub fn handover_lines(m: &Model, now: DateTime<Utc>) -> Vec<String> {
         local_tz: m.local_tz,
         journal: m.journal_path.clone(),
         rehearsal: m.rehearsal.is_some(),
-        hash_mismatch: None,
+        hash_mismatch: m.hash_mismatch.clone(),
     };
     handover::render(&m.plan, &m.record, &ctx)
         .lines()
