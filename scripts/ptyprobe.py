@@ -10,6 +10,7 @@ Used by scripts/evidence. Prints one JSON object:
   key_bytes        bytes written in the --settle seconds after each --key (list)
   vm_hwm_kib       peak resident memory (VmHWM) before it was asked to quit
   exit_code        after --quit was sent (or SIGTERM if it did not exit in 5 s)
+  expect_found     for each --expect string: whether it appeared anywhere in the output
 """
 import argparse, fcntl, json, os, pty, select, signal, struct, sys, termios, time
 
@@ -75,6 +76,7 @@ def main():
     ap.add_argument("--key", action="append", default=[])
     ap.add_argument("--settle", type=float, default=0.5)
     ap.add_argument("--quit", default="q")
+    ap.add_argument("--expect", action="append", default=[])
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
@@ -85,12 +87,14 @@ def main():
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", a.rows, a.cols, 0, 0))
     os.kill(pid, signal.SIGWINCH)
     out = {}
-    _, found = drain(fd, 15, a.ready.encode())
+    seen, found = drain(fd, 15, a.ready.encode())
     out["first_frame_ms"] = round((found - t0) * 1000, 1) if found else None
     # Let the start settle (resume messages, the first second tick) before measuring idle.
-    drain(fd, 1.0)
+    settle, _ = drain(fd, 1.0)
+    seen += settle
     c0, s0 = cpu_ticks(pid), switches(pid)
     idle, _ = drain(fd, a.idle)
+    seen += idle
     c1, s1 = cpu_ticks(pid), switches(pid)
     out["idle_s"] = a.idle
     out["cpu_ms"] = (c1 - c0) * 1000 / CLK
@@ -101,6 +105,7 @@ def main():
     for k in a.key:
         os.write(fd, k.encode().decode("unicode_escape").encode())
         got, _ = drain(fd, a.settle)
+        seen += got
         out["key_bytes"].append(len(got))
     out["vm_hwm_kib"] = hwm(pid)
     if a.quit:
@@ -116,6 +121,7 @@ def main():
     if status is None:
         os.kill(pid, signal.SIGTERM)
         _, status = os.waitpid(pid, 0)
+    out["expect_found"] = [e.encode() in seen for e in a.expect]
     out["exit_code"] = os.waitstatus_to_exitcode(status)
     print(json.dumps(out))
 
