@@ -9,6 +9,7 @@ Used by scripts/evidence. Prints one JSON object:
   idle_bytes       bytes written to the terminal while idle
   key_bytes        bytes written in the --settle seconds after each --key (list)
   vm_hwm_kib       peak resident memory (VmHWM) before it was asked to quit
+  vm_rss_kib       resident memory (VmRSS) at the same moment: what it holds once running
   exit_code        after --quit was sent (or SIGTERM if it did not exit in 5 s)
   expect_found     for each --expect string: whether it appeared anywhere in the output
 """
@@ -37,10 +38,10 @@ def switches(pid):
     return total
 
 
-def hwm(pid):
+def hwm(pid, field="VmHWM"):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmHWM"):
+            if line.startswith(field):
                 return int(line.split()[1])
     return 0
 
@@ -108,6 +109,7 @@ def main():
         seen += got
         out["key_bytes"].append(len(got))
     out["vm_hwm_kib"] = hwm(pid)
+    out["vm_rss_kib"] = hwm(pid, "VmRSS")
     if a.quit:
         os.write(fd, a.quit.encode().decode("unicode_escape").encode())
     deadline = time.monotonic() + 5

@@ -41,7 +41,7 @@ pub fn run(args: &RunArgs) -> Outcome {
         .clone()
         .unwrap_or_else(|| journal::default_path(&plan.session.id, &plan.roles(), false));
     let meta = Meta::for_plan(&plan, args.operator.as_deref());
-    let (journal, replay) = Journal::open(&path, meta).map_err(|e| Failure::new(e.to_string()))?;
+    let (journal, mut replay) = Journal::open(&path, meta).map_err(|e| Failure::new(e.to_string()))?;
     if let Some(old) = &replay.hash_mismatch
         && !args.accept_changed_runbooks
     {
@@ -59,14 +59,19 @@ pub fn run(args: &RunArgs) -> Outcome {
     let now = clock.now();
     let tz = plan.session.tz;
     let resumed = replay.resumed_summary(tz);
-    let mut model = Model::new(plan, replay.record.clone(), &replay.events, now);
+    let torn = replay.torn.take();
+    // The record moves into the model and the replayed events are dropped once the model has
+    // its recent ones: a long journal is not held twice (or at all) for the rest of the run.
+    let record = std::mem::take(&mut replay.record);
+    let mut model = Model::new(plan, record, &replay.events, now);
+    drop(replay);
     model.local_tz = crate::zones::local_tz();
     model.journal_path = path.display().to_string();
     let mut start = format!("journal {}", path.display());
     if let Some(r) = &resumed {
         let _ = write!(start, " · {r}");
     }
-    if let Some(t) = &replay.torn {
+    if let Some(t) = &torn {
         let _ = write!(start, " · a torn last line ({}) will be set aside", t.line);
     }
     model.status = Some((start, Tone::Info));
@@ -84,7 +89,7 @@ pub fn run(args: &RunArgs) -> Outcome {
 /// `drillbook watch JOURNAL`: the same screen, read-only, following the journal.
 pub fn watch(path: &Path, theme_spec: Option<&str>) -> Outcome {
     let theme = theme(theme_spec)?;
-    let replay = journal::read(path).map_err(|e| Failure::new(e.to_string()))?;
+    let mut replay = journal::read(path).map_err(|e| Failure::new(e.to_string()))?;
     let Some(first) = replay.events.first() else {
         return Err(Failure::new(format!(
             "{}: the journal is empty; nothing to watch yet",
@@ -109,7 +114,9 @@ pub fn watch(path: &Path, theme_spec: Option<&str>) -> Outcome {
     };
     need_terminal()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let mut model = Model::new(plan, replay.record.clone(), &replay.events, clock.now());
+    let record = std::mem::take(&mut replay.record);
+    let mut model = Model::new(plan, record, &replay.events, clock.now());
+    drop(replay);
     model.local_tz = crate::zones::local_tz();
     model.journal_path = path.display().to_string();
     model.read_only = Some(path.display().to_string());
