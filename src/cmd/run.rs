@@ -41,7 +41,8 @@ pub fn run(args: &RunArgs) -> Outcome {
         .clone()
         .unwrap_or_else(|| journal::default_path(&plan.session.id, &plan.roles(), false));
     let meta = Meta::for_plan(&plan, args.operator.as_deref());
-    let (journal, mut replay) = Journal::open(&path, meta).map_err(|e| Failure::new(e.to_string()))?;
+    let (journal, mut replay) =
+        Journal::open(&path, meta).map_err(|e| Failure::new(e.to_string()))?;
     if let Some(old) = &replay.hash_mismatch
         && !args.accept_changed_runbooks
     {
