@@ -5,6 +5,7 @@
 //! runbooks composed over it: every step tagged with its role, listed phase by phase.
 
 mod bundled;
+mod guard;
 mod load;
 mod position;
 mod problem;

@@ -129,6 +129,9 @@ fn io_message(e: &std::io::Error) -> String {
 
 /// Deserialise, turning serde_yaml's error into one positioned, plain-English problem.
 fn parse<T: serde::de::DeserializeOwned>(file: &LoadedFile) -> Result<T, Problem> {
+    // Hostile nesting and alias expansion are refused before serde_yaml spends time or memory on them.
+    super::guard::check(&file.text)
+        .map_err(|r| Problem::new(&file.display, Some((r.line, r.column)), r.message))?;
     serde_yaml::from_str(&file.text).map_err(|e| {
         let pos = e.location().map(|l| (l.line(), l.column()));
         let mut msg = e.to_string();
