@@ -65,7 +65,7 @@ pub fn run(args: &RunArgs) -> Outcome {
     // its recent ones: a long journal is not held twice (or at all) for the rest of the run.
     let record = std::mem::take(&mut replay.record);
     let mut model = Model::new(plan, record, &replay.events, now);
-    drop(replay);
+    drop_aside(replay);
     model.local_tz = crate::zones::local_tz();
     model.journal_path = path.display().to_string();
     let mut start = format!("journal {}", path.display());
@@ -85,6 +85,17 @@ pub fn run(args: &RunArgs) -> Outcome {
     })
     .map_err(|e| Failure::new(format!("cannot run the terminal: {e}")))?;
     report(&path, &ended, resumed.as_deref(), true)
+}
+
+/// Free the replayed events on another thread: a long journal is a million small allocations,
+/// and freeing them should not delay the first frame.
+fn drop_aside(replay: journal::Replay) {
+    if replay.events.len() < 1000 {
+        return;
+    }
+    let _ = std::thread::Builder::new()
+        .name("drop-replay".into())
+        .spawn(move || drop(replay));
 }
 
 /// `drillbook watch JOURNAL`: the same screen, read-only, following the journal.
@@ -117,7 +128,7 @@ pub fn watch(path: &Path, theme_spec: Option<&str>) -> Outcome {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let record = std::mem::take(&mut replay.record);
     let mut model = Model::new(plan, record, &replay.events, clock.now());
-    drop(replay);
+    drop_aside(replay);
     model.local_tz = crate::zones::local_tz();
     model.journal_path = path.display().to_string();
     model.read_only = Some(path.display().to_string());
