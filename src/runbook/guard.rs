@@ -105,6 +105,7 @@ fn remember(sizes: &mut Vec<usize>, anchor: usize, size: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fmt::Write as _;
 
     #[test]
     fn ordinary_runbooks_pass() {
@@ -129,7 +130,11 @@ mod tests {
         assert!((3 + MAX_DEPTH..300).contains(&e.column), "{e:?}");
         assert!(e.message.contains("too deep"), "{}", e.message);
         // Block nesting goes through the depth count itself.
-        let block: String = (0..200).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
+        let mut block = String::new();
+        for i in 0..200 {
+            block.push_str(&" ".repeat(i));
+            block.push_str("a:\n");
+        }
         let e = check(&block).unwrap_err();
         assert_eq!(e.line, MAX_DEPTH + 1, "{e:?}");
         // One level less is allowed.
@@ -162,7 +167,7 @@ mod tests {
         let mut text = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
         for i in 1..10 {
             let refs = vec![format!("*a{}", i - 1); 9].join(", ");
-            text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+            let _ = writeln!(text, "a{i}: &a{i} [{refs}]");
         }
         let e = check(&text).unwrap_err();
         assert!(e.message.contains("alias bomb"), "{}", e.message);
