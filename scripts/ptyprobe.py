@@ -9,7 +9,9 @@ Used by scripts/evidence. Prints one JSON object:
   idle_bytes       bytes written to the terminal while idle
   key_bytes        bytes written in the --settle seconds after each --key (list)
   vm_hwm_kib       peak resident memory (VmHWM) before it was asked to quit
+  vm_rss_kib       resident memory (VmRSS) at the same moment: what it holds once running
   exit_code        after --quit was sent (or SIGTERM if it did not exit in 5 s)
+  expect_found     for each --expect string: whether it appeared anywhere in the output
 """
 import argparse, fcntl, json, os, pty, select, signal, struct, sys, termios, time
 
@@ -36,10 +38,10 @@ def switches(pid):
     return total
 
 
-def hwm(pid):
+def hwm(pid, field="VmHWM"):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmHWM"):
+            if line.startswith(field):
                 return int(line.split()[1])
     return 0
 
@@ -75,6 +77,7 @@ def main():
     ap.add_argument("--key", action="append", default=[])
     ap.add_argument("--settle", type=float, default=0.5)
     ap.add_argument("--quit", default="q")
+    ap.add_argument("--expect", action="append", default=[])
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
@@ -85,12 +88,14 @@ def main():
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", a.rows, a.cols, 0, 0))
     os.kill(pid, signal.SIGWINCH)
     out = {}
-    _, found = drain(fd, 15, a.ready.encode())
+    seen, found = drain(fd, 15, a.ready.encode())
     out["first_frame_ms"] = round((found - t0) * 1000, 1) if found else None
     # Let the start settle (resume messages, the first second tick) before measuring idle.
-    drain(fd, 1.0)
+    settle, _ = drain(fd, 1.0)
+    seen += settle
     c0, s0 = cpu_ticks(pid), switches(pid)
     idle, _ = drain(fd, a.idle)
+    seen += idle
     c1, s1 = cpu_ticks(pid), switches(pid)
     out["idle_s"] = a.idle
     out["cpu_ms"] = (c1 - c0) * 1000 / CLK
@@ -101,8 +106,10 @@ def main():
     for k in a.key:
         os.write(fd, k.encode().decode("unicode_escape").encode())
         got, _ = drain(fd, a.settle)
+        seen += got
         out["key_bytes"].append(len(got))
     out["vm_hwm_kib"] = hwm(pid)
+    out["vm_rss_kib"] = hwm(pid, "VmRSS")
     if a.quit:
         os.write(fd, a.quit.encode().decode("unicode_escape").encode())
     deadline = time.monotonic() + 5
@@ -116,6 +123,7 @@ def main():
     if status is None:
         os.kill(pid, signal.SIGTERM)
         _, status = os.waitpid(pid, 0)
+    out["expect_found"] = [e.encode() in seen for e in a.expect]
     out["exit_code"] = os.waitstatus_to_exitcode(status)
     print(json.dumps(out))
 

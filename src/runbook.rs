@@ -4,6 +4,7 @@
 //! zone), references, contacts and deadlines. A [`Plan`] is one session with one or more
 //! runbooks composed over it: every step tagged with its role, listed phase by phase.
 
+mod aliases;
 mod bundled;
 mod guard;
 mod load;

@@ -108,7 +108,7 @@ pub fn run(args: &RunArgs) -> Outcome {
             args.rehearse.then(chrono::Utc::now),
         )
     });
-    let (journal, replay) = open_journal(&path, &plan, args)?;
+    let (journal, mut replay) = open_journal(&path, &plan, args)?;
     let clock = clock_for(args, &plan, &replay)?;
     if args.headless {
         return headless(args, &plan, journal, &replay, &clock, channels);
@@ -116,18 +116,24 @@ pub fn run(args: &RunArgs) -> Outcome {
     let now = clock.now();
     let tz = plan.session.tz;
     let resumed = replay.resumed_summary(tz);
-    let mut model = Model::new(plan, replay.record.clone(), &replay.events, now);
+    let torn = replay.torn.take();
+    let hash_mismatch = replay.hash_mismatch.take();
+    // The record moves into the model and the replayed events are dropped once the model has
+    // its recent ones: a long journal is not held twice (or at all) for the rest of the run.
+    let record = std::mem::take(&mut replay.record);
+    let mut model = Model::new(plan, record, &replay.events, now);
+    drop_aside(replay);
     model.local_tz = crate::zones::local_tz();
     model.journal_path = path.display().to_string();
     model.rehearsal = clock.rehearsal();
-    model.hash_mismatch.clone_from(&replay.hash_mismatch);
+    model.hash_mismatch = hash_mismatch;
     // Nobody announces anything in a rehearsal: confirm at the planned time when asked to.
     model.auto_confirm = args.auto_confirm;
     let mut start = format!("journal {}", path.display());
     if let Some(r) = &resumed {
         let _ = write!(start, " · {r}");
     }
-    if let Some(t) = &replay.torn {
+    if let Some(t) = &torn {
         let _ = write!(start, " · a torn last line ({}) will be set aside", t.line);
     }
     model.status = Some((start, Tone::Info));
@@ -144,6 +150,17 @@ pub fn run(args: &RunArgs) -> Outcome {
         rehearsal_report(&path, &ended.model.plan);
     }
     done
+}
+
+/// Free the replayed events on another thread: a long journal is a million small allocations,
+/// and freeing them should not delay the first frame.
+fn drop_aside(replay: Replay) {
+    if replay.events.len() < 1000 {
+        return;
+    }
+    let _ = std::thread::Builder::new()
+        .name("drop-replay".into())
+        .spawn(move || drop(replay));
 }
 
 /// `--headless`: one line per transition and notification until the session ends (or a signal).
@@ -232,7 +249,7 @@ fn rehearsal_report(path: &Path, plan: &Plan) {
 /// `drillbook watch JOURNAL`: the same screen, read-only, following the journal.
 pub fn watch(path: &Path, theme_spec: Option<&str>) -> Outcome {
     let theme = theme(theme_spec)?;
-    let replay = journal::read(path).map_err(|e| Failure::new(e.to_string()))?;
+    let mut replay = journal::read(path).map_err(|e| Failure::new(e.to_string()))?;
     let Some(first) = replay.events.first() else {
         return Err(Failure::new(format!(
             "{}: the journal is empty; nothing to watch yet",
@@ -257,7 +274,9 @@ pub fn watch(path: &Path, theme_spec: Option<&str>) -> Outcome {
     };
     need_terminal()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let mut model = Model::new(plan, replay.record.clone(), &replay.events, clock.now());
+    let record = std::mem::take(&mut replay.record);
+    let mut model = Model::new(plan, record, &replay.events, clock.now());
+    drop_aside(replay);
     model.local_tz = crate::zones::local_tz();
     model.journal_path = path.display().to_string();
     model.read_only = Some(path.display().to_string());

@@ -1,7 +1,6 @@
 //! Reading, parsing and validating session and runbook files into a [`Plan`], collecting every
 //! problem with its position instead of stopping at the first.
 
-use super::guard;
 use super::position::Positions;
 use super::raw::{RawRunbook, RawSession, RawStep};
 use super::timespec::{TimeSpec, parse_session_date};
@@ -9,6 +8,7 @@ use super::{
     Boundary, Contact, Deadline, FORMAT, Phase, Plan, Problem, Problems, Reference, Runbook,
     Session, Step, bundled, hex,
 };
+use super::{aliases, guard};
 use chrono::TimeDelta;
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
@@ -160,6 +160,12 @@ fn parse<T: serde::de::DeserializeOwned>(file: &LoadedFile) -> Result<T, Problem
         .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
     {
         return Err(Problem::new(&file.display, None, "the file is empty"));
+    }
+    // An alias can repeat a large node many times over: bounded by the text it would expand
+    // to, checked only where the file has anchors at all (runbooks rarely do).
+    if file.text.contains('&') && file.text.contains('*') {
+        aliases::check(&file.text)
+            .map_err(|r| Problem::new(&file.display, Some((r.line, r.column)), r.message))?;
     }
     serde_yaml::from_str(&file.text).map_err(|e| {
         let (msg, pos) = plain_message(
