@@ -863,6 +863,13 @@ fn rehearsal_key(m: &mut Model, code: KeyCode, now: DateTime<Utc>) -> Vec<Effect
         );
         return Vec::new();
     }
+    if m.read_only.is_some() {
+        m.say(
+            "watching: the rehearsal's clock is steered where it runs",
+            Tone::Error,
+        );
+        return Vec::new();
+    }
     let control = match code {
         KeyCode::Char('p') => ClockControl::TogglePause,
         KeyCode::Char('+' | '=') => ClockControl::Faster,

@@ -48,6 +48,8 @@ pub enum Command {
     Watch {
         /// The journal to follow (the path `drillbook run` printed).
         journal: PathBuf,
+        /// Its runbook files, when it was not written with the bundled ones.
+        runbooks: Vec<PathBuf>,
         /// Theme: default, light, high-contrast, mono, or a YAML file.
         #[arg(long)]
         theme: Option<String>,

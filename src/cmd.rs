@@ -50,7 +50,11 @@ pub fn dispatch(cli: Cli) -> Outcome {
     match cli.command {
         None => run::pick_and_run(),
         Some(Command::Run(args)) => run::run(&args),
-        Some(Command::Watch { journal, theme }) => run::watch(&journal, theme.as_deref()),
+        Some(Command::Watch {
+            journal,
+            runbooks,
+            theme,
+        }) => run::watch(&journal, &runbooks, theme.as_deref()),
         Some(Command::Validate { paths }) => validate::run(&paths),
         Some(Command::Schedule { select }) => schedule::run(&select),
         Some(Command::Log {

@@ -13,7 +13,7 @@
 //! cannot leave the screen stale.
 
 use crate::app::{Effect, Message, Model, update};
-use crate::clock::Clock;
+use crate::clock::{Clock, ClockControl};
 use crate::journal::{self, Action, Journal};
 use crate::notify::Notifier;
 use crate::theme::Theme;
@@ -194,7 +194,7 @@ where
             name = signals.recv() => Some(Message::Signal(name.into())),
             Some(m) = rx.recv() => Some(m),
             _ = poll.tick(), if watching => match &source {
-                Source::Watch(path) => poll_journal(path, &mut watch_len),
+                Source::Watch(path) => poll_journal(path, &mut watch_len, clock.as_ref()),
                 Source::Write(_) => None,
             },
         };
@@ -231,8 +231,13 @@ fn source_opt(s: &mut Source) -> Option<&mut Journal> {
     }
 }
 
-/// `watch`: when the journal's length changed, read and replay it.
-fn poll_journal(path: &std::path::Path, last: &mut Option<u64>) -> Option<Message> {
+/// `watch`: when the journal's length changed, read and replay it. Following a rehearsal, the
+/// watcher's clock is set again from the newest event (a pause or a jump there shows here).
+fn poll_journal(
+    path: &std::path::Path,
+    last: &mut Option<u64>,
+    clock: &dyn Clock,
+) -> Option<Message> {
     let len = match std::fs::metadata(path) {
         Ok(m) => m.len(),
         Err(e) => return Some(Message::JournalUnreadable(e.to_string())),
@@ -242,10 +247,19 @@ fn poll_journal(path: &std::path::Path, last: &mut Option<u64>) -> Option<Messag
     }
     *last = Some(len);
     Some(match journal::read(path) {
-        Ok(r) => Message::JournalChanged {
-            record: Box::new(r.record),
-            events: r.events,
-        },
+        Ok(r) => {
+            if let Some(at) = r
+                .events
+                .last()
+                .and_then(|e| e.carried_to(chrono::Utc::now()))
+            {
+                clock.control(ClockControl::JumpTo(at));
+            }
+            Message::JournalChanged {
+                record: Box::new(r.record),
+                events: r.events,
+            }
+        }
         Err(e) => Message::JournalUnreadable(e.to_string()),
     })
 }

@@ -99,3 +99,34 @@ fn pause_jump_and_confirm_in_a_rehearsal() {
     let s = t.wait_for("exit and the rehearsal report", |s| s.contains("EXITED"));
     assert!(s.contains("EXITED 0"), "{s}");
 }
+
+#[test]
+fn watch_follows_a_rehearsal_on_its_virtual_clock_and_leaves_it_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("rehearsal.jsonl");
+    let run = format!(
+        "env NO_COLOR= TZ=UTC {BIN} run --role ep --rehearse --speed 60 --start-at 10:30 \
+         --journal {} --notify off --operator e2e",
+        j.display()
+    );
+    let writer = Tmux::start("rehearse-w", &run);
+    writer.wait_for("the rehearsal", |s| s.contains("REHEARSAL x60"));
+    let watch = format!(
+        "env NO_COLOR= TZ=UTC {BIN} watch {}; echo EXITED $?; sleep 60",
+        j.display()
+    );
+    let watcher = Tmux::start("rehearse-r", &watch);
+    let s = watcher.wait_for("the watcher on the rehearsal clock", |s| {
+        s.contains("WATCHING") && s.contains("REHEARSAL x60")
+    });
+    // The session clock of the rehearsal (10:3x HKT on the day), not today's.
+    let clock = hkt_clock(&s).expect("a session clock");
+    assert!(clock.starts_with("10:3"), "{clock}\n{s}");
+    // The watcher cannot steer the rehearsal.
+    watcher.keys(&["p"]);
+    watcher.wait_for("the refusal", |s| s.contains("steered where it runs"));
+    assert!(!writer.screen().contains("PAUSED"));
+    watcher.keys(&["q"]);
+    watcher.wait_for("exit", |s| s.contains("EXITED 0"));
+    writer.keys(&["q"]);
+}

@@ -3,6 +3,7 @@
 
 mod picker;
 
+use super::from_journal::Loaded;
 use super::{Failure, Outcome, load_selection};
 use crate::app::{Model, Tone};
 use crate::cli::{RunArgs, Selection};
@@ -15,7 +16,7 @@ use crate::text::clean_line;
 use crate::theme::Theme;
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 fn theme(spec: Option<&str>) -> Result<Theme, Failure> {
@@ -246,34 +247,16 @@ fn rehearsal_report(path: &Path, plan: &Plan) {
     }
 }
 
-/// `drillbook watch JOURNAL`: the same screen, read-only, following the journal.
-pub fn watch(path: &Path, theme_spec: Option<&str>) -> Outcome {
+/// `drillbook watch JOURNAL [RUNBOOK...]`: the same screen, read-only, following the journal.
+/// The plan is rebuilt as `handover` and `report` rebuild it: from the bundled runbooks the
+/// journal names, or from the files given.
+pub fn watch(path: &Path, runbooks: &[PathBuf], theme_spec: Option<&str>) -> Outcome {
     let theme = theme(theme_spec)?;
-    let mut replay = journal::read(path).map_err(|e| Failure::new(e.to_string()))?;
-    let Some(first) = replay.events.first() else {
-        return Err(Failure::new(format!(
-            "{}: the journal is empty; nothing to watch yet",
-            path.display()
-        )));
-    };
-    let roles = match &first.action {
-        journal::Action::Attach { roles, .. } => roles.clone(),
-        _ => first.runbooks.clone(),
-    };
-    let plan = if first.session == crate::runbook::BUNDLED_SESSION {
-        load_selection(&Selection {
-            role: roles,
-            runbooks: vec![],
-        })?
-    } else {
-        return Err(Failure::new(format!(
-            "{}: written for session `{}`, which is not bundled; watch supports the bundled session",
-            path.display(),
-            clean_line(&first.session)
-        )));
-    };
+    let Loaded {
+        mut replay, plan, ..
+    } = super::from_journal::load(path, runbooks)?;
     need_terminal()?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock = watch_clock(&replay);
     let record = std::mem::take(&mut replay.record);
     let mut model = Model::new(plan, record, &replay.events, clock.now());
     drop_aside(replay);
@@ -293,6 +276,17 @@ pub fn watch(path: &Path, theme_spec: Option<&str>) -> Outcome {
     })
     .map_err(|e| Failure::new(format!("cannot run the terminal: {e}")))?;
     report(path, &ended, None, false)
+}
+
+/// The clock a watcher reads the journal by: the real one, or for a rehearsal its virtual clock,
+/// carried on from the last event at the rehearsal's speed. Pauses are not journaled, so this
+/// follows a running rehearsal closely and a paused one only until its next event.
+fn watch_clock(replay: &Replay) -> Arc<dyn Clock> {
+    let last = replay.events.last();
+    match last.and_then(|e| Some((e.carried_to(chrono::Utc::now())?, e.rehearsal?.speed))) {
+        None => Arc::new(SystemClock),
+        Some((at, speed)) => Arc::new(RehearsalClock::new(at, speed)),
+    }
 }
 
 /// After the terminal is restored: where the journal is and how the session stands. Written with

@@ -204,6 +204,15 @@ impl Event {
         self.rehearsal.map_or(self.utc, |r| r.virtual_utc)
     }
 
+    /// For a rehearsal event, the virtual instant at real time `now` had its clock run on at its
+    /// speed since: how a watcher follows a rehearsal between its events.
+    pub fn carried_to(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let r = self.rehearsal?;
+        let since = (now - self.utc).max(chrono::TimeDelta::zero());
+        let carried = since.num_milliseconds() as f64 * r.speed;
+        Some(r.virtual_utc + chrono::TimeDelta::milliseconds(carried as i64))
+    }
+
     /// `alice@host`.
     pub fn who(&self) -> String {
         format!("{}@{}", self.operator, self.host)
