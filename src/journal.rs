@@ -229,6 +229,8 @@ pub struct Torn {
 /// What replaying a journal found.
 #[derive(Debug, Default)]
 pub struct Replay {
+    /// The events in file order: all of them from [`read`] and [`parse`]; the newest few hundred
+    /// from [`Journal::open`], whose record holds the rest.
     pub events: Vec<Event>,
     pub record: Record,
     pub torn: Option<Torn>,
@@ -238,6 +240,10 @@ pub struct Replay {
     lines: u64,
     /// Byte length up to and including the last newline.
     good_len: u64,
+    /// The first event: what the journal was written for.
+    head: Option<Event>,
+    /// The runbook hashes the events carry, each once, the most recently seen last.
+    shas: Vec<String>,
 }
 
 impl Replay {
@@ -255,7 +261,7 @@ impl Replay {
 
     /// The session id the journal was written for, from its first event.
     pub fn session(&self) -> Option<&str> {
-        self.events.first().map(|e| e.session.as_str())
+        self.head.as_ref().map(|e| e.session.as_str())
     }
 
     /// Byte length up to and including the last newline: where `log --follow` reads on from.
@@ -265,7 +271,16 @@ impl Replay {
 
     /// Whether the journal is a rehearsal journal.
     pub fn is_rehearsal(&self) -> bool {
-        self.events.first().is_some_and(|e| e.rehearsal.is_some())
+        self.head.as_ref().is_some_and(|e| e.rehearsal.is_some())
+    }
+
+    /// The newest runbook hash in the journal other than `current`, if any.
+    pub fn other_hash(&self, current: &str) -> Option<&str> {
+        self.shas
+            .iter()
+            .rev()
+            .find(|h| *h != current)
+            .map(String::as_str)
     }
 }
 
@@ -273,22 +288,26 @@ impl Replay {
 /// later `torn_set_aside` event accounts for (those are left out of the replay, even when they
 /// parse: a line whose fsync failed was reported as not recorded, so it must not count).
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
+    parse_keeping(path, bytes, usize::MAX)
+}
+
+/// How many of the newest events the writer keeps from a replay: what the app's journal pane
+/// shows, with room. The record holds everything else; a long journal is not held twice.
+const WRITER_TAIL: usize = 256;
+
+/// [`parse`], folding each event as it is read and keeping only the newest `keep` events in
+/// `Replay::events` (the first one is kept apart, for what the journal was written for).
+fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, JournalError> {
     let mut replay = Replay::default();
-    // One vector sized once: events are large, and growing (or moving) 100,000 of them costs
-    // more than counting the lines first.
-    // A plain count: the bytecount crate would be faster still, not worth a dependency here.
-    #[allow(clippy::naive_bytecount)]
-    let estimate = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
-    let mut events: Vec<Event> = Vec::with_capacity(estimate);
-    let mut line_of: Vec<u64> = Vec::with_capacity(estimate);
-    let mut bad: Vec<(u64, String)> = Vec::new();
-    let mut aside: Vec<u64> = Vec::new();
+    let aside = set_aside_lines(bytes);
+    let mut tail: std::collections::VecDeque<Event> = std::collections::VecDeque::new();
+    // A line that does not parse is fatal unless it turns out to be the last one (torn).
+    let mut bad: Option<(u64, String, usize)> = None;
     let mut pos = 0usize;
     let mut line_no = 0u64;
-    let mut last_line_start = 0usize;
     while pos < bytes.len() {
         line_no += 1;
-        last_line_start = pos;
+        let start = pos;
         let (line, terminated) = match memchr_nl(&bytes[pos..]) {
             Some(n) => (&bytes[pos..pos + n], true),
             None => (&bytes[pos..], false),
@@ -298,24 +317,18 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
             replay.good_len = pos as u64;
             replay.lines = line_no;
         }
-        if line.iter().all(u8::is_ascii_whitespace) {
+        if line.iter().all(u8::is_ascii_whitespace) || aside.contains(&line_no) {
             continue;
         }
-        match serde_json::from_slice::<Event>(line) {
-            Ok(ev) => {
-                if ev.v > FORMAT {
-                    return Err(JournalError::NewerFormat {
-                        path: path.into(),
-                        line: line_no,
-                        version: u64::from(ev.v),
-                    });
-                }
-                if let Action::TornSetAside { line, .. } = ev.action {
-                    aside.push(line);
-                }
-                events.push(ev);
-                line_of.push(line_no);
-            }
+        if let Some((l, reason, _)) = bad.take() {
+            return Err(JournalError::NotJournal {
+                path: path.into(),
+                line: l,
+                reason,
+            });
+        }
+        let ev = match serde_json::from_slice::<Event>(line) {
+            Ok(ev) => ev,
             Err(e) => {
                 if let Some(v) = newer_version(line) {
                     return Err(JournalError::NewerFormat {
@@ -324,71 +337,103 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Replay, JournalError> {
                         version: v,
                     });
                 }
-                bad.push((line_no, e.to_string()));
+                bad = Some((line_no, e.to_string(), start));
+                continue;
             }
-        }
-    }
-    bad.retain(|(l, _)| !aside.contains(l));
-    // Whatever is still unaccounted for must be the torn tail: the last line, unterminated or not.
-    match bad.as_slice() {
-        [] => {}
-        [(l, _)] if *l == line_no => {
-            replay.torn = Some(Torn {
-                line: *l,
-                bytes: (bytes.len() - last_line_start) as u64,
-            });
-        }
-        [(l, reason), ..] => {
-            return Err(JournalError::NotJournal {
+        };
+        if ev.v > FORMAT {
+            return Err(JournalError::NewerFormat {
                 path: path.into(),
-                line: *l,
-                reason: reason.clone(),
+                line: line_no,
+                version: u64::from(ev.v),
             });
         }
+        check_continues(
+            path,
+            line_no,
+            replay.head.as_ref(),
+            replay.record.last_seq,
+            &ev,
+        )?;
+        if replay.shas.last() != Some(&ev.sha256) {
+            replay.shas.retain(|h| *h != ev.sha256);
+            replay.shas.push(ev.sha256.clone());
+        }
+        replay.record.fold(&ev);
+        if replay.head.is_none() {
+            replay.head = Some(ev.clone());
+        }
+        if tail.len() == keep {
+            tail.pop_front();
+        }
+        tail.push_back(ev);
     }
-    if !aside.is_empty() {
-        let mut k = 0;
-        events.retain(|_| {
-            k += 1;
-            !aside.contains(&line_of[k - 1])
+    if let Some((line, _, start)) = bad {
+        replay.torn = Some(Torn {
+            line,
+            bytes: (bytes.len() - start) as u64,
         });
-        line_of.retain(|l| !aside.contains(l));
     }
-    let first_session = events.first().map(|e| e.session.clone());
-    let first_rehearsal = events.first().map(|e| e.rehearsal.is_some());
-    for (i, ev) in events.iter().enumerate() {
-        let line = line_of[i];
-        let expected = i as u64 + 1;
-        if ev.seq != expected {
-            return Err(JournalError::Gap {
-                path: path.into(),
-                line,
-                expected,
-                found: ev.seq,
-            });
-        }
-        if first_rehearsal != Some(ev.rehearsal.is_some()) {
-            return Err(JournalError::MixedRehearsal {
-                path: path.into(),
-                line,
-                seq: ev.seq,
-            });
-        }
-        if let Some(first) = &first_session
-            && *first != ev.session
-        {
-            return Err(JournalError::MixedSessions {
-                path: path.into(),
-                line,
-                first: first.clone(),
-                found: ev.session.clone(),
-            });
-        }
-        replay.record.fold(ev);
-    }
-    replay.events = events;
+    replay.events = tail.into();
     replay.record.last = replay.events.last().map(record::Stamp::of);
     Ok(replay)
+}
+
+/// The lines `torn_set_aside` events account for. Found first, by a cheap search, because the
+/// event that sets a line aside comes after it.
+fn set_aside_lines(bytes: &[u8]) -> Vec<u64> {
+    const NEEDLE: &[u8] = b"\"torn_set_aside\"";
+    if !bytes.windows(NEEDLE.len()).any(|w| w == NEEDLE) {
+        return Vec::new();
+    }
+    bytes
+        .split(|&b| b == b'\n')
+        .filter(|l| l.windows(NEEDLE.len()).any(|w| w == NEEDLE))
+        .filter_map(|l| serde_json::from_slice::<Event>(l).ok())
+        .filter_map(|e| match e.action {
+            Action::TornSetAside { line, .. } => Some(line),
+            _ => None,
+        })
+        .collect()
+}
+
+/// An event must follow the one before it: the next sequence number, the same session, and
+/// rehearsal or real as the first event was.
+fn check_continues(
+    path: &Path,
+    line: u64,
+    head: Option<&Event>,
+    last_seq: u64,
+    ev: &Event,
+) -> Result<(), JournalError> {
+    let expected = last_seq + 1;
+    if ev.seq != expected {
+        return Err(JournalError::Gap {
+            path: path.into(),
+            line,
+            expected,
+            found: ev.seq,
+        });
+    }
+    let Some(first) = head else {
+        return Ok(());
+    };
+    if first.rehearsal.is_some() != ev.rehearsal.is_some() {
+        return Err(JournalError::MixedRehearsal {
+            path: path.into(),
+            line,
+            seq: ev.seq,
+        });
+    }
+    if first.session != ev.session {
+        return Err(JournalError::MixedSessions {
+            path: path.into(),
+            line,
+            first: first.session.clone(),
+            found: ev.session.clone(),
+        });
+    }
+    Ok(())
 }
 
 fn memchr_nl(b: &[u8]) -> Option<usize> {
@@ -494,7 +539,9 @@ impl Journal {
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)
             .map_err(io("read the journal"))?;
-        let mut replay = parse(path, &bytes)?;
+        let mut replay = parse_keeping(path, &bytes, WRITER_TAIL)?;
+        let file_len = bytes.len() as u64;
+        drop(bytes);
         if let Some(found) = replay.session()
             && found != meta.session
         {
@@ -504,16 +551,14 @@ impl Journal {
                 expected: meta.session.clone(),
             });
         }
-        if let Some(first) = replay.events.iter().rev().find(|e| e.sha256 != meta.sha256) {
-            replay.hash_mismatch = Some(first.sha256.clone());
-        }
+        replay.hash_mismatch = replay.other_hash(&meta.sha256).map(str::to_owned);
         let next_seq = replay.events.last().map_or(1, |e| e.seq + 1);
         // An unterminated torn tail is found by `append` (the file is longer than `len`); a
         // terminated but unparsable last line has to be remembered here.
         let pending_aside: Vec<Torn> = replay
             .torn
             .clone()
-            .filter(|_| replay.good_len == bytes.len() as u64)
+            .filter(|_| replay.good_len == file_len)
             .into_iter()
             .collect();
         let journal = Self {
@@ -525,7 +570,7 @@ impl Journal {
             lines: replay.lines,
             len: replay.good_len,
             pending_aside,
-            rehearsal: replay.events.first().map(|e| e.rehearsal.is_some()),
+            rehearsal: replay.head.as_ref().map(|e| e.rehearsal.is_some()),
         };
         Ok((journal, replay))
     }
@@ -760,5 +805,42 @@ mod tests {
         assert_eq!(r.record.state_of("a").unwrap().state, StepState::Done);
         assert_eq!(r.events.len(), 3);
         assert_eq!(r.record.actions, 3);
+    }
+
+    #[test]
+    fn the_writer_keeps_the_newest_events_and_the_record_keeps_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2023, 11, 25, 1, 0, 0).unwrap());
+        let mut old = meta();
+        old.sha256 = "older-runbooks".into();
+        let (mut j, _) = Journal::open(&path, old).unwrap();
+        // The older hash only in the first event, far outside the writer's tail.
+        j.append(step("a", StepState::Done), &clock).unwrap();
+        drop(j);
+        let (mut j, replay) = Journal::open(&path, meta()).unwrap();
+        assert_eq!(replay.hash_mismatch.as_deref(), Some("older-runbooks"));
+        let n = 2 * WRITER_TAIL;
+        for i in 0..n {
+            j.append(step(&format!("s{i}"), StepState::Done), &clock)
+                .unwrap();
+        }
+        drop(j);
+
+        let (mut j, replay) = Journal::open(&path, meta()).unwrap();
+        assert_eq!(replay.events.len(), WRITER_TAIL);
+        assert_eq!(replay.events.last().unwrap().seq, n as u64 + 1);
+        assert_eq!(replay.record.actions, n + 1, "every action folded");
+        assert_eq!(replay.session(), Some(meta().session.as_str()));
+        assert_eq!(replay.hash_mismatch.as_deref(), Some("older-runbooks"));
+        assert!(
+            replay.record.state_of("a").is_some(),
+            "the first action is in the record"
+        );
+        // Appending continues the sequence, and a full read sees every event.
+        let ev = j.append(step("z", StepState::Done), &clock).unwrap();
+        assert_eq!(ev.seq, n as u64 + 2);
+        drop(j);
+        assert_eq!(read(&path).unwrap().events.len(), n + 2);
     }
 }

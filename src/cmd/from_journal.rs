@@ -78,12 +78,7 @@ pub fn load(path: &Path, runbooks: &[PathBuf]) -> Result<Loaded, Failure> {
         plan
     };
     let hash = plan.content_hash();
-    let hash_mismatch = replay
-        .events
-        .iter()
-        .rev()
-        .find(|e| e.sha256 != hash)
-        .map(|e| e.sha256.clone());
+    let hash_mismatch = replay.other_hash(&hash).map(str::to_owned);
     Ok(Loaded {
         replay,
         plan,
