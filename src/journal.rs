@@ -300,7 +300,12 @@ const WRITER_TAIL: usize = 256;
 fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, JournalError> {
     let mut replay = Replay::default();
     let aside = set_aside_lines(bytes);
-    let mut tail: std::collections::VecDeque<Event> = std::collections::VecDeque::new();
+    // Sized once: events are large, and growing (or moving) 100,000 of them costs more than
+    // counting the lines first.
+    #[allow(clippy::naive_bytecount)]
+    let lines = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
+    let mut tail: std::collections::VecDeque<Event> =
+        std::collections::VecDeque::with_capacity(lines.min(keep.saturating_add(1)));
     // A line that does not parse is fatal unless it turns out to be the last one (torn).
     let mut bad: Option<(u64, String, usize)> = None;
     let mut pos = 0usize;
@@ -382,14 +387,19 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
 /// The lines `torn_set_aside` events account for. Found first, by a cheap search, because the
 /// event that sets a line aside comes after it.
 fn set_aside_lines(bytes: &[u8]) -> Vec<u64> {
-    const NEEDLE: &[u8] = b"\"torn_set_aside\"";
-    if !bytes.windows(NEEDLE.len()).any(|w| w == NEEDLE) {
+    const NEEDLE: &str = "\"torn_set_aside\"";
+    // str's substring search is much faster than comparing byte windows. A torn fragment may
+    // cut a character in two: then a lossy copy, which keeps every newline where it was.
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => std::borrow::Cow::Borrowed(t),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
+    if !text.contains(NEEDLE) {
         return Vec::new();
     }
-    bytes
-        .split(|&b| b == b'\n')
-        .filter(|l| l.windows(NEEDLE.len()).any(|w| w == NEEDLE))
-        .filter_map(|l| serde_json::from_slice::<Event>(l).ok())
+    text.lines()
+        .filter(|l| l.contains(NEEDLE))
+        .filter_map(|l| serde_json::from_str::<Event>(l).ok())
         .filter_map(|e| match e.action {
             Action::TornSetAside { line, .. } => Some(line),
             _ => None,
