@@ -853,4 +853,32 @@ mod tests {
         drop(j);
         assert_eq!(read(&path).unwrap().events.len(), n + 2);
     }
+
+    #[test]
+    fn a_fragment_that_cuts_a_character_in_two_is_still_set_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2023, 11, 25, 1, 0, 0).unwrap());
+        {
+            let (mut j, _) = Journal::open(&path, meta()).unwrap();
+            j.append(step("a", StepState::Done), &clock).unwrap();
+        }
+        // Power lost in the middle of "é": the file now holds half a UTF-8 character.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"{\"v\":1,\"seq\":2,\"operator\":\"\xc3")
+            .unwrap();
+        drop(f);
+        {
+            let (mut j, _) = Journal::open(&path, meta()).unwrap();
+            j.append(step("b", StepState::Done), &clock).unwrap();
+        }
+        let r = read(&path).unwrap();
+        assert!(r.torn.is_none(), "the fragment is accounted for");
+        assert!(r.record.state_of("a").is_some() && r.record.state_of("b").is_some());
+        assert!(
+            r.events
+                .iter()
+                .any(|e| matches!(e.action, Action::TornSetAside { line: 2, .. }))
+        );
+    }
 }
