@@ -132,10 +132,9 @@ fn a_torn_last_line_is_reported_left_out_and_set_aside_by_the_next_writer() {
     );
 }
 
-#[test]
-fn a_journal_for_other_runbook_content_is_flagged_not_merged() {
-    let dir = tempfile::tempdir().unwrap();
-    let books = dir.path().join("books");
+/// The bundled runbooks written out under `dir` (as a firm adapts them); the EP runbook's path.
+fn exported_ep(dir: &std::path::Path) -> std::path::PathBuf {
+    let books = dir.join("books");
     assert!(
         drillbook(&["runbooks", "export", books.to_str().unwrap()])
             .status
@@ -147,7 +146,13 @@ fn a_journal_for_other_runbook_content_is_flagged_not_merged() {
         .unwrap()
         .unwrap()
         .path();
-    let ep = folder.join("ep.yaml");
+    folder.join("ep.yaml")
+}
+
+#[test]
+fn a_journal_for_other_runbook_content_is_flagged_not_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let ep = exported_ep(dir.path());
     let j = dir.path().join("hash.jsonl");
     let out = cli::Recorder::start_with(&j, &[ep.to_str().unwrap()], "alice")
         .unwrap()
@@ -287,19 +292,7 @@ fn a_journal_for_another_session_is_refused() {
     let content = format!("{}\n", event(1, "lse-dr-2024", ""));
     std::fs::write(&j, &content).unwrap();
     // Against the bundled runbooks (named as files): another session.
-    let books = dir.path().join("books");
-    assert!(
-        drillbook(&["runbooks", "export", books.to_str().unwrap()])
-            .status
-            .success()
-    );
-    let folder = std::fs::read_dir(&books)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let ep = folder.join("ep.yaml");
+    let ep = exported_ep(dir.path());
     for args in [
         vec!["handover", j.to_str().unwrap(), ep.to_str().unwrap()],
         vec!["report", j.to_str().unwrap(), ep.to_str().unwrap()],

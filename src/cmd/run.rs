@@ -119,11 +119,10 @@ pub fn run(args: &RunArgs) -> Outcome {
     let resumed = replay.resumed_summary(tz);
     let torn = replay.torn.take();
     let hash_mismatch = replay.hash_mismatch.take();
-    // The record moves into the model and the replayed events are dropped once the model has
-    // its recent ones: a long journal is not held twice (or at all) for the rest of the run.
+    // The record moves into the model (the writer's replay holds only the newest events).
     let record = std::mem::take(&mut replay.record);
     let mut model = Model::new(plan, record, &replay.events, now);
-    drop_aside(replay);
+    drop(replay);
     model.local_tz = crate::zones::local_tz();
     model.journal_path = path.display().to_string();
     model.rehearsal = clock.rehearsal();
@@ -153,8 +152,8 @@ pub fn run(args: &RunArgs) -> Outcome {
     done
 }
 
-/// Free the replayed events on another thread: a long journal is a million small allocations,
-/// and freeing them should not delay the first frame.
+/// Free a reader's replayed events (`watch` reads them all) on another thread: a long journal is
+/// a million small allocations, and freeing them should not delay the first frame.
 fn drop_aside(replay: Replay) {
     if replay.events.len() < 1000 {
         return;

@@ -351,38 +351,17 @@ pub fn render_csv(plan: &Plan, record: &Record, rehearsal: bool) -> String {
             .and_then(|c| c.note.clone())
             .or_else(|| step.not_applicable.clone().filter(|_| change.is_none()))
             .unwrap_or_default();
-        let row = [
-            reh,
-            phase,
-            system_of(step),
-            &step.id,
-            &step.title,
-            state.word(),
-            &who,
-            &at_s,
-            &at_u,
-            "",
-            "",
-            &note,
-        ];
-        let _ = writeln!(out, "{}", row.map(csv).join(","));
+        // The columns every row of a step shares, then its own: state, who, when, field, value, note.
+        let mut line = |own: [&str; 7]| {
+            let head = [reh, phase.as_str(), system_of(step), &step.id, &step.title];
+            let cells: Vec<String> = head.iter().chain(own.iter()).map(|c| csv(c)).collect();
+            let _ = writeln!(out, "{}", cells.join(","));
+        };
+        line([state.word(), &who, &at_s, &at_u, "", "", &note]);
         for f in &step.evidence {
             if let Some(e) = record.evidence_of(&step.id, f) {
-                let row = [
-                    reh,
-                    phase,
-                    system_of(step),
-                    &step.id,
-                    &step.title,
-                    "evidence",
-                    &e.stamp.who(),
-                    &secs(e.stamp.at, tz),
-                    &secs(e.stamp.at, Tz::UTC),
-                    f,
-                    &e.value,
-                    "",
-                ];
-                let _ = writeln!(out, "{}", row.map(csv).join(","));
+                let (at_s, at_u) = (secs(e.stamp.at, tz), secs(e.stamp.at, Tz::UTC));
+                line(["evidence", &e.stamp.who(), &at_s, &at_u, f, &e.value, ""]);
             }
         }
     }
