@@ -11,6 +11,7 @@ mod load;
 mod position;
 mod problem;
 mod raw;
+mod split;
 pub mod timespec;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};

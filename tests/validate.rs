@@ -3,6 +3,7 @@
 //! problem, with no panic and no Rust debug dump. Hostile files (alias bomb, deep nesting, huge
 //! files) must be answered the same way within a bounded time.
 
+use std::fmt::Write as _;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -394,4 +395,82 @@ fn valid_fixtures_validate() {
             "{d}: {stdout}"
         );
     }
+}
+
+/// A runbook over the fixture session with `per_phase` steps in each of its three phases, big
+/// enough (about 420 bytes a step) to be parsed on several cores.
+fn large_runbook(dir: &Path, per_phase: usize) -> (PathBuf, String) {
+    std::fs::copy(fixture("session.yaml"), dir.join("session.yaml")).unwrap();
+    let mut text =
+        String::from("format: 1\nid: large\nrole: ep\ntitle: A large runbook\nphases:\n");
+    let mut n = 0;
+    for phase in ["primary", "failover", "backup"] {
+        let _ = writeln!(text, "  {phase}:");
+        for _ in 0..per_phase {
+            n += 1;
+            let _ = write!(
+                text,
+                "    - id: step-{n:05}\n      title: Step {n}, checking one thing\n      detail: >-\n        Our practice: check the thing, record what was seen, and call the desk if\n        it is not as expected. A second line, as long as the bundled ones are.\n      evidence:\n        - logon time\n        - last sequence number\n      command: status --session TRD{n:05}\n"
+            );
+        }
+    }
+    text.push_str("session: session.yaml\n");
+    let path = dir.join("large.yaml");
+    std::fs::write(&path, &text).unwrap();
+    (path, text)
+}
+
+#[test]
+fn a_large_runbook_is_read_as_a_small_one_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, text) = large_runbook(dir.path(), 700);
+    assert!(
+        text.len() > 512 * 1024,
+        "large enough to be parsed in parts"
+    );
+
+    let plan = drillbook::runbook::load_paths(std::slice::from_ref(&path))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan.steps.len(), 2100);
+    for (i, step) in plan.steps.iter().enumerate() {
+        assert_eq!(step.id, format!("step-{:05}", i + 1));
+        assert_eq!(step.phase, i / 700, "{}", step.id);
+        assert_eq!(
+            step.command.as_deref(),
+            Some(format!("status --session TRD{:05}", i + 1).as_str())
+        );
+        assert_eq!(step.evidence, ["logon time", "last sequence number"]);
+    }
+    let (code, stdout, stderr) = validate(&[&path]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("2100 steps"), "{stdout}");
+
+    // Errors deep in the file: the same message and position as in a small file.
+    let typo = text.replacen(
+        "    - id: step-01500\n",
+        "    - id: step-01500\n      critcal: true\n",
+        1,
+    );
+    let line = typo[..typo.find("critcal").unwrap()].lines().count();
+    std::fs::write(&path, &typo).unwrap();
+    let (code, _, stderr) = validate(&[&path]);
+    assert_eq!(code, 1);
+    assert_clean(&stderr);
+    assert!(
+        stderr.starts_with(&format!("{}:{line}:7: ", path.display()))
+            && stderr.contains("unknown field `critcal`")
+            && stderr.ends_with("1 problem found\n"),
+        "{stderr}"
+    );
+    let unclosed = text.replacen("Step 1800,", "\"Step 1800,", 1);
+    let line = unclosed[..unclosed.find("\"Step 1800").unwrap()]
+        .lines()
+        .count();
+    std::fs::write(&path, &unclosed).unwrap();
+    let (code, _, stderr) = validate(&[&path]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.starts_with(&format!("{}:{line}:14: ", path.display())),
+        "{stderr}"
+    );
 }

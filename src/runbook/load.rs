@@ -8,7 +8,7 @@ use super::{
     Boundary, Contact, Deadline, FORMAT, Phase, Plan, Problem, Problems, Reference, Runbook,
     Session, Step, bundled, hex,
 };
-use super::{aliases, guard};
+use super::{aliases, guard, split};
 use chrono::TimeDelta;
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
@@ -131,6 +131,20 @@ fn io_message(e: &std::io::Error) -> String {
 
 /// Deserialise, turning serde_yaml's error into one positioned, plain-English problem.
 fn parse<T: serde::de::DeserializeOwned>(file: &LoadedFile) -> Result<T, Problem> {
+    precheck(file)?;
+    deserialize(file)
+}
+
+/// [`parse`] for a runbook: a large one is parsed on every core when its layout allows
+/// (`split`), and otherwise, or when that parse fails, whole.
+fn parse_runbook(file: &LoadedFile) -> Result<RawRunbook, Problem> {
+    precheck(file)?;
+    split::parse(&file.text).map_or_else(|| deserialize(file), Ok)
+}
+
+/// What is refused before serde_yaml sees the text: deep nesting, too many nodes, an empty
+/// file, aliases that expand too far.
+fn precheck(file: &LoadedFile) -> Result<(), Problem> {
     match guard::check(&file.text) {
         Ok(()) => {}
         Err(guard::Refusal::TooDeep(l, c)) => {
@@ -167,6 +181,10 @@ fn parse<T: serde::de::DeserializeOwned>(file: &LoadedFile) -> Result<T, Problem
         aliases::check(&file.text)
             .map_err(|r| Problem::new(&file.display, Some((r.line, r.column)), r.message))?;
     }
+    Ok(())
+}
+
+fn deserialize<T: serde::de::DeserializeOwned>(file: &LoadedFile) -> Result<T, Problem> {
     serde_yaml::from_str(&file.text).map_err(|e| {
         let (msg, pos) = plain_message(
             &file.text,
@@ -726,7 +744,7 @@ fn compose(files: &[LoadedFile]) -> Result<Plan, Problems> {
     let mut problems = Problems::default();
     let mut parsed = Vec::new();
     for f in files {
-        match parse::<RawRunbook>(f) {
+        match parse_runbook(f) {
             Ok(raw) => parsed.push((f, raw)),
             Err(p) => problems.push(p),
         }
@@ -916,7 +934,7 @@ pub fn validate_paths(paths: &[PathBuf]) -> Result<Checked, Problems> {
             sessions.push(f);
             continue;
         }
-        match parse::<RawRunbook>(&f) {
+        match parse_runbook(&f) {
             Err(p) => problems.push(p),
             Ok(raw) => {
                 let key = f.place.sibling(&raw.session).identity();
