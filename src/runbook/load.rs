@@ -129,7 +129,7 @@ fn io_message(e: &std::io::Error) -> String {
     }
 }
 
-/// Deserialise, turning serde_yaml's error into one positioned, plain-English problem.
+/// Check, then deserialise (a session file; runbooks go through [`parse_runbook`]).
 fn parse<T: serde::de::DeserializeOwned>(file: &LoadedFile) -> Result<T, Problem> {
     precheck(file)?;
     deserialize(file)
@@ -184,6 +184,7 @@ fn precheck(file: &LoadedFile) -> Result<(), Problem> {
     Ok(())
 }
 
+/// serde_yaml's parse of the whole file, its error made one positioned, plain-English problem.
 fn deserialize<T: serde::de::DeserializeOwned>(file: &LoadedFile) -> Result<T, Problem> {
     serde_yaml::from_str(&file.text).map_err(|e| {
         let (msg, pos) = plain_message(

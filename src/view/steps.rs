@@ -100,8 +100,8 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
             theme,
             i,
             row == m.selected,
-            due_w,
-            role_w,
+            (due_w, role_w),
+            area.width.into(),
             now,
         ));
     }
@@ -114,25 +114,27 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
         } else {
             "passed".into()
         };
-        lines.push(Line::from(vec![
+        let mut spans = vec![
             Span::styled("  deadline ", theme.label),
             Span::styled(
                 format!("{} ({when}) ", zones::day_hm(d.due, s.tz)),
                 theme.dim,
             ),
-            Span::raw(clean_line(&d.title).into_owned()),
-        ]));
+        ];
+        push_title(&mut spans, &d.title, area.width.into());
+        lines.push(Line::from(spans));
     }
     Paragraph::new(lines).render(area, buf);
 }
 
+/// `widths`: of the due and role columns, so that titles line up.
 fn step_line<'a>(
     m: &Model,
     theme: &Theme,
     i: usize,
     selected: bool,
-    due_w: usize,
-    role_w: usize,
+    (due_w, role_w): (usize, usize),
+    width: usize,
     now: DateTime<Utc>,
 ) -> Line<'a> {
     let step = &m.plan.steps[i];
@@ -153,14 +155,24 @@ fn step_line<'a>(
         Span::styled(format!(" {late:<4}"), theme.late),
         Span::styled(if step.critical { " !" } else { "  " }, theme.critical),
         Span::styled(format!(" {:<role_w$} ", clean_line(&step.role)), theme.dim),
-        Span::raw(clean_line(&step.title).into_owned()),
     ];
     if state == StepState::Deferred && overdue {
         spans.insert(2, Span::styled("(deferred) ", theme.deferred));
     }
+    push_title(&mut spans, &step.title, width);
     let mut line = Line::from(spans);
     if selected {
         line = line.patch_style(theme.selection);
     }
     line
+}
+
+/// The title in the columns left after `spans`, cut with an ellipsis so that a cut title is
+/// seen to be one (the detail pane has it whole).
+fn push_title(spans: &mut Vec<Span<'_>>, title: &str, width: usize) {
+    let used: usize = spans.iter().map(Span::width).sum();
+    spans.push(Span::raw(super::header::fit(
+        &clean_line(title),
+        width.saturating_sub(used),
+    )));
 }
