@@ -24,6 +24,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// The smallest terminal the full screen is drawn in.
 pub const MIN_W: u16 = 60;
@@ -113,6 +114,55 @@ pub fn summary_line(m: &Model) -> String {
     header::summary(m)
 }
 
+/// `s` cut to `width` columns, ending in `…` when anything was cut.
+pub(crate) fn fit(s: &str, width: usize) -> String {
+    if s.width() <= width {
+        s.to_owned()
+    } else {
+        cut(s, width)
+    }
+}
+
+/// `s` in at most `width` columns, the last of them `…`.
+fn cut(s: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    for ch in s.chars() {
+        let w = ch.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        out.push(ch);
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// `spans` cut to `width` columns, the last span shown ending in `…` when anything was cut: a
+/// line the terminal would clip silently says that there is more.
+pub(crate) fn fit_line(spans: Vec<Span<'_>>, width: usize) -> Line<'_> {
+    let total: usize = spans.iter().map(Span::width).sum();
+    if total <= width {
+        return Line::from(spans);
+    }
+    let mut out = Vec::with_capacity(spans.len());
+    let mut room = width;
+    for span in spans {
+        let w = span.width();
+        if w < room {
+            room -= w;
+            out.push(span);
+        } else {
+            out.push(Span::styled(cut(&span.content, room), span.style));
+            break;
+        }
+    }
+    Line::from(out)
+}
+
 /// A pane's top rule: `── title ─────────`, the title in `title_style`.
 pub(crate) fn rule(title: Vec<Span<'_>>, width: u16, style: Style) -> Line<'_> {
     let used: usize = 3 + title.iter().map(Span::width).sum::<usize>();
@@ -154,5 +204,38 @@ pub(crate) fn drift(d: chrono::TimeDelta) -> String {
         format!("{sign}{}h{:02}m", a / 60, a % 60)
     } else {
         format!("{sign}{a}m")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(line: &Line) -> String {
+        line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn fit_counts_columns_not_characters() {
+        assert_eq!(fit("short", 5), "short");
+        assert_eq!(fit("longer", 5), "long…");
+        // Wide characters take two columns: two of them and the ellipsis fill five.
+        assert_eq!(fit("交易所測試", 5), "交易…");
+        assert_eq!(fit("交易所測試", 5).width(), 5);
+        assert_eq!(fit("abc", 0), "");
+    }
+
+    #[test]
+    fn a_line_too_long_ends_in_an_ellipsis_in_its_last_span_style() {
+        let bold = Style::new().bold();
+        let fits = fit_line(vec![Span::raw("abc"), Span::raw("de")], 5);
+        assert_eq!(text(&fits), "abcde");
+        let cut = fit_line(vec![Span::raw("abc"), Span::styled("defgh", bold)], 6);
+        assert_eq!(text(&cut), "abcde…");
+        assert_eq!(cut.spans[1].style, bold);
+        // A span that exactly fills the width, with more after it, is cut to show there is more.
+        let cut = fit_line(vec![Span::raw("abcdef"), Span::raw("gh")], 6);
+        assert_eq!(text(&cut), "abcde…");
+        assert_eq!(cut.width(), 6);
     }
 }

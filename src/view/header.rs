@@ -32,7 +32,7 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
     let roles = m.plan.roles().join(",");
     let left = format!(" {}  [{}]", clean_line(&s.title), clean_line(&roles));
     let room = (area.width as usize).saturating_sub(marks_w);
-    let left = fit(&left, room);
+    let left = super::fit(&left, room);
     let pad = room.saturating_sub(left.chars().count());
     let mut l1 = vec![
         Span::styled(left, theme.header),
@@ -101,7 +101,13 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
 
     // Line 3: what matters most now.
     let l3 = focus_line(m, theme, now);
-    Paragraph::new(vec![Line::from(l1), Line::from(l2), l3]).render(area, buf);
+    let w = usize::from(area.width);
+    Paragraph::new(vec![
+        Line::from(l1),
+        super::fit_line(l2, w),
+        super::fit_line(l3.spans, w),
+    ])
+    .render(area, buf);
 }
 
 /// A transition in few words: `Failover starts` (what begins matters more), else `Reporting ends`.
@@ -122,16 +128,6 @@ fn session_end(m: &Model, now: DateTime<Utc>) -> DateTime<Utc> {
         .len()
         .checked_sub(1)
         .map_or(now, |i| m.timeline.effective(i))
-}
-
-/// Truncate to `w` columns with an ellipsis.
-pub(crate) fn fit(s: &str, w: usize) -> String {
-    if s.chars().count() <= w {
-        return s.to_owned();
-    }
-    let mut out: String = s.chars().take(w.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 fn focus_line<'a>(m: &Model, theme: &Theme, now: DateTime<Utc>) -> Line<'a> {

@@ -48,7 +48,7 @@ pub fn help(area: Rect, buf: &mut Buffer, theme: &Theme) {
     let col_w = (inner.width as usize / cols).max(1);
     let cell = |k: &keys::KeyHelp| {
         let text = format!("{:<10} {}", k.keys, k.long);
-        let text = super::header::fit(&text, col_w.saturating_sub(1));
+        let text = super::fit(&text, col_w.saturating_sub(1));
         format!("{text:<col_w$}")
     };
     let mut lines = Vec::new();

@@ -56,7 +56,7 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
         } else {
             clean_line(&phase.id)
         };
-        let name = super::header::fit(&format!("{mark} {short}"), w - 1);
+        let name = super::fit(&format!("{mark} {short}"), w - 1);
         names.push(Span::styled(format!("{name:<w$}"), style.patch(viewed)));
         let mut time = super::boundary_label(m, start_t);
         if st.awaiting == Some(start_t) {
@@ -65,7 +65,7 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
         if p + 1 == n {
             time = format!("{time}-{}", super::boundary_label(m, end_t));
         }
-        let time = super::header::fit(&format!(" {time}"), w);
+        let time = super::fit(&format!(" {time}"), w);
         times.push(Span::styled(format!("{time:<w$}"), theme.dim.patch(viewed)));
     }
     Paragraph::new(vec![Line::from(names), Line::from(times)]).render(area, buf);

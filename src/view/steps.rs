@@ -114,15 +114,15 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
         } else {
             "passed".into()
         };
-        let mut spans = vec![
+        let spans = vec![
             Span::styled("  deadline ", theme.label),
             Span::styled(
                 format!("{} ({when}) ", zones::day_hm(d.due, s.tz)),
                 theme.dim,
             ),
+            Span::raw(clean_line(&d.title).into_owned()),
         ];
-        push_title(&mut spans, &d.title, area.width.into());
-        lines.push(Line::from(spans));
+        lines.push(super::fit_line(spans, area.width.into()));
     }
     Paragraph::new(lines).render(area, buf);
 }
@@ -155,24 +155,15 @@ fn step_line<'a>(
         Span::styled(format!(" {late:<4}"), theme.late),
         Span::styled(if step.critical { " !" } else { "  " }, theme.critical),
         Span::styled(format!(" {:<role_w$} ", clean_line(&step.role)), theme.dim),
+        Span::raw(clean_line(&step.title).into_owned()),
     ];
     if state == StepState::Deferred && overdue {
         spans.insert(2, Span::styled("(deferred) ", theme.deferred));
     }
-    push_title(&mut spans, &step.title, width);
-    let mut line = Line::from(spans);
+    // A title cut at the edge ends in `…`: the detail pane has it whole.
+    let mut line = super::fit_line(spans, width);
     if selected {
         line = line.patch_style(theme.selection);
     }
     line
-}
-
-/// The title in the columns left after `spans`, cut with an ellipsis so that a cut title is
-/// seen to be one (the detail pane has it whole).
-fn push_title(spans: &mut Vec<Span<'_>>, title: &str, width: usize) {
-    let used: usize = spans.iter().map(Span::width).sum();
-    spans.push(Span::raw(super::header::fit(
-        &clean_line(title),
-        width.saturating_sub(used),
-    )));
 }
