@@ -473,7 +473,7 @@ mod tests {
                     at -= 1;
                 }
                 // Half at the start of a line, where YAML's structure is decided.
-                if rng.next() % 2 == 0 {
+                if rng.next().is_multiple_of(2) {
                     at = text[..at].rfind('\n').map_or(0, |i| i + 1);
                 }
                 text.insert_str(at, snippets[rng.next() % snippets.len()]);
