@@ -99,6 +99,15 @@ pub fn now_for(replay: &Replay) -> chrono::DateTime<chrono::Utc> {
     }
 }
 
+/// [`load`] for a command that reads the journal out: a torn last line is noted on stderr.
+pub fn load_noting_torn(path: &Path, runbooks: &[PathBuf]) -> Result<Loaded, Failure> {
+    let loaded = load(path, runbooks)?;
+    if let Some(t) = torn_note(path, &loaded.replay) {
+        eprintln!("{t}");
+    }
+    Ok(loaded)
+}
+
 /// What to print on stderr about a torn last line, if any.
 pub fn torn_note(path: &Path, replay: &Replay) -> Option<String> {
     replay.torn.as_ref().map(|t| {

@@ -17,10 +17,7 @@ pub fn show(path: &Path, runbooks: &[PathBuf], at: Option<&str>) -> Outcome {
         replay,
         plan,
         hash_mismatch,
-    } = from_journal::load(path, runbooks)?;
-    if let Some(t) = from_journal::torn_note(path, &replay) {
-        eprintln!("{t}");
-    }
+    } = from_journal::load_noting_torn(path, runbooks)?;
     let now = match at {
         None => from_journal::now_for(&replay),
         Some(a) => crate::journal::session_instant(plan.session.tz, a).ok_or_else(|| {

@@ -12,10 +12,7 @@ pub fn run(path: &Path, runbooks: &[PathBuf], format: &str) -> Outcome {
         replay,
         plan,
         hash_mismatch,
-    } = from_journal::load(path, runbooks)?;
-    if let Some(t) = from_journal::torn_note(path, &replay) {
-        eprintln!("{t}");
-    }
+    } = from_journal::load_noting_torn(path, runbooks)?;
     let rehearsal = replay.is_rehearsal();
     let text = match format {
         "csv" => {

@@ -69,17 +69,20 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
     }
     let mut lines = vec![super::rule(title, area.width, theme.rule)];
 
-    let due_w = vis
-        .iter()
-        .filter_map(|&i| due_label(&m.plan, &m.plan.steps[i]))
-        .map(|d| d.chars().count())
-        .max()
-        .unwrap_or(0);
-    let role_w = vis
-        .iter()
-        .map(|&i| m.plan.steps[i].role.chars().count())
-        .max()
-        .unwrap_or(0);
+    let cols = Columns {
+        due: vis
+            .iter()
+            .filter_map(|&i| due_label(&m.plan, &m.plan.steps[i]))
+            .map(|d| d.chars().count())
+            .max()
+            .unwrap_or(0),
+        role: vis
+            .iter()
+            .map(|&i| m.plan.steps[i].role.chars().count())
+            .max()
+            .unwrap_or(0),
+        width: area.width.into(),
+    };
     let rows = area.height.saturating_sub(1) as usize;
     let dls = deadlines_of(m, p);
     let total = vis.len() + dls.len();
@@ -95,15 +98,7 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
         ));
     }
     for (row, &i) in vis.iter().enumerate().skip(offset).take(rows) {
-        lines.push(step_line(
-            m,
-            theme,
-            i,
-            row == m.selected,
-            (due_w, role_w),
-            area.width.into(),
-            now,
-        ));
+        lines.push(step_line(m, theme, i, row == m.selected, cols, now));
     }
     let shown = vis.len().saturating_sub(offset).min(rows);
     let room = rows.saturating_sub(shown);
@@ -127,14 +122,21 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
     Paragraph::new(lines).render(area, buf);
 }
 
-/// `widths`: of the due and role columns, so that titles line up.
+/// The widths a step line is laid out in: the due and role columns (the widest in the list, so
+/// that titles line up) and the whole line.
+#[derive(Clone, Copy)]
+struct Columns {
+    due: usize,
+    role: usize,
+    width: usize,
+}
+
 fn step_line<'a>(
     m: &Model,
     theme: &Theme,
     i: usize,
     selected: bool,
-    (due_w, role_w): (usize, usize),
-    width: usize,
+    cols: Columns,
     now: DateTime<Utc>,
 ) -> Line<'a> {
     let step = &m.plan.steps[i];
@@ -151,17 +153,20 @@ fn step_line<'a>(
     let mut spans = vec![
         Span::raw(sel),
         Span::styled(format!("{} {word:<8}", state.glyph()), word_style),
-        Span::styled(format!(" {due:>due_w$}"), theme.dim),
+        Span::styled(format!(" {due:>w$}", w = cols.due), theme.dim),
         Span::styled(format!(" {late:<4}"), theme.late),
         Span::styled(if step.critical { " !" } else { "  " }, theme.critical),
-        Span::styled(format!(" {:<role_w$} ", clean_line(&step.role)), theme.dim),
+        Span::styled(
+            format!(" {:<w$} ", clean_line(&step.role), w = cols.role),
+            theme.dim,
+        ),
         Span::raw(clean_line(&step.title).into_owned()),
     ];
     if state == StepState::Deferred && overdue {
         spans.insert(2, Span::styled("(deferred) ", theme.deferred));
     }
     // A title cut at the edge ends in `…`: the detail pane has it whole.
-    let mut line = super::fit_line(spans, width);
+    let mut line = super::fit_line(spans, cols.width);
     if selected {
         line = line.patch_style(theme.selection);
     }
