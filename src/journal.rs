@@ -18,8 +18,8 @@ use crate::clock::Clock;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use std::fmt;
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::fs::File;
+use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -99,6 +99,10 @@ pub enum JournalError {
     },
     /// Another process holds the write lock.
     Locked { path: PathBuf, holder: String },
+    /// Not a file drillbook reads or writes: a FIFO, a device, a planted link, another's file.
+    Refused { path: PathBuf, reason: String },
+    /// Text that looks like a credential, where it would be stamped on every event.
+    Secret { path: PathBuf, field: &'static str },
     /// A line in the middle is not a journal event.
     NotJournal {
         path: PathBuf,
@@ -145,6 +149,12 @@ impl fmt::Display for JournalError {
                 f,
                 "{}: another drillbook is recording in this journal ({holder}).\nOnly one writer at a time: follow it read-only with `drillbook watch {}`",
                 path.display(),
+                path.display()
+            ),
+            JournalError::Refused { path, reason } => write!(f, "{}: {reason}", path.display()),
+            JournalError::Secret { path, field } => write!(
+                f,
+                "{}: {field} looks like it holds a password or key; it would be stamped on every event, so nothing is recorded",
                 path.display()
             ),
             JournalError::NotJournal { path, line, reason } => {
@@ -234,6 +244,9 @@ pub struct Replay {
     pub events: Vec<Event>,
     pub record: Record,
     pub torn: Option<Torn>,
+    /// Each unparsable line at the end of the file (the torn write and, after a crash inside
+    /// a recovery, the start of the recovery's events): what the next writer sets aside.
+    pub torn_lines: Vec<Torn>,
     /// The runbook content hash the journal was written with, when it differs from the current one.
     pub hash_mismatch: Option<String>,
     /// Newline-terminated lines in the file.
@@ -250,6 +263,14 @@ impl Replay {
     /// "resumed 14 actions, last at 09:41:07 HKT by alice@host", or None for a new journal.
     pub fn resumed_summary(&self, tz: Tz) -> Option<String> {
         let last = self.record.last.as_ref()?;
+        if self.record.actions == 0 {
+            // Only attach, detach and notification events so far: nothing an operator did.
+            return Some(format!(
+                "no actions recorded yet; last opened at {} by {}",
+                crate::zones::hms(last.at, tz),
+                crate::text::clean_line(&last.who())
+            ));
+        }
         Some(format!(
             "resumed {} action{}, last at {} by {}",
             self.record.actions,
@@ -311,8 +332,9 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
     // 170 ms). Keeping a tail, each event is folded as it is read, so the rest can be dropped.
     let streaming = keep != usize::MAX;
     let mut last_seq = 0u64;
-    // A line that does not parse is fatal unless it turns out to be the last one (torn).
-    let mut bad: Option<(u64, String, usize)> = None;
+    // Lines that did not parse since the last good one: fatal unless they turn out to be the
+    // end of the file (a torn write, or any prefix of the writer's one-write recovery).
+    let mut bad: Vec<BadLine> = Vec::new();
     let mut pos = 0usize;
     let mut line_no = 0u64;
     while pos < bytes.len() {
@@ -323,23 +345,29 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
             None => (&bytes[pos..], false),
         };
         pos += line.len() + usize::from(terminated);
-        if terminated {
-            replay.good_len = pos as u64;
-            replay.lines = line_no;
-        }
         if line.iter().all(u8::is_ascii_whitespace) || aside.contains(&line_no) {
+            if bad.is_empty() {
+                replay.good_len = pos as u64;
+                replay.lines = line_no;
+            }
             continue;
         }
-        if let Some((l, reason, _)) = bad.take() {
-            return Err(JournalError::NotJournal {
-                path: path.into(),
-                line: l,
-                reason,
-            });
+        if let Some(first) = bad.first() {
+            // Something follows the unparsable run: it is not a torn end.
+            if !event_prefix(line) || terminated_event(line, terminated) {
+                return Err(not_journal(path, replay.head.is_none(), first));
+            }
         }
-        let ev = match serde_json::from_slice::<Event>(line) {
+        // An unterminated line was never acknowledged (the newline is written with the line,
+        // and fsync'd before anyone is told), so it never counts, even when it parses.
+        let parsed = if terminated {
+            serde_json::from_slice::<Event>(line).map_err(|e| e.to_string())
+        } else {
+            Err("no newline at the end (a torn write)".to_owned())
+        };
+        let ev = match parsed {
             Ok(ev) => ev,
-            Err(e) => {
+            Err(reason) => {
                 if let Some(v) = newer_version(line) {
                     return Err(JournalError::NewerFormat {
                         path: path.into(),
@@ -347,7 +375,13 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
                         version: v,
                     });
                 }
-                bad = Some((line_no, e.to_string(), start));
+                bad.push(BadLine {
+                    line: line_no,
+                    start,
+                    len: line.len() + usize::from(terminated),
+                    reason,
+                    excerpt: excerpt(line),
+                });
                 continue;
             }
         };
@@ -359,6 +393,8 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
             });
         }
         check_continues(path, line_no, replay.head.as_ref(), last_seq, &ev)?;
+        replay.good_len = pos as u64;
+        replay.lines = line_no;
         last_seq = ev.seq;
         if replay.shas.last() != Some(&ev.sha256) {
             replay.shas.retain(|h| *h != ev.sha256);
@@ -375,11 +411,22 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
         }
         tail.push_back(ev);
     }
-    if let Some((line, _, start)) = bad {
+    if let Some(first) = bad.first() {
+        // A file whose first line is not a journal line is something else: never a torn journal.
+        if replay.head.is_none() && !event_prefix(&bytes[first.start..first.start + first.len]) {
+            return Err(not_journal(path, true, first));
+        }
         replay.torn = Some(Torn {
-            line,
-            bytes: (bytes.len() - start) as u64,
+            line: first.line,
+            bytes: (bytes.len() - first.start) as u64,
         });
+        replay.torn_lines = bad
+            .iter()
+            .map(|b| Torn {
+                line: b.line,
+                bytes: b.len as u64,
+            })
+            .collect();
     }
     replay.events = tail.into();
     if !streaming {
@@ -391,9 +438,56 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
     Ok(replay)
 }
 
+/// An unparsable line, remembered until the file shows whether it is a torn end.
+struct BadLine {
+    line: u64,
+    start: usize,
+    len: usize,
+    reason: String,
+    excerpt: String,
+}
+
+fn not_journal(path: &Path, first_line: bool, bad: &BadLine) -> JournalError {
+    JournalError::NotJournal {
+        path: path.into(),
+        line: bad.line,
+        reason: if first_line {
+            format!(
+                "this file is not a drillbook journal (its first line begins `{}`)",
+                bad.excerpt
+            )
+        } else {
+            bad.reason.clone()
+        },
+    }
+}
+
+/// The first few characters of a line, neutralised, for a message: enough to recognise a file,
+/// too few to leak one.
+fn excerpt(line: &[u8]) -> String {
+    const SHOWN: usize = 12;
+    let text = String::from_utf8_lossy(line);
+    let mut out: String = text.chars().take(SHOWN).collect();
+    if text.chars().nth(SHOWN).is_some() {
+        out.push('…');
+    }
+    crate::text::clean_line(&out).into_owned()
+}
+
+/// Whether `line` can be the start of a line drillbook writes: `{"v":` or a prefix of it.
+fn event_prefix(line: &[u8]) -> bool {
+    const HEAD: &[u8] = br#"{"v":"#;
+    line.starts_with(HEAD) || HEAD.starts_with(line)
+}
+
+/// A whole, terminated line that parses: a real event after an unparsable run.
+fn terminated_event(line: &[u8], terminated: bool) -> bool {
+    terminated && serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok()
+}
+
 /// The lines `torn_set_aside` events account for. Found first, by a cheap search, because the
 /// event that sets a line aside comes after it.
-fn set_aside_lines(bytes: &[u8]) -> Vec<u64> {
+fn set_aside_lines(bytes: &[u8]) -> std::collections::HashSet<u64> {
     const NEEDLE: &str = "\"torn_set_aside\"";
     // str's substring search is much faster than comparing byte windows. A torn fragment may
     // cut a character in two: then a lossy copy, which keeps every newline where it was.
@@ -402,7 +496,7 @@ fn set_aside_lines(bytes: &[u8]) -> Vec<u64> {
         Err(_) => String::from_utf8_lossy(bytes),
     };
     if !text.contains(NEEDLE) {
-        return Vec::new();
+        return std::collections::HashSet::new();
     }
     text.lines()
         .filter(|l| l.contains(NEEDLE))
@@ -464,10 +558,16 @@ fn newer_version(line: &[u8]) -> Option<u64> {
 
 /// Read and replay a journal without writing or locking it (log, handover, report, watch).
 pub fn read(path: &Path) -> Result<Replay, JournalError> {
-    let bytes = std::fs::read(path).map_err(|source| JournalError::Io {
-        path: path.into(),
-        what: "read the journal",
-        source,
+    let bytes = crate::files::read_capped(path, READ_CAP).map_err(|e| match e {
+        crate::files::FileError::Io(source) => JournalError::Io {
+            path: path.into(),
+            what: "read the journal",
+            source,
+        },
+        other => JournalError::Refused {
+            path: path.into(),
+            reason: other.to_string(),
+        },
     })?;
     parse(path, &bytes)
 }
@@ -476,25 +576,25 @@ pub fn read(path: &Path) -> Result<Replay, JournalError> {
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
+    /// Also the lock: an exclusive `flock` held for the life of the writer; the OS releases it
+    /// when the process dies, SIGKILL included.
     file: File,
-    /// Held for the life of the writer; the OS releases it when the process dies, SIGKILL included.
-    _lock: File,
     meta: Meta,
     next_seq: u64,
     lines: u64,
     /// The file length after the last acknowledged append.
     len: u64,
-    /// A complete but unparsable last line found at open, to be set aside by the next append.
-    /// Unparsable lines (a torn tail, fragments of failed writes) still to be set aside, in order.
-    pending_aside: Vec<Torn>,
     /// Whether the journal holds rehearsal events (None while empty): a writer never mixes the
     /// two, because a mixed journal is refused by every reader.
     rehearsal: Option<bool>,
 }
 
 impl Journal {
-    /// Open (creating it and its folder if needed), lock, and replay. The caller decides what to do
-    /// with a hash mismatch, reported in the replay.
+    /// Open (creating it and its folder, owner-only, if needed), lock, and replay. The caller
+    /// decides what to do with a hash mismatch, reported in the replay.
+    ///
+    /// The lock is an exclusive `flock` on the journal's own open file, so any second path to the
+    /// same file (a symlink, a hard link) meets it; nothing beside the journal is created.
     pub fn open(path: &Path, meta: Meta) -> Result<(Self, Replay), JournalError> {
         let io = |what: &'static str| {
             move |source| JournalError::Io {
@@ -503,32 +603,34 @@ impl Journal {
                 source,
             }
         };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io("create the journal's folder"))?;
+        if crate::text::looks_like_secret(&meta.operator) {
+            return Err(JournalError::Secret {
+                path: path.into(),
+                field: "the operator name",
+            });
         }
-        let lock_path = lock_path(path);
-        let mut lock = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock_path)
-            .map_err(io("open the journal's lock file"))?;
-        if let Err(e) = lock.try_lock() {
+        if let Some(dir) = path.parent() {
+            crate::files::create_private_dir_all(dir).map_err(io("create the journal's folder"))?;
+        }
+        let file_error = |e: crate::files::FileError| match e {
+            crate::files::FileError::Io(source) => JournalError::Io {
+                path: path.into(),
+                what: "open the journal for appending",
+                source,
+            },
+            other => JournalError::Refused {
+                path: path.into(),
+                reason: other.to_string(),
+            },
+        };
+        let crate::files::Appendable { file, .. } =
+            crate::files::open_appendable(path).map_err(file_error)?;
+        if let Err(e) = file.try_lock() {
             return Err(match e {
-                std::fs::TryLockError::WouldBlock => {
-                    let mut holder = String::new();
-                    let _ = lock.read_to_string(&mut holder);
-                    let holder = crate::text::clean_line(holder.trim()).into_owned();
-                    JournalError::Locked {
-                        path: path.into(),
-                        holder: if holder.is_empty() {
-                            "holder unknown".into()
-                        } else {
-                            holder
-                        },
-                    }
-                }
+                std::fs::TryLockError::WouldBlock => JournalError::Locked {
+                    path: path.into(),
+                    holder: lock_holder(&file).unwrap_or_else(|| "holder unknown".into()),
+                },
                 std::fs::TryLockError::Error(source) => JournalError::Io {
                     path: path.into(),
                     what: "lock the journal",
@@ -536,28 +638,12 @@ impl Journal {
                 },
             });
         }
-        let holder = format!(
-            "{}@{}, pid {}",
-            meta.operator,
-            meta.host,
-            std::process::id()
-        );
-        let _ = lock
-            .set_len(0)
-            .and_then(|()| lock.seek(SeekFrom::Start(0)))
-            .and_then(|_| lock.write_all(holder.as_bytes()));
-
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)
-            .map_err(io("open the journal for appending"))?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)
-            .map_err(io("read the journal"))?;
+        let bytes = crate::files::read_capped_from(
+            file.try_clone().map_err(io("read the journal"))?,
+            READ_CAP,
+        )
+        .map_err(file_error)?;
         let mut replay = parse_keeping(path, &bytes, WRITER_TAIL)?;
-        let file_len = bytes.len() as u64;
         drop(bytes);
         if let Some(found) = replay.session()
             && found != meta.session
@@ -570,23 +656,15 @@ impl Journal {
         }
         replay.hash_mismatch = replay.other_hash(&meta.sha256).map(str::to_owned);
         let next_seq = replay.events.last().map_or(1, |e| e.seq + 1);
-        // An unterminated torn tail is found by `append` (the file is longer than `len`); a
-        // terminated but unparsable last line has to be remembered here.
-        let pending_aside: Vec<Torn> = replay
-            .torn
-            .clone()
-            .filter(|_| replay.good_len == file_len)
-            .into_iter()
-            .collect();
+        // Whatever lies past the last good line (a torn write, a recovery cut short) is found
+        // by `append` as bytes past `len`, and set aside there, in the same write as the action.
         let journal = Self {
             path: path.into(),
             file,
-            _lock: lock,
             meta,
             next_seq,
             lines: replay.lines,
             len: replay.good_len,
-            pending_aside,
             rehearsal: replay.head.as_ref().map(|e| e.rehearsal.is_some()),
         };
         Ok((journal, replay))
@@ -601,54 +679,72 @@ impl Journal {
     }
 
     /// Append one action and fsync it. Only when this returns `Ok` may the action be shown as
-    /// recorded. After a failed write the next append first sets aside whatever fragment it left.
-    pub fn append(&mut self, action: Action, clock: &dyn Clock) -> std::io::Result<Event> {
+    /// recorded. Text that looks like a secret is refused here, where every write passes.
+    ///
+    /// Bytes past the last acknowledged line (a torn write, a line whose fsync failed, a
+    /// recovery cut short) are set aside in the same single write as the action: a newline
+    /// ending the fragment, one `torn_set_aside` event per unparsable line, then the action.
+    /// A crash anywhere inside that write leaves a prefix that replay accepts as a torn end.
+    pub fn append(&mut self, action: Action, clock: &dyn Clock) -> Result<Event, AppendError> {
+        if let Some(field) = secret_in(&action) {
+            return Err(AppendError::Secret(field));
+        }
         let rehearsal = clock.rehearsal().is_some();
         if self.rehearsal.is_some_and(|r| r != rehearsal) {
-            return Err(std::io::Error::other(if rehearsal {
+            return Err(AppendError::Io(std::io::Error::other(if rehearsal {
                 "a rehearsal event cannot go into a journal of the real session"
             } else {
                 "a real event cannot go into a rehearsal journal"
-            }));
+            })));
         }
-        self.rehearsal = Some(rehearsal);
         let actual = self.file.metadata()?.len();
+        let mut buf = Vec::new();
+        let mut lines = self.lines;
+        let mut seq = self.next_seq;
         if actual > self.len {
-            // A fragment from a torn or failed write (or a whole line whose fsync failed, which
-            // was reported as not recorded): terminate it, and set it aside in the record.
-            let mut last = [0u8; 1];
-            self.file.read_exact_at(&mut last, actual - 1)?;
-            let terminated = last[0] == b'\n';
-            if !terminated {
-                self.file.write_all(b"\n")?;
+            let mut region = vec![0u8; (actual - self.len).min(READ_CAP) as usize];
+            self.file.read_exact_at(&mut region, self.len)?;
+            // A fragment longer than the cap is set aside as one line without being read whole.
+            let fragments = if actual - self.len > READ_CAP {
+                vec![actual - self.len]
+            } else {
+                fragment_lengths(&region)
+            };
+            if region.last() != Some(&b'\n') {
+                buf.push(b'\n');
             }
-            self.lines += 1;
-            self.pending_aside.push(Torn {
-                line: self.lines,
-                bytes: actual - self.len,
-            });
-            self.len = actual + u64::from(!terminated);
+            let count = fragments.len() as u64;
+            for (i, bytes) in (0u64..).zip(fragments) {
+                let line = self.lines + 1 + i;
+                self.encode(&mut buf, seq, Action::TornSetAside { line, bytes }, clock)?;
+                seq += 1;
+            }
+            // The fragment's lines, then one set-aside event for each.
+            lines += 2 * count;
         }
-        // Each fragment is set aside by its own event; one that cannot be written yet stays
-        // pending (a failed set-aside write leaves a fragment of its own, set aside after it).
-        while let Some(t) = self.pending_aside.first().cloned() {
-            self.write_event(
-                Action::TornSetAside {
-                    line: t.line,
-                    bytes: t.bytes,
-                },
-                clock,
-            )?;
-            self.pending_aside.remove(0);
-        }
-        self.write_event(action, clock)
+        let event = self.encode(&mut buf, seq, action, clock)?;
+        lines += 1;
+        self.file.write_all(&buf)?;
+        self.file.sync_data()?;
+        self.rehearsal = Some(rehearsal);
+        self.next_seq = seq + 1;
+        self.lines = lines;
+        self.len = actual + buf.len() as u64;
+        Ok(event)
     }
 
-    fn write_event(&mut self, action: Action, clock: &dyn Clock) -> std::io::Result<Event> {
+    /// Append one event line for `action` with sequence number `seq` to `buf`.
+    fn encode(
+        &self,
+        buf: &mut Vec<u8>,
+        seq: u64,
+        action: Action,
+        clock: &dyn Clock,
+    ) -> std::io::Result<Event> {
         let session_now = clock.now();
         let event = Event {
             v: FORMAT,
-            seq: self.next_seq,
+            seq,
             utc: Utc::now(),
             local: crate::zones::rfc3339_in(session_now, self.meta.tz),
             operator: self.meta.operator.clone(),
@@ -662,23 +758,132 @@ impl Journal {
             }),
             action,
         };
-        let mut line = serde_json::to_vec(&event).map_err(std::io::Error::other)?;
-        line.push(b'\n');
-        self.file.write_all(&line)?;
-        self.file.sync_data()?;
-        self.next_seq += 1;
-        self.lines += 1;
-        self.len += line.len() as u64;
+        serde_json::to_writer(&mut *buf, &event).map_err(std::io::Error::other)?;
+        buf.push(b'\n');
         Ok(event)
     }
 }
 
-/// The sidecar lock file of a journal.
-pub fn lock_path(journal: &Path) -> PathBuf {
-    let mut name = journal.file_name().unwrap_or_default().to_os_string();
-    name.push(".lock");
-    journal.with_file_name(name)
+/// The byte length of each line in a fragment region (the last may lack its newline).
+fn fragment_lengths(region: &[u8]) -> Vec<u64> {
+    region
+        .split_inclusive(|&b| b == b'\n')
+        .map(|l| l.len() as u64)
+        .collect()
 }
+
+/// Why an append did not happen. Nothing was acknowledged in either case.
+#[derive(Debug)]
+pub enum AppendError {
+    /// The text of this field looks like a credential: an append-only file could never forget it.
+    Secret(&'static str),
+    Io(std::io::Error),
+}
+
+impl fmt::Display for AppendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppendError::Secret(field) => write!(
+                f,
+                "{field} looks like it holds a password or key: not recorded (record that the credential was checked, never the credential)"
+            ),
+            AppendError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for AppendError {}
+
+impl From<std::io::Error> for AppendError {
+    fn from(e: std::io::Error) -> Self {
+        AppendError::Io(e)
+    }
+}
+
+/// The field of an action whose free text looks like a secret, if any.
+fn secret_in(action: &Action) -> Option<&'static str> {
+    let texts: [(&'static str, Option<&str>); 2] = match action {
+        Action::Step { note, .. } => [("the note", note.as_deref()), ("", None)],
+        Action::Note { text, .. } => [("the note", Some(text)), ("", None)],
+        Action::Evidence { field, value, .. } => {
+            [("the evidence value", Some(value)), ("the evidence field", Some(field))]
+        }
+        Action::BoundaryConfirmed { note, .. } | Action::Handover { note } => {
+            [("the note", note.as_deref()), ("", None)]
+        }
+        Action::Detach { reason } => [("the reason", Some(reason)), ("", None)],
+        _ => [("", None), ("", None)],
+    };
+    texts
+        .into_iter()
+        .find(|(_, t)| t.is_some_and(crate::text::looks_like_secret))
+        .map(|(f, _)| f)
+}
+
+/// Who holds the lock on `file`: the process in `/proc/locks` holding a lock on the same device
+/// and inode, named as its own `attach` event in the journal names it ("alice@host, pid N"),
+/// else by its user. None where the system does not say (another host over NFS).
+fn lock_holder(file: &File) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let m = file.metadata().ok()?;
+    let (dev, ino) = (m.dev(), m.ino());
+    let locks = crate::files::read_capped(Path::new("/proc/locks"), 1 << 20).ok()?;
+    let pid = String::from_utf8_lossy(&locks).lines().find_map(|l| {
+        // "1: FLOCK  ADVISORY  WRITE 12345 08:01:131 0 EOF" (major:minor in hex).
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let pid: u32 = f.get(4)?.parse().ok()?;
+        let mut id = f.get(5)?.split(':');
+        let major = u32::from_str_radix(id.next()?, 16).ok()?;
+        let minor = u32::from_str_radix(id.next()?, 16).ok()?;
+        let inode: u64 = id.next()?.parse().ok()?;
+        (inode == ino && libc::makedev(major, minor) == dev).then_some(pid)
+    })?;
+    let who = attached_as(file, pid).unwrap_or_else(|| format!("{}@{}", user_of(pid), hostname()));
+    Some(format!("{}, pid {pid}", crate::text::clean_line(&who)))
+}
+
+/// How the newest `attach` event of process `pid` names its writer, read from the file's tail.
+fn attached_as(file: &File, pid: u32) -> Option<String> {
+    const TAIL: u64 = 1 << 20;
+    let len = file.metadata().ok()?.len();
+    let from = len.saturating_sub(TAIL);
+    let mut tail = vec![0u8; (len - from) as usize];
+    file.read_exact_at(&mut tail, from).ok()?;
+    tail.split(|&b| b == b'\n').rev().find_map(|l| {
+        let e: Event = serde_json::from_slice(l).ok()?;
+        matches!(e.action, Action::Attach { pid: p, .. } if p == pid).then(|| e.who())
+    })
+}
+
+/// The user name of a process, from its real uid.
+fn user_of(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|u| u.parse::<u32>().ok());
+    uid.and_then(user_name)
+        .map_or_else(|| "someone".into(), |u| crate::text::clean_line(&u).into_owned())
+}
+
+fn user_name(uid: u32) -> Option<String> {
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut buf = vec![0 as libc::c_char; 4096];
+    let mut out: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: getpwuid_r writes into the buffers we own and sets `out` to `pwd` or null.
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut out) };
+    if rc != 0 || out.is_null() {
+        return Some(format!("uid {uid}"));
+    }
+    // SAFETY: on success pw_name points to a NUL-terminated string inside `buf`.
+    let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+    Some(name.to_string_lossy().into_owned())
+}
+
+/// The most of a journal that is read: far beyond any session (100,000 events are about
+/// 40 MiB), and a bound on what a hostile or runaway file can cost.
+pub const READ_CAP: u64 = 256 * 1024 * 1024;
 
 /// The UTC instant of a session-zone local date-time, for tests and commands.
 pub fn session_instant(tz: Tz, local: &str) -> Option<DateTime<Utc>> {

@@ -18,6 +18,7 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod cmd;
+pub mod files;
 pub mod journal;
 pub mod notify;
 pub mod rehearsal;

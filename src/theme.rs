@@ -198,10 +198,14 @@ impl std::fmt::Display for ThemeError {
     }
 }
 
+/// The most of a theme file that is read: a theme is a few dozen lines.
+const MAX_THEME_BYTES: u64 = 64 * 1024;
+
 fn parse(file: &str, text: &str) -> Result<ThemeFile, ThemeError> {
     if text.trim().is_empty() {
         return Ok(ThemeFile::default());
     }
+    crate::runbook::yaml_guard(file, text).map_err(|p| ThemeError(p.to_string()))?;
     serde_yaml::from_str::<ThemeFile>(text).map_err(|e| {
         // serde_yaml counts lines and columns from 1, as editors do.
         let (line, col) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
@@ -248,11 +252,18 @@ impl Theme {
             return Ok(t);
         }
         let path = Path::new(spec);
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let bytes = crate::files::read_capped(path, MAX_THEME_BYTES).map_err(|e| {
             let names: Vec<&str> = BUNDLED.iter().map(|(n, _)| *n).collect();
             ThemeError(format!(
-                "{spec}: not a bundled theme ({}) and cannot read it as a file: {e}",
+                "{}: not a bundled theme ({}), and as a file it {e}",
+                crate::text::clean_line(spec),
                 names.join(", ")
+            ))
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            ThemeError(format!(
+                "{}: is not UTF-8 text",
+                crate::text::clean_line(spec)
             ))
         })?;
         let file = parse(spec, &text)?;

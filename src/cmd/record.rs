@@ -156,7 +156,7 @@ pub fn run(path: &Path, select: &Selection, operator: Option<&str>, accept: bool
     }
     let clock = SystemClock;
     let mut out = std::io::stdout().lock();
-    let fail = |e: std::io::Error| Failure::new(format!("{}: {e}", path.display()));
+    let fail = |e: crate::journal::AppendError| Failure::new(format!("{}: {e}", path.display()));
     let attach = Action::Attach {
         pid: std::process::id(),
         version: env!("CARGO_PKG_VERSION").into(),

@@ -34,16 +34,40 @@ impl Place {
         }
     }
 
-    /// The file `rel` names, relative to this one's folder.
-    fn sibling(&self, rel: &str) -> Place {
-        match self {
+    /// The file `rel` names, relative to this one's folder and inside it: a runbook in a shared
+    /// folder must not be able to make drillbook read (and quote) any file on the host.
+    fn sibling(&self, rel: &str) -> Result<Place, String> {
+        use std::path::Component;
+        let rel_path = Path::new(rel);
+        if rel.is_empty()
+            || !rel_path
+                .components()
+                .all(|c| matches!(c, Component::Normal(_)))
+        {
+            return Err(format!(
+                "session file `{}` must be named relative to the runbook, inside its folder (such as `session.yaml`)",
+                crate::text::clean_line(rel)
+            ));
+        }
+        Ok(match self {
             Place::Disk(p) => {
-                let rel = Path::new(rel);
-                if rel.is_absolute() {
-                    Place::Disk(rel.to_path_buf())
+                let dir = p.parent().unwrap_or(Path::new(""));
+                let joined = dir.join(rel_path);
+                // A link inside the folder must not lead out of it either.
+                let dir_c = std::fs::canonicalize(if dir.as_os_str().is_empty() {
+                    Path::new(".")
                 } else {
-                    Place::Disk(p.parent().unwrap_or(Path::new("")).join(rel))
+                    dir
+                });
+                if let (Ok(d), Ok(t)) = (dir_c, std::fs::canonicalize(&joined))
+                    && !t.starts_with(&d)
+                {
+                    return Err(format!(
+                        "session file `{}` is a link that leads out of the runbook's folder",
+                        crate::text::clean_line(rel)
+                    ));
                 }
+                Place::Disk(joined)
             }
             Place::Bundled(n) => {
                 let dir = n.rsplit_once('/').map_or("", |(d, _)| d);
@@ -53,7 +77,7 @@ impl Place {
                     format!("{dir}/{rel}")
                 })
             }
-        }
+        })
     }
 
     /// A key that is the same for two spellings of one file.
@@ -101,18 +125,15 @@ impl LoadedFile {
 }
 
 fn read_disk(p: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(p).map_err(|e| io_message(&e))?;
-    if meta.is_dir() {
-        return Err("is a folder, not a file".into());
-    }
-    if meta.len() > MAX_BYTES {
-        return Err(format!(
-            "is {} MiB; drillbook reads runbook files up to {} MiB",
-            meta.len() / (1024 * 1024),
-            MAX_BYTES / (1024 * 1024)
-        ));
-    }
-    let bytes = std::fs::read(p).map_err(|e| io_message(&e))?;
+    use crate::files::FileError;
+    let bytes = crate::files::read_capped(p, MAX_BYTES).map_err(|e| match e {
+        FileError::Io(e) => io_message(&e),
+        FileError::TooLarge { cap } => format!(
+            "is larger than {} MiB, the most drillbook reads from a runbook file",
+            cap / (1024 * 1024)
+        ),
+        other => other.to_string(),
+    })?;
     String::from_utf8(bytes).map_err(|e| {
         format!(
             "is not UTF-8 text (invalid byte at offset {})",
@@ -145,29 +166,7 @@ fn parse_runbook(file: &LoadedFile) -> Result<RawRunbook, Problem> {
 /// What is refused before serde_yaml sees the text: deep nesting, too many nodes, an empty
 /// file, aliases that expand too far.
 fn precheck(file: &LoadedFile) -> Result<(), Problem> {
-    match guard::check(&file.text) {
-        Ok(()) => {}
-        Err(guard::Refusal::TooDeep(l, c)) => {
-            return Err(Problem::new(
-                &file.display,
-                Some((l, c)),
-                format!(
-                    "nesting is too deep (over {} levels); a runbook never needs that",
-                    guard::MAX_DEPTH
-                ),
-            ));
-        }
-        Err(guard::Refusal::TooManyNodes(l, c)) => {
-            return Err(Problem::new(
-                &file.display,
-                Some((l, c)),
-                format!(
-                    "too many YAML values (over {}); split the runbook",
-                    guard::MAX_NODES
-                ),
-            ));
-        }
-    }
+    yaml_guard(&file.display, &file.text)?;
     if file
         .text
         .lines()
@@ -175,11 +174,39 @@ fn precheck(file: &LoadedFile) -> Result<(), Problem> {
     {
         return Err(Problem::new(&file.display, None, "the file is empty"));
     }
+    Ok(())
+}
+
+/// The guards every YAML file drillbook reads passes before a parser sees it (runbooks, session
+/// files, themes): nesting and node counts (`guard`), and alias expansion (`aliases`).
+pub fn yaml_guard(display: &str, text: &str) -> Result<(), Problem> {
+    match guard::check(text) {
+        Ok(()) => {}
+        Err(guard::Refusal::TooDeep(l, c)) => {
+            return Err(Problem::new(
+                display,
+                Some((l, c)),
+                format!(
+                    "nesting is too deep (over {} levels); no drillbook file needs that",
+                    guard::MAX_DEPTH
+                ),
+            ));
+        }
+        Err(guard::Refusal::TooManyNodes(l, c)) => {
+            return Err(Problem::new(
+                display,
+                Some((l, c)),
+                format!(
+                    "too many YAML values (over {}); split the file",
+                    guard::MAX_NODES
+                ),
+            ));
+        }
+    }
     // An alias can repeat a large node many times over: bounded by the text it would expand
     // to, checked only where the file has anchors at all (runbooks rarely do).
-    if file.text.contains('&') && file.text.contains('*') {
-        aliases::check(&file.text)
-            .map_err(|r| Problem::new(&file.display, Some((r.line, r.column)), r.message))?;
+    if text.contains('&') && text.contains('*') {
+        aliases::check(text).map_err(|r| Problem::new(display, Some((r.line, r.column)), r.message))?;
     }
     Ok(())
 }
@@ -754,7 +781,13 @@ fn compose(files: &[LoadedFile]) -> Result<Plan, Problems> {
     // (index of the first runbook naming it, the place as named, the place's identity)
     let mut session_place: Option<(usize, Place, Place)> = None;
     for (i, (f, raw)) in parsed.iter().enumerate() {
-        let place = f.place.sibling(&raw.session);
+        let place = match f.place.sibling(&raw.session) {
+            Ok(p) => p,
+            Err(m) => {
+                Reporter::new(f, &mut problems).at("session", m);
+                continue;
+            }
+        };
         let identity = place.identity();
         match &session_place {
             None => session_place = Some((i, place, identity)),
@@ -938,7 +971,11 @@ pub fn validate_paths(paths: &[PathBuf]) -> Result<Checked, Problems> {
         match parse_runbook(&f) {
             Err(p) => problems.push(p),
             Ok(raw) => {
-                let key = f.place.sibling(&raw.session).identity();
+                // A session name that is refused is reported when the group is composed.
+                let key = f
+                    .place
+                    .sibling(&raw.session)
+                    .map_or_else(|_| f.place.identity(), |p| p.identity());
                 match groups.iter_mut().find(|(k, _)| *k == key) {
                     Some((_, g)) => g.push(f),
                     None => groups.push((key, vec![f])),

@@ -1,0 +1,264 @@
+//! Files on a shared host: reading only regular files and only so many bytes, creating folders
+//! and files private to the user, and never writing through a link someone else planted.
+//!
+//! Every file drillbook reads (runbooks, session files, themes, journals) and every file it
+//! creates (journals, exported runbooks) goes through here, so the rules live in one place:
+//! - a FIFO, a device or a socket is refused before a byte is read (opened non-blocking, so a
+//!   FIFO with no writer cannot hang the open), and a read stops at its cap by bytes read, not
+//!   by the size the filesystem reports (`/dev/zero` and `/proc` files report 0);
+//! - what drillbook creates is owner-only (0700 folders, 0600 files) whatever the umask, and the
+//!   folder entry of a new file is fsync'd, so a new journal survives a power loss;
+//! - a file is written only through `O_NOFOLLOW` (a symlink as the last component is refused) and
+//!   only when it is a regular file owned by the user.
+
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::Read;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// Why a file could not be read or opened.
+#[derive(Debug)]
+pub enum FileError {
+    /// Not a regular file: what it is instead ("a FIFO", "a character device", ...).
+    NotRegular(&'static str),
+    /// More bytes than the cap allows.
+    TooLarge { cap: u64 },
+    /// A symlink where drillbook writes, not made by this user.
+    PlantedLink { owner: u32 },
+    /// A file drillbook would write that belongs to someone else.
+    NotOwned { owner: u32 },
+    Io(std::io::Error),
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FileError::NotRegular(what) => {
+                write!(f, "is {what}, not a regular file: drillbook reads and writes only regular files")
+            }
+            FileError::TooLarge { cap } => write!(f, "is larger than {}", human_bytes(*cap)),
+            FileError::PlantedLink { owner } => write!(
+                f,
+                "is a symbolic link owned by another user (uid {owner}): drillbook does not write through it"
+            ),
+            FileError::NotOwned { owner } => write!(
+                f,
+                "belongs to another user (uid {owner}): drillbook writes only its own files"
+            ),
+            FileError::Io(e) => write!(f, "cannot be read: {}", io_words(e)),
+        }
+    }
+}
+
+impl std::error::Error for FileError {}
+
+impl From<std::io::Error> for FileError {
+    fn from(e: std::io::Error) -> Self {
+        FileError::Io(e)
+    }
+}
+
+impl FileError {
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, FileError::Io(e) if e.kind() == std::io::ErrorKind::NotFound)
+    }
+}
+
+/// An I/O error in words, without the "(os error 2)" suffix.
+pub fn io_words(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or folder".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => {
+            let s = e.to_string();
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_owned(),
+                None => s,
+            }
+        }
+    }
+}
+
+fn human_bytes(n: u64) -> String {
+    if n >= 1024 * 1024 {
+        format!("{} MiB", n / (1024 * 1024))
+    } else {
+        format!("{} KiB", n / 1024)
+    }
+}
+
+/// What a file type is, in words.
+fn kind_of(ft: std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_file() {
+        None
+    } else if ft.is_dir() {
+        Some("a folder")
+    } else if ft.is_fifo() {
+        Some("a FIFO (named pipe)")
+    } else if ft.is_char_device() {
+        Some("a character device")
+    } else if ft.is_block_device() {
+        Some("a block device")
+    } else if ft.is_socket() {
+        Some("a socket")
+    } else {
+        Some("not a regular file")
+    }
+}
+
+/// Open a regular file for reading without blocking on a FIFO and without reading a device.
+pub fn open_regular(path: &Path) -> Result<File, FileError> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    if let Some(what) = kind_of(file.metadata()?.file_type()) {
+        return Err(FileError::NotRegular(what));
+    }
+    Ok(file)
+}
+
+/// Read a regular file whole, refusing it when it holds more than `cap` bytes (counted as read).
+pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, FileError> {
+    let file = open_regular(path)?;
+    read_capped_from(file, cap)
+}
+
+/// [`read_capped`] on a file already open.
+pub fn read_capped_from(file: File, cap: u64) -> Result<Vec<u8>, FileError> {
+    let hint = file.metadata().map_or(0, |m| m.len()).min(cap);
+    let mut bytes = Vec::with_capacity(hint as usize);
+    file.take(cap + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(FileError::TooLarge { cap });
+    }
+    Ok(bytes)
+}
+
+/// Create `dir` and any missing parents owner-only (0700), fsyncing each new entry's parent.
+pub fn create_private_dir_all(dir: &Path) -> std::io::Result<()> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        create_private_dir_all(parent)?;
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {
+            // The umask may have taken bits away; 0700 is what we promise, no more, no less.
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+            sync_parent(dir)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// fsync the folder that holds `path`, so a new entry in it survives a power loss.
+pub fn sync_parent(path: &Path) -> std::io::Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    File::open(parent)?.sync_all()
+}
+
+/// An append-only file opened for a writer, and whether this call created it.
+pub struct Appendable {
+    pub file: File,
+    pub created: bool,
+}
+
+/// Open (or create, owner-only) a file to append to, refusing what a writer must never write:
+/// a symlink someone else planted, a FIFO or device, a file of another user. A symlink the
+/// user made himself is followed (its target is checked the same way). A new file's folder
+/// entry is fsync'd before this returns.
+pub fn open_appendable(path: &Path) -> Result<Appendable, FileError> {
+    let target = resolve_own_link(path)?;
+    let open = |create: bool| {
+        OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create_new(create)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
+            .open(&target)
+    };
+    let (file, created) = match open(true) {
+        Ok(f) => (f, true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => (
+            open(false).map_err(|e| refine_nofollow(&target, e))?,
+            false,
+        ),
+        Err(e) => return Err(refine_nofollow(&target, e)),
+    };
+    let meta = file.metadata()?;
+    if let Some(what) = kind_of(meta.file_type()) {
+        return Err(FileError::NotRegular(what));
+    }
+    if meta.uid() != current_uid() {
+        return Err(FileError::NotOwned { owner: meta.uid() });
+    }
+    if created {
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        sync_parent(&target)?;
+    }
+    clear_nonblock(&file)?;
+    Ok(Appendable { file, created })
+}
+
+/// Create a new file owner-only, failing if anything (a file or a link) is already there.
+pub fn create_new_private(path: &Path) -> std::io::Result<File> {
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
+}
+
+/// The path to open for `path`: itself, or the target of a symlink the user owns.
+fn resolve_own_link(path: &Path) -> Result<PathBuf, FileError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            if m.uid() != current_uid() {
+                return Err(FileError::PlantedLink { owner: m.uid() });
+            }
+            Ok(std::fs::canonicalize(path)?)
+        }
+        _ => Ok(path.to_owned()),
+    }
+}
+
+/// `O_NOFOLLOW` on a symlink fails with ELOOP: say what was found instead.
+fn refine_nofollow(path: &Path, e: std::io::Error) -> FileError {
+    if e.raw_os_error() == Some(libc::ELOOP)
+        && let Ok(m) = std::fs::symlink_metadata(path)
+        && m.file_type().is_symlink()
+    {
+        return FileError::PlantedLink { owner: m.uid() };
+    }
+    FileError::Io(e)
+}
+
+fn clear_nonblock(file: &File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let fd = file.as_raw_fd();
+    // SAFETY: fcntl on a descriptor we own; F_GETFL/F_SETFL take and return plain ints.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags < 0 || libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+pub fn current_uid() -> u32 {
+    // SAFETY: getuid cannot fail.
+    unsafe { libc::getuid() }
+}
