@@ -23,11 +23,17 @@ pub enum FileError {
     /// Not a regular file: what it is instead ("a FIFO", "a character device", ...).
     NotRegular(&'static str),
     /// More bytes than the cap allows.
-    TooLarge { cap: u64 },
+    TooLarge {
+        cap: u64,
+    },
     /// A symlink where drillbook writes, not made by this user.
-    PlantedLink { owner: u32 },
+    PlantedLink {
+        owner: u32,
+    },
     /// A file drillbook would write that belongs to someone else.
-    NotOwned { owner: u32 },
+    NotOwned {
+        owner: u32,
+    },
     Io(std::io::Error),
 }
 
@@ -35,7 +41,10 @@ impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FileError::NotRegular(what) => {
-                write!(f, "is {what}, not a regular file: drillbook reads and writes only regular files")
+                write!(
+                    f,
+                    "is {what}, not a regular file: drillbook reads and writes only regular files"
+                )
             }
             FileError::TooLarge { cap } => write!(f, "is larger than {}", human_bytes(*cap)),
             FileError::PlantedLink { owner } => write!(
@@ -188,10 +197,9 @@ pub fn open_appendable(path: &Path) -> Result<Appendable, FileError> {
     };
     let (file, created) = match open(true) {
         Ok(f) => (f, true),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => (
-            open(false).map_err(|e| refine_nofollow(&target, e))?,
-            false,
-        ),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            (open(false).map_err(|e| refine_nofollow(&target, e))?, false)
+        }
         Err(e) => return Err(refine_nofollow(&target, e)),
     };
     let meta = file.metadata()?;

@@ -805,9 +805,10 @@ fn secret_in(action: &Action) -> Option<&'static str> {
     let texts: [(&'static str, Option<&str>); 2] = match action {
         Action::Step { note, .. } => [("the note", note.as_deref()), ("", None)],
         Action::Note { text, .. } => [("the note", Some(text)), ("", None)],
-        Action::Evidence { field, value, .. } => {
-            [("the evidence value", Some(value)), ("the evidence field", Some(field))]
-        }
+        Action::Evidence { field, value, .. } => [
+            ("the evidence value", Some(value)),
+            ("the evidence field", Some(field)),
+        ],
         Action::BoundaryConfirmed { note, .. } | Action::Handover { note } => {
             [("the note", note.as_deref()), ("", None)]
         }
@@ -863,8 +864,10 @@ fn user_of(pid: u32) -> String {
         .find_map(|l| l.strip_prefix("Uid:"))
         .and_then(|r| r.split_whitespace().next())
         .and_then(|u| u.parse::<u32>().ok());
-    uid.and_then(user_name)
-        .map_or_else(|| "someone".into(), |u| crate::text::clean_line(&u).into_owned())
+    uid.and_then(user_name).map_or_else(
+        || "someone".into(),
+        |u| crate::text::clean_line(&u).into_owned(),
+    )
 }
 
 fn user_name(uid: u32) -> Option<String> {
@@ -896,6 +899,7 @@ mod tests {
     use super::*;
     use crate::clock::ManualClock;
     use chrono::TimeZone;
+    use std::fs::OpenOptions;
 
     fn meta() -> Meta {
         Meta {
@@ -1010,7 +1014,11 @@ mod tests {
         let (_j, _) = Journal::open(&path, meta()).unwrap();
         let err = Journal::open(&path, meta()).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("alice@h1, pid"), "{msg}");
+        // The holder is found by the lock on the file itself: this process, by its user.
+        assert!(
+            msg.contains(&format!("pid {}", std::process::id())),
+            "{msg}"
+        );
         assert!(msg.contains("drillbook watch"), "{msg}");
     }
 
@@ -1092,5 +1100,117 @@ mod tests {
                 .iter()
                 .any(|e| matches!(e.action, Action::TornSetAside { line: 2, .. }))
         );
+    }
+
+    /// Every prefix of the writer's one-write recovery (the newline ending a fragment, the
+    /// set-aside events, the action) replays, and a writer opened on it continues and leaves a
+    /// journal that replays with every acknowledged action, whatever crash came first.
+    #[test]
+    fn every_prefix_of_a_recovery_write_replays_and_recovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2023, 11, 25, 1, 0, 0).unwrap());
+        let path = dir.path().join("j.jsonl");
+        {
+            let (mut j, _) = Journal::open(&path, meta()).unwrap();
+            j.append(step("a", StepState::Done), &clock).unwrap();
+        }
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(br#"{"v":1,"seq":2,"utc":"20"#).unwrap();
+        drop(f);
+        let torn = std::fs::read(&path).unwrap();
+        {
+            let (mut j, _) = Journal::open(&path, meta()).unwrap();
+            j.append(step("b", StepState::Done), &clock).unwrap();
+        }
+        let whole = std::fs::read(&path).unwrap();
+        assert!(whole.len() > torn.len() + 100);
+        for cut in torn.len()..=whole.len() {
+            let p = dir.path().join(format!("cut{cut}.jsonl"));
+            std::fs::write(&p, &whole[..cut]).unwrap();
+            let r = read(&p).unwrap_or_else(|e| panic!("prefix {cut} does not replay: {e}"));
+            assert!(r.record.state_of("a").is_some(), "prefix {cut}");
+            // A second crash: the next writer recovers again, in one write.
+            {
+                let (mut j, _) = Journal::open(&p, meta()).unwrap();
+                j.append(step("c", StepState::Done), &clock).unwrap();
+            }
+            let r = read(&p).unwrap_or_else(|e| panic!("after prefix {cut}: {e}"));
+            assert!(r.torn.is_none(), "prefix {cut}: every fragment set aside");
+            assert!(r.record.state_of("a").is_some() && r.record.state_of("c").is_some());
+            // "b" counts only when its whole line (with its newline) was written.
+            assert_eq!(
+                r.record.state_of("b").is_some(),
+                cut == whole.len(),
+                "prefix {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_journal_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notes.txt");
+        std::fs::write(&path, "meeting notes for saturday\n").unwrap();
+        let err = Journal::open(&path, meta()).unwrap_err().to_string();
+        assert!(err.contains("not a drillbook journal"), "{err}");
+        assert!(err.contains("`meeting note…`"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "meeting notes for saturday\n"
+        );
+        // Unterminated, it is still not a torn journal line.
+        std::fs::write(&path, "hello").unwrap();
+        assert!(read(&path).is_err());
+        // An empty file is a new journal.
+        std::fs::write(&path, "").unwrap();
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2023, 11, 25, 1, 0, 0).unwrap());
+        let (mut j, _) = Journal::open(&path, meta()).unwrap();
+        j.append(step("a", StepState::Done), &clock).unwrap();
+        assert_eq!(read(&path).unwrap().events.len(), 1);
+    }
+
+    #[test]
+    fn a_secret_is_refused_at_the_append_whatever_the_action() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2023, 11, 25, 1, 0, 0).unwrap());
+        let (mut j, _) = Journal::open(&path, meta()).unwrap();
+        for a in [
+            Action::Note {
+                step: None,
+                text: "pw: hunter2".into(),
+            },
+            Action::Step {
+                step: "a".into(),
+                state: StepState::Failed,
+                note: Some("login trader1/Hunter2!".into()),
+            },
+            Action::Evidence {
+                step: "a".into(),
+                field: "f".into(),
+                value: "PASSWORD\u{ff1a}hunter2".into(),
+            },
+            Action::Handover {
+                note: Some("password hunter2".into()),
+            },
+        ] {
+            assert!(matches!(j.append(a, &clock), Err(AppendError::Secret(_))));
+        }
+        j.append(
+            Action::Note {
+                step: None,
+                text: "password reset desk called".into(),
+            },
+            &clock,
+        )
+        .unwrap();
+        drop(j);
+        assert!(!std::fs::read_to_string(&path).unwrap().contains("hunter2"));
+        let mut m = meta();
+        m.operator = "token=s3cr3t".into();
+        assert!(matches!(
+            Journal::open(&path, m),
+            Err(JournalError::Secret { .. })
+        ));
     }
 }

@@ -21,6 +21,7 @@ pub mod cmd;
 pub mod files;
 pub mod journal;
 pub mod notify;
+pub mod out;
 pub mod rehearsal;
 pub mod run;
 pub mod runbook;

@@ -12,8 +12,19 @@ fn stand_in(c: char) -> Option<char> {
         // C0 controls map onto the Unicode "control pictures" block (U+2400..), ESC shows as ␛.
         '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32),
         '\u{7f}' => Some('\u{2421}'),
-        // C1 controls (CSI, OSC, DCS, ST as single bytes) and bidi overrides/isolates.
-        '\u{80}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => Some('\u{fffd}'),
+        // C1 controls (CSI, OSC, DCS, ST as single bytes); bidi marks, embeddings, overrides and
+        // isolates (ALM, LRM, RLM, LRE..RLO, LRI..PDI), which reorder what is shown; zero-width
+        // and invisible characters (ZWSP, ZWNJ, ZWJ, word joiner, BOM, Mongolian vowel
+        // separator), which hide text or leave stale cells; line and paragraph separators, which
+        // some terminals break lines at; interlinear annotation marks.
+        '\u{80}'..='\u{9f}'
+        | '\u{061c}'
+        | '\u{180e}'
+        | '\u{200b}'..='\u{200f}'
+        | '\u{2028}'..='\u{202e}'
+        | '\u{2060}'..='\u{206f}'
+        | '\u{feff}'
+        | '\u{fff9}'..='\u{fffb}' => Some('\u{fffd}'),
         _ => None,
     }
 }
@@ -62,35 +73,102 @@ pub fn strip_controls(s: &str) -> String {
         .collect()
 }
 
-/// Whether typed text looks like it carries a secret (`password: ...`, `token=...`, a PEM key).
+/// Whether text looks like it carries a secret: a credential word followed by a value
+/// (`password: x`, `PASSWORD：x` with a full-width colon, `pw=x`, `token is x`, `password
+/// Hunter2`), a `user/password` pair after a login word (`login trader1/Hunter2!`), or a PEM key.
 /// The journal records that a credential was confirmed and by whom, never the credential: such
-/// text is refused before it is written, since an append-only file cannot forget it later.
+/// text is refused where every write passes ([`crate::journal::Journal::append`]), since an
+/// append-only file cannot forget it later. Ordinary runbook phrases ("password reset desk
+/// called", "credential confirmed by alice") are not secrets: a bare word after the keyword is
+/// taken as a value only when it looks like one (a digit or a symbol in it).
 pub fn looks_like_secret(s: &str) -> bool {
-    const WORDS: [&str; 8] = [
+    const WORDS: [&str; 13] = [
         "password",
         "passwd",
-        "pwd",
+        "passcode",
         "passphrase",
+        "pwd",
+        "pw",
+        "pin",
         "secret",
         "token",
         "apikey",
         "api key",
+        "api_key",
+        "private key",
     ];
-    let lower = s.to_lowercase();
+    const LOGIN: [&str; 5] = ["login", "logon", "log in", "credentials", "creds"];
+    // Full-width and other look-alike separators read as their ASCII forms.
+    let lower: String = s
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            '\u{ff1a}' | '\u{fe55}' | '\u{a789}' => ':',
+            '\u{ff1d}' => '=',
+            c => c,
+        })
+        .collect();
     if lower.contains("-----begin") {
         return true;
     }
-    WORDS.iter().any(|w| {
+    let word_start = |i: usize| {
+        lower[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric())
+    };
+    let word_end = |j: usize| {
+        lower[j..]
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_alphanumeric())
+    };
+    let keyword_value = WORDS.iter().any(|w| {
         lower.match_indices(w).any(|(i, _)| {
-            let rest = lower[i + w.len()..].trim_start();
-            // `password: x`, `token=x`, `password is x`; not "password confirmed by alice".
-            let value = rest
+            let end = i + w.len();
+            // Plurals and suffixes ("passwords", "tokens") are words about secrets, not values.
+            if !word_start(i) || !word_end(end) {
+                return false;
+            }
+            let rest = lower[end..].trim_start();
+            let sep = rest
                 .strip_prefix(':')
                 .or_else(|| rest.strip_prefix('='))
-                .or_else(|| rest.strip_prefix("is "));
-            value.is_some_and(|v| !v.trim().is_empty())
+                .or_else(|| rest.strip_prefix("is "))
+                .or_else(|| rest.strip_prefix("was "));
+            match sep {
+                Some(v) => !v.trim().is_empty(),
+                // `password hunter2`: a bare next word counts when it looks like a value.
+                None => first_word(rest).is_some_and(looks_like_value),
+            }
         })
-    })
+    });
+    keyword_value
+        || LOGIN.iter().any(|w| {
+            lower.match_indices(w).any(|(i, _)| {
+                word_start(i)
+                    && lower[i + w.len()..].split_whitespace().take(3).any(|t| {
+                        t.split_once('/').or_else(|| t.split_once(':')).is_some_and(
+                            |(user, pass)| {
+                                user.chars().any(char::is_alphabetic) && looks_like_value(pass)
+                            },
+                        )
+                    })
+            })
+        })
+}
+
+fn first_word(s: &str) -> Option<&str> {
+    s.split_whitespace().next()
+}
+
+/// A token that reads as a password rather than an English word: it holds a digit, or a
+/// symbol other than closing punctuation.
+fn looks_like_value(t: &str) -> bool {
+    let t = t.trim_end_matches(['.', ',', ';', ')']);
+    t.chars().count() >= 3
+        && t.chars()
+            .any(|c| c.is_ascii_digit() || (!c.is_alphanumeric() && c != '-' && c != '\''))
 }
 
 #[cfg(test)]
@@ -121,20 +199,48 @@ mod tests {
     fn secrets_are_recognised_and_confirmations_are_not() {
         for s in [
             "password: hunter2",
+            "PASSWORD\u{ff1a}hunter2",
+            "pw: hunter2",
+            "password hunter2",
+            "trader password: Hunter2xyz",
+            "login trader1/Hunter2!",
+            "logon with creds ops:S3cret!",
+            "token=s3cr3t",
             "OCG PWD=abc123",
+            "passwd=abc",
             "the token is 0xdeadbeef",
             "-----BEGIN OPENSSH PRIVATE KEY-----",
             "API key: 42",
+            "secret: xyz",
+            "PIN 4821",
         ] {
             assert!(looks_like_secret(s), "{s}");
         }
         for s in [
+            "password reset desk called",
             "credential confirmed by alice",
             "password works, confirmed with the vendor",
             "tokens of appreciation",
+            "passwords unchanged",
             "password:",
+            "change no password during PS2",
+            "follow the rundown's password arrangement",
+            "login accepted at 08:01:05",
+            "logon accepted, next seq 1/2",
+            "spinning up the backup gateway",
+            "OCG-C primary endpoint reached",
         ] {
             assert!(!looks_like_secret(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn invisible_and_reordering_marks_are_made_visible() {
+        for c in [
+            '\u{200d}', '\u{200f}', '\u{061c}', '\u{2028}', '\u{2029}', '\u{2067}', '\u{feff}',
+        ] {
+            let s = format!("a{c}b");
+            assert_eq!(clean_line(&s), "a\u{fffd}b", "{:X}", c as u32);
         }
     }
 }

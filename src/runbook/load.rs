@@ -206,7 +206,8 @@ pub fn yaml_guard(display: &str, text: &str) -> Result<(), Problem> {
     // An alias can repeat a large node many times over: bounded by the text it would expand
     // to, checked only where the file has anchors at all (runbooks rarely do).
     if text.contains('&') && text.contains('*') {
-        aliases::check(text).map_err(|r| Problem::new(display, Some((r.line, r.column)), r.message))?;
+        aliases::check(text)
+            .map_err(|r| Problem::new(display, Some((r.line, r.column)), r.message))?;
     }
     Ok(())
 }
