@@ -44,6 +44,19 @@ impl From<Problems> for Failure {
     }
 }
 
+impl From<crate::out::OutputError> for Failure {
+    fn from(e: crate::out::OutputError) -> Self {
+        match e {
+            // As a program stopped by SIGPIPE would: quietly, with the shell's 128 + 13.
+            crate::out::OutputError::Closed => Self {
+                code: 141,
+                message: String::new(),
+            },
+            failed @ crate::out::OutputError::Failed(_) => Failure::new(failed.to_string()),
+        }
+    }
+}
+
 pub type Outcome = Result<(), Failure>;
 
 pub fn dispatch(cli: Cli) -> Outcome {

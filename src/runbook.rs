@@ -152,9 +152,10 @@ impl Session {
         self.phases.iter().position(|p| p.id == id)
     }
 
-    /// A transition's human name: "failover ends, backup starts".
+    /// A transition's human name: "failover ends, backup starts", neutralised (phase titles come
+    /// from a runbook author; the label reaches the screen, notifications and every report).
     pub fn transition_label(&self, t: &Transition) -> String {
-        match (t.ending, t.starting) {
+        let label = match (t.ending, t.starting) {
             (Some(e), Some(s)) => {
                 format!(
                     "{} ends, {} starts",
@@ -164,7 +165,8 @@ impl Session {
             (Some(e), None) => format!("{} ends", self.phases[e].title),
             (None, Some(s)) => format!("{} starts", self.phases[s].title),
             (None, None) => t.key.clone(),
-        }
+        };
+        crate::text::clean_line(&label).into_owned()
     }
 }
 

@@ -103,7 +103,7 @@ pub fn now_for(replay: &Replay) -> chrono::DateTime<chrono::Utc> {
 pub fn load_noting_torn(path: &Path, runbooks: &[PathBuf]) -> Result<Loaded, Failure> {
     let loaded = load(path, runbooks)?;
     if let Some(t) = torn_note(path, &loaded.replay) {
-        eprintln!("{t}");
+        crate::out::eprintln(&t);
     }
     Ok(loaded)
 }

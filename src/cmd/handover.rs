@@ -7,7 +7,6 @@ use crate::clock::{Clock, RehearsalState};
 use crate::journal::handover::{self, Context};
 use crate::journal::{Action, Journal, Meta};
 use chrono::{DateTime, Utc};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -36,7 +35,7 @@ pub fn show(path: &Path, runbooks: &[PathBuf], at: Option<&str>) -> Outcome {
         hash_mismatch,
     };
     let text = handover::render(&plan, &replay.record, &ctx);
-    super::log::print_all(text.as_bytes())
+    Ok(crate::out::print(&text)?)
 }
 
 /// A rehearsal's session clock, stopped at its last instant: an acknowledgement in a rehearsal
@@ -89,14 +88,12 @@ pub fn ack(
                 path.display()
             ))
         })?;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
+    crate::out::println(&format!(
         "handover acknowledged by {} at {}: event #{} in {}",
-        crate::text::clean_line(&ev.who()),
+        ev.who(),
         handover::both(ev.session_time(), plan.session.tz, crate::zones::local_tz()),
         ev.seq,
         path.display()
-    );
+    ))?;
     Ok(())
 }

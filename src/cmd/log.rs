@@ -10,7 +10,7 @@ use crate::text::clean_line;
 use crate::zones;
 use chrono::TimeZone;
 use chrono_tz::Tz;
-use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -23,16 +23,6 @@ static STOP: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_signal(_: libc::c_int) {
     STOP.store(true, Ordering::SeqCst);
-}
-
-/// Write everything to stdout; a closed pipe (`| head`) is not an error.
-pub fn print_all(bytes: &[u8]) -> Outcome {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Failure::new(format!("cannot write to stdout: {e}"))),
-    }
 }
 
 /// What an action says, user text neutralised.
@@ -182,9 +172,9 @@ pub fn run(path: &Path, follow: bool, json: bool) -> Outcome {
         text.push_str(&format_event(e, json, tz, local));
         text.push('\n');
     }
-    print_all(text.as_bytes())?;
+    crate::out::print(&text)?;
     if let Some(t) = from_journal::torn_note(path, &replay) {
-        eprintln!("{t}");
+        crate::out::eprintln(&t);
     }
     if !follow {
         return Ok(());
@@ -242,13 +232,13 @@ pub fn run(path: &Path, follow: bool, json: bool) -> Outcome {
                     out.push_str(&format_event(&e, json, tz, local));
                     out.push('\n');
                 }
-                Err(err) => eprintln!(
+                Err(err) => crate::out::eprintln(&format!(
                     "{}: a line that is not an event (a torn write, set aside by the next writer?): {err}",
                     path.display()
-                ),
+                )),
             }
         }
-        print_all(out.as_bytes())?;
+        crate::out::print(&out)?;
     }
     Ok(())
 }

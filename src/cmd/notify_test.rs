@@ -36,7 +36,7 @@ pub fn run(spec: &[String], journal_path: Option<&Path>, select: &Selection) -> 
     let report = rt.block_on(detect::Report::detect(env.clone(), DETECT_TIMEOUT));
 
     // Not locked for the whole run: the terminal channel may write to stdout from the blocking pool.
-    let mut out = std::io::stdout();
+    let mut out = crate::out::Clean::new(std::io::stdout());
     let _ = writeln!(out, "drillbook notification preflight\n\nDetected:");
     for l in report.lines() {
         let _ = writeln!(out, "  {l}");

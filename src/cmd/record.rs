@@ -155,7 +155,7 @@ pub fn run(path: &Path, select: &Selection, operator: Option<&str>, accept: bool
         )));
     }
     let clock = SystemClock;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     let fail = |e: crate::journal::AppendError| Failure::new(format!("{}: {e}", path.display()));
     let attach = Action::Attach {
         pid: std::process::id(),

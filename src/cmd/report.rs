@@ -17,13 +17,13 @@ pub fn run(path: &Path, runbooks: &[PathBuf], format: &str) -> Outcome {
     let text = match format {
         "csv" => {
             if rehearsal {
-                eprintln!("{}: {REHEARSAL_LABEL}", path.display());
+                crate::out::eprintln(&format!("{}: {REHEARSAL_LABEL}", path.display()));
             }
             if hash_mismatch.is_some() {
-                eprintln!(
+                crate::out::eprintln(&format!(
                     "{}: WARNING: the journal was written with other runbook files (sha256 differs)",
                     path.display()
-                );
+                ));
             }
             report::render_csv(&plan, &replay.record, rehearsal)
         }
@@ -44,5 +44,5 @@ pub fn run(path: &Path, runbooks: &[PathBuf], format: &str) -> Outcome {
         }
         other => return Err(Failure::usage(format!("--format {other}: use md or csv"))),
     };
-    super::log::print_all(text.as_bytes())
+    Ok(crate::out::print(&text)?)
 }

@@ -222,7 +222,7 @@ fn headless(
         clock.as_ref(),
     );
     drop(journal);
-    println!("journal {} ({reason})", path.display());
+    crate::out::println(&format!("journal {} ({reason})", path.display()))?;
     if args.rehearse {
         rehearsal_report(&path, plan);
     }
@@ -239,10 +239,12 @@ fn headless(
 /// late confirmations.
 fn rehearsal_report(path: &Path, plan: &Plan) {
     match journal::read(path) {
-        Ok(r) => println!("\n{}", rehearsal::report::render(plan, &r.record)),
-        Err(e) => {
-            eprintln!("drillbook: cannot read the rehearsal journal back for its report: {e}");
+        Ok(r) => {
+            let _ = crate::out::println(&format!("\n{}", rehearsal::report::render(plan, &r.record)));
         }
+        Err(e) => crate::out::eprintln(&format!(
+            "drillbook: cannot read the rehearsal journal back for its report: {e}"
+        )),
     }
 }
 
@@ -291,7 +293,7 @@ fn watch_clock(replay: &Replay) -> Arc<dyn Clock> {
 /// After the terminal is restored: where the journal is and how the session stands. Written with
 /// errors ignored: after an SSH drop there is no terminal to print to.
 fn report(path: &Path, ended: &Ended, resumed: Option<&str>, wrote: bool) -> Outcome {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::stdout();
     let _ = writeln!(out, "journal {}", path.display());
     if let Some(r) = resumed {
         let _ = writeln!(out, "at start: {r}");
@@ -303,6 +305,7 @@ fn report(path: &Path, ended: &Ended, resumed: Option<&str>, wrote: bool) -> Out
     }
     let _ = writeln!(out, "{}", crate::view::summary_line(&ended.model));
     let _ = writeln!(out, "ended: {}", clean_line(&ended.reason));
+    let _ = out.flush();
     if let Some(e) = &ended.detach_error {
         return Err(Failure::new(format!(
             "{}: the detach was NOT recorded: {e}",

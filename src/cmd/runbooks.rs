@@ -8,28 +8,28 @@ pub fn run(action: &RunbooksAction) -> Outcome {
     match action {
         RunbooksAction::List => {
             let plan = runbook::load_bundled(&runbook::bundled_roles())?;
-            println!("{} ({})", plan.session.title, plan.session.id);
+            crate::out::println(&format!("{} ({})", plan.session.title, plan.session.id))?;
             for (i, r) in plan.runbooks.iter().enumerate() {
                 let n = plan.steps.iter().filter(|s| s.runbook == i).count();
                 // Counts before titles: titles vary in length, the columns stay straight.
-                println!(
+                crate::out::println(&format!(
                     "  {:<5} {n:>3} steps  {}",
                     r.role,
                     crate::text::clean_line(&r.title)
-                );
+                ))?;
             }
-            println!("Run one: drillbook run --role ep   Several: --role ep,hsn,omd");
+            crate::out::println(&format!("Run one: drillbook run --role ep   Several: --role ep,hsn,omd"))?;
             Ok(())
         }
         RunbooksAction::Export { dir } => {
             let written = runbook::export_bundled(dir).map_err(Failure::new)?;
             for p in &written {
-                println!("wrote {}", p.display());
+                crate::out::println(&format!("wrote {}", p.display()))?;
             }
-            println!(
+            crate::out::println(&format!(
                 "Check your edits with: drillbook validate {}",
                 dir.display()
-            );
+            ))?;
             Ok(())
         }
     }

@@ -11,8 +11,7 @@ use std::fmt::Write;
 
 pub fn run(select: &Selection) -> Outcome {
     let plan = load_selection(select)?;
-    print!("{}", render(&plan, zones::local_tz()));
-    Ok(())
+    Ok(crate::out::print(&render(&plan, zones::local_tz()))?)
 }
 
 fn day(t: DateTime<Utc>, tz: Tz) -> chrono::NaiveDate {

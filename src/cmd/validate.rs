@@ -12,14 +12,14 @@ pub fn run(paths: &[PathBuf]) -> Outcome {
             } else {
                 "files"
             };
-            println!(
+            crate::out::println(&format!(
                 "ok: {what} valid ({} session{}, {} runbook{}, {} steps)",
                 c.sessions,
                 if c.sessions == 1 { "" } else { "s" },
                 c.runbooks,
                 if c.runbooks == 1 { "" } else { "s" },
                 c.steps
-            );
+            ))?;
             Ok(())
         }
         Err(problems) => {
