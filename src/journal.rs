@@ -785,7 +785,7 @@ impl fmt::Display for AppendError {
         match self {
             AppendError::Secret(field) => write!(
                 f,
-                "{field} looks like it holds a password or key: not recorded (record that the credential was checked, never the credential)"
+                "{field} looks like it holds a password or key (record that the credential was checked, never the credential)"
             ),
             AppendError::Io(e) => write!(f, "{e}"),
         }

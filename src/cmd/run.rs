@@ -240,7 +240,8 @@ fn headless(
 fn rehearsal_report(path: &Path, plan: &Plan) {
     match journal::read(path) {
         Ok(r) => {
-            let _ = crate::out::println(&format!("\n{}", rehearsal::report::render(plan, &r.record)));
+            let _ =
+                crate::out::println(&format!("\n{}", rehearsal::report::render(plan, &r.record)));
         }
         Err(e) => crate::out::eprintln(&format!(
             "drillbook: cannot read the rehearsal journal back for its report: {e}"

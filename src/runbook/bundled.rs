@@ -51,20 +51,17 @@ pub fn export(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
     for (name, text) in FILES {
         let path = dir.join(name);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
+            crate::files::create_private_dir_all(parent)
                 .map_err(|e| format!("{}: cannot create folder: {e}", parent.display()))?;
         }
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::AlreadyExists => format!(
-                    "{}: already exists; export does not overwrite",
-                    path.display()
-                ),
-                _ => format!("{}: cannot write: {e}", path.display()),
-            })?;
+        // Never through a link and never over a file: `create_new` fails on anything there.
+        let mut f = crate::files::create_new_private(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => format!(
+                "{}: already exists; export does not overwrite",
+                path.display()
+            ),
+            _ => format!("{}: cannot write: {e}", path.display()),
+        })?;
         f.write_all(text.as_bytes())
             .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
         written.push(path);

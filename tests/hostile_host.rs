@@ -1,0 +1,501 @@
+//! A shared, hostile host, with the real things: symlinks and hard links to a held journal, links
+//! planted where drillbook writes, files that are not journals, FIFOs and `/dev/zero` as inputs,
+//! escape sequences and invisible marks in a runbook and a journal run through every command,
+//! secrets through every write path, the umask, and the directory fsync of a new journal.
+
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::{BIN, Recorder, drillbook, stderr, stdout};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Run the binary with a hard bound: a hang is a failure, not a stuck test.
+fn bounded(args: &[&str]) -> (Option<i32>, String, Duration) {
+    let start = Instant::now();
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("TZ", "Europe/London")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            return (status.code(), stderr(&out), start.elapsed());
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("drillbook {args:?} still running after 10 s (it should refuse at once)");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_second_path_to_a_held_journal_is_refused_naming_the_holder() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real.jsonl");
+    let mut a = Recorder::start(&real, "ep", "alice").unwrap();
+    assert_eq!(a.ask("done ep-pre-registration"), "ok 2");
+    let holder = format!("alice@{}, pid {}", drillbook::journal::hostname(), a.pid());
+    let alias = dir.path().join("alias.jsonl");
+    std::os::unix::fs::symlink(&real, &alias).unwrap();
+    let hard = dir.path().join("hard.jsonl");
+    std::fs::hard_link(&real, &hard).unwrap();
+    let before = std::fs::read(&real).unwrap();
+    for second in [&alias, &hard] {
+        let p = second.to_str().unwrap();
+        for args in [
+            vec!["record", p, "--role", "ep", "--operator", "bob"],
+            vec!["handover", "--ack", p, "--operator", "bob"],
+        ] {
+            let out = drillbook(&args);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+            assert!(err.contains(&holder), "{args:?} names {holder}: {err}");
+        }
+    }
+    assert_eq!(std::fs::read(&real).unwrap(), before, "nothing written");
+    assert_eq!(a.ask("done ep-pre-rundown"), "ok 3", "the holder goes on");
+}
+
+#[test]
+fn nothing_is_written_through_a_planted_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious\nlines\n").unwrap();
+    // Where the lock used to be made: drillbook no longer creates anything beside the journal.
+    let j = dir.path().join("j.jsonl");
+    std::os::unix::fs::symlink(&victim, dir.path().join("j.jsonl.lock")).unwrap();
+    let out = cli::record_all(&j, "ep", "alice", &["done ep-pre-registration"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "precious\nlines\n"
+    );
+
+    // A journal path that is another user's link to the victim: refused, victim untouched.
+    let planted = dir.path().join("planted.jsonl");
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    let c = std::ffi::CString::new(planted.to_str().unwrap()).unwrap();
+    // SAFETY: lchown on a path we own; 65534 is `nobody`. Needs root (CI and this machine are).
+    let rc = unsafe { libc::lchown(c.as_ptr(), 65534, 65534) };
+    assert_eq!(
+        rc,
+        0,
+        "lchown needs root: {}",
+        std::io::Error::last_os_error()
+    );
+    let out = cli::record_all(&planted, "ep", "alice", &["done ep-pre-registration"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("symbolic link owned by another user"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "precious\nlines\n"
+    );
+
+    // The user's own link to a file that is not a journal: refused as not a journal.
+    let own = dir.path().join("own.jsonl");
+    std::os::unix::fs::symlink(&victim, &own).unwrap();
+    let out = cli::record_all(&own, "ep", "alice", &["done ep-pre-registration"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("not a drillbook journal"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "precious\nlines\n"
+    );
+
+    // Export never writes through a link either.
+    let export = dir.path().join("export");
+    std::fs::create_dir(&export).unwrap();
+    std::os::unix::fs::symlink(&victim, export.join("hkex-ps2-2023-11-25")).unwrap();
+    let out = drillbook(&["runbooks", "export", export.to_str().unwrap()]);
+    assert_ne!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "precious\nlines\n"
+    );
+}
+
+#[test]
+fn a_text_file_given_as_a_journal_is_refused_and_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("notes.txt");
+    std::fs::write(&j, "call the vendor at 07:30\n").unwrap();
+    let p = j.to_str().unwrap();
+    for args in [
+        vec!["record", p, "--role", "ep"],
+        vec!["log", p],
+        vec!["handover", p],
+    ] {
+        let out = drillbook(&args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(err.contains("not a drillbook journal"), "{args:?}: {err}");
+        assert!(
+            err.contains("`call the ven…`"),
+            "{args:?} says what it found: {err}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&j).unwrap(),
+        "call the vendor at 07:30\n"
+    );
+}
+
+#[test]
+fn a_crash_inside_the_recovery_write_still_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("j.jsonl");
+    let out = cli::record_all(&j, "ep", "alice", &["done ep-pre-registration"]);
+    assert!(out.status.success());
+    // What the old two-write recovery could leave: a fragment, its newline, half an event.
+    let mut bytes = std::fs::read(&j).unwrap();
+    bytes.extend_from_slice(b"{\"v\":1,\"seq\":4,\"ut\n{\"v\":1,\"seq\":4,\"utc\":\"2023");
+    std::fs::write(&j, &bytes).unwrap();
+    let p = j.to_str().unwrap();
+    let out = drillbook(&["log", p]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = cli::record_all(&j, "ep", "bob", &["done ep-pre-rundown"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = drillbook(&["log", p, "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(text.matches("torn_set_aside").count(), 2, "{text}");
+    assert!(text.contains("ep-pre-rundown") && text.contains("ep-pre-registration"));
+}
+
+#[test]
+fn fifos_devices_and_huge_inputs_are_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.jsonl");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo on a path in our temp dir.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let f = fifo.to_str().unwrap();
+    // A runbook folder whose session file is a FIFO, and one naming /dev/zero.
+    let rb = dir.path().join("rb");
+    std::fs::create_dir(&rb).unwrap();
+    let ep = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/hkex-ps2-2023-11-25/ep.yaml"),
+    )
+    .unwrap();
+    let with_session = |s: &str| {
+        ep.lines()
+            .map(|l| {
+                if l.starts_with("session:") {
+                    format!("session: {s}")
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    std::fs::write(rb.join("zero.yaml"), with_session("/dev/zero")).unwrap();
+    std::os::unix::fs::symlink(&fifo, rb.join("s.yaml")).unwrap();
+    std::fs::write(rb.join("fifo.yaml"), with_session("s.yaml")).unwrap();
+    let zero = rb.join("zero.yaml");
+    let via_fifo = rb.join("fifo.yaml");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["record", f, "--role", "ep"], "FIFO"),
+        (vec!["log", f], "FIFO"),
+        (vec!["log", "/dev/zero"], "character device"),
+        (vec!["handover", f], "FIFO"),
+        (vec!["validate", f], "FIFO"),
+        (vec!["validate", "/dev/zero"], "character device"),
+        (
+            vec!["validate", zero.to_str().unwrap()],
+            "relative to the runbook",
+        ),
+        (vec!["validate", via_fifo.to_str().unwrap()], "leads out of"),
+        (
+            vec!["run", "--role", "ep", "--theme", "/dev/zero"],
+            "character device",
+        ),
+        (vec!["run", "--role", "ep", "--theme", f], "FIFO"),
+    ];
+    for (args, says) in cases {
+        let (code, err, took) = bounded(&args);
+        assert_eq!(code, Some(1), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?} says {says}: {err}");
+        assert!(took < Duration::from_secs(5), "{args:?} took {took:?}");
+    }
+    // A theme far larger than any theme: refused by its size, read no further.
+    let big = dir.path().join("big.yaml");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(200 * 1024 * 1024).unwrap();
+    let (code, err, _) = bounded(&["run", "--role", "ep", "--theme", big.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("larger than"), "{err}");
+}
+
+/// Bytes a terminal would act on: C0 controls other than newline, DEL, C1 controls, and the
+/// invisible or reordering marks the neutraliser replaces.
+fn control_bytes(s: &str) -> Vec<char> {
+    s.chars()
+        .filter(|&c| {
+            (c.is_control() && c != '\n')
+                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{061c}' | '\u{feff}')
+        })
+        .collect()
+}
+
+#[test]
+fn hostile_text_never_reaches_the_terminal_through_any_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = drillbook(&["runbooks", "export", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rb = dir.path().join("hkex-ps2-2023-11-25");
+    let evil = r#"\e]0;PWN\a\e[2J\u200d\u200f\u061c\u2028\u2066"#;
+    let session = std::fs::read_to_string(rb.join("session.yaml")).unwrap();
+    let session = session
+        .replace(
+            "title: Primary site",
+            &format!("title: \"Primary {evil} site\""),
+        )
+        .replace(
+            "title: Failover to the backup site",
+            &format!("title: \"Failover {evil}\""),
+        );
+    assert!(
+        session.contains("PWN"),
+        "the session file has phase titles to poison"
+    );
+    std::fs::write(rb.join("session.yaml"), session).unwrap();
+    let ep_path = rb.join("ep.yaml");
+    let ep = std::fs::read_to_string(&ep_path).unwrap().replacen(
+        "title: Return the registration form (Attachment 1) to the Exchange",
+        &format!("title: \"Return {evil} the form\""),
+        1,
+    );
+    std::fs::write(&ep_path, ep).unwrap();
+    let rbs = ep_path.to_str().unwrap();
+
+    let j = dir.path().join("evil.jsonl");
+    let jp = j.to_str().unwrap();
+    let out = Command::new(BIN)
+        .args(["record", jp, rbs, "--operator", "mallory\u{1b}]0;x\u{7}"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            let mut i = c.stdin.take().unwrap();
+            for l in [
+                "note bridge \u{1b}]0;PWN\u{7} opened \u{200f}\u{2028}",
+                "failed ep-pre-registration form \u{1b}[31mlost\u{9b}",
+                "evidence ep-pre-registration sent by = \u{1b}P1$q\u{1b}\\",
+            ] {
+                writeln!(i, "{l}").unwrap();
+            }
+            drop(i);
+            c.wait_with_output()
+        })
+        .unwrap();
+    let all = stdout(&out) + &stderr(&out);
+    assert!(
+        control_bytes(&all).is_empty(),
+        "record: {:?}",
+        control_bytes(&all)
+    );
+
+    // A second journal whose kind carries an escape sequence: the error path quotes it.
+    let bad = dir.path().join("bad.jsonl");
+    let first = std::fs::read_to_string(&j).unwrap();
+    let line = first
+        .lines()
+        .next()
+        .unwrap()
+        .replace("\"attach\"", "\"\\u001b]0;PWN\\u0007\"");
+    std::fs::write(&bad, format!("{line}\n{}\n", first.lines().nth(1).unwrap())).unwrap();
+    let badp = bad.to_str().unwrap();
+
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["validate", rbs],
+        vec!["schedule", rbs],
+        vec!["log", jp],
+        vec!["log", jp, "--json"],
+        vec!["handover", jp, rbs],
+        vec!["report", jp, rbs],
+        vec!["report", jp, rbs, "--format", "csv"],
+        vec!["log", badp],
+        vec!["handover", badp, rbs],
+        vec!["report", badp, rbs],
+        vec!["record", badp, rbs],
+        vec![
+            "run",
+            rbs,
+            "--rehearse",
+            "--speed",
+            "3600",
+            "--headless",
+            "--notify",
+            "off",
+            "--journal",
+        ],
+    ];
+    let rehearsal = dir.path().join("r.jsonl");
+    for mut args in runs {
+        if args[0] == "run" {
+            args.push(rehearsal.to_str().unwrap());
+        }
+        let out = Command::new(BIN)
+            .args(&args)
+            .env("TZ", "Europe/London")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let all = stdout(&out) + &stderr(&out);
+        assert!(!all.is_empty(), "{args:?} printed something");
+        if matches!(args[0], "schedule" | "log" | "handover" | "report") && args[1] != badp {
+            assert!(
+                all.contains("PWN"),
+                "{args:?} shows the poisoned text, neutralised:\n{all}"
+            );
+        }
+        let found = control_bytes(&all);
+        assert!(found.is_empty(), "{args:?} let through {found:?}:\n{all}");
+    }
+}
+
+#[test]
+fn no_secret_is_journaled_by_any_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("j.jsonl");
+    let p = j.to_str().unwrap();
+    let out = cli::record_all(
+        &j,
+        "ep",
+        "alice",
+        &[
+            "note password hunter2",
+            "note PASSWORD\u{ff1a}hunter2",
+            "note pw: hunter2",
+            "note login trader1/Hunter2!",
+            "failed ep-pre-registration trader password: Hunter2xyz",
+            "evidence ep-pre-registration sent by = token=s3cr3t",
+            "note password reset desk called",
+        ],
+    );
+    let replies = stdout(&out);
+    assert_eq!(
+        replies.matches("looks like it holds a password").count(),
+        6,
+        "{replies}"
+    );
+    let out = drillbook(&["handover", "--ack", p, "--note", "password: hunter2"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = drillbook(&["handover", "--ack", p, "--operator", "token=s3cr3t"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&j).unwrap();
+    for secret in ["hunter2", "Hunter2", "s3cr3t"] {
+        assert!(!text.contains(secret), "{secret} journaled:\n{text}");
+    }
+    assert!(
+        text.contains("password reset desk called"),
+        "an ordinary phrase is kept"
+    );
+}
+
+#[test]
+fn what_drillbook_creates_is_private_whatever_the_umask() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let out = Command::new(BIN)
+        .args(["record", "--role", "ep"])
+        .arg(state.join("drillbook/j.jsonl"))
+        .stdin(Stdio::null())
+        .env("TZ", "UTC")
+        .output_with_umask(0o022);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&state.join("drillbook/j.jsonl")), 0o600);
+    assert_eq!(mode(&state.join("drillbook")), 0o700);
+    assert_eq!(mode(&state), 0o700);
+    let export = dir.path().join("export");
+    let out = Command::new(BIN)
+        .args(["runbooks", "export"])
+        .arg(&export)
+        .stdin(Stdio::null())
+        .output_with_umask(0o022);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ep = export.join("hkex-ps2-2023-11-25/ep.yaml");
+    assert_eq!(mode(&ep), 0o600);
+    assert_eq!(
+        std::fs::metadata(&ep).unwrap().uid(),
+        drillbook::files::current_uid()
+    );
+}
+
+trait WithUmask {
+    fn output_with_umask(&mut self, mask: u32) -> std::process::Output;
+}
+
+impl WithUmask for Command {
+    fn output_with_umask(&mut self, mask: u32) -> std::process::Output {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: umask is async-signal-safe and touches only the child's own state.
+        unsafe {
+            self.pre_exec(move || {
+                libc::umask(mask);
+                Ok(())
+            });
+        }
+        self.output().unwrap()
+    }
+}
+
+#[test]
+fn a_new_journal_fsyncs_its_folder_after_creating_it() {
+    let strace = Command::new("strace").arg("-V").output();
+    assert!(
+        strace.is_ok_and(|o| o.status.success()),
+        "strace is needed for this test (`.ci/run` installs it)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("new/j.jsonl");
+    let trace = dir.path().join("trace");
+    let out = Command::new("strace")
+        .args(["-f", "-e", "trace=openat,mkdir,fsync,fdatasync", "-o"])
+        .arg(&trace)
+        .arg(BIN)
+        .args(["record", "--role", "ep"])
+        .arg(&j)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let t = std::fs::read_to_string(&trace).unwrap();
+    let lines: Vec<&str> = t.lines().collect();
+    let created = lines
+        .iter()
+        .position(|l| l.contains("j.jsonl\"") && l.contains("O_CREAT"))
+        .unwrap_or_else(|| panic!("no creating openat in:\n{t}"));
+    let dir_name = format!("{}\"", j.parent().unwrap().display());
+    let dir_fd = lines[created..]
+        .iter()
+        .find(|l| l.contains("openat(") && l.contains(&dir_name))
+        .and_then(|l| l.rsplit("= ").next())
+        .unwrap_or_else(|| panic!("the folder is not opened after the file is created:\n{t}"));
+    assert!(
+        lines[created..]
+            .iter()
+            .any(|l| l.contains(&format!("fsync({dir_fd})"))),
+        "no fsync of the folder (fd {dir_fd}) after the journal was created:\n{t}"
+    );
+}
