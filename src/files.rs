@@ -22,9 +22,10 @@ use std::path::{Path, PathBuf};
 pub enum FileError {
     /// Not a regular file: what it is instead ("a FIFO", "a character device", ...).
     NotRegular(&'static str),
-    /// More bytes than the cap allows.
+    /// More bytes than the cap allows; `size` when the filesystem said so before any reading.
     TooLarge {
         cap: u64,
+        size: Option<u64>,
     },
     /// A symlink where drillbook writes, not made by this user.
     PlantedLink {
@@ -40,13 +41,23 @@ pub enum FileError {
 impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FileError::NotRegular(what) => {
-                write!(
-                    f,
-                    "is {what}, not a regular file: drillbook reads and writes only regular files"
-                )
+            FileError::NotRegular("a folder") => write!(f, "is a folder, not a file"),
+            FileError::NotRegular(what) => write!(
+                f,
+                "is {what}, not a regular file: drillbook reads and writes only regular files"
+            ),
+            FileError::TooLarge {
+                cap,
+                size: Some(size),
+            } => write!(
+                f,
+                "is {}; drillbook reads such files up to {}",
+                human_bytes(*size),
+                human_bytes(*cap)
+            ),
+            FileError::TooLarge { cap, size: None } => {
+                write!(f, "is larger than {}", human_bytes(*cap))
             }
-            FileError::TooLarge { cap } => write!(f, "is larger than {}", human_bytes(*cap)),
             FileError::PlantedLink { owner } => write!(
                 f,
                 "is a symbolic link owned by another user (uid {owner}): drillbook does not write through it"
@@ -137,11 +148,19 @@ pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, FileError> {
 
 /// [`read_capped`] on a file already open.
 pub fn read_capped_from(file: File, cap: u64) -> Result<Vec<u8>, FileError> {
-    let hint = file.metadata().map_or(0, |m| m.len()).min(cap);
-    let mut bytes = Vec::with_capacity(hint as usize);
+    // The reported size refuses a large file unread; the bytes read are what is trusted, since
+    // `/proc` files and a file still growing report less than they hold.
+    let reported = file.metadata()?.len();
+    if reported > cap {
+        return Err(FileError::TooLarge {
+            cap,
+            size: Some(reported),
+        });
+    }
+    let mut bytes = Vec::with_capacity(reported as usize);
     file.take(cap + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > cap {
-        return Err(FileError::TooLarge { cap });
+        return Err(FileError::TooLarge { cap, size: None });
     }
     Ok(bytes)
 }

@@ -240,7 +240,13 @@ fn fifos_devices_and_huge_inputs_are_refused_at_once() {
     f.set_len(200 * 1024 * 1024).unwrap();
     let (code, err, _) = bounded(&["run", "--role", "ep", "--theme", big.to_str().unwrap()]);
     assert_eq!(code, Some(1));
-    assert!(err.contains("larger than"), "{err}");
+    assert!(err.contains("is 200 MiB"), "{err}");
+    // A file that reports 0 bytes and holds megabytes: capped by the bytes read.
+    let kallsyms = "/proc/kallsyms";
+    assert_eq!(std::fs::metadata(kallsyms).unwrap().len(), 0);
+    let (code, err, _) = bounded(&["run", "--role", "ep", "--theme", kallsyms]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("is larger than 64 KiB"), "{err}");
 }
 
 /// Bytes a terminal would act on: C0 controls other than newline, DEL, C1 controls, and the

@@ -128,8 +128,12 @@ fn read_disk(p: &Path) -> Result<String, String> {
     use crate::files::FileError;
     let bytes = crate::files::read_capped(p, MAX_BYTES).map_err(|e| match e {
         FileError::Io(e) => io_message(&e),
-        FileError::TooLarge { cap } => format!(
-            "is larger than {} MiB, the most drillbook reads from a runbook file",
+        FileError::TooLarge { cap, size } => format!(
+            "is {} MiB; drillbook reads runbook files up to {} MiB",
+            size.map_or_else(
+                || format!("over {}", cap / (1024 * 1024)),
+                |s| (s / (1024 * 1024)).to_string()
+            ),
             cap / (1024 * 1024)
         ),
         other => other.to_string(),
