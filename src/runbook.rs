@@ -11,7 +11,6 @@ mod load;
 mod position;
 mod problem;
 mod raw;
-mod split;
 pub mod timespec;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};

@@ -8,7 +8,7 @@ use super::{
     Boundary, Contact, Deadline, FORMAT, Phase, Plan, Problem, Problems, Reference, Runbook,
     Session, Step, bundled, hex,
 };
-use super::{aliases, guard, split};
+use super::{aliases, guard};
 use chrono::TimeDelta;
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
@@ -154,17 +154,15 @@ fn io_message(e: &std::io::Error) -> String {
     }
 }
 
-/// Check, then deserialise (a session file; runbooks go through [`parse_runbook`]).
+/// Check, then deserialise (a session file or a runbook).
 fn parse<T: serde::de::DeserializeOwned>(file: &LoadedFile) -> Result<T, Problem> {
     precheck(file)?;
     deserialize(file)
 }
 
-/// [`parse`] for a runbook: a large one is parsed on every core when its layout allows
-/// (`split`), and otherwise, or when that parse fails, whole.
+/// [`parse`] for a runbook.
 fn parse_runbook(file: &LoadedFile) -> Result<RawRunbook, Problem> {
-    precheck(file)?;
-    split::parse(&file.text).map_or_else(|| deserialize(file), Ok)
+    parse(file)
 }
 
 /// What is refused before serde_yaml sees the text: deep nesting, too many nodes, an empty
