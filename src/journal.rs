@@ -649,7 +649,7 @@ impl Journal {
         let event = Event {
             v: FORMAT,
             seq: self.next_seq,
-            utc: Utc::now(),
+            utc: crate::clock::wall_now(),
             local: crate::zones::rfc3339_in(session_now, self.meta.tz),
             operator: self.meta.operator.clone(),
             host: self.meta.host.clone(),

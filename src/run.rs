@@ -62,6 +62,8 @@ pub struct Ended {
     pub detach_error: Option<String>,
     /// A terminal error that ended the loop.
     pub terminal_error: Option<String>,
+    /// The wall clock read before 1970, which ended the loop.
+    pub clock_error: Option<crate::clock::BeforeEpoch>,
     pub model: Model,
 }
 
@@ -218,7 +220,14 @@ where
     }
     let mut drawn_second = i64::MIN;
     let mut terminal_error = None;
+    let mut clock_error = None;
     while quit.is_none() {
+        // The wall clock stepped back before 1970: leave the usual way, the detach journaled.
+        if let Err(e) = crate::clock::wall_checked() {
+            quit = Some(e.to_string());
+            clock_error = Some(e);
+            break;
+        }
         let now = clock.now();
         let rehearsal = clock.rehearsal();
         if rehearsal != model.rehearsal {
@@ -300,6 +309,7 @@ where
         reason,
         detach_error,
         terminal_error,
+        clock_error,
         model,
     }
 }
@@ -331,7 +341,7 @@ fn poll_journal(
             if let Some(at) = r
                 .events
                 .last()
-                .and_then(|e| e.carried_to(chrono::Utc::now()))
+                .and_then(|e| e.carried_to(crate::clock::wall_now()))
             {
                 clock.control(ClockControl::JumpTo(at));
             }
