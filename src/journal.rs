@@ -347,7 +347,7 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
                         version: v,
                     });
                 }
-                bad = Some((line_no, e.to_string(), start));
+                bad = Some((line_no, event::plain_error(&e), start));
                 continue;
             }
         };
