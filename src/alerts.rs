@@ -22,7 +22,7 @@
 //!
 //! # Usefulness
 //! - a warning: until its boundary is reached (a 15-minute warning for a boundary already passed
-//!   is skipped);
+//!   is skipped), and never once the boundary has fired (a clock stepped back past it);
 //! - a boundary: until the next boundary is reached;
 //! - awaiting: while the boundary is still unconfirmed and not passed by a later fixed one;
 //! - overdue: while the step is not closed;
@@ -78,6 +78,9 @@ struct Candidate {
     active: bool,
     /// Not sent at or after this instant.
     useful_until: Option<DateTime<Utc>>,
+    /// A warning's boundary: once that has fired, the warning is never sent (the clock stepped
+    /// back past a boundary already announced must not announce it as coming).
+    warns_of: Option<String>,
 }
 
 impl Scheduler {
@@ -109,6 +112,7 @@ impl Scheduler {
                     && c.useful_until.is_none_or(|u| now < u)
                     && c.alert.due >= self.started_at - GRACE
                     && !self.already(&c.alert.key, record)
+                    && !c.warns_of.as_ref().is_some_and(|b| self.already(b, record))
             })
             .map(|c| c.alert)
             .collect();
@@ -131,7 +135,11 @@ impl Scheduler {
     ) -> Option<DateTime<Utc>> {
         candidates(plan, timeline, record, now)
             .into_iter()
-            .filter(|c| c.alert.due > now && !self.already(&c.alert.key, record))
+            .filter(|c| {
+                c.alert.due > now
+                    && !self.already(&c.alert.key, record)
+                    && !c.warns_of.as_ref().is_some_and(|b| self.already(b, record))
+            })
             .map(|c| c.alert.due)
             .min()
     }
@@ -222,6 +230,7 @@ fn candidates(
                 },
                 active: !passed,
                 useful_until: Some(eff),
+                warns_of: Some(t.key.clone()),
             });
         }
 
@@ -252,6 +261,7 @@ fn candidates(
             },
             active: reached && status.passed == i + 1,
             useful_until: None,
+            warns_of: None,
         });
 
         if t.approximate {
@@ -269,6 +279,7 @@ fn candidates(
                 },
                 active: status.awaiting == Some(i),
                 useful_until: None,
+                warns_of: None,
             });
         }
     }
@@ -295,6 +306,7 @@ fn candidates(
             },
             active: !state.is_closed(),
             useful_until: None,
+            warns_of: None,
         });
     }
 
@@ -315,6 +327,7 @@ fn candidates(
             },
             active: true,
             useful_until: Some(day_at),
+            warns_of: None,
         });
         out.push(Candidate {
             alert: Alert {
@@ -325,6 +338,7 @@ fn candidates(
             },
             active: true,
             useful_until: Some(d.due),
+            warns_of: None,
         });
     }
     out

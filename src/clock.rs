@@ -4,6 +4,9 @@
 //! instant (`real_until`) and sleep on tokio's timer, capped, then read `now()` again. That keeps a
 //! stepped wall clock or a resumed laptop from leaving a deadline stale, and lets tests run a whole
 //! rehearsal under `tokio::time::pause` in milliseconds.
+//!
+//! The wall clock is read through [`wall_now`], never `Utc::now` (which panics before 1970); a
+//! wall clock before 1970 is refused with [`BeforeEpoch`].
 
 use chrono::{DateTime, TimeDelta, Utc};
 use std::sync::Mutex;
@@ -39,16 +42,79 @@ pub enum ClockControl {
 /// The speeds the `+`/`-` keys step through.
 pub const SPEED_LADDER: [f64; 8] = [1.0, 10.0, 30.0, 60.0, 300.0, 600.0, 1800.0, 3600.0];
 
+/// The wall clock as it reads, whatever it reads: chrono's `Utc::now` panics before 1970, and a
+/// host's clock can be set anywhere.
+pub fn wall_now() -> DateTime<Utc> {
+    let (secs, nanos) = match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => (
+            i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            d.subsec_nanos(),
+        ),
+        Err(e) => {
+            let d = e.duration();
+            let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+            match d.subsec_nanos() {
+                0 => (-secs, 0),
+                n => (-secs - 1, 1_000_000_000 - n),
+            }
+        }
+    };
+    DateTime::from_timestamp(secs, nanos).unwrap_or(if secs < 0 {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    })
+}
+
+/// The wall clock reads before 1970: it is wrong (a dead RTC battery, a bad manual set), and
+/// every time drillbook would show or record from it would be nonsense.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BeforeEpoch(pub DateTime<Utc>);
+
+impl std::fmt::Display for BeforeEpoch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the system clock reads {} UTC, before 1970: it is wrong, and no time read from it can \
+             be shown or recorded. Set it (NTP, timedatectl) and start again",
+            self.0.format("%Y-%m-%d %H:%M:%S")
+        )
+    }
+}
+
+impl std::error::Error for BeforeEpoch {}
+
+/// The wall clock, refused when it reads before 1970.
+pub fn wall_checked() -> Result<DateTime<Utc>, BeforeEpoch> {
+    let now = wall_now();
+    if now < DateTime::UNIX_EPOCH {
+        Err(BeforeEpoch(now))
+    } else {
+        Ok(now)
+    }
+}
+
+/// Resolves when the wall clock reads before 1970, looked at once a second: for loops that
+/// have no wake of their own to check it at.
+pub async fn stepped_before_epoch() -> BeforeEpoch {
+    loop {
+        if let Err(e) = wall_checked() {
+            return e;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
 /// The wall clock.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        wall_now()
     }
     fn real_until(&self, t: DateTime<Utc>) -> Option<Duration> {
-        Some((t - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+        Some((t - wall_now()).to_std().unwrap_or(Duration::ZERO))
     }
 }
 

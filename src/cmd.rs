@@ -60,6 +60,20 @@ impl From<crate::out::OutputError> for Failure {
 pub type Outcome = Result<(), Failure>;
 
 pub fn dispatch(cli: Cli) -> Outcome {
+    // What reads the wall clock to show or record a time refuses one before 1970 up front; the
+    // running ones (`run`, `record`) also check it as they go.
+    let reads_clock = !matches!(
+        cli.command,
+        Some(
+            Command::Validate { .. }
+                | Command::Schedule { .. }
+                | Command::Log { .. }
+                | Command::Runbooks { .. }
+        )
+    );
+    if reads_clock {
+        crate::clock::wall_checked().map_err(|e| Failure::new(e.to_string()))?;
+    }
     match cli.command {
         None => run::pick_and_run(),
         Some(Command::Run(args)) => run::run(&args),

@@ -361,7 +361,7 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
         // An unterminated line was never acknowledged (the newline is written with the line,
         // and fsync'd before anyone is told), so it never counts, even when it parses.
         let parsed = if terminated {
-            serde_json::from_slice::<Event>(line).map_err(|e| e.to_string())
+            serde_json::from_slice::<Event>(line).map_err(|e| event::plain_error(&e))
         } else {
             Err("no newline at the end (a torn write)".to_owned())
         };
@@ -745,7 +745,7 @@ impl Journal {
         let event = Event {
             v: FORMAT,
             seq,
-            utc: Utc::now(),
+            utc: crate::clock::wall_now(),
             local: crate::zones::rfc3339_in(session_now, self.meta.tz),
             operator: self.meta.operator.clone(),
             host: self.meta.host.clone(),

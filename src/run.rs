@@ -6,7 +6,8 @@
 //! Effects: a journal append is done here, synchronously, with fsync (write-ahead, on purpose: the
 //! screen shows an action as recorded only after it is on disk); notifications are spawned, each
 //! under a timeout, and come back as messages. SIGTERM, SIGHUP (an SSH drop) and SIGINT take the
-//! same quit path as `q`: `Detach` journaled, lock released, terminal restored.
+//! same quit path as `q`: `Detach` journaled, lock released, terminal restored. Ctrl-Z (a key in
+//! raw mode) and SIGTSTP stop the process with the terminal restored; SIGCONT takes it back.
 //!
 //! The clock is an `Arc<dyn Clock>`: the real one here, the rehearsal one later. Every wake reads
 //! it again and no single sleep exceeds a second, so a stepped wall clock or a resumed laptop
@@ -17,7 +18,7 @@ use crate::clock::{Clock, ClockControl};
 use crate::journal::{self, Action, Journal};
 use crate::notify::Notifier;
 use crate::theme::Theme;
-use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
+use crossterm::event::{Event as TermEvent, EventStream, KeyCode, KeyEventKind, KeyModifiers};
 use futures_util::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::Backend;
@@ -61,6 +62,8 @@ pub struct Ended {
     pub detach_error: Option<String>,
     /// A terminal error that ended the loop.
     pub terminal_error: Option<String>,
+    /// The wall clock read before 1970, which ended the loop.
+    pub clock_error: Option<crate::clock::BeforeEpoch>,
     pub model: Model,
 }
 
@@ -75,7 +78,7 @@ pub fn run(setup: Setup) -> std::io::Result<Ended> {
         // try_init installs a panic hook that restores the terminal, then calls the previous hook.
         let mut terminal = ratatui::try_init()?;
         let events = EventStream::new();
-        let ended = drive(&mut terminal, setup, events, signals).await;
+        let ended = drive(&mut terminal, setup, events, signals, JobControl::new()?).await;
         ratatui::restore();
         Ok(ended)
     })
@@ -107,12 +110,75 @@ impl Signals {
     }
 }
 
+/// SIGTSTP and SIGCONT, for stopping with the terminal given back to the shell. Hooking SIGTSTP
+/// takes away its default stop: [`suspend`] stops the process itself, once the terminal is restored.
+pub struct JobControl {
+    tstp: tokio::signal::unix::Signal,
+    cont: tokio::signal::unix::Signal,
+}
+
+/// What job control asks of the loop.
+enum Job {
+    Stop,
+    Continued,
+}
+
+impl JobControl {
+    pub fn new() -> std::io::Result<Self> {
+        Ok(Self {
+            tstp: signal(SignalKind::from_raw(libc::SIGTSTP))?,
+            cont: signal(SignalKind::from_raw(libc::SIGCONT))?,
+        })
+    }
+
+    async fn recv(&mut self) -> Job {
+        tokio::select! {
+            _ = self.tstp.recv() => Job::Stop,
+            _ = self.cont.recv() => Job::Continued,
+        }
+    }
+}
+
+/// Ctrl-Z: in raw mode the terminal sends it as a key, not as SIGTSTP.
+fn is_ctrl_z(k: &crossterm::event::KeyEvent) -> bool {
+    k.modifiers.contains(KeyModifiers::CONTROL) && matches!(k.code, KeyCode::Char('z' | 'Z'))
+}
+
+/// Give the terminal back to the shell (raw mode off, normal screen, cursor shown) and stop, as
+/// the default SIGTSTP would; on continue, take it back and redraw.
+fn suspend<B: Backend>(terminal: &mut Terminal<B>) {
+    let _ = terminal.show_cursor();
+    let _ = ratatui::try_restore();
+    // SAFETY: raising a signal on this process; no memory is involved. SIGSTOP cannot be caught,
+    // so this returns only after a SIGCONT (`fg`).
+    unsafe {
+        libc::raise(libc::SIGSTOP);
+    }
+    resume(terminal);
+}
+
+/// After a stop, whoever stopped us: raw mode and the alternate screen again (the shell set the
+/// terminal back to cooked mode, and crossterm may still believe it is raw, hence off first), and
+/// every cell drawn anew on the next frame.
+fn resume<B: Backend>(terminal: &mut Terminal<B>) {
+    let _ = crossterm::terminal::disable_raw_mode();
+    let _ = crossterm::terminal::enable_raw_mode();
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen);
+    // Not `Terminal::clear`: it first asks the terminal where the cursor is, the event reader's
+    // thread can take the answer, and it then fails before resetting anything (a blank screen
+    // that only the changing cells come back to). An empty frame makes the diff base blank; the
+    // wipe makes the screen match it; the next frame draws every cell.
+    let _ = terminal.draw(|_| {});
+    let _ = terminal.backend_mut().clear();
+}
+
 /// The loop itself, over any backend and any terminal event stream (a seam for headless runs).
 pub async fn drive<B, S>(
     terminal: &mut Terminal<B>,
     setup: Setup,
     mut events: S,
     mut signals: Signals,
+    mut job: JobControl,
 ) -> Ended
 where
     B: Backend,
@@ -154,7 +220,14 @@ where
     }
     let mut drawn_second = i64::MIN;
     let mut terminal_error = None;
+    let mut clock_error = None;
     while quit.is_none() {
+        // The wall clock stepped back before 1970: leave the usual way, the detach journaled.
+        if let Err(e) = crate::clock::wall_checked() {
+            quit = Some(e.to_string());
+            clock_error = Some(e);
+            break;
+        }
         let now = clock.now();
         let rehearsal = clock.rehearsal();
         if rehearsal != model.rehearsal {
@@ -183,6 +256,13 @@ where
         let watching = matches!(source, Source::Watch(_));
         let msg = tokio::select! {
             ev = events.next() => match ev {
+                Some(Ok(TermEvent::Key(k))) if is_ctrl_z(&k) => {
+                    if k.kind == KeyEventKind::Press {
+                        suspend(terminal);
+                        model.changed = true;
+                    }
+                    None
+                }
                 Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => Some(Message::Key(k)),
                 Some(Ok(TermEvent::Resize(..))) => Some(Message::Resize),
                 Some(Ok(_)) => None,
@@ -192,6 +272,15 @@ where
             },
             () = tokio::time::sleep(sleep) => Some(Message::Tick),
             name = signals.recv() => Some(Message::Signal(name.into())),
+            j = job.recv() => {
+                match j {
+                    Job::Stop => suspend(terminal),
+                    // Stopped by something else (SIGSTOP), or the echo of our own stop: redraw.
+                    Job::Continued => resume(terminal),
+                }
+                model.changed = true;
+                None
+            }
             Some(m) = rx.recv() => Some(m),
             _ = poll.tick(), if watching => match &source {
                 Source::Watch(path) => poll_journal(path, &mut watch_len, clock.as_ref()),
@@ -220,6 +309,7 @@ where
         reason,
         detach_error,
         terminal_error,
+        clock_error,
         model,
     }
 }
@@ -251,7 +341,7 @@ fn poll_journal(
             if let Some(at) = r
                 .events
                 .last()
-                .and_then(|e| e.carried_to(chrono::Utc::now()))
+                .and_then(|e| e.carried_to(crate::clock::wall_now()))
             {
                 clock.control(ClockControl::JumpTo(at));
             }

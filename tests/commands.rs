@@ -268,3 +268,22 @@ fn the_format_documents_examples_validate_together() {
         assert!(blocks[1].contains(field), "example shows {field}");
     }
 }
+
+#[test]
+fn a_role_named_twice_is_one_usage_error() {
+    for roles in [
+        &["--role", "ep,ep"][..],
+        &["--role", "ep", "--role", "ccep,ep"],
+    ] {
+        let mut args = vec!["schedule"];
+        args.extend_from_slice(roles);
+        let out = drillbook(&args, &[]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(
+            err.trim_end(),
+            "--role: the role `ep` is named more than once; name each role once",
+            "{args:?}"
+        );
+    }
+}

@@ -286,6 +286,40 @@ fn bad_journals_are_refused_with_a_clear_message_and_left_unchanged() {
 }
 
 #[test]
+fn a_bad_number_in_a_journal_line_is_named_without_rust_types() {
+    let good = |n: u64| event(n, SESSION, "");
+    let cases = [
+        (
+            good(1).replace(r#""seq":1"#, r#""seq":"one""#),
+            "expected a whole number, 0 or more (at column 18)",
+        ),
+        (
+            good(1).replace(r#""seq":1"#, r#""seq":-1"#),
+            "invalid value: integer `-1`, expected a whole number, 0 or more",
+        ),
+        (
+            good(1).replace(r#""v":1"#, r#""v":1.5"#),
+            "expected a whole number from 0 to 4294967295",
+        ),
+    ];
+    for (line, expect) in cases {
+        let content = format!("{line}\n{}\n", good(2));
+        refused("types.jsonl", content.as_bytes(), expect);
+        let dir = tempfile::tempdir().unwrap();
+        let j = dir.path().join("t.jsonl");
+        std::fs::write(&j, &content).unwrap();
+        let err = stderr(&drillbook(&["log", j.to_str().unwrap()]));
+        for rust in ["u8", "u16", "u32", "u64", "usize", "i64", "f64", "u128"] {
+            assert!(
+                !err.split(|c: char| !c.is_ascii_alphanumeric())
+                    .any(|w| w == rust),
+                "`{rust}` named in:\n{err}"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_journal_for_another_session_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let j = dir.path().join("other.jsonl");

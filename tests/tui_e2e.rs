@@ -154,3 +154,73 @@ fn watch_follows_the_journal_read_only() {
         "{kinds:?}"
     );
 }
+
+/// A shell with job control in the pane, and `drillbook run` started from it as a job.
+fn run_in_shell(test: &str, journal: &Path) -> Tmux {
+    let t = Tmux::start(test, "env PS1='SHELL$ ' bash --norc --noprofile -i");
+    t.wait_for("the shell prompt", |s| s.contains("SHELL$"));
+    // The command alone: in a list (`run; echo`) a stopped job lets the rest of the list run.
+    let cmd = run_cmd(journal, false);
+    t.keys(&["-l", cmd.split(';').next().unwrap()]);
+    t.keys(&["Enter"]);
+    t.wait_for("the step list", |s| s.contains("▸ [ ]"));
+    t
+}
+
+/// Stopped: the shell's prompt is back on the normal screen and the app's screen is gone. Then
+/// `fg`: the app redraws its whole screen, and one key acts without Enter (raw mode is back).
+fn stopped_then_fg_works(t: &Tmux) {
+    let s = t.wait_for("the shell to report the job stopped", |s| {
+        s.contains("Stopped") && s.trim_end().ends_with("SHELL$")
+    });
+    assert!(!s.contains("▸ [ ]"), "the app's screen is gone:\n{s}");
+    let alt = t.tmux(&["display-message", "-p", "#{alternate_on} #{cursor_flag}"]);
+    assert_eq!(
+        String::from_utf8_lossy(&alt.stdout).trim(),
+        "0 1",
+        "the alternate screen is left and the cursor shown"
+    );
+    t.keys(&["-l", "fg"]);
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the app to redraw", |s| s.contains("▸ [ ]"));
+    assert!(!s.contains("SHELL$"), "everything redrawn:\n{s}");
+    t.keys(&["?"]);
+    t.wait_for("the help, from one key without Enter", |s| {
+        s.contains("Keys (any key closes)")
+    });
+    t.keys(&["Escape"]);
+    t.wait_for("the help closed", |s| !s.contains("Keys (any key closes)"));
+    t.keys(&["q"]);
+    t.wait_for("the app to exit", |s| s.contains("ended: quit"));
+    t.keys(&["-l", "echo EXITED $?"]);
+    t.keys(&["Enter"]);
+    // A line of its own: the typed command holds the word too.
+    let end = t.wait_for("the exit status", |s| {
+        s.lines().any(|l| l.starts_with("EXITED "))
+    });
+    assert!(end.lines().any(|l| l == "EXITED 0"), "{end}");
+}
+
+#[test]
+fn ctrl_z_stops_with_the_terminal_restored_and_fg_redraws_in_raw_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("tstp.jsonl");
+    let t = run_in_shell("ctrlz", &j);
+    t.keys(&["C-z"]);
+    stopped_then_fg_works(&t);
+}
+
+#[test]
+fn sigtstp_from_kill_stops_the_same_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("killtstp.jsonl");
+    let t = run_in_shell("killtstp", &j);
+    let pid = journal_lines(&j)
+        .iter()
+        .find(|l| l["kind"] == "attach")
+        .and_then(|l| l["pid"].as_i64())
+        .expect("the attach names the pid");
+    // SAFETY: a signal to the process this test started; no memory is involved.
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGTSTP) }, 0);
+    stopped_then_fg_works(&t);
+}

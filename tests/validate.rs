@@ -474,3 +474,60 @@ fn a_large_runbook_is_read_as_a_small_one_is() {
         "{stderr}"
     );
 }
+
+/// The bundled runbooks exported into a temp folder, for editing.
+fn exported() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_bounded(
+        &[
+            "runbooks".as_ref(),
+            "export".as_ref(),
+            dir.path().as_os_str(),
+        ],
+        Duration::from_secs(60),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let session = std::fs::read_dir(dir.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    (dir, session)
+}
+
+#[test]
+fn a_byte_order_mark_at_the_start_of_a_runbook_or_session_file_is_accepted() {
+    let (_dir, folder) = exported();
+    for name in ["ep.yaml", "session.yaml"] {
+        let p = folder.join(name);
+        let mut bytes = b"\xef\xbb\xbf".to_vec();
+        bytes.extend(std::fs::read(&p).unwrap());
+        std::fs::write(&p, bytes).unwrap();
+    }
+    let (code, stdout, stderr) = validate(&[&folder]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.starts_with("ok: "), "{stdout}");
+}
+
+#[test]
+fn a_nul_byte_is_reported_at_its_own_line_and_column() {
+    let (_dir, folder) = exported();
+    let p = folder.join("ep.yaml");
+    let text = std::fs::read_to_string(&p).unwrap();
+    // Line 10, after `      detail: >-` (16 characters): column 17.
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    assert_eq!(
+        lines[9].trim_end(),
+        "      detail: >-",
+        "the export changed"
+    );
+    lines[9] = format!("{}\0x", lines[9].trim_end());
+    std::fs::write(&p, lines.join("\n")).unwrap();
+    let (code, _, stderr) = validate(&[&p]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_clean(&stderr);
+    let want = format!("{}:10:17: control characters are not allowed", p.display());
+    assert!(stderr.starts_with(&want), "want `{want}`, got:\n{stderr}");
+    assert!(!stderr.contains("position"), "{stderr}");
+}

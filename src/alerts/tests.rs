@@ -217,6 +217,40 @@ fn a_clock_stepped_back_fires_nothing_twice() {
 }
 
 #[test]
+fn a_warning_never_follows_its_boundary_after_the_clock_steps_back() {
+    let p = plan(&["ep"]);
+    let clock = ManualClock::new(hkt(25, 9, 40));
+    let mut sched = Scheduler::new(clock.now());
+    let rec = Record::default();
+    let tl = Timeline::new(&p.session);
+    // A jump over the warning (a suspended laptop): the boundary fires, the warning is skipped.
+    clock.set(hkt(25, 10, 1));
+    let first = sched.due(&p, &tl, &rec, clock.now());
+    assert!(first.iter().any(|a| a.key == "primary.end"), "{first:?}");
+    assert!(first.iter().all(|a| !a.key.contains('@')), "{first:?}");
+    // Then NTP steps the clock back 20 minutes: 09:41 to 09:59 again.
+    clock.set(hkt(25, 9, 41));
+    let again = run(&p, &mut sched, &rec, &clock, hkt(25, 9, 59), None);
+    assert!(again.is_empty(), "{:?}", keys(&again));
+    // Across a restart too: the journal says the boundary was sent.
+    let mut fresh = Scheduler::new(hkt(25, 9, 40));
+    clock.set(hkt(25, 9, 41));
+    let after = run(
+        &p,
+        &mut fresh,
+        &record_with(&["primary.end".to_owned()]),
+        &clock,
+        hkt(25, 9, 59),
+        None,
+    );
+    assert!(
+        keys(&after).iter().all(|k| !k.starts_with("primary.end@")),
+        "{:?}",
+        keys(&after)
+    );
+}
+
+#[test]
 fn a_jump_forward_fires_each_missed_alert_once_and_skips_useless_ones() {
     let p = plan(&["ep"]);
     let rec = Record::default();

@@ -93,9 +93,9 @@ pub fn now_for(replay: &Replay) -> chrono::DateTime<chrono::Utc> {
         replay
             .events
             .last()
-            .map_or_else(chrono::Utc::now, journal::Event::session_time)
+            .map_or_else(crate::clock::wall_now, journal::Event::session_time)
     } else {
-        chrono::Utc::now()
+        crate::clock::wall_now()
     }
 }
 

@@ -166,11 +166,19 @@ pub fn run(path: &Path, select: &Selection, operator: Option<&str>, accept: bool
     let _ = writeln!(out, "ready {}", ev.seq);
     let _ = out.flush();
     let mut failures = 0u32;
+    let mut reason = "end of input".to_owned();
     for (n, line) in std::io::stdin().lock().lines().enumerate() {
         let line = line.map_err(|e| Failure::new(format!("stdin: {e}")))?;
         let t = line.trim();
         if t.is_empty() || t.starts_with('#') {
             continue;
+        }
+        // The clock stepped back before 1970: nothing more is recorded from it but the detach.
+        if let Err(e) = crate::clock::wall_checked() {
+            failures += 1;
+            let _ = writeln!(out, "err {}: not recorded: {e}", n + 1);
+            reason = e.to_string();
+            break;
         }
         let answer = match parse_action(&plan, t) {
             Ok(a) => match journal.append(a, &clock) {
@@ -189,9 +197,7 @@ pub fn run(path: &Path, select: &Selection, operator: Option<&str>, accept: bool
         let _ = writeln!(out, "{answer}");
         let _ = out.flush();
     }
-    let detach = Action::Detach {
-        reason: "end of input".into(),
-    };
+    let detach = Action::Detach { reason };
     match journal.append(detach, &clock) {
         Ok(ev) => {
             let _ = writeln!(out, "detached {}", ev.seq);

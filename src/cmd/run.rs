@@ -106,7 +106,7 @@ pub fn run(args: &RunArgs) -> Outcome {
         journal::default_path(
             &plan.session.id,
             &plan.roles(),
-            args.rehearse.then(chrono::Utc::now),
+            args.rehearse.then(crate::clock::wall_now),
         )
     });
     let (journal, mut replay) = open_journal(&path, &plan, args)?;
@@ -210,11 +210,13 @@ fn headless(
             &mut out,
         );
         let reason = tokio::select! {
-            _ = run => "session ended".to_owned(),
-            name = signals.recv() => name.to_owned(),
+            _ = run => ("session ended".to_owned(), None),
+            name = signals.recv() => (name.to_owned(), None),
+            e = crate::clock::stepped_before_epoch() => (e.to_string(), Some(e)),
         };
         Ok(reason)
     })?;
+    let (reason, clock_error) = reason;
     let detach = journal.append(
         Action::Detach {
             reason: reason.clone(),
@@ -232,7 +234,10 @@ fn headless(
             path.display()
         ))
     })?;
-    Ok(())
+    match clock_error {
+        Some(e) => Err(Failure::new(e.to_string())),
+        None => Ok(()),
+    }
 }
 
 /// The rehearsal report, from the journal as written: per phase planned vs reached, late steps,
@@ -285,7 +290,7 @@ pub fn watch(path: &Path, runbooks: &[PathBuf], theme_spec: Option<&str>) -> Out
 /// follows a running rehearsal closely and a paused one only until its next event.
 fn watch_clock(replay: &Replay) -> Arc<dyn Clock> {
     let last = replay.events.last();
-    match last.and_then(|e| Some((e.carried_to(chrono::Utc::now())?, e.rehearsal?.speed))) {
+    match last.and_then(|e| Some((e.carried_to(crate::clock::wall_now())?, e.rehearsal?.speed))) {
         None => Arc::new(SystemClock),
         Some((at, speed)) => Arc::new(RehearsalClock::new(at, speed)),
     }
@@ -312,6 +317,9 @@ fn report(path: &Path, ended: &Ended, resumed: Option<&str>, wrote: bool) -> Out
             "{}: the detach was NOT recorded: {e}",
             path.display()
         )));
+    }
+    if let Some(e) = &ended.clock_error {
+        return Err(Failure::new(e.to_string()));
     }
     if let Some(e) = &ended.terminal_error {
         return Err(Failure::new(format!("terminal error: {e}")));

@@ -111,7 +111,10 @@ pub fn render(plan: &Plan, local: Tz) -> String {
 
 /// The zone's abbreviation on the session date (HKT, GMT, EST, ...).
 fn short_zone(s: &crate::runbook::Session, tz: Tz) -> String {
-    let t = s.phases.first().map_or_else(Utc::now, |p| p.start.at);
+    let t = s
+        .phases
+        .first()
+        .map_or_else(crate::clock::wall_now, |p| p.start.at);
     tz.from_utc_datetime(&t.naive_utc())
         .format("%Z")
         .to_string()

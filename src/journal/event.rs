@@ -295,6 +295,36 @@ struct Flat<'a> {
 /// `utc` as drillbook writes it (`2023-11-25T00:12:00.123456789Z`), parsed by hand: chrono's
 /// general RFC 3339 parser is a measurable part of a 100,000-event replay. Anything else falls
 /// back to chrono.
+/// serde_json's complaint about a journal line in the file's own terms: the names of Rust
+/// types (`expected u64`) said as what they mean, the column kept (the line is known already).
+pub fn plain_error(e: &serde_json::Error) -> String {
+    let raw = e.to_string();
+    let msg = raw
+        .rfind(" at line ")
+        .map_or(raw.as_str(), |i| &raw[..i])
+        .to_owned();
+    let mut msg = [
+        ("u8", "a whole number from 0 to 255"),
+        ("u16", "a whole number from 0 to 65535"),
+        ("u32", "a whole number from 0 to 4294967295"),
+        ("u64", "a whole number, 0 or more"),
+        ("usize", "a whole number, 0 or more"),
+        ("i32", "a whole number"),
+        ("i64", "a whole number"),
+        ("f32", "a number"),
+        ("f64", "a number"),
+    ]
+    .iter()
+    .fold(msg, |m, (rust, plain)| {
+        m.replace(&format!("expected {rust}"), &format!("expected {plain}"))
+    });
+    if e.column() > 0 {
+        use std::fmt::Write as _;
+        let _ = write!(msg, " (at column {})", e.column());
+    }
+    msg
+}
+
 fn utc_fast<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
     let s: std::borrow::Cow<'de, str> = Deserialize::deserialize(d)?;
     if let Some(t) = parse_utc_z(s.as_bytes()) {

@@ -1,13 +1,16 @@
 //! What the notification channels can reach from here: SSH, tmux (and whether it passes escape
 //! sequences through), GNU screen, a D-Bus session bus, and a notification daemon on it.
 //!
-//! [`Env`] is the cheap part (environment variables and one local socket connect), used by
-//! `--notify auto` at startup. [`Report`] adds what takes a round trip (asking tmux, asking the
+//! [`Env`] is the cheap part (environment variables and one local socket connect, which never
+//! waits longer than a send may: [`CONNECT_TIMEOUT`]), used by `--notify auto` at startup. [`Report`] adds what takes a round trip (asking tmux, asking the
 //! bus), each under a timeout, for `drillbook notify-test`.
 
-use std::os::unix::net::UnixStream;
+use socket2::{Domain, SockAddr, Socket, Type};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// The longest a connect to the bus socket may take: the same as one desktop send.
+pub const CONNECT_TIMEOUT: Duration = super::desktop::DEFAULT_TIMEOUT;
 
 /// The well-known name a notification daemon owns on the session bus.
 pub const NOTIFICATIONS: &str = "org.freedesktop.Notifications";
@@ -23,6 +26,8 @@ pub struct Env {
     pub dbus_address: Option<String>,
     /// `dbus_address` is set and something accepts a connection there.
     pub bus_reachable: bool,
+    /// Why the bus is not reachable, when it is set but not.
+    pub bus_problem: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -33,9 +38,10 @@ impl Env {
     /// This process's environment, with the bus socket tried.
     pub fn from_process() -> Self {
         let dbus_address = var("DBUS_SESSION_BUS_ADDRESS");
-        let bus_reachable = dbus_address
+        let bus_problem = dbus_address
             .as_deref()
-            .is_some_and(|a| bus_connectable(a).is_ok());
+            .and_then(|a| bus_connectable(a).err());
+        let bus_reachable = dbus_address.is_some() && bus_problem.is_none();
         Self {
             ssh_connection: var("SSH_CONNECTION"),
             tmux: var("TMUX"),
@@ -44,6 +50,7 @@ impl Env {
             term_program: var("TERM_PROGRAM"),
             dbus_address,
             bus_reachable,
+            bus_problem,
         }
     }
 
@@ -90,16 +97,18 @@ pub fn bus_connectable(address: &str) -> Result<(), String> {
         };
         for kv in params.split(',') {
             let res = match kv.split_once('=') {
-                Some(("path", p)) => UnixStream::connect(unescape(p)).map(drop),
+                Some(("path", p)) => SockAddr::unix(unescape(p)),
+                // An abstract name is a path that starts with a NUL byte.
                 #[cfg(target_os = "linux")]
                 Some(("abstract", name)) => {
-                    use std::os::linux::net::SocketAddrExt;
-                    std::os::unix::net::SocketAddr::from_abstract_name(unescape(name).as_bytes())
-                        .and_then(|a| UnixStream::connect_addr(&a))
-                        .map(drop)
+                    use std::os::unix::ffi::OsStrExt;
+                    let mut b = vec![0u8];
+                    b.extend_from_slice(unescape(name).as_bytes());
+                    SockAddr::unix(std::ffi::OsStr::from_bytes(&b))
                 }
                 _ => continue,
-            };
+            }
+            .and_then(|a| connect_within(&a, CONNECT_TIMEOUT));
             match res {
                 Ok(()) => return Ok(()),
                 Err(e) => last = format!("cannot connect to {kv}: {e}"),
@@ -107,6 +116,40 @@ pub fn bus_connectable(address: &str) -> Result<(), String> {
         }
     }
     Err(last)
+}
+
+/// Connect to a Unix socket without ever blocking past `timeout`. A plain connect blocks for as
+/// long as the listener's queue is full, which is forever when nothing accepts there (a wedged
+/// bus): start-up would hang on a blank screen. Non-blocking, Linux answers a full queue with
+/// EAGAIN at once, which is the answer: that bus takes no connection now.
+fn connect_within(addr: &SockAddr, timeout: Duration) -> std::io::Result<()> {
+    let s = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+    s.set_nonblocking(true)?;
+    let started = Instant::now();
+    match s.connect(addr) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Err(std::io::Error::new(
+            std::io::ErrorKind::WouldBlock,
+            "its queue of connections is full: whatever listens there accepts none",
+        )),
+        // Elsewhere a connect may be left in progress: wait for it, bounded.
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => loop {
+            if let Some(err) = s.take_error()? {
+                return Err(err);
+            }
+            if s.peer_addr().is_ok() {
+                return Ok(());
+            }
+            if started.elapsed() >= timeout {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no connection within {} s", timeout.as_secs_f32()),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        },
+        Err(e) => Err(e),
+    }
 }
 
 /// D-Bus addresses escape bytes as `%XX`.
@@ -212,8 +255,10 @@ impl Report {
             "D-Bus session bus: {}",
             match (&e.dbus_address, e.bus_reachable) {
                 (None, _) => "none (DBUS_SESSION_BUS_ADDRESS is not set)".into(),
-                (Some(_), false) =>
-                    "DBUS_SESSION_BUS_ADDRESS is set but nothing answers there".to_owned(),
+                (Some(_), false) => format!(
+                    "DBUS_SESSION_BUS_ADDRESS is set but nothing answers there ({})",
+                    crate::text::clean_line(e.bus_problem.as_deref().unwrap_or("not tried"))
+                ),
                 (Some(_), true) => "reachable".into(),
             }
         ));

@@ -59,7 +59,7 @@ impl Runner<'_> {
             .clock
             .rehearsal()
             .map_or_else(String::new, |r| format!("[REHEARSAL {}x] ", r.speed));
-        let real = zones::hms(Utc::now(), self.local);
+        let real = zones::hms(crate::clock::wall_now(), self.local);
         let virt = zones::hms(now, self.plan.session.tz);
         let _ = writeln!(
             self.out,

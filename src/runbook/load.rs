@@ -106,6 +106,13 @@ impl LoadedFile {
                 .to_owned(),
             Place::Disk(p) => read_disk(p).map_err(|m| Problem::new(&display, None, m))?,
         };
+        // Editors on Windows start UTF-8 files with a byte order mark; YAML allows one there, and
+        // serde_yaml would read it as part of the first key. Columns are then counted as an
+        // editor shows them, without it.
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_owned(),
+            None => text,
+        };
         Ok(Self {
             place,
             display,
@@ -240,6 +247,20 @@ fn first_alias(text: &str) -> Option<(usize, usize)> {
     })
 }
 
+/// `MESSAGE at position N` (N a byte offset into `text`): the message, and the line and column
+/// (in characters, as other positions are) of that byte.
+fn at_byte_offset<'a>(text: &str, raw: &'a str) -> Option<(&'a str, (usize, usize))> {
+    let (msg, n) = raw.rsplit_once(" at position ")?;
+    let mut off = n.trim().parse::<usize>().ok()?.min(text.len());
+    while !text.is_char_boundary(off) {
+        off -= 1;
+    }
+    let before = &text[..off];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.matches('\n').count() + 1;
+    Some((msg, (line, before[line_start..].chars().count() + 1)))
+}
+
 /// `line L column C` at the start of `s`, and the rest.
 fn split_mark(s: &str) -> Option<((usize, usize), &str)> {
     let rest = s.strip_prefix("line ")?;
@@ -259,6 +280,12 @@ fn plain_message(
     raw: &str,
     pos: Option<(usize, usize)>,
 ) -> (String, Option<(usize, usize)>) {
+    // libyaml's reader errors (a NUL, another control character) carry a byte offset, and
+    // serde_yaml then marks them at 1:1: the position is the offset's.
+    let (raw, pos) = match at_byte_offset(text, raw) {
+        Some((m, p)) => (m, Some(p)),
+        None => (raw, pos),
+    };
     if raw.contains("recursion limit exceeded") {
         return (
             format!(
@@ -897,9 +924,20 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Plan, Problems> {
 pub fn load_bundled(roles: &[String]) -> Result<Plan, Problems> {
     let mut files = Vec::new();
     let mut problems = Problems::default();
+    let mut named = Vec::new();
     for role in roles {
         match bundled::runbook_for(role) {
+            // Loaded twice, every step of it would be a duplicate id: one usage error instead.
+            Some(name) if named.contains(&name) => problems.push(Problem::new(
+                "--role",
+                None,
+                format!(
+                    "the role `{}` is named more than once; name each role once",
+                    crate::text::clean_line(role)
+                ),
+            )),
             Some(name) => {
+                named.push(name.clone());
                 files.push(LoadedFile::read(Place::Bundled(name)).map_err(Problems::from)?);
             }
             None => problems.push(Problem::new(
