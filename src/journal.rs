@@ -381,6 +381,7 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
                     len: line.len() + usize::from(terminated),
                     reason,
                     excerpt: excerpt(line),
+                    journal_like: event_prefix(line),
                 });
                 continue;
             }
@@ -413,7 +414,7 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
     }
     if let Some(first) = bad.first() {
         // A file whose first line is not a journal line is something else: never a torn journal.
-        if replay.head.is_none() && !event_prefix(&bytes[first.start..first.start + first.len]) {
+        if replay.head.is_none() && !first.journal_like {
             return Err(not_journal(path, true, first));
         }
         replay.torn = Some(Torn {
@@ -445,13 +446,15 @@ struct BadLine {
     len: usize,
     reason: String,
     excerpt: String,
+    /// Begins as drillbook's lines begin: a damaged journal line, not another kind of file.
+    journal_like: bool,
 }
 
 fn not_journal(path: &Path, first_line: bool, bad: &BadLine) -> JournalError {
     JournalError::NotJournal {
         path: path.into(),
         line: bad.line,
-        reason: if first_line {
+        reason: if first_line && !bad.journal_like {
             format!(
                 "this file is not a drillbook journal (its first line begins `{}`)",
                 bad.excerpt
