@@ -91,8 +91,9 @@ pub enum Command {
         journal: PathBuf,
         /// Runbook files the journal was written with (default: the bundled runbooks it names).
         runbooks: Vec<PathBuf>,
-        /// md (Markdown) or csv.
-        #[arg(long, default_value = "md", value_parser = ["md", "csv"])]
+        /// md (Markdown), csv (one row per boundary, step, evidence value and note; formula-safe)
+        /// or json (the same model, for other tools).
+        #[arg(long, default_value = "md", value_parser = ["md", "csv", "json"])]
         format: String,
     },
     /// Append actions read from stdin, one per line, printing `ok SEQ` after each fsync (for

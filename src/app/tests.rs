@@ -197,6 +197,7 @@ fn a_failed_append_says_not_recorded() {
     let action = Action::Note {
         step: None,
         text: "x".into(),
+        issue: false,
     };
     update(
         &mut r.m,

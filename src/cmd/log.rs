@@ -54,10 +54,13 @@ pub fn payload(a: &Action, tz: Tz) -> String {
             Some(n) => format!("{} {}: {}", c(step), state.word(), c(n)),
             None => format!("{} {}", c(step), state.word()),
         },
-        Action::Note { step, text } => match step {
-            Some(s) => format!("on {}: {}", c(s), c(text)),
-            None => format!("on the session: {}", c(text)),
-        },
+        Action::Note { step, text, issue } => {
+            let what = if *issue { "ISSUE " } else { "" };
+            match step {
+                Some(s) => format!("{what}on {}: {}", c(s), c(text)),
+                None => format!("{what}on the session: {}", c(text)),
+            }
+        }
         Action::Evidence { step, field, value } => {
             format!("{} \"{}\" = {}", c(step), c(field), c(value))
         }

@@ -59,18 +59,20 @@ pub fn parse_action(plan: &Plan, line: &str) -> Result<Action, String> {
         });
     }
     match verb {
-        "note" if !rest.is_empty() => Ok(Action::Note {
+        "note" | "issue" if !rest.is_empty() => Ok(Action::Note {
             step: None,
             text: rest.to_owned(),
+            issue: verb == "issue",
         }),
-        "step-note" => {
+        "step-note" | "step-issue" => {
             let (id, text) = split1(rest);
             if text.is_empty() {
-                return Err("step-note STEP TEXT".into());
+                return Err(format!("{verb} STEP TEXT"));
             }
             Ok(Action::Note {
                 step: Some(step_id(id)?),
                 text: text.to_owned(),
+                issue: verb == "step-issue",
             })
         }
         "evidence" => {

@@ -239,7 +239,7 @@ fn headless(
 /// late confirmations.
 fn rehearsal_report(path: &Path, plan: &Plan) {
     match journal::read(path) {
-        Ok(r) => println!("\n{}", rehearsal::report::render(plan, &r.record)),
+        Ok(r) => println!("\n{}", rehearsal::report::render(plan, &r.events)),
         Err(e) => {
             eprintln!("drillbook: cannot read the rehearsal journal back for its report: {e}");
         }

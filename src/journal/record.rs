@@ -42,6 +42,8 @@ pub struct StateChange {
 pub struct NoteEntry {
     pub step: Option<String>,
     pub text: String,
+    /// Marked by the operator as an issue.
+    pub issue: bool,
     pub stamp: Stamp,
 }
 
@@ -142,9 +144,10 @@ impl Record {
                     }
                 }
             }
-            Action::Note { step, text } => self.notes.push(NoteEntry {
+            Action::Note { step, text, issue } => self.notes.push(NoteEntry {
                 step: step.clone(),
                 text: text.clone(),
+                issue: *issue,
                 stamp: stamp(),
             }),
             Action::Evidence { step, field, value } => {

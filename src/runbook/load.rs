@@ -730,7 +730,7 @@ fn step_from(
         title: step.title,
         detail: step.detail,
         basis: step.basis,
-        system: step.system,
+        systems: step.system.0,
         due,
         critical: step.critical,
         evidence: step.evidence,
