@@ -71,6 +71,21 @@ pub struct NotificationEntry {
     pub stamp: Stamp,
 }
 
+/// What happened at a shift's edges: a writer attached or left, an incoming operator
+/// acknowledged the handover.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ShiftKind {
+    Attach { roles: Vec<String> },
+    Detach { reason: String },
+    Handover { note: Option<String> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShiftEntry {
+    pub kind: ShiftKind,
+    pub stamp: Stamp,
+}
+
 /// A notification preflight (`drillbook notify-test`) and the operator's answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NotifyCheckEntry {
@@ -93,6 +108,8 @@ pub struct Record {
     pub confirmations: HashMap<String, Vec<Confirmation>>,
     pub notifications: Vec<NotificationEntry>,
     pub handovers: Vec<Stamp>,
+    /// Attach, detach and handover acknowledgements, oldest first: the shift history.
+    pub shifts: Vec<ShiftEntry>,
     /// Notification preflights, oldest first.
     pub notify_checks: Vec<NotifyCheckEntry>,
     pub phases_entered: Vec<(String, Stamp)>,
@@ -191,7 +208,25 @@ impl Record {
                 stamp: stamp(),
             }),
             Action::PhaseEntered { phase } => self.phases_entered.push((phase.clone(), stamp())),
-            Action::Handover { .. } => self.handovers.push(stamp()),
+            Action::Handover { note } => {
+                self.handovers.push(stamp());
+                self.shifts.push(ShiftEntry {
+                    kind: ShiftKind::Handover { note: note.clone() },
+                    stamp: stamp(),
+                });
+            }
+            Action::Attach { roles, .. } => self.shifts.push(ShiftEntry {
+                kind: ShiftKind::Attach {
+                    roles: roles.clone(),
+                },
+                stamp: stamp(),
+            }),
+            Action::Detach { reason } => self.shifts.push(ShiftEntry {
+                kind: ShiftKind::Detach {
+                    reason: reason.clone(),
+                },
+                stamp: stamp(),
+            }),
             Action::Undo { target } => {
                 self.actions += 1;
                 self.undo(*target);
@@ -206,7 +241,7 @@ impl Record {
                 answer: *answer,
                 stamp: stamp(),
             }),
-            Action::Attach { .. } | Action::Detach { .. } | Action::TornSetAside { .. } => {}
+            Action::TornSetAside { .. } => {}
         }
     }
 
