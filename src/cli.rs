@@ -171,6 +171,9 @@ pub struct RunArgs {
     /// Rehearse the same timetable on another day.
     #[arg(long, requires = "rehearse", value_name = "YYYY-MM-DD")]
     pub date: Option<chrono::NaiveDate>,
+    /// Continue the newest rehearsal journal of the same roles (instead of starting a new one).
+    #[arg(long, requires = "rehearse", conflicts_with = "journal")]
+    pub resume: bool,
     /// Confirm approximate boundaries at their planned time (on by itself with --headless).
     #[arg(long, requires = "rehearse")]
     pub auto_confirm: bool,

@@ -150,6 +150,9 @@ pub fn run(path: &Path, select: &Selection, operator: Option<&str>, accept: bool
             path.display()
         )));
     }
+    if let Some(f) = super::from_journal::role_mismatch(path, &replay, &plan.roles()) {
+        return Err(f);
+    }
     if replay.hash_mismatch.is_some() && !accept {
         return Err(Failure::new(format!(
             "{}: this journal was written with other runbook files; pass --accept-changed-runbooks to continue it",

@@ -436,6 +436,14 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
     // Notifications.
     let _ = writeln!(out, "\n## Notification path\n");
     match record.notify_checks.last() {
+        Some(c) if c.channels.is_empty() => {
+            let _ = writeln!(
+                out,
+                "- Last preflight (`drillbook notify-test`) {}: no channel was tested (--notify off); \
+                 nothing is known about the notification path: run `drillbook notify-test` with a channel.",
+                by(&c.stamp, f)
+            );
+        }
         Some(c) => {
             let answer = match c.answer {
                 Some(true) => "the operator saw it",

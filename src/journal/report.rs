@@ -72,8 +72,9 @@ pub struct Instant {
 
 impl Instant {
     fn new(t: DateTime<Utc>, tz: Tz) -> Self {
+        use chrono::SubsecRound;
         Self {
-            utc: t,
+            utc: t.trunc_subsecs(0),
             session: tz
                 .from_utc_datetime(&t.naive_utc())
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
