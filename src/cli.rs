@@ -64,6 +64,10 @@ pub enum Command {
         /// The events as JSON Lines, one per line, as parsed (set-aside lines left out).
         #[arg(long)]
         json: bool,
+        /// One line per event (about 120 columns). Default: one line per event on a terminal at
+        /// least 120 columns wide, else a compact layout that fits 80 columns (pipes and files too).
+        #[arg(long, conflicts_with = "json")]
+        wide: bool,
     },
     /// Markdown for the next shift: phase, next boundaries, steps by state with who and when,
     /// open critical steps, notes, boundaries, notification path. `--ack` records that the

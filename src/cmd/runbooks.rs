@@ -26,9 +26,19 @@ pub fn run(action: &RunbooksAction) -> Outcome {
             for p in &written {
                 println!("wrote {}", p.display());
             }
+            // The files land in a folder named for the session: that folder is what validate,
+            // schedule and run read (validate also takes DIR, reading its session folders).
+            let folder = written
+                .first()
+                .and_then(|p| p.parent())
+                .unwrap_or(dir.as_path());
             println!(
                 "Check your edits with: drillbook validate {}",
-                dir.display()
+                folder.display()
+            );
+            println!(
+                "Run them with: drillbook run {}",
+                folder.join("ep.yaml").display()
             );
             Ok(())
         }

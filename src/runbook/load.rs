@@ -906,11 +906,18 @@ pub fn validate_paths(paths: &[PathBuf]) -> Result<Checked, Problems> {
     }
     for p in paths {
         if p.is_dir() {
-            match yaml_files_in(p) {
+            // A folder of session folders (what `runbooks export` writes) is read one level down.
+            match yaml_files_in(p).and_then(|l| {
+                if l.is_empty() {
+                    yaml_files_in_subfolders(p)
+                } else {
+                    Ok(l)
+                }
+            }) {
                 Ok(list) if list.is_empty() => problems.push(Problem::new(
                     &p.display().to_string(),
                     None,
-                    "no .yaml files in this folder",
+                    "no .yaml files in this folder or in its folders",
                 )),
                 Ok(list) => list
                     .into_iter()
@@ -967,6 +974,22 @@ pub fn validate_paths(paths: &[PathBuf]) -> Result<Checked, Problems> {
         }
     }
     problems.into_result(checked)
+}
+
+/// The .yaml files of each folder directly in `dir`, folder by folder in name order.
+fn yaml_files_in_subfolders(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| io_message(&e))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    let mut out = Vec::new();
+    for d in dirs {
+        out.extend(yaml_files_in(&d)?);
+    }
+    Ok(out)
 }
 
 fn yaml_files_in(dir: &Path) -> Result<Vec<PathBuf>, String> {
