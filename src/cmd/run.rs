@@ -49,7 +49,20 @@ fn plan_for(args: &RunArgs) -> Result<Plan, Failure> {
 /// record and a real run never into a rehearsal's, and other runbook content only when asked.
 fn open_journal(path: &Path, plan: &Plan, args: &RunArgs) -> Result<(Journal, Replay), Failure> {
     let meta = Meta::for_plan(plan, args.operator.as_deref());
-    let (journal, replay) = Journal::open(path, meta).map_err(|e| Failure::new(e.to_string()))?;
+    let (journal, replay) = Journal::open(path, meta).map_err(|e| {
+        // A headless pane beside the app cannot write the app's journal; following it can.
+        let follow = matches!(e, journal::JournalError::Locked { .. }) && args.headless;
+        let mut m = e.to_string();
+        if follow {
+            let _ = write!(
+                m,
+                "\nA pane beside the app: `drillbook log --follow {}` prints each action and phase \
+                 transition as it is journaled, read-only",
+                path.display()
+            );
+        }
+        Failure::new(m)
+    })?;
     if !replay.events.is_empty() && replay.is_rehearsal() != args.rehearse {
         let msg = if args.rehearse {
             "is the real record of a session; a rehearsal never writes into it. Leave out --journal \
