@@ -356,10 +356,7 @@ impl Model {
             ),
             Action::Note {
                 step: None, issue, ..
-            } => format!(
-                "{} on the session",
-                if *issue { "issue" } else { "note" }
-            ),
+            } => format!("{} on the session", if *issue { "issue" } else { "note" }),
             Action::Evidence { step, field, .. } => {
                 format!("evidence \"{}\" on {}", clean_line(field), clean_line(step))
             }

@@ -146,7 +146,12 @@ fn runbooks_export_writes_files_that_validate() {
     assert_eq!(suggested, folder.to_str().unwrap(), "{said}");
     for target in [suggested, d] {
         let out = drillbook(&["validate", target], &[]);
-        assert_eq!(out.status.code(), Some(0), "{target}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{target}: {}",
+            text(&out.stderr)
+        );
     }
     let empty = tempfile::tempdir().unwrap();
     let out = drillbook(&["validate", empty.path().to_str().unwrap()], &[]);

@@ -40,7 +40,14 @@ fn a_journal_of_another_role_set_names_its_roles_and_the_role_that_opens_it() {
     let before = std::fs::read(&j).unwrap();
     for extra in [&[][..], &["--accept-changed-runbooks"][..]] {
         let mut args = vec![
-            "run", "--role", "ep", "--journal", js, "--headless", "--notify", "off",
+            "run",
+            "--role",
+            "ep",
+            "--journal",
+            js,
+            "--headless",
+            "--notify",
+            "off",
         ];
         args.extend_from_slice(extra);
         let out = run_in(dir.path(), &args);
@@ -56,7 +63,11 @@ fn a_journal_of_another_role_set_names_its_roles_and_the_role_that_opens_it() {
     // record (every writer) holds to the same rule.
     let out = cli::record_all(&j, "ep", "carol", &["done ep-pre-ready"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("--role ep,hsn,omd"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--role ep,hsn,omd"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(std::fs::read(&j).unwrap(), before, "nothing was written");
     // The roles it names open it.
     let out = cli::record_all(&j, "ep,hsn,omd", "carol", &["done ep-pre-ready"]);
@@ -65,7 +76,10 @@ fn a_journal_of_another_role_set_names_its_roles_and_the_role_that_opens_it() {
         .into_iter()
         .rfind(|e| e["kind"] == "attach")
         .unwrap();
-    assert_eq!(last_attach["roles"], serde_json::json!(["ep", "hsn", "omd"]));
+    assert_eq!(
+        last_attach["roles"],
+        serde_json::json!(["ep", "hsn", "omd"])
+    );
 }
 
 #[test]
@@ -94,7 +108,9 @@ fn notify_test_with_no_channel_sends_and_asks_nothing_and_records_nothing_tested
     // The handover does not read it as a path that works.
     let h = stdout(&run_in(dir.path(), &["handover", j.to_str().unwrap()]));
     assert!(
-        h.contains("no channel was tested (--notify off); nothing is known about the notification path"),
+        h.contains(
+            "no channel was tested (--notify off); nothing is known about the notification path"
+        ),
         "{h}"
     );
     assert!(!h.contains("the operator saw it"), "{h}");
@@ -106,7 +122,11 @@ fn notify_test_without_role_uses_the_journal_named_or_asks_never_every_role() {
     // No role, no journal, and no terminal to ask at: told to name them, nothing written.
     let out = run_in(dir.path(), &["notify-test", "--notify", "off"]);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
-    assert!(stderr(&out).contains("name it with --role"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("name it with --role"),
+        "{}",
+        stderr(&out)
+    );
     assert!(
         !dir.path().join("drillbook").exists(),
         "no journal of every role was created"
@@ -115,7 +135,13 @@ fn notify_test_without_role_uses_the_journal_named_or_asks_never_every_role() {
     let j = day_copy(dir.path());
     let out = run_in(
         dir.path(),
-        &["notify-test", "--notify", "off", "--journal", j.to_str().unwrap()],
+        &[
+            "notify-test",
+            "--notify",
+            "off",
+            "--journal",
+            j.to_str().unwrap(),
+        ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let last = lines(&j).pop().unwrap();
@@ -125,12 +151,21 @@ fn notify_test_without_role_uses_the_journal_named_or_asks_never_every_role() {
     let out = run_in(
         dir.path(),
         &[
-            "notify-test", "--notify", "off", "--role", "ep", "--journal",
+            "notify-test",
+            "--notify",
+            "off",
+            "--role",
+            "ep",
+            "--journal",
             j.to_str().unwrap(),
         ],
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("--role ep,hsn,omd"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--role ep,hsn,omd"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -142,7 +177,13 @@ fn a_headless_pane_on_the_apps_journal_is_refused_and_pointed_to_log_follow() {
     let out = run_in(
         dir.path(),
         &[
-            "run", "--role", "ep", "--journal", j.to_str().unwrap(), "--headless", "--notify",
+            "run",
+            "--role",
+            "ep",
+            "--journal",
+            j.to_str().unwrap(),
+            "--headless",
+            "--notify",
             "off",
         ],
     );
@@ -212,7 +253,14 @@ fn a_rehearsal_says_how_to_resume_it_and_resume_takes_the_newest_of_its_roles() 
     // With no rehearsal of those roles, --resume says so.
     let out = run_in(
         dir.path(),
-        &["run", "--role", "omd", "--rehearse", "--resume", "--headless"],
+        &[
+            "run",
+            "--role",
+            "omd",
+            "--rehearse",
+            "--resume",
+            "--headless",
+        ],
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(

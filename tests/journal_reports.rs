@@ -280,7 +280,9 @@ fn log_follow_prints_appended_events_and_stops_on_sigterm() {
     };
     // Not a terminal: the compact layout, a heading line per event.
     let headings = |seen: &Vec<String>| seen.iter().filter(|l| l.starts_with('#')).count();
-    poll("the existing events", || headings(&seen.lock().unwrap()) == 3);
+    poll("the existing events", || {
+        headings(&seen.lock().unwrap()) == 3
+    });
     // A writer holds the journal (as the app does); the follower beside it reads on, read-only,
     // printing each action and phase transition as it is journaled.
     let mut w = cli::Recorder::start(&j, "ep", "bob").unwrap();

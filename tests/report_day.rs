@@ -43,9 +43,18 @@ fn section<'a>(text: &'a str, heading: &str) -> &'a str {
 /// What an undone action left behind must never be shown: the mistaken confirmation at 11:03
 /// and the step bob marked failed by mistake.
 fn nothing_undone(text: &str) {
-    assert!(!text.contains("pressed by mistake"), "undone step shown:\n{text}");
-    assert!(!text.contains("11:03"), "undone confirmation shown:\n{text}");
-    assert!(!text.contains("03:03:00"), "undone confirmation shown:\n{text}");
+    assert!(
+        !text.contains("pressed by mistake"),
+        "undone step shown:\n{text}"
+    );
+    assert!(
+        !text.contains("11:03"),
+        "undone confirmation shown:\n{text}"
+    );
+    assert!(
+        !text.contains("03:03:00"),
+        "undone confirmation shown:\n{text}"
+    );
     assert!(!text.contains('\u{1b}'), "a raw escape reached the output");
 }
 
@@ -72,7 +81,9 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     // The boundary confirmed at 11:06, planned against confirmed, with drift, who and the note.
     has(
         section(&s, "## Boundaries: planned vs confirmed"),
-        &["| Failover to the backup site ends, Backup site starts | ~11:00:00 HKT (03:00:00 GMT) | 11:06:00 HKT (03:06:00 GMT) | 6m00s late | alice@desk1, recorded 11:06:20 HKT (03:06:20 GMT): HKEX announced on the hotline |"],
+        &[
+            "| Failover to the backup site ends, Backup site starts | ~11:00:00 HKT (03:00:00 GMT) | 11:06:00 HKT (03:06:00 GMT) | 6m00s late | alice@desk1, recorded 11:06:20 HKT (03:06:20 GMT): HKEX announced on the hotline |",
+        ],
     );
     // ... and used in the headings of both phases it bounds.
     has(
@@ -106,7 +117,10 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     );
     has(
         section(&s, "### OTP-C"),
-        &["- Primary site: FAILED (1 of 6 failed)", "- Backup site: incomplete (6 of 7 open)\n  - `ep-backup-logon-trading` logon time = 11:14:10"],
+        &[
+            "- Primary site: FAILED (1 of 6 failed)",
+            "- Backup site: incomplete (6 of 7 open)\n  - `ep-backup-logon-trading` logon time = 11:14:10",
+        ],
     );
 
     // Every step in its phase with state, who, when, note or reason, evidence.
@@ -159,9 +173,14 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     let notes = section(&s, "## Session notes");
     has(
         notes,
-        &["- 08:20:00 HKT (00:20:00 GMT) alice@desk1: Vendor called about the drop copy \u{241b}[31mred"],
+        &[
+            "- 08:20:00 HKT (00:20:00 GMT) alice@desk1: Vendor called about the drop copy \u{241b}[31mred",
+        ],
     );
-    assert!(!notes.contains("vendor ticket"), "a step note is not a session note");
+    assert!(
+        !notes.contains("vendor ticket"),
+        "a step note is not a session note"
+    );
     let issues = section(&s, "## Issues");
     has(
         issues,
@@ -171,8 +190,16 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
             "- 11:55:00 HKT (03:55:00 GMT): FAILED Receive OMD-C at the backup site (`omd-backup-omdc`, OMD-C) by bob@desk2: Line B silent on channels 21-24 after the failover\n",
         ],
     );
-    for not_issue in ["Vendor called", "vendor ticket", "RTS quota", "vendor screens"] {
-        assert!(!issues.contains(not_issue), "{not_issue} is no issue:\n{issues}");
+    for not_issue in [
+        "Vendor called",
+        "vendor ticket",
+        "RTS quota",
+        "vendor screens",
+    ] {
+        assert!(
+            !issues.contains(not_issue),
+            "{not_issue} is no issue:\n{issues}"
+        );
     }
 
     // The HSN Result Form: what the notices leave undefined, and what the hsn runbook recorded.
@@ -186,7 +213,10 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
             "  - `hsn-backup-connectivity` (backup): [x] done by alice@desk1 at 11:30:00 HKT (03:30:00 GMT)\n    - time verified = 11:29\n",
         ],
     );
-    assert!(!form.contains("ep-"), "only the hsn runbook's steps:\n{form}");
+    assert!(
+        !form.contains("ep-"),
+        "only the hsn runbook's steps:\n{form}"
+    );
 }
 
 /// A minimal RFC 4180 reader: the rows, each a list of fields.
@@ -279,7 +309,10 @@ fn csv_report_has_a_row_per_boundary_step_evidence_and_note_formula_safe() {
 
     let n = find("note", "omd-failover-omdcc-events");
     assert_eq!(get(n[0], "issue"), "issue");
-    assert_eq!(get(n[0], "note"), "no Sequence Reset seen on OMD-CC channel 3");
+    assert_eq!(
+        get(n[0], "note"),
+        "no Sequence Reset seen on OMD-CC channel 3"
+    );
     let n = find("note", "omd-backup-omdc");
     assert_eq!(get(n[0], "issue"), "");
     let session_notes: Vec<_> = rows
@@ -293,7 +326,10 @@ fn csv_report_has_a_row_per_boundary_step_evidence_and_note_formula_safe() {
     );
     // One row per step of the plan, and one per boundary.
     assert_eq!(rows.iter().filter(|r| r[col("row")] == "step").count(), 69);
-    assert_eq!(rows.iter().filter(|r| r[col("row")] == "boundary").count(), 7);
+    assert_eq!(
+        rows.iter().filter(|r| r[col("row")] == "boundary").count(),
+        7
+    );
 }
 
 #[test]
@@ -362,10 +398,12 @@ fn json_report_holds_the_same_facts_for_other_tools() {
         .map(|i| i["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["failed step", "issue note", "failed step"]);
-    assert!(v["hsn_result_form"]["undefined"]
-        .as_str()
-        .unwrap()
-        .contains("define none of its fields"));
+    assert!(
+        v["hsn_result_form"]["undefined"]
+            .as_str()
+            .unwrap()
+            .contains("define none of its fields")
+    );
 }
 
 #[test]
@@ -397,8 +435,14 @@ fn handover_has_the_shift_history_every_open_step_and_dated_due_times() {
     let current = section(&s, "### Current phase: Backup site (10)");
     let lines: Vec<&str> = current.lines().filter(|l| l.starts_with("- ")).collect();
     assert_eq!(lines.len(), 10, "{current}");
-    let last_critical = lines.iter().rposition(|l| l.contains(", critical)")).unwrap();
-    let first_other = lines.iter().position(|l| !l.contains(", critical)")).unwrap();
+    let last_critical = lines
+        .iter()
+        .rposition(|l| l.contains(", critical)"))
+        .unwrap();
+    let first_other = lines
+        .iter()
+        .position(|l| !l.contains(", critical)"))
+        .unwrap();
     assert!(last_critical < first_other, "critical first:\n{current}");
     has(
         current,
@@ -420,7 +464,9 @@ fn handover_has_the_shift_history_every_open_step_and_dated_due_times() {
     );
     has(
         section(&s, "### Critical, in later phases (10)"),
-        &["(`hsn-report-result-form`, hsn, phase reporting, critical), due Mon 27 Nov 23:59 HKT (Mon 27 Nov 15:59 GMT)"],
+        &[
+            "(`hsn-report-result-form`, hsn, phase reporting, critical), due Mon 27 Nov 23:59 HKT (Mon 27 Nov 15:59 GMT)",
+        ],
     );
     let notes = section(&s, "## Notes");
     has(
@@ -489,7 +535,10 @@ fn the_rehearsal_report_is_the_fold_of_its_journal() {
             "- [ ] pending Systems up, bridge open, desk sheet out (ep-pre-ready, ep, phase pre-session), due 07:45 HKT (overdue at the end)\n",
         ],
     );
-    assert!(!open.contains("ep-pre-credentials"), "settled steps are not open");
+    assert!(
+        !open.contains("ep-pre-credentials"),
+        "settled steps are not open"
+    );
 }
 
 #[test]

@@ -479,7 +479,11 @@ fn a_large_runbook_is_read_as_a_small_one_is() {
 fn system_takes_one_name_or_a_list_and_anything_else_is_placed() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_bounded(
-        &["runbooks".as_ref(), "export".as_ref(), dir.path().as_os_str()],
+        &[
+            "runbooks".as_ref(),
+            "export".as_ref(),
+            dir.path().as_os_str(),
+        ],
         Duration::from_secs(30),
     );
     assert!(out.status.success());
@@ -491,7 +495,12 @@ fn system_takes_one_name_or_a_list_and_anything_else_is_placed() {
         &["validate".as_ref(), folder.as_os_str()],
         Duration::from_secs(30),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let line = omd
         .lines()
         .position(|l| l.contains("system: [OMD-C, OMD-CC]"))

@@ -436,7 +436,10 @@ fn a_note_typed_with_a_leading_bang_is_recorded_as_an_issue() {
     let notes = &r.m.record.notes;
     assert_eq!(notes.len(), 3);
     assert_eq!(notes[0].step.as_deref(), Some(id.as_str()));
-    assert_eq!(notes[0].text, "logon took three tries", "the marker is taken off");
+    assert_eq!(
+        notes[0].text, "logon took three tries",
+        "the marker is taken off"
+    );
     assert!(notes[0].issue);
     assert!(!notes[1].issue);
     assert_eq!((notes[2].text.as_str(), notes[2].issue), ("!", false));

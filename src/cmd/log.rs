@@ -228,6 +228,7 @@ fn wrap(text: &str, indent: &str, width: usize) -> String {
 /// The compact form of one event, without its date: a heading line within
 /// [`COMPACT_COLUMNS`] (who is cut with `…` when needed), then the payload wrapped and indented.
 pub fn compact(e: &Event, tz: Tz, local: Tz) -> String {
+    use unicode_width::UnicodeWidthStr;
     let t = e.session_time();
     let reh = if e.rehearsal.is_some() { " [R]" } else { "" };
     let local_part = if local == tz {
@@ -243,7 +244,6 @@ pub fn compact(e: &Event, tz: Tz, local: Tz) -> String {
     };
     let head = format!("#{:<5} {}{local_part}  ", e.seq, zones::hms(t, tz));
     let tail = format!("  {}{reh}", e.action.kind());
-    use unicode_width::UnicodeWidthStr;
     let room = COMPACT_COLUMNS.saturating_sub(head.width() + tail.width());
     let who = crate::view::fit(&clean_line(&e.who()), room.max(8));
     let body = wrap(&payload(&e.action, tz), "      ", COMPACT_COLUMNS);

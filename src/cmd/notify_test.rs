@@ -130,7 +130,10 @@ pub fn run(spec: &[String], journal_path: Option<&Path>, select: &Selection) -> 
                 &SystemClock,
             )
             .map_err(|e| {
-                Failure::new(format!("{}: cannot record the preflight: {e}", path.display()))
+                Failure::new(format!(
+                    "{}: cannot record the preflight: {e}",
+                    path.display()
+                ))
             })?;
         let _ = writeln!(
             out,

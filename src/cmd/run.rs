@@ -316,7 +316,9 @@ fn newest_rehearsal(plan: &Plan) -> Result<PathBuf, Failure> {
         .flatten()
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(&prefix) && n.ends_with(".jsonl"))
+        .filter(|n| {
+            n.starts_with(&prefix) && Path::new(n).extension().is_some_and(|x| x == "jsonl")
+        })
         .max();
     match newest {
         Some(n) => Ok(dir.join(n)),

@@ -511,7 +511,10 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         let who = clean_line(&e.stamp.who()).into_owned();
         let what = match &e.kind {
             ShiftKind::Attach { roles } => {
-                format!("{who} started recording (roles {})", clean_line(&roles.join(", ")))
+                format!(
+                    "{who} started recording (roles {})",
+                    clean_line(&roles.join(", "))
+                )
             }
             ShiftKind::Detach { reason } => format!("{who} stopped ({})", clean_line(reason)),
             ShiftKind::Handover { note: None } => format!("{who} acknowledged the handover"),

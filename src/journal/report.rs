@@ -21,6 +21,7 @@ use crate::zones;
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
+use std::fmt::Write as _;
 
 pub use csv::{CSV_HEADER, render_csv};
 pub use markdown::render_md;
@@ -546,10 +547,10 @@ pub fn build(plan: &Plan, record: &Record, ctx: &Context) -> Report {
             .map(|x| {
                 let mut line = c(&x.name);
                 if let Some(p) = &x.phone {
-                    line.push_str(&format!(", phone {}", c(p)));
+                    let _ = write!(line, ", phone {}", c(p));
                 }
                 if let Some(e) = &x.email {
-                    line.push_str(&format!(", e-mail {}", c(e)));
+                    let _ = write!(line, ", e-mail {}", c(e));
                 }
                 line
             })

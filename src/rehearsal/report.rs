@@ -45,7 +45,11 @@ pub fn render(plan: &Plan, events: &[Event]) -> String {
             on(a),
             on(b),
             record.actions - undone,
-            if record.actions - undone == 1 { "" } else { "s" },
+            if record.actions - undone == 1 {
+                ""
+            } else {
+                "s"
+            },
         );
     }
 
@@ -56,7 +60,10 @@ pub fn render(plan: &Plan, events: &[Event]) -> String {
         }
     }
     let _ = writeln!(out, "\n## Phases: planned vs reached\n");
-    let _ = writeln!(out, "| Phase | Planned start | Reached | Drift | Steps settled |");
+    let _ = writeln!(
+        out,
+        "| Phase | Planned start | Reached | Drift | Steps settled |"
+    );
     let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
     for (p, ph) in s.phases.iter().enumerate() {
         let (start, _) = tl.bounds_of(p);

@@ -27,7 +27,7 @@ pub fn field(s: &str) -> String {
 /// The cells of one row, by column name; absent columns are empty.
 #[derive(Default)]
 struct Row<'a> {
-    row: &'a str,
+    kind: &'a str,
     phase: &'a str,
     systems: String,
     step: &'a str,
@@ -49,23 +49,8 @@ fn write_row(out: &mut String, reh: &str, r: &Row<'_>) {
         |b| (b.who.clone(), b.at.session.clone(), utc(b.at.utc)),
     );
     let cells = [
-        reh,
-        r.row,
-        r.phase,
-        &r.systems,
-        r.step,
-        r.title,
-        r.state,
-        r.critical,
-        &r.planned,
-        &who,
-        &at_s,
-        &at_u,
-        r.field,
-        r.value,
-        r.note,
-        r.issue,
-        &r.drift,
+        reh, r.kind, r.phase, &r.systems, r.step, r.title, r.state, r.critical, &r.planned, &who,
+        &at_s, &at_u, r.field, r.value, r.note, r.issue, &r.drift,
     ];
     let line: Vec<String> = cells.iter().map(|c| field(c)).collect();
     let _ = writeln!(out, "{}", line.join(","));
@@ -98,7 +83,7 @@ pub fn render_csv(r: &Report) -> String {
             &mut out,
             reh,
             &Row {
-                row: "boundary",
+                kind: "boundary",
                 phase,
                 step: &b.key,
                 title: &b.label,
@@ -129,7 +114,7 @@ pub fn render_csv(r: &Report) -> String {
                 &mut out,
                 reh,
                 &Row {
-                    row: "step",
+                    kind: "step",
                     state: st.state.word(),
                     critical: if st.critical { "critical" } else { "" },
                     planned: st
@@ -146,7 +131,7 @@ pub fn render_csv(r: &Report) -> String {
                     &mut out,
                     reh,
                     &Row {
-                        row: "evidence",
+                        kind: "evidence",
                         phase: &p.id,
                         systems: systems.clone(),
                         step: &st.id,
@@ -163,7 +148,7 @@ pub fn render_csv(r: &Report) -> String {
                     &mut out,
                     reh,
                     &Row {
-                        row: "note",
+                        kind: "note",
                         phase: &p.id,
                         systems: systems.clone(),
                         step: &st.id,
@@ -182,7 +167,7 @@ pub fn render_csv(r: &Report) -> String {
             &mut out,
             reh,
             &Row {
-                row: "note",
+                kind: "note",
                 by: Some(&n.by),
                 note: &n.text,
                 issue: if n.issue { "issue" } else { "" },

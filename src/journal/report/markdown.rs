@@ -140,10 +140,10 @@ pub fn render_md(plan: &Plan, r: &Report, f: &Fmt) -> String {
             f.at(b.planned.utc)
         );
         let (confirmed, drift, who) = match (&b.confirmed, b.drift_seconds, &b.confirmed_by) {
-            (Some(c), Some(d), w) => (
-                f.at(c.utc),
-                drift_words(d),
-                w.as_ref().map_or_else(String::new, |w| {
+            (Some(at), Some(secs), by) => (
+                f.at(at.utc),
+                drift_words(secs),
+                by.as_ref().map_or_else(String::new, |w| {
                     format!("{}, recorded {}", md(&w.who), f.at(w.at.utc))
                 }),
             ),
