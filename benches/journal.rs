@@ -55,6 +55,7 @@ fn action(i: usize) -> Action {
         7 => Action::Note {
             step: Some(step),
             text: "Vendor confirmed the drop copy session is back; sequence numbers match".into(),
+            issue: false,
         },
         8 => Action::Notification {
             key: format!("k{i}"),

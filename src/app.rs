@@ -345,8 +345,18 @@ impl Model {
         let tz = self.plan.session.tz;
         match a {
             Action::Step { step, state, .. } => format!("{} {}", clean_line(step), state.word()),
-            Action::Note { step: Some(s), .. } => format!("note on {}", clean_line(s)),
-            Action::Note { step: None, .. } => "note on the session".into(),
+            Action::Note {
+                step: Some(s),
+                issue,
+                ..
+            } => format!(
+                "{} on {}",
+                if *issue { "issue" } else { "note" },
+                clean_line(s)
+            ),
+            Action::Note {
+                step: None, issue, ..
+            } => format!("{} on the session", if *issue { "issue" } else { "note" }),
             Action::Evidence { step, field, .. } => {
                 format!("evidence \"{}\" on {}", clean_line(field), clean_line(step))
             }
@@ -611,6 +621,15 @@ fn typing_key(m: &mut Model, mut input: Input, k: KeyEvent) -> Vec<Effect> {
     Vec::new()
 }
 
+/// A note typed with a leading `!` is an issue: the report lists it under Issues. The marker is
+/// taken off the text; a note that is only `!` stays a plain note.
+fn issue_marked(text: String) -> (String, bool) {
+    match text.strip_prefix('!').map(str::trim_start) {
+        Some(rest) if !rest.is_empty() => (rest.to_owned(), true),
+        _ => (text, false),
+    }
+}
+
 fn submit(m: &mut Model, input: Input) -> Vec<Effect> {
     let text = input.text.trim().to_owned();
     if text.is_empty() && input.prompt.required() {
@@ -634,11 +653,22 @@ fn submit(m: &mut Model, input: Input) -> Vec<Effect> {
     }
     let id = |i: usize| m.plan.steps[i].id.clone();
     let action = match input.prompt {
-        Prompt::StepNote { step } => Action::Note {
-            step: Some(id(step)),
-            text,
-        },
-        Prompt::SessionNote => Action::Note { step: None, text },
+        Prompt::StepNote { step } => {
+            let (text, issue) = issue_marked(text);
+            Action::Note {
+                step: Some(id(step)),
+                text,
+                issue,
+            }
+        }
+        Prompt::SessionNote => {
+            let (text, issue) = issue_marked(text);
+            Action::Note {
+                step: None,
+                text,
+                issue,
+            }
+        }
         Prompt::Failed { step } => Action::Step {
             step: id(step),
             state: StepState::Failed,

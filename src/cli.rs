@@ -64,6 +64,10 @@ pub enum Command {
         /// The events as JSON Lines, one per line, as parsed (set-aside lines left out).
         #[arg(long)]
         json: bool,
+        /// One line per event (about 120 columns). Default: one line per event on a terminal at
+        /// least 120 columns wide, else a compact layout that fits 80 columns (pipes and files too).
+        #[arg(long, conflicts_with = "json")]
+        wide: bool,
     },
     /// Markdown for the next shift: phase, next boundaries, steps by state with who and when,
     /// open critical steps, notes, boundaries, notification path. `--ack` records that the
@@ -81,8 +85,9 @@ pub enum Command {
         /// A note with the acknowledgement. Only with --ack.
         #[arg(long, requires = "ack")]
         note: Option<String>,
-        /// Describe the session as at this session-zone time, `YYYY-MM-DD HH:MM:SS` (default: now;
-        /// for a rehearsal journal, its last virtual instant).
+        /// Describe the session as at this session-zone time: `10:30` (the session day),
+        /// `2023-11-25 10:30[:00]`, or a phase id (its planned start), as `--start-at` takes them
+        /// (default: now; for a rehearsal journal, its last virtual instant).
         #[arg(long, conflicts_with = "ack")]
         at: Option<String>,
     },
@@ -91,8 +96,9 @@ pub enum Command {
         journal: PathBuf,
         /// Runbook files the journal was written with (default: the bundled runbooks it names).
         runbooks: Vec<PathBuf>,
-        /// md (Markdown) or csv.
-        #[arg(long, default_value = "md", value_parser = ["md", "csv"])]
+        /// md (Markdown), csv (one row per boundary, step, evidence value and note; formula-safe)
+        /// or json (the same model, for other tools).
+        #[arg(long, default_value = "md", value_parser = ["md", "csv", "json"])]
         format: String,
     },
     /// Append actions read from stdin, one per line, printing `ok SEQ` after each fsync (for
@@ -169,6 +175,9 @@ pub struct RunArgs {
     /// Rehearse the same timetable on another day.
     #[arg(long, requires = "rehearse", value_name = "YYYY-MM-DD")]
     pub date: Option<chrono::NaiveDate>,
+    /// Continue the newest rehearsal journal of the same roles (instead of starting a new one).
+    #[arg(long, requires = "rehearse", conflicts_with = "journal")]
+    pub resume: bool,
     /// Confirm approximate boundaries at their planned time (on by itself with --headless).
     #[arg(long, requires = "rehearse")]
     pub auto_confirm: bool,

@@ -88,7 +88,8 @@ pub fn dispatch(cli: Cli) -> Outcome {
             journal,
             follow,
             json,
-        }) => log::run(&journal, follow, json),
+            wide,
+        }) => log::run(&journal, follow, json, wide),
         Some(Command::Handover {
             journal,
             runbooks,

@@ -1182,6 +1182,7 @@ mod tests {
             Action::Note {
                 step: None,
                 text: "pw: hunter2".into(),
+                issue: false,
             },
             Action::Step {
                 step: "a".into(),
@@ -1203,6 +1204,7 @@ mod tests {
             Action::Note {
                 step: None,
                 text: "password reset desk called".into(),
+                issue: false,
             },
             &clock,
         )

@@ -190,7 +190,8 @@ pub struct Step {
     pub title: String,
     pub detail: String,
     pub basis: Basis,
-    pub system: Option<String>,
+    /// The systems the step exercises (`system:` gives one or a list), in the order written.
+    pub systems: Vec<String>,
     pub due: Option<DateTime<Utc>>,
     pub critical: bool,
     pub evidence: Vec<String>,

@@ -136,6 +136,27 @@ fn runbooks_export_writes_files_that_validate() {
     let out = drillbook(&["runbooks", "export", d], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let folder = dir.path().join("hkex-ps2-2023-11-25");
+    // The command it suggests works as printed, and so does validate on DIR itself (a folder of
+    // session folders).
+    let said = text(&out.stdout);
+    let suggested = said
+        .lines()
+        .find_map(|l| l.strip_prefix("Check your edits with: drillbook validate "))
+        .expect("a validate suggestion");
+    assert_eq!(suggested, folder.to_str().unwrap(), "{said}");
+    for target in [suggested, d] {
+        let out = drillbook(&["validate", target], &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{target}: {}",
+            text(&out.stderr)
+        );
+    }
+    let empty = tempfile::tempdir().unwrap();
+    let out = drillbook(&["validate", empty.path().to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no .yaml files in this folder or in its folders"));
     for f in [
         "session.yaml",
         "ep.yaml",

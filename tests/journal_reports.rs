@@ -59,17 +59,19 @@ fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
             "### Deferred (1)",
             "- [>] Simulate daily operations on OTP-C (`ep-primary-simulate`, ep) by alice@desk1 at 09:30:00 HKT (01:30:00 GMT)",
             "Totals: 1 failed, 1 deferred, 1 skipped, 6 done, 0 n/a, 39 pending.",
-            "## Open critical steps",
+            "## Open steps",
+            "### Carried from earlier phases",
             "- [!] failed Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`",
-            "(`hsn-pre-intention-form`, hsn, phase pre-session), due Fri 24 Nov 2023 23:59:00 HKT (15:59:00 GMT) **OVERDUE**",
-            "(`hsn-cleanup-routing`, hsn, phase clean-up), due 13:00:00 HKT (05:00:00 GMT)\n",
+            "(`hsn-pre-intention-form`, hsn, phase pre-session, critical), due Fri 24 Nov 23:59 HKT (Fri 24 Nov 15:59 GMT) **OVERDUE**",
+            "(`hsn-cleanup-routing`, hsn, phase clean-up, critical), due Sat 25 Nov 13:00 HKT (Sat 25 Nov 05:00 GMT)\n",
             "- 08:20:00 HKT (00:20:00 GMT) alice@desk1 on session: Vendor called about the drop copy \u{241b}[31mred",
             "| Failover to the backup site ends, Backup site starts | ~11:00:00 HKT (03:00:00 GMT) | 11:20:00 HKT (03:20:00 GMT) | +20m00s | alice@desk1 |",
             "| Primary site ends, Failover to the backup site starts | 10:00:00 HKT (02:00:00 GMT) | fixed |",
-            "- Last preflight (`drillbook notify-test`) by alice@desk1 at 07:52:00 HKT (23:52:00 GMT): channels desktop, terminal; the operator saw it",
+            "- Last preflight (`drillbook notify-test`) by alice@desk1 at 07:52:00 HKT (Fri 24 Nov 23:52:00 GMT): channels desktop, terminal; the operator saw it",
             "- Channel desktop: 1 sent, 0 failed",
             "- Channel terminal: 0 sent, 1 failed; last FAILED 10:45:00 HKT (02:45:00 GMT) (failover.end@-15m): tmux passthrough is off",
-            "## Handovers acknowledged\n\n- by bob@desk2 at 11:46:00 HKT (03:46:00 GMT)",
+            "## Shift history\n\n- 07:50:00 HKT (Fri 24 Nov 23:50:00 GMT): alice@desk1 started recording (roles ep, hsn)",
+            "- 11:46:00 HKT (03:46:00 GMT): bob@desk2 acknowledged the handover\n",
         ],
     );
     // Undone: bob's mistaken "failed" is gone, the step is pending again.
@@ -85,9 +87,27 @@ fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
             "  - 08:00:00 HKT (00:00:00 GMT): Preparation ends, Primary site starts (in 1h00m)",
         ],
     );
-    let out = drillbook(&["handover", &fx(), "--at", "11:50"]);
+    // --at takes the forms --start-at takes, in the session zone; each gives the same instant.
+    for at in ["11:50", "2023-11-25 11:50", AT] {
+        let out = drillbook(&["handover", &fx(), "--at", at]);
+        assert!(out.status.success(), "{at}: {}", stderr(&out));
+        has(
+            &stdout(&out),
+            &["- Written at: Sat 25 Nov 2023 11:50 HKT (Sat 03:50 GMT)"],
+        );
+    }
+    let out = drillbook(&["handover", &fx(), "--at", "backup"]);
+    has(
+        &stdout(&out),
+        &["- Written at: Sat 25 Nov 2023 11:00 HKT (Sat 03:00 GMT)"],
+    );
+    let out = drillbook(&["handover", &fx(), "--at", "25:00"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--at 11:50: expected YYYY-MM-DD HH:MM:SS"));
+    assert!(
+        stderr(&out).contains("--at: `25:00` is not a possible time of day"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -106,9 +126,10 @@ fn report_has_the_result_per_system_and_phase_times_issues_references_and_contac
             "| backup | OTP-C | `ep-backup-logon-trading` | logon time | 11:24:10 | 11:25:10 HKT",
             "| backup | HSN | `hsn-backup-connectivity` | time verified | 11:29 | 11:30:05 HKT",
             "- 08:12:00 HKT (00:12:00 GMT): FAILED Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`, OTP-C) by alice@desk1: Drop Copy logon rejected: sequence reset needed",
-            "- 08:20:00 HKT (00:20:00 GMT): note on session by alice@desk1: Vendor called about the drop copy \u{241b}[31mred",
-            "- 10:45:00 HKT (02:45:00 GMT): notification `failover.end@-15m` FAILED on terminal: tmux passthrough is off",
-            "- Failover to the backup site ends, Backup site starts: planned ~11:00 HKT, confirmed 11:20:00 HKT (03:20:00 GMT) (+20m00s) by alice@desk1",
+            "## Session notes\n\n- 08:20:00 HKT (00:20:00 GMT) alice@desk1: Vendor called about the drop copy \u{241b}[31mred\n",
+            "## Notifications that failed\n\n- 10:45:00 HKT (02:45:00 GMT): `failover.end@-15m` on terminal: tmux passthrough is off",
+            "| Failover to the backup site ends, Backup site starts | ~11:00:00 HKT (03:00:00 GMT) | 11:20:00 HKT (03:20:00 GMT) | 20m00s late | alice@desk1, recorded 11:21:00 HKT (03:21:00 GMT) |",
+            "### Backup site: 11:20 HKT (confirmed; planned ~11:00 HKT, 20m00s late) to 12:10 HKT",
             "- OPS/CS/010/23: Second Practice Session",
             "- MDD/23/690:",
             "- Participant General Enquiry Hotline (calls may be recorded), phone 2840 3626, e-mail trd@hkex.com.hk",
@@ -116,7 +137,7 @@ fn report_has_the_result_per_system_and_phase_times_issues_references_and_contac
         ],
     );
     // The credential step's evidence says who confirmed it, never a secret.
-    has(&s, &["credential confirmed by: alice"]);
+    has(&s, &["evidence: credential confirmed by = alice"]);
     assert!(!s.contains('\u{1b}'));
     assert!(!s.contains("REHEARSAL"));
 
@@ -128,8 +149,8 @@ fn report_has_the_result_per_system_and_phase_times_issues_references_and_contac
     has(
         &csv,
         &[
-            ",primary,OTP-C,ep-primary-logon-dropcopy,Log on the OCG-C Drop Copy session at the primary site,failed,alice@desk1,2023-11-25T08:12:00+08:00,2023-11-25T00:12:00+00:00,,,Drop Copy logon rejected: sequence reset needed\n",
-            ",backup,OTP-C,ep-backup-logon-trading,Log in to OTP-C - OCG-C Trading session at the backup site,evidence,alice@desk1,2023-11-25T11:25:10+08:00,2023-11-25T03:25:10+00:00,logon time,11:24:10,\n",
+            ",step,primary,OTP-C,ep-primary-logon-dropcopy,Log on the OCG-C Drop Copy session at the primary site,failed,critical,2023-11-25T08:15:00+08:00,alice@desk1,2023-11-25T08:12:00+08:00,2023-11-25T00:12:00Z,,,Drop Copy logon rejected: sequence reset needed,,\n",
+            ",evidence,backup,OTP-C,ep-backup-logon-trading,Log in to OTP-C - OCG-C Trading session at the backup site,,,,alice@desk1,2023-11-25T11:25:10+08:00,2023-11-25T03:25:10Z,logon time,11:24:10,,,\n",
         ],
     );
     // Every row has the header's number of fields (no field holds a comma unquoted).
@@ -143,7 +164,7 @@ fn report_has_the_result_per_system_and_phase_times_issues_references_and_contac
                 _ => {}
             }
         }
-        assert_eq!(n, 12, "{r}");
+        assert_eq!(n, 17, "{r}");
     }
 }
 
@@ -218,7 +239,7 @@ fn a_rehearsal_journal_is_labelled_everywhere_and_reports_the_rehearsal() {
 
 #[test]
 fn log_lines_show_both_zones_who_kind_and_neutralised_text() {
-    let out = drillbook(&["log", &fx()]);
+    let out = drillbook(&["log", "--wide", &fx()]);
     assert!(out.status.success());
     let s = stdout(&out);
     assert_eq!(s.lines().count(), 29);
@@ -257,27 +278,40 @@ fn log_follow_prints_appended_events_and_stops_on_sigterm() {
             }
         })
     };
-    poll("the existing events", || seen.lock().unwrap().len() == 3);
+    // Not a terminal: the compact layout, a heading line per event.
+    let headings = |seen: &Vec<String>| seen.iter().filter(|l| l.starts_with('#')).count();
+    poll("the existing events", || {
+        headings(&seen.lock().unwrap()) == 3
+    });
+    // A writer holds the journal (as the app does); the follower beside it reads on, read-only,
+    // printing each action and phase transition as it is journaled.
     let mut w = cli::Recorder::start(&j, "ep", "bob").unwrap();
     w.send("note appended while following \u{1b}]0;title\u{7}");
-    poll("the appended note", || {
-        seen.lock()
-            .unwrap()
-            .iter()
-            .any(|l| l.contains("note") && l.contains("appended while following"))
+    w.send("phase primary");
+    poll("the appended note and phase", || {
+        let seen = seen.lock().unwrap();
+        seen.iter().any(|l| l.contains("appended while following"))
+            && seen.iter().any(|l| l.ends_with("phase_entered"))
     });
-    let note = seen
-        .lock()
-        .unwrap()
+    let seen_now = seen.lock().unwrap().clone();
+    let at = seen_now
         .iter()
-        .find(|l| l.contains("appended while following"))
-        .cloned()
+        .position(|l| l.contains("appended while following"))
         .unwrap();
-    assert!(note.contains("bob@"), "{note}");
+    let (heading, note) = (&seen_now[at - 1], &seen_now[at]);
+    assert!(
+        heading.contains("bob@") && heading.ends_with("note"),
+        "{heading}"
+    );
     assert!(
         note.contains("\u{241b}]0;title\u{2407}"),
         "neutralised: {note:?}"
     );
+    let phase = seen_now
+        .iter()
+        .position(|l| l.ends_with("phase_entered"))
+        .unwrap();
+    assert_eq!(seen_now[phase + 1].trim(), "primary");
     drop(w);
     // SAFETY: signalling the child we started.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);

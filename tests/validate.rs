@@ -531,3 +531,52 @@ fn a_nul_byte_is_reported_at_its_own_line_and_column() {
     assert!(stderr.starts_with(&want), "want `{want}`, got:\n{stderr}");
     assert!(!stderr.contains("position"), "{stderr}");
 }
+
+#[test]
+fn system_takes_one_name_or_a_list_and_anything_else_is_placed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_bounded(
+        &[
+            "runbooks".as_ref(),
+            "export".as_ref(),
+            dir.path().as_os_str(),
+        ],
+        Duration::from_secs(30),
+    );
+    assert!(out.status.success());
+    let folder = dir.path().join("hkex-ps2-2023-11-25");
+    // The bundled omd runbook already names both OMD systems on some steps: valid.
+    let omd = std::fs::read_to_string(folder.join("omd.yaml")).unwrap();
+    assert!(omd.contains("system: [OMD-C, OMD-CC]"));
+    let out = run_bounded(
+        &["validate".as_ref(), folder.as_os_str()],
+        Duration::from_secs(30),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = omd
+        .lines()
+        .position(|l| l.contains("system: [OMD-C, OMD-CC]"))
+        .unwrap()
+        + 1;
+    std::fs::write(
+        folder.join("omd.yaml"),
+        omd.replacen("system: [OMD-C, OMD-CC]", "system: {a: 1}", 1),
+    )
+    .unwrap();
+    let out = run_bounded(
+        &["validate".as_ref(), folder.as_os_str()],
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("omd.yaml:{line}:15:"))
+            && err.contains("expected a system name (OTP-C) or a list of them"),
+        "{err}"
+    );
+}

@@ -197,6 +197,7 @@ fn a_failed_append_says_not_recorded() {
     let action = Action::Note {
         step: None,
         text: "x".into(),
+        issue: false,
     };
     update(
         &mut r.m,
@@ -416,4 +417,32 @@ fn the_handover_overlay_scrolls_and_any_other_key_closes_it() {
     assert!(fx.is_empty(), "q closes the overlay, it does not quit");
     assert_eq!(r.m.overlay, None);
     assert_eq!(r.m.overlay_scroll, 0, "the next opening starts at the top");
+}
+
+#[test]
+fn a_note_typed_with_a_leading_bang_is_recorded_as_an_issue() {
+    let mut r = Rig::new(hkt(25, 8, 10));
+    let id = r.selected_id();
+    let type_note = |r: &mut Rig, k: char, text: &str| {
+        r.send(key(k));
+        for c in text.chars() {
+            r.send(key(c));
+        }
+        r.send(code(KeyCode::Enter));
+    };
+    type_note(&mut r, 'n', "! logon took three tries");
+    type_note(&mut r, 'N', "bridge line noisy");
+    type_note(&mut r, 'N', "!");
+    let notes = &r.m.record.notes;
+    assert_eq!(notes.len(), 3);
+    assert_eq!(notes[0].step.as_deref(), Some(id.as_str()));
+    assert_eq!(
+        notes[0].text, "logon took three tries",
+        "the marker is taken off"
+    );
+    assert!(notes[0].issue);
+    assert!(!notes[1].issue);
+    assert_eq!((notes[2].text.as_str(), notes[2].issue), ("!", false));
+    let on_disk = std::fs::read_to_string(r.j.path()).unwrap();
+    assert_eq!(on_disk.matches("\"issue\":true").count(), 1);
 }

@@ -35,6 +35,47 @@ pub fn roles(replay: &Replay) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The roles a journal holds, from the newest `attach` among the events read (a writer's replay
+/// keeps only the newest events), else from the newest event's runbook ids. Every writer checks
+/// them with [`role_mismatch`], so every attach in one journal names the same set.
+pub fn held_roles(replay: &Replay) -> Option<Vec<String>> {
+    replay
+        .events
+        .iter()
+        .rev()
+        .find_map(|e| match &e.action {
+            Action::Attach { roles, .. } => Some(roles.clone()),
+            _ => None,
+        })
+        .or_else(|| replay.events.last().map(|e| e.runbooks.clone()))
+}
+
+/// A journal holds one role set for good: a writer for another set is refused, naming the
+/// roles the journal holds and the `--role` that opens it. `--accept-changed-runbooks` does
+/// not lift this (it accepts edited runbook files, never another set of roles).
+pub fn role_mismatch(path: &Path, replay: &Replay, roles: &[String]) -> Option<Failure> {
+    let held = held_roles(replay)?;
+    let sorted = |v: &[String]| {
+        let mut v = v.to_vec();
+        v.sort();
+        v
+    };
+    if sorted(&held) == sorted(roles) {
+        return None;
+    }
+    let held_c: Vec<String> = held.iter().map(|r| clean_line(r).into_owned()).collect();
+    Some(Failure::new(format!(
+        "{}: this journal holds roles {}; you asked for {}.\n\
+         Open it with --role {} (a journal keeps the roles it was started with), or leave out \
+         --journal to use the journal of roles {}.",
+        path.display(),
+        held_c.join(", "),
+        roles.join(", "),
+        held_c.join(","),
+        roles.join(", ")
+    )))
+}
+
 /// Replay `path` and load its plan from `runbooks`, or the bundled runbooks it names.
 pub fn load(path: &Path, runbooks: &[PathBuf]) -> Result<Loaded, Failure> {
     let replay = replay(path)?;

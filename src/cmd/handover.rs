@@ -19,13 +19,7 @@ pub fn show(path: &Path, runbooks: &[PathBuf], at: Option<&str>) -> Outcome {
     } = from_journal::load_noting_torn(path, runbooks)?;
     let now = match at {
         None => from_journal::now_for(&replay),
-        Some(a) => crate::journal::session_instant(plan.session.tz, a).ok_or_else(|| {
-            Failure::usage(format!(
-                "--at {}: expected YYYY-MM-DD HH:MM:SS in the session zone ({})",
-                crate::text::clean_line(a),
-                plan.session.tz
-            ))
-        })?,
+        Some(a) => at_instant(&plan, a)?,
     };
     let ctx = Context {
         now,
@@ -36,6 +30,29 @@ pub fn show(path: &Path, runbooks: &[PathBuf], at: Option<&str>) -> Outcome {
     };
     let text = handover::render(&plan, &replay.record, &ctx);
     Ok(crate::out::print(&text)?)
+}
+
+/// `--at`: the forms `--start-at` takes (`10:30`, `2023-11-25 10:30`, a phase id: its start),
+/// and `YYYY-MM-DD HH:MM:SS`, all in the session's zone, never the host's.
+fn at_instant(plan: &crate::runbook::Plan, a: &str) -> Result<DateTime<Utc>, Failure> {
+    let s = &plan.session;
+    if let Some(t) = crate::journal::session_instant(s.tz, a.trim()) {
+        return Ok(t);
+    }
+    if let Some(i) = s.phase_index(a.trim()) {
+        return Ok(s.phases[i].start.at);
+    }
+    crate::runbook::timespec::TimeSpec::parse(a, false, false)
+        .and_then(|t| t.resolve(s.date, s.tz))
+        .map_err(|m| {
+            let ids: Vec<&str> = s.phases.iter().map(|p| p.id.as_str()).collect();
+            Failure::usage(format!(
+                "--at: {}; write HH:MM (on the session day), YYYY-MM-DD HH:MM[:SS], or a phase id ({}), in the session zone ({})",
+                crate::text::clean_line(&m),
+                ids.join(", "),
+                s.tz
+            ))
+        })
 }
 
 /// A rehearsal's session clock, stopped at its last instant: an acknowledgement in a rehearsal

@@ -1,6 +1,9 @@
-//! `drillbook log JOURNAL [--follow] [--json]`: the timeline, one event a line, in the session
-//! zone beside the reader's; user text neutralised. `--follow` polls the file's length (no
-//! inotify, so it works on any file system) until SIGINT or SIGTERM.
+//! `drillbook log JOURNAL [--follow] [--json] [--wide]`: the timeline in the session zone beside
+//! the reader's; user text neutralised. Compact (fits 80 columns: a date line when the day
+//! changes, then per event a line of seq, times, who and kind, and its payload wrapped below)
+//! unless stdout is a terminal at least [`WIDE_COLUMNS`] wide or `--wide` asks for one line per
+//! event. `--follow` polls the file's length (no inotify, so it works on any file system) until
+//! SIGINT or SIGTERM.
 
 use super::from_journal;
 use super::{Failure, Outcome};
@@ -44,10 +47,13 @@ pub fn payload(a: &Action, tz: Tz) -> String {
             Some(n) => format!("{} {}: {}", c(step), state.word(), c(n)),
             None => format!("{} {}", c(step), state.word()),
         },
-        Action::Note { step, text } => match step {
-            Some(s) => format!("on {}: {}", c(s), c(text)),
-            None => format!("on the session: {}", c(text)),
-        },
+        Action::Note { step, text, issue } => {
+            let what = if *issue { "ISSUE " } else { "" };
+            match step {
+                Some(s) => format!("{what}on {}: {}", c(s), c(text)),
+                None => format!("{what}on the session: {}", c(text)),
+            }
+        }
         Action::Evidence { step, field, value } => {
             format!("{} \"{}\" = {}", c(step), c(field), c(value))
         }
@@ -117,6 +123,131 @@ pub fn payload(a: &Action, tz: Tz) -> String {
     }
 }
 
+/// The width the one-line layout needs for a typical event; narrower terminals get the compact one.
+pub const WIDE_COLUMNS: usize = 120;
+
+/// The width the compact layout fills.
+pub const COMPACT_COLUMNS: usize = 80;
+
+/// How events are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Json,
+    /// One line per event (about 120 columns).
+    Wide,
+    /// Fits `COMPACT_COLUMNS`: a heading line per event, the payload wrapped under it.
+    Compact,
+}
+
+impl Layout {
+    /// `--json`, `--wide`, else wide only on a terminal at least [`WIDE_COLUMNS`] wide.
+    pub fn choose(json: bool, wide: bool) -> Self {
+        if json {
+            Layout::Json
+        } else if wide || terminal_columns().is_some_and(|c| c >= WIDE_COLUMNS) {
+            Layout::Wide
+        } else {
+            Layout::Compact
+        }
+    }
+}
+
+/// The columns of the terminal on stdout; None when stdout is not a terminal.
+fn terminal_columns() -> Option<usize> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    // SAFETY: TIOCGWINSZ fills a winsize we own; a failure leaves it zeroed.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &raw mut ws) };
+    (rc == 0 && ws.ws_col > 0).then_some(usize::from(ws.ws_col))
+}
+
+/// `text` wrapped at word boundaries to `width` columns, each line after `indent`; a word longer
+/// than a line is cut into pieces.
+fn wrap(text: &str, indent: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthStr;
+    let room = width.saturating_sub(indent.width()).max(10);
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        let mut word = word.to_owned();
+        loop {
+            let need = if cur.is_empty() { 0 } else { cur.width() + 1 };
+            if need + word.width() <= room {
+                if !cur.is_empty() {
+                    cur.push(' ');
+                }
+                cur.push_str(&word);
+                break;
+            }
+            if !cur.is_empty() {
+                lines.push(std::mem::take(&mut cur));
+                continue;
+            }
+            // A word wider than a whole line: cut it.
+            let mut head = String::new();
+            let mut rest = word.chars();
+            for ch in rest.by_ref() {
+                if (head.clone() + &ch.to_string()).width() > room {
+                    let tail: String = std::iter::once(ch).chain(rest).collect();
+                    lines.push(head);
+                    word = tail;
+                    head = String::new();
+                    break;
+                }
+                head.push(ch);
+            }
+            if !head.is_empty() {
+                cur = head;
+                break;
+            }
+        }
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+        .iter()
+        .map(|l| format!("{indent}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The compact form of one event, without its date: a heading line within
+/// [`COMPACT_COLUMNS`] (who is cut with `…` when needed), then the payload wrapped and indented.
+pub fn compact(e: &Event, tz: Tz, local: Tz) -> String {
+    use unicode_width::UnicodeWidthStr;
+    let t = e.session_time();
+    let reh = if e.rehearsal.is_some() { " [R]" } else { "" };
+    let local_part = if local == tz {
+        String::new()
+    } else {
+        let s = tz.from_utc_datetime(&t.naive_utc()).date_naive();
+        let l = local.from_utc_datetime(&t.naive_utc());
+        if l.date_naive() == s {
+            format!("  {}", l.format("%H:%M:%S %Z"))
+        } else {
+            format!("  {}", l.format("%a %H:%M:%S %Z"))
+        }
+    };
+    let head = format!("#{:<5} {}{local_part}  ", e.seq, zones::hms(t, tz));
+    let tail = format!("  {}{reh}", e.action.kind());
+    let room = COMPACT_COLUMNS.saturating_sub(head.width() + tail.width());
+    let who = crate::view::fit(&clean_line(&e.who()), room.max(8));
+    let body = wrap(&payload(&e.action, tz), "      ", COMPACT_COLUMNS);
+    format!("{head}{who}{tail}\n{body}")
+}
+
+/// The date line the compact layout prints when the session day changes.
+fn date_line(e: &Event, tz: Tz) -> String {
+    let t = e.session_time();
+    tz.from_utc_datetime(&t.naive_utc())
+        .format("%a %d %b %Y, %Z:")
+        .to_string()
+}
+
 /// One timeline line: `#12  2023-11-25 08:05:00 HKT  00:05:00 GMT  alice@host  step  ...`.
 pub fn line(e: &Event, tz: Tz, local: Tz) -> String {
     let t = e.session_time();
@@ -134,11 +265,31 @@ pub fn line(e: &Event, tz: Tz, local: Tz) -> String {
     )
 }
 
-fn format_event(e: &Event, json: bool, tz: Tz, local: Tz) -> String {
-    if json {
-        serde_json::to_string(e).unwrap_or_default()
-    } else {
-        line(e, tz, local)
+/// One event in `layout`; `day` is the session day of the previous event printed, so the compact
+/// layout prints a date line when it changes.
+fn format_event(
+    e: &Event,
+    layout: Layout,
+    tz: Tz,
+    local: Tz,
+    day: &mut Option<chrono::NaiveDate>,
+) -> String {
+    match layout {
+        Layout::Json => serde_json::to_string(e).unwrap_or_default(),
+        Layout::Wide => line(e, tz, local),
+        Layout::Compact => {
+            let d = tz
+                .from_utc_datetime(&e.session_time().naive_utc())
+                .date_naive();
+            let mut s = String::new();
+            if *day != Some(d) {
+                *day = Some(d);
+                s.push_str(&date_line(e, tz));
+                s.push('\n');
+            }
+            s.push_str(&compact(e, tz, local));
+            s
+        }
     }
 }
 
@@ -159,7 +310,9 @@ fn session_tz(first: Option<&Event>) -> Tz {
         .unwrap_or(Tz::UTC)
 }
 
-pub fn run(path: &Path, follow: bool, json: bool) -> Outcome {
+pub fn run(path: &Path, follow: bool, json: bool, wide: bool) -> Outcome {
+    let layout = Layout::choose(json, wide);
+    let mut day = None;
     let replay = from_journal::replay(path)?;
     let tz = session_tz(replay.events.first());
     let local = zones::local_tz();
@@ -169,7 +322,7 @@ pub fn run(path: &Path, follow: bool, json: bool) -> Outcome {
         text.push('\n');
     }
     for e in &replay.events {
-        text.push_str(&format_event(e, json, tz, local));
+        text.push_str(&format_event(e, layout, tz, local, &mut day));
         text.push('\n');
     }
     crate::out::print(&text)?;
@@ -229,7 +382,7 @@ pub fn run(path: &Path, follow: bool, json: bool) -> Outcome {
                         tz = session_tz(Some(&e));
                         seen_first = true;
                     }
-                    out.push_str(&format_event(&e, json, tz, local));
+                    out.push_str(&format_event(&e, layout, tz, local, &mut day));
                     out.push('\n');
                 }
                 Err(err) => crate::out::eprintln(&format!(

@@ -18,16 +18,73 @@ const DETECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long one channel's test send may take (the desktop channel has its own 3 s inside).
 const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The runbooks whose journal the answer goes into: as selected; else the roles a named journal
+/// holds; else the operator is asked (a terminal), or told to name them. Never every role at
+/// once: no normal run writes a journal of every role, so an answer there would reach nobody.
+fn selection_for(select: &Selection, journal_path: Option<&Path>) -> Result<Selection, Failure> {
+    if !select.role.is_empty() || !select.runbooks.is_empty() {
+        return Ok(select.clone());
+    }
+    if let Some(p) = journal_path
+        && std::fs::metadata(p).is_ok_and(|m| m.len() > 0)
+    {
+        let replay = super::from_journal::replay(p)?;
+        let roles = super::from_journal::roles(&replay);
+        if !roles.is_empty() {
+            return Ok(Selection {
+                role: roles,
+                runbooks: vec![],
+            });
+        }
+    }
+    let usage = "notify-test records its answer in the journal of your role set: name it with \
+                 --role (for example --role ep,hsn) or name an existing --journal";
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::usage(usage));
+    }
+    let mut out = crate::out::Clean::new(std::io::stdout());
+    let _ = write!(
+        out,
+        "Which roles does this shift run ({}; a comma list, as for --role)? ",
+        crate::runbook::bundled_roles().join(", ")
+    );
+    let _ = out.flush();
+    let mut line = String::new();
+    match std::io::stdin().lock().read_line(&mut line) {
+        Ok(n) if n > 0 && !line.trim().is_empty() => Ok(Selection {
+            role: line
+                .trim()
+                .split(',')
+                .map(|r| r.trim().to_owned())
+                .filter(|r| !r.is_empty())
+                .collect(),
+            runbooks: vec![],
+        }),
+        _ => Err(Failure::usage(usage)),
+    }
+}
+
 pub fn run(spec: &[String], journal_path: Option<&Path>, select: &Selection) -> Outcome {
-    let plan = load_selection(select)?;
     let env = detect::Env::from_process();
     let names = notify::resolve(spec, &env).map_err(Failure::usage)?;
+    let select = selection_for(select, journal_path)?;
+    let plan = load_selection(&select)?;
     let meta = Meta::for_plan(&plan, None);
     let path = journal_path.map_or_else(
         || journal::default_path(&plan.session.id, &plan.roles(), None),
         Path::to_path_buf,
     );
-    let (mut journal, _) = Journal::open(&path, meta).map_err(|e| Failure::new(e.to_string()))?;
+    let (mut journal, replay) =
+        Journal::open(&path, meta).map_err(|e| Failure::new(e.to_string()))?;
+    if let Some(f) = super::from_journal::role_mismatch(&path, &replay, &plan.roles()) {
+        return Err(f);
+    }
+    if replay.is_rehearsal() {
+        return Err(Failure::new(format!(
+            "{}: a rehearsal journal; the preflight is recorded in the real record only",
+            path.display()
+        )));
+    }
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -60,6 +117,33 @@ pub fn run(spec: &[String], journal_path: Option<&Path>, select: &Selection) -> 
         }
     );
 
+    if names.is_empty() {
+        // Nothing to test: nothing is sent and nobody is asked; the record says so, so a
+        // handover never reads it as a path that works.
+        journal
+            .append(
+                Action::NotifyCheck {
+                    channels: Vec::new(),
+                    detected: report.summary(),
+                    answer: None,
+                },
+                &SystemClock,
+            )
+            .map_err(|e| {
+                Failure::new(format!(
+                    "{}: cannot record the preflight: {e}",
+                    path.display()
+                ))
+            })?;
+        let _ = writeln!(
+            out,
+            "Nothing sent, nothing asked: no channel to test.\nRecorded in {}: no channel tested.\n\
+             To test one: drillbook notify-test --notify auto (or desktop, terminal) --role {}",
+            path.display(),
+            plan.roles().join(",")
+        );
+        return Ok(());
+    }
     let channels = notify::channels_with(
         &names.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>(),
         None,

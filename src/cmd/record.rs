@@ -59,18 +59,20 @@ pub fn parse_action(plan: &Plan, line: &str) -> Result<Action, String> {
         });
     }
     match verb {
-        "note" if !rest.is_empty() => Ok(Action::Note {
+        "note" | "issue" if !rest.is_empty() => Ok(Action::Note {
             step: None,
             text: rest.to_owned(),
+            issue: verb == "issue",
         }),
-        "step-note" => {
+        "step-note" | "step-issue" => {
             let (id, text) = split1(rest);
             if text.is_empty() {
-                return Err("step-note STEP TEXT".into());
+                return Err(format!("{verb} STEP TEXT"));
             }
             Ok(Action::Note {
                 step: Some(step_id(id)?),
                 text: text.to_owned(),
+                issue: verb == "step-issue",
             })
         }
         "evidence" => {
@@ -147,6 +149,9 @@ pub fn run(path: &Path, select: &Selection, operator: Option<&str>, accept: bool
             "{}: a rehearsal journal; `record` writes real events, which must not be mixed into it",
             path.display()
         )));
+    }
+    if let Some(f) = super::from_journal::role_mismatch(path, &replay, &plan.roles()) {
+        return Err(f);
     }
     if replay.hash_mismatch.is_some() && !accept {
         return Err(Failure::new(format!(

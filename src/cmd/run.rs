@@ -49,7 +49,20 @@ fn plan_for(args: &RunArgs) -> Result<Plan, Failure> {
 /// record and a real run never into a rehearsal's, and other runbook content only when asked.
 fn open_journal(path: &Path, plan: &Plan, args: &RunArgs) -> Result<(Journal, Replay), Failure> {
     let meta = Meta::for_plan(plan, args.operator.as_deref());
-    let (journal, replay) = Journal::open(path, meta).map_err(|e| Failure::new(e.to_string()))?;
+    let (journal, replay) = Journal::open(path, meta).map_err(|e| {
+        // A headless pane beside the app cannot write the app's journal; following it can.
+        let follow = matches!(e, journal::JournalError::Locked { .. }) && args.headless;
+        let mut m = e.to_string();
+        if follow {
+            let _ = write!(
+                m,
+                "\nA pane beside the app: `drillbook log --follow {}` prints each action and phase \
+                 transition as it is journaled, read-only",
+                path.display()
+            );
+        }
+        Failure::new(m)
+    })?;
     if !replay.events.is_empty() && replay.is_rehearsal() != args.rehearse {
         let msg = if args.rehearse {
             "is the real record of a session; a rehearsal never writes into it. Leave out --journal \
@@ -59,6 +72,9 @@ fn open_journal(path: &Path, plan: &Plan, args: &RunArgs) -> Result<(Journal, Re
              to continue that rehearsal, or name another --journal"
         };
         return Err(Failure::new(format!("{}: {msg}", path.display())));
+    }
+    if let Some(f) = super::from_journal::role_mismatch(path, &replay, &plan.roles()) {
+        return Err(f);
     }
     if let Some(old) = &replay.hash_mismatch
         && !args.accept_changed_runbooks
@@ -102,13 +118,15 @@ pub fn run(args: &RunArgs) -> Outcome {
     if !args.headless {
         need_terminal()?;
     }
-    let path = args.journal.clone().unwrap_or_else(|| {
-        journal::default_path(
+    let path = match &args.journal {
+        Some(p) => p.clone(),
+        None if args.resume => newest_rehearsal(&plan)?,
+        None => journal::default_path(
             &plan.session.id,
             &plan.roles(),
             args.rehearse.then(crate::clock::wall_now),
-        )
-    });
+        ),
+    };
     let (journal, mut replay) = open_journal(&path, &plan, args)?;
     let clock = clock_for(args, &plan, &replay)?;
     if args.headless {
@@ -145,7 +163,12 @@ pub fn run(args: &RunArgs) -> Outcome {
         channels,
     })
     .map_err(|e| Failure::new(format!("cannot run the terminal: {e}")))?;
-    let done = report(&path, &ended, resumed.as_deref(), true);
+    let done = report(
+        &path,
+        &ended,
+        resumed.as_deref(),
+        Some(&resume_command(args, &ended.model.plan, &path)),
+    );
     if args.rehearse {
         rehearsal_report(&path, &ended.model.plan);
     }
@@ -225,6 +248,7 @@ fn headless(
     );
     drop(journal);
     crate::out::println(&format!("journal {} ({reason})", path.display()))?;
+    crate::out::println(&format!("to resume: {}", resume_command(args, plan, &path)))?;
     if args.rehearse {
         rehearsal_report(&path, plan);
     }
@@ -240,13 +264,85 @@ fn headless(
     }
 }
 
+/// The exact command that continues this journal: the same runbooks, `--rehearse` for a
+/// rehearsal (its journal is a file of its own, so it is named), the journal path, quoted for a
+/// POSIX shell.
+fn resume_command(args: &RunArgs, plan: &Plan, path: &Path) -> String {
+    let mut cmd = vec!["drillbook".to_owned(), "run".to_owned()];
+    if args.select.runbooks.is_empty() {
+        cmd.push("--role".into());
+        cmd.push(plan.roles().join(","));
+    } else {
+        cmd.extend(
+            args.select
+                .runbooks
+                .iter()
+                .map(|p| shell_word(&p.display().to_string())),
+        );
+    }
+    if args.rehearse {
+        cmd.push("--rehearse".into());
+        if let Some(s) = args.speed {
+            cmd.push(format!("--speed {s}"));
+        }
+        if let Some(d) = args.date {
+            cmd.push(format!("--date {d}"));
+        }
+    }
+    if args.headless {
+        cmd.push("--headless".into());
+    }
+    cmd.push("--journal".into());
+    cmd.push(shell_word(&path.display().to_string()));
+    clean_line(&cmd.join(" ")).into_owned()
+}
+
+/// One word for a POSIX shell: as is when plain, else in single quotes.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:+=,@".contains(c))
+    {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// `--rehearse --resume`: the newest rehearsal journal of these roles in the default folder (the
+/// file names carry the rehearsal's start, so the greatest name is the newest).
+fn newest_rehearsal(plan: &Plan) -> Result<PathBuf, Failure> {
+    let any = journal::default_path(&plan.session.id, &plan.roles(), Some(chrono::Utc::now()));
+    let dir = any.parent().map(Path::to_path_buf).unwrap_or_default();
+    let prefix = format!("{}--{}.rehearsal-", plan.session.id, plan.roles().join("+"));
+    let newest = std::fs::read_dir(&dir)
+        .ok()
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| {
+            n.starts_with(&prefix) && Path::new(n).extension().is_some_and(|x| x == "jsonl")
+        })
+        .max();
+    match newest {
+        Some(n) => Ok(dir.join(n)),
+        None => Err(Failure::new(format!(
+            "--resume: no rehearsal journal for roles {} in {}; start one with `drillbook run --role {} --rehearse`",
+            plan.roles().join(", "),
+            dir.display(),
+            plan.roles().join(",")
+        ))),
+    }
+}
+
 /// The rehearsal report, from the journal as written: per phase planned vs reached, late steps,
 /// late confirmations.
 fn rehearsal_report(path: &Path, plan: &Plan) {
     match journal::read(path) {
         Ok(r) => {
             let _ =
-                crate::out::println(&format!("\n{}", rehearsal::report::render(plan, &r.record)));
+                crate::out::println(&format!("\n{}", rehearsal::report::render(plan, &r.events)));
         }
         Err(e) => crate::out::eprintln(&format!(
             "drillbook: cannot read the rehearsal journal back for its report: {e}"
@@ -282,7 +378,7 @@ pub fn watch(path: &Path, runbooks: &[PathBuf], theme_spec: Option<&str>) -> Out
         channels: Vec::new(),
     })
     .map_err(|e| Failure::new(format!("cannot run the terminal: {e}")))?;
-    report(path, &ended, None, false)
+    report(path, &ended, None, None)
 }
 
 /// The clock a watcher reads the journal by: the real one, or for a rehearsal its virtual clock,
@@ -298,16 +394,19 @@ fn watch_clock(replay: &Replay) -> Arc<dyn Clock> {
 
 /// After the terminal is restored: where the journal is and how the session stands. Written with
 /// errors ignored: after an SSH drop there is no terminal to print to.
-fn report(path: &Path, ended: &Ended, resumed: Option<&str>, wrote: bool) -> Outcome {
+fn report(path: &Path, ended: &Ended, resumed: Option<&str>, resume: Option<&str>) -> Outcome {
     let mut out = crate::out::stdout();
     let _ = writeln!(out, "journal {}", path.display());
     if let Some(r) = resumed {
         let _ = writeln!(out, "at start: {r}");
     }
     let tz = ended.model.plan.session.tz;
-    if wrote && let Some(s) = journal::read(path).ok().and_then(|r| r.resumed_summary(tz)) {
+    if let Some(cmd) = resume
+        && let Some(s) = journal::read(path).ok().and_then(|r| r.resumed_summary(tz))
+    {
         let s = s.trim_start_matches("resumed ");
-        let _ = writeln!(out, "the journal holds {s}; run the same command to resume");
+        let _ = writeln!(out, "the journal holds {s}");
+        let _ = writeln!(out, "to resume: {cmd}");
     }
     let _ = writeln!(out, "{}", crate::view::summary_line(&ended.model));
     let _ = writeln!(out, "ended: {}", clean_line(&ended.reason));

@@ -28,9 +28,19 @@ pub fn run(action: &RunbooksAction) -> Outcome {
             for p in &written {
                 crate::out::println(&format!("wrote {}", p.display()))?;
             }
+            // The files land in a folder named for the session: that folder is what validate,
+            // schedule and run read (validate also takes DIR, reading its session folders).
+            let folder = written
+                .first()
+                .and_then(|p| p.parent())
+                .unwrap_or(dir.as_path());
             crate::out::println(&format!(
                 "Check your edits with: drillbook validate {}",
-                dir.display()
+                folder.display()
+            ))?;
+            crate::out::println(&format!(
+                "Run them with: drillbook run {}",
+                folder.join("ep.yaml").display()
             ))?;
             Ok(())
         }

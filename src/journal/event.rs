@@ -89,11 +89,15 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
     },
-    /// A note on a step, or on the session when `step` is absent.
+    /// A note on a step, or on the session when `step` is absent. `issue`: the operator marked it
+    /// as an issue (the report lists it under Issues); written only when true, so older readers
+    /// and journals are unaffected.
     Note {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         step: Option<String>,
         text: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        issue: bool,
     },
     /// A value recorded against one of a step's evidence fields.
     Evidence {
@@ -253,6 +257,8 @@ struct Flat<'a> {
     #[serde(default)]
     text: Option<String>,
     #[serde(default)]
+    issue: bool,
+    #[serde(default)]
     field: Option<String>,
     #[serde(default)]
     value: Option<String>,
@@ -405,6 +411,7 @@ impl TryFrom<Flat<'_>> for Event {
             "note" => Action::Note {
                 step: f.step,
                 text: need(f.text, k, "text")?,
+                issue: f.issue,
             },
             "evidence" => Action::Evidence {
                 step: need(f.step, k, "step")?,
@@ -506,6 +513,12 @@ mod tests {
             Action::Note {
                 step: None,
                 text: "t".into(),
+                issue: false,
+            },
+            Action::Note {
+                step: Some("a".into()),
+                text: "t".into(),
+                issue: true,
             },
             Action::Evidence {
                 step: "a".into(),

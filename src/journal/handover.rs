@@ -3,7 +3,7 @@
 //! through. Used by `drillbook handover` and by the app's handover overlay (`H`).
 
 use super::event::StepState;
-use super::record::{Record, Stamp};
+use super::record::{Record, ShiftKind, Stamp};
 use crate::runbook::{Plan, Step};
 use crate::text::clean_line;
 use crate::timeline::Timeline;
@@ -32,19 +32,38 @@ pub const REHEARSAL_LABEL: &str = "REHEARSAL — not the real record";
 /// How instants are written: the session zone, the reader's beside it when it differs, and the
 /// date when it is not the session day.
 #[derive(Debug, Clone, Copy)]
-pub struct Fmt {
+pub struct Fmt<'a> {
     pub tz: Tz,
     pub local: Tz,
     pub date: chrono::NaiveDate,
+    plan: &'a Plan,
 }
 
-impl Fmt {
-    pub fn new(plan: &Plan, local: Tz) -> Self {
+impl<'a> Fmt<'a> {
+    pub fn new(plan: &'a Plan, local: Tz) -> Self {
         Self {
             tz: plan.session.tz,
             local,
             date: plan.session.date,
+            plan,
         }
+    }
+
+    /// `Sat 25 Nov 07:30 HKT (Fri 24 Nov 23:30 GMT)`: dated in both zones, for due times.
+    pub fn dated(&self, t: DateTime<Utc>) -> String {
+        let fmt = "%a %d %b %H:%M %Z";
+        let s = self.tz.from_utc_datetime(&t.naive_utc()).format(fmt);
+        if self.tz == self.local {
+            s.to_string()
+        } else {
+            let l = self.local.from_utc_datetime(&t.naive_utc()).format(fmt);
+            format!("{s} ({l})")
+        }
+    }
+
+    /// The id of the step's phase.
+    pub fn phase_id(&self, step: &Step) -> String {
+        clean_line(&self.plan.session.phases[step.phase].id).into_owned()
     }
 
     /// `08:00 HKT`, or `Wed 15 Nov 09:00 HKT` off the session day (session zone only).
@@ -69,12 +88,24 @@ impl Fmt {
     }
 }
 
-/// `08:05:00 HKT (00:05:00 GMT)`: the session zone, and the reader's when it differs.
+/// `08:05:00 HKT (00:05:00 GMT)`: the session zone, and the reader's when it differs, dated when
+/// the reader's day is another: `07:30:00 HKT (Fri 24 Nov 23:30:00 GMT)`.
 pub fn both(t: DateTime<Utc>, tz: Tz, local: Tz) -> String {
     if tz == local {
-        zones::hms(t, tz)
-    } else {
+        return zones::hms(t, tz);
+    }
+    let (s, l) = (
+        tz.from_utc_datetime(&t.naive_utc()),
+        local.from_utc_datetime(&t.naive_utc()),
+    );
+    if s.date_naive() == l.date_naive() {
         format!("{} ({})", zones::hms(t, tz), zones::hms(t, local))
+    } else {
+        format!(
+            "{} ({})",
+            zones::hms(t, tz),
+            l.format("%a %d %b %H:%M:%S %Z")
+        )
     }
 }
 
@@ -223,40 +254,70 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         }
     }
 
-    // Open critical steps.
-    let _ = writeln!(out, "\n## Open critical steps\n");
-    let mut open = 0;
-    for step in plan.steps.iter().filter(|st| st.critical) {
-        let state = state_of(step, record);
-        if state.is_closed() {
-            continue;
+    // Open steps: the current phase's, all of them, critical first; then whatever earlier
+    // phases left open (carried), deferred steps of later phases, and the critical steps still
+    // to come, so nothing open is out of sight at the change of shift.
+    let current = st.phase;
+    let open_in = |keep: &dyn Fn(&Step) -> bool| -> Vec<&Step> {
+        let mut v: Vec<&Step> = plan
+            .steps
+            .iter()
+            .filter(|x| !state_of(x, record).is_closed() && keep(x))
+            .collect();
+        // Stable: critical first, then phase and runbook order.
+        v.sort_by_key(|x| !x.critical);
+        v
+    };
+    let _ = writeln!(out, "\n## Open steps\n");
+    let mut listed = 0;
+    let mut section = |out: &mut String, title: String, steps: Vec<&Step>| {
+        if steps.is_empty() {
+            return;
         }
-        open += 1;
-        let due = step.due.map_or_else(String::new, |d| {
-            let over = if d < now && state != StepState::Failed {
-                " **OVERDUE**"
-            } else {
-                ""
-            };
-            format!(", due {}{over}", f.at(d))
-        });
-        let _ = writeln!(
-            out,
-            "- {} {} {} (`{}`, {}, phase {}){due}",
-            state.glyph(),
-            state.word(),
-            clean_line(&step.title),
-            step.id,
-            step.role,
-            s.phases[step.phase].id
+        listed += steps.len();
+        let _ = writeln!(out, "### {title} ({})\n", steps.len());
+        for step in steps {
+            open_line(out, step, record, now, f);
+        }
+        let _ = writeln!(out);
+    };
+    if let Some(p) = current {
+        section(
+            &mut out,
+            format!("Current phase: {}", clean_line(&s.phases[p].title)),
+            open_in(&|x| x.phase == p),
         );
     }
-    if open == 0 {
-        let _ = writeln!(out, "None.");
+    // Before the session the first phase counts as earlier; after it, every phase does.
+    let earlier = |x: &Step| match current {
+        Some(p) => x.phase < p,
+        None => st.ended(),
+    };
+    section(
+        &mut out,
+        "Carried from earlier phases".to_owned(),
+        open_in(&|x| earlier(x)),
+    );
+    let later = |x: &Step| match current {
+        Some(p) => x.phase > p,
+        None => !st.ended(),
+    };
+    section(
+        &mut out,
+        "Deferred, in later phases".to_owned(),
+        open_in(&|x| later(x) && state_of(x, record) == StepState::Deferred),
+    );
+    section(
+        &mut out,
+        "Critical, in later phases".to_owned(),
+        open_in(&|x| later(x) && x.critical && state_of(x, record) != StepState::Deferred),
+    );
+    if listed == 0 {
+        let _ = writeln!(out, "None.\n");
     }
 
     // Steps by state.
-    let _ = writeln!(out, "\n## Steps\n");
+    let _ = writeln!(out, "## Steps\n");
     let mut counts = Vec::new();
     // What needs the next shift first: failed and deferred, then what was settled.
     for state in [
@@ -339,9 +400,10 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         );
         let _ = writeln!(
             out,
-            "- {} {} on {on}: {}",
+            "- {} {} on {on}{}: {}",
             f.at(n.stamp.at),
             clean_line(&n.stamp.who()),
+            if n.issue { " (ISSUE)" } else { "" },
             clean_line(&n.text)
         );
     }
@@ -374,6 +436,14 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
     // Notifications.
     let _ = writeln!(out, "\n## Notification path\n");
     match record.notify_checks.last() {
+        Some(c) if c.channels.is_empty() => {
+            let _ = writeln!(
+                out,
+                "- Last preflight (`drillbook notify-test`) {}: no channel was tested (--notify off); \
+                 nothing is known about the notification path: run `drillbook notify-test` with a channel.",
+                by(&c.stamp, f)
+            );
+        }
         Some(c) => {
             let answer = match c.answer {
                 Some(true) => "the operator saw it",
@@ -433,13 +503,57 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         let _ = writeln!(out);
     }
 
-    if !record.handovers.is_empty() {
-        let _ = writeln!(out, "\n## Handovers acknowledged\n");
-        for h in &record.handovers {
-            let _ = writeln!(out, "- {}", by(h, f));
-        }
+    let _ = writeln!(out, "\n## Shift history\n");
+    if record.shifts.is_empty() {
+        let _ = writeln!(out, "None recorded.");
+    }
+    for e in &record.shifts {
+        let who = clean_line(&e.stamp.who()).into_owned();
+        let what = match &e.kind {
+            ShiftKind::Attach { roles } => {
+                format!(
+                    "{who} started recording (roles {})",
+                    clean_line(&roles.join(", "))
+                )
+            }
+            ShiftKind::Detach { reason } => format!("{who} stopped ({})", clean_line(reason)),
+            ShiftKind::Handover { note: None } => format!("{who} acknowledged the handover"),
+            ShiftKind::Handover { note: Some(n) } => {
+                format!("{who} acknowledged the handover: {}", clean_line(n))
+            }
+        };
+        let _ = writeln!(out, "- {}: {what}", f.at(e.stamp.at));
     }
     out
+}
+
+/// One open step: state, title, id, role, phase, critical mark, and its due time dated in both
+/// zones (a due time at 07:30 HKT is the day before in UTC and in London).
+fn open_line(out: &mut String, step: &Step, record: &Record, now: DateTime<Utc>, f: Fmt) {
+    let state = state_of(step, record);
+    let due = step.due.map_or_else(String::new, |d| {
+        let over = if d < now && state != StepState::Failed {
+            " **OVERDUE**"
+        } else {
+            ""
+        };
+        format!(", due {}{over}", f.dated(d))
+    });
+    let _ = write!(
+        out,
+        "- {} {} {} (`{}`, {}, phase {}{}){due}",
+        state.glyph(),
+        state.word(),
+        clean_line(&step.title),
+        clean_line(&step.id),
+        step.role,
+        f.phase_id(step),
+        if step.critical { ", critical" } else { "" }
+    );
+    if let Some(n) = record.state_of(&step.id).and_then(|c| c.note.as_deref()) {
+        let _ = write!(out, ": {}", clean_line(n));
+    }
+    let _ = writeln!(out);
 }
 
 fn capital(w: &str) -> String {

@@ -42,6 +42,8 @@ pub struct StateChange {
 pub struct NoteEntry {
     pub step: Option<String>,
     pub text: String,
+    /// Marked by the operator as an issue.
+    pub issue: bool,
     pub stamp: Stamp,
 }
 
@@ -69,6 +71,21 @@ pub struct NotificationEntry {
     pub stamp: Stamp,
 }
 
+/// What happened at a shift's edges: a writer attached or left, an incoming operator
+/// acknowledged the handover.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ShiftKind {
+    Attach { roles: Vec<String> },
+    Detach { reason: String },
+    Handover { note: Option<String> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShiftEntry {
+    pub kind: ShiftKind,
+    pub stamp: Stamp,
+}
+
 /// A notification preflight (`drillbook notify-test`) and the operator's answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NotifyCheckEntry {
@@ -91,6 +108,8 @@ pub struct Record {
     pub confirmations: HashMap<String, Vec<Confirmation>>,
     pub notifications: Vec<NotificationEntry>,
     pub handovers: Vec<Stamp>,
+    /// Attach, detach and handover acknowledgements, oldest first: the shift history.
+    pub shifts: Vec<ShiftEntry>,
     /// Notification preflights, oldest first.
     pub notify_checks: Vec<NotifyCheckEntry>,
     pub phases_entered: Vec<(String, Stamp)>,
@@ -142,9 +161,10 @@ impl Record {
                     }
                 }
             }
-            Action::Note { step, text } => self.notes.push(NoteEntry {
+            Action::Note { step, text, issue } => self.notes.push(NoteEntry {
                 step: step.clone(),
                 text: text.clone(),
+                issue: *issue,
                 stamp: stamp(),
             }),
             Action::Evidence { step, field, value } => {
@@ -188,7 +208,25 @@ impl Record {
                 stamp: stamp(),
             }),
             Action::PhaseEntered { phase } => self.phases_entered.push((phase.clone(), stamp())),
-            Action::Handover { .. } => self.handovers.push(stamp()),
+            Action::Handover { note } => {
+                self.handovers.push(stamp());
+                self.shifts.push(ShiftEntry {
+                    kind: ShiftKind::Handover { note: note.clone() },
+                    stamp: stamp(),
+                });
+            }
+            Action::Attach { roles, .. } => self.shifts.push(ShiftEntry {
+                kind: ShiftKind::Attach {
+                    roles: roles.clone(),
+                },
+                stamp: stamp(),
+            }),
+            Action::Detach { reason } => self.shifts.push(ShiftEntry {
+                kind: ShiftKind::Detach {
+                    reason: reason.clone(),
+                },
+                stamp: stamp(),
+            }),
             Action::Undo { target } => {
                 self.actions += 1;
                 self.undo(*target);
@@ -203,7 +241,7 @@ impl Record {
                 answer: *answer,
                 stamp: stamp(),
             }),
-            Action::Attach { .. } | Action::Detach { .. } | Action::TornSetAside { .. } => {}
+            Action::TornSetAside { .. } => {}
         }
     }
 

@@ -1,30 +1,56 @@
-//! The evidence report, for the HSN Result Form and the firm's internal report: per phase and
-//! per system, the result at each site, reconnect and logon times from the evidence fields,
-//! issues with their times, references and contacts. Markdown, or CSV (one row per step and per
-//! evidence value) for a spreadsheet.
+//! The evidence report the firm files, for the HSN Result Form and the internal report: one
+//! model folded from the plan and the journal's record ([`build`]), written out as Markdown, CSV
+//! (formula-safe) or JSON. Every text in the model has been through the neutraliser, so no
+//! renderer can pass an escape sequence on.
+//!
+//! What it holds: per phase and per system the result (a step counts for every system it names),
+//! the result at the primary and at the backup site with the evidence behind it, every step with
+//! its state, who, when, its note or reason and its evidence; the boundaries planned against
+//! confirmed, with drift; session notes; issues (failed steps, notes marked as an issue).
+
+pub mod csv;
+pub mod markdown;
 
 use super::event::StepState;
-use super::handover::{Context, Fmt, REHEARSAL_LABEL, state_of, warnings};
-use super::record::Record;
+use super::handover::{Context, state_of};
+use super::record::{Record, Stamp};
 use crate::runbook::{Plan, Step};
 use crate::text::clean_line;
+use crate::timeline::Timeline;
 use crate::zones;
+use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use std::fmt::Write;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+pub use csv::{CSV_HEADER, render_csv};
+pub use markdown::render_md;
 
 /// The systems in the order the circulars name them; others follow alphabetically.
 const SYSTEM_ORDER: [&str; 5] = ["OTP-C", "OTP-CSC", "OMD-C", "OMD-CC", "HSN"];
 
 /// The label for steps without a `system`.
-const NO_SYSTEM: &str = "(general)";
+pub const NO_SYSTEM: &str = "(general)";
 
-fn system_of(step: &Step) -> &str {
-    step.system.as_deref().unwrap_or(NO_SYSTEM)
+/// The phase ids of the two sites, whose results the report sets side by side.
+pub const SITES: [(&str, &str); 2] = [("primary", "Primary site"), ("backup", "Backup site")];
+
+/// The systems a step counts for: the ones it names, else the general row.
+pub fn systems_of(step: &Step) -> Vec<&str> {
+    if step.systems.is_empty() {
+        vec![NO_SYSTEM]
+    } else {
+        step.systems.iter().map(String::as_str).collect()
+    }
 }
 
 /// The systems the plan's steps exercise, in circular order.
 pub fn systems(plan: &Plan) -> Vec<String> {
-    let mut v: Vec<String> = plan.steps.iter().map(|s| system_of(s).to_owned()).collect();
+    let mut v: Vec<String> = plan
+        .steps
+        .iter()
+        .flat_map(|s| systems_of(s).into_iter().map(str::to_owned))
+        .collect();
     v.sort_by_key(|s| {
         (
             SYSTEM_ORDER
@@ -38,332 +64,525 @@ pub fn systems(plan: &Plan) -> Vec<String> {
     v
 }
 
-/// The result of one system in one phase.
-pub fn cell(plan: &Plan, record: &Record, phase: usize, system: &str) -> Option<String> {
-    let states: Vec<StepState> = plan
-        .steps_in(phase)
-        .filter(|(_, s)| system_of(s) == system)
-        .map(|(_, s)| state_of(s, record))
-        .collect();
-    if states.is_empty() {
-        return None;
+/// One instant, in UTC and in the session's zone (RFC 3339 with its offset).
+#[derive(Debug, Clone, Serialize)]
+pub struct Instant {
+    pub utc: DateTime<Utc>,
+    pub session: String,
+}
+
+impl Instant {
+    fn new(t: DateTime<Utc>, tz: Tz) -> Self {
+        use chrono::SubsecRound;
+        Self {
+            utc: t.trunc_subsecs(0),
+            session: tz
+                .from_utc_datetime(&t.naive_utc())
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        }
     }
-    let n = states.len();
-    let count = |w: StepState| states.iter().filter(|&&s| s == w).count();
-    let failed = count(StepState::Failed);
-    let done = count(StepState::Done);
-    let open = states.iter().filter(|s| !s.is_closed()).count();
-    Some(if failed > 0 {
-        format!("FAILED ({failed} of {n} failed)")
-    } else if open > 0 {
-        format!("incomplete ({open} of {n} open)")
-    } else if done > 0 {
-        format!("success ({done} of {n} done)")
-    } else {
-        format!("not done ({n} skipped or n/a)")
-    })
 }
 
-/// Whether an evidence field holds a time worth listing as a reconnect or logon time.
-pub fn is_time_field(field: &str) -> bool {
-    let f = field.to_lowercase();
-    f.contains("time")
-        || f.contains("reconnect")
-        || f.contains("resumed")
-        || f.ends_with(" at")
-        || f.contains(" at ")
+/// Who did something, and when (session clock).
+#[derive(Debug, Clone, Serialize)]
+pub struct By {
+    pub who: String,
+    pub at: Instant,
+    /// The journal event's `seq`.
+    pub seq: u64,
 }
 
-/// Markdown cells: no pipes or newlines.
-fn md(s: &str) -> String {
-    clean_line(s).replace('|', "\\|")
+impl By {
+    fn of(s: &Stamp, tz: Tz) -> Self {
+        Self {
+            who: clean_line(&s.who()).into_owned(),
+            at: Instant::new(s.at, tz),
+            seq: s.seq,
+        }
+    }
 }
 
-/// The report as Markdown.
-pub fn render_md(plan: &Plan, record: &Record, ctx: &Context) -> String {
+/// A phase boundary: planned, and for an approximate one as confirmed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Boundary {
+    pub key: String,
+    pub label: String,
+    pub approximate: bool,
+    pub planned: Instant,
+    /// The confirmed instant, for a confirmed approximate boundary.
+    pub confirmed: Option<Instant>,
+    /// Confirmed minus planned, in seconds.
+    pub drift_seconds: Option<i64>,
+    /// Who confirmed it, and when they recorded it.
+    pub confirmed_by: Option<By>,
+    pub note: Option<String>,
+}
+
+impl Boundary {
+    /// The instant the boundary took effect: confirmed, else planned.
+    pub fn effective(&self) -> DateTime<Utc> {
+        self.confirmed.as_ref().map_or(self.planned.utc, |c| c.utc)
+    }
+}
+
+/// How a set of steps stands.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Tally {
+    pub steps: usize,
+    pub done: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub not_applicable: usize,
+    pub deferred: usize,
+    pub pending: usize,
+}
+
+impl Tally {
+    fn add(&mut self, s: StepState) {
+        self.steps += 1;
+        match s {
+            StepState::Done => self.done += 1,
+            StepState::Failed => self.failed += 1,
+            StepState::Skipped => self.skipped += 1,
+            StepState::NotApplicable => self.not_applicable += 1,
+            StepState::Deferred => self.deferred += 1,
+            StepState::Pending => self.pending += 1,
+        }
+    }
+
+    /// `success`, `FAILED`, `incomplete` or `not done`: what the cell of a system says.
+    pub fn result(&self) -> &'static str {
+        if self.failed > 0 {
+            "FAILED"
+        } else if self.pending + self.deferred > 0 {
+            "incomplete"
+        } else if self.done > 0 {
+            "success"
+        } else {
+            "not done"
+        }
+    }
+
+    /// `FAILED (1 of 6 failed)`, `success (2 of 2 done)`, ...
+    pub fn describe(&self) -> String {
+        let n = self.steps;
+        match self.result() {
+            "FAILED" => format!("FAILED ({} of {n} failed)", self.failed),
+            "incomplete" => format!("incomplete ({} of {n} open)", self.pending + self.deferred),
+            "success" => format!("success ({} of {n} done)", self.done),
+            _ => format!("not done ({n} skipped or n/a)"),
+        }
+    }
+}
+
+/// One system's result in one phase.
+#[derive(Debug, Clone, Serialize)]
+pub struct SystemResult {
+    pub system: String,
+    pub result: &'static str,
+    pub tally: Tally,
+}
+
+/// An evidence value as recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    pub field: String,
+    pub value: String,
+    pub by: By,
+}
+
+/// A note, on a step or on the session.
+#[derive(Debug, Clone, Serialize)]
+pub struct Note {
+    pub step: Option<String>,
+    pub text: String,
+    /// The operator marked it as an issue.
+    pub issue: bool,
+    pub by: By,
+}
+
+/// One step: its state as the journal leaves it, who set it and when, the note or reason, and
+/// its evidence and notes.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    pub id: String,
+    pub title: String,
+    pub role: String,
+    pub phase: String,
+    pub systems: Vec<String>,
+    pub critical: bool,
+    pub due: Option<Instant>,
+    pub state: StepState,
+    /// Who set the state, and when; None when the journal has nothing for the step.
+    pub by: Option<By>,
+    /// The failure note, the skip reason, or the note given with the state; for a step n/a by
+    /// design, the runbook's reason.
+    pub note: Option<String>,
+    pub evidence: Vec<Evidence>,
+    pub notes: Vec<Note>,
+}
+
+/// One phase: its boundaries and steps.
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseReport {
+    pub id: String,
+    pub title: String,
+    /// Indices into [`Report::boundaries`].
+    pub start: usize,
+    pub end: usize,
+    pub results: Vec<SystemResult>,
+    pub steps: Vec<StepReport>,
+}
+
+/// One system at one site.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteResult {
+    pub system: String,
+    pub site: String,
+    /// The phase id of the site.
+    pub phase: String,
+    pub result: &'static str,
+    pub tally: Tally,
+    /// Every evidence value of the site's steps that name the system, with the step id.
+    pub evidence: Vec<(String, Evidence)>,
+}
+
+/// An entry under Issues.
+#[derive(Debug, Clone, Serialize)]
+pub struct Issue {
+    /// `failed step` or `issue note`.
+    pub kind: &'static str,
+    pub step: Option<String>,
+    pub title: Option<String>,
+    pub systems: Vec<String>,
+    pub text: String,
+    pub by: By,
+}
+
+/// A notification that failed on a channel.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedNotification {
+    pub key: String,
+    pub channel: String,
+    pub error: String,
+    pub by: By,
+}
+
+/// What the report can say for the HSN Result Form.
+#[derive(Debug, Clone, Serialize)]
+pub struct HsnForm {
+    /// The form's deadline, from the session file.
+    pub due: Option<Instant>,
+    pub due_title: Option<String>,
+    /// The steps of the hsn runbook, whose evidence the form is filled from.
+    pub steps: Vec<String>,
+    /// What the notices leave undefined.
+    pub undefined: &'static str,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// `REHEARSAL`: not the real record.
+    pub rehearsal: bool,
+    pub session: String,
+    pub title: String,
+    pub date: chrono::NaiveDate,
+    pub zone: String,
+    pub roles: Vec<String>,
+    pub journal: String,
+    pub written_at: Instant,
+    /// The runbook hash the journal was written with, when it differs from the runbooks read.
+    pub hash_mismatch: Option<String>,
+    pub boundaries: Vec<Boundary>,
+    pub phases: Vec<PhaseReport>,
+    pub sites: Vec<SiteResult>,
+    pub session_notes: Vec<Note>,
+    pub issues: Vec<Issue>,
+    pub failed_notifications: Vec<FailedNotification>,
+    pub hsn_result_form: Option<HsnForm>,
+    /// Step ids the journal records that the runbooks read do not have.
+    pub unknown_steps: Vec<String>,
+    pub references: Vec<String>,
+    pub contacts: Vec<String>,
+}
+
+/// What the notices say, and do not say, about the HSN Result Form (see shared domain notes:
+/// the form's fields are unknown).
+pub const HSN_FORM_UNDEFINED: &str = "The notices name the form (Appendix B, \"Result Form for Using HSN to participate Practice \
+Session for Firmware Upgrade of HKEX Backbone Network\"), its recipient (HKEX Hosting Services - Service Desk) \
+and its date (on or before 27 Nov 2023, time of day not stated). They define none of its fields: which \
+results, times or contacts it asks for is not known here. Fill it from the evidence below.";
+
+fn c(s: &str) -> String {
+    clean_line(s).into_owned()
+}
+
+/// Fold the plan and the record into the report.
+pub fn build(plan: &Plan, record: &Record, ctx: &Context) -> Report {
     let s = &plan.session;
     let tz = s.tz;
-    let f = Fmt::new(plan, ctx.local_tz);
-    let mut out = String::new();
-    if ctx.rehearsal {
-        let _ = writeln!(out, "# {REHEARSAL_LABEL}\n");
-    }
-    let _ = writeln!(out, "# Evidence report: {}\n", md(&s.title));
-    warnings(&mut out, plan, ctx);
-    let _ = writeln!(
-        out,
-        "- Session: `{}`, {}",
-        md(&s.id),
-        s.date.format("%a %d %b %Y")
-    );
-    let _ = writeln!(out, "- Roles: {}", plan.roles().join(", "));
-    let _ = writeln!(out, "- Journal: `{}`", md(&ctx.journal));
-    let _ = writeln!(out, "- Written at: {}", f.at(ctx.now));
-    let _ = writeln!(
-        out,
-        "- Times are {tz}; the reader's zone in brackets where it differs."
-    );
-
-    let phases: Vec<usize> = (0..s.phases.len())
-        .filter(|&p| plan.steps_in(p).next().is_some())
-        .collect();
-    let systems = systems(plan);
-    let _ = writeln!(out, "\n## Result by system and phase\n");
-    let _ = write!(out, "| System |");
-    for &p in &phases {
-        let _ = write!(out, " {} |", md(&s.phases[p].title));
-    }
-    let _ = writeln!(out);
-    let _ = writeln!(out, "|{}", " --- |".repeat(phases.len() + 1));
-    for sys in &systems {
-        let _ = write!(out, "| {} |", md(sys));
-        for &p in &phases {
-            let c = cell(plan, record, p, sys).unwrap_or_else(|| "—".into());
-            let _ = write!(out, " {c} |");
+    let mut tl = Timeline::new(s);
+    for (key, hist) in &record.confirmations {
+        if let Some(cf) = hist.last() {
+            tl.confirm(key, cf.confirmed);
         }
-        let _ = writeln!(out);
     }
+    let boundaries: Vec<Boundary> = tl
+        .transitions
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let cf = record.confirmation(&t.key);
+            Boundary {
+                key: c(&t.key),
+                label: c(&s.transition_label(t)),
+                approximate: t.approximate,
+                planned: Instant::new(t.at, tz),
+                confirmed: tl.confirmed_at(i).map(|x| Instant::new(x, tz)),
+                drift_seconds: tl.drift(i).map(|d| d.num_seconds()),
+                confirmed_by: cf.map(|x| By::of(&x.stamp, tz)),
+                note: cf.and_then(|x| x.note.as_deref()).map(c),
+            }
+        })
+        .collect();
 
-    let _ = writeln!(out, "\n## Steps and evidence by phase");
-    for &p in &phases {
-        let ph = &s.phases[p];
-        let _ = writeln!(
-            out,
-            "\n### {} ({} to {}{})\n",
-            md(&ph.title),
-            f.hm(ph.start.at),
-            if ph.end.approximate { "~" } else { "" },
-            f.hm(ph.end.at)
-        );
-        let _ = writeln!(out, "| Step | System | State | By, at | Evidence |");
-        let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
-        for (_, step) in plan.steps_in(p) {
-            let state = state_of(step, record);
-            let stamp = record.state_of(&step.id).map_or_else(String::new, |c| {
-                format!("{}, {}", md(&c.stamp.who()), f.at(c.stamp.at))
-            });
-            let ev: Vec<String> = step
+    let step_report = |step: &Step| -> StepReport {
+        let change = record.state_of(&step.id);
+        let state = state_of(step, record);
+        let note = change.and_then(|x| x.note.clone()).or_else(|| {
+            (change.is_none() && state == StepState::NotApplicable)
+                .then(|| step.not_applicable.clone())
+                .flatten()
+        });
+        StepReport {
+            id: c(&step.id),
+            title: c(&step.title),
+            role: c(&step.role),
+            phase: c(&s.phases[step.phase].id),
+            systems: step.systems.iter().map(|x| c(x)).collect(),
+            critical: step.critical,
+            due: step.due.map(|d| Instant::new(d, tz)),
+            state,
+            by: change.map(|x| By::of(&x.stamp, tz)),
+            note: note.as_deref().map(c),
+            evidence: step
                 .evidence
                 .iter()
-                .filter_map(|field| {
-                    record
-                        .evidence_of(&step.id, field)
-                        .map(|e| format!("{}: {}", md(field), md(&e.value)))
+                .filter_map(|f| {
+                    record.evidence_of(&step.id, f).map(|e| Evidence {
+                        field: c(f),
+                        value: c(&e.value),
+                        by: By::of(&e.stamp, tz),
+                    })
                 })
+                .collect(),
+            notes: record
+                .notes
+                .iter()
+                .filter(|n| n.step.as_deref() == Some(step.id.as_str()))
+                .map(|n| note_of(n, tz))
+                .collect(),
+        }
+    };
+
+    let all_systems = systems(plan);
+    let tally = |phase: usize, sys: &str| -> Option<Tally> {
+        let mut t = Tally::default();
+        for (_, st) in plan.steps_in(phase) {
+            if systems_of(st).contains(&sys) {
+                t.add(state_of(st, record));
+            }
+        }
+        (t.steps > 0).then_some(t)
+    };
+    let phases: Vec<PhaseReport> = (0..s.phases.len())
+        .map(|p| {
+            let (start, end) = tl.bounds_of(p);
+            PhaseReport {
+                id: c(&s.phases[p].id),
+                title: c(&s.phases[p].title),
+                start,
+                end,
+                results: all_systems
+                    .iter()
+                    .filter_map(|sys| {
+                        tally(p, sys).map(|t| SystemResult {
+                            system: c(sys),
+                            result: t.result(),
+                            tally: t,
+                        })
+                    })
+                    .collect(),
+                steps: plan.steps_in(p).map(|(_, st)| step_report(st)).collect(),
+            }
+        })
+        .collect();
+
+    let mut sites = Vec::new();
+    for sys in &all_systems {
+        for (phase_id, site) in SITES {
+            let Some(p) = s.phase_index(phase_id) else {
+                continue;
+            };
+            let Some(t) = tally(p, sys) else { continue };
+            // `steps_in` and the phase's step reports are in the same order.
+            let evidence = plan
+                .steps_in(p)
+                .zip(&phases[p].steps)
+                .filter(|((_, step), _)| systems_of(step).contains(&sys.as_str()))
+                .flat_map(|(_, st)| st.evidence.iter().map(|e| (st.id.clone(), e.clone())))
                 .collect();
-            let _ = writeln!(
-                out,
-                "| {} (`{}`) | {} | {} {} | {stamp} | {} |",
-                md(&step.title),
-                step.id,
-                md(system_of(step)),
-                state.glyph(),
-                state.word(),
-                ev.join("; ")
-            );
+            sites.push(SiteResult {
+                system: c(sys),
+                site: site.to_owned(),
+                phase: phase_id.to_owned(),
+                result: t.result(),
+                tally: t,
+                evidence,
+            });
         }
     }
 
-    let _ = writeln!(out, "\n## Reconnect, logon and other recorded times\n");
-    let mut n = 0;
-    for &p in &phases {
-        for (_, step) in plan.steps_in(p) {
-            for field in step.evidence.iter().filter(|x| is_time_field(x)) {
-                if let Some(e) = record.evidence_of(&step.id, field) {
-                    if n == 0 {
-                        let _ =
-                            writeln!(out, "| Phase | System | Step | Field | Value | Recorded |");
-                        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
-                    }
-                    n += 1;
-                    let _ = writeln!(
-                        out,
-                        "| {} | {} | `{}` | {} | {} | {} |",
-                        s.phases[p].id,
-                        md(system_of(step)),
-                        step.id,
-                        md(field),
-                        md(&e.value),
-                        f.at(e.stamp.at)
-                    );
-                }
-            }
-        }
-    }
-    if n == 0 {
-        let _ = writeln!(out, "None recorded.");
-    }
-
-    let _ = writeln!(out, "\n## Issues\n");
-    let mut issues: Vec<(chrono::DateTime<chrono::Utc>, String)> = Vec::new();
+    let mut issues: Vec<Issue> = Vec::new();
     for step in &plan.steps {
-        if let Some(c) = record.state_of(&step.id)
-            && c.state == StepState::Failed
+        if let Some(ch) = record.state_of(&step.id)
+            && ch.state == StepState::Failed
         {
-            issues.push((
-                c.stamp.at,
-                format!(
-                    "FAILED {} (`{}`, {}) by {}: {}",
-                    md(&step.title),
-                    step.id,
-                    md(system_of(step)),
-                    md(&c.stamp.who()),
-                    md(c.note.as_deref().unwrap_or("(no note)"))
-                ),
-            ));
+            issues.push(Issue {
+                kind: "failed step",
+                step: Some(c(&step.id)),
+                title: Some(c(&step.title)),
+                systems: step.systems.iter().map(|x| c(x)).collect(),
+                text: c(ch.note.as_deref().unwrap_or("(no note)")),
+                by: By::of(&ch.stamp, tz),
+            });
         }
     }
-    for note in &record.notes {
-        let on = note
-            .step
-            .as_ref()
-            .map_or_else(|| "session".to_owned(), |st| format!("`{}`", md(st)));
-        issues.push((
-            note.stamp.at,
-            format!(
-                "note on {on} by {}: {}",
-                md(&note.stamp.who()),
-                md(&note.text)
-            ),
-        ));
+    for n in record.notes.iter().filter(|n| n.issue) {
+        let step = n.step.as_deref().and_then(|id| plan.step_index(id));
+        issues.push(Issue {
+            kind: "issue note",
+            step: n.step.as_deref().map(c),
+            title: step.map(|i| c(&plan.steps[i].title)),
+            systems: step.map_or_else(Vec::new, |i| {
+                plan.steps[i].systems.iter().map(|x| c(x)).collect()
+            }),
+            text: c(&n.text),
+            by: By::of(&n.stamp, tz),
+        });
     }
-    for nf in record.notifications.iter().filter(|n| !n.ok) {
-        issues.push((
-            nf.stamp.at,
-            format!(
-                "notification `{}` FAILED on {}: {}",
-                md(&nf.key),
-                md(&nf.channel),
-                md(nf.error.as_deref().unwrap_or(""))
-            ),
-        ));
-    }
-    issues.sort_by_key(|(t, _)| *t);
-    if issues.is_empty() {
-        let _ = writeln!(out, "None.");
-    }
-    for (t, text) in issues {
-        let _ = writeln!(out, "- {}: {text}", f.at(t));
-    }
+    issues.sort_by_key(|i| (i.by.at.utc, i.by.seq));
 
-    let _ = writeln!(out, "\n## Boundaries confirmed\n");
-    let mut any = false;
-    for t in s.transitions().iter().filter(|t| t.approximate) {
-        any = true;
-        match record.confirmation(&t.key) {
-            Some(c) => {
-                let _ = writeln!(
-                    out,
-                    "- {}: planned ~{}, confirmed {} ({}) by {}",
-                    s.transition_label(t),
-                    zones::hm(c.planned, tz),
-                    f.at(c.confirmed),
-                    zones::signed_span(c.confirmed - c.planned),
-                    md(&c.stamp.who())
-                );
-            }
-            None => {
-                let _ = writeln!(
-                    out,
-                    "- {}: planned ~{}, not confirmed",
-                    s.transition_label(t),
-                    zones::hm(t.at, tz)
-                );
-            }
+    let hsn_result_form = plan.roles().iter().any(|r| r == "hsn").then(|| {
+        let dl = s.deadlines.iter().find(|d| d.id == "hsn-result-form");
+        HsnForm {
+            due: dl.map(|d| Instant::new(d.due, tz)),
+            due_title: dl.map(|d| c(&d.title)),
+            steps: plan
+                .steps
+                .iter()
+                .filter(|st| st.role == "hsn")
+                .map(|st| c(&st.id))
+                .collect(),
+            undefined: HSN_FORM_UNDEFINED,
         }
-    }
-    if !any {
-        let _ = writeln!(out, "No approximate boundaries.");
-    }
+    });
 
-    let _ = writeln!(out, "\n## References\n");
-    for r in &s.references {
-        let date = r
-            .date
-            .map_or_else(String::new, |d| format!(" ({})", d.format("%d %b %Y")));
-        let _ = writeln!(out, "- {}: {}{date}", md(&r.id), md(&r.title));
-    }
-    if s.references.is_empty() {
-        let _ = writeln!(out, "None.");
-    }
-    let _ = writeln!(out, "\n## Contacts\n");
+    let mut unknown_steps: Vec<String> = record
+        .steps
+        .keys()
+        .filter(|id| plan.step_index(id).is_none())
+        .map(|id| c(id))
+        .collect();
+    unknown_steps.sort();
     let roles = plan.roles();
-    for c in s.contacts.iter().filter(|c| c.concerns(&roles)) {
-        let mut line = format!("- {}", md(&c.name));
-        if let Some(p) = &c.phone {
-            let _ = write!(line, ", phone {}", md(p));
-        }
-        if let Some(e) = &c.email {
-            let _ = write!(line, ", e-mail {}", md(e));
-        }
-        let _ = writeln!(out, "{line}");
+    Report {
+        rehearsal: ctx.rehearsal,
+        session: c(&s.id),
+        title: c(&s.title),
+        date: s.date,
+        zone: tz.name().to_owned(),
+        roles: roles.iter().map(|r| c(r)).collect(),
+        journal: c(&ctx.journal),
+        written_at: Instant::new(ctx.now, tz),
+        hash_mismatch: ctx.hash_mismatch.as_deref().map(c),
+        boundaries,
+        phases,
+        sites,
+        session_notes: record
+            .notes
+            .iter()
+            .filter(|n| n.step.is_none())
+            .map(|n| note_of(n, tz))
+            .collect(),
+        issues,
+        failed_notifications: record
+            .notifications
+            .iter()
+            .filter(|n| !n.ok)
+            .map(|n| FailedNotification {
+                key: c(&n.key),
+                channel: c(&n.channel),
+                error: c(n.error.as_deref().unwrap_or("")),
+                by: By::of(&n.stamp, tz),
+            })
+            .collect(),
+        hsn_result_form,
+        unknown_steps,
+        references: s
+            .references
+            .iter()
+            .map(|r| {
+                let date = r
+                    .date
+                    .map_or_else(String::new, |d| format!(" ({})", d.format("%d %b %Y")));
+                format!("{}: {}{date}", c(&r.id), c(&r.title))
+            })
+            .collect(),
+        contacts: s
+            .contacts
+            .iter()
+            .filter(|x| x.concerns(&roles))
+            .map(|x| {
+                let mut line = c(&x.name);
+                if let Some(p) = &x.phone {
+                    let _ = write!(line, ", phone {}", c(p));
+                }
+                if let Some(e) = &x.email {
+                    let _ = write!(line, ", e-mail {}", c(e));
+                }
+                line
+            })
+            .collect(),
     }
-    out
 }
 
-/// One CSV field: control characters neutralised, quoted when needed, and a leading `=`, `+`,
-/// `-` or `@` defused so a spreadsheet does not run it as a formula.
-fn csv(s: &str) -> String {
-    let mut v = clean_line(s).into_owned();
-    if v.starts_with(['=', '+', '-', '@']) {
-        v.insert(0, '\'');
-    }
-    if v.contains([',', '"']) || v.starts_with(' ') || v.ends_with(' ') {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v
+fn note_of(n: &super::record::NoteEntry, tz: Tz) -> Note {
+    Note {
+        step: n.step.as_deref().map(c),
+        text: c(&n.text),
+        issue: n.issue,
+        by: By::of(&n.stamp, tz),
     }
 }
 
-/// RFC 3339 to the second, in `tz` with its offset.
-fn secs(t: chrono::DateTime<chrono::Utc>, tz: Tz) -> String {
-    use chrono::TimeZone;
-    tz.from_utc_datetime(&t.naive_utc())
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+/// The report as JSON, for other tools: the model as is, pretty-printed, one trailing newline.
+pub fn render_json(report: &Report) -> String {
+    let mut s = serde_json::to_string_pretty(report).unwrap_or_else(|e| {
+        // Serialising plain data cannot fail; say so rather than print nothing if it ever does.
+        format!("{{\"error\": \"cannot serialise the report: {e}\"}}")
+    });
+    s.push('\n');
+    s
 }
 
-/// The header of the CSV report.
-pub const CSV_HEADER: &str =
-    "rehearsal,phase,system,step,title,state,by,at_session,at_utc,field,value,note";
-
-/// The report as CSV: one row per step (field and value empty), then one per recorded evidence
-/// value; `at_session` is in the session zone with its offset.
-pub fn render_csv(plan: &Plan, record: &Record, rehearsal: bool) -> String {
-    let tz = plan.session.tz;
-    let mut out = String::new();
-    let _ = writeln!(out, "{CSV_HEADER}");
-    let reh = if rehearsal { "REHEARSAL" } else { "" };
-    for step in &plan.steps {
-        let phase = &plan.session.phases[step.phase].id;
-        let state = state_of(step, record);
-        let change = record.state_of(&step.id);
-        let (who, at_s, at_u) = change.map_or_else(
-            || (String::new(), String::new(), String::new()),
-            |c| {
-                (
-                    c.stamp.who(),
-                    secs(c.stamp.at, tz),
-                    secs(c.stamp.at, Tz::UTC),
-                )
-            },
-        );
-        let note = change
-            .and_then(|c| c.note.clone())
-            .or_else(|| step.not_applicable.clone().filter(|_| change.is_none()))
-            .unwrap_or_default();
-        // The columns every row of a step shares, then its own: state, who, when, field, value, note.
-        let mut line = |own: [&str; 7]| {
-            let head = [reh, phase.as_str(), system_of(step), &step.id, &step.title];
-            let cells: Vec<String> = head.iter().chain(own.iter()).map(|c| csv(c)).collect();
-            let _ = writeln!(out, "{}", cells.join(","));
-        };
-        line([state.word(), &who, &at_s, &at_u, "", "", &note]);
-        for f in &step.evidence {
-            if let Some(e) = record.evidence_of(&step.id, f) {
-                let (at_s, at_u) = (secs(e.stamp.at, tz), secs(e.stamp.at, Tz::UTC));
-                line(["evidence", &e.stamp.who(), &at_s, &at_u, f, &e.value, ""]);
-            }
-        }
+/// Drift in words, for headings and CSV: `6m00s late`, `2m00s early`, `on time`.
+pub fn drift_words(seconds: i64) -> String {
+    let d = chrono::TimeDelta::seconds(seconds.abs());
+    match seconds.signum() {
+        1 => format!("{} late", zones::span(d)),
+        -1 => format!("{} early", zones::span(d)),
+        _ => "on time".to_owned(),
     }
-    out
 }

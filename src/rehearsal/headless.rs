@@ -250,10 +250,14 @@ pub async fn run(
                 "before the first phase".to_owned()
             } else if status.ended() {
                 let end = plan.session.phases.iter().map(|p| p.end.at).max();
-                format!(
-                    "the session ended on {}; to rehearse it, add --rehearse",
-                    end.map_or_else(String::new, |t| zones::day_hm(t, plan.session.tz))
-                )
+                let end = end.map_or_else(String::new, |t| zones::day_hm(t, plan.session.tz));
+                if r.clock.rehearsal().is_some() {
+                    format!(
+                        "this rehearsal already reached the session's end ({end}); to rehearse again, start one with --start-at"
+                    )
+                } else {
+                    format!("the session ended on {end}; to rehearse it, add --rehearse")
+                }
             } else {
                 "between phases".to_owned()
             }

@@ -1,15 +1,25 @@
-//! The rehearsal report: per phase, the planned start against the (virtual) time it was reached;
-//! steps completed after their due time; approximate boundaries confirmed after their planned time.
+//! The rehearsal report: the fold of the rehearsal's journal, so an undone action never counts.
+//! Per phase, the planned start against the (virtual) time it was reached (a phase that began
+//! before the rehearsal started says so instead of a drift) and the time its steps took to
+//! settle; steps done after their due time; steps still open at the end with their due times;
+//! approximate boundaries confirmed late or never.
 
-use crate::journal::{Record, StepState};
+use crate::journal::handover::state_of;
+use crate::journal::{Action, Event, Record, StepState};
 use crate::runbook::Plan;
 use crate::text::clean_line;
+use crate::timeline::Timeline;
 use crate::zones;
+use chrono::{DateTime, Utc};
 use std::fmt::Write;
 
 /// Markdown, for the end of a rehearsal and for `drillbook report` on a rehearsal journal.
-pub fn render(plan: &Plan, record: &Record) -> String {
-    let tz = plan.session.tz;
+pub fn render(plan: &Plan, events: &[Event]) -> String {
+    let record = Record::from_events(events);
+    let s = &plan.session;
+    let tz = s.tz;
+    let day = s.date;
+    let on = |t: DateTime<Utc>| zones::hm_on(t, tz, day);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -18,38 +28,85 @@ pub fn render(plan: &Plan, record: &Record) -> String {
     let _ = writeln!(
         out,
         "{} ({})\n",
-        clean_line(&plan.session.title),
+        clean_line(&s.title),
         plan.roles().join(", ")
     );
-    let _ = writeln!(out, "## Phases: planned vs reached\n");
-    let _ = writeln!(out, "| Phase | Planned start | Reached | Drift |");
-    let _ = writeln!(out, "| --- | --- | --- | --- |");
-    for p in &plan.session.phases {
-        let reached = record
-            .phases_entered
-            .iter()
-            .find(|(id, _)| *id == p.id)
-            .map(|(_, s)| s.at);
-        let planned = format!(
-            "{}{}",
-            if p.start.approximate { "~" } else { "" },
-            zones::hm_on(p.start.at, tz, plan.session.date)
-        );
-        let (r, d) = reached.map_or_else(
-            || ("not reached".to_owned(), String::new()),
-            |t| {
-                (
-                    zones::hm_on(t, tz, plan.session.date),
-                    zones::signed_span(t - p.start.at),
-                )
+    // The rehearsal's own span, on its virtual clock.
+    let started = events.first().map(Event::session_time);
+    let ended = events.last().map(Event::session_time);
+    let undone = events
+        .iter()
+        .filter(|e| matches!(e.action, Action::Undo { .. }))
+        .count();
+    if let (Some(a), Some(b)) = (started, ended) {
+        let _ = writeln!(
+            out,
+            "- Rehearsed from {} to {} (session clock); {} operator action{}, {undone} undone (undone actions are left out below).",
+            on(a),
+            on(b),
+            record.actions - undone,
+            if record.actions - undone == 1 {
+                ""
+            } else {
+                "s"
             },
         );
-        let _ = writeln!(out, "| {} | {planned} | {r} | {d} |", clean_line(&p.title));
     }
+
+    let mut tl = Timeline::new(s);
+    for (key, hist) in &record.confirmations {
+        if let Some(c) = hist.last() {
+            tl.confirm(key, c.confirmed);
+        }
+    }
+    let _ = writeln!(out, "\n## Phases: planned vs reached\n");
+    let _ = writeln!(
+        out,
+        "| Phase | Planned start | Reached | Drift | Steps settled |"
+    );
+    let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
+    for (p, ph) in s.phases.iter().enumerate() {
+        let (start, _) = tl.bounds_of(p);
+        let t = &tl.transitions[start];
+        let planned = format!("{}{}", if t.approximate { "~" } else { "" }, on(t.at));
+        // An approximate start is reached when it is confirmed (the record's confirmation, so an
+        // undone one does not count); a fixed one when the clock entered the phase.
+        let reached = if t.approximate {
+            tl.confirmed_at(start)
+        } else {
+            record
+                .phases_entered
+                .iter()
+                .find(|(id, _)| *id == ph.id)
+                .map(|(_, st)| st.at)
+        };
+        let before = started.is_some_and(|r0| t.at < r0);
+        // A phase already under way when the rehearsal started was never reached by it: no
+        // drift to measure (only a confirmation of an approximate start is one).
+        let (r, d) = match reached {
+            Some(at) if !before || t.approximate => (on(at), zones::signed_span(at - t.at)),
+            _ if before => (
+                format!(
+                    "began before the rehearsal started ({})",
+                    on(started.unwrap_or(t.at))
+                ),
+                "—".to_owned(),
+            ),
+            None if t.approximate => ("not confirmed".to_owned(), String::new()),
+            _ => ("not reached".to_owned(), String::new()),
+        };
+        let settle = settled(plan, &record, p, reached.or(before.then_some(t.at)));
+        let _ = writeln!(
+            out,
+            "| {} | {planned} | {r} | {d} | {settle} |",
+            clean_line(&ph.title)
+        );
+    }
+
     let _ = writeln!(out, "\n## Steps completed late\n");
     let mut late = 0;
-    for s in &plan.steps {
-        let (Some(due), Some(change)) = (s.due, record.state_of(&s.id)) else {
+    for st in &plan.steps {
+        let (Some(due), Some(change)) = (st.due, record.state_of(&st.id)) else {
             continue;
         };
         if change.state == StepState::Done && change.stamp.at > due {
@@ -57,10 +114,10 @@ pub fn render(plan: &Plan, record: &Record) -> String {
             let _ = writeln!(
                 out,
                 "- {} ({}): due {}, done {} ({} late) by {}",
-                clean_line(&s.title),
-                s.id,
-                zones::hm(due, tz),
-                zones::hm(change.stamp.at, tz),
+                clean_line(&st.title),
+                clean_line(&st.id),
+                on(due),
+                on(change.stamp.at),
                 zones::span(change.stamp.at - due),
                 clean_line(&change.stamp.who())
             );
@@ -69,18 +126,54 @@ pub fn render(plan: &Plan, record: &Record) -> String {
     if late == 0 {
         let _ = writeln!(out, "None.");
     }
+
+    let _ = writeln!(out, "\n## Steps still open at the end\n");
+    let mut open = 0;
+    for st in &plan.steps {
+        let state = state_of(st, &record);
+        if state.is_closed() {
+            continue;
+        }
+        open += 1;
+        let due = st.due.map_or_else(
+            || "no due time".to_owned(),
+            |d| {
+                let over = if ended.is_some_and(|e| d < e) {
+                    " (overdue at the end)"
+                } else {
+                    ""
+                };
+                format!("due {}{over}", on(d))
+            },
+        );
+        let _ = writeln!(
+            out,
+            "- {} {} {} ({}, {}, phase {}{}), {due}",
+            state.glyph(),
+            state.word(),
+            clean_line(&st.title),
+            clean_line(&st.id),
+            st.role,
+            s.phases[st.phase].id,
+            if st.critical { ", critical" } else { "" }
+        );
+    }
+    if open == 0 {
+        let _ = writeln!(out, "None.");
+    }
+
     let _ = writeln!(out, "\n## Boundaries confirmed late\n");
     let mut n = 0;
-    for t in plan.session.transitions().iter().filter(|t| t.approximate) {
+    for t in s.transitions().iter().filter(|t| t.approximate) {
         if let Some(c) = record.confirmation(&t.key) {
             if c.confirmed > c.planned {
                 n += 1;
                 let _ = writeln!(
                     out,
                     "- {}: planned {}, confirmed {} ({})",
-                    plan.session.transition_label(t),
-                    zones::hm(c.planned, tz),
-                    zones::hm(c.confirmed, tz),
+                    s.transition_label(t),
+                    on(c.planned),
+                    on(c.confirmed),
                     zones::signed_span(c.confirmed - c.planned)
                 );
             }
@@ -89,8 +182,8 @@ pub fn render(plan: &Plan, record: &Record) -> String {
             let _ = writeln!(
                 out,
                 "- {}: planned {}, never confirmed",
-                plan.session.transition_label(t),
-                zones::hm(t.at, tz)
+                s.transition_label(t),
+                on(t.at)
             );
         }
     }
@@ -98,4 +191,33 @@ pub fn render(plan: &Plan, record: &Record) -> String {
         let _ = writeln!(out, "None.");
     }
     out
+}
+
+/// How long phase `p`'s steps took to settle after it was reached: `all 7 in 47m00s`, or how many
+/// are still open. Steps n/a by the runbook settle without anyone, so they do not set the time.
+fn settled(plan: &Plan, record: &Record, p: usize, reached: Option<DateTime<Utc>>) -> String {
+    let steps: Vec<_> = plan.steps_in(p).map(|(_, st)| st).collect();
+    if steps.is_empty() {
+        return "no steps".to_owned();
+    }
+    let open = steps
+        .iter()
+        .filter(|st| !state_of(st, record).is_closed())
+        .count();
+    if open > 0 {
+        return format!("{open} of {} open", steps.len());
+    }
+    let last = steps
+        .iter()
+        .filter_map(|st| record.state_of(&st.id).map(|c| c.stamp.at))
+        .max();
+    match (last, reached) {
+        (Some(l), Some(r)) => format!(
+            "all {} in {}",
+            steps.len(),
+            zones::span((l - r).max(chrono::TimeDelta::zero()))
+        ),
+        (Some(_), None) => format!("all {} settled, phase not reached", steps.len()),
+        (None, _) => format!("all {} n/a by the runbook", steps.len()),
+    }
 }

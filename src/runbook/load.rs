@@ -787,7 +787,7 @@ fn step_from(
         title: step.title,
         detail: step.detail,
         basis: step.basis,
-        system: step.system,
+        systems: step.system.0,
         due,
         critical: step.critical,
         evidence: step.evidence,
@@ -980,11 +980,18 @@ pub fn validate_paths(paths: &[PathBuf]) -> Result<Checked, Problems> {
     }
     for p in paths {
         if p.is_dir() {
-            match yaml_files_in(p) {
+            // A folder of session folders (what `runbooks export` writes) is read one level down.
+            match yaml_files_in(p).and_then(|l| {
+                if l.is_empty() {
+                    yaml_files_in_subfolders(p)
+                } else {
+                    Ok(l)
+                }
+            }) {
                 Ok(list) if list.is_empty() => problems.push(Problem::new(
                     &p.display().to_string(),
                     None,
-                    "no .yaml files in this folder",
+                    "no .yaml files in this folder or in its folders",
                 )),
                 Ok(list) => list
                     .into_iter()
@@ -1045,6 +1052,22 @@ pub fn validate_paths(paths: &[PathBuf]) -> Result<Checked, Problems> {
         }
     }
     problems.into_result(checked)
+}
+
+/// The .yaml files of each folder directly in `dir`, folder by folder in name order.
+fn yaml_files_in_subfolders(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| io_message(&e))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    let mut out = Vec::new();
+    for d in dirs {
+        out.extend(yaml_files_in(&d)?);
+    }
+    Ok(out)
 }
 
 fn yaml_files_in(dir: &Path) -> Result<Vec<PathBuf>, String> {

@@ -105,7 +105,8 @@ pub struct RawStep {
     pub detail: String,
     #[serde(default)]
     pub basis: Basis,
-    pub system: Option<String>,
+    #[serde(default)]
+    pub system: Systems,
     pub due: Option<String>,
     #[serde(default)]
     pub critical: bool,
@@ -115,6 +116,40 @@ pub struct RawStep {
     pub expect: Vec<String>,
     pub command: Option<String>,
     pub not_applicable: Option<String>,
+}
+
+/// `system:` as written: one name (`OTP-C`) or a list (`[OMD-C, OMD-CC]`), for a step that
+/// exercises several systems and must count for each of them in the report.
+#[derive(Debug, Default)]
+pub struct Systems(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for Systems {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Systems;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a system name (OTP-C) or a list of them ([OMD-C, OMD-CC])")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Systems, E> {
+                Ok(Systems(vec![v.to_owned()]))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Systems, E> {
+                Ok(Systems(Vec::new()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Systems, A::Error> {
+                let mut out = Vec::new();
+                while let Some(s) = a.next_element::<String>()? {
+                    out.push(s);
+                }
+                Ok(Systems(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A YAML mapping read in document order (serde's maps are unordered or need another crate).

@@ -40,8 +40,9 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
         theme.rule
     };
     let mut head = vec![Span::styled(clean_line(&step.id).into_owned(), title_style)];
-    if let Some(sys) = &step.system {
-        head.push(Span::styled(format!(" · {}", clean_line(sys)), theme.rule));
+    if !step.systems.is_empty() {
+        let sys = step.systems.join(", ");
+        head.push(Span::styled(format!(" · {}", clean_line(&sys)), theme.rule));
     }
     if m.focus == Pane::Detail {
         head.push(Span::styled(

@@ -15,8 +15,8 @@ use ratatui::widgets::{Paragraph, Widget};
 pub fn prompt_label(m: &Model, p: &Prompt) -> String {
     let id = |i: usize| clean_line(&m.plan.steps[i].id).into_owned();
     match p {
-        Prompt::StepNote { step } => format!("Note on {}", id(*step)),
-        Prompt::SessionNote => "Note on the session".into(),
+        Prompt::StepNote { step } => format!("Note on {} (! first marks an issue)", id(*step)),
+        Prompt::SessionNote => "Note on the session (! first marks an issue)".into(),
         Prompt::Failed { step } => format!("What failed in {} (required)", id(*step)),
         Prompt::Skipped { step } => format!("Why skip {} (required)", id(*step)),
         Prompt::Evidence { step, field } => format!(

@@ -1,0 +1,403 @@
+//! The evidence report as Markdown: what a person reads and the firm files. Times in the
+//! session's zone, the reader's beside them where it differs; phase headings carry their
+//! boundaries as confirmed, with the planned time and the drift.
+
+use super::{Boundary, By, Report, StepReport, drift_words, systems};
+use crate::journal::event::StepState;
+use crate::journal::handover::{Fmt, REHEARSAL_LABEL};
+use crate::runbook::Plan;
+use std::fmt::Write;
+
+/// Markdown table cells: no pipes (the text is already neutralised, so no newlines either).
+fn md(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// One end of a phase in a heading: `11:06 HKT (confirmed; planned ~11:00 HKT, 6m00s late)`,
+/// `~11:00 HKT (not confirmed)`, or a fixed `10:00 HKT`.
+pub fn edge(b: &Boundary, f: &Fmt) -> String {
+    match (&b.confirmed, b.drift_seconds) {
+        (Some(c), Some(d)) => format!(
+            "{} (confirmed; planned ~{}, {})",
+            f.hm(c.utc),
+            f.hm(b.planned.utc),
+            drift_words(d)
+        ),
+        _ if b.approximate => format!("~{} (not confirmed)", f.hm(b.planned.utc)),
+        _ => f.hm(b.planned.utc),
+    }
+}
+
+fn by(b: &By, f: &Fmt) -> String {
+    format!("by {} at {}", b.who, f.at(b.at.utc))
+}
+
+/// What the state's note is called.
+fn note_word(state: StepState) -> &'static str {
+    match state {
+        StepState::Failed => "what failed",
+        StepState::Skipped => "reason",
+        StepState::NotApplicable => "why n/a",
+        _ => "note",
+    }
+}
+
+fn step_line(out: &mut String, st: &StepReport, f: &Fmt) {
+    let mut tags = vec![format!("`{}`", st.id), st.role.clone()];
+    if !st.systems.is_empty() {
+        tags.push(st.systems.join(", "));
+    }
+    if st.critical {
+        tags.push("critical".into());
+    }
+    let _ = write!(
+        out,
+        "- {} {}: {} ({})",
+        st.state.glyph(),
+        st.state.word(),
+        st.title,
+        tags.join("; ")
+    );
+    if let Some(d) = &st.due {
+        let _ = write!(out, ", due {}", f.at(d.utc));
+    }
+    let _ = writeln!(out);
+    match &st.by {
+        Some(b) => {
+            let _ = writeln!(out, "  - {} {}", st.state.word(), by(b, f));
+        }
+        None if st.state == StepState::NotApplicable => {
+            let _ = writeln!(out, "  - n/a by the runbook");
+        }
+        None => {}
+    }
+    if let Some(n) = &st.note {
+        let _ = writeln!(out, "  - {}: {n}", note_word(st.state));
+    }
+    for e in &st.evidence {
+        let _ = writeln!(
+            out,
+            "  - evidence: {} = {} ({} at {})",
+            e.field,
+            e.value,
+            e.by.who,
+            f.at(e.by.at.utc)
+        );
+    }
+    for n in &st.notes {
+        let _ = writeln!(
+            out,
+            "  - {} {}: {}",
+            if n.issue { "ISSUE noted" } else { "note" },
+            by(&n.by, f),
+            n.text
+        );
+    }
+}
+
+/// The report as Markdown. The plan gives the column order of the result tables.
+pub fn render_md(plan: &Plan, r: &Report, f: &Fmt) -> String {
+    let mut out = String::new();
+    if r.rehearsal {
+        let _ = writeln!(out, "# {REHEARSAL_LABEL}\n");
+    }
+    let _ = writeln!(out, "# Evidence report: {}\n", r.title);
+    if r.rehearsal {
+        let _ = writeln!(out, "> **{REHEARSAL_LABEL}**\n");
+    }
+    if let Some(old) = &r.hash_mismatch {
+        let _ = writeln!(
+            out,
+            "> **WARNING: runbook hash mismatch.** The journal was written with runbook files of sha256 \
+             `{old}`; the runbooks read now hash to `{}`. Steps may have changed under the record; \
+             what follows matches recorded step ids against the current runbooks.\n",
+            plan.content_hash()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "- Session: `{}`, {}",
+        r.session,
+        r.date.format("%a %d %b %Y")
+    );
+    let _ = writeln!(out, "- Roles: {}", r.roles.join(", "));
+    let _ = writeln!(out, "- Journal: `{}`", r.journal);
+    let _ = writeln!(out, "- Written at: {}", f.at(r.written_at.utc));
+    let _ = writeln!(
+        out,
+        "- Times are {}; the reader's zone in brackets where it differs.",
+        r.zone
+    );
+
+    // Boundaries first: every heading below uses them.
+    let _ = writeln!(out, "\n## Boundaries: planned vs confirmed\n");
+    let _ = writeln!(out, "| Boundary | Planned | Confirmed | Drift | By |");
+    let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
+    for b in &r.boundaries {
+        let planned = format!(
+            "{}{}",
+            if b.approximate { "~" } else { "" },
+            f.at(b.planned.utc)
+        );
+        let (confirmed, drift, who) = match (&b.confirmed, b.drift_seconds, &b.confirmed_by) {
+            (Some(at), Some(secs), by) => (
+                f.at(at.utc),
+                drift_words(secs),
+                by.as_ref().map_or_else(String::new, |w| {
+                    format!("{}, recorded {}", md(&w.who), f.at(w.at.utc))
+                }),
+            ),
+            _ if b.approximate => ("not confirmed".into(), String::new(), String::new()),
+            _ => ("fixed".into(), String::new(), String::new()),
+        };
+        let note = b
+            .note
+            .as_ref()
+            .map_or_else(String::new, |n| format!(": {}", md(n)));
+        let _ = writeln!(
+            out,
+            "| {} | {planned} | {confirmed} | {drift} | {who}{note} |",
+            md(&b.label)
+        );
+    }
+
+    let with_steps: Vec<&super::PhaseReport> =
+        r.phases.iter().filter(|p| !p.steps.is_empty()).collect();
+    let systems = systems(plan);
+    let _ = writeln!(out, "\n## Result by system and phase\n");
+    let _ = write!(out, "| System |");
+    for p in &with_steps {
+        let _ = write!(out, " {} |", md(&p.title));
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "|{}", " --- |".repeat(with_steps.len() + 1));
+    for sys in &systems {
+        let sys = crate::text::clean_line(sys);
+        let _ = write!(out, "| {} |", md(&sys));
+        for p in &with_steps {
+            let cell = p
+                .results
+                .iter()
+                .find(|x| x.system == sys)
+                .map_or_else(|| "—".to_owned(), |x| x.tally.describe());
+            let _ = write!(out, " {cell} |");
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(
+        out,
+        "\nA step that names several systems counts for each of them."
+    );
+
+    let _ = writeln!(out, "\n## Result at each site\n");
+    if r.sites.is_empty() {
+        let _ = writeln!(out, "No primary or backup site phase in this session.");
+    }
+    let mut last = String::new();
+    for (i, s) in r.sites.iter().enumerate() {
+        if s.system != last {
+            let _ = writeln!(out, "### {}\n", s.system);
+            last.clone_from(&s.system);
+        }
+        let _ = writeln!(out, "- {}: {}", s.site, s.tally.describe());
+        for (step, e) in &s.evidence {
+            let _ = writeln!(
+                out,
+                "  - `{step}` {} = {} ({} at {})",
+                e.field,
+                e.value,
+                e.by.who,
+                f.at(e.by.at.utc)
+            );
+        }
+        if s.evidence.is_empty() {
+            let _ = writeln!(out, "  - no evidence recorded");
+        }
+        let next_other = r.sites.get(i + 1).is_none_or(|x| x.system != s.system);
+        if next_other {
+            let _ = writeln!(out);
+        }
+    }
+
+    let _ = writeln!(out, "## Steps by phase");
+    for p in &with_steps {
+        let _ = writeln!(
+            out,
+            "\n### {}: {} to {}\n",
+            p.title,
+            edge(&r.boundaries[p.start], f),
+            edge(&r.boundaries[p.end], f)
+        );
+        for st in &p.steps {
+            step_line(&mut out, st, f);
+        }
+    }
+
+    let _ = writeln!(out, "\n## Reconnect, logon and other recorded times\n");
+    let mut n = 0;
+    for p in &with_steps {
+        for st in &p.steps {
+            for e in st.evidence.iter().filter(|e| is_time_field(&e.field)) {
+                if n == 0 {
+                    let _ = writeln!(out, "| Phase | Systems | Step | Field | Value | Recorded |");
+                    let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
+                }
+                n += 1;
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | `{}` | {} | {} | {} |",
+                    p.id,
+                    md(&st.systems.join(", ")),
+                    st.id,
+                    md(&e.field),
+                    md(&e.value),
+                    f.at(e.by.at.utc)
+                );
+            }
+        }
+    }
+    if n == 0 {
+        let _ = writeln!(out, "None recorded.");
+    }
+
+    let _ = writeln!(out, "\n## Session notes\n");
+    if r.session_notes.is_empty() {
+        let _ = writeln!(out, "None.");
+    }
+    for n in &r.session_notes {
+        let _ = writeln!(
+            out,
+            "- {} {}{}: {}",
+            f.at(n.by.at.utc),
+            n.by.who,
+            if n.issue { " (ISSUE)" } else { "" },
+            n.text
+        );
+    }
+
+    let _ = writeln!(out, "\n## Issues\n");
+    let _ = writeln!(
+        out,
+        "Failed steps, and notes the operator marked as an issue (a note typed with a leading `!`).\n"
+    );
+    if r.issues.is_empty() {
+        let _ = writeln!(out, "None.");
+    }
+    for i in &r.issues {
+        let what = match (&i.step, &i.title) {
+            (Some(id), Some(t)) => format!("{t} (`{id}`{})", sys_suffix(&i.systems)),
+            (Some(id), None) => format!("`{id}`"),
+            _ => "the session".to_owned(),
+        };
+        let head = if i.kind == "failed step" {
+            format!("FAILED {what}")
+        } else {
+            format!("issue on {what}")
+        };
+        let _ = writeln!(
+            out,
+            "- {}: {head} by {}: {}",
+            f.at(i.by.at.utc),
+            i.by.who,
+            i.text
+        );
+    }
+
+    if !r.failed_notifications.is_empty() {
+        let _ = writeln!(out, "\n## Notifications that failed\n");
+        for n in &r.failed_notifications {
+            let _ = writeln!(
+                out,
+                "- {}: `{}` on {}: {}",
+                f.at(n.by.at.utc),
+                n.key,
+                n.channel,
+                n.error
+            );
+        }
+    }
+
+    if let Some(form) = &r.hsn_result_form {
+        let _ = writeln!(out, "\n## HSN Result Form (Appendix B)\n");
+        if let Some(d) = &form.due {
+            let _ = writeln!(
+                out,
+                "- Due: {} (the notice gives the date; the time of day is our reading)",
+                f.at(d.utc)
+            );
+        }
+        let _ = writeln!(out, "- {}", form.undefined);
+        let _ = writeln!(
+            out,
+            "- What the hsn runbook records for it, step by step (state, then evidence):\n"
+        );
+        for p in &r.phases {
+            for st in p.steps.iter().filter(|s| form.steps.contains(&s.id)) {
+                let when = st
+                    .by
+                    .as_ref()
+                    .map_or_else(String::new, |b| format!(" {}", by(b, f)));
+                let _ = writeln!(
+                    out,
+                    "  - `{}` ({}): {} {}{when}",
+                    st.id,
+                    p.id,
+                    st.state.glyph(),
+                    st.state.word()
+                );
+                if let Some(n) = &st.note {
+                    let _ = writeln!(out, "    - {}: {n}", note_word(st.state));
+                }
+                for e in &st.evidence {
+                    let _ = writeln!(out, "    - {} = {}", e.field, e.value);
+                }
+            }
+        }
+    }
+
+    if !r.unknown_steps.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nRecorded for steps not in the current runbooks: {}.",
+            r.unknown_steps
+                .iter()
+                .map(|u| format!("`{u}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+
+    let _ = writeln!(out, "\n## References\n");
+    for x in &r.references {
+        let _ = writeln!(out, "- {x}");
+    }
+    if r.references.is_empty() {
+        let _ = writeln!(out, "None.");
+    }
+    let _ = writeln!(out, "\n## Contacts\n");
+    for x in &r.contacts {
+        let _ = writeln!(out, "- {x}");
+    }
+    if r.contacts.is_empty() {
+        let _ = writeln!(out, "None.");
+    }
+    out
+}
+
+fn sys_suffix(systems: &[String]) -> String {
+    if systems.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", systems.join(", "))
+    }
+}
+
+/// Whether an evidence field holds a time worth listing as a reconnect or logon time.
+pub fn is_time_field(field: &str) -> bool {
+    let f = field.to_lowercase();
+    f.contains("time")
+        || f.contains("reconnect")
+        || f.contains("resumed")
+        || f.ends_with(" at")
+        || f.contains(" at ")
+}

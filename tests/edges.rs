@@ -1,0 +1,271 @@
+//! The edges of issue 14, item 5 (and the rehearsal resume of item 4), through the binary: a
+//! journal of another role set, notify-test with no channel or no role, a headless pane beside a
+//! writer, resuming a rehearsal. (`runbooks export` and `validate DIR` are in commands.rs; `log`
+//! at 80 columns in report_day.rs; the read-only follower beside a writer in journal_reports.rs.)
+
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::{BIN, fixture, lines, stderr, stdout};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// `drillbook ARGS` with its own state folder, stdin closed (not a terminal).
+fn run_in(state: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("TZ", "Europe/London")
+        .env("NO_COLOR", "1")
+        .env("XDG_STATE_HOME", state)
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("TMUX")
+        .env_remove("STY")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs")
+}
+
+/// A copy of the ep+hsn+omd day journal.
+fn day_copy(dir: &Path) -> std::path::PathBuf {
+    let p = dir.join("day.jsonl");
+    std::fs::copy(fixture("ps2-day.jsonl"), &p).unwrap();
+    p
+}
+
+#[test]
+fn a_journal_of_another_role_set_names_its_roles_and_the_role_that_opens_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = day_copy(dir.path());
+    let js = j.to_str().unwrap();
+    let before = std::fs::read(&j).unwrap();
+    for extra in [&[][..], &["--accept-changed-runbooks"][..]] {
+        let mut args = vec![
+            "run",
+            "--role",
+            "ep",
+            "--journal",
+            js,
+            "--headless",
+            "--notify",
+            "off",
+        ];
+        args.extend_from_slice(extra);
+        let out = run_in(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("this journal holds roles ep, hsn, omd; you asked for ep")
+                && err.contains("Open it with --role ep,hsn,omd"),
+            "{err}"
+        );
+        assert!(!err.contains("other runbook files"), "{err}");
+    }
+    // record (every writer) holds to the same rule.
+    let out = cli::record_all(&j, "ep", "carol", &["done ep-pre-ready"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("--role ep,hsn,omd"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&j).unwrap(), before, "nothing was written");
+    // The roles it names open it.
+    let out = cli::record_all(&j, "ep,hsn,omd", "carol", &["done ep-pre-ready"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let last_attach = lines(&j)
+        .into_iter()
+        .rfind(|e| e["kind"] == "attach")
+        .unwrap();
+    assert_eq!(
+        last_attach["roles"],
+        serde_json::json!(["ep", "hsn", "omd"])
+    );
+}
+
+#[test]
+fn notify_test_with_no_channel_sends_and_asks_nothing_and_records_nothing_tested() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(
+        dir.path(),
+        &["notify-test", "--notify", "off", "--role", "ep"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    assert!(s.contains("Nothing sent, nothing asked"), "{s}");
+    assert!(!s.contains(": sent"), "nothing is sent: {s}");
+    assert!(!s.contains("Did a notification appear"), "{s}");
+    assert!(!s.contains("Good: notifications reach you"), "{s}");
+    assert!(!s.contains('\u{1b}'), "no escape sequence was sent: {s:?}");
+    let j = dir
+        .path()
+        .join(format!("drillbook/{}--ep.jsonl", cli::SESSION));
+    let check = lines(&j)
+        .into_iter()
+        .find(|e| e["kind"] == "notify_check")
+        .expect("the preflight is recorded");
+    assert_eq!(check["channels"], serde_json::json!([]));
+    assert!(check["answer"].is_null());
+    // The handover does not read it as a path that works.
+    let h = stdout(&run_in(dir.path(), &["handover", j.to_str().unwrap()]));
+    assert!(
+        h.contains(
+            "no channel was tested (--notify off); nothing is known about the notification path"
+        ),
+        "{h}"
+    );
+    assert!(!h.contains("the operator saw it"), "{h}");
+}
+
+#[test]
+fn notify_test_without_role_uses_the_journal_named_or_asks_never_every_role() {
+    let dir = tempfile::tempdir().unwrap();
+    // No role, no journal, and no terminal to ask at: told to name them, nothing written.
+    let out = run_in(dir.path(), &["notify-test", "--notify", "off"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("name it with --role"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !dir.path().join("drillbook").exists(),
+        "no journal of every role was created"
+    );
+    // A named journal: recorded there, for the roles it holds.
+    let j = day_copy(dir.path());
+    let out = run_in(
+        dir.path(),
+        &[
+            "notify-test",
+            "--notify",
+            "off",
+            "--journal",
+            j.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let last = lines(&j).pop().unwrap();
+    assert_eq!(last["kind"], "notify_check");
+    assert_eq!(last["runbooks"], serde_json::json!(["ep", "hsn", "omd"]));
+    // A role set that does not match the journal named is refused, with the one that does.
+    let out = run_in(
+        dir.path(),
+        &[
+            "notify-test",
+            "--notify",
+            "off",
+            "--role",
+            "ep",
+            "--journal",
+            j.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("--role ep,hsn,omd"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_headless_pane_on_the_apps_journal_is_refused_and_pointed_to_log_follow() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("j.jsonl");
+    // The app's stand-in: a writer holding the journal.
+    let w = cli::Recorder::start(&j, "ep", "alice").unwrap();
+    let out = run_in(
+        dir.path(),
+        &[
+            "run",
+            "--role",
+            "ep",
+            "--journal",
+            j.to_str().unwrap(),
+            "--headless",
+            "--notify",
+            "off",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("another drillbook is recording in this journal")
+            && err.contains(&format!("drillbook log --follow {}", j.display())),
+        "{err}"
+    );
+    drop(w);
+}
+
+#[test]
+fn a_rehearsal_says_how_to_resume_it_and_resume_takes_the_newest_of_its_roles() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = ["--speed", "3600", "--headless", "--notify", "off"];
+    let mut first = vec!["run", "--role", "ep", "--rehearse", "--start-at", "13:55"];
+    first.extend_from_slice(&day);
+    let out = run_in(dir.path(), &first);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    let cmd = s
+        .lines()
+        .find_map(|l| l.strip_prefix("to resume: "))
+        .unwrap_or_else(|| panic!("no resume line in:\n{s}"));
+    let journal = s
+        .lines()
+        .find_map(|l| l.strip_prefix("journal "))
+        .and_then(|l| l.split(" (").next())
+        .unwrap()
+        .to_owned();
+    assert!(
+        cmd.starts_with("drillbook run --role ep --rehearse")
+            && cmd.ends_with(&format!("--journal {journal}")),
+        "{cmd}"
+    );
+    // A rehearsal for other roles, started later, is not the one --resume takes.
+    let mut other = vec!["run", "--role", "hsn", "--rehearse", "--start-at", "13:58"];
+    other.extend_from_slice(&day);
+    assert!(run_in(dir.path(), &other).status.success());
+
+    // The printed command, run as printed, continues that journal.
+    let n = lines(Path::new(&journal)).len();
+    let words: Vec<&str> = cmd.split(' ').skip(1).collect();
+    let out = run_in(dir.path(), &words);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m = lines(Path::new(&journal)).len();
+    assert!(m > n, "appended to the same journal");
+    // --resume finds it too.
+    let mut resume = vec!["run", "--role", "ep", "--rehearse", "--resume"];
+    resume.extend_from_slice(&day);
+    let out = run_in(dir.path(), &resume);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("journal {journal} (")),
+        "{}",
+        stdout(&out)
+    );
+    assert!(lines(Path::new(&journal)).len() > m);
+    let rehearsals = std::fs::read_dir(dir.path().join("drillbook"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".jsonl"))
+        .count();
+    assert_eq!(rehearsals, 2, "no new journal was started");
+    // With no rehearsal of those roles, --resume says so.
+    let out = run_in(
+        dir.path(),
+        &[
+            "run",
+            "--role",
+            "omd",
+            "--rehearse",
+            "--resume",
+            "--headless",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("--resume: no rehearsal journal for roles omd"),
+        "{}",
+        stderr(&out)
+    );
+}
