@@ -10,7 +10,8 @@
 //!   end/start boundary is one transition, named after the phase it ends.
 //! - `B:awaiting`: approximate boundary `B` reached its planned time without a confirmation.
 //! - `step:ID:overdue`: critical step `ID` past its due time and not closed.
-//! - `deadline:ID@eve` / `deadline:ID@day`: the day before a deadline, and the day itself.
+//! - `deadline:ID@eve` / `deadline:ID@day`: the day before a deadline, and the day itself; both
+//!   against the deadline's `target` (the firm's own earlier time) when it has one.
 //!
 //! # Exactly once
 //! An alert fires when its due instant has passed, it is still useful, it was not fired by this
@@ -28,7 +29,7 @@
 //! - overdue: while the step is not closed;
 //! - deadline eve: until the day's alert is due; deadline day: until the deadline.
 
-use crate::journal::{Record, StepState};
+use crate::journal::Record;
 use crate::runbook::Plan;
 use crate::text::clean_line;
 use crate::timeline::Timeline;
@@ -275,12 +276,11 @@ fn candidates(
 
     for step in &plan.steps {
         let Some(due) = step.due else { continue };
-        if !step.critical || step.not_applicable.is_some() {
+        if !step.critical {
             continue;
         }
-        let state = record
-            .state_of(&step.id)
-            .map_or(StepState::Pending, |c| c.state);
+        // n/a by design or by a recorded choice: closed, so never overdue.
+        let state = crate::setup::state_of(plan, step, record);
         out.push(Candidate {
             alert: Alert {
                 key: format!("step:{}:overdue", step.id),
@@ -299,18 +299,33 @@ fn candidates(
     }
 
     for d in plan.deadlines() {
-        let day = tz.from_utc_datetime(&d.due.naive_utc()).date_naive();
+        // Reminders go against the firm's own target when it set one: a warning on the last
+        // day of an HKEX date can come too late to act on.
+        let act_by = d.act_by();
+        let day = tz.from_utc_datetime(&act_by.naive_utc()).date_naive();
         let day_start = local_at(tz, day, (0, 0));
         let day_at = local_at(tz, day, DEADLINE_REMINDER_AT)
-            .min(d.due - TimeDelta::hours(1))
+            .min(act_by - TimeDelta::hours(1))
             .max(day_start);
         let eve_at = local_at(tz, day - TimeDelta::days(1), DEADLINE_REMINDER_AT);
-        let due_text = zones::day_hm(d.due, tz);
+        let due_text = match d.target {
+            Some(t) => format!(
+                "Our target {}; HKEX's date {}",
+                zones::day_hm(t, tz),
+                zones::day_hm(d.due, tz)
+            ),
+            None => format!("Due {}", zones::day_hm(d.due, tz)),
+        };
+        let (eve_title, day_title) = if d.target.is_some() {
+            ("Target tomorrow", "Target today")
+        } else {
+            ("Deadline tomorrow", "Deadline today")
+        };
         out.push(Candidate {
             alert: Alert {
                 key: format!("deadline:{}@eve", d.id),
-                title: truncate(&format!("Deadline tomorrow: {}", d.title), TITLE_MAX),
-                body: format!("Due {due_text} ({}).", clean_line(&d.id)),
+                title: truncate(&format!("{eve_title}: {}", d.title), TITLE_MAX),
+                body: format!("{due_text} ({}).", clean_line(&d.id)),
                 due: eve_at,
             },
             active: true,
@@ -319,12 +334,12 @@ fn candidates(
         out.push(Candidate {
             alert: Alert {
                 key: format!("deadline:{}@day", d.id),
-                title: truncate(&format!("Deadline today: {}", d.title), TITLE_MAX),
-                body: format!("Due {due_text} ({}).", clean_line(&d.id)),
+                title: truncate(&format!("{day_title}: {}", d.title), TITLE_MAX),
+                body: format!("{due_text} ({}).", clean_line(&d.id)),
                 due: day_at,
             },
             active: true,
-            useful_until: Some(d.due),
+            useful_until: Some(act_by),
         });
     }
     out

@@ -154,6 +154,7 @@ mod tests {
             references: vec![],
             contacts: vec![],
             deadlines: vec![],
+            choices: vec![],
             phases: vec![
                 ph("primary", (8, 0, false), (10, 0, false)),
                 ph("failover", (10, 0, false), (11, 0, true)),

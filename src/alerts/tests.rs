@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::clock::{Clock, ManualClock};
-use crate::journal::{Action, Event};
+use crate::journal::{Action, Event, StepState};
 use crate::runbook::load_bundled;
 use chrono::TimeZone;
 

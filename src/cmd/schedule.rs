@@ -41,10 +41,11 @@ pub fn render(plan: &Plan, local: Tz) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} ({})", clean_line(&s.title), s.id);
     let _ = writeln!(out, "Roles: {}", plan.roles().join(", "));
+    let _ = writeln!(out, "Times in the session zone {} beside yours, {}.", s.tz, local);
     let _ = writeln!(
         out,
-        "Times in the session zone {} beside yours, {}. ~ marks a boundary HKEX announces on the day.\n",
-        s.tz, local
+        "~ marks an approximate boundary, confirmed when observed: by the rundown's time or a\n\
+         sign such as OMD's DR completed or the first logon accepted at the backup site.\n"
     );
     let (sz, lz) = (short_zone(s, s.tz), short_zone(s, local));
     let (sh, lh) = (format!("SESSION ({sz})"), format!("LOCAL ({lz})"));
@@ -74,8 +75,17 @@ pub fn render(plan: &Plan, local: Tz) -> String {
                 zones::day_hm(d.due, local)
             );
             let _ = writeln!(out, "    {}", clean_line(&d.title));
+            if let Some(t) = d.target {
+                let _ = writeln!(
+                    out,
+                    "    our target: {}  [local {}]",
+                    zones::day_hm(t, s.tz),
+                    zones::day_hm(t, local)
+                );
+            }
         }
     }
+    other_days(&mut out, plan, local);
     let contacts: Vec<_> = s
         .contacts
         .iter()
@@ -108,6 +118,39 @@ pub fn render(plan: &Plan, local: Tz) -> String {
         plan.roles().join(",")
     );
     out
+}
+
+/// The steps due on other days than the session's (the week before, the Friday close, the
+/// Monday pre-open), by due time: the day's timetable alone would hide them.
+fn other_days(out: &mut String, plan: &Plan, local: Tz) {
+    let s = &plan.session;
+    let mut steps: Vec<_> = plan
+        .steps
+        .iter()
+        .filter_map(|st| st.due.map(|d| (d, st)))
+        .filter(|(d, _)| day(*d, s.tz) != s.date)
+        .collect();
+    if steps.is_empty() {
+        return;
+    }
+    steps.sort_by_key(|(d, _)| *d);
+    let _ = writeln!(out, "\nSTEPS ON OTHER DAYS (! critical)");
+    for (d, st) in steps {
+        let _ = writeln!(
+            out,
+            "  {}  [local {}]",
+            zones::day_hm(d, s.tz),
+            zones::day_hm(d, local)
+        );
+        let mark = if st.critical { "!" } else { " " };
+        let _ = writeln!(
+            out,
+            "   {mark} {} ({}): {}",
+            clean_line(&st.id),
+            clean_line(&st.role),
+            clean_line(&st.title)
+        );
+    }
 }
 
 /// The zone's abbreviation on the session date (HKT, GMT, EST, ...).

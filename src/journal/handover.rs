@@ -93,13 +93,9 @@ fn day_both(t: DateTime<Utc>, tz: Tz, local: Tz) -> String {
     }
 }
 
-/// A step's state: the journal's, else n/a when the runbook says so, else pending.
-pub fn state_of(step: &Step, record: &Record) -> StepState {
-    match record.state_of(&step.id) {
-        Some(c) => c.state,
-        None if step.not_applicable.is_some() => StepState::NotApplicable,
-        None => StepState::Pending,
-    }
+/// A step's state: the journal's, else n/a when it does not apply (see `setup`), else pending.
+pub fn state_of(plan: &Plan, step: &Step, record: &Record) -> StepState {
+    crate::setup::state_of(plan, step, record)
 }
 
 /// The header lines shared with the report: rehearsal label and hash mismatch.
@@ -227,7 +223,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
     let _ = writeln!(out, "\n## Open critical steps\n");
     let mut open = 0;
     for step in plan.steps.iter().filter(|st| st.critical) {
-        let state = state_of(step, record);
+        let state = state_of(plan, step, record);
         if state.is_closed() {
             continue;
         }
@@ -269,7 +265,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         let steps: Vec<&Step> = plan
             .steps
             .iter()
-            .filter(|st| state_of(st, record) == state)
+            .filter(|st| state_of(plan, st, record) == state)
             .collect();
         counts.push(format!("{} {}", steps.len(), state.word()));
         if steps.is_empty() {
@@ -289,7 +285,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
             );
             let note = change.and_then(|c| c.note.clone()).or_else(|| {
                 (state == StepState::NotApplicable)
-                    .then(|| step.not_applicable.clone())
+                    .then(|| crate::setup::not_applying(plan, step, record))
                     .flatten()
             });
             if let Some(n) = note {
@@ -302,7 +298,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
     let pending = plan
         .steps
         .iter()
-        .filter(|st| state_of(st, record) == StepState::Pending)
+        .filter(|st| state_of(plan, st, record) == StepState::Pending)
         .count();
     counts.push(format!("{pending} pending"));
     let _ = writeln!(out, "Totals: {}.", counts.join(", "));

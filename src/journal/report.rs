@@ -18,13 +18,25 @@ const SYSTEM_ORDER: [&str; 5] = ["OTP-C", "OTP-CSC", "OMD-C", "OMD-CC", "HSN"];
 /// The label for steps without a `system`.
 const NO_SYSTEM: &str = "(general)";
 
-fn system_of(step: &Step) -> &str {
-    step.system.as_deref().unwrap_or(NO_SYSTEM)
+/// The systems a step is counted under: each it names, else the general row.
+fn systems_of(step: &Step) -> impl Iterator<Item = &str> {
+    let none = step.systems.is_empty().then_some(NO_SYSTEM);
+    step.systems.iter().map(String::as_str).chain(none)
+}
+
+/// The systems of a step as one cell: `OMD-C, OMD-CC`.
+fn system_of(step: &Step) -> String {
+    systems_of(step).collect::<Vec<_>>().join(", ")
 }
 
 /// The systems the plan's steps exercise, in circular order.
 pub fn systems(plan: &Plan) -> Vec<String> {
-    let mut v: Vec<String> = plan.steps.iter().map(|s| system_of(s).to_owned()).collect();
+    let mut v: Vec<String> = plan
+        .steps
+        .iter()
+        .flat_map(systems_of)
+        .map(str::to_owned)
+        .collect();
     v.sort_by_key(|s| {
         (
             SYSTEM_ORDER
@@ -42,8 +54,8 @@ pub fn systems(plan: &Plan) -> Vec<String> {
 pub fn cell(plan: &Plan, record: &Record, phase: usize, system: &str) -> Option<String> {
     let states: Vec<StepState> = plan
         .steps_in(phase)
-        .filter(|(_, s)| system_of(s) == system)
-        .map(|(_, s)| state_of(s, record))
+        .filter(|(_, s)| systems_of(s).any(|x| x == system))
+        .map(|(_, s)| state_of(plan, s, record))
         .collect();
     if states.is_empty() {
         return None;
@@ -138,7 +150,7 @@ pub fn render_md(plan: &Plan, record: &Record, ctx: &Context) -> String {
         let _ = writeln!(out, "| Step | System | State | By, at | Evidence |");
         let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
         for (_, step) in plan.steps_in(p) {
-            let state = state_of(step, record);
+            let state = state_of(plan, step, record);
             let stamp = record.state_of(&step.id).map_or_else(String::new, |c| {
                 format!("{}, {}", md(&c.stamp.who()), f.at(c.stamp.at))
             });
@@ -156,7 +168,7 @@ pub fn render_md(plan: &Plan, record: &Record, ctx: &Context) -> String {
                 "| {} (`{}`) | {} | {} {} | {stamp} | {} |",
                 md(&step.title),
                 step.id,
-                md(system_of(step)),
+                md(&system_of(step)),
                 state.glyph(),
                 state.word(),
                 ev.join("; ")
@@ -180,7 +192,7 @@ pub fn render_md(plan: &Plan, record: &Record, ctx: &Context) -> String {
                         out,
                         "| {} | {} | `{}` | {} | {} | {} |",
                         s.phases[p].id,
-                        md(system_of(step)),
+                        md(&system_of(step)),
                         step.id,
                         md(field),
                         md(&e.value),
@@ -206,7 +218,7 @@ pub fn render_md(plan: &Plan, record: &Record, ctx: &Context) -> String {
                     "FAILED {} (`{}`, {}) by {}: {}",
                     md(&step.title),
                     step.id,
-                    md(system_of(step)),
+                    md(&system_of(step)),
                     md(&c.stamp.who()),
                     md(c.note.as_deref().unwrap_or("(no note)"))
                 ),
@@ -335,7 +347,7 @@ pub fn render_csv(plan: &Plan, record: &Record, rehearsal: bool) -> String {
     let reh = if rehearsal { "REHEARSAL" } else { "" };
     for step in &plan.steps {
         let phase = &plan.session.phases[step.phase].id;
-        let state = state_of(step, record);
+        let state = state_of(plan, step, record);
         let change = record.state_of(&step.id);
         let (who, at_s, at_u) = change.map_or_else(
             || (String::new(), String::new(), String::new()),
@@ -349,11 +361,16 @@ pub fn render_csv(plan: &Plan, record: &Record, rehearsal: bool) -> String {
         );
         let note = change
             .and_then(|c| c.note.clone())
-            .or_else(|| step.not_applicable.clone().filter(|_| change.is_none()))
+            .or_else(|| {
+                change
+                    .is_none()
+                    .then(|| crate::setup::not_applying(plan, step, record))
+                    .flatten()
+            })
             .unwrap_or_default();
         // The columns every row of a step shares, then its own: state, who, when, field, value, note.
         let mut line = |own: [&str; 7]| {
-            let head = [reh, phase.as_str(), system_of(step), &step.id, &step.title];
+            let head = [reh, phase.as_str(), &system_of(step), &step.id, &step.title];
             let cells: Vec<String> = head.iter().chain(own.iter()).map(|c| csv(c)).collect();
             let _ = writeln!(out, "{}", cells.join(","));
         };

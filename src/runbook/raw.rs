@@ -22,6 +22,8 @@ pub struct RawSession {
     pub contacts: Vec<RawContact>,
     #[serde(default)]
     pub deadlines: Vec<RawDeadline>,
+    #[serde(default)]
+    pub choices: Vec<RawChoice>,
     pub phases: Vec<RawPhase>,
 }
 
@@ -56,8 +58,20 @@ pub struct RawDeadline {
     pub id: String,
     pub title: String,
     pub due: String,
+    /// The firm's own earlier time to act by; reminders are raised against it.
+    pub target: Option<String>,
     #[serde(default)]
     pub roles: Vec<String>,
+}
+
+/// A fact about the firm's setup or the day's arrangements that decides which steps apply,
+/// recorded by the operator when it is known (see `runbook::Choice`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChoice {
+    pub id: String,
+    pub title: String,
+    pub options: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -105,7 +119,8 @@ pub struct RawStep {
     pub detail: String,
     #[serde(default)]
     pub basis: Basis,
-    pub system: Option<String>,
+    #[serde(default)]
+    pub system: Systems,
     pub due: Option<String>,
     #[serde(default)]
     pub critical: bool,
@@ -115,6 +130,41 @@ pub struct RawStep {
     pub expect: Vec<String>,
     pub command: Option<String>,
     pub not_applicable: Option<String>,
+    /// Choices the operator records on this step (as evidence).
+    #[serde(default)]
+    pub settles: Vec<String>,
+    /// The step applies only when every named choice was recorded as the option given.
+    pub applies_if: Option<Ordered<String>>,
+}
+
+/// `system: OMD-C` or `system: [OMD-C, OMD-CC]`: a step can exercise more than one system.
+#[derive(Debug, Default)]
+pub struct Systems(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for Systems {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Systems;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a system name or a list of system names")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Systems, E> {
+                Ok(Systems(vec![v.to_owned()]))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Systems, E> {
+                Ok(Systems::default())
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Systems, A::Error> {
+                let mut out = Vec::new();
+                while let Some(s) = a.next_element::<String>()? {
+                    out.push(s);
+                }
+                Ok(Systems(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A YAML mapping read in document order (serde's maps are unordered or need another crate).

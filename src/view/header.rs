@@ -204,12 +204,18 @@ fn nearest_deadline(m: &Model, now: DateTime<Utc>) -> Option<String> {
     let d = m
         .plan
         .deadlines()
-        .filter(|d| d.due > now && d.due - now <= TimeDelta::days(14))
-        .min_by_key(|d| d.due)?;
+        .filter(|d| d.act_by() > now && d.act_by() - now <= TimeDelta::days(14))
+        .min_by_key(|d| d.act_by())?;
+    // Counted down to the firm's own target when it set one: that is the time to act by.
+    let what = if d.target.is_some() {
+        "Next target"
+    } else {
+        "Next deadline"
+    };
     Some(format!(
-        "Next deadline {} (in {}): {}",
-        zones::day_hm(d.due, m.plan.session.tz),
-        zones::span(d.due - now),
+        "{what} {} (in {}): {}",
+        zones::day_hm(d.act_by(), m.plan.session.tz),
+        zones::span(d.act_by() - now),
         clean_line(&d.title)
     ))
 }
