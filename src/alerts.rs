@@ -205,7 +205,7 @@ fn candidates(
                 (
                     format!("In ~{mins} min: {label}"),
                     format!(
-                        "Expected {when}, as HKEX announces it on the day; press c to confirm when it is announced."
+                        "Expected {when}, approximate: press c when it is observed (the rundown's time, or a sign such as a DR completed signal or a logon accepted at the backup site)."
                     ),
                 )
             } else {
@@ -262,9 +262,12 @@ fn candidates(
             out.push(Candidate {
                 alert: Alert {
                     key: format!("{}:awaiting", t.key),
-                    title: truncate(&format!("{what} expected {when}: awaiting HKEX"), TITLE_MAX),
+                    title: truncate(
+                        &format!("{what} expected {when}: awaiting confirmation"),
+                        TITLE_MAX,
+                    ),
                     body: format!(
-                        "{what} expected {when}: awaiting the HKEX announcement; press c to confirm."
+                        "{what} expected {when}: not confirmed yet; press c when it is observed (the rundown's time, or a sign such as a DR completed signal or a logon accepted at the backup site)."
                     ),
                     due: t.at,
                 },

@@ -25,7 +25,8 @@ pub use raw::Basis;
 /// The newest runbook format this build reads.
 pub const FORMAT: u32 = 1;
 
-/// A phase boundary: its planned instant, and whether it is only approximate (announced on the day).
+/// A phase boundary: its planned instant, and whether it is only approximate (confirmed when
+/// observed on the day).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Boundary {
     pub at: DateTime<Utc>,

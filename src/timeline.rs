@@ -2,7 +2,7 @@
 //! approximate boundaries overlaid.
 //!
 //! An approximate boundary ("~11:00") is not passed at its planned time: it waits for the operator
-//! to confirm HKEX's announcement. It is taken as passed anyway once a later fixed boundary passes,
+//! to confirm it when observed. It is taken as passed anyway once a later fixed boundary passes,
 //! so an unconfirmed failover cannot hold the screen in the failover phase for the rest of the day.
 
 use crate::runbook::{Session, Transition};

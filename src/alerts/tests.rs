@@ -46,7 +46,7 @@ fn record_with(keys: &[String]) -> Record {
 }
 
 /// Step the clock minute by minute from `from` to `to`, collecting every alert with its wake time.
-/// `confirm_at`: the operator confirms the failover end (as announced) when the clock reaches it.
+/// `confirm_at`: the operator confirms the failover end (as observed) when the clock reaches it.
 fn run(
     plan: &Plan,
     sched: &mut Scheduler,
@@ -155,7 +155,7 @@ fn texts_name_the_session_zone_time() {
     assert!(aw.body.contains("expected ~11:00 HKT"), "{aw:?}");
     assert!(
         aw.body
-            .contains("awaiting the HKEX announcement; press c to confirm"),
+            .contains("not confirmed yet; press c when it is observed"),
         "{aw:?}"
     );
     let fw = find("failover.end@-15m");

@@ -135,7 +135,7 @@ pub fn run(args: &RunArgs) -> Outcome {
     model.journal_path = path.display().to_string();
     model.rehearsal = clock.rehearsal();
     model.hash_mismatch = hash_mismatch;
-    // Nobody announces anything in a rehearsal: confirm at the planned time when asked to.
+    // Nobody observes anything in a rehearsal: confirm at the planned time when asked to.
     model.auto_confirm = args.auto_confirm;
     let mut start = format!("journal {}", path.display());
     if let Some(r) = &resumed {

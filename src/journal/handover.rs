@@ -190,7 +190,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         let t = &tl.transitions[n];
         let _ = writeln!(
             out,
-            "- **AWAITING HKEX**: {} (planned ~{}); confirm it when announced",
+            "- **AWAITING CONFIRMATION**: {} (planned ~{}); confirm it when observed (the rundown's time, or a sign such as a DR completed signal or the first logon accepted at the backup site)",
             s.transition_label(t),
             f.at(t.at)
         );

@@ -72,7 +72,7 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
         let approx = t.approximate && m.timeline.confirmed_at(n).is_none();
         l2.push(Span::styled("  │ ", theme.dim));
         if st.awaiting == Some(n) {
-            l2.push(Span::styled(format!("~{hm} awaiting HKEX"), theme.awaiting));
+            l2.push(Span::styled(format!("~{hm} awaiting confirmation"), theme.awaiting));
         } else {
             l2.push(Span::styled(
                 format!(
@@ -137,9 +137,9 @@ fn focus_line<'a>(m: &Model, theme: &Theme, now: DateTime<Utc>) -> Line<'a> {
     if let Some(n) = st.awaiting {
         let t = &m.timeline.transitions[n];
         return Line::from(vec![
-            Span::styled(" AWAITING HKEX ", theme.awaiting),
+            Span::styled(" AWAITING CONFIRMATION ", theme.awaiting),
             Span::raw(format!(
-                " planned ~{}, {} ago: press c when HKEX announces it ({})",
+                " planned ~{}, {} ago: press c when observed ({})",
                 zones::hm(t.at, tz).split(' ').next().unwrap_or_default(),
                 zones::span(now - t.at),
                 clean_line(&s.transition_label(t))
