@@ -37,6 +37,7 @@ use crate::zones;
 use chrono::{DateTime, NaiveTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 use std::collections::HashSet;
+use std::fmt::Write;
 
 /// One notification to raise, on every selected channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -284,16 +285,25 @@ fn candidates(
         }
         // n/a by design or by a recorded choice: closed, so never overdue.
         let state = crate::setup::state_of(plan, step, record);
+        let mut body = format!(
+            "Critical step {} was due at {} and is {}.",
+            clean_line(&step.id),
+            zones::hm(due, tz),
+            state.word()
+        );
+        // A choice not recorded yet: say which, so the operator can settle it (n/a, no more alerts).
+        for (c, want) in crate::setup::undecided(plan, step, record) {
+            let _ = write!(
+                body,
+                " It applies only if {}: {want}, not recorded yet.",
+                clean_line(&c.title)
+            );
+        }
         out.push(Candidate {
             alert: Alert {
                 key: format!("step:{}:overdue", step.id),
                 title: truncate(&format!("Overdue: {}", step.title), TITLE_MAX),
-                body: format!(
-                    "Critical step {} was due at {} and is {}.",
-                    clean_line(&step.id),
-                    zones::hm(due, tz),
-                    state.word()
-                ),
+                body,
                 due,
             },
             active: !state.is_closed(),

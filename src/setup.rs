@@ -36,7 +36,7 @@ pub fn not_applying(plan: &Plan, step: &Step, record: &Record) -> Option<String>
         let got = recorded(plan, record, id)?;
         (got != want).then(|| {
             let title = plan.session.choice(id).map_or(id.as_str(), |c| &c.title);
-            format!("applies only if {title} is {want}; recorded: {got}")
+            format!("applies only if {title}: {want}; recorded: {got}")
         })
     })
 }

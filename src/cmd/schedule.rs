@@ -98,17 +98,23 @@ pub fn render(plan: &Plan, local: Tz) -> String {
                 .into_iter()
                 .flatten()
                 .collect();
-            let _ = writeln!(
-                out,
-                "  {}: {}",
-                clean_line(&c.name),
-                clean_line(&parts.join(", "))
-            );
+            if parts.is_empty() {
+                let _ = writeln!(out, "  {}", clean_line(&c.name));
+            } else {
+                let _ = writeln!(
+                    out,
+                    "  {}: {}",
+                    clean_line(&c.name),
+                    clean_line(&parts.join(", "))
+                );
+            }
         }
     }
     if !s.references.is_empty() {
-        let refs: Vec<&str> = s.references.iter().map(|r| r.id.as_str()).collect();
-        let _ = writeln!(out, "\nREFERENCES  {}", clean_line(&refs.join(", ")));
+        let _ = writeln!(out, "\nREFERENCES");
+        for r in &s.references {
+            let _ = writeln!(out, "  {}", clean_line(&r.id));
+        }
     }
     let _ = writeln!(
         out,
@@ -135,13 +141,18 @@ fn other_days(out: &mut String, plan: &Plan, local: Tz) {
     }
     steps.sort_by_key(|(d, _)| *d);
     let _ = writeln!(out, "\nSTEPS ON OTHER DAYS (! critical)");
+    let mut last = None;
     for (d, st) in steps {
-        let _ = writeln!(
-            out,
-            "  {}  [local {}]",
-            zones::day_hm(d, s.tz),
-            zones::day_hm(d, local)
-        );
+        // Steps due at one instant share its line.
+        if last != Some(d) {
+            let _ = writeln!(
+                out,
+                "  {}  [local {}]",
+                zones::day_hm(d, s.tz),
+                zones::day_hm(d, local)
+            );
+            last = Some(d);
+        }
         let mark = if st.critical { "!" } else { " " };
         let _ = writeln!(
             out,

@@ -111,7 +111,7 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
         lines.push(Line::from(vec![
             Span::styled("Applies if: ", theme.label),
             Span::raw(format!(
-                "{} is {want} (not recorded yet: evidence on {})",
+                "{}: {want} (not recorded yet: evidence on {})",
                 clean_line(&c.title),
                 clean_line(at)
             )),
