@@ -264,7 +264,13 @@ fn the_format_documents_examples_validate_together() {
         "expect:",
         "command:",
         "not_applicable:",
+        "settles:",
+        "applies_if:",
     ] {
         assert!(blocks[1].contains(field), "example shows {field}");
+    }
+    // And every optional session field that decides what a runbook does.
+    for field in ["choices:", "target:", "options:"] {
+        assert!(blocks[0].contains(field), "example shows {field}");
     }
 }
