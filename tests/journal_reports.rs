@@ -58,10 +58,10 @@ fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
             "(`ep-backup-market-data`, ep) by alice@desk1 at 11:35:00 HKT (03:35:00 GMT): vendor screens not in scope today",
             "### Deferred (1)",
             "- [>] Simulate daily operations on OTP-C (`ep-primary-simulate`, ep) by alice@desk1 at 09:30:00 HKT (01:30:00 GMT)",
-            "Totals: 1 failed, 1 deferred, 1 skipped, 6 done, 0 n/a, 39 pending.",
+            "Totals: 1 failed, 1 deferred, 1 skipped, 6 done, 0 n/a, 52 pending.",
             "## Open critical steps",
             "- [!] failed Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`",
-            "(`hsn-pre-intention-form`, hsn, phase pre-session), due Fri 24 Nov 2023 23:59:00 HKT (15:59:00 GMT) **OVERDUE**",
+            "(`hsn-pre-intention-form`, hsn, phase pre-session), due Thu 23 Nov 2023 17:00:00 HKT (09:00:00 GMT) **OVERDUE**",
             "(`hsn-cleanup-routing`, hsn, phase clean-up), due 13:00:00 HKT (05:00:00 GMT)\n",
             "- 08:20:00 HKT (00:20:00 GMT) alice@desk1 on session: Vendor called about the drop copy \u{241b}[31mred",
             "| Failover to the backup site ends, Backup site starts | ~11:00:00 HKT (03:00:00 GMT) | 11:20:00 HKT (03:20:00 GMT) | +20m00s | alice@desk1 |",
@@ -100,8 +100,8 @@ fn report_has_the_result_per_system_and_phase_times_issues_references_and_contac
         &[
             "# Evidence report: HKEX PS2",
             "| System | Preparation | Primary site | Failover to the backup site | Backup site | Clean-up | Reporting |",
-            "| OTP-C | incomplete (2 of 3 open) | FAILED (1 of 6 failed) | incomplete (4 of 4 open) | incomplete (6 of 7 open) |",
-            "| HSN | incomplete (3 of 3 open) | success (2 of 2 done) | incomplete (2 of 2 open) | incomplete (1 of 2 open) |",
+            "| OTP-C | incomplete (5 of 6 open) | FAILED (1 of 6 failed) | incomplete (5 of 5 open) | incomplete (9 of 10 open) |",
+            "| HSN | incomplete (4 of 4 open) | success (2 of 2 done) | incomplete (2 of 2 open) | incomplete (2 of 3 open) |",
             "| primary | OTP-C | `ep-primary-logon-trading` | logon time | 08:04:30 | 08:05:10 HKT",
             "| backup | OTP-C | `ep-backup-logon-trading` | logon time | 11:24:10 | 11:25:10 HKT",
             "| backup | HSN | `hsn-backup-connectivity` | time verified | 11:29 | 11:30:05 HKT",
@@ -285,4 +285,26 @@ fn log_follow_prints_appended_events_and_stops_on_sigterm() {
     assert!(status.success(), "ends cleanly on SIGTERM: {status:?}");
     reader.join().unwrap();
     let _ = std::io::stdout().flush();
+}
+
+#[test]
+fn a_step_about_both_market_data_systems_counts_under_each() {
+    use drillbook::journal::{Record, report};
+    let plan = drillbook::runbook::load_bundled(&["omd".into()]).unwrap();
+    assert_eq!(report::systems(&plan), ["OMD-C", "OMD-CC", "(general)"]);
+    let backup = plan.session.phase_index("backup").unwrap();
+    let count = |sys: &str| {
+        plan.steps_in(backup)
+            .filter(|(_, s)| s.systems.iter().any(|x| x == sys))
+            .count()
+    };
+    // omd-backup-omdcc alone, and the steps tagged [OMD-C, OMD-CC].
+    let both = plan
+        .steps_in(backup)
+        .filter(|(_, s)| s.systems.len() == 2)
+        .count();
+    assert!(both > 0);
+    assert_eq!(count("OMD-CC"), both + 1);
+    let cell = report::cell(&plan, &Record::default(), backup, "OMD-CC").unwrap();
+    assert_eq!(cell, format!("incomplete ({n} of {n} open)", n = both + 1));
 }
