@@ -107,11 +107,7 @@ impl Choice {
     /// The option a recorded value names, compared without case and with spaces or underscores
     /// taken as dashes (`Log off` is `log-off`); `None` when it names none.
     pub fn option_for(&self, value: &str) -> Option<&str> {
-        let norm = |s: &str| {
-            s.trim()
-                .to_lowercase()
-                .replace([' ', '_'], "-")
-        };
+        let norm = |s: &str| s.trim().to_lowercase().replace([' ', '_'], "-");
         let v = norm(value);
         self.options
             .iter()

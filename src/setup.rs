@@ -170,8 +170,20 @@ mod tests {
     fn choose_flags_are_checked_against_the_session() {
         let p = plan();
         assert_eq!(parse_choice(&p, "drop-copy=NO").unwrap().1, "no");
-        assert!(parse_choice(&p, "drop-copy").unwrap_err().contains("CHOICE=OPTION"));
-        assert!(parse_choice(&p, "dropcopy=no").unwrap_err().contains("drop-copy"));
-        assert!(parse_choice(&p, "drop-copy=maybe").unwrap_err().contains("yes, no"));
+        assert!(
+            parse_choice(&p, "drop-copy")
+                .unwrap_err()
+                .contains("CHOICE=OPTION")
+        );
+        assert!(
+            parse_choice(&p, "dropcopy=no")
+                .unwrap_err()
+                .contains("drop-copy")
+        );
+        assert!(
+            parse_choice(&p, "drop-copy=maybe")
+                .unwrap_err()
+                .contains("yes, no")
+        );
     }
 }

@@ -135,7 +135,10 @@ mod tests {
     #[test]
     fn a_tz_that_is_no_zone_name_is_warned_about_naming_the_zone_used() {
         let sys = || Some(chrono_tz::Asia::Tokyo);
-        assert_eq!(zone_from(Some("Europe/London"), sys), (chrono_tz::Europe::London, None));
+        assert_eq!(
+            zone_from(Some("Europe/London"), sys),
+            (chrono_tz::Europe::London, None)
+        );
         assert_eq!(
             zone_from(Some(":/usr/share/zoneinfo/America/New_York"), sys).0,
             chrono_tz::America::New_York

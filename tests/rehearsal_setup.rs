@@ -13,7 +13,15 @@ fn rehearse(roles: &str, choose: &str) -> (Vec<String>, drillbook::runbook::Plan
     let dir = tempfile::tempdir().unwrap();
     let j = dir.path().join("r.jsonl");
     let out = Command::new(env!("CARGO_BIN_EXE_drillbook"))
-        .args(["run", "--role", roles, "--rehearse", "--speed", "3600", "--headless"])
+        .args([
+            "run",
+            "--role",
+            roles,
+            "--rehearse",
+            "--speed",
+            "3600",
+            "--headless",
+        ])
         .args(["--notify", "off", "--choose", choose, "--journal"])
         .arg(&j)
         .env("TZ", "UTC")
@@ -26,7 +34,10 @@ fn rehearse(roles: &str, choose: &str) -> (Vec<String>, drillbook::runbook::Plan
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("[reporting.end]"), "the day ran to its end: {stdout}");
+    assert!(
+        stdout.contains("[reporting.end]"),
+        "the day ran to its end: {stdout}"
+    );
     let overdue = stdout
         .lines()
         .filter_map(|l| l.rsplit_once("[step:"))
@@ -51,7 +62,10 @@ fn check(roles: &str, choose: &str, must_be_na: &[&str], must_alert: &[&str]) {
         .map(|s| s.id.as_str())
         .collect();
     for id in must_be_na {
-        assert!(na.contains(id), "{roles} with {choose}: {id} should be n/a ({na:?})");
+        assert!(
+            na.contains(id),
+            "{roles} with {choose}: {id} should be n/a ({na:?})"
+        );
     }
     for id in &na {
         let key = format!("step:{id}:overdue");
@@ -62,7 +76,10 @@ fn check(roles: &str, choose: &str, must_be_na: &[&str], must_alert: &[&str]) {
     }
     for id in must_alert {
         let key = format!("step:{id}:overdue");
-        assert!(alerted.contains(key.as_str()), "{roles}: {key} missing: {overdue:?}");
+        assert!(
+            alerted.contains(key.as_str()),
+            "{roles}: {key} missing: {overdue:?}"
+        );
     }
 }
 
@@ -133,18 +150,33 @@ fn all_four_roles_together() {
             "ccep-failover-logoff",
             "omd-report-hkex-feedback",
         ],
-        &["ep-primary-logon-trading", "ccep-primary-logon", "omd-primary-omdc"],
+        &[
+            "ep-primary-logon-trading",
+            "ccep-primary-logon",
+            "omd-primary-omdc",
+        ],
     );
 }
 
 #[test]
 fn a_choice_the_session_does_not_have_is_a_usage_error() {
     let out = Command::new(env!("CARGO_BIN_EXE_drillbook"))
-        .args(["run", "--role", "omd", "--rehearse", "--headless", "--notify", "off"])
+        .args([
+            "run",
+            "--role",
+            "omd",
+            "--rehearse",
+            "--headless",
+            "--notify",
+            "off",
+        ])
         .args(["--choose", "drop-copy=no"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no loaded runbook records `drop-copy`"), "{err}");
+    assert!(
+        err.contains("no loaded runbook records `drop-copy`"),
+        "{err}"
+    );
 }

@@ -128,9 +128,11 @@ fn problems(step: &Step, plan: &Plan, notices: &Notices) -> Vec<String> {
         }
         Basis::Source => {
             let lower = text.to_lowercase();
-            let named = plan.session.references.iter().any(|r| {
-                !notices.text.contains(&r.id) && lower.contains(&r.id.to_lowercase())
-            });
+            let named = plan
+                .session
+                .references
+                .iter()
+                .any(|r| !notices.text.contains(&r.id) && lower.contains(&r.id.to_lowercase()));
             if !named {
                 out.push(format!(
                     "{}: basis source, but it names no source (a session reference that is not a notice)",
@@ -193,7 +195,11 @@ fn the_checks_catch_statements_known_to_be_wrong() {
         ),
     ];
     for s in &bad {
-        assert!(!problems(s, &plan, &n).is_empty(), "not caught: {}", s.detail);
+        assert!(
+            !problems(s, &plan, &n).is_empty(),
+            "not caught: {}",
+            s.detail
+        );
     }
     let good = [
         step_like(
@@ -247,5 +253,8 @@ fn the_fixture_notices_are_the_seeds_when_those_are_beside_the_clone() {
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
         .collect();
     ours.sort();
-    assert_eq!(ours, theirs, "tests/fixtures/notices differ from ../shared/seeds");
+    assert_eq!(
+        ours, theirs,
+        "tests/fixtures/notices differ from ../shared/seeds"
+    );
 }

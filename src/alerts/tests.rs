@@ -386,14 +386,24 @@ fn a_deadline_without_a_target_reminds_against_its_own_date() {
     }
     let clock = ManualClock::new(hkt(26, 8, 0));
     let mut sched = Scheduler::new(clock.now());
-    let got = run(&p, &mut sched, &Record::default(), &clock, hkt(27, 23, 59), None);
+    let got = run(
+        &p,
+        &mut sched,
+        &Record::default(),
+        &clock,
+        hkt(27, 23, 59),
+        None,
+    );
     let day = &got
         .iter()
         .find(|(_, a)| a.key == "deadline:hsn-result-form@day")
         .unwrap()
         .1;
     assert!(day.title.starts_with("Deadline today"), "{day:?}");
-    assert!(day.body.contains("Due Mon 27 Nov 2023 23:59 HKT"), "{day:?}");
+    assert!(
+        day.body.contains("Due Mon 27 Nov 2023 23:59 HKT"),
+        "{day:?}"
+    );
 }
 
 /// Evidence recorded on a step: how the operator records a choice.
@@ -432,16 +442,41 @@ fn steps_that_do_not_apply_to_the_recorded_setup_are_never_overdue() {
     let day = |rec: &Record| {
         let clock = ManualClock::new(hkt(25, 7, 0));
         let mut sched = Scheduler::new(clock.now());
-        let got = run(&p, &mut sched, rec, &clock, hkt(25, 14, 30), Some(hkt(25, 11, 20)));
+        let got = run(
+            &p,
+            &mut sched,
+            rec,
+            &clock,
+            hkt(25, 14, 30),
+            Some(hkt(25, 11, 20)),
+        );
         got.into_iter().map(|(_, a)| a.key).collect::<Vec<_>>()
     };
     let has = |k: &[String], s: &str| k.iter().any(|x| x == s);
-    let stay = day(&choose(&p, &[("drop-copy", "no"), ("failover-connection", "stay-connected")]));
-    assert!(!has(&stay, "step:ep-primary-logon-dropcopy:overdue"), "{stay:?}");
+    let stay = day(&choose(
+        &p,
+        &[
+            ("drop-copy", "no"),
+            ("failover-connection", "stay-connected"),
+        ],
+    ));
+    assert!(
+        !has(&stay, "step:ep-primary-logon-dropcopy:overdue"),
+        "{stay:?}"
+    );
     assert!(!has(&stay, "step:ep-failover-logoff:overdue"), "{stay:?}");
-    assert!(has(&stay, "step:ep-primary-logon-trading:overdue"), "{stay:?}");
-    let off = day(&choose(&p, &[("drop-copy", "yes"), ("failover-connection", "log-off")]));
-    assert!(has(&off, "step:ep-primary-logon-dropcopy:overdue"), "{off:?}");
+    assert!(
+        has(&stay, "step:ep-primary-logon-trading:overdue"),
+        "{stay:?}"
+    );
+    let off = day(&choose(
+        &p,
+        &[("drop-copy", "yes"), ("failover-connection", "log-off")],
+    ));
+    assert!(
+        has(&off, "step:ep-primary-logon-dropcopy:overdue"),
+        "{off:?}"
+    );
     assert!(has(&off, "step:ep-failover-logoff:overdue"), "{off:?}");
 }
 
@@ -450,7 +485,14 @@ fn an_overdue_step_with_an_unrecorded_choice_says_which() {
     let p = plan(&["ep"]);
     let clock = ManualClock::new(hkt(25, 10, 0));
     let mut sched = Scheduler::new(clock.now());
-    let got = run(&p, &mut sched, &Record::default(), &clock, hkt(25, 10, 10), None);
+    let got = run(
+        &p,
+        &mut sched,
+        &Record::default(),
+        &clock,
+        hkt(25, 10, 10),
+        None,
+    );
     let a = &got
         .iter()
         .find(|(_, a)| a.key == "step:ep-failover-logoff:overdue")

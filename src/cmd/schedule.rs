@@ -41,7 +41,11 @@ pub fn render(plan: &Plan, local: Tz) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} ({})", clean_line(&s.title), s.id);
     let _ = writeln!(out, "Roles: {}", plan.roles().join(", "));
-    let _ = writeln!(out, "Times in the session zone {} beside yours, {}.", s.tz, local);
+    let _ = writeln!(
+        out,
+        "Times in the session zone {} beside yours, {}.",
+        s.tz, local
+    );
     let _ = writeln!(
         out,
         "~ marks an approximate boundary, confirmed when observed: by the rundown's time or a\n\

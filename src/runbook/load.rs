@@ -5,8 +5,8 @@ use super::position::Positions;
 use super::raw::{RawRunbook, RawSession, RawStep};
 use super::timespec::{TimeSpec, parse_session_date};
 use super::{
-    Boundary, Choice, Contact, Deadline, FORMAT, Phase, Plan, Problem, Problems, Reference, Runbook,
-    Session, Step, bundled, hex,
+    Boundary, Choice, Contact, Deadline, FORMAT, Phase, Plan, Problem, Problems, Reference,
+    Runbook, Session, Step, bundled, hex,
 };
 use super::{aliases, guard, split};
 use chrono::TimeDelta;
@@ -299,7 +299,10 @@ fn plain_message(
         ("struct RawPhase", "a phase (id, title, start, end)"),
         ("struct RawReference", "a reference (id, title, date)"),
         ("struct RawContact", "a contact (name, phone, email, roles)"),
-        ("struct RawDeadline", "a deadline (id, title, due, target, roles)"),
+        (
+            "struct RawDeadline",
+            "a deadline (id, title, due, target, roles)",
+        ),
         ("struct RawChoice", "a choice (id, title, options)"),
         ("struct RawNotify", "notify settings (lead_minutes)"),
         ("expected a boolean", "expected true or false"),
@@ -840,7 +843,10 @@ fn check_choices(r: &mut Reporter, cx: &RunbookCtx, path: &dyn Fn(&str) -> Strin
     }
     if let Some(cond) = &step.applies_if {
         if cond.0.is_empty() {
-            r.at(&path("applies_if"), "name at least one choice and its option");
+            r.at(
+                &path("applies_if"),
+                "name at least one choice and its option",
+            );
         }
         for (id, option) in &cond.0 {
             let at = format!("{}.{id}", path("applies_if"));

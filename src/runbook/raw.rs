@@ -155,7 +155,10 @@ impl<'de> Deserialize<'de> for Systems {
             fn visit_unit<E: serde::de::Error>(self) -> Result<Systems, E> {
                 Ok(Systems::default())
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Systems, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Systems, A::Error> {
                 let mut out = Vec::new();
                 while let Some(s) = a.next_element::<String>()? {
                     out.push(s);

@@ -72,7 +72,10 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
         let approx = t.approximate && m.timeline.confirmed_at(n).is_none();
         l2.push(Span::styled("  │ ", theme.dim));
         if st.awaiting == Some(n) {
-            l2.push(Span::styled(format!("~{hm} awaiting confirmation"), theme.awaiting));
+            l2.push(Span::styled(
+                format!("~{hm} awaiting confirmation"),
+                theme.awaiting,
+            ));
         } else {
             l2.push(Span::styled(
                 format!(
