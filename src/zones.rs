@@ -49,7 +49,7 @@ fn zone_from(tz_env: Option<&str>, system: impl FnOnce() -> Option<Tz>) -> (Tz, 
     };
     let warning = bad.map(|b| {
         format!(
-            "TZ `{}` is not a zone name (such as Europe/London); your times are shown in {zone} ({whose}) instead",
+            "TZ `{}` is not a zone name; showing {zone} ({whose}) instead",
             crate::text::clean_line(b)
         )
     });
@@ -152,7 +152,10 @@ mod tests {
         }
         let (z, w) = zone_from(Some("UTC+3"), || None);
         assert_eq!(z, Tz::UTC);
-        assert!(w.unwrap().contains("in UTC"));
+        assert!(
+            w.unwrap()
+                .contains("showing UTC (no system zone was found)")
+        );
     }
 
     #[test]
