@@ -10,7 +10,8 @@
 //!   end/start boundary is one transition, named after the phase it ends.
 //! - `B:awaiting`: approximate boundary `B` reached its planned time without a confirmation.
 //! - `step:ID:overdue`: critical step `ID` past its due time and not closed.
-//! - `deadline:ID@eve` / `deadline:ID@day`: the day before a deadline, and the day itself.
+//! - `deadline:ID@eve` / `deadline:ID@day`: the day before a deadline, and the day itself; both
+//!   against the deadline's `target` (the firm's own earlier time) when it has one.
 //!
 //! # Exactly once
 //! An alert fires when its due instant has passed, it is still useful, it was not fired by this
@@ -28,7 +29,7 @@
 //! - overdue: while the step is not closed;
 //! - deadline eve: until the day's alert is due; deadline day: until the deadline.
 
-use crate::journal::{Record, StepState};
+use crate::journal::Record;
 use crate::runbook::Plan;
 use crate::text::clean_line;
 use crate::timeline::Timeline;
@@ -36,6 +37,7 @@ use crate::zones;
 use chrono::{DateTime, NaiveTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 use std::collections::HashSet;
+use std::fmt::Write;
 
 /// One notification to raise, on every selected channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,7 +214,7 @@ fn candidates(
                 (
                     format!("In ~{mins} min: {label}"),
                     format!(
-                        "Expected {when}, as HKEX announces it on the day; press c to confirm when it is announced."
+                        "Expected {when}, approximate: press c when it is observed (the rundown's time, or a sign such as a DR completed signal or a logon accepted at the backup site)."
                     ),
                 )
             } else {
@@ -271,9 +273,12 @@ fn candidates(
             out.push(Candidate {
                 alert: Alert {
                     key: format!("{}:awaiting", t.key),
-                    title: truncate(&format!("{what} expected {when}: awaiting HKEX"), TITLE_MAX),
+                    title: truncate(
+                        &format!("{what} expected {when}: awaiting confirmation"),
+                        TITLE_MAX,
+                    ),
                     body: format!(
-                        "{what} expected {when}: awaiting the HKEX announcement; press c to confirm."
+                        "{what} expected {when}: not confirmed yet; press c when it is observed (the rundown's time, or a sign such as a DR completed signal or a logon accepted at the backup site)."
                     ),
                     due: t.at,
                 },
@@ -286,22 +291,30 @@ fn candidates(
 
     for step in &plan.steps {
         let Some(due) = step.due else { continue };
-        if !step.critical || step.not_applicable.is_some() {
+        if !step.critical {
             continue;
         }
-        let state = record
-            .state_of(&step.id)
-            .map_or(StepState::Pending, |c| c.state);
+        // n/a by design or by a recorded choice: closed, so never overdue.
+        let state = crate::setup::state_of(plan, step, record);
+        let mut body = format!(
+            "Critical step {} was due at {} and is {}.",
+            clean_line(&step.id),
+            zones::hm(due, tz),
+            state.word()
+        );
+        // A choice not recorded yet: say which, so the operator can settle it (n/a, no more alerts).
+        for (c, want) in crate::setup::undecided(plan, step, record) {
+            let _ = write!(
+                body,
+                " It applies only if {}: {want}, not recorded yet.",
+                clean_line(&c.title)
+            );
+        }
         out.push(Candidate {
             alert: Alert {
                 key: format!("step:{}:overdue", step.id),
                 title: truncate(&format!("Overdue: {}", step.title), TITLE_MAX),
-                body: format!(
-                    "Critical step {} was due at {} and is {}.",
-                    clean_line(&step.id),
-                    zones::hm(due, tz),
-                    state.word()
-                ),
+                body,
                 due,
             },
             active: !state.is_closed(),
@@ -311,18 +324,33 @@ fn candidates(
     }
 
     for d in plan.deadlines() {
-        let day = tz.from_utc_datetime(&d.due.naive_utc()).date_naive();
+        // Reminders go against the firm's own target when it set one: a warning on the last
+        // day of an HKEX date can come too late to act on.
+        let act_by = d.act_by();
+        let day = tz.from_utc_datetime(&act_by.naive_utc()).date_naive();
         let day_start = local_at(tz, day, (0, 0));
         let day_at = local_at(tz, day, DEADLINE_REMINDER_AT)
-            .min(d.due - TimeDelta::hours(1))
+            .min(act_by - TimeDelta::hours(1))
             .max(day_start);
         let eve_at = local_at(tz, day - TimeDelta::days(1), DEADLINE_REMINDER_AT);
-        let due_text = zones::day_hm(d.due, tz);
+        let due_text = match d.target {
+            Some(t) => format!(
+                "Our target {}; HKEX's date {}",
+                zones::day_hm(t, tz),
+                zones::day_hm(d.due, tz)
+            ),
+            None => format!("Due {}", zones::day_hm(d.due, tz)),
+        };
+        let (eve_title, day_title) = if d.target.is_some() {
+            ("Target tomorrow", "Target today")
+        } else {
+            ("Deadline tomorrow", "Deadline today")
+        };
         out.push(Candidate {
             alert: Alert {
                 key: format!("deadline:{}@eve", d.id),
-                title: truncate(&format!("Deadline tomorrow: {}", d.title), TITLE_MAX),
-                body: format!("Due {due_text} ({}).", clean_line(&d.id)),
+                title: truncate(&format!("{eve_title}: {}", d.title), TITLE_MAX),
+                body: format!("{due_text} ({}).", clean_line(&d.id)),
                 due: eve_at,
             },
             active: true,
@@ -332,12 +360,12 @@ fn candidates(
         out.push(Candidate {
             alert: Alert {
                 key: format!("deadline:{}@day", d.id),
-                title: truncate(&format!("Deadline today: {}", d.title), TITLE_MAX),
-                body: format!("Due {due_text} ({}).", clean_line(&d.id)),
+                title: truncate(&format!("{day_title}: {}", d.title), TITLE_MAX),
+                body: format!("{due_text} ({}).", clean_line(&d.id)),
                 due: day_at,
             },
             active: true,
-            useful_until: Some(d.due),
+            useful_until: Some(act_by),
             warns_of: None,
         });
     }

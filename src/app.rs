@@ -275,14 +275,10 @@ impl Model {
             .unwrap_or(0)
     }
 
-    /// A step's state: the journal's, else n/a when the runbook says so, else pending.
+    /// A step's state: the journal's, else n/a when it does not apply (by design, or by a
+    /// recorded choice), else pending.
     pub fn state(&self, i: usize) -> StepState {
-        let s = &self.plan.steps[i];
-        match self.record.state_of(&s.id) {
-            Some(c) => c.state,
-            None if s.not_applicable.is_some() => StepState::NotApplicable,
-            None => StepState::Pending,
-        }
+        crate::setup::state_of(&self.plan, &self.plan.steps[i], &self.record)
     }
 
     /// Pending (or deferred) past its due time.
@@ -650,6 +646,26 @@ fn submit(m: &mut Model, input: Input) -> Vec<Effect> {
         );
         m.mode = Mode::Typing(input);
         return Vec::new();
+    }
+    // A choice is recorded as evidence: only one of its options, so the steps that depend on
+    // it follow what was meant.
+    if let Prompt::Evidence { step, field } = input.prompt {
+        let st = &m.plan.steps[step];
+        let choice = st
+            .settles
+            .iter()
+            .filter_map(|c| m.plan.session.choice(c))
+            .find(|c| c.field() == st.evidence[field]);
+        if let Some(c) = choice
+            && c.option_for(&text).is_none()
+        {
+            m.say(
+                format!("type one of: {}", c.options.join(", ")),
+                Tone::Error,
+            );
+            m.mode = Mode::Typing(input);
+            return Vec::new();
+        }
     }
     let id = |i: usize| m.plan.steps[i].id.clone();
     let action = match input.prompt {

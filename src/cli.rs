@@ -184,4 +184,9 @@ pub struct RunArgs {
     /// No TUI: print each transition and notification as a line; exit when the session ends.
     #[arg(long)]
     pub headless: bool,
+    /// Record a choice of the firm's setup before starting (`drop-copy=no`,
+    /// `failover-connection=log-off`); steps that do not apply to it become n/a. Repeatable, or
+    /// a comma list. Journaled as the evidence of the step that settles the choice.
+    #[arg(long, value_delimiter = ',', value_name = "CHOICE=OPTION")]
+    pub choose: Vec<String>,
 }

@@ -4,6 +4,7 @@
 //! codes, so that tests drive the same code the binary runs.
 //!
 //! - [`runbook`]: the session and runbook model, YAML loading and validation with positions.
+//! - [`setup`]: the firm's recorded choices and which steps apply to them.
 //! - [`timeline`]: where the session stands at an instant, confirmations overlaid.
 //! - [`clock`]: real, rehearsal and manual clocks behind one trait.
 //! - [`zones`], [`text`]: formatting instants in two zones; neutralising untrusted text.
@@ -25,6 +26,7 @@ pub mod out;
 pub mod rehearsal;
 pub mod run;
 pub mod runbook;
+pub mod setup;
 pub mod text;
 pub mod theme;
 pub mod timeline;

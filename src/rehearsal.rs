@@ -61,6 +61,9 @@ pub fn move_to_date(plan: &Plan, date: NaiveDate) -> Result<Plan, String> {
     }
     for d in &mut out.session.deadlines {
         d.due = shift(d.due)?;
+        if let Some(t) = d.target {
+            d.target = Some(shift(t)?);
+        }
     }
     for st in &mut out.steps {
         if let Some(due) = st.due {

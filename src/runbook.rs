@@ -24,7 +24,8 @@ pub use raw::Basis;
 /// The newest runbook format this build reads.
 pub const FORMAT: u32 = 1;
 
-/// A phase boundary: its planned instant, and whether it is only approximate (announced on the day).
+/// A phase boundary: its planned instant, and whether it is only approximate (confirmed when
+/// observed on the day).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Boundary {
     pub at: DateTime<Utc>,
@@ -63,11 +64,18 @@ pub struct Deadline {
     pub due: DateTime<Utc>,
     /// Written as a bare date: due by 23:59 local on that day.
     pub end_of_day: bool,
+    /// The firm's own time to act by, before `due`: reminders are raised against it.
+    pub target: Option<DateTime<Utc>>,
     /// Empty means every role.
     pub roles: Vec<String>,
 }
 
 impl Deadline {
+    /// The instant the firm works to: its own target when it set one, else the deadline.
+    pub fn act_by(&self) -> DateTime<Utc> {
+        self.target.unwrap_or(self.due)
+    }
+
     /// Whether this deadline concerns any of `roles`.
     pub fn concerns(&self, roles: &[String]) -> bool {
         self.roles.is_empty() || self.roles.iter().any(|r| roles.contains(r))
@@ -77,6 +85,33 @@ impl Deadline {
 impl Contact {
     pub fn concerns(&self, roles: &[String]) -> bool {
         self.roles.is_empty() || self.roles.iter().any(|r| roles.contains(r))
+    }
+}
+
+/// A fact that decides which steps apply (the rundown's connection arrangement, whether the firm
+/// has a Drop Copy session), recorded by the operator as evidence on a step that `settles` it.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub id: String,
+    pub title: String,
+    pub options: Vec<String>,
+}
+
+impl Choice {
+    /// The evidence field a settling step records the choice in: `TITLE (a / b)`.
+    pub fn field(&self) -> String {
+        format!("{} ({})", self.title, self.options.join(" / "))
+    }
+
+    /// The option a recorded value names, compared without case and with spaces or underscores
+    /// taken as dashes (`Log off` is `log-off`); `None` when it names none.
+    pub fn option_for(&self, value: &str) -> Option<&str> {
+        let norm = |s: &str| s.trim().to_lowercase().replace([' ', '_'], "-");
+        let v = norm(value);
+        self.options
+            .iter()
+            .find(|o| norm(o) == v)
+            .map(String::as_str)
     }
 }
 
@@ -91,6 +126,7 @@ pub struct Session {
     pub references: Vec<Reference>,
     pub contacts: Vec<Contact>,
     pub deadlines: Vec<Deadline>,
+    pub choices: Vec<Choice>,
     pub phases: Vec<Phase>,
     /// The file it came from, as named.
     pub source: String,
@@ -147,6 +183,10 @@ impl Session {
             .filter(move |(_, p)| p.start.at.with_timezone(&tz).date_naive() == date)
     }
 
+    pub fn choice(&self, id: &str) -> Option<&Choice> {
+        self.choices.iter().find(|c| c.id == id)
+    }
+
     pub fn phase_index(&self, id: &str) -> Option<usize> {
         self.phases.iter().position(|p| p.id == id)
     }
@@ -200,6 +240,10 @@ pub struct Step {
     pub command: Option<String>,
     /// Not applicable by design, with the reason.
     pub not_applicable: Option<String>,
+    /// Choice ids recorded on this step; each also adds its field to `evidence`.
+    pub settles: Vec<String>,
+    /// (choice id, option): the step applies only when each choice was recorded as its option.
+    pub applies_if: Vec<(String, String)>,
 }
 
 /// One session with its runbooks composed: what the app, the journal and the reports work on.

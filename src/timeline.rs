@@ -2,7 +2,7 @@
 //! approximate boundaries overlaid.
 //!
 //! An approximate boundary ("~11:00") is not passed at its planned time: it waits for the operator
-//! to confirm HKEX's announcement. It is taken as passed anyway once a later fixed boundary passes,
+//! to confirm it when observed. It is taken as passed anyway once a later fixed boundary passes,
 //! so an unconfirmed failover cannot hold the screen in the failover phase for the rest of the day.
 
 use crate::runbook::{Session, Transition};
@@ -154,6 +154,7 @@ mod tests {
             references: vec![],
             contacts: vec![],
             deadlines: vec![],
+            choices: vec![],
             phases: vec![
                 ph("primary", (8, 0, false), (10, 0, false)),
                 ph("failover", (10, 0, false), (11, 0, true)),

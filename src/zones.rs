@@ -6,24 +6,54 @@
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-/// The operator's zone: `TZ` when it names an IANA zone, else the system's, else UTC.
+/// The operator's zone: `TZ` when it names an IANA zone, else the system's, else UTC. A `TZ`
+/// that names no zone is warned about once, on stderr (see [`local_zone`]).
 pub fn local_tz() -> Tz {
-    if let Ok(tz) = std::env::var("TZ") {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    let (tz, warning) = local_zone();
+    if let Some(w) = warning {
+        WARNED.call_once(|| eprintln!("drillbook: warning: {w}"));
+    }
+    tz
+}
+
+/// The operator's zone and, when `TZ` is set to something that is not a zone name (`UTC+3`,
+/// `garbage/Zone`), a warning that names the zone used instead: the operator's column would
+/// otherwise be in a zone they did not ask for, without a word.
+pub fn local_zone() -> (Tz, Option<String>) {
+    zone_from(std::env::var("TZ").ok().as_deref(), || {
+        iana_time_zone::get_timezone()
+            .ok()
+            .and_then(|n| n.parse::<Tz>().ok())
+    })
+}
+
+fn zone_from(tz_env: Option<&str>, system: impl FnOnce() -> Option<Tz>) -> (Tz, Option<String>) {
+    let mut bad = None;
+    if let Some(tz) = tz_env.filter(|t| !t.trim().is_empty()) {
         let name = tz.trim_start_matches(':');
         if let Ok(z) = name.parse::<Tz>() {
-            return z;
+            return (z, None);
         }
         // `TZ=/usr/share/zoneinfo/Europe/London` is also common.
         if let Some(idx) = name.find("zoneinfo/")
             && let Ok(z) = name[idx + 9..].parse::<Tz>()
         {
-            return z;
+            return (z, None);
         }
+        bad = Some(tz);
     }
-    iana_time_zone::get_timezone()
-        .ok()
-        .and_then(|n| n.parse::<Tz>().ok())
-        .unwrap_or(Tz::UTC)
+    let (zone, whose) = match system() {
+        Some(z) => (z, "the system's zone"),
+        None => (Tz::UTC, "no system zone was found"),
+    };
+    let warning = bad.map(|b| {
+        format!(
+            "TZ `{}` is not a zone name; showing {zone} ({whose}) instead",
+            crate::text::clean_line(b)
+        )
+    });
+    (zone, warning)
 }
 
 /// `08:00 HKT` style: hours and minutes with the zone's abbreviation.
@@ -99,6 +129,32 @@ mod tests {
         assert_eq!(
             rfc3339_in(t, chrono_tz::Asia::Hong_Kong),
             "2023-11-25T08:00:00+08:00"
+        );
+    }
+
+    #[test]
+    fn a_tz_that_is_no_zone_name_is_warned_about_naming_the_zone_used() {
+        let sys = || Some(chrono_tz::Asia::Tokyo);
+        assert_eq!(
+            zone_from(Some("Europe/London"), sys),
+            (chrono_tz::Europe::London, None)
+        );
+        assert_eq!(
+            zone_from(Some(":/usr/share/zoneinfo/America/New_York"), sys).0,
+            chrono_tz::America::New_York
+        );
+        assert_eq!(zone_from(None, sys), (chrono_tz::Asia::Tokyo, None));
+        for bad in ["UTC+3", "garbage/Zone"] {
+            let (z, w) = zone_from(Some(bad), sys);
+            assert_eq!(z, chrono_tz::Asia::Tokyo);
+            let w = w.unwrap();
+            assert!(w.contains(bad) && w.contains("Asia/Tokyo"), "{w}");
+        }
+        let (z, w) = zone_from(Some("UTC+3"), || None);
+        assert_eq!(z, Tz::UTC);
+        assert!(
+            w.unwrap()
+                .contains("showing UTC (no system zone was found)")
         );
     }
 

@@ -285,9 +285,53 @@ fn the_format_documents_examples_validate_together() {
         "expect:",
         "command:",
         "not_applicable:",
+        "settles:",
+        "applies_if:",
     ] {
         assert!(blocks[1].contains(field), "example shows {field}");
     }
+    // And every optional session field that decides what a runbook does.
+    for field in ["choices:", "target:", "options:"] {
+        assert!(blocks[0].contains(field), "example shows {field}");
+    }
+}
+
+#[test]
+fn a_tz_that_is_no_zone_name_is_warned_about_and_steps_on_other_days_are_listed() {
+    for bad in ["UTC+3", "garbage/Zone"] {
+        let out = drillbook(&["schedule", "--role", "ep"], &[("TZ", bad)]);
+        assert!(out.status.success());
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(&format!("TZ `{bad}` is not a zone name; showing ")),
+            "{err}"
+        );
+        // The zone used instead is named, and it is the one the local column shows.
+        let zone = err
+            .split("showing ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap();
+        assert!(
+            text(&out.stdout).contains(&format!("beside yours, {zone}.")),
+            "{zone}"
+        );
+    }
+    let out = drillbook(&["schedule", "--role", "ep"], &[("TZ", "Europe/London")]);
+    assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    for want in [
+        "confirmed when observed",
+        "STEPS ON OTHER DAYS",
+        "  Fri 24 Nov 2023 23:59 HKT  [local Fri 24 Nov 2023 15:59 GMT]\n   ! ep-pre-friday-close (ep)",
+        "  Mon 27 Nov 2023 08:30 HKT  [local Mon 27 Nov 2023 00:30 GMT]\n   ! ep-monday-logon (ep)",
+        "    our target: Tue 21 Nov 2023 17:00 HKT  [local Tue 21 Nov 2023 09:00 GMT]",
+    ] {
+        assert!(s.contains(want), "missing {want:?} in:\n{s}");
+    }
+    assert!(!s.contains("announces"), "{s}");
 }
 
 #[test]

@@ -120,8 +120,8 @@ fn report_has_the_result_per_system_and_phase_times_issues_references_and_contac
         &[
             "# Evidence report: HKEX PS2",
             "| System | Preparation | Primary site | Failover to the backup site | Backup site | Clean-up | Reporting |",
-            "| OTP-C | incomplete (2 of 3 open) | FAILED (1 of 6 failed) | incomplete (4 of 4 open) | incomplete (6 of 7 open) |",
-            "| HSN | incomplete (3 of 3 open) | success (2 of 2 done) | incomplete (2 of 2 open) | incomplete (1 of 2 open) |",
+            "| OTP-C | incomplete (5 of 6 open) | FAILED (1 of 6 failed) | incomplete (5 of 5 open) | incomplete (9 of 10 open) |",
+            "| HSN | incomplete (4 of 4 open) | success (2 of 2 done) | incomplete (2 of 2 open) | incomplete (2 of 3 open) |",
             "| primary | OTP-C | `ep-primary-logon-trading` | logon time | 08:04:30 | 08:05:10 HKT",
             "| backup | OTP-C | `ep-backup-logon-trading` | logon time | 11:24:10 | 11:25:10 HKT",
             "| backup | HSN | `hsn-backup-connectivity` | time verified | 11:29 | 11:30:05 HKT",
@@ -319,4 +319,41 @@ fn log_follow_prints_appended_events_and_stops_on_sigterm() {
     assert!(status.success(), "ends cleanly on SIGTERM: {status:?}");
     reader.join().unwrap();
     let _ = std::io::stdout().flush();
+}
+
+#[test]
+fn a_step_about_both_market_data_systems_counts_under_each() {
+    use drillbook::journal::{Record, report};
+    let plan = drillbook::runbook::load_bundled(&["omd".into()]).unwrap();
+    assert_eq!(report::systems(&plan), ["OMD-C", "OMD-CC", "(general)"]);
+    let backup = plan.session.phase_index("backup").unwrap();
+    let count = |sys: &str| {
+        plan.steps_in(backup)
+            .filter(|(_, s)| s.systems.iter().any(|x| x == sys))
+            .count()
+    };
+    // omd-backup-omdcc alone, and the steps tagged [OMD-C, OMD-CC].
+    let both = plan
+        .steps_in(backup)
+        .filter(|(_, s)| s.systems.len() == 2)
+        .count();
+    assert!(both > 0);
+    assert_eq!(count("OMD-CC"), both + 1);
+    let ctx = drillbook::journal::handover::Context {
+        now: plan.session.phases[backup].start.at,
+        local_tz: chrono_tz::UTC,
+        journal: "j.jsonl".into(),
+        rehearsal: false,
+        hash_mismatch: None,
+    };
+    let built = report::build(&plan, &Record::default(), &ctx);
+    let cell = built.phases[backup]
+        .results
+        .iter()
+        .find(|r| r.system == "OMD-CC")
+        .unwrap();
+    assert_eq!(
+        cell.tally.describe(),
+        format!("incomplete ({n} of {n} open)", n = both + 1)
+    );
 }

@@ -1,5 +1,5 @@
 //! Snapshots of the TUI at fixed session instants with the bundled EP runbook, drawn on ratatui's
-//! TestBackend: before the session, mid-primary, the failover window awaiting HKEX, the backup
+//! TestBackend: before the session, mid-primary, the failover window awaiting confirmation, the backup
 //! site after a confirmed boundary, after the end; 80x24 and 120x40; help; tiny terminals; and
 //! the style lock (the mono theme reads without colour).
 
@@ -185,7 +185,7 @@ fn mid_primary_with_steps_done_and_one_overdue() {
 fn failover_window_awaiting_the_announcement() {
     let (m, now) = failover_awaiting();
     let text = format!("{}", draw(&m, &Theme::default(), now, 80, 24).backend());
-    assert!(text.contains("AWAITING HKEX"), "{text}");
+    assert!(text.contains("AWAITING CONFIRMATION"), "{text}");
     both_sizes("failover_awaiting", &m, now);
 }
 

@@ -580,3 +580,35 @@ fn system_takes_one_name_or_a_list_and_anything_else_is_placed() {
         "{err}"
     );
 }
+
+#[test]
+fn conditional_steps_name_choices_and_options_the_session_declares() {
+    expect_one(
+        "unknown-choice.yaml",
+        14,
+        9,
+        "`dropcopy` is not a choice of session `fixture-choices` (its choices: drop-copy)",
+    );
+    expect_one(
+        "unknown-option.yaml",
+        14,
+        20,
+        "`maybe` is not an option of choice `drop-copy` (its options: yes, no)",
+    );
+    expect_one(
+        "unsettled-choice.yaml",
+        11,
+        9,
+        "no step loaded settles choice `drop-copy`: add `settles: [drop-copy]`",
+    );
+}
+
+#[test]
+fn a_deadline_target_comes_before_the_deadline() {
+    expect_one(
+        "target-after-due.yaml",
+        10,
+        13,
+        "the target `2023-11-23 17:00` is after the deadline `2023-11-22`",
+    );
+}

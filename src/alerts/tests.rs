@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::clock::{Clock, ManualClock};
-use crate::journal::{Action, Event};
+use crate::journal::{Action, Event, StepState};
 use crate::runbook::load_bundled;
 use chrono::TimeZone;
 
@@ -46,7 +46,7 @@ fn record_with(keys: &[String]) -> Record {
 }
 
 /// Step the clock minute by minute from `from` to `to`, collecting every alert with its wake time.
-/// `confirm_at`: the operator confirms the failover end (as announced) when the clock reaches it.
+/// `confirm_at`: the operator confirms the failover end (as observed) when the clock reaches it.
 fn run(
     plan: &Plan,
     sched: &mut Scheduler,
@@ -78,7 +78,6 @@ fn keys(v: &[(DateTime<Utc>, Alert)]) -> Vec<&str> {
 }
 
 const EP_DAY: &[&str] = &[
-    "step:ep-pre-credentials:overdue",
     "pre-session.end@-15m",
     "pre-session.end@-5m",
     "pre-session.end",
@@ -88,12 +87,15 @@ const EP_DAY: &[&str] = &[
     "primary.end@-5m",
     "step:ep-primary-boundary:overdue",
     "primary.end",
+    // Nobody recorded whether the rundown has participants log off: the log-off step still alerts.
+    "step:ep-failover-logoff:overdue",
     "failover.end@-15m",
     "failover.end@-5m",
     "failover.end:awaiting",
     "failover.end",
     "backup.end@-15m",
     "backup.end@-5m",
+    "step:ep-backup-end:overdue",
     "backup.end",
     "step:ep-cleanup-next-day:overdue",
     "clean-up.end@-15m",
@@ -155,7 +157,7 @@ fn texts_name_the_session_zone_time() {
     assert!(aw.body.contains("expected ~11:00 HKT"), "{aw:?}");
     assert!(
         aw.body
-            .contains("awaiting the HKEX announcement; press c to confirm"),
+            .contains("not confirmed yet; press c when it is observed"),
         "{aw:?}"
     );
     let fw = find("failover.end@-15m");
@@ -260,14 +262,21 @@ fn a_jump_forward_fires_each_missed_alert_once_and_skips_useless_ones() {
     // Suspended at 09:40, woken at 10:10: the warnings for 10:00 are useless, the boundary is not.
     let woke = sched.due(&p, &tl, &rec, hkt(25, 10, 10));
     let k: Vec<_> = woke.iter().map(|a| a.key.as_str()).collect();
-    assert_eq!(k, ["step:ep-primary-boundary:overdue", "primary.end"]);
+    assert_eq!(
+        k,
+        [
+            "step:ep-primary-boundary:overdue",
+            "primary.end",
+            "step:ep-failover-logoff:overdue"
+        ]
+    );
     assert!(sched.due(&p, &tl, &rec, hkt(25, 10, 10)).is_empty());
     // Woken much later (12:30): only the boundary that is current, not the ones after it passed.
     let late = sched.due(&p, &tl, &rec, hkt(25, 12, 30));
     let k: Vec<_> = late.iter().map(|a| a.key.as_str()).collect();
     assert_eq!(
         k,
-        ["backup.end"],
+        ["step:ep-backup-end:overdue", "backup.end"],
         "failover.end never confirmed: the later fixed boundary passed it"
     );
 }
@@ -350,7 +359,7 @@ fn closed_and_not_applicable_steps_are_never_overdue() {
 #[test]
 fn deadlines_remind_the_day_before_and_on_the_day() {
     let p = plan(&["hsn"]);
-    let clock = ManualClock::new(hkt(23, 8, 0));
+    let clock = ManualClock::new(hkt(22, 8, 0));
     let mut sched = Scheduler::new(clock.now());
     let got = run(
         &p,
@@ -367,13 +376,14 @@ fn deadlines_remind_the_day_before_and_on_the_day() {
         .collect();
     assert_eq!(
         dl,
+        // Against the firm's targets (Thu 23 Nov 17:00, Mon 27 Nov 12:00), not HKEX's dates.
         [
             (
-                "Thu 23 Nov 2023 09:00 HKT".to_owned(),
+                "Wed 22 Nov 2023 09:00 HKT".to_owned(),
                 "deadline:hsn-intention-form@eve"
             ),
             (
-                "Fri 24 Nov 2023 09:00 HKT".to_owned(),
+                "Thu 23 Nov 2023 09:00 HKT".to_owned(),
                 "deadline:hsn-intention-form@day"
             ),
             (
@@ -392,10 +402,138 @@ fn deadlines_remind_the_day_before_and_on_the_day() {
         .unwrap()
         .1;
     assert!(
-        day.title.starts_with("Deadline today: HSN Result Form"),
+        day.title.starts_with("Target today: HSN Result Form"),
         "{day:?}"
     );
-    assert!(day.body.contains("Mon 27 Nov 2023 23:59 HKT"), "{day:?}");
+    assert!(
+        day.body.contains("Our target Mon 27 Nov 2023 12:00 HKT")
+            && day.body.contains("HKEX's date Mon 27 Nov 2023 23:59 HKT"),
+        "{day:?}"
+    );
+}
+
+#[test]
+fn a_deadline_without_a_target_reminds_against_its_own_date() {
+    let mut p = plan(&["hsn"]);
+    for d in &mut p.session.deadlines {
+        d.target = None;
+    }
+    let clock = ManualClock::new(hkt(26, 8, 0));
+    let mut sched = Scheduler::new(clock.now());
+    let got = run(
+        &p,
+        &mut sched,
+        &Record::default(),
+        &clock,
+        hkt(27, 23, 59),
+        None,
+    );
+    let day = &got
+        .iter()
+        .find(|(_, a)| a.key == "deadline:hsn-result-form@day")
+        .unwrap()
+        .1;
+    assert!(day.title.starts_with("Deadline today"), "{day:?}");
+    assert!(
+        day.body.contains("Due Mon 27 Nov 2023 23:59 HKT"),
+        "{day:?}"
+    );
+}
+
+/// Evidence recorded on a step: how the operator records a choice.
+fn choose(plan: &Plan, picks: &[(&str, &str)]) -> Record {
+    let events: Vec<Event> = picks
+        .iter()
+        .enumerate()
+        .map(|(i, (choice, option))| {
+            let c = plan.session.choice(choice).unwrap();
+            let settler = crate::setup::settler(plan, choice).unwrap();
+            Event {
+                v: 1,
+                seq: i as u64 + 1,
+                utc: hkt(23, 17, 0),
+                local: String::new(),
+                operator: "t".into(),
+                host: "h".into(),
+                session: "s".into(),
+                runbooks: vec![],
+                sha256: String::new(),
+                rehearsal: None,
+                action: Action::Evidence {
+                    step: settler.id.clone(),
+                    field: c.field(),
+                    value: (*option).into(),
+                },
+            }
+        })
+        .collect();
+    Record::from_events(&events)
+}
+
+#[test]
+fn steps_that_do_not_apply_to_the_recorded_setup_are_never_overdue() {
+    let p = plan(&["ep"]);
+    let day = |rec: &Record| {
+        let clock = ManualClock::new(hkt(25, 7, 0));
+        let mut sched = Scheduler::new(clock.now());
+        let got = run(
+            &p,
+            &mut sched,
+            rec,
+            &clock,
+            hkt(25, 14, 30),
+            Some(hkt(25, 11, 20)),
+        );
+        got.into_iter().map(|(_, a)| a.key).collect::<Vec<_>>()
+    };
+    let has = |k: &[String], s: &str| k.iter().any(|x| x == s);
+    let stay = day(&choose(
+        &p,
+        &[
+            ("drop-copy", "no"),
+            ("failover-connection", "stay-connected"),
+        ],
+    ));
+    assert!(
+        !has(&stay, "step:ep-primary-logon-dropcopy:overdue"),
+        "{stay:?}"
+    );
+    assert!(!has(&stay, "step:ep-failover-logoff:overdue"), "{stay:?}");
+    assert!(
+        has(&stay, "step:ep-primary-logon-trading:overdue"),
+        "{stay:?}"
+    );
+    let off = day(&choose(
+        &p,
+        &[("drop-copy", "yes"), ("failover-connection", "log-off")],
+    ));
+    assert!(
+        has(&off, "step:ep-primary-logon-dropcopy:overdue"),
+        "{off:?}"
+    );
+    assert!(has(&off, "step:ep-failover-logoff:overdue"), "{off:?}");
+}
+
+#[test]
+fn an_overdue_step_with_an_unrecorded_choice_says_which() {
+    let p = plan(&["ep"]);
+    let clock = ManualClock::new(hkt(25, 10, 0));
+    let mut sched = Scheduler::new(clock.now());
+    let got = run(
+        &p,
+        &mut sched,
+        &Record::default(),
+        &clock,
+        hkt(25, 10, 10),
+        None,
+    );
+    let a = &got
+        .iter()
+        .find(|(_, a)| a.key == "step:ep-failover-logoff:overdue")
+        .unwrap()
+        .1;
+    assert!(a.body.contains("applies only if"), "{a:?}");
+    assert!(a.body.contains("log-off, not recorded yet"), "{a:?}");
 }
 
 #[test]

@@ -83,7 +83,7 @@ pub const KEYS: &[KeyHelp] = &[
     k(
         "c",
         "confirm",
-        "confirm announced boundary",
+        "confirm approximate boundary",
         Ctx::Both,
         true,
         true,

@@ -127,25 +127,33 @@ pub fn run(args: &RunArgs) -> Outcome {
             args.rehearse.then(crate::clock::wall_now),
         ),
     };
-    let (journal, mut replay) = open_journal(&path, &plan, args)?;
+    let choices = args
+        .choose
+        .iter()
+        .map(|c| crate::setup::parse_choice(&plan, c))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Failure::usage)?;
+    let (mut journal, mut replay) = open_journal(&path, &plan, args)?;
     let clock = clock_for(args, &plan, &replay)?;
+    // What the journal held before this run: the choices below are this run's own actions.
+    let resumed = replay.resumed_summary(plan.session.tz);
+    record_choices(&plan, &choices, &mut journal, &mut replay, clock.as_ref())?;
     if args.headless {
         return headless(args, &plan, journal, &replay, &clock, channels);
     }
     let now = clock.now();
-    let tz = plan.session.tz;
-    let resumed = replay.resumed_summary(tz);
     let torn = replay.torn.take();
     let hash_mismatch = replay.hash_mismatch.take();
     // The record moves into the model (the writer's replay holds only the newest events).
     let record = std::mem::take(&mut replay.record);
     let mut model = Model::new(plan, record, &replay.events, now);
     drop(replay);
-    model.local_tz = crate::zones::local_tz();
+    let (local_tz, tz_warning) = crate::zones::local_zone();
+    model.local_tz = local_tz;
     model.journal_path = path.display().to_string();
     model.rehearsal = clock.rehearsal();
     model.hash_mismatch = hash_mismatch;
-    // Nobody announces anything in a rehearsal: confirm at the planned time when asked to.
+    // Nobody observes anything in a rehearsal: confirm at the planned time when asked to.
     model.auto_confirm = args.auto_confirm;
     let mut start = format!("journal {}", path.display());
     if let Some(r) = &resumed {
@@ -154,7 +162,11 @@ pub fn run(args: &RunArgs) -> Outcome {
     if let Some(t) = &torn {
         let _ = write!(start, " · a torn last line ({}) will be set aside", t.line);
     }
-    model.status = Some((start, Tone::Info));
+    // Printed to stderr it would vanish under the full screen: the status line carries it.
+    model.status = Some(match tz_warning {
+        Some(w) => (format!("{w} · {start}"), Tone::Error),
+        None => (start, Tone::Info),
+    });
     let ended = crate::run::run(Setup {
         model,
         clock,
@@ -173,6 +185,39 @@ pub fn run(args: &RunArgs) -> Outcome {
         rehearsal_report(&path, &ended.model.plan);
     }
     done
+}
+
+/// `--choose`: each choice journaled as the evidence of the step that settles it, unless the
+/// journal already holds that option (a resumed run does not repeat it).
+fn record_choices(
+    plan: &Plan,
+    choices: &[(&crate::runbook::Choice, &str)],
+    journal: &mut Journal,
+    replay: &mut Replay,
+    clock: &dyn Clock,
+) -> Result<(), Failure> {
+    for (c, option) in choices {
+        if crate::setup::recorded(plan, &replay.record, &c.id) == Some(*option) {
+            continue;
+        }
+        let Some(step) = crate::setup::settler(plan, &c.id) else {
+            continue;
+        };
+        let action = Action::Evidence {
+            step: step.id.clone(),
+            field: c.field(),
+            value: (*option).to_owned(),
+        };
+        let ev = journal.append(action, clock).map_err(|e| {
+            Failure::new(format!(
+                "{}: cannot write the journal: {e}",
+                journal.path().display()
+            ))
+        })?;
+        replay.record.apply(&ev);
+        replay.events.push(ev);
+    }
+    Ok(())
 }
 
 /// Free a reader's replayed events (`watch` reads them all) on another thread: a long journal is
@@ -363,13 +408,15 @@ pub fn watch(path: &Path, runbooks: &[PathBuf], theme_spec: Option<&str>) -> Out
     let record = std::mem::take(&mut replay.record);
     let mut model = Model::new(plan, record, &replay.events, clock.now());
     drop_aside(replay);
-    model.local_tz = crate::zones::local_tz();
+    let (local_tz, tz_warning) = crate::zones::local_zone();
+    model.local_tz = local_tz;
     model.journal_path = path.display().to_string();
     model.read_only = Some(path.display().to_string());
-    model.status = Some((
-        format!("watching {} read-only; q quits", path.display()),
-        Tone::Info,
-    ));
+    let watching = format!("watching {} read-only; q quits", path.display());
+    model.status = Some(match tz_warning {
+        Some(w) => (format!("{w} · {watching}"), Tone::Error),
+        None => (watching, Tone::Info),
+    });
     let ended = crate::run::run(Setup {
         model,
         clock,

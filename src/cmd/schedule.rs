@@ -42,8 +42,13 @@ pub fn render(plan: &Plan, local: Tz) -> String {
     let _ = writeln!(out, "Roles: {}", plan.roles().join(", "));
     let _ = writeln!(
         out,
-        "Times in the session zone {} beside yours, {}. ~ marks a boundary HKEX announces on the day.\n",
+        "Times in the session zone {} beside yours, {}.",
         s.tz, local
+    );
+    let _ = writeln!(
+        out,
+        "~ marks an approximate boundary, confirmed when observed: by the rundown's time or a\n\
+         sign such as OMD's DR completed or the first logon accepted at the backup site.\n"
     );
     let (sz, lz) = (short_zone(s, s.tz), short_zone(s, local));
     let (sh, lh) = (format!("SESSION ({sz})"), format!("LOCAL ({lz})"));
@@ -73,8 +78,17 @@ pub fn render(plan: &Plan, local: Tz) -> String {
                 zones::day_hm(d.due, local)
             );
             let _ = writeln!(out, "    {}", clean_line(&d.title));
+            if let Some(t) = d.target {
+                let _ = writeln!(
+                    out,
+                    "    our target: {}  [local {}]",
+                    zones::day_hm(t, s.tz),
+                    zones::day_hm(t, local)
+                );
+            }
         }
     }
+    other_days(&mut out, plan, local);
     let contacts: Vec<_> = s
         .contacts
         .iter()
@@ -87,17 +101,23 @@ pub fn render(plan: &Plan, local: Tz) -> String {
                 .into_iter()
                 .flatten()
                 .collect();
-            let _ = writeln!(
-                out,
-                "  {}: {}",
-                clean_line(&c.name),
-                clean_line(&parts.join(", "))
-            );
+            if parts.is_empty() {
+                let _ = writeln!(out, "  {}", clean_line(&c.name));
+            } else {
+                let _ = writeln!(
+                    out,
+                    "  {}: {}",
+                    clean_line(&c.name),
+                    clean_line(&parts.join(", "))
+                );
+            }
         }
     }
     if !s.references.is_empty() {
-        let refs: Vec<&str> = s.references.iter().map(|r| r.id.as_str()).collect();
-        let _ = writeln!(out, "\nREFERENCES  {}", clean_line(&refs.join(", ")));
+        let _ = writeln!(out, "\nREFERENCES");
+        for r in &s.references {
+            let _ = writeln!(out, "  {}", clean_line(&r.id));
+        }
     }
     let _ = writeln!(
         out,
@@ -107,6 +127,44 @@ pub fn render(plan: &Plan, local: Tz) -> String {
         plan.roles().join(",")
     );
     out
+}
+
+/// The steps due on other days than the session's (the week before, the Friday close, the
+/// Monday pre-open), by due time: the day's timetable alone would hide them.
+fn other_days(out: &mut String, plan: &Plan, local: Tz) {
+    let s = &plan.session;
+    let mut steps: Vec<_> = plan
+        .steps
+        .iter()
+        .filter_map(|st| st.due.map(|d| (d, st)))
+        .filter(|(d, _)| day(*d, s.tz) != s.date)
+        .collect();
+    if steps.is_empty() {
+        return;
+    }
+    steps.sort_by_key(|(d, _)| *d);
+    let _ = writeln!(out, "\nSTEPS ON OTHER DAYS (! critical)");
+    let mut last = None;
+    for (d, st) in steps {
+        // Steps due at one instant share its line.
+        if last != Some(d) {
+            let _ = writeln!(
+                out,
+                "  {}  [local {}]",
+                zones::day_hm(d, s.tz),
+                zones::day_hm(d, local)
+            );
+            last = Some(d);
+        }
+        let mark = if st.critical { "!" } else { " " };
+        let _ = writeln!(
+            out,
+            "   {mark} {} ({}): {}",
+            clean_line(&st.id),
+            clean_line(&st.role),
+            clean_line(&st.title)
+        );
+    }
 }
 
 /// The zone's abbreviation on the session date (HKT, GMT, EST, ...).

@@ -105,7 +105,7 @@ pub enum Action {
         field: String,
         value: String,
     },
-    /// The operator confirmed an approximate boundary (HKEX announced it).
+    /// The operator confirmed an approximate boundary (observed it: the rundown's time, a signal).
     BoundaryConfirmed {
         boundary: String,
         planned: DateTime<Utc>,

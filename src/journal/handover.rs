@@ -124,13 +124,9 @@ fn day_both(t: DateTime<Utc>, tz: Tz, local: Tz) -> String {
     }
 }
 
-/// A step's state: the journal's, else n/a when the runbook says so, else pending.
-pub fn state_of(step: &Step, record: &Record) -> StepState {
-    match record.state_of(&step.id) {
-        Some(c) => c.state,
-        None if step.not_applicable.is_some() => StepState::NotApplicable,
-        None => StepState::Pending,
-    }
+/// A step's state: the journal's, else n/a when it does not apply (see `setup`), else pending.
+pub fn state_of(plan: &Plan, step: &Step, record: &Record) -> StepState {
+    crate::setup::state_of(plan, step, record)
 }
 
 /// The header lines shared with the report: rehearsal label and hash mismatch.
@@ -225,7 +221,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         let t = &tl.transitions[n];
         let _ = writeln!(
             out,
-            "- **AWAITING HKEX**: {} (planned ~{}); confirm it when announced",
+            "- **AWAITING CONFIRMATION**: {} (planned ~{}); confirm it when observed (the rundown's time, or a sign such as a DR completed signal or the first logon accepted at the backup site)",
             s.transition_label(t),
             f.at(t.at)
         );
@@ -262,7 +258,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         let mut v: Vec<&Step> = plan
             .steps
             .iter()
-            .filter(|x| !state_of(x, record).is_closed() && keep(x))
+            .filter(|x| !state_of(plan, x, record).is_closed() && keep(x))
             .collect();
         // Stable: critical first, then phase and runbook order.
         v.sort_by_key(|x| !x.critical);
@@ -277,7 +273,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         listed += steps.len();
         let _ = writeln!(out, "### {title} ({})\n", steps.len());
         for step in steps {
-            open_line(out, step, record, now, f);
+            open_line(out, plan, step, record, now, f);
         }
         let _ = writeln!(out);
     };
@@ -305,12 +301,12 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
     section(
         &mut out,
         "Deferred, in later phases".to_owned(),
-        open_in(&|x| later(x) && state_of(x, record) == StepState::Deferred),
+        open_in(&|x| later(x) && state_of(plan, x, record) == StepState::Deferred),
     );
     section(
         &mut out,
         "Critical, in later phases".to_owned(),
-        open_in(&|x| later(x) && x.critical && state_of(x, record) != StepState::Deferred),
+        open_in(&|x| later(x) && x.critical && state_of(plan, x, record) != StepState::Deferred),
     );
     if listed == 0 {
         let _ = writeln!(out, "None.\n");
@@ -330,7 +326,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         let steps: Vec<&Step> = plan
             .steps
             .iter()
-            .filter(|st| state_of(st, record) == state)
+            .filter(|st| state_of(plan, st, record) == state)
             .collect();
         counts.push(format!("{} {}", steps.len(), state.word()));
         if steps.is_empty() {
@@ -350,7 +346,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
             );
             let note = change.and_then(|c| c.note.clone()).or_else(|| {
                 (state == StepState::NotApplicable)
-                    .then(|| step.not_applicable.clone())
+                    .then(|| crate::setup::not_applying(plan, step, record))
                     .flatten()
             });
             if let Some(n) = note {
@@ -363,7 +359,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
     let pending = plan
         .steps
         .iter()
-        .filter(|st| state_of(st, record) == StepState::Pending)
+        .filter(|st| state_of(plan, st, record) == StepState::Pending)
         .count();
     counts.push(format!("{pending} pending"));
     let _ = writeln!(out, "Totals: {}.", counts.join(", "));
@@ -529,8 +525,15 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
 
 /// One open step: state, title, id, role, phase, critical mark, and its due time dated in both
 /// zones (a due time at 07:30 HKT is the day before in UTC and in London).
-fn open_line(out: &mut String, step: &Step, record: &Record, now: DateTime<Utc>, f: Fmt) {
-    let state = state_of(step, record);
+fn open_line(
+    out: &mut String,
+    plan: &Plan,
+    step: &Step,
+    record: &Record,
+    now: DateTime<Utc>,
+    f: Fmt,
+) {
+    let state = state_of(plan, step, record);
     let due = step.due.map_or_else(String::new, |d| {
         let over = if d < now && state != StepState::Failed {
             " **OVERDUE**"

@@ -349,7 +349,7 @@ pub fn build(plan: &Plan, record: &Record, ctx: &Context) -> Report {
 
     let step_report = |step: &Step| -> StepReport {
         let change = record.state_of(&step.id);
-        let state = state_of(step, record);
+        let state = state_of(plan, step, record);
         let note = change.and_then(|x| x.note.clone()).or_else(|| {
             (change.is_none() && state == StepState::NotApplicable)
                 .then(|| step.not_applicable.clone())
@@ -391,7 +391,7 @@ pub fn build(plan: &Plan, record: &Record, ctx: &Context) -> Report {
         let mut t = Tally::default();
         for (_, st) in plan.steps_in(phase) {
             if systems_of(st).contains(&sys) {
-                t.add(state_of(st, record));
+                t.add(state_of(plan, st, record));
             }
         }
         (t.steps > 0).then_some(t)

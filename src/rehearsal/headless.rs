@@ -24,7 +24,7 @@ pub const SEND_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
-    /// Confirm approximate boundaries at their planned time (a rehearsal has nobody to announce them).
+    /// Confirm approximate boundaries at their planned time (a rehearsal has nobody to observe them).
     pub auto_confirm: bool,
 }
 
@@ -141,7 +141,7 @@ impl Runner<'_> {
                     .plan
                     .session
                     .transition_label(&self.timeline.transitions[i]);
-                self.line("awaiting", &format!("{label}: planned time reached, awaiting the announcement (confirm with c in the app)"));
+                self.line("awaiting", &format!("{label}: planned time reached, awaiting confirmation when observed (c in the app)"));
             }
         }
     }

@@ -130,7 +130,7 @@ pub fn render(plan: &Plan, events: &[Event]) -> String {
     let _ = writeln!(out, "\n## Steps still open at the end\n");
     let mut open = 0;
     for st in &plan.steps {
-        let state = state_of(st, &record);
+        let state = state_of(plan, st, &record);
         if state.is_closed() {
             continue;
         }
@@ -202,7 +202,7 @@ fn settled(plan: &Plan, record: &Record, p: usize, reached: Option<DateTime<Utc>
     }
     let open = steps
         .iter()
-        .filter(|st| !state_of(st, record).is_closed())
+        .filter(|st| !state_of(plan, st, record).is_closed())
         .count();
     if open > 0 {
         return format!("{open} of {} open", steps.len());

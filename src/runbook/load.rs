@@ -5,8 +5,8 @@ use super::position::Positions;
 use super::raw::{RawRunbook, RawSession, RawStep};
 use super::timespec::{TimeSpec, parse_session_date};
 use super::{
-    Boundary, Contact, Deadline, FORMAT, Phase, Plan, Problem, Problems, Reference, Runbook,
-    Session, Step, bundled, hex,
+    Boundary, Choice, Contact, Deadline, FORMAT, Phase, Plan, Problem, Problems, Reference,
+    Runbook, Session, Step, bundled, hex,
 };
 use super::{aliases, guard};
 use chrono::TimeDelta;
@@ -356,7 +356,11 @@ fn plain_message(
         ("struct RawPhase", "a phase (id, title, start, end)"),
         ("struct RawReference", "a reference (id, title, date)"),
         ("struct RawContact", "a contact (name, phone, email, roles)"),
-        ("struct RawDeadline", "a deadline (id, title, due, roles)"),
+        (
+            "struct RawDeadline",
+            "a deadline (id, title, due, target, roles)",
+        ),
+        ("struct RawChoice", "a choice (id, title, options)"),
         ("struct RawNotify", "notify settings (lead_minutes)"),
         ("expected a boolean", "expected true or false"),
         ("expected u32", "expected a whole number"),
@@ -526,6 +530,7 @@ fn session_from(file: &LoadedFile) -> Result<Session, Problems> {
         })
         .collect();
 
+    let choices = choices_from(&mut r, &raw);
     let mut deadlines = Vec::new();
     let mut phases = Vec::new();
     if let (Some(tz), Some(date)) = (tz, date) {
@@ -539,14 +544,35 @@ fn session_from(file: &LoadedFile) -> Result<Session, Problems> {
                     format!("duplicate deadline id `{}`", d.id),
                 );
             }
+            let target = d.target.as_deref().and_then(|t| {
+                TimeSpec::parse(t, true, false)
+                    .and_then(|t| t.resolve(date, tz))
+                    .map_err(|m| r.at(&format!("{path}.target"), m))
+                    .ok()
+            });
             match TimeSpec::parse(&d.due, true, false).and_then(|t| Ok((t, t.resolve(date, tz)?))) {
-                Ok((spec, due)) => deadlines.push(Deadline {
-                    id: d.id.clone(),
-                    title: d.title.clone(),
-                    due,
-                    end_of_day: spec.end_of_day,
-                    roles: d.roles.clone(),
-                }),
+                Ok((spec, due)) => {
+                    if let Some(t) = target
+                        && t > due
+                    {
+                        r.at(
+                            &format!("{path}.target"),
+                            format!(
+                                "the target `{}` is after the deadline `{}`: a target is the firm's earlier time to act by",
+                                d.target.as_deref().unwrap_or_default().trim(),
+                                d.due.trim()
+                            ),
+                        );
+                    }
+                    deadlines.push(Deadline {
+                        id: d.id.clone(),
+                        title: d.title.clone(),
+                        due,
+                        end_of_day: spec.end_of_day,
+                        target,
+                        roles: d.roles.clone(),
+                    });
+                }
                 Err(m) => r.at(&format!("{path}.due"), m),
             }
         }
@@ -567,10 +593,52 @@ fn session_from(file: &LoadedFile) -> Result<Session, Problems> {
         references,
         contacts,
         deadlines,
+        choices,
         phases,
         source: file.display.clone(),
         sha256: file.sha256(),
     })
+}
+
+/// The session's choices: slug ids, each unique, with at least two distinct slug options.
+fn choices_from(r: &mut Reporter, raw: &RawSession) -> Vec<Choice> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for (i, c) in raw.choices.iter().enumerate() {
+        let path = format!("choices[{i}]");
+        check_id(r, &format!("{path}.id"), "choice id", &c.id);
+        if !seen.insert(c.id.as_str()) {
+            r.at(
+                &format!("{path}.id"),
+                format!("duplicate choice id `{}`", c.id),
+            );
+        }
+        if c.title.trim().is_empty() {
+            r.at(&format!("{path}.title"), "a choice needs a title");
+        }
+        let mut opts = HashSet::new();
+        for (j, o) in c.options.iter().enumerate() {
+            check_id(r, &format!("{path}.options[{j}]"), "option", o);
+            if !opts.insert(o.as_str()) {
+                r.at(
+                    &format!("{path}.options[{j}]"),
+                    format!("option `{o}` is listed twice"),
+                );
+            }
+        }
+        if c.options.len() < 2 {
+            r.at(
+                &format!("{path}.options"),
+                "a choice needs at least two options",
+            );
+        }
+        out.push(Choice {
+            id: c.id.clone(),
+            title: c.title.clone(),
+            options: c.options.clone(),
+        });
+    }
+    out
 }
 
 fn resolve_phases(
@@ -666,6 +734,8 @@ struct RunbookCtx<'a> {
     groups: &'a [String],
     /// Every runbook's file name, for a duplicate first used in another file.
     displays: &'a [String],
+    /// Choice ids some step of the runbooks loaded together settles.
+    settled: &'a HashSet<String>,
 }
 
 /// The path of a step's field, built only when there is a problem to report.
@@ -767,6 +837,7 @@ fn step_from(
             "give the reason the step does not apply",
         );
     }
+    check_choices(r, cx, &path, &step);
     let due = match &step.due {
         None => None,
         Some(d) => match TimeSpec::parse(d, false, false)
@@ -779,6 +850,13 @@ fn step_from(
             }
         },
     };
+    let mut evidence = step.evidence;
+    for c in step.settles.iter().filter_map(|c| cx.session.choice(c)) {
+        let field = c.field();
+        if !evidence.contains(&field) {
+            evidence.push(field);
+        }
+    }
     Some(Step {
         id: step.id,
         role: cx.role.to_owned(),
@@ -790,11 +868,70 @@ fn step_from(
         systems: step.system.0,
         due,
         critical: step.critical,
-        evidence: step.evidence,
+        evidence,
         expect: step.expect,
         command: step.command,
         not_applicable: step.not_applicable,
+        settles: step.settles,
+        applies_if: step.applies_if.map(|o| o.0).unwrap_or_default(),
     })
+}
+
+/// `settles` and `applies_if` name the session's choices and their options, and a condition
+/// names a choice some loaded step settles (else nobody could record it).
+fn check_choices(r: &mut Reporter, cx: &RunbookCtx, path: &dyn Fn(&str) -> String, step: &RawStep) {
+    let session = cx.session;
+    let unknown = |id: &str| {
+        let known: Vec<&str> = session.choices.iter().map(|c| c.id.as_str()).collect();
+        format!(
+            "`{id}` is not a choice of session `{}` (its choices: {})",
+            session.id,
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        )
+    };
+    for (i, c) in step.settles.iter().enumerate() {
+        if session.choice(c).is_none() {
+            r.at(&format!("{}[{i}]", path("settles")), unknown(c));
+        }
+    }
+    if let Some(cond) = &step.applies_if {
+        if cond.0.is_empty() {
+            r.at(
+                &path("applies_if"),
+                "name at least one choice and its option",
+            );
+        }
+        for (id, option) in &cond.0 {
+            let at = format!("{}.{id}", path("applies_if"));
+            match session.choice(id) {
+                None => r.at_key(&at, unknown(id)),
+                Some(c) if !c.options.contains(option) => r.at(
+                    &at,
+                    format!(
+                        "`{option}` is not an option of choice `{id}` (its options: {})",
+                        c.options.join(", ")
+                    ),
+                ),
+                Some(_) if !cx.settled.contains(id) => r.at_key(
+                    &at,
+                    format!(
+                        "no step loaded settles choice `{id}`: add `settles: [{id}]` to the step where the operator records it"
+                    ),
+                ),
+                Some(_) => {}
+            }
+        }
+        if step.not_applicable.is_some() {
+            r.at(
+                &path("applies_if"),
+                "a step is either not applicable (not_applicable) or conditional (applies_if), not both",
+            );
+        }
+    }
 }
 
 /// Compose runbooks (already read) over their one shared session into a plan.
@@ -859,6 +996,12 @@ fn compose(files: &[LoadedFile]) -> Result<Plan, Problems> {
     let mut runbooks = Vec::new();
     let mut seen_steps = HashMap::new();
     let displays: Vec<String> = parsed.iter().map(|(f, _)| f.display.clone()).collect();
+    let settled: HashSet<String> = parsed
+        .iter()
+        .flat_map(|(_, raw)| raw.phases.0.iter())
+        .flat_map(|(_, group)| group.iter())
+        .flat_map(|s| s.settles.iter().cloned())
+        .collect();
     for (i, (f, raw)) in parsed.into_iter().enumerate() {
         let groups: Vec<String> = raw.phases.0.iter().map(|(k, _)| k.clone()).collect();
         let role = raw.role.clone();
@@ -868,6 +1011,7 @@ fn compose(files: &[LoadedFile]) -> Result<Plan, Problems> {
             role: &role,
             groups: &groups,
             displays: &displays,
+            settled: &settled,
         };
         runbooks.push(runbook_from(
             f,

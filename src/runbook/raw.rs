@@ -22,6 +22,8 @@ pub struct RawSession {
     pub contacts: Vec<RawContact>,
     #[serde(default)]
     pub deadlines: Vec<RawDeadline>,
+    #[serde(default)]
+    pub choices: Vec<RawChoice>,
     pub phases: Vec<RawPhase>,
 }
 
@@ -56,8 +58,20 @@ pub struct RawDeadline {
     pub id: String,
     pub title: String,
     pub due: String,
+    /// The firm's own earlier time to act by; reminders are raised against it.
+    pub target: Option<String>,
     #[serde(default)]
     pub roles: Vec<String>,
+}
+
+/// A fact about the firm's setup or the day's arrangements that decides which steps apply,
+/// recorded by the operator when it is known (see `runbook::Choice`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChoice {
+    pub id: String,
+    pub title: String,
+    pub options: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,6 +130,11 @@ pub struct RawStep {
     pub expect: Vec<String>,
     pub command: Option<String>,
     pub not_applicable: Option<String>,
+    /// Choices the operator records on this step (as evidence).
+    #[serde(default)]
+    pub settles: Vec<String>,
+    /// The step applies only when every named choice was recorded as the option given.
+    pub applies_if: Option<Ordered<String>>,
 }
 
 /// `system:` as written: one name (`OTP-C`) or a list (`[OMD-C, OMD-CC]`), for a step that

@@ -10,7 +10,7 @@ pub struct TimeSpec {
     /// The local date, or `None` for "on the session date".
     pub date: Option<NaiveDate>,
     pub time: NaiveTime,
-    /// Written with a leading `~`: planned, confirmed when announced.
+    /// Written with a leading `~`: planned, confirmed when observed.
     pub approximate: bool,
     /// Written as a bare date (deadlines): due by the end of that day.
     pub end_of_day: bool,

@@ -100,6 +100,22 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
             Span::styled("Not applicable by design: ", theme.label),
             Span::raw(clean_line(na).into_owned()),
         ]));
+    } else if let Some(why) = crate::setup::not_applying(&m.plan, step, &m.record) {
+        lines.push(Line::from(vec![
+            Span::styled("Not applicable here: ", theme.label),
+            Span::raw(clean_line(&why).into_owned()),
+        ]));
+    }
+    for (c, want) in crate::setup::undecided(&m.plan, step, &m.record) {
+        let at = crate::setup::settler(&m.plan, &c.id).map_or("", |s| s.id.as_str());
+        lines.push(Line::from(vec![
+            Span::styled("Applies if: ", theme.label),
+            Span::raw(format!(
+                "{}: {want} (not recorded yet: evidence on {})",
+                clean_line(&c.title),
+                clean_line(at)
+            )),
+        ]));
     }
     if !step.detail.is_empty() {
         lines.push(Line::raw(""));

@@ -72,7 +72,10 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
         let approx = t.approximate && m.timeline.confirmed_at(n).is_none();
         l2.push(Span::styled("  │ ", theme.dim));
         if st.awaiting == Some(n) {
-            l2.push(Span::styled(format!("~{hm} awaiting HKEX"), theme.awaiting));
+            l2.push(Span::styled(
+                format!("~{hm} awaiting confirmation"),
+                theme.awaiting,
+            ));
         } else {
             l2.push(Span::styled(
                 format!(
@@ -137,9 +140,9 @@ fn focus_line<'a>(m: &Model, theme: &Theme, now: DateTime<Utc>) -> Line<'a> {
     if let Some(n) = st.awaiting {
         let t = &m.timeline.transitions[n];
         return Line::from(vec![
-            Span::styled(" AWAITING HKEX ", theme.awaiting),
+            Span::styled(" AWAITING CONFIRMATION ", theme.awaiting),
             Span::raw(format!(
-                " planned ~{}, {} ago: press c when HKEX announces it ({})",
+                " planned ~{}, {} ago: press c when observed ({})",
                 zones::hm(t.at, tz).split(' ').next().unwrap_or_default(),
                 zones::span(now - t.at),
                 clean_line(&s.transition_label(t))
@@ -204,12 +207,18 @@ fn nearest_deadline(m: &Model, now: DateTime<Utc>) -> Option<String> {
     let d = m
         .plan
         .deadlines()
-        .filter(|d| d.due > now && d.due - now <= TimeDelta::days(14))
-        .min_by_key(|d| d.due)?;
+        .filter(|d| d.act_by() > now && d.act_by() - now <= TimeDelta::days(14))
+        .min_by_key(|d| d.act_by())?;
+    // Counted down to the firm's own target when it set one: that is the time to act by.
+    let what = if d.target.is_some() {
+        "Next target"
+    } else {
+        "Next deadline"
+    };
     Some(format!(
-        "Next deadline {} (in {}): {}",
-        zones::day_hm(d.due, m.plan.session.tz),
-        zones::span(d.due - now),
+        "{what} {} (in {}): {}",
+        zones::day_hm(d.act_by(), m.plan.session.tz),
+        zones::span(d.act_by() - now),
         clean_line(&d.title)
     ))
 }

@@ -104,17 +104,29 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
     let room = rows.saturating_sub(shown);
     let skip_d = offset.saturating_sub(vis.len());
     for d in dls.iter().skip(skip_d).take(room) {
-        let when = if d.due > now {
-            format!("in {}", zones::span(d.due - now))
+        let when = if d.act_by() > now {
+            format!("in {}", zones::span(d.act_by() - now))
         } else {
             "passed".into()
         };
-        let spans = vec![
-            Span::styled("  deadline ", theme.label),
-            Span::styled(
-                format!("{} ({when}) ", zones::day_hm(d.due, s.tz)),
-                theme.dim,
+        // A target is shown first (it is what the firm acts by), the HKEX date after it.
+        let (label, at) = match d.target {
+            Some(t) => (
+                "  target ",
+                format!(
+                    "{} ({when}; due {}) ",
+                    zones::day_hm(t, s.tz),
+                    zones::day_hm(d.due, s.tz)
+                ),
             ),
+            None => (
+                "  deadline ",
+                format!("{} ({when}) ", zones::day_hm(d.due, s.tz)),
+            ),
+        };
+        let spans = vec![
+            Span::styled(label, theme.label),
+            Span::styled(at, theme.dim),
             Span::raw(clean_line(&d.title).into_owned()),
         ];
         lines.push(super::fit_line(spans, area.width.into()));

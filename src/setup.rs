@@ -1,0 +1,189 @@
+//! The firm's setup as the operator recorded it, and which steps apply to it.
+//!
+//! A session declares choices (`choices:` in the session file: whether the rundown has
+//! participants stay connected through the failover or log off at 10:00, whether the firm has a
+//! Drop Copy session). A step that `settles` a choice carries it as an evidence field; the value
+//! recorded there is the choice. A step with `applies_if` is not applicable once a choice it
+//! names is recorded as another option: shown `n/a` with the reason, never overdue, never failed.
+//! Until the choice is recorded the step stays pending, so nothing is silently dropped.
+//!
+//! Derived from the journal's record on every read, never written back: an undo of the evidence
+//! brings the step back.
+
+use crate::journal::{Record, StepState};
+use crate::runbook::{Choice, Plan, Step};
+
+/// The option recorded for `choice`: the newest value on any step that settles it, when it names
+/// one of the choice's options. `None`: not recorded yet, or recorded as something else.
+pub fn recorded<'a>(plan: &'a Plan, record: &Record, choice: &str) -> Option<&'a str> {
+    let c = plan.session.choice(choice)?;
+    let field = c.field();
+    plan.steps
+        .iter()
+        .filter(|s| s.settles.iter().any(|x| x == choice))
+        .filter_map(|s| record.evidence_of(&s.id, &field))
+        .max_by_key(|e| e.stamp.seq)
+        .and_then(|e| c.option_for(&e.value))
+}
+
+/// Why `step` does not apply: its runbook says so (`not_applicable`), or a choice it depends on
+/// was recorded as another option. `None`: it applies, or that is not known yet.
+pub fn not_applying(plan: &Plan, step: &Step, record: &Record) -> Option<String> {
+    if let Some(r) = &step.not_applicable {
+        return Some(r.clone());
+    }
+    step.applies_if.iter().find_map(|(id, want)| {
+        let got = recorded(plan, record, id)?;
+        (got != want).then(|| {
+            let title = plan.session.choice(id).map_or(id.as_str(), |c| &c.title);
+            format!("applies only if {title}: {want}; recorded: {got}")
+        })
+    })
+}
+
+/// The conditions of `step` not yet settled: (choice, the option it needs).
+pub fn undecided<'a>(
+    plan: &'a Plan,
+    step: &'a Step,
+    record: &Record,
+) -> impl Iterator<Item = (&'a Choice, &'a str)> {
+    step.applies_if.iter().filter_map(move |(id, want)| {
+        let c = plan.session.choice(id)?;
+        recorded(plan, record, id)
+            .is_none()
+            .then_some((c, want.as_str()))
+    })
+}
+
+/// A step's state: the journal's, else n/a when it does not apply, else pending.
+pub fn state_of(plan: &Plan, step: &Step, record: &Record) -> StepState {
+    match record.state_of(&step.id) {
+        Some(c) => c.state,
+        None if not_applying(plan, step, record).is_some() => StepState::NotApplicable,
+        None => StepState::Pending,
+    }
+}
+
+/// The first step (in plan order) where `choice` is recorded.
+pub fn settler<'a>(plan: &'a Plan, choice: &str) -> Option<&'a Step> {
+    plan.steps
+        .iter()
+        .find(|s| s.settles.iter().any(|x| x == choice))
+}
+
+/// Parse `--choose ID=OPTION`: the choice and its option as the session spells it.
+pub fn parse_choice<'a>(plan: &'a Plan, spec: &str) -> Result<(&'a Choice, &'a str), String> {
+    let known = || {
+        plan.session
+            .choices
+            .iter()
+            .map(|c| format!("{}={}", c.id, c.options.join("|")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let Some((id, value)) = spec.split_once('=') else {
+        return Err(format!(
+            "--choose `{spec}`: write CHOICE=OPTION (this session's: {})",
+            known()
+        ));
+    };
+    let Some(c) = plan.session.choice(id.trim()) else {
+        return Err(format!(
+            "--choose: `{}` is not a choice of this session (its choices: {})",
+            id.trim(),
+            known()
+        ));
+    };
+    let Some(option) = c.option_for(value) else {
+        return Err(format!(
+            "--choose: `{}` is not an option of `{}` (its options: {})",
+            value.trim(),
+            c.id,
+            c.options.join(", ")
+        ));
+    };
+    if settler(plan, &c.id).is_none() {
+        return Err(format!(
+            "--choose: no loaded runbook records `{}`; load the runbook whose steps depend on it",
+            c.id
+        ));
+    }
+    Ok((c, option))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::{Action, Event};
+
+    fn plan() -> Plan {
+        crate::runbook::load_bundled(&["ep".into()]).unwrap()
+    }
+
+    fn evidence(seq: u64, step: &str, field: &str, value: &str) -> Event {
+        Event {
+            v: 1,
+            seq,
+            utc: chrono::DateTime::UNIX_EPOCH,
+            local: String::new(),
+            operator: "t".into(),
+            host: "h".into(),
+            session: "s".into(),
+            runbooks: vec![],
+            sha256: String::new(),
+            rehearsal: None,
+            action: Action::Evidence {
+                step: step.into(),
+                field: field.into(),
+                value: value.into(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_recorded_choice_makes_the_other_branch_not_applicable() {
+        let p = plan();
+        let c = p.session.choice("drop-copy").unwrap();
+        let settler = settler(&p, "drop-copy").unwrap();
+        let dc = p.step_index("ep-primary-logon-dropcopy").unwrap();
+        let dc = &p.steps[dc];
+        let empty = Record::default();
+        // Undecided: still pending, and its condition is listed as open.
+        assert_eq!(state_of(&p, dc, &empty), StepState::Pending);
+        assert_eq!(undecided(&p, dc, &empty).count(), 1);
+        let no = Record::from_events(&[evidence(1, &settler.id, &c.field(), "No")]);
+        assert_eq!(recorded(&p, &no, "drop-copy"), Some("no"));
+        assert_eq!(state_of(&p, dc, &no), StepState::NotApplicable);
+        assert!(not_applying(&p, dc, &no).unwrap().contains("recorded: no"));
+        // The newest value wins; a value that names no option leaves it undecided.
+        let yes = Record::from_events(&[
+            evidence(1, &settler.id, &c.field(), "no"),
+            evidence(2, &settler.id, &c.field(), "yes"),
+        ]);
+        assert_eq!(state_of(&p, dc, &yes), StepState::Pending);
+        let odd = Record::from_events(&[evidence(1, &settler.id, &c.field(), "perhaps")]);
+        assert_eq!(recorded(&p, &odd, "drop-copy"), None);
+        assert_eq!(state_of(&p, dc, &odd), StepState::Pending);
+    }
+
+    #[test]
+    fn choose_flags_are_checked_against_the_session() {
+        let p = plan();
+        assert_eq!(parse_choice(&p, "drop-copy=NO").unwrap().1, "no");
+        assert!(
+            parse_choice(&p, "drop-copy")
+                .unwrap_err()
+                .contains("CHOICE=OPTION")
+        );
+        assert!(
+            parse_choice(&p, "dropcopy=no")
+                .unwrap_err()
+                .contains("drop-copy")
+        );
+        assert!(
+            parse_choice(&p, "drop-copy=maybe")
+                .unwrap_err()
+                .contains("yes, no")
+        );
+    }
+}
