@@ -312,6 +312,12 @@ impl Model {
     pub fn next_wakeup(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         let second =
             now.duration_trunc(TimeDelta::seconds(1)).unwrap_or(now) + TimeDelta::seconds(1);
+        self.next_event(now).map_or(second, |t| t.min(second))
+    }
+
+    /// The next instant something happens besides the clock's second: a boundary, a step's due
+    /// time, an alert. A frontend without a clock on screen wakes only for these.
+    pub fn next_event(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let st = self.timeline.status(now);
         let boundary = st.next.map(|n| self.timeline.effective(n));
         let due = self
@@ -324,12 +330,11 @@ impl Model {
         let alert = self
             .scheduler
             .next_due(&self.plan, &self.timeline, &self.record, now);
-        [Some(second), boundary, due, alert]
+        [boundary, due, alert]
             .into_iter()
             .flatten()
             .filter(|t| *t > now)
             .min()
-            .unwrap_or(second)
     }
 
     fn say(&mut self, text: impl Into<String>, tone: Tone) {
@@ -398,6 +403,10 @@ impl Model {
                     confirmed: t.at,
                     note: Some("auto-confirmed at the planned time (rehearsal)".into()),
                 }));
+                // Phase entry and alerts wait for the confirmation to be recorded (its
+                // `Recorded` comes back here): decided now, they would still see the boundary
+                // unconfirmed and raise "awaiting confirmation".
+                return out;
             }
         }
         if let Some(p) = self.timeline.status(now).phase {

@@ -27,6 +27,12 @@ pub trait Notifier: Send + Sync {
     fn channel(&self) -> &'static str;
     /// Send one alert. Never called on the UI path: the caller spawns it under a timeout.
     fn send(&self, alert: &Alert) -> Pin<Box<dyn Future<Output = SendResult> + Send + 'static>>;
+    /// For a channel whose alert is bytes for the terminal the app draws on: the bytes. The event
+    /// loop writes them itself, between frames, instead of calling `send` (one writer to the
+    /// terminal).
+    fn sequences(&self, _alert: &Alert) -> Option<Vec<u8>> {
+        None
+    }
 }
 
 /// The channel names `--notify` accepts.

@@ -1,11 +1,10 @@
 //! Rehearsal: the session in accelerated time. Where it starts, moving the schedule to another
-//! day, the headless runner that prints each transition and notification once, and the
-//! rehearsal report (planned vs reached, late steps, late confirmations).
+//! day, and the rehearsal report (planned vs reached, late steps, late confirmations). The
+//! headless run is the app's own loop with a line printer (`run::lines`).
 //!
 //! Nothing here writes anywhere but a rehearsal journal: every event written through a
 //! `RehearsalClock` carries the rehearsal stamp (see `journal::Event::rehearsal`).
 
-pub mod headless;
 pub mod report;
 
 use crate::runbook::Plan;
