@@ -154,7 +154,7 @@ fn notification_sequences_and_frames_never_interleave_in_the_pty_stream() {
     let mut reader = std::fs::File::from(master.try_clone().unwrap());
     let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
     std::thread::spawn(move || {
-        let mut buf = [0u8; 65536];
+        let mut buf = [0u8; 16384];
         while let Ok(n) = reader.read(&mut buf) {
             if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
                 break;
