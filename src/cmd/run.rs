@@ -243,17 +243,6 @@ fn record_choices(
     Ok(())
 }
 
-/// Free a reader's replayed events (`watch` reads them all) on another thread: a long journal is
-/// a million small allocations, and freeing them should not delay the first frame.
-fn drop_aside(replay: Replay) {
-    if replay.events.len() < 1000 {
-        return;
-    }
-    let _ = std::thread::Builder::new()
-        .name("drop-replay".into())
-        .spawn(move || drop(replay));
-}
-
 /// `--headless`: the app's loop with a line printer for a screen, one line per transition and
 /// notification, until the session ends (or a signal).
 fn headless(args: &RunArgs, setup: Setup, path: &Path) -> Outcome {
@@ -375,7 +364,7 @@ pub fn watch(path: &Path, runbooks: &[PathBuf], theme_spec: Option<&str>) -> Out
     let clock = watch_clock(&replay);
     let record = std::mem::take(&mut replay.record);
     let mut model = Model::new(plan, record, &replay.events, clock.now());
-    drop_aside(replay);
+    drop(replay);
     let (local_tz, tz_warning) = crate::zones::local_zone();
     model.local_tz = local_tz;
     model.journal_path = path.display().to_string();
