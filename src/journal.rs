@@ -765,31 +765,15 @@ fn fragment_lengths(region: &[u8]) -> Vec<u64> {
 }
 
 /// Why an append did not happen. Nothing was acknowledged in either case.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum AppendError {
     /// The text of this field looks like a credential: an append-only file could never forget it.
+    #[error(
+        "{0} looks like it holds a password or key (record that the credential was checked, never the credential)"
+    )]
     Secret(&'static str),
-    Io(std::io::Error),
-}
-
-impl fmt::Display for AppendError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AppendError::Secret(field) => write!(
-                f,
-                "{field} looks like it holds a password or key (record that the credential was checked, never the credential)"
-            ),
-            AppendError::Io(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for AppendError {}
-
-impl From<std::io::Error> for AppendError {
-    fn from(e: std::io::Error) -> Self {
-        AppendError::Io(e)
-    }
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// The field of an action whose free text looks like a secret, if any.
