@@ -9,10 +9,9 @@
 
 pub mod keys;
 
-use crate::alerts::{Alert, Scheduler};
+use crate::alerts::{Alert, Scheduler, SendResult};
 use crate::clock::{ClockControl, RehearsalState};
 use crate::journal::{Action, Event, Record, StepState};
-use crate::notify::SendResult;
 use crate::runbook::{Plan, Step};
 use crate::text::clean_line;
 use crate::timeline::{Status, Timeline};

@@ -19,8 +19,7 @@ pub use desktop::Desktop;
 pub use recording::Recording;
 pub use terminal::{SharedWriter, Terminal, Wrap};
 
-/// The result of one send: `Err` carries a short message for the status bar and the journal.
-pub type SendResult = Result<(), String>;
+pub use crate::alerts::SendResult;
 
 pub trait Notifier: Send + Sync {
     /// The channel's name as written in the journal: `desktop`, `terminal`, ...
