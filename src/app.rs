@@ -53,6 +53,10 @@ pub enum Message {
     },
     /// `watch`: the journal could not be read.
     JournalUnreadable(String),
+    /// The rehearsal clock was paused, sped up or jumped (or the loop saw it change).
+    ClockChanged(Option<RehearsalState>),
+    /// The loop drew a frame of the model as it is.
+    Drawn,
 }
 
 /// What the loop must do for the update.
@@ -446,6 +450,15 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
         Message::Tick => m.on_time(now),
         Message::Resize => {
             m.changed = true;
+            Vec::new()
+        }
+        Message::ClockChanged(r) => {
+            m.rehearsal = r;
+            m.changed = true;
+            Vec::new()
+        }
+        Message::Drawn => {
+            m.changed = false;
             Vec::new()
         }
         Message::Signal(name) => {

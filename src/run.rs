@@ -288,8 +288,7 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, mut inputs: Inpu
         let now = clock.now();
         let rehearsal = clock.rehearsal();
         if rehearsal != model.rehearsal {
-            model.rehearsal = rehearsal;
-            model.changed = true;
+            update(&mut model, Message::ClockChanged(rehearsal), now);
         }
         let seconds = frontend.shows_seconds();
         if model.changed || (seconds && now.timestamp() != drawn_second) {
@@ -298,7 +297,7 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, mut inputs: Inpu
                 terminal_error = Some(e);
                 break;
             }
-            model.changed = false;
+            update(&mut model, Message::Drawn, now);
             drawn_second = now.timestamp();
         }
         // The headless run ends with the session, once the sends under way have answered
@@ -313,11 +312,11 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, mut inputs: Inpu
         let msg = tokio::select! {
             ev = inputs.events.next() => match ev {
                 Some(Ok(TermEvent::Key(k))) if is_ctrl_z(&k) => {
-                    if k.kind == KeyEventKind::Press {
-                        frontend.suspend();
-                        model.changed = true;
+                    if k.kind != KeyEventKind::Press {
+                        continue;
                     }
-                    None
+                    frontend.suspend();
+                    Some(Message::Resize)
                 }
                 Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => Some(Message::Key(k)),
                 Some(Ok(TermEvent::Resize(..))) => Some(Message::Resize),
@@ -331,14 +330,12 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, mut inputs: Inpu
                 Interrupt::Quit(name) => Some(Message::Signal(name)),
                 Interrupt::Stop => {
                     frontend.suspend();
-                    model.changed = true;
-                    None
+                    Some(Message::Resize)
                 }
                 // Stopped by something else (SIGSTOP), or the echo of our own stop: redraw.
                 Interrupt::Continue => {
                     frontend.resume();
-                    model.changed = true;
-                    None
+                    Some(Message::Resize)
                 }
             },
             Some(m) = rx.recv() => {
@@ -527,8 +524,8 @@ impl Ctx<'_> {
                 Effect::Quit { reason } => quit = quit.or(Some(reason)),
                 Effect::Clock(c) => {
                     if self.clock.control(c) {
-                        model.rehearsal = self.clock.rehearsal();
-                        model.changed = true;
+                        let now = self.clock.now();
+                        update(model, Message::ClockChanged(self.clock.rehearsal()), now);
                         // A jump may have passed boundaries: deal with them now, not at the next wake.
                         queue.extend(update(model, Message::Tick, self.clock.now()));
                         frontend.observe(model, self.clock.now());
