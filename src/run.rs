@@ -18,6 +18,7 @@
 
 pub mod lines;
 pub mod screen;
+pub mod timer;
 
 use crate::alerts::Alert;
 use crate::app::{Effect, Message, Model, update};
@@ -74,13 +75,15 @@ pub enum Interrupt {
 }
 
 /// A stream of inputs, boxed so that tests can give their own.
-pub type Feed<T> = Pin<Box<dyn Stream<Item = T>>>;
+pub type Feed<T> = Pin<Box<dyn Stream<Item = T> + Send>>;
 
 /// The loop's inputs besides the clock and the notification results.
 pub struct Inputs {
     /// Terminal events: keys and resizes (a pending stream for a headless run).
     pub events: Feed<std::io::Result<TermEvent>>,
     pub interrupts: Feed<Interrupt>,
+    /// How the loop sleeps between wakes.
+    pub timer: timer::Timer,
 }
 
 impl Inputs {
@@ -95,6 +98,7 @@ impl Inputs {
         Ok(Self {
             events,
             interrupts: os_interrupts(terminal)?,
+            timer: timer::Timer::kernel(),
         })
     }
 }
@@ -235,7 +239,7 @@ fn is_ctrl_z(k: &crossterm::event::KeyEvent) -> bool {
 }
 
 /// The loop itself, over any frontend and any inputs.
-pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, mut inputs: Inputs) -> Ended {
+pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) -> Ended {
     let Setup {
         mut model,
         clock,
@@ -244,6 +248,19 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, mut inputs: Inpu
     } = setup;
     // Fused: a feed that ended (a test's sender dropped) is not polled again.
     let mut interrupts = inputs.interrupts.fuse();
+    // Terminal events come through a task of their own, polled only when crossterm's reader wakes
+    // it: polling crossterm's stream from the loop would try its reader's lock (spinning) on every
+    // wake. `None` says the terminal's stream ended.
+    let (events_tx, mut events) = mpsc::unbounded_channel::<Option<std::io::Result<TermEvent>>>();
+    let mut terminal_events = inputs.events;
+    let forward = tokio::spawn(async move {
+        while let Some(e) = terminal_events.next().await {
+            if events_tx.send(Some(e)).is_err() {
+                return;
+            }
+        }
+        let _ = events_tx.send(None);
+    });
     let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
     let mut ctx = Ctx {
         clock: &clock,
@@ -310,7 +327,7 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, mut inputs: Inpu
         let sleep = sleep_for(&model, clock.as_ref(), now, seconds);
         let watching = matches!(source, Source::Watch(_));
         let msg = tokio::select! {
-            ev = inputs.events.next() => match ev {
+            Some(ev) = events.recv() => match ev {
                 Some(Ok(TermEvent::Key(k))) if is_ctrl_z(&k) => {
                     if k.kind != KeyEventKind::Press {
                         continue;
@@ -325,7 +342,7 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, mut inputs: Inpu
                 Some(Err(e)) => Some(Message::Signal(format!("terminal input error: {e}"))),
                 None => Some(Message::Signal("terminal closed".into())),
             },
-            () = tokio::time::sleep(sleep) => Some(Message::Tick),
+            () = inputs.timer.sleep(sleep) => Some(Message::Tick),
             Some(i) = interrupts.next() => match i {
                 Interrupt::Quit(name) => Some(Message::Signal(name)),
                 Interrupt::Stop => {
@@ -371,6 +388,7 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, mut inputs: Inpu
         detach_error = Some(e.to_string());
     }
     frontend.finish(&model, clock.now(), &reason);
+    forward.abort();
     // Dropping the journal closes it and releases the lock.
     drop(source);
     Ended {

@@ -150,7 +150,13 @@ pub fn looks_like_secret(s: &str) -> bool {
                     && lower[i + w.len()..].split_whitespace().take(3).any(|t| {
                         t.split_once('/').or_else(|| t.split_once(':')).is_some_and(
                             |(user, pass)| {
-                                user.chars().any(char::is_alphabetic) && looks_like_value(pass)
+                                // A user name: letters, digits, `._-`, at least one letter
+                                // (`time=11:03:12` and `08:01` are not user:password).
+                                user.chars().any(char::is_alphabetic)
+                                    && user
+                                        .chars()
+                                        .all(|c| c.is_alphanumeric() || "._-".contains(c))
+                                    && looks_like_value(pass)
                             },
                         )
                     })
@@ -226,6 +232,7 @@ mod tests {
             "change no password during PS2",
             "follow the rundown's password arrangement",
             "login accepted at 08:01:05",
+            "Logon accepted time=11:03:12 seq=1042",
             "logon accepted, next seq 1/2",
             "spinning up the backup gateway",
             "OCG-C primary endpoint reached",

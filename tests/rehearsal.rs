@@ -90,6 +90,7 @@ fn inputs() -> (Inputs, tokio::sync::mpsc::UnboundedSender<Interrupt>) {
     let inputs = Inputs {
         events: Box::pin(futures_util::stream::pending()),
         interrupts,
+        timer: run::timer::Timer::Tokio,
     };
     (inputs, tx)
 }
@@ -384,6 +385,7 @@ async fn keys_and_a_confirmation_drive_the_same_loop_on_a_test_backend() {
         interrupts: Box::pin(futures_util::stream::unfold(int_rx, |mut rx| async move {
             rx.recv().await.map(|i| (i, rx))
         })),
+        timer: run::timer::Timer::Tokio,
     };
     let mut terminal = ratatui::Terminal::new(TestBackend::new(80, 24)).unwrap();
     let raw = Shared::default();
