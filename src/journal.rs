@@ -11,7 +11,7 @@ pub mod handover;
 pub mod record;
 pub mod report;
 
-pub use event::{Action, Event, Rehearsal, StepState};
+pub use event::{Action, Captured, CheckOutcome, Event, Rehearsal, StepState};
 pub use record::Record;
 
 use crate::clock::Clock;
@@ -805,6 +805,26 @@ impl From<std::io::Error> for AppendError {
 
 /// The field of an action whose free text looks like a secret, if any.
 fn secret_in(action: &Action) -> Option<&'static str> {
+    // A check's text comes from the host (a log line, a command's output): the checks withhold
+    // what looks like a credential before it gets here, and this is the backstop.
+    if let Action::Check {
+        target,
+        detail,
+        values,
+        ..
+    } = action
+    {
+        let secret = crate::text::looks_like_secret;
+        return if secret(detail) {
+            Some("the check's detail")
+        } else if secret(target) {
+            Some("the check's target")
+        } else if values.iter().any(|v| secret(&v.value)) {
+            Some("a value the check captured")
+        } else {
+            None
+        };
+    }
     let texts: [(&'static str, Option<&str>); 2] = match action {
         Action::Step { note, .. } => [("the note", note.as_deref()), ("", None)],
         Action::Note { text, .. } => [("the note", Some(text)), ("", None)],
@@ -867,24 +887,24 @@ fn user_of(pid: u32) -> String {
         .find_map(|l| l.strip_prefix("Uid:"))
         .and_then(|r| r.split_whitespace().next())
         .and_then(|u| u.parse::<u32>().ok());
-    uid.and_then(user_name).map_or_else(
+    uid.map(user_name).map_or_else(
         || "someone".into(),
         |u| crate::text::clean_line(&u).into_owned(),
     )
 }
 
-fn user_name(uid: u32) -> Option<String> {
+fn user_name(uid: u32) -> String {
     let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
     let mut buf = vec![0 as libc::c_char; 4096];
     let mut out: *mut libc::passwd = std::ptr::null_mut();
     // SAFETY: getpwuid_r writes into the buffers we own and sets `out` to `pwd` or null.
-    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut out) };
+    let rc = unsafe { libc::getpwuid_r(uid, &raw mut pwd, buf.as_mut_ptr(), buf.len(), &raw mut out) };
     if rc != 0 || out.is_null() {
-        return Some(format!("uid {uid}"));
+        return format!("uid {uid}");
     }
     // SAFETY: on success pw_name points to a NUL-terminated string inside `buf`.
     let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
-    Some(name.to_string_lossy().into_owned())
+    name.to_string_lossy().into_owned()
 }
 
 /// The most of a journal that is read: far beyond any session (100,000 events are about
