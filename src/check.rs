@@ -270,7 +270,7 @@ impl Runner {
     }
 
     /// The run of `job`, as a future that owns what it needs.
-    pub fn run(&self, job: Job) -> impl Future<Output = CheckResult> + Send + 'static {
+    pub fn run(&self, job: Job) -> impl Future<Output = CheckResult> + Send + use<> {
         let runner = self.clone();
         async move { runner.run_inner(job).await }
     }
@@ -305,7 +305,11 @@ impl Runner {
                     }
                 }
             }
-            if missing.is_empty() { Ok(out) } else { Err(missing) }
+            if missing.is_empty() {
+                Ok(out)
+            } else {
+                Err(missing)
+            }
         };
         let target = match &filled {
             Ok(parts) => target_of(&job.check, parts),
@@ -370,7 +374,10 @@ impl Runner {
         if !allow {
             Some("refused: the runbook does not allow this command to run (`allow: true`); it is shown, never run".into())
         } else if !self.mode.allow_commands {
-            Some("refused: command checks run only when drillbook is started with --allow-commands".into())
+            Some(
+                "refused: command checks run only when drillbook is started with --allow-commands"
+                    .into(),
+            )
         } else if self.mode.rehearsal && !rehearsal_safe {
             Some("refused: a rehearsal runs a command check only when the runbook marks it `rehearsal_safe: true`".into())
         } else {
@@ -392,7 +399,10 @@ impl Runner {
                 ..
             } => {
                 let mut rest = parts[1..].iter();
-                let src = source.as_ref().and_then(|_| rest.next()).map(String::as_str);
+                let src = source
+                    .as_ref()
+                    .and_then(|_| rest.next())
+                    .map(String::as_str);
                 let ifc = interface
                     .as_ref()
                     .and_then(|_| rest.next())
@@ -400,7 +410,10 @@ impl Runner {
                 multicast::probe(&parts[0], src, ifc, *window, *min, job.tz).await
             }
             Probe::Log {
-                pattern, from, zone, ..
+                pattern,
+                from,
+                zone,
+                ..
             } => {
                 let cancel = Arc::new(AtomicBool::new(false));
                 let cursor = self
@@ -426,7 +439,9 @@ impl Runner {
                         }
                         p
                     }
-                    Err(e) => Probed::new(CheckOutcome::Error, format!("the log check stopped: {e}")),
+                    Err(e) => {
+                        Probed::new(CheckOutcome::Error, format!("the log check stopped: {e}"))
+                    }
                 }
             }
             Probe::File {
@@ -447,7 +462,9 @@ impl Runner {
                 .await
                 {
                     Ok(p) => p,
-                    Err(e) => Probed::new(CheckOutcome::Error, format!("the file check stopped: {e}")),
+                    Err(e) => {
+                        Probed::new(CheckOutcome::Error, format!("the file check stopped: {e}"))
+                    }
                 }
             }
             Probe::Command { pattern, .. } => {

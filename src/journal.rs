@@ -898,7 +898,8 @@ fn user_name(uid: u32) -> String {
     let mut buf = vec![0 as libc::c_char; 4096];
     let mut out: *mut libc::passwd = std::ptr::null_mut();
     // SAFETY: getpwuid_r writes into the buffers we own and sets `out` to `pwd` or null.
-    let rc = unsafe { libc::getpwuid_r(uid, &raw mut pwd, buf.as_mut_ptr(), buf.len(), &raw mut out) };
+    let rc =
+        unsafe { libc::getpwuid_r(uid, &raw mut pwd, buf.as_mut_ptr(), buf.len(), &raw mut out) };
     if rc != 0 || out.is_null() {
         return format!("uid {uid}");
     }

@@ -115,7 +115,10 @@ impl Site {
     pub fn describe(&self) -> String {
         match (&self.path, self.found) {
             (Some(p), true) => format!("the site file ({})", p.display()),
-            (Some(p), false) => format!("the site file (none yet at {}; or --site FILE)", p.display()),
+            (Some(p), false) => format!(
+                "the site file (none yet at {}; or --site FILE)",
+                p.display()
+            ),
             (None, _) => "the site file (--site FILE)".into(),
         }
     }
@@ -130,7 +133,10 @@ pub fn parse(display: &str, text: &str) -> Result<BTreeMap<String, String>, Prob
         let msg = msg
             .find(" at line ")
             .map_or(msg.as_str(), |i| &msg[..i])
-            .replace("struct RawSite", "a site file (one key, `site:`, holding the values)");
+            .replace(
+                "struct RawSite",
+                "a site file (one key, `site:`, holding the values)",
+            );
         Problem::new(display, e.location().map(|l| (l.line(), l.column())), msg)
     })?;
     let mut problems = Problems::default();

@@ -111,8 +111,11 @@ pub async fn probe(command: &[String], pattern: Option<&Regex>, timeout: Duratio
         }
         return Probed::new(CheckOutcome::Fail, d).value("exit_status", code);
     }
-    let mut p = Probed::new(CheckOutcome::Pass, format!("{program} exited with status 0"))
-        .value("exit_status", code);
+    let mut p = Probed::new(
+        CheckOutcome::Pass,
+        format!("{program} exited with status 0"),
+    )
+    .value("exit_status", code);
     if let Some(re) = pattern {
         let found = stdout.lines().find_map(|l| re.captures(l).map(|c| (l, c)));
         if let Some((line, caps)) = found {
@@ -128,7 +131,11 @@ pub async fn probe(command: &[String], pattern: Option<&Regex>, timeout: Duratio
                 p.detail,
                 ", but no line of its output matches `{}`{}",
                 re.as_str(),
-                if cut_out { " (output cut at 64 KiB)" } else { "" }
+                if cut_out {
+                    " (output cut at 64 KiB)"
+                } else {
+                    ""
+                }
             );
         }
     }

@@ -40,7 +40,8 @@ pub fn probe(
         }
     };
     let modified: Option<DateTime<Utc>> = meta.modified().ok().map(DateTime::<Utc>::from);
-    let modified_words = modified.map_or_else(|| "unknown".to_owned(), |m| super::instant_words(m, tz));
+    let modified_words =
+        modified.map_or_else(|| "unknown".to_owned(), |m| super::instant_words(m, tz));
     if let Some(t) = newer_than {
         match modified {
             Some(m) if m > t => {}
@@ -92,7 +93,10 @@ pub fn probe(
         if Instant::now() >= deadline {
             return Probed::new(
                 CheckOutcome::Timeout,
-                format!("{shown}: searched {offset} bytes for `{}` before the timeout", re.as_str()),
+                format!(
+                    "{shown}: searched {offset} bytes for `{}` before the timeout",
+                    re.as_str()
+                ),
             );
         }
         if offset >= MAX_SCAN {

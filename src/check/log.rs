@@ -114,7 +114,12 @@ impl Follow {
                     }
                     std::thread::sleep(POLL);
                 }
-                Err(e) => return (Probed::new(CheckOutcome::Error, format!("{shown} {e}")), None),
+                Err(e) => {
+                    return (
+                        Probed::new(CheckOutcome::Error, format!("{shown} {e}")),
+                        None,
+                    );
+                }
             }
         };
         let mut buf = vec![0u8; CHUNK];
@@ -296,8 +301,14 @@ impl Follow {
             if seen.lines == 1 { "" } else { "s" }
         );
         let notes = [
-            (seen.early, "matching line(s) from before the phase started, not taken"),
-            (seen.bad_at, "matching line(s) whose `at` is not a time, not taken"),
+            (
+                seen.early,
+                "matching line(s) from before the phase started, not taken",
+            ),
+            (
+                seen.bad_at,
+                "matching line(s) whose `at` is not a time, not taken",
+            ),
             (seen.long_lines, "line(s) over 64 KiB skipped"),
             (seen.rotations, "rotation(s) followed"),
             (seen.truncations, "truncation(s) followed"),
@@ -325,7 +336,11 @@ pub fn parse_log_time(s: &str, zone: Tz, since: DateTime<Utc>) -> Option<DateTim
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
-    let local = |n: NaiveDateTime| zone.from_local_datetime(&n).earliest().map(|t| t.with_timezone(&Utc));
+    let local = |n: NaiveDateTime| {
+        zone.from_local_datetime(&n)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+    };
     for f in [
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%dT%H:%M:%S%.f",

@@ -16,7 +16,11 @@ use std::time::{Duration, Instant};
 /// `GROUP:PORT`, the group an IPv4 multicast address (224.0.0.0/4).
 pub fn parse_group(s: &str) -> Result<(Ipv4Addr, u16), String> {
     let s = s.trim();
-    let bad = || format!("`{s}` is not GROUP:PORT with an IPv4 multicast group (224.0.0.0 to 239.255.255.255), such as 239.1.1.1:51000");
+    let bad = || {
+        format!(
+            "`{s}` is not GROUP:PORT with an IPv4 multicast group (224.0.0.0 to 239.255.255.255), such as 239.1.1.1:51000"
+        )
+    };
     let addr: SocketAddrV4 = s.parse().map_err(|_| bad())?;
     if !addr.ip().is_multicast() || addr.port() == 0 {
         return Err(bad());
@@ -53,7 +57,10 @@ fn interface(spec: Option<&str>) -> Result<Iface, String> {
     if index == 0 {
         return Err(format!("no network interface named `{spec}` on this host"));
     }
-    Ok(Iface::Index(index, interface_address(spec).unwrap_or(Ipv4Addr::UNSPECIFIED)))
+    Ok(Iface::Index(
+        index,
+        interface_address(spec).unwrap_or(Ipv4Addr::UNSPECIFIED),
+    ))
 }
 
 /// The first IPv4 address of interface `name` (a source-specific join names the interface by
@@ -90,7 +97,12 @@ fn interface_address(name: &str) -> Option<Ipv4Addr> {
 }
 
 /// The joined socket, not yet read.
-fn joined(group: Ipv4Addr, port: u16, source: Option<Ipv4Addr>, iface: &Iface) -> std::io::Result<Socket> {
+fn joined(
+    group: Ipv4Addr,
+    port: u16,
+    source: Option<Ipv4Addr>,
+    iface: &Iface,
+) -> std::io::Result<Socket> {
     let sock = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
     sock.set_reuse_address(true)?;
     sock.bind(&SocketAddr::V4(SocketAddrV4::new(group, port)).into())?;

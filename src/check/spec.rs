@@ -372,7 +372,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 fn not_duration(s: &str) -> String {
-    format!("`{s}` is not a duration: write a whole number and a unit, such as 500ms, 30s, 5m or 1h")
+    format!(
+        "`{s}` is not a duration: write a whole number and a unit, such as 500ms, 30s, 5m or 1h"
+    )
 }
 
 /// Words for a duration in messages: `30s`, `1m30s`, `500ms`.
@@ -518,7 +520,12 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
     ] {
         only(f, set, &[Kind::Multicast], &mut bad);
     }
-    only("newer_than", raw.newer_than.is_some(), &[Kind::File], &mut bad);
+    only(
+        "newer_than",
+        raw.newer_than.is_some(),
+        &[Kind::File],
+        &mut bad,
+    );
     only("allow", raw.allow.is_some(), &[Kind::Command], &mut bad);
     only(
         "rehearsal_safe",
@@ -534,8 +541,10 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
         );
     }
 
-    let template = |field: &str, text: &str, bad: &mut dyn FnMut(&str, bool, String)| {
-        match Template::parse(text) {
+    let template =
+        |field: &str, text: &str, bad: &mut dyn FnMut(&str, bool, String)| match Template::parse(
+            text,
+        ) {
             Ok(t) => {
                 for n in t.names() {
                     if !cx.declared.iter().any(|d| d == n) {
@@ -558,8 +567,7 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
                 bad(field, false, m);
                 None
             }
-        }
-    };
+        };
     let pattern = |text: &Option<String>, bad: &mut dyn FnMut(&str, bool, String)| {
         text.as_deref()
             .and_then(|t| Pattern::new(t).map_err(|m| bad("match", false, m)).ok())
@@ -681,14 +689,8 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
                 .interface
                 .as_deref()
                 .and_then(|s| template("interface", s, &mut bad));
-            let window = duration(
-                "window",
-                &raw.window,
-                MIN_TIMEOUT,
-                MAX_TIMEOUT,
-                &mut bad,
-            )
-            .unwrap_or(default_timeout(Kind::Multicast));
+            let window = duration("window", &raw.window, MIN_TIMEOUT, MAX_TIMEOUT, &mut bad)
+                .unwrap_or(default_timeout(Kind::Multicast));
             if raw.min == Some(0) {
                 bad(
                     "min",
@@ -762,14 +764,8 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
         }
     };
 
-    let timeout = duration(
-        "timeout",
-        &raw.timeout,
-        MIN_TIMEOUT,
-        MAX_TIMEOUT,
-        &mut bad,
-    )
-    .unwrap_or(default_timeout(kind));
+    let timeout = duration("timeout", &raw.timeout, MIN_TIMEOUT, MAX_TIMEOUT, &mut bad)
+        .unwrap_or(default_timeout(kind));
     let every = duration("every", &raw.every, MIN_EVERY, MAX_EVERY, &mut bad);
     let settle_on_pass = match raw.settle.as_deref().map(str::trim) {
         None => false,
@@ -911,7 +907,11 @@ mod tests {
         let got = t.fill(|n| Some(if n == "host" { "h" } else { "1" }.to_owned()));
         assert_eq!(got.unwrap(), "h:1");
         assert!(Template::parse("a$b").unwrap().is_literal());
-        assert!(Template::parse("${host").unwrap_err().contains("never closed"));
+        assert!(
+            Template::parse("${host")
+                .unwrap_err()
+                .contains("never closed")
+        );
         assert!(
             Template::parse("${Host}")
                 .unwrap_err()

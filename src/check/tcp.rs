@@ -16,7 +16,10 @@ pub fn split_host_port(s: &str) -> Result<(String, u16), String> {
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
         .unwrap_or(host);
-    if host.is_empty() || host.contains(char::is_whitespace) || (host.contains(':') && !s.starts_with('[')) {
+    if host.is_empty()
+        || host.contains(char::is_whitespace)
+        || (host.contains(':') && !s.starts_with('['))
+    {
         return Err(bad());
     }
     let port: u16 = port.parse().map_err(|_| bad())?;
@@ -110,7 +113,10 @@ mod tests {
             Ok(("10.1.2.3".into(), 443))
         );
         assert_eq!(split_host_port("[::1]:80"), Ok(("::1".into(), 80)));
-        assert_eq!(split_host_port("gw.example:9000"), Ok(("gw.example".into(), 9000)));
+        assert_eq!(
+            split_host_port("gw.example:9000"),
+            Ok(("gw.example".into(), 9000))
+        );
         for bad in ["10.1.2.3", ":443", "h:0", "h:70000", "::1:80", "a b:1"] {
             assert!(split_host_port(bad).is_err(), "{bad}");
         }

@@ -73,11 +73,7 @@ pub fn run(args: &CheckArgs) -> Outcome {
     let jobs: Vec<Job> = chosen
         .iter()
         .filter_map(|&i| {
-            Job::for_step(
-                &plan,
-                i,
-                check::phase_start(&timeline, plan.steps[i].phase),
-            )
+            Job::for_step(&plan, i, check::phase_start(&timeline, plan.steps[i].phase))
         })
         .collect();
     let runner = Runner::new(
