@@ -1021,3 +1021,112 @@ fn check_problems_in_a_runbook_are_each_reported_at_their_position() {
     );
     assert!(!stderr(&out).contains("RawCheck"), "{}", stderr(&out));
 }
+
+#[test]
+fn report_and_handover_show_sensed_evidence_apart_from_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = sensing();
+    let j = dir.path().join("j.jsonl");
+    let meta = drillbook::journal::Meta::for_plan(&plan, Some("alice"));
+    let (mut journal, _) = drillbook::journal::Journal::open(&j, meta).unwrap();
+    let clock = drillbook::clock::SystemClock;
+    // The check passes and settles the step; the operator types the other field by hand.
+    for a in check::actions_for(&plan, &Record::default(), &logon_result(CheckOutcome::Pass)) {
+        journal.append(a, &clock).unwrap();
+    }
+    journal
+        .append(
+            Action::Evidence {
+                step: "primary-logon".into(),
+                field: "next sequence number".into(),
+                value: "43".into(),
+            },
+            &clock,
+        )
+        .unwrap();
+    drop(journal);
+    let rb = fixture("checks/sensing.yaml");
+    let out = drillbook(&["report", j.to_str().unwrap(), rb.to_str().unwrap()]);
+    let md = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{md}{}", stderr(&out));
+    assert!(md.contains("done by alice@"), "{md}");
+    assert!(md.contains("done by its log check"), "{md}");
+    assert!(
+        md.contains("  - evidence: next sequence number = 43 (alice@"),
+        "typed, as before:\n{md}"
+    );
+    assert!(
+        md.contains("  - sensed: logon time = 2023-11-25 08:03:12 (sensed by its log check at"),
+        "sensed, apart:\n{md}"
+    );
+    assert!(
+        md.contains("  - check (log /var/log/bss.log): pass at"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| primary |  | `primary-logon` | logon time | 2023-11-25 08:03:12 |"),
+        "{md}"
+    );
+    assert!(md.contains("(sensed by its log check) |"), "{md}");
+
+    let out = drillbook(&[
+        "report",
+        j.to_str().unwrap(),
+        rb.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    let csv = stdout(&out);
+    assert!(
+        csv.lines()
+            .any(|l| l.contains(",sensed,") && l.contains("logon time")),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l.contains(",evidence,") && l.contains("next sequence number")),
+        "{csv}"
+    );
+    let out = drillbook(&[
+        "report",
+        j.to_str().unwrap(),
+        rb.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let step = json["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["steps"].as_array().unwrap())
+        .find(|s| s["id"] == "primary-logon")
+        .unwrap();
+    assert_eq!(step["sensed"][0]["sensed"], "log");
+    assert_eq!(step["evidence"][0]["field"], "next sequence number");
+    assert_eq!(step["check"]["outcome"], "pass");
+
+    let out = drillbook(&["handover", j.to_str().unwrap(), rb.to_str().unwrap()]);
+    let md = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{md}{}", stderr(&out));
+    assert!(md.contains("## Checks: what drillbook sensed"), "{md}");
+    assert!(
+        md.contains("- `primary-logon` log check (/var/log/bss.log): pass at"),
+        "{md}"
+    );
+    assert!(
+        md.contains("  - sensed: logon time = 2023-11-25 08:03:12 (its log check,"),
+        "{md}"
+    );
+    assert!(
+        !md.contains("sensed: next sequence number"),
+        "typed is not sensed:\n{md}"
+    );
+
+    let out = drillbook(&["log", j.to_str().unwrap(), "--wide"]);
+    assert!(
+        stdout(&out).contains("primary-logon log /var/log/bss.log pass"),
+        "{}",
+        stdout(&out)
+    );
+}
