@@ -290,30 +290,16 @@ impl Runner {
             simulated,
         };
         // The target as the site fills it; unset names make the check "not configured".
-        let filled: Result<Vec<String>, Vec<String>> = {
-            let mut missing = Vec::new();
-            let mut out = Vec::new();
-            for t in job.check.templates() {
-                match t.fill(|n| self.site.get(n).map(str::to_owned)) {
-                    Ok(v) => out.push(v),
-                    Err(m) => {
-                        for n in m {
-                            if !missing.contains(&n) {
-                                missing.push(n);
-                            }
-                        }
-                    }
-                }
-            }
-            if missing.is_empty() {
-                Ok(out)
-            } else {
-                Err(missing)
-            }
-        };
-        let target = match &filled {
-            Ok(parts) => target_of(&job.check, parts),
-            Err(_) => written.clone(),
+        let missing: Vec<String> = job
+            .check
+            .site_names()
+            .into_iter()
+            .filter(|n| self.site.get(n).is_none())
+            .collect();
+        let target = if missing.is_empty() {
+            target_of(&job.check, &|t| self.fill(t))
+        } else {
+            written.clone()
         };
         if let Some(sim) = self.mode.simulate {
             let p = Probed::new(
@@ -325,17 +311,14 @@ impl Runner {
             );
             return result(target, p, crate::clock::wall_now(), Duration::ZERO, true);
         }
-        let parts = match filled {
-            Ok(p) => p,
-            Err(missing) => {
-                let names: Vec<String> = missing.iter().map(|n| format!("`{n}`")).collect();
-                let p = Probed::new(
-                    CheckOutcome::NotConfigured,
-                    format!("not configured: set {} in the site file", names.join(", ")),
-                );
-                return result(target, p, crate::clock::wall_now(), Duration::ZERO, false);
-            }
-        };
+        if !missing.is_empty() {
+            let names: Vec<String> = missing.iter().map(|n| format!("`{n}`")).collect();
+            let p = Probed::new(
+                CheckOutcome::NotConfigured,
+                format!("not configured: set {} in the site file", names.join(", ")),
+            );
+            return result(target, p, crate::clock::wall_now(), Duration::ZERO, false);
+        }
         if let Some(why) = self.refusal(&job.check) {
             let p = Probed::new(CheckOutcome::Refused, why);
             return result(target, p, crate::clock::wall_now(), Duration::ZERO, false);
@@ -346,11 +329,8 @@ impl Runner {
         let t0 = Instant::now();
         let limit = job.check.timeout;
         // The probes keep to their own deadline; this is the backstop for one that does not.
-        let p = match tokio::time::timeout(
-            limit + Duration::from_millis(500),
-            self.probe(&job, &parts),
-        )
-        .await
+        let p = match tokio::time::timeout(limit + Duration::from_millis(500), self.probe(&job))
+            .await
         {
             Ok(p) => p,
             Err(_) => Probed::new(
@@ -385,36 +365,57 @@ impl Runner {
         }
     }
 
-    /// The probe itself, with the templates filled (`parts`, in `Check::templates` order).
-    async fn probe(&self, job: &Job, parts: &[String]) -> Probed {
+    /// A template with the site's values (every name it uses is set: checked before).
+    fn fill(&self, t: &spec::Template) -> String {
+        t.fill(|n| self.site.get(n).map(str::to_owned))
+            .unwrap_or_else(|_| t.text.clone())
+    }
+
+    /// The probe itself.
+    async fn probe(&self, job: &Job) -> Probed {
         let check = &job.check;
         let deadline = Instant::now() + check.timeout;
+        let fill = |t: &spec::Template| self.fill(t);
+        let pattern = match check.matcher().map(|m| m.resolve(fill)).transpose() {
+            Ok(p) => p,
+            Err(m) => return Probed::new(CheckOutcome::Error, m),
+        };
         match &check.probe {
-            Probe::Tcp { .. } => tcp::probe(&parts[0], check.timeout).await,
+            Probe::Tcp { target } => tcp::probe(&fill(target), check.timeout).await,
             Probe::Multicast {
+                group,
                 source,
                 interface,
                 window,
                 min,
-                ..
             } => {
-                let mut rest = parts[1..].iter();
-                let src = source
-                    .as_ref()
-                    .and_then(|_| rest.next())
-                    .map(String::as_str);
-                let ifc = interface
-                    .as_ref()
-                    .and_then(|_| rest.next())
-                    .map(String::as_str);
-                multicast::probe(&parts[0], src, ifc, *window, *min, job.tz).await
+                let src = source.as_ref().map(fill);
+                let ifc = interface.as_ref().map(fill);
+                multicast::probe(
+                    &fill(group),
+                    src.as_deref(),
+                    ifc.as_deref(),
+                    *window,
+                    *min,
+                    job.tz,
+                )
+                .await
             }
             Probe::Log {
-                pattern,
-                from,
-                zone,
-                ..
+                path, from, zone, ..
             } => {
+                let Some(pattern) = pattern else {
+                    return Probed::new(CheckOutcome::Error, "a log check needs a pattern");
+                };
+                if *from == spec::From::PhaseStart && !pattern.groups().iter().any(|g| g == "at") {
+                    return Probed::new(
+                        CheckOutcome::Error,
+                        format!(
+                            "`from: phase_start` needs a named group `at` (the line's own time) in the pattern `{}`",
+                            excerpt(&pattern.text, 120)
+                        ),
+                    );
+                }
                 let cancel = Arc::new(AtomicBool::new(false));
                 let cursor = self
                     .cursors
@@ -422,8 +423,8 @@ impl Runner {
                     .ok()
                     .and_then(|c| c.get(&job.step).copied());
                 let follow = log::Follow {
-                    path: parts[0].clone().into(),
-                    regex: pattern.regex.clone(),
+                    path: fill(path).into(),
+                    regex: pattern.regex,
                     since: (*from == spec::From::PhaseStart).then_some(job.phase_start),
                     zone: zone.unwrap_or(job.tz),
                     deadline,
@@ -445,16 +446,14 @@ impl Runner {
                 }
             }
             Probe::File {
-                newer_than,
-                pattern,
-                ..
+                path, newer_than, ..
             } => {
-                let path = std::path::PathBuf::from(&parts[0]);
+                let path = std::path::PathBuf::from(fill(path));
                 let since = newer_than.map(|n| match n {
                     NewerThan::PhaseStart => job.phase_start,
                     NewerThan::At(t) => t,
                 });
-                let re = pattern.as_ref().map(|p| p.regex.clone());
+                let re = pattern.map(|p| p.regex);
                 let tz = job.tz;
                 match tokio::task::spawn_blocking(move || {
                     file::probe(&path, since, re.as_ref(), deadline, tz)
@@ -467,8 +466,9 @@ impl Runner {
                     }
                 }
             }
-            Probe::Command { pattern, .. } => {
-                command::probe(parts, pattern.as_ref().map(|p| &p.regex), check.timeout).await
+            Probe::Command { argv, .. } => {
+                let argv: Vec<String> = argv.iter().map(fill).collect();
+                command::probe(&argv, pattern.as_ref().map(|p| &p.regex), check.timeout).await
             }
         }
     }
@@ -483,28 +483,27 @@ impl Drop for StopOnDrop {
     }
 }
 
-/// The target shown and journaled, from the filled templates.
-fn target_of(check: &Check, parts: &[String]) -> String {
+/// The target shown and journaled, site values filled in.
+fn target_of(check: &Check, fill: &dyn Fn(&spec::Template) -> String) -> String {
     match &check.probe {
+        Probe::Tcp { target } => fill(target),
+        Probe::Log { path, .. } | Probe::File { path, .. } => fill(path),
         Probe::Multicast {
-            source, interface, ..
+            group,
+            source,
+            interface,
+            ..
         } => {
-            let mut s = parts[0].clone();
-            let mut rest = parts[1..].iter();
-            if source.is_some()
-                && let Some(src) = rest.next()
-            {
-                let _ = write!(s, " source {src}");
+            let mut s = fill(group);
+            if let Some(src) = source {
+                let _ = write!(s, " source {}", fill(src));
             }
-            if interface.is_some()
-                && let Some(i) = rest.next()
-            {
-                let _ = write!(s, " on {i}");
+            if let Some(i) = interface {
+                let _ = write!(s, " on {}", fill(i));
             }
             s
         }
-        Probe::Command { .. } => parts.join(" "),
-        _ => parts[0].clone(),
+        Probe::Command { argv, .. } => argv.iter().map(fill).collect::<Vec<_>>().join(" "),
     }
 }
 
@@ -513,11 +512,7 @@ fn file_values(check: &Check, values: Vec<(String, String)>) -> Vec<Captured> {
     values
         .into_iter()
         .map(|(name, value)| Captured {
-            field: check
-                .record
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, f)| f.clone()),
+            field: check.field_for(&name).map(str::to_owned),
             value: excerpt(&value, VALUE_CAP),
             name,
         })

@@ -55,7 +55,7 @@ fn runner(site: Site) -> Runner {
 fn plan_with(dir: &Path, check: &str, evidence: &[&str]) -> Plan {
     std::fs::copy(fixture("checks/session.yaml"), dir.join("session.yaml")).unwrap();
     let mut text = String::from(
-        "format: 1\nid: one\nrole: ops\ntitle: One check\nsession: session.yaml\nsite:\n  log: the log\n  file: a file\nphases:\n  primary:\n    - id: step\n      title: The step\n",
+        "format: 1\nid: one\nrole: ops\ntitle: One check\nsession: session.yaml\nsite:\n  log: the log\n  file: a file\n  pattern: the firm's pattern\nphases:\n  primary:\n    - id: step\n      title: The step\n",
     );
     if !evidence.is_empty() {
         text.push_str("      evidence:\n");
@@ -457,6 +457,55 @@ async fn what_looks_like_a_credential_in_a_log_line_is_withheld_and_the_event_jo
 }
 
 #[tokio::test]
+async fn a_pattern_can_come_from_the_site_file_and_is_checked_when_it_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_with(
+        dir.path(),
+        "log: ${log}\nmatch: ${pattern}\nfrom: phase_start\ntimeout: 2s",
+        &["logon time"],
+    );
+    let log = dir.path().join("bss.log");
+    append(&log, "2023-11-25 11:03:12 LOGON OK seq 9\n");
+    let since = DateTime::parse_from_rfc3339("2023-11-25T02:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let run = |pattern: &str| {
+        Runner::new(
+            site(&[("log", log.to_str().unwrap()), ("pattern", pattern)]),
+            Mode::default(),
+            1,
+        )
+        .run(job(&plan, "step", since))
+    };
+    let r = run(r"^(?P<at>\S+ (?P<logon_time>\S+)) LOGON OK").await;
+    assert_eq!(r.outcome, CheckOutcome::Pass, "{r:?}");
+    let v = r.values.iter().find(|v| v.name == "logon_time").unwrap();
+    assert_eq!(v.value, "11:03:12");
+    assert_eq!(v.field.as_deref(), Some("logon time"), "filed by its name");
+    let r = run("LOGON (OK").await;
+    assert_eq!(r.outcome, CheckOutcome::Error, "{r:?}");
+    assert!(
+        r.detail.contains("not a valid regular expression"),
+        "{}",
+        r.detail
+    );
+    assert!(r.detail.contains("from the site file"), "{}", r.detail);
+    let r = run("LOGON OK").await;
+    assert_eq!(r.outcome, CheckOutcome::Error, "{r:?}");
+    assert!(
+        r.detail.contains("needs a named group `at`"),
+        "{}",
+        r.detail
+    );
+    // Unset: not configured, like any other site value.
+    let r = Runner::new(site(&[("log", log.to_str().unwrap())]), Mode::default(), 1)
+        .run(job(&plan, "step", since))
+        .await;
+    assert_eq!(r.outcome, CheckOutcome::NotConfigured);
+    assert_eq!(r.detail, "not configured: set `pattern` in the site file");
+}
+
+#[tokio::test]
 async fn a_log_that_is_not_a_regular_file_is_an_error_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let plan = plan_with(dir.path(), LOGON, &[]);
@@ -622,13 +671,7 @@ fn logon_result(outcome: CheckOutcome) -> CheckResult {
         .check
         .clone()
         .unwrap();
-    let field = |name: &str| {
-        check
-            .record
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, f)| f.clone())
-    };
+    let field = |name: &str| check.field_for(name).map(str::to_owned);
     CheckResult {
         step: "primary-logon".into(),
         kind: check.kind(),

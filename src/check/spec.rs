@@ -209,6 +209,34 @@ impl Pattern {
     }
 }
 
+/// A check's pattern: written in the runbook, or a `${name}` whose value in the site file is
+/// the pattern (a BSS's log format is the firm's: a bundled runbook cannot know it). A pattern
+/// from the site file is compiled when the check runs; an invalid one is that run's error.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    Fixed(Pattern),
+    Site(Template),
+}
+
+impl Matcher {
+    /// As written.
+    pub fn text(&self) -> &str {
+        match self {
+            Matcher::Fixed(p) => &p.text,
+            Matcher::Site(t) => &t.text,
+        }
+    }
+
+    /// The pattern, its site values filled in by `fill`.
+    pub fn resolve(&self, fill: impl Fn(&Template) -> String) -> Result<Pattern, String> {
+        match self {
+            Matcher::Fixed(p) => Ok(p.clone()),
+            Matcher::Site(t) => Pattern::new(&fill(t))
+                .map_err(|m| format!("{m} (`match` is `{}` from the site file)", t.text)),
+        }
+    }
+}
+
 /// Where a log check starts reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum From {
@@ -233,7 +261,7 @@ pub enum Probe {
     },
     Log {
         path: Template,
-        pattern: Pattern,
+        pattern: Matcher,
         from: From,
         /// The zone the log writes its times in (default: the session's).
         zone: Option<Tz>,
@@ -248,13 +276,13 @@ pub enum Probe {
     File {
         path: Template,
         newer_than: Option<NewerThan>,
-        pattern: Option<Pattern>,
+        pattern: Option<Matcher>,
     },
     Command {
         argv: Vec<Template>,
         allow: bool,
         rehearsal_safe: bool,
-        pattern: Option<Pattern>,
+        pattern: Option<Matcher>,
     },
 }
 
@@ -268,8 +296,11 @@ pub struct Check {
     pub every: Option<Duration>,
     /// A pass marks the step done.
     pub settle_on_pass: bool,
-    /// (value name, evidence field): what a pass files as the step's evidence.
+    /// (value name, evidence field): `record:` as written. A captured value not named there is
+    /// filed under the step's field of its own name (`logon_time` for `logon time`), if any.
     pub record: Vec<(String, String)>,
+    /// The step's evidence fields.
+    pub fields: Vec<String>,
 }
 
 impl Check {
@@ -297,8 +328,40 @@ impl Check {
         }
     }
 
-    /// Every template it holds.
+    /// The evidence field a captured value is filed under, if any.
+    pub fn field_for(&self, value: &str) -> Option<&str> {
+        self.record
+            .iter()
+            .find(|(n, _)| n == value)
+            .map(|(_, f)| f.as_str())
+            .or_else(|| {
+                self.fields
+                    .iter()
+                    .find(|f| norm(f) == norm(value))
+                    .map(String::as_str)
+            })
+    }
+
+    /// The pattern, if it has one.
+    pub fn matcher(&self) -> Option<&Matcher> {
+        match &self.probe {
+            Probe::Log { pattern, .. } => Some(pattern),
+            Probe::File { pattern, .. } | Probe::Command { pattern, .. } => pattern.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Every template it holds, its pattern's included.
     pub fn templates(&self) -> Vec<&Template> {
+        let mut all = self.target_templates();
+        if let Some(Matcher::Site(t)) = self.matcher() {
+            all.push(t);
+        }
+        all
+    }
+
+    /// The templates of what it looks at.
+    fn target_templates(&self) -> Vec<&Template> {
         match &self.probe {
             Probe::Tcp { target } => vec![target],
             Probe::Log { path, .. } | Probe::File { path, .. } => vec![path],
@@ -328,14 +391,15 @@ impl Check {
         out
     }
 
-    /// The names of the values a run of it captures.
-    pub fn value_names(&self) -> Vec<String> {
+    /// The names of the values a run of it captures; `None` when its pattern comes from the
+    /// site file (its groups are known only then).
+    pub fn value_names(&self) -> Option<Vec<String>> {
         value_names(&self.probe)
     }
 }
 
 /// The values each kind captures: fixed ones, and the named groups of its pattern.
-fn value_names(probe: &Probe) -> Vec<String> {
+fn value_names(probe: &Probe) -> Option<Vec<String>> {
     let fixed: &[&str] = match probe {
         Probe::Tcp { .. } => &["address", "connect_ms"],
         Probe::Log { .. } => &[],
@@ -348,11 +412,18 @@ fn value_names(probe: &Probe) -> Vec<String> {
         Probe::File { pattern, .. } | Probe::Command { pattern, .. } => pattern.as_ref(),
         _ => None,
     };
-    fixed
-        .iter()
-        .map(|s| (*s).to_owned())
-        .chain(pattern.map(Pattern::groups).unwrap_or_default())
-        .collect()
+    let groups = match pattern {
+        Some(Matcher::Site(_)) => return None,
+        Some(Matcher::Fixed(p)) => p.groups(),
+        None => Vec::new(),
+    };
+    Some(
+        fixed
+            .iter()
+            .map(|s| (*s).to_owned())
+            .chain(groups)
+            .collect(),
+    )
 }
 
 /// A duration as a runbook writes it: `500ms`, `30s`, `5m`, `1h`.
@@ -568,9 +639,19 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
                 None
             }
         };
+    // A pattern as written, or `${name}`s whose site value is the pattern.
     let pattern = |text: &Option<String>, bad: &mut dyn FnMut(&str, bool, String)| {
-        text.as_deref()
-            .and_then(|t| Pattern::new(t).map_err(|m| bad("match", false, m)).ok())
+        let t = text.as_deref()?;
+        if t.contains("${") {
+            let tpl = template("match", t, bad)?;
+            if !tpl.is_literal() {
+                return Some(Matcher::Site(tpl));
+            }
+        }
+        Pattern::new(t)
+            .map(Matcher::Fixed)
+            .map_err(|m| bad("match", false, m))
+            .ok()
     };
     let duration = |field: &str,
                     text: &Option<String>,
@@ -635,7 +716,7 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
                 }
             };
             if from == Some(From::PhaseStart)
-                && let Some(p) = &pat
+                && let Some(Matcher::Fixed(p)) = &pat
                 && !p.groups().iter().any(|g| g == "at")
             {
                 bad(
@@ -791,7 +872,12 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
         _ => timeout,
     };
     let produced = value_names(&probe);
-    let record = filing(raw.record.map(|o| o.0), &produced, cx.evidence, &mut bad);
+    let record = filing(
+        raw.record.map(|o| o.0),
+        produced.as_deref(),
+        cx.evidence,
+        &mut bad,
+    );
     if problems.is_empty() {
         Ok(Check {
             probe,
@@ -799,36 +885,28 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
             every,
             settle_on_pass,
             record,
+            fields: cx.evidence.to_vec(),
         })
     } else {
         Err(problems)
     }
 }
 
-/// What a pass files as evidence: `record:` as written (each value a name the check captures,
-/// each field one of the step's), else every captured value whose name is a field's name
-/// (`logon_time` for `logon time`).
+/// `record:` as written, checked: each value a name the check captures (when its pattern is in
+/// the runbook; one from the site file is known only when it runs), each field one of the
+/// step's. Values not named here are filed by name ([`Check::field_for`]).
 fn filing(
     written: Option<Vec<(String, String)>>,
-    produced: &[String],
+    produced: Option<&[String]>,
     evidence: &[String],
     bad: &mut dyn FnMut(&str, bool, String),
 ) -> Vec<(String, String)> {
-    let Some(written) = written else {
-        return produced
-            .iter()
-            .filter_map(|v| {
-                evidence
-                    .iter()
-                    .find(|f| norm(f) == norm(v))
-                    .map(|f| (v.clone(), f.clone()))
-            })
-            .collect();
-    };
     let mut out = Vec::new();
-    for (name, field) in written {
+    for (name, field) in written.unwrap_or_default() {
         let at = format!("record.{name}");
-        if !produced.contains(&name) {
+        if let Some(produced) = produced
+            && !produced.contains(&name)
+        {
             bad(
                 &at,
                 true,
