@@ -225,6 +225,7 @@ pub fn example(plan: &Plan) -> String {
          # Every value is empty here on purpose: the addresses, ports, groups and paths are the firm's\n\
          # own (from its connectivity records and host setup); the HKEX notices give none of them.\n\
          # A value left empty leaves the checks that need it \"not configured\": shown, never failed.\n\
+         # Quote a regular expression with single quotes ('...'), so that YAML keeps its backslashes.\n\
          site:\n",
     );
     for (name, about, steps) in names_used(plan) {
@@ -237,6 +238,20 @@ pub fn example(plan: &Plan) -> String {
         let _ = writeln!(out, "  {name}:");
     }
     out
+}
+
+/// Write [`example`] to `path`, never over anything already there (as `runbooks export` writes).
+pub fn write_example(path: &Path, plan: &Plan) -> Result<(), String> {
+    use std::io::Write;
+    let mut f = crate::files::create_new_private(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => format!(
+            "{}: already exists; export does not overwrite",
+            path.display()
+        ),
+        _ => format!("{}: cannot write: {e}", path.display()),
+    })?;
+    f.write_all(example(plan).as_bytes())
+        .map_err(|e| format!("{}: cannot write: {e}", path.display()))
 }
 
 /// Words into lines of at most `width` characters.

@@ -1173,3 +1173,83 @@ fn report_and_handover_show_sensed_evidence_apart_from_typed() {
         stdout(&out)
     );
 }
+
+// --- the bundled runbooks and their site file ------------------------------------------------
+
+#[test]
+fn the_bundled_checks_take_every_address_from_the_site_file() {
+    let plan = drillbook::runbook::load_bundled(&drillbook::runbook::bundled_roles()).unwrap();
+    let with: Vec<_> = plan.steps.iter().filter(|s| s.check.is_some()).collect();
+    assert!(with.len() >= 20, "{} steps with a check", with.len());
+    for kind in ["tcp", "log", "multicast", "file"] {
+        assert!(
+            with.iter()
+                .any(|s| s.check.as_ref().unwrap().kind().word() == kind),
+            "no bundled {kind} check"
+        );
+    }
+    for s in &with {
+        let c = s.check.as_ref().unwrap();
+        // What it looks at is the firm's: no HKEX address, port, group or path is written in.
+        for t in c.templates() {
+            assert!(!t.is_literal(), "{}: `{}` is written in", s.id, t.text);
+        }
+        assert!(
+            !matches!(c.probe, drillbook::check::spec::Probe::Command { .. }),
+            "{}: the bundled runbooks run no program",
+            s.id
+        );
+    }
+    // Without a site file every one of them is shown as not configured, and nothing fails.
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(cli::BIN)
+        .arg("check")
+        .env("XDG_CONFIG_HOME", dir.path())
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains(&format!("{n} checks: {n} not configured.", n = with.len())),
+        "{text}"
+    );
+}
+
+#[test]
+fn runbooks_export_writes_a_site_example_naming_every_value_with_a_comment() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = drillbook(&["runbooks", "export", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let folder = dir.path().join("hkex-ps2-2023-11-25");
+    let example = folder.join("site.example.yaml");
+    assert!(stdout(&out).contains(&format!("wrote {}", example.display())));
+    let text = std::fs::read_to_string(&example).unwrap();
+    let plan = drillbook::runbook::load_bundled(&drillbook::runbook::bundled_roles()).unwrap();
+    let used: std::collections::BTreeSet<String> = plan
+        .steps
+        .iter()
+        .filter_map(|s| s.check.as_ref())
+        .flat_map(|c| c.site_names())
+        .collect();
+    let lines: Vec<&str> = text.lines().collect();
+    for name in &used {
+        let i = lines
+            .iter()
+            .position(|l| *l == format!("  {name}:"))
+            .unwrap_or_else(|| panic!("`{name}` not listed, empty, in:\n{text}"));
+        assert!(
+            lines[i - 1].starts_with("  # used by: ") && lines[i - 2].starts_with("  # "),
+            "`{name}` has no comment:\n{text}"
+        );
+    }
+    // It reads as a site file with nothing set, and validate takes the folder as it is.
+    let values = drillbook::site::parse("site.example.yaml", &text).unwrap();
+    assert_eq!(values.len(), used.len(), "{values:?}");
+    assert!(values.values().all(String::is_empty), "{values:?}");
+    let out = drillbook(&["validate", folder.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Exported again: nothing is overwritten.
+    let out = drillbook(&["runbooks", "export", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+}
