@@ -1035,6 +1035,7 @@ fn check_problems_in_a_runbook_are_each_reported_at_their_position() {
         "73:11: this check captures no value `logon_tme` (it captures: logon_time)",
         "82:23: `logoff time` is not an evidence field of this step (its fields: logon time)",
         "87:17: `settle: on_fail`: the one setting is `on_pass`",
+        "91:15: `/etc/passwd`: a file check takes its path from the site file (`file: ${name}`)",
     ];
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), want.len() + 1, "{err}");
@@ -1044,7 +1045,7 @@ fn check_problems_in_a_runbook_are_each_reported_at_their_position() {
             "want `{p}:{want}`, got `{got}`"
         );
     }
-    assert_eq!(lines.last(), Some(&"16 problems found"));
+    assert_eq!(lines.last(), Some(&"17 problems found"));
 
     let typo = fixture("invalid/check-typo.yaml");
     let out = drillbook(&["validate", typo.to_str().unwrap()]);

@@ -694,6 +694,7 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
         }
         Kind::Log => {
             let path = template("log", raw.log.as_deref().unwrap_or_default(), &mut bad);
+            operator_path("log", path.as_ref(), &mut bad);
             let pat = pattern(&raw.pattern, &mut bad);
             if raw.pattern.is_none() {
                 bad(
@@ -789,6 +790,7 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
         }
         Kind::File => {
             let path = template("file", raw.file.as_deref().unwrap_or_default(), &mut bad);
+            operator_path("file", path.as_ref(), &mut bad);
             let newer_than = raw.newer_than.as_deref().and_then(|t| {
                 if t.trim() == "phase_start" {
                     return Some(NewerThan::PhaseStart);
@@ -889,6 +891,24 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
         })
     } else {
         Err(problems)
+    }
+}
+
+/// A file a check reads is the operator's choice: its path comes from the site file. Otherwise a
+/// runbook from someone else could have drillbook read any file the user can read and put what
+/// its pattern captures into the journal and the reports other people read.
+fn operator_path(field: &str, path: Option<&Template>, bad: &mut dyn FnMut(&str, bool, String)) {
+    if let Some(t) = path
+        && t.is_literal()
+    {
+        bad(
+            field,
+            false,
+            format!(
+                "`{}`: a {field} check takes its path from the site file (`{field}: ${{name}}`), so that which file drillbook reads is the operator's choice, not the runbook's",
+                t.text
+            ),
+        );
     }
 }
 
