@@ -39,6 +39,10 @@ use chrono_tz::Tz;
 use std::collections::HashSet;
 use std::fmt::Write;
 
+/// The outcome of sending an alert on one channel: `Err` carries a short message for the status
+/// line and the journal.
+pub type SendResult = Result<(), String>;
+
 /// One notification to raise, on every selected channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alert {

@@ -9,10 +9,9 @@
 
 pub mod keys;
 
-use crate::alerts::{Alert, Scheduler};
+use crate::alerts::{Alert, Scheduler, SendResult};
 use crate::clock::{ClockControl, RehearsalState};
 use crate::journal::{Action, Event, Record, StepState};
-use crate::notify::SendResult;
 use crate::runbook::{Plan, Step};
 use crate::text::clean_line;
 use crate::timeline::{Status, Timeline};
@@ -54,6 +53,10 @@ pub enum Message {
     },
     /// `watch`: the journal could not be read.
     JournalUnreadable(String),
+    /// The rehearsal clock was paused, sped up or jumped (or the loop saw it change).
+    ClockChanged(Option<RehearsalState>),
+    /// The loop drew a frame of the model as it is.
+    Drawn,
 }
 
 /// What the loop must do for the update.
@@ -312,6 +315,12 @@ impl Model {
     pub fn next_wakeup(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         let second =
             now.duration_trunc(TimeDelta::seconds(1)).unwrap_or(now) + TimeDelta::seconds(1);
+        self.next_event(now).map_or(second, |t| t.min(second))
+    }
+
+    /// The next instant something happens besides the clock's second: a boundary, a step's due
+    /// time, an alert. A frontend without a clock on screen wakes only for these.
+    pub fn next_event(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let st = self.timeline.status(now);
         let boundary = st.next.map(|n| self.timeline.effective(n));
         let due = self
@@ -324,12 +333,11 @@ impl Model {
         let alert = self
             .scheduler
             .next_due(&self.plan, &self.timeline, &self.record, now);
-        [Some(second), boundary, due, alert]
+        [boundary, due, alert]
             .into_iter()
             .flatten()
             .filter(|t| *t > now)
             .min()
-            .unwrap_or(second)
     }
 
     fn say(&mut self, text: impl Into<String>, tone: Tone) {
@@ -398,6 +406,10 @@ impl Model {
                     confirmed: t.at,
                     note: Some("auto-confirmed at the planned time (rehearsal)".into()),
                 }));
+                // Phase entry and alerts wait for the confirmation to be recorded (its
+                // `Recorded` comes back here): decided now, they would still see the boundary
+                // unconfirmed and raise "awaiting confirmation".
+                return out;
             }
         }
         if let Some(p) = self.timeline.status(now).phase {
@@ -438,6 +450,15 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
         Message::Tick => m.on_time(now),
         Message::Resize => {
             m.changed = true;
+            Vec::new()
+        }
+        Message::ClockChanged(r) => {
+            m.rehearsal = r;
+            m.changed = true;
+            Vec::new()
+        }
+        Message::Drawn => {
+            m.changed = false;
             Vec::new()
         }
         Message::Signal(name) => {

@@ -196,7 +196,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub rehearse: bool,
     /// Rehearsal speed: session seconds per real second, 1 to 3600 (default 60).
-    #[arg(long, requires = "rehearse", value_parser = crate::rehearsal::parse_speed)]
+    #[arg(long, requires = "rehearse", value_parser = parse_speed)]
     pub speed: Option<f64>,
     /// Where the rehearsal starts: `10:30`, `2023-11-25 10:30`, or a phase id (just before it).
     #[arg(long, requires = "rehearse", value_name = "TIME|PHASE")]
@@ -229,4 +229,33 @@ pub struct RunArgs {
     /// journal), to rehearse handling it.
     #[arg(long, requires = "rehearse", value_name = "OUTCOME", value_parser = ["pass", "fail", "timeout"])]
     pub simulate_checks: Option<String>,
+}
+
+/// Fastest supported rehearsal speed: four hours in four seconds.
+pub const MAX_SPEED: f64 = 3600.0;
+
+/// Parse `--speed`: 1 to 3600, an optional `x` after the number.
+pub fn parse_speed(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim_end_matches('x')
+        .parse()
+        .map_err(|_| format!("--speed `{s}`: give a number such as 60"))?;
+    if (1.0..=MAX_SPEED).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("--speed {s}: must be from 1 to {MAX_SPEED}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speeds_from_1_to_3600_with_an_optional_x() {
+        assert!((parse_speed("3600x").unwrap() - 3600.0).abs() < f64::EPSILON);
+        assert!(parse_speed("0").is_err());
+        assert!(parse_speed("7200").is_err());
+        assert!(parse_speed("fast").is_err());
+    }
 }

@@ -15,26 +15,33 @@ mod validate;
 use crate::cli::{Cli, Command, Selection};
 use crate::runbook::{self, Plan, Problems};
 
-/// A command that did not succeed: the message for stderr and the process exit code.
-#[derive(Debug)]
-pub struct Failure {
-    pub code: u8,
-    pub message: String,
+/// A command that did not succeed, and so how the process exits: the kind carries the code.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// Exit 1: the input or the environment is wrong.
+    #[error("{0}")]
+    Failed(String),
+    /// Exit 2: the command line is wrong.
+    #[error("{0}")]
+    Usage(String),
+    /// Exit 141, quietly: the reader of stdout went away (`| head -1`), as SIGPIPE would end us.
+    #[error("")]
+    OutputClosed,
 }
 
 impl Failure {
-    /// Exit 1: the input or the environment is wrong.
     pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            code: 1,
-            message: message.into(),
-        }
+        Failure::Failed(message.into())
     }
-    /// Exit 2: the command line is wrong.
     pub fn usage(message: impl Into<String>) -> Self {
-        Self {
-            code: 2,
-            message: message.into(),
+        Failure::Usage(message.into())
+    }
+    /// The process exit code.
+    pub fn code(&self) -> u8 {
+        match self {
+            Failure::Failed(_) => 1,
+            Failure::Usage(_) => 2,
+            Failure::OutputClosed => 141,
         }
     }
 }
@@ -45,14 +52,19 @@ impl From<Problems> for Failure {
     }
 }
 
+impl From<runbook::BundledError> for Failure {
+    fn from(e: runbook::BundledError) -> Self {
+        match e {
+            runbook::BundledError::Roles(p) => Failure::usage(p.to_string()),
+            runbook::BundledError::Invalid(p) => p.into(),
+        }
+    }
+}
+
 impl From<crate::out::OutputError> for Failure {
     fn from(e: crate::out::OutputError) -> Self {
         match e {
-            // As a program stopped by SIGPIPE would: quietly, with the shell's 128 + 13.
-            crate::out::OutputError::Closed => Self {
-                code: 141,
-                message: String::new(),
-            },
+            crate::out::OutputError::Closed => Failure::OutputClosed,
             failed @ crate::out::OutputError::Failed(_) => Failure::new(failed.to_string()),
         }
     }
@@ -141,12 +153,6 @@ pub fn load_selection(select: &Selection) -> Result<Plan, Failure> {
     } else {
         select.role.clone()
     };
-    runbook::load_bundled(&roles).map_err(|p| {
-        // An unknown role is a usage error, like any other bad flag value.
-        if p.iter().all(|x| x.file == "--role") {
-            Failure::usage(p.to_string())
-        } else {
-            p.into()
-        }
-    })
+    // An unknown or repeated role is a usage error, like any other bad flag value.
+    Ok(runbook::load_bundled(&roles)?)
 }

@@ -11,72 +11,35 @@
 //! - a file is written only through `O_NOFOLLOW` (a symlink as the last component is refused) and
 //!   only when it is a regular file owned by the user.
 
-use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// Why a file could not be read or opened.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum FileError {
+    #[error("is a folder, not a file")]
+    Folder,
     /// Not a regular file: what it is instead ("a FIFO", "a character device", ...).
+    #[error("is {0}, not a regular file: drillbook reads and writes only regular files")]
     NotRegular(&'static str),
-    /// More bytes than the cap allows; `size` when the filesystem said so before any reading.
-    TooLarge {
-        cap: u64,
-        size: Option<u64>,
-    },
+    /// More bytes than the cap allows, as the file system reported before any reading.
+    #[error("is {}; drillbook reads such files up to {}", human_bytes(*.size), human_bytes(*.cap))]
+    TooLarge { cap: u64, size: u64 },
+    /// More bytes read than the cap allows (the file system reported less: `/proc`, growth).
+    #[error("is larger than {}", human_bytes(*.cap))]
+    GrewTooLarge { cap: u64 },
     /// A symlink where drillbook writes, not made by this user.
-    PlantedLink {
-        owner: u32,
-    },
+    #[error(
+        "is a symbolic link owned by another user (uid {owner}): drillbook does not write through it"
+    )]
+    PlantedLink { owner: u32 },
     /// A file drillbook would write that belongs to someone else.
-    NotOwned {
-        owner: u32,
-    },
-    Io(std::io::Error),
-}
-
-impl fmt::Display for FileError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FileError::NotRegular("a folder") => write!(f, "is a folder, not a file"),
-            FileError::NotRegular(what) => write!(
-                f,
-                "is {what}, not a regular file: drillbook reads and writes only regular files"
-            ),
-            FileError::TooLarge {
-                cap,
-                size: Some(size),
-            } => write!(
-                f,
-                "is {}; drillbook reads such files up to {}",
-                human_bytes(*size),
-                human_bytes(*cap)
-            ),
-            FileError::TooLarge { cap, size: None } => {
-                write!(f, "is larger than {}", human_bytes(*cap))
-            }
-            FileError::PlantedLink { owner } => write!(
-                f,
-                "is a symbolic link owned by another user (uid {owner}): drillbook does not write through it"
-            ),
-            FileError::NotOwned { owner } => write!(
-                f,
-                "belongs to another user (uid {owner}): drillbook writes only its own files"
-            ),
-            FileError::Io(e) => write!(f, "cannot be read: {}", io_words(e)),
-        }
-    }
-}
-
-impl std::error::Error for FileError {}
-
-impl From<std::io::Error> for FileError {
-    fn from(e: std::io::Error) -> Self {
-        FileError::Io(e)
-    }
+    #[error("belongs to another user (uid {owner}): drillbook writes only its own files")]
+    NotOwned { owner: u32 },
+    #[error("cannot be read: {}", io_words(.0))]
+    Io(#[from] std::io::Error),
 }
 
 impl FileError {
@@ -111,10 +74,8 @@ fn human_bytes(n: u64) -> String {
 /// What a file type is, in words.
 fn kind_of(ft: std::fs::FileType) -> Option<&'static str> {
     use std::os::unix::fs::FileTypeExt;
-    if ft.is_file() {
+    if ft.is_file() || ft.is_dir() {
         None
-    } else if ft.is_dir() {
-        Some("a folder")
     } else if ft.is_fifo() {
         Some("a FIFO (named pipe)")
     } else if ft.is_char_device() {
@@ -128,15 +89,23 @@ fn kind_of(ft: std::fs::FileType) -> Option<&'static str> {
     }
 }
 
+fn check_regular(meta: &std::fs::Metadata) -> Result<(), FileError> {
+    if meta.is_dir() {
+        return Err(FileError::Folder);
+    }
+    match kind_of(meta.file_type()) {
+        Some(what) => Err(FileError::NotRegular(what)),
+        None => Ok(()),
+    }
+}
+
 /// Open a regular file for reading without blocking on a FIFO and without reading a device.
 pub fn open_regular(path: &Path) -> Result<File, FileError> {
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)?;
-    if let Some(what) = kind_of(file.metadata()?.file_type()) {
-        return Err(FileError::NotRegular(what));
-    }
+    check_regular(&file.metadata()?)?;
     Ok(file)
 }
 
@@ -154,13 +123,13 @@ pub fn read_capped_from(file: File, cap: u64) -> Result<Vec<u8>, FileError> {
     if reported > cap {
         return Err(FileError::TooLarge {
             cap,
-            size: Some(reported),
+            size: reported,
         });
     }
     let mut bytes = Vec::with_capacity(reported as usize);
     file.take(cap + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > cap {
-        return Err(FileError::TooLarge { cap, size: None });
+        return Err(FileError::GrewTooLarge { cap });
     }
     Ok(bytes)
 }
@@ -222,9 +191,7 @@ pub fn open_appendable(path: &Path) -> Result<Appendable, FileError> {
         Err(e) => return Err(refine_nofollow(&target, e)),
     };
     let meta = file.metadata()?;
-    if let Some(what) = kind_of(meta.file_type()) {
-        return Err(FileError::NotRegular(what));
-    }
+    check_regular(&meta)?;
     if meta.uid() != current_uid() {
         return Err(FileError::NotOwned { owner: meta.uid() });
     }

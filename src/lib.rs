@@ -12,7 +12,7 @@
 //! - [`journal`]: the append-only action log, its lock, replay as a fold.
 //! - [`alerts`], [`notify`]: what to notify and when, exactly once; the channels.
 //! - [`app`], [`view`], [`theme`], [`run`]: the TUI's model and update, drawing, styles, event loop.
-//! - [`rehearsal`]: accelerated time, the headless runner, the rehearsal report.
+//! - [`rehearsal`]: accelerated time, the rehearsal report.
 //! - [`cli`], [`cmd`]: the command line and the subcommands.
 
 pub mod alerts;

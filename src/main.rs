@@ -8,10 +8,11 @@ fn main() -> ExitCode {
     match drillbook::cmd::dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            if !f.message.is_empty() {
-                drillbook::out::eprintln(&f.message);
+            let message = f.to_string();
+            if !message.is_empty() {
+                drillbook::out::eprintln(&message);
             }
-            ExitCode::from(f.code)
+            ExitCode::from(f.code())
         }
     }
 }

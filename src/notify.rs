@@ -19,14 +19,19 @@ pub use desktop::Desktop;
 pub use recording::Recording;
 pub use terminal::{SharedWriter, Terminal, Wrap};
 
-/// The result of one send: `Err` carries a short message for the status bar and the journal.
-pub type SendResult = Result<(), String>;
+pub use crate::alerts::SendResult;
 
 pub trait Notifier: Send + Sync {
     /// The channel's name as written in the journal: `desktop`, `terminal`, ...
     fn channel(&self) -> &'static str;
     /// Send one alert. Never called on the UI path: the caller spawns it under a timeout.
     fn send(&self, alert: &Alert) -> Pin<Box<dyn Future<Output = SendResult> + Send + 'static>>;
+    /// For a channel whose alert is bytes for the terminal the app draws on: the bytes. The event
+    /// loop writes them itself, between frames, instead of calling `send` (one writer to the
+    /// terminal).
+    fn sequences(&self, _alert: &Alert) -> Option<Vec<u8>> {
+        None
+    }
 }
 
 /// The channel names `--notify` accepts.

@@ -9,28 +9,15 @@
 use std::io::{ErrorKind, Write};
 
 /// Why output could not be written.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum OutputError {
     /// The reader went away (`| head -1`): stop quietly.
+    #[error("the output was closed")]
     Closed,
     /// Any other failure (a full disk, an I/O error).
+    #[error("drillbook: cannot write the output: {}", crate::files::io_words(.0))]
     Failed(std::io::Error),
 }
-
-impl std::fmt::Display for OutputError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            OutputError::Closed => write!(f, "the output was closed"),
-            OutputError::Failed(e) => write!(
-                f,
-                "drillbook: cannot write the output: {}",
-                crate::files::io_words(e)
-            ),
-        }
-    }
-}
-
-impl std::error::Error for OutputError {}
 
 impl From<std::io::Error> for OutputError {
     fn from(e: std::io::Error) -> Self {

@@ -1,29 +1,35 @@
-//! The event loop: waits for whatever comes first (a key, a resize, the next displayed second or
-//! boundary, a signal, a notification result, the followed journal growing), feeds it to
-//! `app::update`, carries out the effects, and draws only when the model changed or the displayed
-//! second ticked. No frame rate: idle, it wakes once a second to move the clock.
+//! The one event loop, for the app, `watch` and the headless run: waits for whatever comes first
+//! (a key, a resize, the next displayed second, boundary or alert, a signal, a notification
+//! result, the followed journal growing), feeds it to `app::update`, carries out the effects, and
+//! hands the model to its [`Frontend`]: a screen of frames ([`screen::Screen`]) or a line printer
+//! ([`lines::Lines`]). Auto-confirmation, phase entry and alerts are decided once, in `update`.
 //!
 //! Effects: a journal append is done here, synchronously, with fsync (write-ahead, on purpose: the
-//! screen shows an action as recorded only after it is on disk); notifications are spawned, each
-//! under a timeout, and come back as messages. SIGTERM, SIGHUP (an SSH drop) and SIGINT take the
-//! same quit path as `q`: `Detach` journaled, lock released, terminal restored. Ctrl-Z (a key in
-//! raw mode) and SIGTSTP stop the process with the terminal restored; SIGCONT takes it back.
+//! screen shows an action as recorded only after it is on disk); notifications on a channel of
+//! its own are spawned, each under [`NOTIFY_TIMEOUT`], and come back as messages; terminal
+//! notification sequences are written by this thread through the frontend, between frames.
+//! SIGTERM, SIGHUP (an SSH drop) and SIGINT take the same quit path as `q`: `Detach` journaled,
+//! lock released, terminal restored. Ctrl-Z (a key in raw mode) and SIGTSTP stop the process with
+//! the terminal restored; SIGCONT takes it back.
 //!
-//! The clock is an `Arc<dyn Clock>`: the real one here, the rehearsal one later. Every wake reads
-//! it again and no single sleep exceeds a second, so a stepped wall clock or a resumed laptop
-//! cannot leave the screen stale.
+//! Every input is a stream given to [`drive`] ([`Inputs`]), so tests drive this loop on ratatui's
+//! `TestBackend` under tokio's paused time. Every wake reads the clock again and no single sleep
+//! exceeds a second, so a stepped wall clock or a resumed laptop cannot leave the screen stale.
 
+pub mod lines;
+pub mod screen;
+
+use crate::alerts::Alert;
 use crate::app::{Effect, Message, Model, update};
 use crate::clock::{Clock, ClockControl};
-use crate::journal::{self, Action, Journal};
+use crate::journal::{self, Action, Event, Journal};
 use crate::notify::Notifier;
-use crate::theme::Theme;
+use chrono::{DateTime, Utc};
 use crossterm::event::{Event as TermEvent, EventStream, KeyCode, KeyEventKind, KeyModifiers};
-use futures_util::StreamExt;
-use ratatui::Terminal;
-use ratatui::backend::Backend;
+use futures_util::{Stream, StreamExt};
 use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
@@ -45,13 +51,90 @@ pub enum Source {
     Watch(PathBuf),
 }
 
-/// Everything the loop needs.
+/// Everything the loop needs besides its inputs and its frontend.
 pub struct Setup {
     pub model: Model,
     pub clock: Arc<dyn Clock>,
-    pub theme: Theme,
     pub source: Source,
     pub channels: Vec<Arc<dyn Notifier>>,
+}
+
+/// The quit reason of a headless run that reached the end of the session.
+pub const SESSION_ENDED: &str = "session ended";
+
+/// What stops or ends the loop from outside: a signal, or job control.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Interrupt {
+    /// SIGTERM, SIGHUP, SIGINT (by name): quit the normal way.
+    Quit(String),
+    /// SIGTSTP: give the terminal back and stop.
+    Stop,
+    /// SIGCONT: take the terminal back and redraw.
+    Continue,
+}
+
+/// A stream of inputs, boxed so that tests can give their own.
+pub type Feed<T> = Pin<Box<dyn Stream<Item = T>>>;
+
+/// The loop's inputs besides the clock and the notification results.
+pub struct Inputs {
+    /// Terminal events: keys and resizes (a pending stream for a headless run).
+    pub events: Feed<std::io::Result<TermEvent>>,
+    pub interrupts: Feed<Interrupt>,
+}
+
+impl Inputs {
+    /// The real ones: the terminal's events and this process's signals, with job control
+    /// (SIGTSTP, SIGCONT) only for a frontend that can give the terminal back.
+    pub fn os(terminal: bool) -> std::io::Result<Self> {
+        let events: Feed<std::io::Result<TermEvent>> = if terminal {
+            Box::pin(EventStream::new())
+        } else {
+            Box::pin(futures_util::stream::pending())
+        };
+        Ok(Self {
+            events,
+            interrupts: os_interrupts(terminal)?,
+        })
+    }
+}
+
+/// What the loop did, for a frontend that reports it (the line printer).
+pub enum Happened<'a> {
+    /// An alert is being sent on every channel.
+    Notify(&'a Alert),
+    /// One channel's send failed or timed out.
+    NotifyFailed { channel: &'a str, error: &'a str },
+    /// An event was appended and fsync'd.
+    Recorded(&'a Event),
+    /// An append failed.
+    NotRecorded { error: &'a str },
+}
+
+/// Where the model is shown: a screen of frames, or lines.
+pub trait Frontend {
+    /// Show the model; called when it changed (and, with [`Frontend::shows_seconds`], when the
+    /// displayed second ticked).
+    fn frame(&mut self, _model: &Model, _now: DateTime<Utc>) -> Result<(), String> {
+        Ok(())
+    }
+    /// Whether the frontend shows the clock's seconds, so the loop wakes for each.
+    fn shows_seconds(&self) -> bool {
+        false
+    }
+    /// After every update: look at the model (the line printer announces transitions here).
+    fn observe(&mut self, _model: &Model, _now: DateTime<Utc>) {}
+    fn happened(&mut self, model: &Model, now: DateTime<Utc>, what: Happened<'_>);
+    /// Write terminal notification sequences, between frames, from the loop's own thread.
+    fn terminal_bytes(&mut self, bytes: &[u8]) -> Result<(), String>;
+    fn suspend(&mut self) {}
+    fn resume(&mut self) {}
+    /// Whether the loop ends when the session does (the headless run).
+    fn ends_with_session(&self) -> bool {
+        false
+    }
+    /// The loop ended for `reason`.
+    fn finish(&mut self, _model: &Model, _now: DateTime<Utc>, _reason: &str) {}
 }
 
 /// How the loop ended.
@@ -68,75 +151,82 @@ pub struct Ended {
 }
 
 /// Set up the terminal, run the loop on a current-thread runtime, restore the terminal.
-pub fn run(setup: Setup) -> std::io::Result<Ended> {
+pub fn run(setup: Setup, theme: crate::theme::Theme) -> std::io::Result<Ended> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     rt.block_on(async move {
         // Signals first: if they cannot be hooked, fail before touching the terminal.
-        let signals = Signals::new()?;
+        let inputs = Inputs::os(true)?;
         // try_init installs a panic hook that restores the terminal, then calls the previous hook.
         let mut terminal = ratatui::try_init()?;
-        let events = EventStream::new();
-        let ended = drive(&mut terminal, setup, events, signals, JobControl::new()?).await;
+        let mut screen = screen::Screen {
+            terminal: &mut terminal,
+            theme,
+            raw: Box::new(std::io::stdout()),
+            job_control: true,
+        };
+        let ended = drive(&mut screen, setup, inputs).await;
         ratatui::restore();
         Ok(ended)
     })
 }
 
-/// SIGTERM, SIGHUP and SIGINT as one stream.
-pub struct Signals {
-    term: tokio::signal::unix::Signal,
-    hup: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
+/// Run the loop headless on a current-thread runtime: lines to stdout until the session ends.
+pub fn run_headless(setup: Setup) -> std::io::Result<(Ended, lines::Fired)> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let inputs = Inputs::os(false)?;
+        let mut out = lines::Lines::new(
+            crate::out::stdout(),
+            lines::Lines::<std::io::Stdout>::controlling_tty(),
+            crate::zones::local_tz(),
+        );
+        let ended = drive(&mut out, setup, inputs).await;
+        Ok((ended, out.fired))
+    })
 }
 
-impl Signals {
-    pub fn new() -> std::io::Result<Self> {
-        Ok(Self {
-            term: signal(SignalKind::terminate())?,
-            hup: signal(SignalKind::hangup())?,
-            int: signal(SignalKind::interrupt())?,
-        })
-    }
-
-    /// The next of the three, by name.
-    pub async fn recv(&mut self) -> &'static str {
-        tokio::select! {
-            _ = self.term.recv() => "SIGTERM",
-            _ = self.hup.recv() => "SIGHUP",
-            _ = self.int.recv() => "SIGINT",
-        }
-    }
-}
-
-/// SIGTSTP and SIGCONT, for stopping with the terminal given back to the shell. Hooking SIGTSTP
-/// takes away its default stop: [`suspend`] stops the process itself, once the terminal is restored.
-pub struct JobControl {
-    tstp: tokio::signal::unix::Signal,
-    cont: tokio::signal::unix::Signal,
-}
-
-/// What job control asks of the loop.
-enum Job {
-    Stop,
-    Continued,
-}
-
-impl JobControl {
-    pub fn new() -> std::io::Result<Self> {
-        Ok(Self {
-            tstp: signal(SignalKind::from_raw(libc::SIGTSTP))?,
-            cont: signal(SignalKind::from_raw(libc::SIGCONT))?,
-        })
-    }
-
-    async fn recv(&mut self) -> Job {
-        tokio::select! {
-            _ = self.tstp.recv() => Job::Stop,
-            _ = self.cont.recv() => Job::Continued,
-        }
-    }
+/// SIGTERM, SIGHUP and SIGINT (and with `job_control`, SIGTSTP and SIGCONT) as one stream.
+fn os_interrupts(job_control: bool) -> std::io::Result<Feed<Interrupt>> {
+    let quit = (
+        signal(SignalKind::terminate())?,
+        signal(SignalKind::hangup())?,
+        signal(SignalKind::interrupt())?,
+    );
+    // Hooking SIGTSTP takes away its default stop: the frontend stops the process itself, once
+    // the terminal is restored. Without a terminal, the default stop is right.
+    let job = if job_control {
+        Some((
+            signal(SignalKind::from_raw(libc::SIGTSTP))?,
+            signal(SignalKind::from_raw(libc::SIGCONT))?,
+        ))
+    } else {
+        None
+    };
+    Ok(Box::pin(futures_util::stream::unfold(
+        (quit, job),
+        |(mut q, mut job)| async move {
+            let stop = async {
+                match &mut job {
+                    Some((tstp, cont)) => tokio::select! {
+                        _ = tstp.recv() => Interrupt::Stop,
+                        _ = cont.recv() => Interrupt::Continue,
+                    },
+                    None => std::future::pending().await,
+                }
+            };
+            let i = tokio::select! {
+                _ = q.0.recv() => Interrupt::Quit("SIGTERM".into()),
+                _ = q.1.recv() => Interrupt::Quit("SIGHUP".into()),
+                _ = q.2.recv() => Interrupt::Quit("SIGINT".into()),
+                i = stop => i,
+            };
+            Some((i, (q, job)))
+        },
+    )))
 }
 
 /// Ctrl-Z: in raw mode the terminal sends it as a key, not as SIGTSTP.
@@ -144,58 +234,22 @@ fn is_ctrl_z(k: &crossterm::event::KeyEvent) -> bool {
     k.modifiers.contains(KeyModifiers::CONTROL) && matches!(k.code, KeyCode::Char('z' | 'Z'))
 }
 
-/// Give the terminal back to the shell (raw mode off, normal screen, cursor shown) and stop, as
-/// the default SIGTSTP would; on continue, take it back and redraw.
-fn suspend<B: Backend>(terminal: &mut Terminal<B>) {
-    let _ = terminal.show_cursor();
-    let _ = ratatui::try_restore();
-    // SAFETY: raising a signal on this process; no memory is involved. SIGSTOP cannot be caught,
-    // so this returns only after a SIGCONT (`fg`).
-    unsafe {
-        libc::raise(libc::SIGSTOP);
-    }
-    resume(terminal);
-}
-
-/// After a stop, whoever stopped us: raw mode and the alternate screen again (the shell set the
-/// terminal back to cooked mode, and crossterm may still believe it is raw, hence off first), and
-/// every cell drawn anew on the next frame.
-fn resume<B: Backend>(terminal: &mut Terminal<B>) {
-    let _ = crossterm::terminal::disable_raw_mode();
-    let _ = crossterm::terminal::enable_raw_mode();
-    let _ = crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen);
-    // Not `Terminal::clear`: it first asks the terminal where the cursor is, the event reader's
-    // thread can take the answer, and it then fails before resetting anything (a blank screen
-    // that only the changing cells come back to). An empty frame makes the diff base blank; the
-    // wipe makes the screen match it; the next frame draws every cell.
-    let _ = terminal.draw(|_| {});
-    let _ = terminal.backend_mut().clear();
-}
-
-/// The loop itself, over any backend and any terminal event stream (a seam for headless runs).
-pub async fn drive<B, S>(
-    terminal: &mut Terminal<B>,
-    setup: Setup,
-    mut events: S,
-    mut signals: Signals,
-    mut job: JobControl,
-) -> Ended
-where
-    B: Backend,
-    S: futures_util::Stream<Item = std::io::Result<TermEvent>> + Unpin,
-{
+/// The loop itself, over any frontend and any inputs.
+pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, mut inputs: Inputs) -> Ended {
     let Setup {
         mut model,
         clock,
-        theme,
         mut source,
         channels,
     } = setup;
+    // Fused: a feed that ended (a test's sender dropped) is not polled again.
+    let mut interrupts = inputs.interrupts.fuse();
     let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
     let mut ctx = Ctx {
         clock: &clock,
         channels: &channels,
         tx: &tx,
+        in_flight: 0,
     };
     let mut watch_len: Option<u64> = None;
     let mut poll = tokio::time::interval(WATCH_POLL);
@@ -209,14 +263,17 @@ where
             roles: model.plan.roles(),
         };
         quit = ctx.carry_out(
+            frontend,
             &mut model,
             &mut Some(&mut **j),
             vec![Effect::Append(attach)],
         );
     }
     if quit.is_none() {
-        let fx = update(&mut model, Message::Tick, clock.now());
-        quit = ctx.carry_out(&mut model, &mut source_opt(&mut source), fx);
+        let now = clock.now();
+        let fx = update(&mut model, Message::Tick, now);
+        frontend.observe(&model, now);
+        quit = ctx.carry_out(frontend, &mut model, &mut source_opt(&mut source), fx);
     }
     let mut drawn_second = i64::MIN;
     let mut terminal_error = None;
@@ -231,37 +288,35 @@ where
         let now = clock.now();
         let rehearsal = clock.rehearsal();
         if rehearsal != model.rehearsal {
-            model.rehearsal = rehearsal;
-            model.changed = true;
+            update(&mut model, Message::ClockChanged(rehearsal), now);
         }
-        if model.changed || now.timestamp() != drawn_second {
-            if let Err(e) = terminal.draw(|f| crate::view::view(f, &model, &theme, now)) {
-                terminal_error = Some(e.to_string());
+        let seconds = frontend.shows_seconds();
+        if model.changed || (seconds && now.timestamp() != drawn_second) {
+            if let Err(e) = frontend.frame(&model, now) {
                 quit = Some(format!("terminal error: {e}"));
+                terminal_error = Some(e);
                 break;
             }
-            model.changed = false;
+            update(&mut model, Message::Drawn, now);
             drawn_second = now.timestamp();
         }
-        let wake = model.next_wakeup(now);
-        // A few ms past the second, so the wake lands after the displayed second flips.
-        let floor = if rehearsal.is_some() {
-            REHEARSAL_FRAME
-        } else {
-            Duration::ZERO
-        };
-        let sleep = clock
-            .real_until(wake)
-            .map_or(CAP, |d| (d + Duration::from_millis(3)).clamp(floor, CAP));
+        // The headless run ends with the session, once the sends under way have answered
+        // (each is bounded by NOTIFY_TIMEOUT).
+        if frontend.ends_with_session() && model.timeline.status(now).ended() && ctx.in_flight == 0
+        {
+            quit = Some(SESSION_ENDED.into());
+            break;
+        }
+        let sleep = sleep_for(&model, clock.as_ref(), now, seconds);
         let watching = matches!(source, Source::Watch(_));
         let msg = tokio::select! {
-            ev = events.next() => match ev {
+            ev = inputs.events.next() => match ev {
                 Some(Ok(TermEvent::Key(k))) if is_ctrl_z(&k) => {
-                    if k.kind == KeyEventKind::Press {
-                        suspend(terminal);
-                        model.changed = true;
+                    if k.kind != KeyEventKind::Press {
+                        continue;
                     }
-                    None
+                    frontend.suspend();
+                    Some(Message::Resize)
                 }
                 Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => Some(Message::Key(k)),
                 Some(Ok(TermEvent::Resize(..))) => Some(Message::Resize),
@@ -271,25 +326,37 @@ where
                 None => Some(Message::Signal("terminal closed".into())),
             },
             () = tokio::time::sleep(sleep) => Some(Message::Tick),
-            name = signals.recv() => Some(Message::Signal(name.into())),
-            j = job.recv() => {
-                match j {
-                    Job::Stop => suspend(terminal),
-                    // Stopped by something else (SIGSTOP), or the echo of our own stop: redraw.
-                    Job::Continued => resume(terminal),
+            Some(i) = interrupts.next() => match i {
+                Interrupt::Quit(name) => Some(Message::Signal(name)),
+                Interrupt::Stop => {
+                    frontend.suspend();
+                    Some(Message::Resize)
                 }
-                model.changed = true;
-                None
+                // Stopped by something else (SIGSTOP), or the echo of our own stop: redraw.
+                Interrupt::Continue => {
+                    frontend.resume();
+                    Some(Message::Resize)
+                }
+            },
+            Some(m) = rx.recv() => {
+                if let Message::Notified { channel, result, .. } = &m {
+                    ctx.in_flight = ctx.in_flight.saturating_sub(1);
+                    if let Err(error) = result {
+                        frontend.happened(&model, clock.now(), Happened::NotifyFailed { channel, error });
+                    }
+                }
+                Some(m)
             }
-            Some(m) = rx.recv() => Some(m),
             _ = poll.tick(), if watching => match &source {
                 Source::Watch(path) => poll_journal(path, &mut watch_len, clock.as_ref()),
                 Source::Write(_) => None,
             },
         };
         let Some(msg) = msg else { continue };
-        let fx = update(&mut model, msg, clock.now());
-        quit = ctx.carry_out(&mut model, &mut source_opt(&mut source), fx);
+        let now = clock.now();
+        let fx = update(&mut model, msg, now);
+        frontend.observe(&model, now);
+        quit = ctx.carry_out(frontend, &mut model, &mut source_opt(&mut source), fx);
     }
     let reason = quit.unwrap_or_else(|| "quit".into());
     let mut detach_error = None;
@@ -303,6 +370,7 @@ where
     {
         detach_error = Some(e.to_string());
     }
+    frontend.finish(&model, clock.now(), &reason);
     // Dropping the journal closes it and releases the lock.
     drop(source);
     Ended {
@@ -312,6 +380,26 @@ where
         clock_error,
         model,
     }
+}
+
+/// How long to sleep: until the next boundary, due time or alert; for a frontend with seconds on
+/// screen, also until the displayed second flips (a few ms past it, so the wake lands after the
+/// flip), but no more often than [`REHEARSAL_FRAME`] on a fast rehearsal clock. Never above
+/// [`CAP`].
+fn sleep_for(model: &Model, clock: &dyn Clock, now: DateTime<Utc>, seconds: bool) -> Duration {
+    let until = |t: DateTime<Utc>| clock.real_until(t).map(|d| d + Duration::from_millis(3));
+    let event = model.next_event(now).and_then(until).unwrap_or(CAP);
+    let second = if seconds {
+        let floor = if clock.rehearsal().is_some() {
+            REHEARSAL_FRAME
+        } else {
+            Duration::ZERO
+        };
+        until(model.next_wakeup(now)).map_or(CAP, |d| d.max(floor))
+    } else {
+        CAP
+    };
+    event.min(second).min(CAP)
 }
 
 fn source_opt(s: &mut Source) -> Option<&mut Journal> {
@@ -358,12 +446,15 @@ struct Ctx<'a> {
     clock: &'a Arc<dyn Clock>,
     channels: &'a [Arc<dyn Notifier>],
     tx: &'a mpsc::UnboundedSender<Message>,
+    /// Notification sends whose result has not come back yet.
+    in_flight: usize,
 }
 
 impl Ctx<'_> {
     /// Carry out effects (and those their outcomes produce); `Some(reason)` when one says quit.
-    fn carry_out(
+    fn carry_out<F: Frontend>(
         &mut self,
+        frontend: &mut F,
         model: &mut Model,
         journal: &mut Option<&mut Journal>,
         effects: Vec<Effect>,
@@ -371,22 +462,48 @@ impl Ctx<'_> {
         let mut queue: VecDeque<Effect> = effects.into();
         let mut quit = None;
         while let Some(e) = queue.pop_front() {
+            let now = self.clock.now();
             match e {
                 Effect::Append(action) => {
                     let msg = match journal.as_deref_mut() {
                         Some(j) => match j.append(action.clone(), self.clock.as_ref()) {
-                            Ok(ev) => Message::Recorded(Box::new(ev)),
-                            Err(err) => Message::NotRecorded {
-                                action: Box::new(action),
-                                error: err.to_string(),
-                            },
+                            Ok(ev) => {
+                                frontend.happened(model, now, Happened::Recorded(&ev));
+                                Message::Recorded(Box::new(ev))
+                            }
+                            Err(err) => {
+                                let error = err.to_string();
+                                frontend.happened(
+                                    model,
+                                    now,
+                                    Happened::NotRecorded { error: &error },
+                                );
+                                Message::NotRecorded {
+                                    action: Box::new(action),
+                                    error,
+                                }
+                            }
                         },
                         None => continue,
                     };
                     queue.extend(update(model, msg, self.clock.now()));
+                    frontend.observe(model, self.clock.now());
                 }
                 Effect::Notify(alert) => {
+                    frontend.happened(model, now, Happened::Notify(&alert));
                     for ch in self.channels {
+                        self.in_flight += 1;
+                        // The terminal channel's bytes are written here, between frames, into the
+                        // writer the frames go to: never from another thread.
+                        if let Some(bytes) = ch.sequences(&alert) {
+                            let result = frontend.terminal_bytes(&bytes);
+                            let _ = self.tx.send(Message::Notified {
+                                alert: alert.clone(),
+                                channel: ch.channel().to_owned(),
+                                result,
+                            });
+                            continue;
+                        }
                         let ch = Arc::clone(ch);
                         let tx = self.tx.clone();
                         let alert = alert.clone();
@@ -394,7 +511,7 @@ impl Ctx<'_> {
                             let result = tokio::time::timeout(NOTIFY_TIMEOUT, ch.send(&alert))
                                 .await
                                 .unwrap_or_else(|_| {
-                                    Err(format!("timed out after {}s", NOTIFY_TIMEOUT.as_secs()))
+                                    Err(format!("no answer within {} s", NOTIFY_TIMEOUT.as_secs()))
                                 });
                             let _ = tx.send(Message::Notified {
                                 alert,
@@ -407,10 +524,11 @@ impl Ctx<'_> {
                 Effect::Quit { reason } => quit = quit.or(Some(reason)),
                 Effect::Clock(c) => {
                     if self.clock.control(c) {
-                        model.rehearsal = self.clock.rehearsal();
-                        model.changed = true;
+                        let now = self.clock.now();
+                        update(model, Message::ClockChanged(self.clock.rehearsal()), now);
                         // A jump may have passed boundaries: deal with them now, not at the next wake.
                         queue.extend(update(model, Message::Tick, self.clock.now()));
+                        frontend.observe(model, self.clock.now());
                     }
                 }
             }

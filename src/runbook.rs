@@ -17,7 +17,7 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 pub use bundled::{BUNDLED_SESSION, bundled_roles, export as export_bundled};
-pub use load::{LoadedFile, load_bundled, load_paths, validate_paths, yaml_guard};
+pub use load::{BundledError, LoadedFile, load_bundled, load_paths, validate_paths, yaml_guard};
 pub use problem::{Problem, Problems};
 pub use raw::{Basis, Ordered};
 

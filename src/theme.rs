@@ -277,19 +277,6 @@ impl Theme {
     pub fn no_color_env() -> bool {
         std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
     }
-
-    /// The style of a step state.
-    pub fn state(&self, s: crate::journal::StepState) -> Style {
-        use crate::journal::StepState as S;
-        match s {
-            S::Pending => self.pending,
-            S::Done => self.done,
-            S::Failed => self.failed,
-            S::Skipped => self.skipped,
-            S::NotApplicable => self.not_applicable,
-            S::Deferred => self.deferred,
-        }
-    }
 }
 
 #[cfg(test)]

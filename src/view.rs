@@ -207,6 +207,22 @@ pub(crate) fn drift(d: chrono::TimeDelta) -> String {
     }
 }
 
+/// The theme's style for a step state (the theme knows styles, not the journal's states).
+pub fn state_style(
+    theme: &crate::theme::Theme,
+    s: crate::journal::StepState,
+) -> ratatui::style::Style {
+    use crate::journal::StepState as S;
+    match s {
+        S::Pending => theme.pending,
+        S::Done => theme.done,
+        S::Failed => theme.failed,
+        S::Skipped => theme.skipped,
+        S::NotApplicable => theme.not_applicable,
+        S::Deferred => theme.deferred,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

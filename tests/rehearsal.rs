@@ -1,12 +1,21 @@
-//! Rehearsal under tokio's paused clock: a whole session at 3600x in milliseconds, with pause,
-//! resume, jump and clock steps, checking each transition fires exactly once and in order.
+//! The loop `drillbook run` uses (`run::drive`), driven under tokio's paused clock: a whole
+//! session at 3600x in milliseconds with the headless line printer, pause, resume, jump and clock
+//! steps (each transition fires exactly once and in order), SIGHUP, a notification that never
+//! answers, and keys and a confirmation on ratatui's `TestBackend`.
 
+use drillbook::alerts::Alert;
+use drillbook::app::Model;
 use drillbook::clock::{Clock, ManualClock, RehearsalClock};
 use drillbook::journal::{self, Journal, Meta};
-use drillbook::notify::{Notifier, recording::Recording};
-use drillbook::rehearsal::{self, headless};
+use drillbook::notify::{Notifier, SendResult, recording::Recording};
+use drillbook::rehearsal;
+use drillbook::run::lines::{Fired, Lines};
+use drillbook::run::{self, Feed, Inputs, Interrupt, Setup, Source};
 use drillbook::runbook::{Plan, load_bundled};
+use std::future::Future;
 use std::io::Write;
+use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -46,37 +55,50 @@ fn plan() -> Plan {
     load_bundled(&["ep".into()]).unwrap()
 }
 
-fn open(dir: &tempfile::TempDir, plan: &Plan) -> (Journal, journal::Replay) {
-    Journal::open(
-        &dir.path().join("r.jsonl"),
-        Meta::for_plan(plan, Some("tester")),
-    )
-    .unwrap()
+fn journal_path(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join("r.jsonl")
 }
 
-/// Spawn a headless run; returns the task and its output buffer.
-fn spawn(
+/// What `drillbook run` builds: the journal opened, the model over its record, auto-confirm on.
+fn setup(
     plan: Plan,
     clock: Arc<dyn Clock>,
     dir: &tempfile::TempDir,
-) -> (tokio::task::JoinHandle<headless::Fired>, Shared) {
-    spawn_with(plan, clock, dir, vec![])
+    channels: Vec<Arc<dyn Notifier>>,
+) -> Setup {
+    let path = journal_path(dir);
+    let (j, replay) = Journal::open(&path, Meta::for_plan(&plan, Some("tester"))).unwrap();
+    let mut model = Model::new(plan, replay.record, &replay.events, clock.now());
+    model.journal_path = path.display().to_string();
+    model.rehearsal = clock.rehearsal();
+    model.auto_confirm = true;
+    Setup {
+        model,
+        clock,
+        source: Source::Write(Box::new(j)),
+        channels,
+    }
 }
 
-fn spawn_with(
-    plan: Plan,
-    clock: Arc<dyn Clock>,
-    dir: &tempfile::TempDir,
-    notifiers: Vec<Arc<dyn Notifier>>,
-) -> (tokio::task::JoinHandle<headless::Fired>, Shared) {
-    let (mut j, replay) = open(dir, &plan);
-    let out = Shared::default();
-    let mut w = out.clone();
-    let task = tokio::spawn(async move {
-        let opts = headless::Options { auto_confirm: true };
-        headless::run(&plan, clock, &mut j, replay.record, notifiers, opts, &mut w).await
-    });
-    (task, out)
+/// Inputs with no terminal and interrupts sent by the test.
+fn inputs() -> (Inputs, tokio::sync::mpsc::UnboundedSender<Interrupt>) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let interrupts: Feed<Interrupt> =
+        Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|i| (i, rx))
+        }));
+    let inputs = Inputs {
+        events: Box::pin(futures_util::stream::pending()),
+        interrupts,
+    };
+    (inputs, tx)
+}
+
+/// The headless run: the loop with the line printer, its output in a buffer.
+async fn headless(setup: Setup, out: Shared, inputs: Inputs) -> (run::Ended, Fired) {
+    let mut lines = Lines::new(out, None, chrono_tz::UTC);
+    let ended = run::drive(&mut lines, setup, inputs).await;
+    (ended, lines.fired)
 }
 
 #[tokio::test(start_paused = true)]
@@ -85,10 +107,16 @@ async fn whole_day_at_3600x_fires_each_transition_once_in_order() {
     let start = rehearsal::start_instant(&p, None).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let real_start = std::time::Instant::now();
-    let rec = Arc::new(Recording::new());
+    let rec = Recording::new();
     let clock = Arc::new(RehearsalClock::new(start, 3600.0));
-    let (task, out) = spawn_with(p.clone(), clock, &dir, vec![rec.clone()]);
-    let fired = task.await.unwrap();
+    let out = Shared::default();
+    let (ended, fired) = headless(
+        setup(p.clone(), clock, &dir, vec![Arc::new(rec.clone())]),
+        out.clone(),
+        inputs().0,
+    )
+    .await;
+    assert_eq!(ended.reason, run::SESSION_ENDED);
     assert_eq!(fired.transitions, DAY);
     assert!(
         real_start.elapsed() < Duration::from_secs(5),
@@ -106,9 +134,17 @@ async fn whole_day_at_3600x_fires_each_transition_once_in_order() {
         .iter()
         .map(|(p, _)| p.as_str())
         .collect();
+    // The phase the rehearsal starts in is entered too, as in the app.
     assert_eq!(
         entered,
-        ["primary", "failover", "backup", "clean-up", "reporting"]
+        [
+            "pre-session",
+            "primary",
+            "failover",
+            "backup",
+            "clean-up",
+            "reporting"
+        ]
     );
     assert!(
         replay.record.confirmation("failover.end").is_some(),
@@ -169,24 +205,31 @@ async fn pause_holds_the_session_clock_and_resume_and_jump_continue_it() {
     let start = rehearsal::start_instant(&p, None).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(RehearsalClock::new(start, 3600.0));
-    let (task, out) = spawn(p.clone(), clock.clone(), &dir);
-    // 07:55 + 10 real s at 3600x = 17:55 virtual would end the day: pause after 1 s (08:55).
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    clock.pause();
-    let frozen = clock.now();
-    tokio::time::sleep(Duration::from_secs(60)).await;
-    assert_eq!(clock.now(), frozen, "paused clock stands still");
-    assert_eq!(
-        out.count("phase"),
-        1,
-        "only primary started while paused: {}",
-        out.text()
+    let out = Shared::default();
+    let run = headless(
+        setup(p.clone(), clock.clone(), &dir, vec![]),
+        out.clone(),
+        inputs().0,
     );
-    // Jump to just before the failover's approximate end, then resume.
-    let failover_end = p.session.phases[2].end.at;
-    clock.jump_to(failover_end - rehearsal::JUST_BEFORE);
-    clock.resume();
-    let fired = task.await.unwrap();
+    let steer = async {
+        // 07:55 + 10 real s at 3600x = 17:55 virtual would end the day: pause after 1 s (08:55).
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        clock.pause();
+        let frozen = clock.now();
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert_eq!(clock.now(), frozen, "paused clock stands still");
+        assert_eq!(
+            out.count("phase"),
+            1,
+            "only primary started while paused: {}",
+            out.text()
+        );
+        // Jump to just before the failover's approximate end, then resume.
+        let failover_end = p.session.phases[2].end.at;
+        clock.jump_to(failover_end - rehearsal::JUST_BEFORE);
+        clock.resume();
+    };
+    let ((_, fired), ()) = tokio::join!(run, steer);
     assert_eq!(
         fired.transitions, DAY,
         "the jump fires primary.end once, in order"
@@ -200,7 +243,12 @@ async fn clock_stepped_back_and_forward_fires_nothing_twice() {
     let at = |s: &str| journal::session_instant(tz, s).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(at("2023-11-25 07:59:00")));
-    let (task, out) = spawn(p.clone(), clock.clone(), &dir);
+    let out = Shared::default();
+    let run = headless(
+        setup(p.clone(), clock.clone(), &dir, vec![]),
+        out.clone(),
+        inputs().0,
+    );
     let wait_for = |kind: &'static str, n: usize| {
         let out = out.clone();
         async move {
@@ -213,17 +261,175 @@ async fn clock_stepped_back_and_forward_fires_nothing_twice() {
             panic!("waited for {n} {kind} lines: {}", out.text());
         }
     };
-    wait_for("start", 1).await;
-    clock.set(at("2023-11-25 10:30:00"));
-    wait_for("phase", 2).await;
-    // NTP steps the clock back an hour: nothing is announced again.
-    clock.set(at("2023-11-25 09:30:00"));
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    assert_eq!(out.count("phase"), 2);
-    // A suspend: the host wakes at 12:30 and every missed transition fires once, in order.
-    clock.set(at("2023-11-25 12:30:00"));
-    wait_for("phase", 4).await;
-    clock.set(at("2023-11-25 14:00:01"));
-    let fired = task.await.unwrap();
+    let steer = async {
+        wait_for("start", 1).await;
+        clock.set(at("2023-11-25 10:30:00"));
+        wait_for("phase", 2).await;
+        // NTP steps the clock back an hour: nothing is announced again.
+        clock.set(at("2023-11-25 09:30:00"));
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(out.count("phase"), 2);
+        // A suspend: the host wakes at 12:30 and every missed transition fires once, in order.
+        clock.set(at("2023-11-25 12:30:00"));
+        wait_for("phase", 4).await;
+        clock.set(at("2023-11-25 14:00:01"));
+    };
+    let ((_, fired), ()) = tokio::join!(run, steer);
     assert_eq!(fired.transitions, DAY);
+}
+
+#[tokio::test(start_paused = true)]
+async fn sighup_quits_the_normal_way_with_the_detach_journaled() {
+    let p = plan();
+    let start = rehearsal::start_instant(&p, None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(RehearsalClock::new(start, 60.0));
+    let out = Shared::default();
+    let (inputs, tx) = inputs();
+    let run = headless(setup(p, clock, &dir, vec![]), out.clone(), inputs);
+    let hup = async {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        tx.send(Interrupt::Quit("SIGHUP".into())).unwrap();
+    };
+    let ((ended, _), ()) = tokio::join!(run, hup);
+    assert_eq!(ended.reason, "SIGHUP");
+    assert!(ended.detach_error.is_none());
+    let replay = journal::read(&journal_path(&dir)).unwrap();
+    let last = replay.events.last().unwrap();
+    assert!(
+        matches!(&last.action, journal::Action::Detach { reason } if reason == "SIGHUP"),
+        "{last:?}"
+    );
+    assert!(
+        !out.text().contains("  end      "),
+        "no end-of-session line"
+    );
+}
+
+/// A channel whose send never answers (a wedged bus).
+struct Silent;
+impl Notifier for Silent {
+    fn channel(&self) -> &'static str {
+        "silent"
+    }
+    fn send(&self, _: &Alert) -> Pin<Box<dyn Future<Output = SendResult> + Send + 'static>> {
+        Box::pin(std::future::pending())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_notification_that_never_answers_times_out_and_is_journaled_as_failed() {
+    let p = plan();
+    let tz = p.session.tz;
+    // Five minutes before the first boundary: its "In 5 min" alert is due at once.
+    let clock = Arc::new(ManualClock::new(
+        journal::session_instant(tz, "2023-11-25 07:55:00").unwrap(),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let out = Shared::default();
+    let (inputs, tx) = inputs();
+    let run = headless(
+        setup(p, clock, &dir, vec![Arc::new(Silent)]),
+        out.clone(),
+        inputs,
+    );
+    let wait = async {
+        for _ in 0..100 {
+            if out.count("failed") > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        tx.send(Interrupt::Quit("SIGTERM".into())).unwrap();
+    };
+    let ((ended, fired), ()) = tokio::join!(run, wait);
+    assert_eq!(ended.reason, "SIGTERM");
+    assert_eq!(
+        fired.alerts.first().map(String::as_str),
+        Some("pre-session.end@-5m")
+    );
+    let text = out.text();
+    assert!(
+        text.contains("silent notification failed: no answer within 5 s"),
+        "{text}"
+    );
+    let replay = journal::read(&journal_path(&dir)).unwrap();
+    let sent = replay
+        .record
+        .notifications
+        .iter()
+        .find(|n| n.channel == "silent")
+        .expect("the timed-out send is journaled");
+    assert!(!sent.ok);
+}
+
+#[tokio::test(start_paused = true)]
+async fn keys_and_a_confirmation_drive_the_same_loop_on_a_test_backend() {
+    use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
+    use ratatui::backend::TestBackend;
+    let p = plan();
+    let tz = p.session.tz;
+    let clock = Arc::new(ManualClock::new(
+        journal::session_instant(tz, "2023-11-25 11:02:00").unwrap(),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = setup(p, clock, &dir, vec![]);
+    s.model.auto_confirm = false;
+    let (keys_tx, keys_rx) = tokio::sync::mpsc::unbounded_channel::<std::io::Result<TermEvent>>();
+    let (int_tx, int_rx) = tokio::sync::mpsc::unbounded_channel();
+    let inputs = Inputs {
+        events: Box::pin(futures_util::stream::unfold(keys_rx, |mut rx| async move {
+            rx.recv().await.map(|e| (e, rx))
+        })),
+        interrupts: Box::pin(futures_util::stream::unfold(int_rx, |mut rx| async move {
+            rx.recv().await.map(|i| (i, rx))
+        })),
+    };
+    let mut terminal = ratatui::Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let raw = Shared::default();
+    let press = |c: KeyCode| Ok(TermEvent::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+    let path = journal_path(&dir);
+    let steer = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // The failover's end is awaiting confirmation at 11:02: `c`, then Enter takes the default.
+        keys_tx.send(press(KeyCode::Char('c'))).unwrap();
+        keys_tx.send(press(KeyCode::Enter)).unwrap();
+        for _ in 0..50 {
+            let r = journal::read(&path).unwrap();
+            if r.record.confirmation("failover.end").is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        int_tx.send(Interrupt::Quit("SIGINT".into())).unwrap();
+    };
+    let ended = {
+        let mut screen = run::screen::Screen {
+            terminal: &mut terminal,
+            theme: drillbook::theme::Theme::default(),
+            raw: Box::new(raw.clone()),
+            job_control: false,
+        };
+        let (ended, ()) = tokio::join!(run::drive(&mut screen, s, inputs), steer);
+        ended
+    };
+    assert_eq!(ended.reason, "SIGINT");
+    let r = journal::read(&path).unwrap();
+    let c = r
+        .record
+        .confirmation("failover.end")
+        .expect("confirmed through the keys");
+    assert_eq!(
+        c.confirmed,
+        journal::session_instant(tz, "2023-11-25 11:02:00").unwrap()
+    );
+    // The frame shows the backup site as the current phase after the confirmation.
+    let screen_text: String = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(ratatui::buffer::Cell::symbol)
+        .collect();
+    assert!(screen_text.contains("Backup site"), "{screen_text}");
 }

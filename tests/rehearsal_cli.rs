@@ -77,9 +77,22 @@ fn the_whole_day_at_3600x_prints_each_transition_once_in_order() {
         .filter(|e| e["kind"] == "phase_entered")
         .map(|e| e["phase"].as_str().unwrap())
         .collect();
+    // The phase the rehearsal starts in is entered too: the same loop as the app.
     assert_eq!(
         entered,
-        ["primary", "failover", "backup", "clean-up", "reporting"]
+        [
+            "pre-session",
+            "primary",
+            "failover",
+            "backup",
+            "clean-up",
+            "reporting"
+        ]
+    );
+    // Headless output is plain lines: no escape sequence reaches a stdout that is a pipe.
+    assert!(
+        !stdout.contains('\u{1b}') && !stdout.contains('\u{7}'),
+        "{stdout}"
     );
 }
 
@@ -181,4 +194,49 @@ fn date_moves_the_timetable_and_bad_flags_are_usage_errors() {
             text(&out.stderr)
         );
     }
+}
+
+#[test]
+fn terminal_notifications_never_go_into_a_stdout_that_is_a_pipe() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("r.jsonl");
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "run",
+        "--role",
+        "ep",
+        "--headless",
+        "--rehearse",
+        "--speed",
+        "3600",
+        "--notify",
+        "terminal",
+        "--journal",
+    ])
+    .arg(&j)
+    .env("TZ", "Europe/London");
+    // SAFETY: setsid in the child before exec: a new session without a controlling terminal.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("  notify  "),
+        "alerts are still printed: {stdout}"
+    );
+    assert!(
+        !stdout.contains('\u{1b}') && !stdout.contains('\u{7}'),
+        "no escape sequence in stdout: {stdout:?}"
+    );
+    assert!(
+        text(&out.stderr).contains("no controlling terminal"),
+        "{}",
+        text(&out.stderr)
+    );
 }

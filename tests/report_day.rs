@@ -82,7 +82,7 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     has(
         section(&s, "## Boundaries: planned vs confirmed"),
         &[
-            "| Failover to the backup site ends, Backup site starts | ~11:00:00 HKT (03:00:00 GMT) | 11:06:00 HKT (03:06:00 GMT) | 6m00s late | alice@desk1, recorded 11:06:20 HKT (03:06:20 GMT): HKEX announced on the hotline |",
+            "| Failover to the backup site ends, Backup site starts | ~11:00:00 HKT (03:00:00 GMT) | 11:06:00 HKT (03:06:00 GMT) | 6m00s late | alice@desk1, recorded 11:06:20 HKT (03:06:20 GMT): observed: DR completed (2) on OMD-C and OMD-CC |",
         ],
     );
     // ... and used in the headings of both phases it bounds.
@@ -100,9 +100,9 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     has(
         results,
         &[
-            "| OMD-C | incomplete (1 of 2 open) | incomplete (1 of 3 open) | incomplete (3 of 3 open) | FAILED (1 of 3 failed) | incomplete (2 of 2 open) | — |",
-            "| OMD-CC | incomplete (1 of 1 open) | incomplete (1 of 2 open) | incomplete (2 of 2 open) | incomplete (1 of 2 open) | incomplete (1 of 1 open) | — |",
-            "| OTP-C | incomplete (2 of 3 open) | FAILED (1 of 6 failed) |",
+            "| OMD-C | incomplete (2 of 3 open) | incomplete (2 of 4 open) | incomplete (3 of 3 open) | FAILED (1 of 7 failed) | incomplete (4 of 4 open) | incomplete (2 of 2 open) |",
+            "| OMD-CC | incomplete (2 of 3 open) | incomplete (1 of 3 open) | incomplete (3 of 3 open) | incomplete (5 of 6 open) | incomplete (3 of 3 open) | incomplete (2 of 2 open) |",
+            "| OTP-C | incomplete (5 of 6 open) | FAILED (1 of 6 failed) |",
         ],
     );
     // Each system at each site, with its evidence.
@@ -110,8 +110,8 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     has(
         omdcc,
         &[
-            "- Primary site: incomplete (1 of 2 open)\n  - `omd-primary-omdcc` first message time = 08:00:03 (alice@desk1 at 08:09:10 HKT (00:09:10 GMT))",
-            "- Backup site: incomplete (1 of 2 open)\n  - `omd-backup-omdcc` first message time after the failover = 11:06:40 (alice@desk1 at 11:20:10 HKT (03:20:10 GMT))",
+            "- Primary site: incomplete (1 of 3 open)\n  - `omd-primary-omdcc` first message time = 08:00:03 (alice@desk1 at 08:09:10 HKT (00:09:10 GMT))",
+            "- Backup site: incomplete (5 of 6 open)\n  - `omd-backup-omdcc` first message time after the failover = 11:06:40 (alice@desk1 at 11:20:10 HKT (03:20:10 GMT))",
             "  - `omd-backup-end` last OMD-CC sequence numbers per channel = ch1 120344 (bob@desk2 at 12:00:00 HKT (04:00:00 GMT))",
         ],
     );
@@ -119,7 +119,7 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
         section(&s, "### OTP-C"),
         &[
             "- Primary site: FAILED (1 of 6 failed)",
-            "- Backup site: incomplete (6 of 7 open)\n  - `ep-backup-logon-trading` logon time = 11:14:10",
+            "- Backup site: incomplete (9 of 10 open)\n  - `ep-backup-logon-trading` logon time = 11:14:10",
         ],
     );
 
@@ -128,8 +128,8 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     has(
         pre,
         &[
-            "- [x] done: Confirm the OCG-C session and trader credentials are ready (`ep-pre-credentials`; ep; OTP-C; critical), due 07:30:00 HKT (Fri 24 Nov 23:30:00 GMT)\n  - done by alice@desk1 at 07:45:00 HKT (Fri 24 Nov 23:45:00 GMT)\n  - evidence: credential confirmed by = alice (alice@desk1 at 07:45:30 HKT (Fri 24 Nov 23:45:30 GMT))\n",
-            "- [ ] pending: Check the feed handler configuration (`omd-pre-feed-config`; omd; OMD-C, OMD-CC), due Fri 24 Nov 2023 23:59:00 HKT (15:59:00 GMT)\n",
+            "- [x] done: Confirm which OCG-C sessions the firm has and that their credentials work (`ep-pre-credentials`; ep; OTP-C; critical), due Fri 24 Nov 2023 17:00:00 HKT (09:00:00 GMT)\n  - done by alice@desk1 at 07:45:00 HKT (Fri 24 Nov 23:45:00 GMT)\n  - evidence: credential confirmed by = alice (alice@desk1 at 07:45:30 HKT (Fri 24 Nov 23:45:30 GMT))\n",
+            "- [ ] pending: Check the feed handler configuration (`omd-pre-feed-config`; omd; OMD-C, OMD-CC), due Fri 24 Nov 2023 17:00:00 HKT (09:00:00 GMT)\n",
         ],
     );
     let primary = section(&s, "### Primary site: 08:00 HKT to 10:00 HKT");
@@ -137,7 +137,7 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
         primary,
         &[
             "- [!] failed: Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`; ep; OTP-C; critical), due 08:15:00 HKT (00:15:00 GMT)\n  - failed by alice@desk1 at 08:12:00 HKT (00:12:00 GMT)\n  - what failed: Drop Copy logon rejected: sequence reset needed\n",
-            "- [-] skipped: Try one retransmission request (`omd-primary-rts`; omd; OMD-C)\n  - skipped by alice@desk1 at 09:40:00 HKT (01:40:00 GMT)\n  - reason: RTS quota kept for Monday\n",
+            "- [-] skipped: Try one retransmission request at the primary site (`omd-primary-rts`; omd; OMD-C, OMD-CC)\n  - skipped by alice@desk1 at 09:40:00 HKT (01:40:00 GMT)\n  - reason: RTS quota kept for Monday\n",
             "- [>] deferred: Simulate daily operations on OTP-C (`ep-primary-simulate`; ep; OTP-C)\n  - deferred by alice@desk1 at 09:45:00 HKT (01:45:00 GMT)\n",
             "- [x] done: Receive OMD-CC at the primary site (`omd-primary-omdcc`; omd; OMD-CC; critical)",
         ],
@@ -149,8 +149,8 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     has(
         failover,
         &[
-            "(`omd-failover-omdcc-events`; omd; OMD-CC)\n  - evidence: DR in progress (1) received at = 10:01:15 (alice@desk1 at 10:20:00 HKT (02:20:00 GMT))\n  - ISSUE noted by alice@desk1 at 10:30:00 HKT (02:30:00 GMT): no Sequence Reset seen on OMD-CC channel 3\n",
-            "  - evidence: channels with a Sequence Reset (list, times) = =ch3 10:01:20, ch4 10:01:22 (alice@desk1 at 10:21:00 HKT (02:21:00 GMT))",
+            "(`omd-failover-omdcc-events`; omd; OMD-CC)\n  - evidence: DR in progress (1) received at = 10:01:15 (alice@desk1 at 10:20:00 HKT (02:20:00 GMT))\n  - ISSUE noted by alice@desk1 at 10:30:00 HKT (02:30:00 GMT): Sequence Reset on OMD-CC channel 3 at 10:01:25, none expected here\n",
+            "  - evidence: Sequence Reset seen (none / channels, times) = =ch3 10:01:20, ch4 10:01:22 (alice@desk1 at 10:21:00 HKT (02:21:00 GMT))",
         ],
     );
     let backup = section(
@@ -161,7 +161,7 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
         backup,
         &[
             "- [!] failed: Receive OMD-C at the backup site (`omd-backup-omdc`; omd; OMD-C; critical)\n  - failed by bob@desk2 at 11:55:00 HKT (03:55:00 GMT)\n  - what failed: Line B silent on channels 21-24 after the failover\n  - note by bob@desk2 at 11:58:00 HKT (03:58:00 GMT): vendor ticket 4711 raised\n",
-            "- [-] skipped: Verify market data at the backup site (`ep-backup-market-data`; ep)\n  - skipped by alice@desk1 at 11:35:00 HKT (03:35:00 GMT)\n  - reason: vendor screens not in scope today\n",
+            "- [-] skipped: Verify market data at the backup site (`ep-backup-market-data`; ep; OMD-C)\n  - skipped by alice@desk1 at 11:35:00 HKT (03:35:00 GMT)\n  - reason: vendor screens not in scope today\n",
             // Bob's mistaken failure was undone: the step is pending, with no stamp.
             "- [ ] pending: Start-of-trading procedure and trader logon at the backup site (`ep-backup-start-of-day`; ep; OTP-C)\n- [ ]",
             "(`omd-backup-end`; omd; OMD-C, OMD-CC), due 12:05:00 HKT (04:05:00 GMT)\n  - evidence: last OMD-CC sequence numbers per channel = ch1 120344 (bob@desk2 at 12:00:00 HKT (04:00:00 GMT))",
@@ -186,7 +186,7 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
         issues,
         &[
             "- 08:12:00 HKT (00:12:00 GMT): FAILED Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`, OTP-C) by alice@desk1: Drop Copy logon rejected: sequence reset needed\n",
-            "- 10:30:00 HKT (02:30:00 GMT): issue on Observe the OMD-CC DR signal and sequence resets (`omd-failover-omdcc-events`, OMD-CC) by alice@desk1: no Sequence Reset seen on OMD-CC channel 3\n",
+            "- 10:30:00 HKT (02:30:00 GMT): issue on Observe the OMD-CC Disaster Recovery Signal (`omd-failover-omdcc-events`, OMD-CC) by alice@desk1: Sequence Reset on OMD-CC channel 3 at 10:01:25, none expected here\n",
             "- 11:55:00 HKT (03:55:00 GMT): FAILED Receive OMD-C at the backup site (`omd-backup-omdc`, OMD-C) by bob@desk2: Line B silent on channels 21-24 after the failover\n",
         ],
     );
@@ -278,7 +278,10 @@ fn csv_report_has_a_row_per_boundary_step_evidence_and_note_formula_safe() {
     assert_eq!(get(b[0], "at_utc"), "2023-11-25T03:06:00Z");
     assert_eq!(get(b[0], "by"), "alice@desk1");
     assert_eq!(get(b[0], "drift"), "6m00s late");
-    assert_eq!(get(b[0], "note"), "HKEX announced on the hotline");
+    assert_eq!(
+        get(b[0], "note"),
+        "observed: DR completed (2) on OMD-C and OMD-CC"
+    );
     assert_eq!(get(b[0], "phase"), "backup");
 
     let s = find("step", "omd-primary-rts");
@@ -311,7 +314,7 @@ fn csv_report_has_a_row_per_boundary_step_evidence_and_note_formula_safe() {
     assert_eq!(get(n[0], "issue"), "issue");
     assert_eq!(
         get(n[0], "note"),
-        "no Sequence Reset seen on OMD-CC channel 3"
+        "Sequence Reset on OMD-CC channel 3 at 10:01:25, none expected here"
     );
     let n = find("note", "omd-backup-omdc");
     assert_eq!(get(n[0], "issue"), "");
@@ -325,7 +328,7 @@ fn csv_report_has_a_row_per_boundary_step_evidence_and_note_formula_safe() {
         "Vendor called about the drop copy \u{241b}[31mred"
     );
     // One row per step of the plan, and one per boundary.
-    assert_eq!(rows.iter().filter(|r| r[col("row")] == "step").count(), 69);
+    assert_eq!(rows.iter().filter(|r| r[col("row")] == "step").count(), 88);
     assert_eq!(
         rows.iter().filter(|r| r[col("row")] == "boundary").count(),
         7
@@ -368,7 +371,7 @@ fn json_report_holds_the_same_facts_for_other_tools() {
         .iter()
         .find(|r| r["system"] == "OMD-CC")
         .unwrap();
-    assert_eq!(omdcc["tally"]["steps"], 2);
+    assert_eq!(omdcc["tally"]["steps"], 6);
     assert_eq!(omdcc["tally"]["done"], 1);
     let step = |p: &serde_json::Value, id: &str| {
         p["steps"]
@@ -432,9 +435,9 @@ fn handover_has_the_shift_history_every_open_step_and_dated_due_times() {
         ],
     );
     // The current phase's open steps, all of them, critical first.
-    let current = section(&s, "### Current phase: Backup site (10)");
+    let current = section(&s, "### Current phase: Backup site (17)");
     let lines: Vec<&str> = current.lines().filter(|l| l.starts_with("- ")).collect();
-    assert_eq!(lines.len(), 10, "{current}");
+    assert_eq!(lines.len(), 17, "{current}");
     let last_critical = lines
         .iter()
         .rposition(|l| l.contains(", critical)"))
@@ -453,7 +456,7 @@ fn handover_has_the_shift_history_every_open_step_and_dated_due_times() {
         ],
     );
     // Carried from earlier phases, deferred ones included; due times dated in both zones.
-    let carried = section(&s, "### Carried from earlier phases (31)");
+    let carried = section(&s, "### Carried from earlier phases (37)");
     has(
         carried,
         &[
@@ -463,9 +466,9 @@ fn handover_has_the_shift_history_every_open_step_and_dated_due_times() {
         ],
     );
     has(
-        section(&s, "### Critical, in later phases (10)"),
+        section(&s, "### Critical, in later phases (14)"),
         &[
-            "(`hsn-report-result-form`, hsn, phase reporting, critical), due Mon 27 Nov 23:59 HKT (Mon 27 Nov 15:59 GMT)",
+            "(`hsn-report-result-form`, hsn, phase reporting, critical), due Mon 27 Nov 12:00 HKT (Mon 27 Nov 04:00 GMT)",
         ],
     );
     let notes = section(&s, "## Notes");
@@ -473,7 +476,7 @@ fn handover_has_the_shift_history_every_open_step_and_dated_due_times() {
         notes,
         &[
             "- 08:20:00 HKT (00:20:00 GMT) alice@desk1 on session: Vendor called about the drop copy \u{241b}[31mred\n",
-            "- 10:30:00 HKT (02:30:00 GMT) alice@desk1 on `omd-failover-omdcc-events` (ISSUE): no Sequence Reset seen on OMD-CC channel 3\n",
+            "- 10:30:00 HKT (02:30:00 GMT) alice@desk1 on `omd-failover-omdcc-events` (ISSUE): Sequence Reset on OMD-CC channel 3 at 10:01:25, none expected here\n",
             "- 11:58:00 HKT (03:58:00 GMT) bob@desk2 on `omd-backup-omdc`: vendor ticket 4711 raised",
         ],
     );
@@ -516,13 +519,13 @@ fn the_rehearsal_report_is_the_fold_of_its_journal() {
         &[
             "- Rehearsed from 07:40 HKT to 12:02 HKT (session clock); 31 operator actions, 2 undone",
             // Under way before the rehearsal started: said so, no drift.
-            "| Preparation | 15 Nov 09:00 HKT | began before the rehearsal started (07:40 HKT) | — | 13 of 15 open |",
+            "| Preparation | 15 Nov 09:00 HKT | began before the rehearsal started (07:40 HKT) | — | 18 of 20 open |",
             "| Primary site | 08:00 HKT | 08:00 HKT | +0s | 8 of 13 open |",
             // The confirmation that stands (11:06), not the undone one (11:03).
-            "| Backup site | ~11:00 HKT | 11:06 HKT | +6m00s | 10 of 14 open |",
-            "| Clean-up | 12:10 HKT | not reached |  | 8 of 8 open |",
+            "| Backup site | ~11:00 HKT | 11:06 HKT | +6m00s | 17 of 21 open |",
+            "| Clean-up | 12:10 HKT | not reached |  | 12 of 12 open |",
             "- Failover to the backup site ends, Backup site starts: planned 11:00 HKT, confirmed 11:06 HKT (+6m00s)",
-            "- Confirm the OCG-C session and trader credentials are ready (ep-pre-credentials): due 07:30 HKT, done 07:45 HKT (15m00s late) by alice@desk1",
+            "- Confirm which OCG-C sessions the firm has and that their credentials work (ep-pre-credentials): due 24 Nov 17:00 HKT, done 07:45 HKT (14h45m late) by alice@desk1",
         ],
     );
     let open = section(r, "## Steps still open at the end");
@@ -554,7 +557,7 @@ fn log_of_the_day_fits_80_columns_when_not_on_a_wide_terminal() {
         &s,
         &[
             "Sat 25 Nov 2023, HKT:\n#1     07:40:00 HKT  Fri 23:40:00 GMT  alice@desk1  attach\n",
-            "#23    10:30:00 HKT  02:30:00 GMT  alice@desk1  note\n      ISSUE on omd-failover-omdcc-events: no Sequence Reset seen on OMD-CC\n      channel 3\n",
+            "#23    10:30:00 HKT  02:30:00 GMT  alice@desk1  note\n      ISSUE on omd-failover-omdcc-events: Sequence Reset on OMD-CC channel 3 at\n      10:01:25, none expected here\n",
             // A long payload wraps under its heading instead of running past 80 columns.
             "      ep-primary-logon-dropcopy failed: Drop Copy logon rejected: sequence reset\n      needed\n",
         ],

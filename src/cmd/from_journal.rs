@@ -101,7 +101,7 @@ pub fn load(path: &Path, runbooks: &[PathBuf]) -> Result<Loaded, Failure> {
             Failure::new(format!(
                 "{}: cannot load the bundled runbooks it names: {}",
                 path.display(),
-                f.message
+                f
             ))
         })?
     } else {

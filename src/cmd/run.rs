@@ -10,7 +10,7 @@ use crate::cli::{RunArgs, Selection};
 use crate::clock::{Clock, RehearsalClock, SystemClock};
 use crate::journal::{self, Action, Journal, Meta, Replay};
 use crate::rehearsal;
-use crate::run::{Ended, Setup, Signals, Source};
+use crate::run::{Ended, Setup, Source};
 use crate::runbook::Plan;
 use crate::text::clean_line;
 use crate::theme::Theme;
@@ -138,9 +138,6 @@ pub fn run(args: &RunArgs) -> Outcome {
     // What the journal held before this run: the choices below are this run's own actions.
     let resumed = replay.resumed_summary(plan.session.tz);
     record_choices(&plan, &choices, &mut journal, &mut replay, clock.as_ref())?;
-    if args.headless {
-        return headless(args, &plan, journal, &replay, &clock, channels);
-    }
     let now = clock.now();
     let torn = replay.torn.take();
     let hash_mismatch = replay.hash_mismatch.take();
@@ -153,8 +150,32 @@ pub fn run(args: &RunArgs) -> Outcome {
     model.journal_path = path.display().to_string();
     model.rehearsal = clock.rehearsal();
     model.hash_mismatch = hash_mismatch;
-    // Nobody observes anything in a rehearsal: confirm at the planned time when asked to.
-    model.auto_confirm = args.auto_confirm;
+    // Nobody observes anything in a rehearsal: confirm at the planned time when asked to (and
+    // always headless, where nobody is at the keys; on the real clock only an operator confirms).
+    model.auto_confirm = args.auto_confirm || (args.headless && args.rehearse);
+    if args.headless {
+        if let Some(w) = tz_warning {
+            crate::out::eprintln(&w);
+        }
+        // Terminal notification sequences go to the controlling terminal, never into stdout
+        // (a file or a pipe a script reads): without one, that channel has nowhere to go.
+        let mut channels = channels;
+        if crate::run::lines::Lines::<std::io::Stdout>::controlling_tty().is_none()
+            && channels.iter().any(|c| c.channel() == "terminal")
+        {
+            channels.retain(|c| c.channel() != "terminal");
+            crate::out::eprintln(
+                "drillbook: no controlling terminal: terminal notifications are not sent (stdout stays plain lines)",
+            );
+        }
+        let setup = Setup {
+            model,
+            clock,
+            source: Source::Write(Box::new(journal)),
+            channels,
+        };
+        return headless(args, setup, &path);
+    }
     let mut start = format!("journal {}", path.display());
     if let Some(r) = &resumed {
         let _ = write!(start, " · {r}");
@@ -167,13 +188,15 @@ pub fn run(args: &RunArgs) -> Outcome {
         Some(w) => (format!("{w} · {start}"), Tone::Error),
         None => (start, Tone::Info),
     });
-    let ended = crate::run::run(Setup {
-        model,
-        clock,
+    let ended = crate::run::run(
+        Setup {
+            model,
+            clock,
+            source: Source::Write(Box::new(journal)),
+            channels,
+        },
         theme,
-        source: Source::Write(Box::new(journal)),
-        channels,
-    })
+    )
     .map_err(|e| Failure::new(format!("cannot run the terminal: {e}")))?;
     let done = report(
         &path,
@@ -220,90 +243,24 @@ fn record_choices(
     Ok(())
 }
 
-/// Free a reader's replayed events (`watch` reads them all) on another thread: a long journal is
-/// a million small allocations, and freeing them should not delay the first frame.
-fn drop_aside(replay: Replay) {
-    if replay.events.len() < 1000 {
-        return;
-    }
-    let _ = std::thread::Builder::new()
-        .name("drop-replay".into())
-        .spawn(move || drop(replay));
-}
-
-/// `--headless`: one line per transition and notification until the session ends (or a signal).
-fn headless(
-    args: &RunArgs,
-    plan: &Plan,
-    mut journal: Journal,
-    replay: &Replay,
-    clock: &Arc<dyn Clock>,
-    channels: Vec<Arc<dyn crate::notify::Notifier>>,
-) -> Outcome {
-    let path = journal.path().to_owned();
-    let opts = rehearsal::headless::Options {
-        // A headless rehearsal has nobody at the keys; on the real clock only HKEX confirms.
-        auto_confirm: args.rehearse,
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::new(format!("cannot start the runtime: {e}")))?;
-    let reason = rt.block_on(async {
-        let mut signals =
-            Signals::new().map_err(|e| Failure::new(format!("cannot hook signals: {e}")))?;
-        let attach = Action::Attach {
-            pid: std::process::id(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            roles: plan.roles(),
-        };
-        let mut record = replay.record.clone();
-        match journal.append(attach, clock.as_ref()) {
-            Ok(ev) => record.apply(&ev),
-            Err(e) => {
-                return Err(Failure::new(format!(
-                    "{}: cannot write the journal: {e}",
-                    path.display()
-                )));
-            }
-        }
-        let mut out = std::io::stdout();
-        let run = rehearsal::headless::run(
-            plan,
-            Arc::clone(clock),
-            &mut journal,
-            record,
-            channels,
-            opts,
-            &mut out,
-        );
-        let reason = tokio::select! {
-            _ = run => ("session ended".to_owned(), None),
-            name = signals.recv() => (name.to_owned(), None),
-            e = crate::clock::stepped_before_epoch() => (e.to_string(), Some(e)),
-        };
-        Ok(reason)
-    })?;
-    let (reason, clock_error) = reason;
-    let detach = journal.append(
-        Action::Detach {
-            reason: reason.clone(),
-        },
-        clock.as_ref(),
-    );
-    drop(journal);
-    crate::out::println(&format!("journal {} ({reason})", path.display()))?;
-    crate::out::println(&format!("to resume: {}", resume_command(args, plan, &path)))?;
+/// `--headless`: the app's loop with a line printer for a screen, one line per transition and
+/// notification, until the session ends (or a signal).
+fn headless(args: &RunArgs, setup: Setup, path: &Path) -> Outcome {
+    let (ended, _) = crate::run::run_headless(setup)
+        .map_err(|e| Failure::new(format!("cannot start the headless run: {e}")))?;
+    let plan = &ended.model.plan;
+    crate::out::println(&format!("journal {} ({})", path.display(), ended.reason))?;
+    crate::out::println(&format!("to resume: {}", resume_command(args, plan, path)))?;
     if args.rehearse {
-        rehearsal_report(&path, plan);
+        rehearsal_report(path, plan);
     }
-    detach.map_err(|e| {
-        Failure::new(format!(
+    if let Some(e) = &ended.detach_error {
+        return Err(Failure::new(format!(
             "{}: the detach was NOT recorded: {e}",
             path.display()
-        ))
-    })?;
-    match clock_error {
+        )));
+    }
+    match ended.clock_error {
         Some(e) => Err(Failure::new(e.to_string())),
         None => Ok(()),
     }
@@ -407,7 +364,7 @@ pub fn watch(path: &Path, runbooks: &[PathBuf], theme_spec: Option<&str>) -> Out
     let clock = watch_clock(&replay);
     let record = std::mem::take(&mut replay.record);
     let mut model = Model::new(plan, record, &replay.events, clock.now());
-    drop_aside(replay);
+    drop(replay);
     let (local_tz, tz_warning) = crate::zones::local_zone();
     model.local_tz = local_tz;
     model.journal_path = path.display().to_string();
@@ -417,13 +374,15 @@ pub fn watch(path: &Path, runbooks: &[PathBuf], theme_spec: Option<&str>) -> Out
         Some(w) => (format!("{w} · {watching}"), Tone::Error),
         None => (watching, Tone::Info),
     });
-    let ended = crate::run::run(Setup {
-        model,
-        clock,
+    let ended = crate::run::run(
+        Setup {
+            model,
+            clock,
+            source: Source::Watch(path.to_owned()),
+            channels: Vec::new(),
+        },
         theme,
-        source: Source::Watch(path.to_owned()),
-        channels: Vec::new(),
-    })
+    )
     .map_err(|e| Failure::new(format!("cannot run the terminal: {e}")))?;
     report(path, &ended, None, None)
 }

@@ -387,8 +387,9 @@ pub fn build(plan: &Plan, record: &Record, ctx: &Context) -> Report {
         let change = record.state_of(&step.id);
         let state = state_of(plan, step, record);
         let note = change.and_then(|x| x.note.clone()).or_else(|| {
+            // n/a by the runbook, or by a choice recorded as another option: say which.
             (change.is_none() && state == StepState::NotApplicable)
-                .then(|| step.not_applicable.clone())
+                .then(|| crate::setup::not_applying(plan, step, record))
                 .flatten()
         });
         StepReport {

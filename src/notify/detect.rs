@@ -6,7 +6,7 @@
 //! bus), each under a timeout, for `drillbook notify-test`.
 
 use socket2::{Domain, SockAddr, Socket, Type};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// The longest a connect to the bus socket may take: the same as one desktop send.
@@ -201,7 +201,7 @@ impl Report {
     /// Detect, each round trip under `timeout`.
     pub async fn detect(env: Env, timeout: Duration) -> Self {
         let tmux_passthrough = if env.in_tmux() {
-            tmux_option("allow-passthrough", timeout)
+            tmux_option("allow-passthrough", timeout).await
         } else {
             None
         };
@@ -309,37 +309,22 @@ impl Report {
     }
 }
 
-/// `tmux show -gv NAME`, waited for at most `timeout` (a wedged tmux server must not hang us).
-pub fn tmux_option(name: &str, timeout: Duration) -> Option<String> {
-    let mut child = Command::new("tmux")
+/// `tmux show -gv NAME`, waited for at most `timeout` (a wedged tmux server must not hang us),
+/// through tokio's process support: nothing blocks the runtime while tmux answers.
+pub async fn tmux_option(name: &str, timeout: Duration) -> Option<String> {
+    let output = tokio::process::Command::new("tmux")
         .args(["show", "-gv", name])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let start = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => {
-                if !status.success() {
-                    return None;
-                }
-                let mut s = String::new();
-                std::io::Read::read_to_string(&mut child.stdout.take()?, &mut s).ok()?;
-                let v = s.trim();
-                return (!v.is_empty()).then(|| v.to_owned());
-            }
-            Ok(None) if start.elapsed() < timeout => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-        }
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(timeout, output).await.ok()?.ok()?;
+    if !out.status.success() {
+        return None;
     }
+    let v = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    (!v.is_empty()).then_some(v)
 }
 
 /// Who owns `org.freedesktop.Notifications`, asked without triggering D-Bus activation.

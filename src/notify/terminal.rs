@@ -150,6 +150,11 @@ impl Notifier for Terminal {
         "terminal"
     }
 
+    fn sequences(&self, alert: &Alert) -> Option<Vec<u8>> {
+        Some(sequences(alert, self.wrap))
+    }
+
+    /// Writes the sequences through its own writer: for `notify-test`, which draws no frames.
     fn send(&self, alert: &Alert) -> Pin<Box<dyn Future<Output = SendResult> + Send + 'static>> {
         let bytes = sequences(alert, self.wrap);
         let out = Arc::clone(&self.out);

@@ -137,10 +137,7 @@ fn read_disk(p: &Path) -> Result<String, String> {
         FileError::Io(e) => io_message(&e),
         FileError::TooLarge { cap, size } => format!(
             "is {} MiB; drillbook reads runbook files up to {} MiB",
-            size.map_or_else(
-                || format!("over {}", cap / (1024 * 1024)),
-                |s| (s / (1024 * 1024)).to_string()
-            ),
+            size / (1024 * 1024),
             cap / (1024 * 1024)
         ),
         other => other.to_string(),
@@ -1130,7 +1127,16 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Plan, Problems> {
 }
 
 /// Load the bundled runbooks of `roles`, in the order given.
-pub fn load_bundled(roles: &[String]) -> Result<Plan, Problems> {
+/// Why bundled runbooks could not be loaded: the roles asked for (a usage error), or the content.
+#[derive(Debug, thiserror::Error)]
+pub enum BundledError {
+    #[error("{0}")]
+    Roles(Problems),
+    #[error("{0}")]
+    Invalid(Problems),
+}
+
+pub fn load_bundled(roles: &[String]) -> Result<Plan, BundledError> {
     let mut files = Vec::new();
     let mut problems = Problems::default();
     let mut named = Vec::new();
@@ -1147,7 +1153,10 @@ pub fn load_bundled(roles: &[String]) -> Result<Plan, Problems> {
             )),
             Some(name) => {
                 named.push(name.clone());
-                files.push(LoadedFile::read(Place::Bundled(name)).map_err(Problems::from)?);
+                files.push(
+                    LoadedFile::read(Place::Bundled(name))
+                        .map_err(|p| BundledError::Invalid(p.into()))?,
+                );
             }
             None => problems.push(Problem::new(
                 "--role",
@@ -1163,9 +1172,9 @@ pub fn load_bundled(roles: &[String]) -> Result<Plan, Problems> {
         problems.push(Problem::new("--role", None, "name at least one role"));
     }
     if !problems.is_empty() {
-        return Err(problems);
+        return Err(BundledError::Roles(problems));
     }
-    compose(&files)
+    compose(&files).map_err(BundledError::Invalid)
 }
 
 /// What `validate` checked, for its summary line.

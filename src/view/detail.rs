@@ -62,7 +62,7 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
         Span::styled("State: ", theme.label),
         Span::styled(
             format!("{} {}", state.glyph(), state.word()),
-            theme.state(state),
+            super::state_style(theme, state),
         ),
     ];
     if m.overdue(idx, now) {

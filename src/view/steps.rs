@@ -157,7 +157,7 @@ fn step_line<'a>(
     let (word, word_style) = if overdue {
         ("OVERDUE", theme.overdue)
     } else {
-        (state.word(), theme.state(state))
+        (state.word(), super::state_style(theme, state))
     };
     let due = due_label(&m.plan, step).unwrap_or_default();
     let late = if m.late(i) { "late" } else { "" };

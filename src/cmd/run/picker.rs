@@ -26,6 +26,8 @@ pub fn pick() -> std::io::Result<Option<Vec<String>>> {
     let mut sel = 0usize;
     let mut note = String::new();
     let mut terminal = ratatui::try_init()?;
+    // Restored however the picker ends: a choice, a quit, or an error from a draw or a read.
+    let _restore = Restore;
     let result = loop {
         terminal.draw(|f| {
             let a = f.area();
@@ -88,6 +90,14 @@ pub fn pick() -> std::io::Result<Option<Vec<String>>> {
             _ => {}
         }
     };
-    ratatui::restore();
     Ok(result)
+}
+
+/// Gives the terminal back when dropped.
+struct Restore;
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
 }
