@@ -14,6 +14,7 @@ use drillbook::check::{self, CheckResult, Job, Mode, Runner, Simulate};
 use drillbook::journal::{Action, CheckOutcome, Event, Record, StepState};
 use drillbook::runbook::{Plan, load_paths};
 use drillbook::site::Site;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -60,12 +61,12 @@ fn plan_with(dir: &Path, check: &str, evidence: &[&str]) -> Plan {
     if !evidence.is_empty() {
         text.push_str("      evidence:\n");
         for e in evidence {
-            text.push_str(&format!("        - {e}\n"));
+            let _ = writeln!(text, "        - {e}");
         }
     }
     text.push_str("      check:\n");
     for l in check.lines() {
-        text.push_str(&format!("        {l}\n"));
+        let _ = writeln!(text, "        {l}");
     }
     let rb = dir.join("one.yaml");
     std::fs::write(&rb, text).unwrap();
@@ -156,12 +157,11 @@ async fn tcp_times_out_on_a_listener_whose_backlog_is_full() {
     let mut fillers = Vec::new();
     let mut full = false;
     for _ in 0..64 {
-        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
-            Ok(s) => fillers.push(s),
-            Err(_) => {
-                full = true;
-                break;
-            }
+        if let Ok(s) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
+            fillers.push(s);
+        } else {
+            full = true;
+            break;
         }
     }
     assert!(
@@ -274,10 +274,10 @@ fn a_site_file_is_read_from_the_config_folder_and_its_problems_are_positioned() 
 
 // --- log -------------------------------------------------------------------------------------
 
-const LOGON: &str = r#"log: ${log}
+const LOGON: &str = r"log: ${log}
 match: 'Logon accepted at (?P<logon_time>\S+) NextSeq=(?P<next_seq>\d+)'
 timeout: 15s
-settle: on_pass"#;
+settle: on_pass";
 
 #[tokio::test]
 async fn a_log_followed_through_appends_a_rotation_and_a_partial_line_captures_the_values() {
@@ -1230,7 +1230,7 @@ fn runbooks_export_writes_a_site_example_naming_every_value_with_a_comment() {
         .steps
         .iter()
         .filter_map(|s| s.check.as_ref())
-        .flat_map(|c| c.site_names())
+        .flat_map(drillbook::check::spec::Check::site_names)
         .collect();
     let lines: Vec<&str> = text.lines().collect();
     for name in &used {
