@@ -528,6 +528,46 @@ pub fn phase_start(timeline: &crate::timeline::Timeline, phase: usize) -> DateTi
     timeline.effective(start)
 }
 
+/// The wall-clock instant a job's `phase_start` is, for the app: the phase's effective start
+/// (confirmed, else planned) on the real day; in a rehearsal at `speed`, the wall instant the
+/// rehearsal clock was at that start, counted back from now (a pause or a jump since makes it
+/// approximate; [`entered_wall`] gives the journaled entry when the events are at hand).
+pub fn phase_start_wall(
+    timeline: &crate::timeline::Timeline,
+    phase: usize,
+    session_now: DateTime<Utc>,
+    wall_now: DateTime<Utc>,
+    rehearsal_speed: Option<f64>,
+) -> DateTime<Utc> {
+    let start = phase_start(timeline, phase);
+    match rehearsal_speed {
+        None => start,
+        Some(speed) => {
+            let ago = (session_now - start).num_milliseconds().max(0) as f64 / speed.max(1.0);
+            wall_now - chrono::TimeDelta::milliseconds(ago as i64)
+        }
+    }
+}
+
+/// What the screen shows for a step's check: its newest outcome and how long ago it ran
+/// (`check: pass 2m ago`, `check: TIMEOUT 12s ago (simulated)`), or that it has not run.
+pub fn summary_line(record: &Record, step: &str, wall_now: DateTime<Utc>) -> String {
+    let Some(last) = record.last_check(step) else {
+        return "check: not run yet".into();
+    };
+    let ago = (wall_now - last.started).num_seconds().max(0);
+    let age = match ago {
+        0..60 => format!("{ago}s"),
+        60..3600 => format!("{}m", ago / 60),
+        _ => format!("{}h{:02}m", ago / 3600, ago % 3600 / 60),
+    };
+    format!(
+        "check: {} {age} ago{}",
+        last.outcome.word(),
+        if last.simulated { " (simulated)" } else { "" }
+    )
+}
+
 /// The wall-clock time the journal recorded entering `phase` (its `phase_entered` event).
 pub fn entered_wall<'a>(
     events: impl IntoIterator<Item = &'a crate::journal::Event>,

@@ -1254,3 +1254,82 @@ fn runbooks_export_writes_a_site_example_naming_every_value_with_a_comment() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
 }
+
+#[test]
+fn the_screen_line_gives_the_newest_outcome_and_its_age() {
+    let wall = Utc::now();
+    let record = Record::default();
+    assert_eq!(
+        check::summary_line(&record, "primary-gateway", wall),
+        "check: not run yet"
+    );
+    let run = |outcome, ago: i64, simulated| Action::Check {
+        step: "primary-gateway".into(),
+        check: "tcp".into(),
+        target: "x".into(),
+        outcome,
+        detail: String::new(),
+        values: vec![],
+        started: wall - TimeDelta::seconds(ago),
+        duration_ms: 1,
+        simulated,
+    };
+    let record = Record::from_events(&[
+        event(1, run(CheckOutcome::Fail, 200, false)),
+        event(2, run(CheckOutcome::Pass, 130, false)),
+    ]);
+    assert_eq!(
+        check::summary_line(&record, "primary-gateway", wall),
+        "check: pass 2m ago"
+    );
+    let record = Record::from_events(&[event(1, run(CheckOutcome::Timeout, 12, true))]);
+    assert_eq!(
+        check::summary_line(&record, "primary-gateway", wall),
+        "check: TIMEOUT 12s ago (simulated)"
+    );
+}
+
+#[test]
+fn a_rehearsal_reads_a_phase_from_when_its_clock_was_there() {
+    let plan = sensing();
+    let timeline = drillbook::timeline::Timeline::new(&plan.session);
+    let start = check::phase_start(&timeline, 0);
+    let wall = Utc::now();
+    // The real day: the phase's own start.
+    assert_eq!(
+        check::phase_start_wall(&timeline, 0, start + TimeDelta::minutes(30), wall, None),
+        start
+    );
+    // At x60, 30 session minutes into the phase were 30 real seconds ago.
+    assert_eq!(
+        check::phase_start_wall(
+            &timeline,
+            0,
+            start + TimeDelta::minutes(30),
+            wall,
+            Some(60.0)
+        ),
+        wall - TimeDelta::seconds(30)
+    );
+}
+
+#[test]
+fn simulate_checks_is_for_rehearsals_only() {
+    let out = drillbook(&["run", "--role", "ep", "--simulate-checks", "pass"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--rehearse"), "{}", stderr(&out));
+    let out = drillbook(&[
+        "run",
+        "--role",
+        "ep",
+        "--rehearse",
+        "--simulate-checks",
+        "maybe",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("pass, fail, timeout"),
+        "{}",
+        stderr(&out)
+    );
+}
