@@ -115,6 +115,11 @@ pub enum Command {
         #[arg(long)]
         accept_changed_runbooks: bool,
     },
+    /// Run the runbooks' checks now and print a table: reachability of the backup site on a
+    /// Wednesday, the log and files a step would sense. Reads the runbooks and the site file,
+    /// writes nothing. Exit 1 when a check fails, times out or errs; not configured is not a
+    /// failure.
+    Check(CheckArgs),
     /// The bundled runbooks.
     Runbooks {
         #[command(subcommand)]
@@ -138,6 +143,30 @@ pub struct Selection {
     pub role: Vec<String>,
     /// Runbook files (they name their session file).
     pub runbooks: Vec<PathBuf>,
+}
+
+/// `drillbook check`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CheckArgs {
+    /// Bundled runbooks by role, comma-separated: ep, ccep, hsn, omd (default: all four).
+    #[arg(long, short = 'r', value_delimiter = ',', conflicts_with = "runbook")]
+    pub role: Vec<String>,
+    /// A runbook file instead of the bundled ones (repeat for several).
+    #[arg(long, value_name = "FILE")]
+    pub runbook: Vec<std::path::PathBuf>,
+    /// The site file with the values of `${name}` (default:
+    /// $XDG_CONFIG_HOME/drillbook/site.yaml, else ~/.config/drillbook/site.yaml).
+    #[arg(long, value_name = "FILE")]
+    pub site: Option<PathBuf>,
+    /// Only the checks of the steps of this phase (its id).
+    #[arg(long, value_name = "PHASE")]
+    pub phase: Option<String>,
+    /// Run command checks the runbook allows (never otherwise).
+    #[arg(long)]
+    pub allow_commands: bool,
+    /// Step ids (default: every step that has a check).
+    #[arg(value_name = "STEP")]
+    pub steps: Vec<String>,
 }
 
 /// `drillbook run`.
@@ -189,6 +218,17 @@ pub struct RunArgs {
     /// a comma list. Journaled as the evidence of the step that settles the choice.
     #[arg(long, value_delimiter = ',', value_name = "CHOICE=OPTION")]
     pub choose: Vec<String>,
+    /// The site file with the values of the checks' `${name}` (default:
+    /// $XDG_CONFIG_HOME/drillbook/site.yaml, else ~/.config/drillbook/site.yaml).
+    #[arg(long, value_name = "FILE")]
+    pub site: Option<PathBuf>,
+    /// Run command checks the runbook allows (`allow: true`); without it they are refused.
+    #[arg(long)]
+    pub allow_commands: bool,
+    /// Rehearsal: every check gives this outcome without probing (marked simulated in the
+    /// journal), to rehearse handling it.
+    #[arg(long, requires = "rehearse", value_name = "OUTCOME", value_parser = ["pass", "fail", "timeout"])]
+    pub simulate_checks: Option<String>,
 }
 
 /// Fastest supported rehearsal speed: four hours in four seconds.

@@ -1,5 +1,6 @@
 //! The subcommands, one module each, and the failure type that carries an exit code.
 
+mod check;
 mod from_journal;
 mod handover;
 mod log;
@@ -133,6 +134,7 @@ pub fn dispatch(cli: Cli) -> Outcome {
             accept_changed_runbooks,
         ),
         Some(Command::Runbooks { action }) => runbooks::run(&action),
+        Some(Command::Check(args)) => check::run(&args),
         Some(Command::NotifyTest {
             notify,
             journal,

@@ -11,7 +11,7 @@ pub mod handover;
 pub mod record;
 pub mod report;
 
-pub use event::{Action, Event, Rehearsal, StepState};
+pub use event::{Action, Captured, CheckOutcome, Event, Rehearsal, StepState};
 pub use record::Record;
 
 use crate::clock::Clock;
@@ -778,6 +778,26 @@ pub enum AppendError {
 
 /// The field of an action whose free text looks like a secret, if any.
 fn secret_in(action: &Action) -> Option<&'static str> {
+    // A check's text comes from the host (a log line, a command's output): the checks withhold
+    // what looks like a credential before it gets here, and this is the backstop.
+    if let Action::Check {
+        target,
+        detail,
+        values,
+        ..
+    } = action
+    {
+        let secret = crate::text::looks_like_secret;
+        return if secret(detail) {
+            Some("the check's detail")
+        } else if secret(target) {
+            Some("the check's target")
+        } else if values.iter().any(|v| secret(&v.value)) {
+            Some("a value the check captured")
+        } else {
+            None
+        };
+    }
     let texts: [(&'static str, Option<&str>); 2] = match action {
         Action::Step { note, .. } => [("the note", note.as_deref()), ("", None)],
         Action::Note { text, .. } => [("the note", Some(text)), ("", None)],

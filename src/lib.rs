@@ -4,6 +4,7 @@
 //! codes, so that tests drive the same code the binary runs.
 //!
 //! - [`runbook`]: the session and runbook model, YAML loading and validation with positions.
+//! - [`check`], [`site`]: read-only checks that sense a step's outcome; the firm's site values.
 //! - [`setup`]: the firm's recorded choices and which steps apply to them.
 //! - [`timeline`]: where the session stands at an instant, confirmations overlaid.
 //! - [`clock`]: real, rehearsal and manual clocks behind one trait.
@@ -16,6 +17,7 @@
 
 pub mod alerts;
 pub mod app;
+pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod cmd;
@@ -27,6 +29,7 @@ pub mod rehearsal;
 pub mod run;
 pub mod runbook;
 pub mod setup;
+pub mod site;
 pub mod text;
 pub mod theme;
 pub mod timeline;

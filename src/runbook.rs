@@ -8,7 +8,7 @@ mod aliases;
 mod bundled;
 mod guard;
 mod load;
-mod position;
+pub(crate) mod position;
 mod problem;
 mod raw;
 pub mod timespec;
@@ -19,7 +19,7 @@ use chrono_tz::Tz;
 pub use bundled::{BUNDLED_SESSION, bundled_roles, export as export_bundled};
 pub use load::{BundledError, LoadedFile, load_bundled, load_paths, validate_paths, yaml_guard};
 pub use problem::{Problem, Problems};
-pub use raw::Basis;
+pub use raw::{Basis, Ordered};
 
 /// The newest runbook format this build reads.
 pub const FORMAT: u32 = 1;
@@ -214,6 +214,8 @@ pub struct Runbook {
     pub id: String,
     pub role: String,
     pub title: String,
+    /// The site values its checks use (`${name}`), each with what it is, as declared.
+    pub site: Vec<(String, String)>,
     pub source: String,
     pub sha256: String,
 }
@@ -244,6 +246,8 @@ pub struct Step {
     pub settles: Vec<String>,
     /// (choice id, option): the step applies only when each choice was recorded as its option.
     pub applies_if: Vec<(String, String)>,
+    /// What drillbook can sense for the step, read-only (see [`crate::check`]).
+    pub check: Option<crate::check::spec::Check>,
 }
 
 /// One session with its runbooks composed: what the app, the journal and the reports work on.

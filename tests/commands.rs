@@ -287,6 +287,7 @@ fn the_format_documents_examples_validate_together() {
         "not_applicable:",
         "settles:",
         "applies_if:",
+        "check:",
     ] {
         assert!(blocks[1].contains(field), "example shows {field}");
     }

@@ -13,6 +13,7 @@ use crate::text::clean_line;
 use crate::zones;
 use chrono::TimeZone;
 use chrono_tz::Tz;
+use std::fmt::Write as _;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -117,6 +118,33 @@ pub fn payload(a: &Action, tz: Tz) -> String {
             Some(n) => format!("acknowledged: {}", c(n)),
             None => "acknowledged".into(),
         },
+        Action::Check {
+            step,
+            check,
+            target,
+            outcome,
+            detail,
+            values,
+            duration_ms,
+            simulated,
+            ..
+        } => {
+            let mut s = format!(
+                "{} {} {} {} ({duration_ms} ms): {}",
+                c(step),
+                c(check),
+                c(target),
+                outcome.word(),
+                c(detail)
+            );
+            for v in values {
+                let _ = write!(s, "; {}={}", c(&v.name), c(&v.value));
+            }
+            if *simulated {
+                s.push_str(" [simulated]");
+            }
+            s
+        }
         Action::TornSetAside { line, bytes } => format!("line {line} ({bytes} bytes) set aside"),
         Action::Undo { target } => format!("of #{target}"),
         Action::Detach { reason } => c(reason),

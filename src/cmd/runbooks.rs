@@ -32,10 +32,18 @@ pub fn run(action: &RunbooksAction) -> Outcome {
                 .first()
                 .and_then(|p| p.parent())
                 .unwrap_or(dir.as_path());
+            // Every name the bundled checks use, each with what it is; no value filled in.
+            let plan = runbook::load_bundled(&runbook::bundled_roles())?;
+            let example = folder.join("site.example.yaml");
+            crate::site::write_example(&example, &plan).map_err(Failure::new)?;
+            crate::out::println(&format!("wrote {}", example.display()))?;
             crate::out::println(&format!(
                 "Check your edits with: drillbook validate {}",
                 folder.display()
             ))?;
+            crate::out::println(
+                "Fill in the site file for the checks: copy site.example.yaml to ~/.config/drillbook/site.yaml (or pass --site FILE)",
+            )?;
             crate::out::println(&format!(
                 "Run them with: drillbook run {}",
                 folder.join("ep.yaml").display()

@@ -72,6 +72,56 @@ pub struct Rehearsal {
     pub speed: f64,
 }
 
+/// What a check saw, in one word. `not_configured` and `refused` are not failures: nothing
+/// was observed (a site value unset; a command check drillbook was not allowed to run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckOutcome {
+    Pass,
+    Fail,
+    /// The probe did not finish within its timeout (no answer, no matching line yet).
+    Timeout,
+    /// A `${name}` it needs is not set in the site file.
+    NotConfigured,
+    /// A command check that may not run here (no `--allow-commands`, not allowed by the
+    /// runbook, or a rehearsal and not marked safe for one).
+    Refused,
+    /// The probe could not be made (an unreadable file, a socket error).
+    Error,
+}
+
+impl CheckOutcome {
+    /// The word shown in tables, reports and the journal pane.
+    pub fn word(self) -> &'static str {
+        match self {
+            CheckOutcome::Pass => "pass",
+            CheckOutcome::Fail => "FAIL",
+            CheckOutcome::Timeout => "TIMEOUT",
+            CheckOutcome::NotConfigured => "not configured",
+            CheckOutcome::Refused => "refused",
+            CheckOutcome::Error => "ERROR",
+        }
+    }
+
+    /// A failure of what was checked (or of checking it): what makes `drillbook check` exit 1.
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            CheckOutcome::Fail | CheckOutcome::Timeout | CheckOutcome::Error
+        )
+    }
+}
+
+/// A value a check captured (a named group of its pattern, the address a connect reached), and
+/// the step's evidence field it is filed under, when it is filed as evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Captured {
+    pub name: String,
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
 /// What happened. Serialised with a `kind` tag, flattened into the event line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -132,6 +182,25 @@ pub enum Action {
         detected: String,
         answer: Option<bool>,
     },
+    /// A step's check ran (or was simulated in a rehearsal): what it looked at, what it saw.
+    /// Values of a passing check with a `field` are the step's sensed evidence.
+    Check {
+        step: String,
+        /// The kind: tcp, log, multicast, file or command.
+        check: String,
+        /// What it looked at, site values filled in (`10.1.2.3:443`, a log path).
+        target: String,
+        outcome: CheckOutcome,
+        detail: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        values: Vec<Captured>,
+        /// When the probe started (wall clock, UTC).
+        started: DateTime<Utc>,
+        duration_ms: u64,
+        /// A rehearsal's `--simulate-checks`: nothing was probed.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        simulated: bool,
+    },
     /// The incoming operator acknowledged the handover.
     Handover {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -157,6 +226,7 @@ impl Action {
             Action::PhaseEntered { .. } => "phase_entered",
             Action::Notification { .. } => "notification",
             Action::NotifyCheck { .. } => "notify_check",
+            Action::Check { .. } => "check",
             Action::Handover { .. } => "handover",
             Action::TornSetAside { .. } => "torn_set_aside",
             Action::Undo { .. } => "undo",
@@ -310,6 +380,39 @@ mod tests {
                 channels: vec!["terminal".into()],
                 detected: "d".into(),
                 answer: None,
+            },
+            Action::Check {
+                step: "a".into(),
+                check: "log".into(),
+                target: "/var/log/bss.log".into(),
+                outcome: CheckOutcome::Pass,
+                detail: "matched line 12".into(),
+                values: vec![
+                    Captured {
+                        name: "logon_time".into(),
+                        value: "11:03:12.345".into(),
+                        field: Some("logon time".into()),
+                    },
+                    Captured {
+                        name: "next_seq".into(),
+                        value: "1".into(),
+                        field: None,
+                    },
+                ],
+                started: t,
+                duration_ms: 1234,
+                simulated: false,
+            },
+            Action::Check {
+                step: "a".into(),
+                check: "tcp".into(),
+                target: "10.0.0.1:443".into(),
+                outcome: CheckOutcome::NotConfigured,
+                detail: "not configured: set `ocg_backup_host` in the site file".into(),
+                values: vec![],
+                started: t,
+                duration_ms: 0,
+                simulated: true,
             },
             Action::Handover { note: None },
             Action::TornSetAside { line: 3, bytes: 9 },

@@ -384,6 +384,8 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         );
     }
 
+    checks(&mut out, plan, record, f);
+
     // Notes.
     let _ = writeln!(out, "\n## Notes\n");
     if record.notes.is_empty() {
@@ -521,6 +523,55 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         let _ = writeln!(out, "- {}: {what}", f.at(e.stamp.at));
     }
     out
+}
+
+/// What the steps' checks saw, apart from what operators typed: each step's newest check run
+/// and the evidence its passes filed (sensed). Only when a check ran.
+fn checks(out: &mut String, plan: &Plan, record: &Record, f: Fmt) {
+    let ran: Vec<&Step> = plan
+        .steps
+        .iter()
+        .filter(|s| record.checks.contains_key(&s.id))
+        .collect();
+    if ran.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n## Checks: what drillbook sensed\n");
+    for step in ran {
+        let runs = &record.checks[&step.id];
+        let Some(last) = runs.last() else { continue };
+        let _ = writeln!(
+            out,
+            "- `{}` {} check ({}): {}{} at {}, {} ms: {}{}",
+            clean_line(&step.id),
+            clean_line(&last.check),
+            clean_line(&last.target),
+            last.outcome.word(),
+            if last.simulated { " (simulated)" } else { "" },
+            f.at(last.stamp.at),
+            last.duration_ms,
+            clean_line(&last.detail),
+            if runs.len() > 1 {
+                format!(" (newest of {} runs)", runs.len())
+            } else {
+                String::new()
+            }
+        );
+        for field in &step.evidence {
+            if let Some(e) = record.evidence_of(&step.id, field)
+                && let Some(kind) = &e.sensed
+            {
+                let _ = writeln!(
+                    out,
+                    "  - sensed: {} = {} (its {} check, {})",
+                    clean_line(field),
+                    clean_line(&e.value),
+                    clean_line(kind),
+                    f.at(e.stamp.at)
+                );
+            }
+        }
+    }
 }
 
 /// One open step: state, title, id, role, phase, critical mark, and its due time dated in both

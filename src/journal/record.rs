@@ -4,7 +4,7 @@
 //! undone entry from the history and the state is whatever is left on top. Nothing is erased from
 //! the file.
 
-use super::event::{Action, Event, StepState};
+use super::event::{Action, Captured, CheckOutcome, Event, StepState};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 
@@ -50,6 +50,24 @@ pub struct NoteEntry {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvidenceEntry {
     pub value: String,
+    /// Sensed by a check of this kind (`log`, `tcp`, ...) rather than typed by the operator;
+    /// the stamp is the check event's.
+    pub sensed: Option<String>,
+    pub stamp: Stamp,
+}
+
+/// One run of a step's check, as journaled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckEntry {
+    pub check: String,
+    pub target: String,
+    pub outcome: CheckOutcome,
+    pub detail: String,
+    pub values: Vec<Captured>,
+    /// When the probe started (wall clock) and how long it took.
+    pub started: DateTime<Utc>,
+    pub duration_ms: u64,
+    pub simulated: bool,
     pub stamp: Stamp,
 }
 
@@ -101,8 +119,10 @@ pub struct NotifyCheckEntry {
 pub struct Record {
     /// State history per step id, oldest first; the last entry is the current state.
     pub steps: HashMap<String, Vec<StateChange>>,
-    /// Evidence history per (step, field).
+    /// Evidence history per (step, field): typed by the operator, or sensed by a check.
     pub evidence: BTreeMap<(String, String), Vec<EvidenceEntry>>,
+    /// Check runs per step id, oldest first.
+    pub checks: HashMap<String, Vec<CheckEntry>>,
     pub notes: Vec<NoteEntry>,
     /// Confirmation history per boundary key.
     pub confirmations: HashMap<String, Vec<Confirmation>>,
@@ -173,6 +193,7 @@ impl Record {
                     .or_default()
                     .push(EvidenceEntry {
                         value: value.clone(),
+                        sensed: None,
                         stamp: stamp(),
                     });
             }
@@ -241,6 +262,48 @@ impl Record {
                 answer: *answer,
                 stamp: stamp(),
             }),
+            Action::Check {
+                step,
+                check,
+                target,
+                outcome,
+                detail,
+                values,
+                started,
+                duration_ms,
+                simulated,
+            } => {
+                // What a passing check captured for a field is that field's current value, as
+                // sensed; a typed value recorded later goes on top of it.
+                if *outcome == CheckOutcome::Pass {
+                    for v in values {
+                        if let Some(field) = &v.field {
+                            self.evidence
+                                .entry((step.clone(), field.clone()))
+                                .or_default()
+                                .push(EvidenceEntry {
+                                    value: v.value.clone(),
+                                    sensed: Some(check.clone()),
+                                    stamp: stamp(),
+                                });
+                        }
+                    }
+                }
+                self.checks
+                    .entry(step.clone())
+                    .or_default()
+                    .push(CheckEntry {
+                        check: check.clone(),
+                        target: target.clone(),
+                        outcome: *outcome,
+                        detail: detail.clone(),
+                        values: values.clone(),
+                        started: *started,
+                        duration_ms: *duration_ms,
+                        simulated: *simulated,
+                        stamp: stamp(),
+                    });
+            }
             Action::TornSetAside { .. } => {}
         }
     }
@@ -269,6 +332,11 @@ impl Record {
         self.evidence
             .get(&(step.to_owned(), field.to_owned()))
             .and_then(|h| h.last())
+    }
+
+    /// The newest run of a step's check.
+    pub fn last_check(&self, step: &str) -> Option<&CheckEntry> {
+        self.checks.get(step).and_then(|h| h.last())
     }
 
     /// The current confirmation of an approximate boundary.

@@ -189,6 +189,22 @@ pub struct Evidence {
     pub field: String,
     pub value: String,
     pub by: By,
+    /// Sensed by the step's check of this kind (`log`, `tcp`, ...), not typed by the operator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensed: Option<String>,
+}
+
+/// The newest run of a step's check, and how many there were.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub check: String,
+    pub target: String,
+    pub outcome: crate::journal::CheckOutcome,
+    pub detail: String,
+    pub duration_ms: u64,
+    pub simulated: bool,
+    pub by: By,
+    pub runs: usize,
 }
 
 /// A note, on a step or on the session.
@@ -218,7 +234,12 @@ pub struct StepReport {
     /// The failure note, the skip reason, or the note given with the state; for a step n/a by
     /// design, the runbook's reason.
     pub note: Option<String>,
+    /// Typed by the operator.
     pub evidence: Vec<Evidence>,
+    /// Sensed by the step's check, shown apart from what was typed.
+    pub sensed: Vec<Evidence>,
+    /// The newest run of the step's check, if it ran.
+    pub check: Option<CheckReport>,
     pub notes: Vec<Note>,
 }
 
@@ -347,6 +368,21 @@ pub fn build(plan: &Plan, record: &Record, ctx: &Context) -> Report {
         })
         .collect();
 
+    // The current value of each of a step's evidence fields, typed or sensed.
+    let evidence_of = |step: &Step, sensed: bool| -> Vec<Evidence> {
+        step.evidence
+            .iter()
+            .filter_map(|f| {
+                let e = record.evidence_of(&step.id, f)?;
+                (e.sensed.is_some() == sensed).then(|| Evidence {
+                    field: c(f),
+                    value: c(&e.value),
+                    by: By::of(&e.stamp, tz),
+                    sensed: e.sensed.as_deref().map(c),
+                })
+            })
+            .collect()
+    };
     let step_report = |step: &Step| -> StepReport {
         let change = record.state_of(&step.id);
         let state = state_of(plan, step, record);
@@ -367,17 +403,21 @@ pub fn build(plan: &Plan, record: &Record, ctx: &Context) -> Report {
             state,
             by: change.map(|x| By::of(&x.stamp, tz)),
             note: note.as_deref().map(c),
-            evidence: step
-                .evidence
-                .iter()
-                .filter_map(|f| {
-                    record.evidence_of(&step.id, f).map(|e| Evidence {
-                        field: c(f),
-                        value: c(&e.value),
-                        by: By::of(&e.stamp, tz),
-                    })
+            evidence: evidence_of(step, false),
+            sensed: evidence_of(step, true),
+            check: record.checks.get(&step.id).and_then(|runs| {
+                let last = runs.last()?;
+                Some(CheckReport {
+                    check: c(&last.check),
+                    target: c(&last.target),
+                    outcome: last.outcome,
+                    detail: c(&last.detail),
+                    duration_ms: last.duration_ms,
+                    simulated: last.simulated,
+                    by: By::of(&last.stamp, tz),
+                    runs: runs.len(),
                 })
-                .collect(),
+            }),
             notes: record
                 .notes
                 .iter()
@@ -432,7 +472,12 @@ pub fn build(plan: &Plan, record: &Record, ctx: &Context) -> Report {
                 .steps_in(p)
                 .zip(&phases[p].steps)
                 .filter(|((_, step), _)| systems_of(step).contains(&sys.as_str()))
-                .flat_map(|(_, st)| st.evidence.iter().map(|e| (st.id.clone(), e.clone())))
+                .flat_map(|(_, st)| {
+                    st.evidence
+                        .iter()
+                        .chain(&st.sensed)
+                        .map(|e| (st.id.clone(), e.clone()))
+                })
                 .collect();
             sites.push(SiteResult {
                 system: c(sys),

@@ -358,6 +358,10 @@ fn plain_message(
             "a deadline (id, title, due, target, roles)",
         ),
         ("struct RawChoice", "a choice (id, title, options)"),
+        (
+            "struct RawCheck",
+            "a check (one of tcp, log, multicast, file, command, and its options)",
+        ),
         ("struct RawNotify", "notify settings (lead_minutes)"),
         ("expected a boolean", "expected true or false"),
         ("expected u32", "expected a whole number"),
@@ -733,6 +737,8 @@ struct RunbookCtx<'a> {
     displays: &'a [String],
     /// Choice ids some step of the runbooks loaded together settles.
     settled: &'a HashSet<String>,
+    /// The site names this runbook declares (`site:`), for its checks' `${name}` references.
+    declared: &'a [String],
 }
 
 /// The path of a step's field, built only when there is a problem to report.
@@ -753,6 +759,7 @@ fn runbook_from(
     check_format(&mut r, raw.format);
     check_id(&mut r, "id", "runbook id", &raw.id);
     check_id(&mut r, "role", "role", &raw.role);
+    let site = site_declarations(&mut r, raw.site);
     let session = cx.session;
     let mut seen_phases = HashSet::new();
     for (g, (phase_id, group)) in raw.phases.0.into_iter().enumerate() {
@@ -785,6 +792,7 @@ fn runbook_from(
         id: raw.id,
         role: raw.role,
         title: raw.title,
+        site,
         source: file.display.clone(),
         sha256: file.sha256(),
     }
@@ -854,6 +862,30 @@ fn step_from(
             evidence.push(field);
         }
     }
+    let check = step.check.and_then(|raw| {
+        let spec_cx = crate::check::spec::SpecCtx {
+            date: cx.session.date,
+            tz: cx.session.tz,
+            evidence: &evidence,
+            declared: cx.declared,
+        };
+        crate::check::spec::from_raw(raw, &spec_cx)
+            .map_err(|problems| {
+                for p in problems {
+                    let at = if p.field.is_empty() {
+                        path("check")
+                    } else {
+                        format!("{}.{}", path("check"), p.field)
+                    };
+                    if p.at_key {
+                        r.at_key(&at, p.message);
+                    } else {
+                        r.at(&at, p.message);
+                    }
+                }
+            })
+            .ok()
+    });
     Some(Step {
         id: step.id,
         role: cx.role.to_owned(),
@@ -871,7 +903,34 @@ fn step_from(
         not_applicable: step.not_applicable,
         settles: step.settles,
         applies_if: step.applies_if.map(|o| o.0).unwrap_or_default(),
+        check,
     })
+}
+
+/// A runbook's `site:` declarations: each name a site value name, said once, with what it is
+/// (the comment `runbooks export` writes beside it in `site.example.yaml`).
+fn site_declarations(
+    r: &mut Reporter,
+    raw: Option<super::raw::Ordered<String>>,
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (name, about) in raw.map(|o| o.0).unwrap_or_default() {
+        let at = format!("site.{name}");
+        if !crate::check::spec::is_site_name(&name) {
+            r.at_key(&at, format!(
+                "`{name}` is not a site value name: lower-case letters, digits and underscores, starting with a letter"
+            ));
+        } else if out.iter().any(|(n, _)| *n == name) {
+            r.at_key(&at, format!("site value `{name}` is declared twice"));
+        } else if about.trim().is_empty() {
+            r.at(
+                &at,
+                format!("say what `{name}` is: the site file's example gives it as a comment"),
+            );
+        }
+        out.push((name, about));
+    }
+    out
 }
 
 /// `settles` and `applies_if` name the session's choices and their options, and a condition
@@ -1002,6 +1061,11 @@ fn compose(files: &[LoadedFile]) -> Result<Plan, Problems> {
     for (i, (f, raw)) in parsed.into_iter().enumerate() {
         let groups: Vec<String> = raw.phases.0.iter().map(|(k, _)| k.clone()).collect();
         let role = raw.role.clone();
+        let declared: Vec<String> = raw
+            .site
+            .iter()
+            .flat_map(|o| o.0.iter().map(|(k, _)| k.clone()))
+            .collect();
         let cx = RunbookCtx {
             session: &session,
             index: i,
@@ -1009,6 +1073,7 @@ fn compose(files: &[LoadedFile]) -> Result<Plan, Problems> {
             groups: &groups,
             displays: &displays,
             settled: &settled,
+            declared: &declared,
         };
         runbooks.push(runbook_from(
             f,
@@ -1165,6 +1230,13 @@ pub fn validate_paths(paths: &[PathBuf]) -> Result<Checked, Problems> {
     let mut groups: Vec<(Place, Vec<LoadedFile>)> = Vec::new();
     let mut sessions = Vec::new();
     for f in files {
+        if !f.is_runbook() && crate::site::looks_like_site_file(&f.text) {
+            // `site.example.yaml` beside exported runbooks: read as a site file, not a session.
+            if let Err(mut p) = crate::site::parse(&f.display, &f.text) {
+                problems.0.append(&mut p.0);
+            }
+            continue;
+        }
         if !f.is_runbook() {
             sessions.push(f);
             continue;

@@ -93,6 +93,8 @@ pub struct RawRunbook {
     pub role: String,
     pub title: String,
     pub session: String,
+    /// The site values its checks refer to as `${name}`, each with what it is.
+    pub site: Option<Ordered<String>>,
     pub phases: Ordered<Vec<RawStep>>,
 }
 
@@ -135,6 +137,8 @@ pub struct RawStep {
     pub settles: Vec<String>,
     /// The step applies only when every named choice was recorded as the option given.
     pub applies_if: Option<Ordered<String>>,
+    /// What drillbook can sense for the step (see `check::spec`).
+    pub check: Option<crate::check::spec::RawCheck>,
 }
 
 /// `system:` as written: one name (`OTP-C`) or a list (`[OMD-C, OMD-CC]`), for a step that

@@ -5,7 +5,8 @@
 use super::{By, Report, drift_words};
 use std::fmt::Write;
 
-/// The header of the CSV report. `row` is `boundary`, `step`, `evidence` or `note`.
+/// The header of the CSV report. `row` is `boundary`, `step`, `evidence` (typed), `sensed`
+/// (evidence a check captured; `by` names the check) or `note`.
 /// `planned`: a step's due time, a boundary's planned time. `at_session`/`at_utc`: when the
 /// state, value or note was recorded; for a boundary, the confirmed instant.
 pub const CSV_HEADER: &str = "rehearsal,row,phase,systems,step,title,state,critical,planned,by,at_session,at_utc,field,value,note,issue,drift";
@@ -126,12 +127,16 @@ pub fn render_csv(r: &Report) -> String {
                     ..base
                 },
             );
-            for e in &st.evidence {
+            for e in st.evidence.iter().chain(&st.sensed) {
                 write_row(
                     &mut out,
                     reh,
                     &Row {
-                        kind: "evidence",
+                        kind: if e.sensed.is_some() {
+                            "sensed"
+                        } else {
+                            "evidence"
+                        },
                         phase: &p.id,
                         systems: systems.clone(),
                         step: &st.id,

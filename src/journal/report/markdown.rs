@@ -84,6 +84,34 @@ fn step_line(out: &mut String, st: &StepReport, f: &Fmt) {
             f.at(e.by.at.utc)
         );
     }
+    for e in &st.sensed {
+        let _ = writeln!(
+            out,
+            "  - sensed: {} = {} ({} at {})",
+            e.field,
+            e.value,
+            sensed_or_who(e),
+            f.at(e.by.at.utc)
+        );
+    }
+    if let Some(ch) = &st.check {
+        let _ = writeln!(
+            out,
+            "  - check ({} {}): {}{} at {}, {} ms{}: {}",
+            ch.check,
+            ch.target,
+            ch.outcome.word(),
+            if ch.simulated { " (simulated)" } else { "" },
+            f.at(ch.by.at.utc),
+            ch.duration_ms,
+            if ch.runs > 1 {
+                format!(", newest of {} runs", ch.runs)
+            } else {
+                String::new()
+            },
+            ch.detail
+        );
+    }
     for n in &st.notes {
         let _ = writeln!(
             out,
@@ -206,7 +234,7 @@ pub fn render_md(plan: &Plan, r: &Report, f: &Fmt) -> String {
                 "  - `{step}` {} = {} ({} at {})",
                 e.field,
                 e.value,
-                e.by.who,
+                sensed_or_who(e),
                 f.at(e.by.at.utc)
             );
         }
@@ -237,7 +265,12 @@ pub fn render_md(plan: &Plan, r: &Report, f: &Fmt) -> String {
     let mut n = 0;
     for p in &with_steps {
         for st in &p.steps {
-            for e in st.evidence.iter().filter(|e| is_time_field(&e.field)) {
+            for e in st
+                .evidence
+                .iter()
+                .chain(&st.sensed)
+                .filter(|e| is_time_field(&e.field))
+            {
                 if n == 0 {
                     let _ = writeln!(out, "| Phase | Systems | Step | Field | Value | Recorded |");
                     let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
@@ -251,7 +284,10 @@ pub fn render_md(plan: &Plan, r: &Report, f: &Fmt) -> String {
                     st.id,
                     md(&e.field),
                     md(&e.value),
-                    f.at(e.by.at.utc)
+                    match &e.sensed {
+                        Some(kind) => format!("{} (sensed by its {kind} check)", f.at(e.by.at.utc)),
+                        None => f.at(e.by.at.utc),
+                    }
                 );
             }
         }
@@ -400,4 +436,12 @@ pub fn is_time_field(field: &str) -> bool {
         || f.contains("resumed")
         || f.ends_with(" at")
         || f.contains(" at ")
+}
+
+/// Who recorded a value: `by its log check` for a sensed one, else the operator.
+fn sensed_or_who(e: &super::Evidence) -> String {
+    match &e.sensed {
+        Some(kind) => format!("sensed by its {kind} check"),
+        None => e.by.who.clone(),
+    }
 }

@@ -1,0 +1,580 @@
+//! Checks: what drillbook can sense for a step, read-only, and what it records of it.
+//!
+//! A step's `check:` (see [`spec`]) names a probe that only observes: a TCP connect with no byte
+//! sent ([`tcp`]), a log followed until a line matches ([`log`]), a multicast group joined and
+//! listened to, never sent to ([`multicast`]), a file looked at ([`file`]), and, only where both
+//! the runbook and the operator allow it, a program run without a shell ([`command`]). Values
+//! come from the site file ([`crate::site`]); one unset leaves the check "not configured".
+//!
+//! The [`Runner`] runs checks in tasks, each under its timeout, a bounded number at once (a
+//! semaphore); file reading happens on blocking threads, so the screen's thread never waits on
+//! a probe. A run gives a [`CheckResult`]; [`actions_for`] turns it into what the journal
+//! records: a `check` event (values of a pass filed as the step's sensed evidence by the
+//! record's fold), and for `settle: on_pass` a `step` event marking it done by the check. A
+//! failed check never marks a step failed: the operator decides. [`schedule`] says which
+//! automatic checks (`every:`) are due at an instant.
+//!
+//! In a rehearsal read-only checks run for real (testing the probes before the day is the point
+//! of a dry run); `--simulate-checks pass|fail|timeout` replaces every probe by that outcome,
+//! marked simulated in the journal.
+
+pub mod command;
+pub mod file;
+pub mod log;
+pub mod multicast;
+pub mod schedule;
+pub mod spec;
+pub mod tcp;
+
+use crate::journal::{Action, Captured, CheckOutcome, Record, StepState};
+use crate::runbook::Plan;
+use crate::site::Site;
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use spec::{Check, Kind, NewerThan, Probe};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::future::Future;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// How many checks run at once by default: a trading host's CPU is not ours to take.
+pub const DEFAULT_LIMIT: usize = 4;
+
+/// The longest value kept from a capture (a log field, a command's output).
+const VALUE_CAP: usize = 200;
+
+/// What a probe saw, before the runner stamps it with step, target and times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probed {
+    pub outcome: CheckOutcome,
+    pub detail: String,
+    pub values: Vec<(String, String)>,
+}
+
+impl Probed {
+    pub fn new(outcome: CheckOutcome, detail: impl Into<String>) -> Self {
+        Self {
+            outcome,
+            detail: detail.into(),
+            values: Vec::new(),
+        }
+    }
+
+    #[must_use]
+    pub fn value(mut self, name: &str, value: String) -> Self {
+        self.values.push((name.to_owned(), value));
+        self
+    }
+}
+
+/// Host text made safe to show and to journal: controls neutralised, cut to `max` characters,
+/// and withheld whole when it looks like it carries a credential (a log line can).
+pub fn excerpt(text: &str, max: usize) -> String {
+    if crate::text::looks_like_secret(text) {
+        return "(withheld: it looks like it holds a credential)".into();
+    }
+    let clean = crate::text::clean_line(text.trim());
+    if clean.chars().count() <= max {
+        clean.into_owned()
+    } else {
+        let mut s: String = clean.chars().take(max.saturating_sub(1)).collect();
+        s.push('…');
+        s
+    }
+}
+
+/// An instant as values and details give it: `2023-11-25 11:03:12.345 HKT`.
+pub fn instant_words(t: DateTime<Utc>, tz: Tz) -> String {
+    tz.from_utc_datetime(&t.naive_utc())
+        .format("%Y-%m-%d %H:%M:%S%.3f %Z")
+        .to_string()
+}
+
+/// `--simulate-checks`: the outcome every check gives in a rehearsal, nothing probed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Simulate {
+    Pass,
+    Fail,
+    Timeout,
+}
+
+impl Simulate {
+    /// `pass`, `fail` or `timeout` (what clap offers).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "pass" => Ok(Simulate::Pass),
+            "fail" => Ok(Simulate::Fail),
+            "timeout" => Ok(Simulate::Timeout),
+            other => Err(format!(
+                "`{other}`: --simulate-checks takes pass, fail or timeout"
+            )),
+        }
+    }
+
+    fn outcome(self) -> CheckOutcome {
+        match self {
+            Simulate::Pass => CheckOutcome::Pass,
+            Simulate::Fail => CheckOutcome::Fail,
+            Simulate::Timeout => CheckOutcome::Timeout,
+        }
+    }
+}
+
+/// How checks run in this process.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mode {
+    /// `--allow-commands`: command checks the runbook allows may run.
+    pub allow_commands: bool,
+    /// A rehearsal: command checks run only when marked `rehearsal_safe`.
+    pub rehearsal: bool,
+    /// `--simulate-checks` (rehearsals only): no probe, this outcome.
+    pub simulate: Option<Simulate>,
+}
+
+impl Mode {
+    /// The mode `drillbook run` asks for: `--allow-commands`, `--rehearse`, `--simulate-checks`.
+    pub fn for_run(args: &crate::cli::RunArgs) -> Self {
+        Self {
+            allow_commands: args.allow_commands,
+            rehearsal: args.rehearse,
+            simulate: args
+                .simulate_checks
+                .as_deref()
+                .and_then(|s| Simulate::parse(s).ok()),
+        }
+    }
+}
+
+/// One check to run: the step's, with the instant its phase started (on the wall clock: in a
+/// rehearsal, when the rehearsal entered the phase) for `from: phase_start` and
+/// `newer_than: phase_start`, and the session's zone for times read and shown.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub step: String,
+    pub check: Check,
+    pub phase_start: DateTime<Utc>,
+    pub tz: Tz,
+}
+
+impl Job {
+    /// The job for plan step `step`, if it has a check.
+    pub fn for_step(plan: &Plan, step: usize, phase_start: DateTime<Utc>) -> Option<Self> {
+        let s = plan.steps.get(step)?;
+        Some(Self {
+            step: s.id.clone(),
+            check: s.check.clone()?,
+            phase_start,
+            tz: plan.session.tz,
+        })
+    }
+}
+
+/// What one run of a check saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckResult {
+    pub step: String,
+    pub kind: Kind,
+    /// What it looked at, site values filled in (as written where one is unset).
+    pub target: String,
+    pub outcome: CheckOutcome,
+    pub detail: String,
+    pub values: Vec<Captured>,
+    /// When the probe started (wall clock), after waiting for its turn.
+    pub started: DateTime<Utc>,
+    pub duration: Duration,
+    pub simulated: bool,
+}
+
+impl CheckResult {
+    /// The journal's `check` event for it.
+    pub fn action(&self) -> Action {
+        Action::Check {
+            step: self.step.clone(),
+            check: self.kind.word().to_owned(),
+            target: self.target.clone(),
+            outcome: self.outcome,
+            detail: self.detail.clone(),
+            values: self.values.clone(),
+            started: self.started,
+            duration_ms: u64::try_from(self.duration.as_millis()).unwrap_or(u64::MAX),
+            simulated: self.simulated,
+        }
+    }
+}
+
+/// What the journal records for a result: the `check` event and, for a passing check with
+/// `settle: on_pass` on a step still open (pending or deferred), a `step` event marking it done
+/// by the check (the operator can undo it like any other). Nothing else: a failed check never
+/// marks a step failed.
+pub fn actions_for(plan: &Plan, record: &Record, result: &CheckResult) -> Vec<Action> {
+    let mut out = vec![result.action()];
+    let Some(step) = plan.steps.iter().find(|s| s.id == result.step) else {
+        return out;
+    };
+    let settles = step.check.as_ref().is_some_and(|c| c.settle_on_pass);
+    let open = matches!(
+        crate::setup::state_of(plan, step, record),
+        StepState::Pending | StepState::Deferred
+    );
+    if settles && open && result.outcome == CheckOutcome::Pass {
+        out.push(Action::Step {
+            step: step.id.clone(),
+            state: StepState::Done,
+            note: Some(format!(
+                "done by its {} check{}: {}",
+                result.kind,
+                if result.simulated { " (simulated)" } else { "" },
+                excerpt(&result.detail, 160)
+            )),
+        });
+    }
+    out
+}
+
+/// Runs checks: a bounded number at once, each under its timeout. Cheap to clone; clones share
+/// the limit and the log cursors.
+#[derive(Clone)]
+pub struct Runner {
+    site: Arc<Site>,
+    mode: Mode,
+    permits: Arc<Semaphore>,
+    /// Where each step's log check stopped, so the next run continues there.
+    cursors: Arc<Mutex<HashMap<String, log::Cursor>>>,
+}
+
+impl Runner {
+    /// At most `limit` probes at once (at least one).
+    pub fn new(site: Site, mode: Mode, limit: usize) -> Self {
+        Self {
+            site: Arc::new(site),
+            mode,
+            permits: Arc::new(Semaphore::new(limit.max(1))),
+            cursors: Arc::default(),
+        }
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    pub fn site(&self) -> &Site {
+        &self.site
+    }
+
+    /// Run `job` in a task of the current runtime.
+    pub fn spawn(&self, job: Job) -> tokio::task::JoinHandle<CheckResult> {
+        tokio::spawn(self.run(job))
+    }
+
+    /// The run of `job`, as a future that owns what it needs.
+    pub fn run(&self, job: Job) -> impl Future<Output = CheckResult> + Send + use<> {
+        let runner = self.clone();
+        async move { runner.run_inner(job).await }
+    }
+
+    async fn run_inner(self, job: Job) -> CheckResult {
+        let kind = job.check.kind();
+        let written = job.check.target_text();
+        let result = |target: String, p: Probed, started, duration, simulated| CheckResult {
+            step: job.step.clone(),
+            kind,
+            target,
+            outcome: p.outcome,
+            detail: excerpt(&p.detail, 400),
+            values: file_values(&job.check, p.values),
+            started,
+            duration,
+            simulated,
+        };
+        // The target as the site fills it; unset names make the check "not configured".
+        let missing: Vec<String> = job
+            .check
+            .site_names()
+            .into_iter()
+            .filter(|n| self.site.get(n).is_none())
+            .collect();
+        let target = if missing.is_empty() {
+            target_of(&job.check, &|t| self.fill(t))
+        } else {
+            written.clone()
+        };
+        if let Some(sim) = self.mode.simulate {
+            let p = Probed::new(
+                sim.outcome(),
+                format!(
+                    "simulated {} (--simulate-checks): nothing was probed",
+                    sim.outcome().word().to_lowercase()
+                ),
+            );
+            return result(target, p, crate::clock::wall_now(), Duration::ZERO, true);
+        }
+        if !missing.is_empty() {
+            let names: Vec<String> = missing.iter().map(|n| format!("`{n}`")).collect();
+            let p = Probed::new(
+                CheckOutcome::NotConfigured,
+                format!("not configured: set {} in the site file", names.join(", ")),
+            );
+            return result(target, p, crate::clock::wall_now(), Duration::ZERO, false);
+        }
+        if let Some(why) = self.refusal(&job.check) {
+            let p = Probed::new(CheckOutcome::Refused, why);
+            return result(target, p, crate::clock::wall_now(), Duration::ZERO, false);
+        }
+        // Wait for a turn; the timeout starts with the probe.
+        let _permit = self.permits.clone().acquire_owned().await;
+        let started = crate::clock::wall_now();
+        let t0 = Instant::now();
+        let limit = job.check.timeout;
+        // The probes keep to their own deadline; this is the backstop for one that does not.
+        let p = match tokio::time::timeout(limit + Duration::from_millis(500), self.probe(&job))
+            .await
+        {
+            Ok(p) => p,
+            Err(_) => Probed::new(
+                CheckOutcome::Timeout,
+                format!("no result within {}", spec::duration_words(limit)),
+            ),
+        };
+        result(target, p, started, t0.elapsed(), false)
+    }
+
+    /// Why a command check may not run here, if it may not.
+    fn refusal(&self, check: &Check) -> Option<String> {
+        let Probe::Command {
+            allow,
+            rehearsal_safe,
+            ..
+        } = &check.probe
+        else {
+            return None;
+        };
+        if !allow {
+            Some("refused: the runbook does not allow this command to run (`allow: true`); it is shown, never run".into())
+        } else if !self.mode.allow_commands {
+            Some(
+                "refused: command checks run only when drillbook is started with --allow-commands"
+                    .into(),
+            )
+        } else if self.mode.rehearsal && !rehearsal_safe {
+            Some("refused: a rehearsal runs a command check only when the runbook marks it `rehearsal_safe: true`".into())
+        } else {
+            None
+        }
+    }
+
+    /// A template with the site's values (every name it uses is set: checked before).
+    fn fill(&self, t: &spec::Template) -> String {
+        t.fill(|n| self.site.get(n).map(str::to_owned))
+            .unwrap_or_else(|_| t.text.clone())
+    }
+
+    /// The probe itself.
+    async fn probe(&self, job: &Job) -> Probed {
+        let check = &job.check;
+        let deadline = Instant::now() + check.timeout;
+        let fill = |t: &spec::Template| self.fill(t);
+        let pattern = match check.matcher().map(|m| m.resolve(fill)).transpose() {
+            Ok(p) => p,
+            Err(m) => return Probed::new(CheckOutcome::Error, m),
+        };
+        match &check.probe {
+            Probe::Tcp { target } => tcp::probe(&fill(target), check.timeout).await,
+            Probe::Multicast {
+                group,
+                source,
+                interface,
+                window,
+                min,
+            } => {
+                let src = source.as_ref().map(fill);
+                let ifc = interface.as_ref().map(fill);
+                multicast::probe(
+                    &fill(group),
+                    src.as_deref(),
+                    ifc.as_deref(),
+                    *window,
+                    *min,
+                    job.tz,
+                )
+                .await
+            }
+            Probe::Log {
+                path, from, zone, ..
+            } => {
+                let Some(pattern) = pattern else {
+                    return Probed::new(CheckOutcome::Error, "a log check needs a pattern");
+                };
+                if *from == spec::From::PhaseStart && !pattern.groups().iter().any(|g| g == "at") {
+                    return Probed::new(
+                        CheckOutcome::Error,
+                        format!(
+                            "`from: phase_start` needs a named group `at` (the line's own time) in the pattern `{}`",
+                            excerpt(&pattern.text, 120)
+                        ),
+                    );
+                }
+                let cancel = Arc::new(AtomicBool::new(false));
+                let cursor = self
+                    .cursors
+                    .lock()
+                    .ok()
+                    .and_then(|c| c.get(&job.step).copied());
+                let follow = log::Follow {
+                    path: fill(path).into(),
+                    regex: pattern.regex,
+                    since: (*from == spec::From::PhaseStart).then_some(job.phase_start),
+                    zone: zone.unwrap_or(job.tz),
+                    deadline,
+                    cursor,
+                    cancel: cancel.clone(),
+                };
+                // Told to stop if this future is dropped (the app quit, the backstop fired).
+                let _stop = StopOnDrop(cancel);
+                match tokio::task::spawn_blocking(move || follow.run()).await {
+                    Ok((p, cursor)) => {
+                        if let (Some(c), Ok(mut map)) = (cursor, self.cursors.lock()) {
+                            map.insert(job.step.clone(), c);
+                        }
+                        p
+                    }
+                    Err(e) => {
+                        Probed::new(CheckOutcome::Error, format!("the log check stopped: {e}"))
+                    }
+                }
+            }
+            Probe::File {
+                path, newer_than, ..
+            } => {
+                let path = std::path::PathBuf::from(fill(path));
+                let since = newer_than.map(|n| match n {
+                    NewerThan::PhaseStart => job.phase_start,
+                    NewerThan::At(t) => t,
+                });
+                let re = pattern.map(|p| p.regex);
+                let tz = job.tz;
+                match tokio::task::spawn_blocking(move || {
+                    file::probe(&path, since, re.as_ref(), deadline, tz)
+                })
+                .await
+                {
+                    Ok(p) => p,
+                    Err(e) => {
+                        Probed::new(CheckOutcome::Error, format!("the file check stopped: {e}"))
+                    }
+                }
+            }
+            Probe::Command { argv, .. } => {
+                let argv: Vec<String> = argv.iter().map(fill).collect();
+                command::probe(&argv, pattern.as_ref().map(|p| &p.regex), check.timeout).await
+            }
+        }
+    }
+}
+
+/// Sets the flag when dropped: a blocking follower polls it and stops.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// The target shown and journaled, site values filled in.
+fn target_of(check: &Check, fill: &dyn Fn(&spec::Template) -> String) -> String {
+    match &check.probe {
+        Probe::Tcp { target } => fill(target),
+        Probe::Log { path, .. } | Probe::File { path, .. } => fill(path),
+        Probe::Multicast {
+            group,
+            source,
+            interface,
+            ..
+        } => {
+            let mut s = fill(group);
+            if let Some(src) = source {
+                let _ = write!(s, " source {}", fill(src));
+            }
+            if let Some(i) = interface {
+                let _ = write!(s, " on {}", fill(i));
+            }
+            s
+        }
+        Probe::Command { argv, .. } => argv.iter().map(fill).collect::<Vec<_>>().join(" "),
+    }
+}
+
+/// The captured values, made safe, each with the evidence field it is filed under.
+fn file_values(check: &Check, values: Vec<(String, String)>) -> Vec<Captured> {
+    values
+        .into_iter()
+        .map(|(name, value)| Captured {
+            field: check.field_for(&name).map(str::to_owned),
+            value: excerpt(&value, VALUE_CAP),
+            name,
+        })
+        .collect()
+}
+
+/// The wall-clock instant a phase started, for a job: its effective start on the session's
+/// clock (confirmed, else planned). A rehearsal passes instead the `utc` of the journal's
+/// `phase_entered` event for the phase ([`entered_wall`]), since its log lines carry today's
+/// times.
+pub fn phase_start(timeline: &crate::timeline::Timeline, phase: usize) -> DateTime<Utc> {
+    let (start, _) = timeline.bounds_of(phase);
+    timeline.effective(start)
+}
+
+/// The wall-clock instant a job's `phase_start` is, for the app: the phase's effective start
+/// (confirmed, else planned) on the real day; in a rehearsal at `speed`, the wall instant the
+/// rehearsal clock was at that start, counted back from now (a pause or a jump since makes it
+/// approximate; [`entered_wall`] gives the journaled entry when the events are at hand).
+pub fn phase_start_wall(
+    timeline: &crate::timeline::Timeline,
+    phase: usize,
+    session_now: DateTime<Utc>,
+    wall_now: DateTime<Utc>,
+    rehearsal_speed: Option<f64>,
+) -> DateTime<Utc> {
+    let start = phase_start(timeline, phase);
+    match rehearsal_speed {
+        None => start,
+        Some(speed) => {
+            let ago = (session_now - start).num_milliseconds().max(0) as f64 / speed.max(1.0);
+            wall_now - chrono::TimeDelta::milliseconds(ago as i64)
+        }
+    }
+}
+
+/// What the screen shows for a step's check: its newest outcome and how long ago it ran
+/// (`check: pass 2m ago`, `check: TIMEOUT 12s ago (simulated)`), or that it has not run.
+pub fn summary_line(record: &Record, step: &str, wall_now: DateTime<Utc>) -> String {
+    let Some(last) = record.last_check(step) else {
+        return "check: not run yet".into();
+    };
+    let ago = (wall_now - last.started).num_seconds().max(0);
+    let age = match ago {
+        0..60 => format!("{ago}s"),
+        60..3600 => format!("{}m", ago / 60),
+        _ => format!("{}h{:02}m", ago / 3600, ago % 3600 / 60),
+    };
+    format!(
+        "check: {} {age} ago{}",
+        last.outcome.word(),
+        if last.simulated { " (simulated)" } else { "" }
+    )
+}
+
+/// The wall-clock time the journal recorded entering `phase` (its `phase_entered` event).
+pub fn entered_wall<'a>(
+    events: impl IntoIterator<Item = &'a crate::journal::Event>,
+    phase: &str,
+) -> Option<DateTime<Utc>> {
+    events.into_iter().find_map(|e| match &e.action {
+        Action::PhaseEntered { phase: p } if p == phase => Some(e.utc),
+        _ => None,
+    })
+}

@@ -1,0 +1,143 @@
+//! `command`: run an argument list without a shell, under the timeout, its output read up to
+//! [`OUTPUT_CAP`] bytes per stream (the rest drained and dropped, so a chatty program never
+//! blocks on a full pipe). A pass is exit status 0 and, when the check has a pattern, a line of
+//! the output matching it; its named groups are the values captured.
+//!
+//! Whether it may run at all is decided before this is called (`check::Runner`): only when the
+//! runbook marks it `allow: true` and the operator started drillbook with `--allow-commands`,
+//! and in a rehearsal only when marked `rehearsal_safe: true`. Everything else drillbook shows
+//! as a command is still only shown.
+
+use super::Probed;
+use crate::journal::CheckOutcome;
+use regex::Regex;
+use std::fmt::Write as _;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+/// The most of each output stream kept.
+pub const OUTPUT_CAP: usize = 64 * 1024;
+
+/// Read a stream to its end, keeping the first `OUTPUT_CAP` bytes.
+async fn capped<R: AsyncRead + Unpin>(mut r: R) -> (Vec<u8>, bool) {
+    let mut kept = Vec::new();
+    let mut buf = vec![0u8; 8192];
+    let mut cut = false;
+    loop {
+        match r.read(&mut buf).await {
+            Ok(0) | Err(_) => return (kept, cut),
+            Ok(n) => {
+                let room = OUTPUT_CAP - kept.len();
+                if n > room {
+                    cut = true;
+                }
+                kept.extend_from_slice(&buf[..n.min(room)]);
+            }
+        }
+    }
+}
+
+/// Run `argv` and wait for it at most `timeout`; a program still running then is killed.
+pub async fn probe(command: &[String], pattern: Option<&Regex>, timeout: Duration) -> Probed {
+    let Some((program, args)) = command.split_first() else {
+        return Probed::new(CheckOutcome::Error, "no program to run".to_owned());
+    };
+    let mut child = match tokio::process::Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            return Probed::new(
+                CheckOutcome::Error,
+                format!("cannot run {program}: {}", crate::files::io_words(&e)),
+            );
+        }
+    };
+    let out = child.stdout.take();
+    let err = child.stderr.take();
+    let work = async {
+        let (o, e) = tokio::join!(
+            async {
+                match out {
+                    Some(o) => capped(o).await,
+                    None => (Vec::new(), false),
+                }
+            },
+            async {
+                match err {
+                    Some(e) => capped(e).await,
+                    None => (Vec::new(), false),
+                }
+            }
+        );
+        let status = child.wait().await;
+        (o, e, status)
+    };
+    // On timeout, dropping `work` drops the child, which kill_on_drop kills.
+    let Ok(((stdout, cut_out), (stderr, _), status)) = tokio::time::timeout(timeout, work).await
+    else {
+        return Probed::new(
+            CheckOutcome::Timeout,
+            format!(
+                "{program} did not finish within {}; killed",
+                super::spec::duration_words(timeout)
+            ),
+        );
+    };
+    let status = match status {
+        Ok(s) => s,
+        Err(e) => return Probed::new(CheckOutcome::Error, format!("waiting for {program}: {e}")),
+    };
+    let code = status
+        .code()
+        .map_or_else(|| "killed by a signal".to_owned(), |c| c.to_string());
+    let stdout = String::from_utf8_lossy(&stdout);
+    let last_err = String::from_utf8_lossy(&stderr)
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| super::excerpt(l, 120))
+        .unwrap_or_default();
+    if !status.success() {
+        let mut d = format!("{program} exited with status {code}");
+        if !last_err.is_empty() {
+            let _ = write!(d, ": {last_err}");
+        }
+        return Probed::new(CheckOutcome::Fail, d).value("exit_status", code);
+    }
+    let mut p = Probed::new(
+        CheckOutcome::Pass,
+        format!("{program} exited with status 0"),
+    )
+    .value("exit_status", code);
+    if let Some(re) = pattern {
+        let found = stdout.lines().find_map(|l| re.captures(l).map(|c| (l, c)));
+        if let Some((line, caps)) = found {
+            let _ = write!(p.detail, "; matched: {}", super::excerpt(line, 120));
+            for name in re.capture_names().flatten() {
+                if let Some(m) = caps.name(name) {
+                    p = p.value(name, m.as_str().to_owned());
+                }
+            }
+        } else {
+            p.outcome = CheckOutcome::Fail;
+            let _ = write!(
+                p.detail,
+                ", but no line of its output matches `{}`{}",
+                re.as_str(),
+                if cut_out {
+                    " (output cut at 64 KiB)"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+    p
+}

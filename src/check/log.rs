@@ -1,0 +1,388 @@
+//! `log`: follow a log file the firm already writes (BSS, FIX engine, market-data handler) until
+//! a line matches the check's pattern; its named groups are the values captured.
+//!
+//! Runs on a blocking thread (the screen's thread never reads a file) and stops itself at its
+//! deadline. Memory stays bounded whatever the file's size: the file is read in chunks of
+//! [`CHUNK`] bytes, and at most one line (up to [`MAX_LINE`] bytes) is kept across chunks; a
+//! longer line is skipped and counted. Only complete lines are matched: a partial last line
+//! waits for its newline, so a value is never captured half-written.
+//!
+//! Rotation: when the path names another file than the one open (rename and a new file), the
+//! rest of the old file is read, then the new one from its start; a file that shrinks below the
+//! position read (truncated in place, copytruncate) is read again from its start. A partial
+//! line left at the end of a rotated file is dropped: it will never be completed.
+//!
+//! A [`Cursor`] says where a run stopped (at a line boundary), so the next run of the same check
+//! continues there and no line written between two runs is missed.
+
+use super::Probed;
+use crate::journal::CheckOutcome;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use regex::Regex;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Bytes read at a time.
+pub const CHUNK: usize = 64 * 1024;
+/// The longest line kept for matching; a longer one is skipped (and counted).
+pub const MAX_LINE: usize = 64 * 1024;
+/// How long to wait at the end of the file before looking again.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Where a follow stopped: the file (device and inode) and the offset after the last complete
+/// line read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub dev: u64,
+    pub ino: u64,
+    pub offset: u64,
+}
+
+/// One run of a log check.
+pub struct Follow {
+    pub path: PathBuf,
+    pub regex: Regex,
+    /// Read from the file's start and take only lines whose group `at` is not before `since`;
+    /// else start at the end (or at `cursor`).
+    pub since: Option<DateTime<Utc>>,
+    /// The zone the log writes its times in.
+    pub zone: Tz,
+    pub deadline: Instant,
+    pub cursor: Option<Cursor>,
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// What the follow saw along the way, for the detail of a run that found nothing.
+#[derive(Default)]
+struct Seen {
+    bytes: u64,
+    lines: u64,
+    long_lines: u64,
+    early: u64,
+    bad_at: u64,
+    rotations: u64,
+    truncations: u64,
+}
+
+struct Open {
+    file: File,
+    dev: u64,
+    ino: u64,
+    /// Offset of the next byte to read.
+    offset: u64,
+    /// Offset just after the last complete line.
+    line_end: u64,
+}
+
+impl Follow {
+    /// Follow until a match, the deadline or a cancel. Returns what was seen and where it stopped.
+    pub fn run(self) -> (Probed, Option<Cursor>) {
+        let mut seen = Seen::default();
+        let shown = self.path.display().to_string();
+        // Wait for the file to exist: a log may be created when the gateway starts.
+        let mut cur = loop {
+            match crate::files::open_regular(&self.path) {
+                Ok(file) => match file.metadata() {
+                    Ok(m) => {
+                        break self.start(file, &m);
+                    }
+                    Err(e) => {
+                        return (
+                            Probed::new(
+                                CheckOutcome::Error,
+                                format!("{shown}: {}", crate::files::io_words(&e)),
+                            ),
+                            None,
+                        );
+                    }
+                },
+                Err(e) if e.is_not_found() => {
+                    if self.stopped() {
+                        return (
+                            Probed::new(
+                                CheckOutcome::Timeout,
+                                format!("{shown} does not exist (waited for it to appear)"),
+                            ),
+                            self.cursor,
+                        );
+                    }
+                    std::thread::sleep(POLL);
+                }
+                Err(e) => {
+                    return (
+                        Probed::new(CheckOutcome::Error, format!("{shown} {e}")),
+                        None,
+                    );
+                }
+            }
+        };
+        let mut buf = vec![0u8; CHUNK];
+        let mut carry: Vec<u8> = Vec::new();
+        // Discarding up to the next newline: the rest of a line begun before the start, or
+        // one too long to keep.
+        let mut skipping = cur.offset > 0 && !ends_line(&cur.file, cur.offset);
+        loop {
+            if self.stopped() {
+                let cursor = Some(Cursor {
+                    dev: cur.dev,
+                    ino: cur.ino,
+                    offset: cur.line_end,
+                });
+                return (self.nothing(&seen), cursor);
+            }
+            let n = match cur.file.read_at(&mut buf, cur.offset) {
+                Ok(n) => n,
+                Err(e) => {
+                    return (
+                        Probed::new(
+                            CheckOutcome::Error,
+                            format!("{shown}: {}", crate::files::io_words(&e)),
+                        ),
+                        None,
+                    );
+                }
+            };
+            if n > 0 {
+                seen.bytes += n as u64;
+                let chunk = &buf[..n];
+                let mut pos = 0;
+                while pos < chunk.len() {
+                    let nl = chunk[pos..].iter().position(|&b| b == b'\n');
+                    let Some(nl) = nl else {
+                        // A partial line: kept for the next chunk, up to the cap.
+                        if !skipping {
+                            carry.extend_from_slice(&chunk[pos..]);
+                            if carry.len() > MAX_LINE {
+                                carry.clear();
+                                skipping = true;
+                                seen.long_lines += 1;
+                            }
+                        }
+                        break;
+                    };
+                    let end = pos + nl;
+                    let line_offset = cur.offset + pos as u64 - carry.len() as u64;
+                    if skipping {
+                        skipping = false;
+                    } else {
+                        let line: &[u8] = if carry.is_empty() {
+                            &chunk[pos..end]
+                        } else {
+                            carry.extend_from_slice(&chunk[pos..end]);
+                            &carry
+                        };
+                        if line.len() > MAX_LINE {
+                            seen.long_lines += 1;
+                        } else {
+                            seen.lines += 1;
+                            if let Some(p) = self.try_line(line, line_offset, &mut seen) {
+                                let cursor = Cursor {
+                                    dev: cur.dev,
+                                    ino: cur.ino,
+                                    offset: cur.offset + end as u64 + 1,
+                                };
+                                return (p, Some(cursor));
+                            }
+                        }
+                        carry.clear();
+                    }
+                    cur.line_end = cur.offset + end as u64 + 1;
+                    pos = end + 1;
+                }
+                cur.offset += n as u64;
+                continue;
+            }
+            // At the end: truncated in place, rotated away, or just nothing new yet.
+            let size = cur.file.metadata().map_or(cur.offset, |m| m.len());
+            if size < cur.offset {
+                seen.truncations += 1;
+                cur.offset = 0;
+                cur.line_end = 0;
+                carry.clear();
+                skipping = false;
+                continue;
+            }
+            if let Ok(m) = std::fs::metadata(&self.path)
+                && (m.dev(), m.ino()) != (cur.dev, cur.ino)
+                && let Ok(file) = crate::files::open_regular(&self.path)
+                && let Ok(meta) = file.metadata()
+                && (meta.dev(), meta.ino()) == (m.dev(), m.ino())
+            {
+                // The old file was read to its end just now; a partial line there is dropped.
+                seen.rotations += 1;
+                cur = Open {
+                    file,
+                    dev: meta.dev(),
+                    ino: meta.ino(),
+                    offset: 0,
+                    line_end: 0,
+                };
+                carry.clear();
+                skipping = false;
+                continue;
+            }
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            std::thread::sleep(POLL.min(left));
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed) || Instant::now() >= self.deadline
+    }
+
+    /// Where to start in a newly opened file.
+    fn start(&self, file: File, m: &std::fs::Metadata) -> Open {
+        let (dev, ino, size) = (m.dev(), m.ino(), m.len());
+        let offset = match (self.cursor, self.since) {
+            // The same file, not shrunk: continue where the last run stopped.
+            (Some(c), _) if c.dev == dev && c.ino == ino && c.offset <= size => c.offset,
+            // Rotated or truncated since: the new file from its start.
+            (Some(_), _) | (None, Some(_)) => 0,
+            (None, None) => size,
+        };
+        Open {
+            file,
+            dev,
+            ino,
+            offset,
+            line_end: offset,
+        }
+    }
+
+    /// A complete line: a pass when it matches (and, reading from the phase start, when its own
+    /// time is not before it).
+    fn try_line(&self, line: &[u8], offset: u64, seen: &mut Seen) -> Option<Probed> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let text = String::from_utf8_lossy(line);
+        let caps = self.regex.captures(&text)?;
+        if let Some(since) = self.since {
+            let at = caps.name("at").map(|m| m.as_str()).unwrap_or_default();
+            match parse_log_time(at, self.zone, since) {
+                Some(t) if t < since => {
+                    seen.early += 1;
+                    return None;
+                }
+                Some(_) => {}
+                None => {
+                    seen.bad_at += 1;
+                    return None;
+                }
+            }
+        }
+        let mut p = Probed::new(
+            CheckOutcome::Pass,
+            format!(
+                "matched in {} at byte {offset}: {}",
+                self.path.display(),
+                super::excerpt(&text, 160)
+            ),
+        );
+        for name in self.regex.capture_names().flatten() {
+            if let Some(m) = caps.name(name) {
+                p = p.value(name, m.as_str().to_owned());
+            }
+        }
+        Some(p)
+    }
+
+    /// The detail of a run that ended without a match.
+    fn nothing(&self, seen: &Seen) -> Probed {
+        let mut d = format!(
+            "no line matching `{}` in {} ({} new line{} read)",
+            super::excerpt(self.regex.as_str(), 80),
+            self.path.display(),
+            seen.lines,
+            if seen.lines == 1 { "" } else { "s" }
+        );
+        let notes = [
+            (
+                seen.early,
+                "matching line(s) from before the phase started, not taken",
+            ),
+            (
+                seen.bad_at,
+                "matching line(s) whose `at` is not a time, not taken",
+            ),
+            (seen.long_lines, "line(s) over 64 KiB skipped"),
+            (seen.rotations, "rotation(s) followed"),
+            (seen.truncations, "truncation(s) followed"),
+        ];
+        for (n, what) in notes {
+            if n > 0 {
+                let _ = write!(d, "; {n} {what}");
+            }
+        }
+        Probed::new(CheckOutcome::Timeout, d)
+    }
+}
+
+/// Whether the byte before `offset` is a newline (the file is at a line boundary there).
+fn ends_line(file: &File, offset: u64) -> bool {
+    let mut b = [0u8; 1];
+    matches!(file.read_at(&mut b, offset - 1), Ok(1) if b[0] == b'\n')
+}
+
+/// A log line's own time: RFC 3339 (`2023-11-25T11:03:12.345+08:00`, `...Z`), a local date and
+/// time (`2023-11-25 11:03:12.345`, `2023-11-25T11:03:12`, FIX's `20231125-11:03:12.345`) in
+/// `zone`, or a bare time (`11:03:12`) on the day `since` falls on in `zone`.
+pub fn parse_log_time(s: &str, zone: Tz, since: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let local = |n: NaiveDateTime| {
+        zone.from_local_datetime(&n)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    for f in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y%m%d-%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(s, f) {
+            return local(n);
+        }
+    }
+    for f in ["%H:%M:%S%.f", "%H:%M"] {
+        if let Ok(t) = NaiveTime::parse_from_str(s, f) {
+            let day: NaiveDate = since.with_timezone(&zone).date_naive();
+            return local(day.and_time(t));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_times_in_their_forms() {
+        let hk = chrono_tz::Asia::Hong_Kong;
+        let since = Utc.with_ymd_and_hms(2023, 11, 25, 2, 0, 0).unwrap(); // 10:00 HKT
+        let want = Utc.with_ymd_and_hms(2023, 11, 25, 3, 3, 12).unwrap();
+        for s in [
+            "2023-11-25T11:03:12+08:00",
+            "2023-11-25T03:03:12Z",
+            "2023-11-25 11:03:12",
+            "2023-11-25T11:03:12",
+            "20231125-11:03:12",
+            "11:03:12",
+        ] {
+            assert_eq!(parse_log_time(s, hk, since), Some(want), "{s}");
+        }
+        assert_eq!(
+            parse_log_time("11:03:12.250", hk, since),
+            Some(want + chrono::TimeDelta::milliseconds(250))
+        );
+        assert_eq!(parse_log_time("soon", hk, since), None);
+    }
+}
