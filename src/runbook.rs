@@ -6,20 +6,25 @@
 
 mod aliases;
 mod bundled;
+mod diagnostics;
 mod guard;
 mod load;
 pub(crate) mod position;
 mod problem;
 mod raw;
+mod read;
 pub mod timespec;
+mod validation;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 pub use bundled::{BUNDLED_SESSION, bundled_roles, export as export_bundled};
-pub use load::{BundledError, LoadedFile, load_bundled, load_paths, validate_paths, yaml_guard};
+pub use diagnostics::yaml_guard;
+pub use load::{BundledError, load_bundled, load_paths, validate_paths};
 pub use problem::{Problem, Problems};
 pub use raw::{Basis, Ordered};
+pub use read::LoadedFile;
 
 /// The newest runbook format this build reads.
 pub const FORMAT: u32 = 1;
