@@ -397,6 +397,7 @@ impl Model {
                     planned: t.at,
                     confirmed: t.at,
                     note: Some("auto-confirmed at the planned time (rehearsal)".into()),
+                    entered: Some(now),
                 }));
             }
         }
@@ -705,6 +706,7 @@ fn submit(m: &mut Model, input: Input) -> Vec<Effect> {
             planned: m.timeline.transitions[transition].at,
             confirmed: at,
             note: (!text.is_empty()).then_some(text),
+            entered: None,
         },
     };
     m.status = None;

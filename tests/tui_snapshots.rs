@@ -136,6 +136,7 @@ fn backup_confirmed() -> (Model, DateTime<Utc>) {
                     planned: hkt(25, 11, 0),
                     confirmed: hkt(25, 11, 20),
                     note: Some("HKEX phone call".into()),
+                    entered: None,
                 },
             ),
             (hkt(25, 11, 25), done("ep-backup-ocg-lookup")),

@@ -153,7 +153,8 @@ fn confirm_keeps_planned_and_confirmed_and_moves_the_phase() {
             boundary: "failover.end".into(),
             planned: hkt(25, 11, 0),
             confirmed: now,
-            note: Some("HKEX call".into())
+            note: Some("HKEX call".into()),
+            entered: None,
         })]
     );
     let t = r.m.timeline.pending_confirmation(now).unwrap();

@@ -181,6 +181,7 @@ impl Record {
                 planned,
                 confirmed,
                 note,
+                ..
             } => {
                 self.confirmations
                     .entry(boundary.clone())

@@ -93,6 +93,7 @@ impl Runner<'_> {
                 planned: t.at,
                 confirmed: t.at,
                 note: Some("auto-confirmed at the planned time (rehearsal)".into()),
+                entered: None,
             });
             self.line(
                 "confirm",
