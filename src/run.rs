@@ -405,6 +405,11 @@ impl Ctx<'_> {
                     }
                 }
                 Effect::Quit { reason } => quit = quit.or(Some(reason)),
+                Effect::WriteTerminal { bytes, what } => {
+                    let result = crate::app::clip::write(&bytes);
+                    let msg = Message::TerminalWritten { what, result };
+                    queue.extend(update(model, msg, self.clock.now()));
+                }
                 Effect::Clock(c) => {
                     if self.clock.control(c) {
                         model.rehearsal = self.clock.rehearsal();
