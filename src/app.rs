@@ -1382,10 +1382,8 @@ fn normal_key(m: &mut Model, k: KeyEvent, now: DateTime<Utc>) -> Vec<Effect> {
             m.select(first);
         }
         KeyCode::Char('O') => next_overdue(m, now),
-        KeyCode::Char('/') => {
-            let q = m.search.clone().unwrap_or_default();
-            m.mode = Mode::Typing(Input::new(Prompt::Search, &q));
-        }
+        // A new search starts empty: typing never lands after an old query.
+        KeyCode::Char('/') => m.mode = Mode::Typing(Input::new(Prompt::Search, "")),
         KeyCode::Char('n') if searching => jump_to_match(m, 1, now),
         KeyCode::Char('N') if searching => jump_to_match(m, -1, now),
         KeyCode::Char('r') => {

@@ -89,7 +89,7 @@ pub fn render(
     phases::render(bar, buf, m, theme, now);
     for (text, rect) in [(&notice_text, notice), (&banner_text, banner)] {
         if let Some(t) = text {
-            Paragraph::new(t.as_str())
+            Paragraph::new(wrap_fit(t, rect.width, 2))
                 .style(theme.banner)
                 .wrap(Wrap { trim: true })
                 .render(rect, buf);
@@ -149,6 +149,27 @@ fn repeats(title: &str, body: &str) -> bool {
     }
     let head = title.rsplit_once(": ").map_or(title, |(h, _)| h);
     head.len() >= 12 && body.starts_with(head)
+}
+
+/// `text` shortened, ending in `…`, so that it wraps within `max` lines of `width` (whole when it
+/// does already).
+pub(crate) fn wrap_fit(text: &str, width: u16, max: usize) -> String {
+    let lines = |t: &str| {
+        Paragraph::new(t)
+            .wrap(Wrap { trim: true })
+            .line_count(width)
+    };
+    if width == 0 || lines(text) <= max {
+        return text.to_owned();
+    }
+    let mut room = usize::from(width) * max;
+    loop {
+        let t = fit(text, room);
+        if room <= 1 || lines(&t) <= max {
+            return t;
+        }
+        room -= 1;
+    }
 }
 
 /// Lines `text` takes wrapped at `width`, at most `max`.
@@ -358,6 +379,15 @@ mod tests {
         assert!(fit_parts(&parts, 12).ends_with('…'));
         assert_eq!(slice_cols("abcdef", 2, 3), "cde");
         assert_eq!(slice_cols("交易所", 1, 4), "易");
+    }
+
+    #[test]
+    fn text_longer_than_its_lines_ends_in_an_ellipsis() {
+        let long = "word ".repeat(60);
+        let t = wrap_fit(&long, 40, 3);
+        assert!(t.ends_with('…'), "{t}");
+        assert!(wrapped_height(&t, 40, 10) <= 3);
+        assert_eq!(wrap_fit("short", 40, 1), "short");
     }
 
     #[test]

@@ -21,13 +21,15 @@ pub fn status_height(m: &Model, width: u16) -> u16 {
 
 pub fn render_status(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme) {
     let p = match (&m.status, status_text(m)) {
-        (Some((_, tone)), Some(t)) => Paragraph::new(t)
-            .style(match tone {
-                Tone::Ok => theme.status_ok,
-                Tone::Error => theme.status_error,
-                Tone::Info => theme.base,
-            })
-            .wrap(Wrap { trim: true }),
+        (Some((_, tone)), Some(t)) => {
+            Paragraph::new(super::wrap_fit(&t, area.width, super::MAX_WRAP))
+                .style(match tone {
+                    Tone::Ok => theme.status_ok,
+                    Tone::Error => theme.status_error,
+                    Tone::Info => theme.base,
+                })
+                .wrap(Wrap { trim: true })
+        }
         _ => Paragraph::new(Line::styled(
             super::fit(
                 &format!("journal {}", clean_line(&m.journal_path)),

@@ -158,10 +158,14 @@ pub fn render(
     let width = usize::from(area.width);
     match &m.mode {
         Mode::Ask(q) => {
-            Paragraph::new(question(m, q))
-                .style(theme.prompt)
-                .wrap(Wrap { trim: true })
-                .render(area, buf);
+            Paragraph::new(super::wrap_fit(
+                &question(m, q),
+                area.width,
+                super::MAX_WRAP,
+            ))
+            .style(theme.prompt)
+            .wrap(Wrap { trim: true })
+            .render(area, buf);
             None
         }
         Mode::Typing(input) => {
@@ -181,7 +185,7 @@ pub fn render(
                     height: top.height.saturating_sub(n),
                     ..top
                 };
-                Paragraph::new(clean_line(e).into_owned())
+                Paragraph::new(super::wrap_fit(&clean_line(e), area.width, super::MAX_WRAP))
                     .style(theme.status_error)
                     .wrap(Wrap { trim: true })
                     .render(err, buf);
