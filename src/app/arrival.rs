@@ -40,7 +40,12 @@ impl Surroundings {
     /// Detect from this process's environment; `notify` is the `--notify` spec. Bounded: the
     /// only round trip is `tmux show -gv allow-passthrough`, under [`TMUX_TIMEOUT`].
     pub fn detect(notify: &[String]) -> Self {
-        let env = detect::Env::from_process();
+        Self::from_env(&detect::Env::from_process(), notify)
+    }
+
+    /// The same from an environment already read (the one `--notify auto` was resolved with).
+    pub fn from_env(env: &detect::Env, notify: &[String]) -> Self {
+        let env = env.clone();
         let channels = crate::notify::resolve(notify, &env)
             .unwrap_or_default()
             .into_iter()
