@@ -68,9 +68,10 @@ pub fn render(
         .notice
         .as_deref()
         .map(|n| format!(" {}  (b dismisses)", crate::text::clean_line(n)));
+    // The notice is read once, at start-up, and carries its fix: up to three lines.
     let notice_h = notice_text
         .as_deref()
-        .map_or(0, |t| wrapped_height(t, area.width, 2));
+        .map_or(0, |t| wrapped_height(t, area.width, MAX_WRAP));
     let status_h = match &m.mode {
         Mode::Typing(_) | Mode::Ask(_) => prompt::height(m, area.width, now),
         _ => footer::status_height(m, area.width),
@@ -89,7 +90,7 @@ pub fn render(
     phases::render(bar, buf, m, theme, now);
     for (text, rect) in [(&notice_text, notice), (&banner_text, banner)] {
         if let Some(t) = text {
-            Paragraph::new(wrap_fit(t, rect.width, 2))
+            Paragraph::new(wrap_fit(t, rect.width, usize::from(rect.height)))
                 .style(theme.banner)
                 .wrap(Wrap { trim: true })
                 .render(rect, buf);

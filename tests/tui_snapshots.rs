@@ -705,7 +705,20 @@ fn the_start_up_notice_says_what_to_fix() {
         passthrough: Some("off".into()),
     });
     let text = text_of(&draw(&m, &Theme::default(), now, 80, 24));
-    assert!(text.contains("tmux set -g allow-passthrough on"), "{text}");
+    let joined: String = text
+        .lines()
+        .map(|l| l.trim_matches('"').trim_end())
+        .collect::<Vec<_>>()
+        .join(" ");
+    // Each fix whole, at 80 columns.
+    assert!(
+        joined.contains("tmux set -g allow-passthrough on"),
+        "{text}"
+    );
+    assert!(
+        joined.contains("drillbook notify-test --role ep,hsn,omd"),
+        "{text}"
+    );
     assert!(text.contains("b dismisses"), "{text}");
     insta::assert_snapshot!(
         "notice_80x24",

@@ -94,16 +94,16 @@ pub fn startup_line(
     } else {
         match answered {
             None => Some(format!(
-                "no notification preflight answered in this journal: quit, run `drillbook notify-test --role {roles}`, then run again"
+                "no preflight answered in this journal (quit, then drillbook notify-test --role {roles})"
             )),
             Some(false) => Some(format!(
-                "the last notification preflight did not reach you: fix it (`drillbook notify-test --role {roles}` prints how)"
+                "the last preflight did not reach you (drillbook notify-test --role {roles} prints the fix)"
             )),
             Some(true) => None,
         }
     };
     let tmux = (s.terminal_channel() && s.passthrough_off()).then_some(
-        "tmux passthrough is off, so terminal notifications stop at tmux: `tmux set -g allow-passthrough on`",
+        "tmux passthrough is off, terminal alerts stop at tmux (tmux set -g allow-passthrough on)",
     );
     match (preflight, tmux) {
         (None, None) => None,
@@ -147,10 +147,7 @@ mod tests {
         let mut r = Record::default();
         let s = terminal(Wrap::None, None);
         let line = startup_line(&r, &s, false, &roles).unwrap();
-        assert!(
-            line.contains("no notification preflight answered"),
-            "{line}"
-        );
+        assert!(line.contains("no preflight answered"), "{line}");
         assert!(
             line.contains("drillbook notify-test --role ep,hsn"),
             "{line}"
