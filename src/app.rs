@@ -5,9 +5,19 @@
 //! the effects it returns and feeds the outcomes back as messages. An action is shown as recorded
 //! only when `Message::Recorded` brings back the event the journal appended and fsync'd; until then
 //! the record (the fold of the journal) does not change. That keeps the screen honest: it never shows
-//! what the journal does not hold.
+//! what the journal does not hold. A prompt stays open until its action is recorded: when the
+//! journal refuses it (a secret, a full disk), the prompt comes back with the journal's reason
+//! beside it and the text as typed.
+//!
+//! The list (`list`), the typed line (`input`), the boundary confirmation (`confirm`), the
+//! clipboard copy (`clip`) and the start-up checks (`arrival`) have modules of their own.
 
+pub mod arrival;
+pub mod clip;
+pub mod confirm;
+pub mod input;
 pub mod keys;
+pub mod list;
 
 use crate::alerts::{Alert, Scheduler, SendResult};
 use crate::clock::{ClockControl, RehearsalState};
@@ -20,6 +30,10 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use chrono_tz::Tz;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::{HashSet, VecDeque};
+
+pub use arrival::Surroundings;
+pub use input::Input;
+pub use list::{Filter, ListView, Row, StateFilter};
 
 /// How many journal events the `L` pane keeps.
 const RECENT: usize = 50;
@@ -55,8 +69,22 @@ pub enum Message {
     JournalUnreadable(String),
     /// The rehearsal clock was paused, sped up or jumped (or the loop saw it change).
     ClockChanged(Option<RehearsalState>),
+    /// What the start-up probe found around the app (channels, tmux passthrough).
+    Arrived(Surroundings),
     /// The loop drew a frame of the model as it is.
     Drawn,
+    /// The loop wrote an [`Effect::WriteTerminal`] (or could not).
+    TerminalWritten {
+        what: TerminalWrite,
+        result: Result<(), String>,
+    },
+}
+
+/// What bytes written to the terminal were for, so the outcome can be said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TerminalWrite {
+    /// The selected step's command, to the clipboard (OSC 52): the step's title.
+    Copy { title: String, lines: usize },
 }
 
 /// What the loop must do for the update.
@@ -70,6 +98,11 @@ pub enum Effect {
     Quit { reason: String },
     /// Steer the rehearsal clock (pause, speed, jump).
     Clock(ClockControl),
+    /// Write these bytes to the terminal between two frames, through the same output the frames
+    /// go through (never in the middle of one), then send `TerminalWritten { what, result }`
+    /// back. Today: an OSC 52 clipboard sequence, already wrapped for tmux or screen
+    /// ([`clip::osc52`]); the loop writes it through its frontend.
+    WriteTerminal { bytes: Vec<u8>, what: TerminalWrite },
 }
 
 /// Which pane has the keys.
@@ -96,25 +129,48 @@ pub enum Prompt {
         step: usize,
         field: usize,
     },
-    /// Confirm transition `transition` as happened at `at` (when `c` was pressed).
+    /// Confirm transition `transition`; `at` is when `c` was pressed (the default observed time).
     Confirm {
         transition: usize,
         at: DateTime<Utc>,
     },
+    /// `/`: search titles, ids and details.
+    Search,
 }
 
 impl Prompt {
-    /// Whether Enter on an empty text is refused.
-    pub fn required(&self) -> bool {
-        !matches!(self, Prompt::Confirm { .. })
+    /// Why Enter on an empty text is refused, when it is.
+    pub fn empty_refusal(&self) -> Option<&'static str> {
+        match self {
+            Prompt::Failed { .. } => Some("a failed step needs a note saying what failed"),
+            Prompt::Skipped { .. } => Some("a skipped step needs a reason"),
+            Prompt::Evidence { .. } => Some("an evidence value cannot be empty"),
+            Prompt::StepNote { .. } | Prompt::SessionNote => Some("a note cannot be empty"),
+            Prompt::Confirm { .. } | Prompt::Search => None,
+        }
     }
 }
 
-/// A text being typed.
+/// A yes/no question on the status line: `y` goes ahead, any other key does not.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Input {
-    pub prompt: Prompt,
-    pub text: String,
+pub enum Question {
+    /// Ctrl-C while typing: discard what is typed and quit?
+    Discard(Input),
+    /// `q` (or Ctrl-C) in a live session: notifications stop, the journal stays.
+    Quit,
+    /// `u`: undo this action (journal seq `target`)? `action` is the action as recorded, kept
+    /// so that `U` can redo it.
+    Undo {
+        target: u64,
+        what: String,
+        action: Option<Action>,
+    },
+    /// A boundary confirmation that deserves a second look (`why`); no goes back to the prompt.
+    Confirm {
+        action: Action,
+        input: Input,
+        why: String,
+    },
 }
 
 /// What the keys do right now.
@@ -122,13 +178,12 @@ pub struct Input {
 pub enum Mode {
     Normal,
     Typing(Input),
-    /// Choosing one of a step's evidence fields.
+    /// Choosing one of a step's evidence fields (only for a step with several).
     PickEvidence {
         step: usize,
         selected: usize,
     },
-    /// Ctrl-C while typing: discard and quit? (y/n)
-    QuitAsk(Input),
+    Ask(Question),
 }
 
 /// A full-screen overlay over the normal view.
@@ -146,6 +201,20 @@ pub enum Tone {
     Error,
 }
 
+/// An operator's action sent to the journal and not answered yet, and what to do when it is.
+#[derive(Debug, Clone, PartialEq)]
+struct Unsent {
+    action: Action,
+    /// The prompt it came from: reopened, with the journal's reason, if the append fails.
+    input: Option<Input>,
+    /// A step's state was set from the list: move on from this step once recorded.
+    advance: Option<usize>,
+    /// An undo: the action it takes back, which `U` can then redo.
+    undoes: Option<Action>,
+    /// A redo (the redo stack is kept, not cleared, when it is recorded).
+    redo: bool,
+}
+
 /// Everything the screen shows, and nothing the terminal holds.
 #[derive(Debug)]
 pub struct Model {
@@ -158,12 +227,19 @@ pub struct Model {
     pub scheduler: Scheduler,
     /// The operator's zone, shown beside the session's.
     pub local_tz: Tz,
+    /// Every step, phase by phase, each phase in time order (see `list`).
+    pub order: Vec<usize>,
     /// The phase whose steps are listed.
     pub view_phase: usize,
+    /// The phase list or the open-items view.
+    pub list_view: ListView,
+    pub filter: Filter,
+    /// The search typed with `/` (n/N move between matches while it is set).
+    pub search: Option<String>,
     /// The list follows the clock's phase until the operator browses away (`t` comes back).
     pub follow: bool,
-    /// Index into the viewed phase's steps.
-    pub selected: usize,
+    /// The selected step (index into `plan.steps`).
+    pub cursor: Option<usize>,
     pub focus: Pane,
     pub detail_scroll: u16,
     pub mode: Mode,
@@ -173,6 +249,8 @@ pub struct Model {
     pub show_log: bool,
     /// The latest alert, until dismissed with `b`.
     pub banner: Option<Alert>,
+    /// The start-up line about notifications (see `arrival`), until dismissed with `b`.
+    pub notice: Option<String>,
     pub status: Option<(String, Tone)>,
     /// `watch`: the journal followed, read-only.
     pub read_only: Option<String>,
@@ -185,10 +263,15 @@ pub struct Model {
     pub hash_mismatch: Option<String>,
     /// Rehearsal `--auto-confirm`: approximate boundaries confirm themselves at their planned time.
     pub auto_confirm: bool,
+    /// What the terminal around us carries (see `arrival`); the default until set.
+    pub surroundings: Surroundings,
+    /// Actions undone here, newest last: what `U` redoes.
+    pub redo: Vec<Action>,
     /// PhaseEntered actions asked for and not yet answered, so a tick does not ask twice.
     pending_phase: HashSet<String>,
     /// An auto-confirmation asked for and not yet answered.
     pending_confirm: Option<String>,
+    unsent: Option<Unsent>,
     /// Something changed since the last draw.
     pub changed: bool,
 }
@@ -196,6 +279,7 @@ pub struct Model {
 impl Model {
     pub fn new(plan: Plan, record: Record, events: &[Event], now: DateTime<Utc>) -> Self {
         let timeline = Timeline::new(&plan.session);
+        let order = list::time_order(&plan);
         let mut m = Self {
             plan,
             timeline,
@@ -203,9 +287,13 @@ impl Model {
             recent: events.iter().rev().take(RECENT).rev().cloned().collect(),
             scheduler: Scheduler::new(now),
             local_tz: Tz::UTC,
+            order,
             view_phase: 0,
+            list_view: ListView::Phase,
+            filter: Filter::default(),
+            search: None,
             follow: true,
-            selected: 0,
+            cursor: None,
             focus: Pane::Steps,
             detail_scroll: 0,
             mode: Mode::Normal,
@@ -213,20 +301,37 @@ impl Model {
             overlay_scroll: 0,
             show_log: false,
             banner: None,
+            notice: None,
             status: None,
             read_only: None,
             journal_path: String::new(),
             rehearsal: None,
             hash_mismatch: None,
             auto_confirm: false,
+            surroundings: Surroundings::default(),
+            redo: Vec::new(),
             pending_phase: HashSet::new(),
             pending_confirm: None,
+            unsent: None,
             changed: true,
         };
         m.refold();
         m.view_phase = m.clock_phase(now);
-        m.selected = m.first_open();
+        m.cursor = m.first_open(now);
         m
+    }
+
+    /// What the terminal around us carries, from [`Surroundings::detect`]; sets the start-up
+    /// line when notifications may not reach the operator. Call after `rehearsal` is set.
+    pub fn set_surroundings(&mut self, s: Surroundings) {
+        self.notice = arrival::startup_line(
+            &self.record,
+            &s,
+            self.rehearsal.is_some(),
+            &self.plan.roles(),
+        );
+        self.surroundings = s;
+        self.changed = true;
     }
 
     /// Rebuild the timeline from the record's confirmations (an undo can take one back).
@@ -258,24 +363,60 @@ impl Model {
             .unwrap_or(if st.before_start() { 0 } else { last })
     }
 
-    /// Plan indices of the viewed phase's steps.
-    pub fn visible(&self) -> Vec<usize> {
-        self.plan
-            .steps_in(self.view_phase)
-            .map(|(i, _)| i)
-            .collect()
-    }
-
     /// The selected step's plan index.
     pub fn selected_step(&self) -> Option<usize> {
-        self.visible().get(self.selected).copied()
+        self.cursor
     }
 
-    fn first_open(&self) -> usize {
-        let vis = self.visible();
-        vis.iter()
-            .position(|&i| !self.state(i).is_closed())
-            .unwrap_or(0)
+    /// The first open step of the list, else its first step.
+    fn first_open(&self, now: DateTime<Utc>) -> Option<usize> {
+        let steps = self.list_steps(now);
+        steps
+            .iter()
+            .copied()
+            .find(|&i| self.is_open(i))
+            .or(steps.first().copied())
+    }
+
+    /// Select a step (the detail pane starts at its top).
+    fn select(&mut self, i: Option<usize>) {
+        if self.cursor != i {
+            self.detail_scroll = 0;
+        }
+        self.cursor = i;
+    }
+
+    /// Keep the selection on a step the list shows: when it left the list (settled while
+    /// carried, filtered out), the first open step takes its place.
+    fn settle_cursor(&mut self, now: DateTime<Utc>) {
+        let steps = self.list_steps(now);
+        if self.cursor.is_some_and(|c| steps.contains(&c)) {
+            return;
+        }
+        let first = self.first_open(now);
+        self.select(first);
+    }
+
+    /// After an action on `from`: the next open step after it in the list as it was (`before`),
+    /// that the list still shows; else the first open one; else stay.
+    fn advance(&mut self, from: usize, before: &[usize], now: DateTime<Utc>) {
+        let steps = self.list_steps(now);
+        let pos = before.iter().position(|&i| i == from).unwrap_or(0);
+        let next = before
+            .iter()
+            .skip(pos + 1)
+            .copied()
+            .find(|&i| i != from && self.is_open(i) && steps.contains(&i))
+            .or_else(|| {
+                steps
+                    .iter()
+                    .copied()
+                    .find(|&i| i != from && self.is_open(i))
+            });
+        match next {
+            Some(i) => self.select(Some(i)),
+            None => self.settle_cursor(now),
+        }
     }
 
     /// A step's state: the journal's, else n/a when it does not apply (by design, or by a
@@ -284,7 +425,8 @@ impl Model {
         crate::setup::state_of(&self.plan, &self.plan.steps[i], &self.record)
     }
 
-    /// Pending (or deferred) past its due time.
+    /// Pending (or deferred) past its due time. A failed step past it is open too, but it says
+    /// `failed`, which is what the operator needs to read.
     pub fn overdue(&self, i: usize, now: DateTime<Utc>) -> bool {
         let s = &self.plan.steps[i];
         matches!(self.state(i), StepState::Pending | StepState::Deferred)
@@ -300,10 +442,21 @@ impl Model {
             .is_some_and(|c| c.state != StepState::Pending && c.stamp.at > due)
     }
 
+    /// A live session: the real clock (not a rehearsal, not `watch`), between the start of the
+    /// first phase and the end of the last. Quitting then stops the notifications.
+    pub fn live(&self, now: DateTime<Utc>) -> bool {
+        if self.rehearsal.is_some() || self.read_only.is_some() {
+            return false;
+        }
+        let n = self.timeline.transitions.len();
+        n > 0 && now >= self.timeline.effective(0) && now < self.timeline.effective(n - 1)
+    }
+
     /// The context the footer shows keys for.
     pub fn key_ctx(&self) -> keys::Ctx {
         match (&self.mode, self.focus) {
-            (Mode::Typing(_) | Mode::QuitAsk(_), _) => keys::Ctx::Input,
+            (Mode::Typing(_), _) => keys::Ctx::Input,
+            (Mode::Ask(_), _) => keys::Ctx::Ask,
             (Mode::PickEvidence { .. }, _) => keys::Ctx::Pick,
             (Mode::Normal, Pane::Steps) => keys::Ctx::Steps,
             (Mode::Normal, Pane::Detail) => keys::Ctx::Detail,
@@ -344,11 +497,30 @@ impl Model {
         self.status = Some((text.into(), tone));
     }
 
-    /// One line saying what an action is, for the status line.
+    /// A step's title by id, as shown (the id when the plan has no such step).
+    pub fn step_title(&self, id: &str) -> String {
+        match self.plan.step_index(id) {
+            Some(i) => clean_line(&self.plan.steps[i].title).into_owned(),
+            None => clean_line(id).into_owned(),
+        }
+    }
+
+    /// A boundary's human name by key (`Failover to the backup site ends, Backup site starts`).
+    pub fn boundary_title(&self, key: &str) -> String {
+        match self.timeline.transitions.iter().find(|t| t.key == key) {
+            Some(t) => self.plan.session.transition_label(t),
+            None => clean_line(key).into_owned(),
+        }
+    }
+
+    /// One line saying what an action is, for the status line and the journal pane: titles,
+    /// never internal ids.
     pub fn describe(&self, a: &Action) -> String {
         let tz = self.plan.session.tz;
         match a {
-            Action::Step { step, state, .. } => format!("{} {}", clean_line(step), state.word()),
+            Action::Step { step, state, .. } => {
+                format!("{}: {}", self.step_title(step), state.word())
+            }
             Action::Note {
                 step: Some(s),
                 issue,
@@ -356,29 +528,114 @@ impl Model {
             } => format!(
                 "{} on {}",
                 if *issue { "issue" } else { "note" },
-                clean_line(s)
+                self.step_title(s)
             ),
             Action::Note {
                 step: None, issue, ..
             } => format!("{} on the session", if *issue { "issue" } else { "note" }),
             Action::Evidence { step, field, .. } => {
-                format!("evidence \"{}\" on {}", clean_line(field), clean_line(step))
+                format!(
+                    "evidence \"{}\" on {}",
+                    clean_line(field),
+                    self.step_title(step)
+                )
             }
             Action::BoundaryConfirmed {
                 boundary,
+                planned,
                 confirmed,
                 ..
             } => format!(
-                "{} confirmed at {}",
-                clean_line(boundary),
-                zones::hms(*confirmed, tz)
+                "{} confirmed at {} ({} against the planned ~{})",
+                self.boundary_title(boundary),
+                zones::hms(*confirmed, tz),
+                crate::view::drift(*confirmed - *planned),
+                zones::hm(*planned, tz)
             ),
-            Action::Undo { target } => match self.recent.iter().find(|e| e.seq == *target) {
-                Some(e) => format!("undo of #{target} ({})", self.describe(&e.action)),
-                None => format!("undo of #{target}"),
+            Action::Undo { target } => match self.find_action(*target) {
+                Some(a) => format!("undo of {}", self.describe(&a)),
+                None => format!("undo of journal entry #{target}"),
+            },
+            Action::PhaseEntered { phase } => match self.plan.session.phase_index(phase) {
+                Some(p) => format!("entered {}", clean_line(&self.plan.session.phases[p].title)),
+                None => format!("entered {}", clean_line(phase)),
             },
             other => other.kind().replace('_', " "),
         }
+    }
+
+    /// The operator action journaled as `seq`, rebuilt from the latest events or, for an older
+    /// one still in effect, from the record's histories (which keep every change's seq).
+    pub fn find_action(&self, seq: u64) -> Option<Action> {
+        if let Some(e) = self.recent.iter().find(|e| e.seq == seq) {
+            return Some(e.action.clone());
+        }
+        let r = &self.record;
+        for (step, h) in &r.steps {
+            if let Some(c) = h.iter().find(|c| c.stamp.seq == seq) {
+                return Some(Action::Step {
+                    step: step.clone(),
+                    state: c.state,
+                    note: c.note.clone(),
+                });
+            }
+        }
+        for ((step, field), h) in &r.evidence {
+            if let Some(e) = h.iter().find(|e| e.stamp.seq == seq) {
+                return Some(Action::Evidence {
+                    step: step.clone(),
+                    field: field.clone(),
+                    value: e.value.clone(),
+                });
+            }
+        }
+        if let Some(n) = r.notes.iter().find(|n| n.stamp.seq == seq) {
+            return Some(Action::Note {
+                step: n.step.clone(),
+                text: n.text.clone(),
+                issue: n.issue,
+            });
+        }
+        for (key, h) in &r.confirmations {
+            if let Some(c) = h.iter().find(|c| c.stamp.seq == seq) {
+                return Some(Action::BoundaryConfirmed {
+                    boundary: key.clone(),
+                    planned: c.planned,
+                    confirmed: c.confirmed,
+                    note: c.note.clone(),
+                    entered: None,
+                });
+            }
+        }
+        None
+    }
+
+    /// Who recorded `seq` and when: `09:56:10 HKT by alice@desk1`.
+    fn stamp_of(&self, seq: u64) -> Option<String> {
+        let tz = self.plan.session.tz;
+        if let Some(e) = self.recent.iter().find(|e| e.seq == seq) {
+            return Some(format!(
+                "{} by {}",
+                zones::hms(e.session_time(), tz),
+                clean_line(&e.who())
+            ));
+        }
+        let r = &self.record;
+        let stamps = r
+            .steps
+            .values()
+            .flat_map(|h| h.iter().map(|c| &c.stamp))
+            .chain(r.evidence.values().flat_map(|h| h.iter().map(|e| &e.stamp)))
+            .chain(r.notes.iter().map(|n| &n.stamp))
+            .chain(
+                r.confirmations
+                    .values()
+                    .flat_map(|h| h.iter().map(|c| &c.stamp)),
+            );
+        stamps
+            .into_iter()
+            .find(|s| s.seq == seq)
+            .map(|s| format!("{} by {}", zones::hms(s.at, tz), clean_line(&s.who())))
     }
 
     /// The alerts and phase entries due at `now`.
@@ -387,11 +644,13 @@ impl Model {
         let phase = self.clock_phase(now);
         if self.follow && phase != self.view_phase && matches!(self.mode, Mode::Normal) {
             self.view_phase = phase;
-            self.selected = self.first_open();
-            self.detail_scroll = 0;
+            // A new phase: the carried steps come first, and the selection with them.
+            let first = self.first_open(now);
+            self.select(first);
             self.changed = true;
         }
         if self.read_only.is_some() {
+            self.settle_cursor(now);
             return out;
         }
         if self.auto_confirm
@@ -405,6 +664,7 @@ impl Model {
                     planned: t.at,
                     confirmed: t.at,
                     note: Some("auto-confirmed at the planned time (rehearsal)".into()),
+                    entered: Some(now),
                 }));
                 // Phase entry and alerts wait for the confirmation to be recorded (its
                 // `Recorded` comes back here): decided now, they would still see the boundary
@@ -440,7 +700,20 @@ impl Model {
             }));
             out.push(Effect::Notify(alert));
         }
+        self.settle_cursor(now);
         out
+    }
+
+    /// An operator's action: append it, and remember what to do when the journal answers.
+    fn send(&mut self, action: Action, input: Option<Input>, advance: bool) -> Vec<Effect> {
+        self.unsent = Some(Unsent {
+            action: action.clone(),
+            input,
+            advance: if advance { self.cursor } else { None },
+            undoes: None,
+            redo: false,
+        });
+        vec![Effect::Append(action)]
     }
 }
 
@@ -461,50 +734,37 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
             m.changed = false;
             Vec::new()
         }
+        Message::Arrived(s) => {
+            m.set_surroundings(s);
+            Vec::new()
+        }
         Message::Signal(name) => {
             let mut reason = name;
-            if let Mode::Typing(i) | Mode::QuitAsk(i) = &m.mode
-                && !i.text.is_empty()
+            if let Mode::Typing(i) | Mode::Ask(Question::Discard(i)) = &m.mode
+                && !i.text().is_empty()
             {
                 reason.push_str("; a half-typed input was not recorded");
             }
             vec![Effect::Quit { reason }]
         }
-        Message::Recorded(ev) => {
-            m.changed = true;
-            let quiet = matches!(
-                ev.action,
-                Action::Attach { .. }
-                    | Action::Detach { .. }
-                    | Action::PhaseEntered { .. }
-                    | Action::Notification { .. }
-                    | Action::TornSetAside { .. }
-                    | Action::NotifyCheck { .. }
-            );
-            if !quiet {
-                let d = m.describe(&ev.action);
-                m.say(format!("recorded: {d}"), Tone::Ok);
-            }
-            if let Action::PhaseEntered { phase } = &ev.action {
-                m.pending_phase.remove(phase);
-            }
-            if let Action::BoundaryConfirmed { boundary, .. } = &ev.action
-                && m.pending_confirm.as_deref() == Some(boundary.as_str())
-            {
-                m.pending_confirm = None;
-            }
-            m.record.apply(&ev);
-            m.recent.push_back(*ev);
-            while m.recent.len() > RECENT {
-                m.recent.pop_front();
-            }
-            m.refold();
-            m.on_time(now)
-        }
+        Message::Recorded(ev) => recorded(m, *ev, now),
         Message::NotRecorded { action, error } => {
-            let d = m.describe(&action);
-            m.say(format!("NOT recorded: {d}: {error}"), Tone::Error);
             m.changed = true;
+            let d = m.describe(&action);
+            let error = clean_line(&error).into_owned();
+            match m.unsent.take() {
+                Some(u) if u.action == *action => {
+                    if let Some(mut input) = u.input {
+                        // Back to the prompt, the text as typed, the journal's reason beside it.
+                        input.error = Some(format!("NOT recorded: {error}"));
+                        m.mode = Mode::Typing(input);
+                        m.status = None;
+                        return Vec::new();
+                    }
+                }
+                other => m.unsent = other,
+            }
+            m.say(format!("NOT recorded: {d}: {error}"), Tone::Error);
             Vec::new()
         }
         Message::Notified {
@@ -540,55 +800,125 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
             m.changed = true;
             Vec::new()
         }
+        Message::TerminalWritten { what, result } => {
+            m.changed = true;
+            let TerminalWrite::Copy { title, lines } = what;
+            match result {
+                Ok(()) => m.say(
+                    format!(
+                        "copied the command of \"{title}\" ({lines} line{}) to your clipboard through the terminal (OSC 52); drillbook runs nothing. Nothing arrived? Your terminal may not allow OSC 52 (tmux: set -g set-clipboard on)",
+                        if lines == 1 { "" } else { "s" }
+                    ),
+                    Tone::Ok,
+                ),
+                Err(e) => m.say(
+                    format!("could not copy: {}", clean_line(&e)),
+                    Tone::Error,
+                ),
+            }
+            Vec::new()
+        }
         Message::Key(k) => {
             m.changed = true;
-            on_key(m, k, now)
+            let fx = on_key(m, k, now);
+            if matches!(m.mode, Mode::Normal) {
+                m.settle_cursor(now);
+            }
+            fx
         }
     }
+}
+
+/// The journal has an event on disk: fold it in, and finish what the operator's action asked for.
+fn recorded(m: &mut Model, ev: Event, now: DateTime<Utc>) -> Vec<Effect> {
+    m.changed = true;
+    let quiet = matches!(
+        ev.action,
+        Action::Attach { .. }
+            | Action::Detach { .. }
+            | Action::PhaseEntered { .. }
+            | Action::Notification { .. }
+            | Action::TornSetAside { .. }
+            | Action::NotifyCheck { .. }
+    );
+    if !quiet {
+        let d = m.describe(&ev.action);
+        m.say(format!("recorded: {d}"), Tone::Ok);
+    }
+    if let Action::PhaseEntered { phase } = &ev.action {
+        m.pending_phase.remove(phase);
+    }
+    if let Action::BoundaryConfirmed { boundary, .. } = &ev.action
+        && m.pending_confirm.as_deref() == Some(boundary.as_str())
+    {
+        m.pending_confirm = None;
+    }
+    // The list as it stood, to find the next open step after the one acted on.
+    let before = m.list_steps(now);
+    let mine = m.unsent.take_if(|u| u.action == ev.action);
+    if mine.is_none() && ev.action.is_operator_action() {
+        // Someone else's action (or one not from this screen): redo no longer follows.
+        m.redo.clear();
+    }
+    m.record.apply(&ev);
+    m.recent.push_back(ev);
+    while m.recent.len() > RECENT {
+        m.recent.pop_front();
+    }
+    m.refold();
+    if let Some(u) = mine {
+        if let Some(undone) = u.undoes {
+            m.redo.push(undone);
+        } else if !u.redo {
+            m.redo.clear();
+        }
+        if let Some(from) = u.advance {
+            m.advance(from, &before, now);
+        }
+    }
+    m.on_time(now)
 }
 
 fn ctrl_c(k: &KeyEvent) -> bool {
     k.modifiers.contains(KeyModifiers::CONTROL) && matches!(k.code, KeyCode::Char('c' | 'q'))
 }
 
+fn quit() -> Vec<Effect> {
+    vec![Effect::Quit {
+        reason: "quit".into(),
+    }]
+}
+
 fn on_key(m: &mut Model, k: KeyEvent, now: DateTime<Utc>) -> Vec<Effect> {
     match std::mem::replace(&mut m.mode, Mode::Normal) {
         Mode::Normal => normal_key(m, k, now),
-        Mode::Typing(input) => typing_key(m, input, k),
-        Mode::QuitAsk(input) => {
-            if let KeyCode::Char('y' | 'Y') = k.code {
-                return vec![Effect::Quit {
-                    reason: "quit; a half-typed input was not recorded".into(),
-                }];
-            }
-            m.mode = Mode::Typing(input);
-            m.say("still typing", Tone::Info);
-            Vec::new()
-        }
+        Mode::Typing(input) => typing_key(m, input, k, now),
+        Mode::Ask(q) => answer(m, q, k),
         Mode::PickEvidence { step, selected } => {
             let n = m.plan.steps[step].evidence.len();
             match k.code {
-                KeyCode::Esc | KeyCode::Char('q') => m.status = None,
-                KeyCode::Down | KeyCode::Char('j') => {
+                KeyCode::Esc => m.status = None,
+                KeyCode::Down | KeyCode::Tab => {
                     m.mode = Mode::PickEvidence {
                         step,
-                        selected: (selected + 1).min(n.saturating_sub(1)),
+                        selected: (selected + 1) % n.max(1),
                     };
                 }
-                KeyCode::Up | KeyCode::Char('k') => {
+                KeyCode::Up | KeyCode::BackTab => {
                     m.mode = Mode::PickEvidence {
                         step,
-                        selected: selected.saturating_sub(1),
+                        selected: (selected + n.max(1) - 1) % n.max(1),
                     };
-                }
-                KeyCode::Char(c @ '1'..='9') if (c as usize - '1' as usize) < n => {
-                    start_evidence(m, step, c as usize - '1' as usize);
                 }
                 KeyCode::Enter => start_evidence(m, step, selected),
-                _ if ctrl_c(&k) => {
-                    return vec![Effect::Quit {
-                        reason: "quit".into(),
-                    }];
+                _ if ctrl_c(&k) => return quit_asked(m, now),
+                // Anything typed goes to the highlighted field: the picker takes no key the text
+                // needs (`yes, …` typed right after `e` keeps its `y`, `e`, `s` and space).
+                KeyCode::Char(_) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+                    start_evidence(m, step, selected);
+                    if let Mode::Typing(i) = &mut m.mode {
+                        i.key(k);
+                    }
                 }
                 _ => m.mode = Mode::PickEvidence { step, selected },
             }
@@ -597,42 +927,85 @@ fn on_key(m: &mut Model, k: KeyEvent, now: DateTime<Utc>) -> Vec<Effect> {
     }
 }
 
+/// `y` goes ahead; any other key does not.
+fn answer(m: &mut Model, q: Question, k: KeyEvent) -> Vec<Effect> {
+    let yes = matches!(k.code, KeyCode::Char('y' | 'Y'));
+    match q {
+        Question::Discard(input) => {
+            if yes || ctrl_c(&k) {
+                return vec![Effect::Quit {
+                    reason: "quit; a half-typed input was not recorded".into(),
+                }];
+            }
+            m.mode = Mode::Typing(input);
+            m.say("still typing", Tone::Info);
+        }
+        Question::Quit => {
+            // A second Ctrl-C means it.
+            if yes || ctrl_c(&k) {
+                return quit();
+            }
+            m.say("still running: notifications continue", Tone::Info);
+        }
+        Question::Undo {
+            target,
+            what,
+            action,
+        } => {
+            if yes {
+                let undo = Action::Undo { target };
+                m.unsent = Some(Unsent {
+                    action: undo.clone(),
+                    input: None,
+                    advance: None,
+                    undoes: action,
+                    redo: false,
+                });
+                return vec![Effect::Append(undo)];
+            }
+            m.say(format!("not undone: {what}"), Tone::Info);
+        }
+        Question::Confirm { action, input, .. } => {
+            if yes {
+                return m.send(action, Some(input), false);
+            }
+            m.mode = Mode::Typing(input);
+            m.status = None;
+        }
+    }
+    Vec::new()
+}
+
 fn start_evidence(m: &mut Model, step: usize, field: usize) {
     let existing = m
         .record
         .evidence_of(&m.plan.steps[step].id, &m.plan.steps[step].evidence[field])
         .map(|e| e.value.clone())
         .unwrap_or_default();
-    m.mode = Mode::Typing(Input {
-        prompt: Prompt::Evidence { step, field },
-        text: existing,
-    });
+    m.mode = Mode::Typing(Input::new(Prompt::Evidence { step, field }, &existing));
 }
 
-fn typing_key(m: &mut Model, mut input: Input, k: KeyEvent) -> Vec<Effect> {
+fn typing_key(m: &mut Model, mut input: Input, k: KeyEvent, now: DateTime<Utc>) -> Vec<Effect> {
     if ctrl_c(&k) {
-        if input.text.is_empty() {
-            return vec![Effect::Quit {
-                reason: "quit".into(),
-            }];
+        if input.text().is_empty() {
+            return quit_asked(m, now);
         }
-        m.mode = Mode::QuitAsk(input);
+        m.mode = Mode::Ask(Question::Discard(input));
         return Vec::new();
     }
     match k.code {
         KeyCode::Esc => {
-            m.say("cancelled: nothing recorded", Tone::Info);
+            if input.prompt == Prompt::Search {
+                m.status = None;
+            } else {
+                m.say("cancelled: nothing recorded", Tone::Info);
+            }
             return Vec::new();
         }
-        KeyCode::Enter => return submit(m, input),
-        KeyCode::Backspace => {
-            input.text.pop();
+        KeyCode::Enter => return submit(m, input, now),
+        _ => {
+            input.key(k);
         }
-        // Typed text is untrusted like any other: no control characters get in.
-        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) && !c.is_control() => {
-            input.text.push(c);
-        }
-        _ => {}
     }
     m.mode = Mode::Typing(input);
     Vec::new()
@@ -647,26 +1020,19 @@ fn issue_marked(text: String) -> (String, bool) {
     }
 }
 
-fn submit(m: &mut Model, input: Input) -> Vec<Effect> {
-    let text = input.text.trim().to_owned();
-    if text.is_empty() && input.prompt.required() {
-        let what = match input.prompt {
-            Prompt::Failed { .. } => "a failed step needs a note saying what failed",
-            Prompt::Skipped { .. } => "a skipped step needs a reason",
-            Prompt::Evidence { .. } => "an evidence value cannot be empty",
-            _ => "a note cannot be empty",
-        };
-        m.say(format!("{what}: type it, or Esc to cancel"), Tone::Error);
-        m.mode = Mode::Typing(input);
-        return Vec::new();
-    }
-    if crate::text::looks_like_secret(&text) {
-        m.say(
-            "this looks like a secret: drillbook never stores one. Record who confirmed the credential, not the credential",
-            Tone::Error,
-        );
-        m.mode = Mode::Typing(input);
-        return Vec::new();
+/// Keep the prompt open with `why` beside it.
+fn refuse(m: &mut Model, mut input: Input, why: String) -> Vec<Effect> {
+    input.error = Some(why);
+    m.mode = Mode::Typing(input);
+    Vec::new()
+}
+
+fn submit(m: &mut Model, input: Input, now: DateTime<Utc>) -> Vec<Effect> {
+    let text = input.text().trim().to_owned();
+    if text.is_empty()
+        && let Some(why) = input.prompt.empty_refusal()
+    {
+        return refuse(m, input, format!("{why}: type it, or Esc to cancel"));
     }
     // A choice is recorded as evidence: only one of its options, so the steps that depend on
     // it follow what was meant.
@@ -680,16 +1046,20 @@ fn submit(m: &mut Model, input: Input) -> Vec<Effect> {
         if let Some(c) = choice
             && c.option_for(&text).is_none()
         {
-            m.say(
-                format!("type one of: {}", c.options.join(", ")),
-                Tone::Error,
-            );
-            m.mode = Mode::Typing(input);
-            return Vec::new();
+            let why = format!("type one of: {}", c.options.join(", "));
+            return refuse(m, input, why);
         }
     }
     let id = |i: usize| m.plan.steps[i].id.clone();
-    let action = match input.prompt {
+    let action = match input.prompt.clone() {
+        Prompt::Search => {
+            m.search = (!text.is_empty()).then_some(text);
+            m.status = None;
+            if m.search.is_some() {
+                jump_to_match(m, 0, now);
+            }
+            return Vec::new();
+        }
         Prompt::StepNote { step } => {
             let (text, issue) = issue_marked(text);
             Action::Note {
@@ -721,15 +1091,208 @@ fn submit(m: &mut Model, input: Input) -> Vec<Effect> {
             field: m.plan.steps[step].evidence[field].clone(),
             value: text,
         },
-        Prompt::Confirm { transition, at } => Action::BoundaryConfirmed {
-            boundary: m.timeline.transitions[transition].key.clone(),
-            planned: m.timeline.transitions[transition].at,
-            confirmed: at,
-            note: (!text.is_empty()).then_some(text),
-        },
+        Prompt::Confirm { transition, at } => {
+            let observed = match confirm::parse(&text, at, m.plan.session.tz, now) {
+                Ok(o) => o,
+                Err(why) => return refuse(m, input, why),
+            };
+            let t = &m.timeline.transitions[transition];
+            let action = Action::BoundaryConfirmed {
+                boundary: t.key.clone(),
+                planned: t.at,
+                confirmed: observed.at,
+                note: observed.note,
+                entered: Some(now),
+            };
+            if let Some(why) = confirm::doubt(m, transition, observed.at) {
+                m.mode = Mode::Ask(Question::Confirm { action, input, why });
+                return Vec::new();
+            }
+            return m.send(action, Some(input), false);
+        }
     };
+    let advance = matches!(input.prompt, Prompt::Failed { .. } | Prompt::Skipped { .. });
     m.status = None;
-    vec![Effect::Append(action)]
+    m.send(action, Some(input), advance)
+}
+
+/// `q`, Ctrl-C: in a live session ask first (notifications stop); otherwise quit.
+fn quit_asked(m: &mut Model, now: DateTime<Utc>) -> Vec<Effect> {
+    if m.live(now) {
+        m.mode = Mode::Ask(Question::Quit);
+        Vec::new()
+    } else {
+        quit()
+    }
+}
+
+/// Move the selection by `by` steps in the list.
+fn move_by(m: &mut Model, by: isize, now: DateTime<Utc>) {
+    let steps = m.list_steps(now);
+    if steps.is_empty() {
+        return;
+    }
+    let pos = m
+        .cursor
+        .and_then(|c| steps.iter().position(|&i| i == c))
+        .unwrap_or(0) as isize;
+    let to = (pos + by).clamp(0, steps.len() as isize - 1) as usize;
+    m.select(Some(steps[to]));
+}
+
+/// Show step `i`: selected in the list as it is, else in its own phase (or the current view
+/// when it is carried there); filters that hide it are cleared, and said so.
+fn reveal(m: &mut Model, i: usize, now: DateTime<Utc>) {
+    if !m.list_steps(now).contains(&i) {
+        m.list_view = ListView::Phase;
+        let current = m.clock_phase(now);
+        m.view_phase = current;
+        m.follow = true;
+        if !m.list_steps(now).contains(&i) {
+            m.view_phase = m.plan.steps[i].phase;
+            m.follow = m.view_phase == current;
+        }
+        if !m.list_steps(now).contains(&i) && m.filter.is_on() {
+            m.filter = Filter::default();
+            m.say("filters cleared to show it", Tone::Info);
+        }
+    }
+    m.select(Some(i));
+}
+
+/// `n`/`N` (and Enter on `/`): the next (`dir` 1), previous (-1) or first from here (0) match.
+fn jump_to_match(m: &mut Model, dir: isize, now: DateTime<Utc>) {
+    let matches = m.search_matches(now);
+    let q = clean_line(m.search.as_deref().unwrap_or_default()).into_owned();
+    if matches.is_empty() {
+        m.say(
+            format!("search \"{q}\": no step matches (Esc ends the search)"),
+            Tone::Error,
+        );
+        return;
+    }
+    let rank = |i: usize| m.order.iter().position(|&x| x == i).unwrap_or(0);
+    let here = m.cursor.map_or(0, rank);
+    let pos = match dir {
+        0 => matches.iter().position(|&i| rank(i) >= here).unwrap_or(0),
+        1 => matches.iter().position(|&i| rank(i) > here).unwrap_or(0),
+        _ => matches
+            .iter()
+            .rposition(|&i| rank(i) < here)
+            .unwrap_or(matches.len() - 1),
+    };
+    reveal(m, matches[pos], now);
+    m.say(
+        format!(
+            "search \"{q}\": match {} of {} · n next, N previous, Esc ends the search",
+            pos + 1,
+            matches.len()
+        ),
+        Tone::Info,
+    );
+}
+
+/// `O`: the next overdue step after the selected one, oldest first, wrapping around.
+fn next_overdue(m: &mut Model, now: DateTime<Utc>) {
+    let overdue = m.overdue_steps(now);
+    if overdue.is_empty() {
+        m.say("nothing is overdue", Tone::Info);
+        return;
+    }
+    let pos = m
+        .cursor
+        .and_then(|c| overdue.iter().position(|&i| i == c))
+        .map_or(0, |p| (p + 1) % overdue.len());
+    let i = overdue[pos];
+    reveal(m, i, now);
+    let s = &m.plan.steps[i];
+    let due = s.due.map(|d| zones::hm(d, m.plan.session.tz));
+    m.say(
+        format!(
+            "overdue {} of {}: {} (due {})",
+            pos + 1,
+            overdue.len(),
+            clean_line(&s.title),
+            due.unwrap_or_default()
+        ),
+        Tone::Info,
+    );
+}
+
+/// A step's state from a key: refused when it would record nothing new (already that state, or
+/// Space on a settled step), a prompt when a note is required, else appended.
+fn set_state(m: &mut Model, i: usize, state: StepState, space: bool) -> Vec<Effect> {
+    let current = m.state(i);
+    let settled_space = space && current.is_closed();
+    if settled_space || (current == state && !state.needs_note()) {
+        let s = &m.plan.steps[i];
+        let title = clean_line(&s.title).into_owned();
+        let msg = if let Some(c) = m.record.state_of(&s.id) {
+            format!(
+                "already {} at {} by {}: {title}. Nothing recorded (u undoes; f, s, a change it)",
+                current.word(),
+                zones::hms(c.stamp.at, m.plan.session.tz),
+                clean_line(&c.stamp.who())
+            )
+        } else {
+            let why = crate::setup::not_applying(&m.plan, s, &m.record).unwrap_or_default();
+            format!(
+                "{title} is {}: {}. Nothing recorded",
+                current.word(),
+                clean_line(&why)
+            )
+        };
+        m.say(msg, Tone::Info);
+        return Vec::new();
+    }
+    if state.needs_note() {
+        let prompt = if state == StepState::Failed {
+            Prompt::Failed { step: i }
+        } else {
+            Prompt::Skipped { step: i }
+        };
+        m.mode = Mode::Typing(Input::new(prompt, ""));
+        return Vec::new();
+    }
+    m.status = None;
+    let action = Action::Step {
+        step: m.plan.steps[i].id.clone(),
+        state,
+        note: None,
+    };
+    m.send(action, None, true)
+}
+
+/// `y`: the selected step's command to the clipboard, through the terminal.
+fn copy_command(m: &mut Model) -> Vec<Effect> {
+    let Some(i) = m.cursor else {
+        m.say("no step selected", Tone::Error);
+        return Vec::new();
+    };
+    let s = &m.plan.steps[i];
+    let title = clean_line(&s.title).into_owned();
+    let Some(cmd) = s.command.as_deref() else {
+        m.say(format!("\"{title}\" has no command to copy"), Tone::Info);
+        return Vec::new();
+    };
+    // What the screen shows is what is copied: neutralised, no escape sequence gets through.
+    let text = crate::text::clean_block(cmd).trim_end().to_owned();
+    if text.len() > clip::MAX_BYTES {
+        m.say(
+            format!(
+                "the command is too long to copy through the terminal ({} bytes, at most {}): select it with the mouse",
+                text.len(),
+                clip::MAX_BYTES
+            ),
+            Tone::Error,
+        );
+        return Vec::new();
+    }
+    let lines = text.lines().count().max(1);
+    vec![Effect::WriteTerminal {
+        bytes: clip::osc52(&text, m.surroundings.wrap),
+        what: TerminalWrite::Copy { title, lines },
+    }]
 }
 
 fn normal_key(m: &mut Model, k: KeyEvent, now: DateTime<Utc>) -> Vec<Effect> {
@@ -761,16 +1324,14 @@ fn normal_key(m: &mut Model, k: KeyEvent, now: DateTime<Utc>) -> Vec<Effect> {
         }
     }
     if ctrl_c(&k) {
-        return vec![Effect::Quit {
-            reason: "quit".into(),
-        }];
+        return quit_asked(m, now);
     }
-    let n = m.visible().len();
+    let searching = m.search.is_some();
     let step = m.selected_step();
     let recording = matches!(
         k.code,
-        KeyCode::Char(' ' | 'f' | 's' | 'a' | 'x' | 'd' | 'n' | 'N' | 'e' | 'u' | 'c')
-    );
+        KeyCode::Char(' ' | 'f' | 's' | 'a' | 'x' | 'd' | 'e' | 'u' | 'U' | 'c')
+    ) || (!searching && matches!(k.code, KeyCode::Char('n' | 'N')));
     if recording && let Some(path) = &m.read_only {
         let path = path.clone();
         m.say(
@@ -781,42 +1342,27 @@ fn normal_key(m: &mut Model, k: KeyEvent, now: DateTime<Utc>) -> Vec<Effect> {
     }
     let needs_step = |m: &mut Model| {
         if step.is_none() {
-            m.say("no step selected in this phase", Tone::Error);
+            m.say("no step selected in this list", Tone::Error);
         }
         step
     };
-    let set = |m: &mut Model, state: StepState| -> Vec<Effect> {
-        match needs_step(m) {
-            Some(i) if state.needs_note() => {
-                m.mode = Mode::Typing(Input {
-                    prompt: if state == StepState::Failed {
-                        Prompt::Failed { step: i }
-                    } else {
-                        Prompt::Skipped { step: i }
-                    },
-                    text: String::new(),
-                });
-                Vec::new()
-            }
-            Some(i) => vec![Effect::Append(Action::Step {
-                step: m.plan.steps[i].id.clone(),
-                state,
-                note: None,
-            })],
-            None => Vec::new(),
-        }
-    };
     match k.code {
-        KeyCode::Char('q') => {
-            return vec![Effect::Quit {
-                reason: "quit".into(),
-            }];
-        }
+        KeyCode::Char('q') => return quit_asked(m, now),
         KeyCode::Char('?') => m.overlay = Some(Overlay::Help),
         KeyCode::Char('H') => m.overlay = Some(Overlay::Handover),
         KeyCode::Char('L') => m.show_log = !m.show_log,
-        KeyCode::Char('b') => m.banner = None,
-        KeyCode::Esc => m.status = None,
+        KeyCode::Char('b') => {
+            if m.banner.take().is_none() {
+                m.notice = None;
+            }
+        }
+        KeyCode::Esc => {
+            if m.search.take().is_some() {
+                m.say("search ended", Tone::Info);
+            } else {
+                m.status = None;
+            }
+        }
         KeyCode::Enter => {
             m.focus = match m.focus {
                 Pane::Steps => Pane::Detail,
@@ -824,91 +1370,183 @@ fn normal_key(m: &mut Model, k: KeyEvent, now: DateTime<Utc>) -> Vec<Effect> {
             };
         }
         KeyCode::Down | KeyCode::Char('j') => match m.focus {
-            Pane::Steps => {
-                m.selected = (m.selected + 1).min(n.saturating_sub(1));
-                m.detail_scroll = 0;
-            }
+            Pane::Steps => move_by(m, 1, now),
             Pane::Detail => m.detail_scroll = m.detail_scroll.saturating_add(1),
         },
         KeyCode::Up | KeyCode::Char('k') => match m.focus {
-            Pane::Steps => {
-                m.selected = m.selected.saturating_sub(1);
-                m.detail_scroll = 0;
-            }
+            Pane::Steps => move_by(m, -1, now),
             Pane::Detail => m.detail_scroll = m.detail_scroll.saturating_sub(1),
         },
         KeyCode::Home | KeyCode::Char('g') => match m.focus {
-            Pane::Steps => {
-                m.selected = 0;
-                m.detail_scroll = 0;
-            }
+            Pane::Steps => move_by(m, isize::MIN / 2, now),
             Pane::Detail => m.detail_scroll = 0,
         },
         KeyCode::End | KeyCode::Char('G') => match m.focus {
-            Pane::Steps => {
-                m.selected = n.saturating_sub(1);
-                m.detail_scroll = 0;
-            }
+            Pane::Steps => move_by(m, isize::MAX / 2, now),
             Pane::Detail => m.detail_scroll = u16::MAX / 2,
         },
         KeyCode::PageDown => m.detail_scroll = m.detail_scroll.saturating_add(5),
         KeyCode::PageUp => m.detail_scroll = m.detail_scroll.saturating_sub(5),
-        KeyCode::Tab | KeyCode::Char(']') => browse(m, 1),
-        KeyCode::BackTab | KeyCode::Char('[') => browse(m, -1),
+        KeyCode::Tab | KeyCode::Char(']') => browse(m, 1, now),
+        KeyCode::BackTab | KeyCode::Char('[') => browse(m, -1, now),
         KeyCode::Char('t') => {
             m.follow = true;
+            m.list_view = ListView::Phase;
             m.view_phase = m.clock_phase(now);
-            m.selected = m.first_open();
-            m.detail_scroll = 0;
+            let first = m.first_open(now);
+            m.select(first);
         }
-        KeyCode::Char(' ') => return set(m, StepState::Done),
-        KeyCode::Char('f') => return set(m, StepState::Failed),
-        KeyCode::Char('s') => return set(m, StepState::Skipped),
-        KeyCode::Char('a' | 'x') => return set(m, StepState::NotApplicable),
-        KeyCode::Char('d') => return set(m, StepState::Deferred),
+        KeyCode::Char('o') => {
+            m.list_view = match m.list_view {
+                ListView::Phase => ListView::Open,
+                ListView::Open => ListView::Phase,
+            };
+            if m.list_view == ListView::Phase {
+                m.follow = true;
+                m.view_phase = m.clock_phase(now);
+            }
+            let first = m.first_open(now);
+            m.select(first);
+        }
+        KeyCode::Char('O') => next_overdue(m, now),
+        // A new search starts empty: typing never lands after an old query.
+        KeyCode::Char('/') => m.mode = Mode::Typing(Input::new(Prompt::Search, "")),
+        KeyCode::Char('n') if searching => jump_to_match(m, 1, now),
+        KeyCode::Char('N') if searching => jump_to_match(m, -1, now),
+        KeyCode::Char('r') => {
+            let roles = m.plan.roles();
+            if roles.len() < 2 {
+                m.say("one role loaded: nothing to filter by", Tone::Info);
+            } else {
+                let at = m
+                    .filter
+                    .role
+                    .as_ref()
+                    .and_then(|r| roles.iter().position(|x| x == r));
+                m.filter.role = match at {
+                    None => Some(roles[0].clone()),
+                    Some(p) => roles.get(p + 1).cloned(),
+                };
+                let first = m.first_open(now);
+                if !m.cursor.is_some_and(|c| m.list_steps(now).contains(&c)) {
+                    m.select(first);
+                }
+                m.say(
+                    match &m.filter.role {
+                        Some(r) => format!("showing role {} only (r: next role)", clean_line(r)),
+                        None => "showing every role".into(),
+                    },
+                    Tone::Info,
+                );
+            }
+        }
+        KeyCode::Char('F') => {
+            m.filter.state = m.filter.state.next();
+            m.say(
+                format!("showing {} (F: next state)", m.filter.state.word()),
+                Tone::Info,
+            );
+        }
+        KeyCode::Char('y') => return copy_command(m),
+        KeyCode::Char(' ') => {
+            if let Some(i) = needs_step(m) {
+                return set_state(m, i, StepState::Done, true);
+            }
+        }
+        KeyCode::Char('f') => {
+            if let Some(i) = needs_step(m) {
+                return set_state(m, i, StepState::Failed, false);
+            }
+        }
+        KeyCode::Char('s') => {
+            if let Some(i) = needs_step(m) {
+                return set_state(m, i, StepState::Skipped, false);
+            }
+        }
+        KeyCode::Char('a' | 'x') => {
+            if let Some(i) = needs_step(m) {
+                return set_state(m, i, StepState::NotApplicable, false);
+            }
+        }
+        KeyCode::Char('d') => {
+            if let Some(i) = needs_step(m) {
+                return set_state(m, i, StepState::Deferred, false);
+            }
+        }
         KeyCode::Char('n') => {
             if let Some(i) = needs_step(m) {
-                m.mode = Mode::Typing(Input {
-                    prompt: Prompt::StepNote { step: i },
-                    text: String::new(),
-                });
+                m.mode = Mode::Typing(Input::new(Prompt::StepNote { step: i }, ""));
             }
         }
         KeyCode::Char('N') => {
-            m.mode = Mode::Typing(Input {
-                prompt: Prompt::SessionNote,
-                text: String::new(),
-            });
+            m.mode = Mode::Typing(Input::new(Prompt::SessionNote, ""));
         }
         KeyCode::Char('e') => {
             if let Some(i) = needs_step(m) {
-                if m.plan.steps[i].evidence.is_empty() {
-                    m.say(
+                match m.plan.steps[i].evidence.len() {
+                    0 => m.say(
                         "this step asks for no evidence; add a note with n",
                         Tone::Error,
-                    );
-                } else {
-                    m.mode = Mode::PickEvidence {
-                        step: i,
-                        selected: 0,
-                    };
+                    ),
+                    // One field: straight to it, nothing to pick.
+                    1 => start_evidence(m, i, 0),
+                    _ => {
+                        m.mode = Mode::PickEvidence {
+                            step: i,
+                            selected: 0,
+                        };
+                    }
                 }
             }
         }
         KeyCode::Char('u') => match m.record.last_undoable() {
-            Some(target) => return vec![Effect::Append(Action::Undo { target })],
+            Some(target) => {
+                let action = m.find_action(target);
+                let what = match &action {
+                    Some(a) => m.describe(a),
+                    None => format!("journal entry #{target}"),
+                };
+                let when = m
+                    .stamp_of(target)
+                    .map(|s| format!(" ({s})"))
+                    .unwrap_or_default();
+                m.mode = Mode::Ask(Question::Undo {
+                    target,
+                    what: format!("{what}{when}"),
+                    action,
+                });
+            }
             None => m.say("nothing to undo", Tone::Error),
+        },
+        KeyCode::Char('U') => match m.redo.pop() {
+            Some(action) => {
+                m.unsent = Some(Unsent {
+                    action: action.clone(),
+                    input: None,
+                    advance: None,
+                    undoes: None,
+                    redo: true,
+                });
+                return vec![Effect::Append(action)];
+            }
+            None => m.say(
+                "nothing to redo (U redoes what u undid here, until something new is recorded)",
+                Tone::Error,
+            ),
         },
         KeyCode::Char('p' | '+' | '=' | '-' | '>') => return rehearsal_key(m, k.code, now),
         KeyCode::Char('c') => match m.timeline.pending_confirmation(now) {
             Some(t) => {
-                m.mode = Mode::Typing(Input {
-                    prompt: Prompt::Confirm {
+                let tz = m.plan.session.tz;
+                let hms = zones::hms(now, tz);
+                let hms = hms.split(' ').next().unwrap_or_default();
+                m.mode = Mode::Typing(Input::new(
+                    Prompt::Confirm {
                         transition: t,
                         at: now,
                     },
-                    text: String::new(),
-                });
+                    &format!("{hms} "),
+                ));
             }
             None => m.say(
                 "no approximate boundary is waiting for confirmation",
@@ -964,15 +1602,19 @@ fn rehearsal_key(m: &mut Model, code: KeyCode, now: DateTime<Utc>) -> Vec<Effect
     vec![Effect::Clock(control)]
 }
 
-fn browse(m: &mut Model, by: isize) {
+fn browse(m: &mut Model, by: isize, now: DateTime<Utc>) {
     let n = m.plan.session.phases.len();
     if n == 0 {
         return;
     }
-    m.view_phase = (m.view_phase as isize + by).rem_euclid(n as isize) as usize;
+    if m.list_view == ListView::Open {
+        m.list_view = ListView::Phase;
+    } else {
+        m.view_phase = (m.view_phase as isize + by).rem_euclid(n as isize) as usize;
+    }
     m.follow = false;
-    m.selected = 0;
-    m.detail_scroll = 0;
+    let first = m.list_steps(now).first().copied();
+    m.select(first);
 }
 
 /// A step's due time in the session zone, with the day when it is not the session date.

@@ -58,7 +58,13 @@ pub struct Setup {
     pub clock: Arc<dyn Clock>,
     pub source: Source,
     pub channels: Vec<Arc<dyn Notifier>>,
+    /// A start-up probe run as a task once the loop has started (the screen is up first); its
+    /// message goes to `update` like any other.
+    pub arrival: Option<Arrival>,
 }
+
+/// A start-up probe: a future that ends with a message for `update`.
+pub type Arrival = Pin<Box<dyn std::future::Future<Output = Message> + Send>>;
 
 /// The quit reason of a headless run that reached the end of the session.
 pub const SESSION_ENDED: &str = "session ended";
@@ -245,6 +251,7 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
         clock,
         mut source,
         channels,
+        arrival,
     } = setup;
     // Fused: a feed that ended (a test's sender dropped) is not polled again.
     let mut interrupts = inputs.interrupts.fuse();
@@ -268,6 +275,12 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
         tx: &tx,
         in_flight: 0,
     };
+    if let Some(probe) = arrival {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let _ = tx.send(probe.await);
+        });
+    }
     let mut watch_len: Option<u64> = None;
     let mut poll = tokio::time::interval(WATCH_POLL);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -540,6 +553,12 @@ impl Ctx<'_> {
                     }
                 }
                 Effect::Quit { reason } => quit = quit.or(Some(reason)),
+                Effect::WriteTerminal { bytes, what } => {
+                    // Between frames, through the frontend: the one writer to the terminal.
+                    let result = frontend.terminal_bytes(&bytes);
+                    let msg = Message::TerminalWritten { what, result };
+                    queue.extend(update(model, msg, self.clock.now()));
+                }
                 Effect::Clock(c) => {
                     if self.clock.control(c) {
                         let now = self.clock.now();

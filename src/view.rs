@@ -1,11 +1,14 @@
 //! Drawing the model: `view(frame, &Model, &Theme, now)`, one file per widget under `view/`.
 //!
 //! The view reads the model and never changes it. Layout, top to bottom: header (3 lines), phase
-//! bar (2), the notification banner when there is one, the step list over the detail pane (or the
-//! journal pane), the status line and the footer. Panes have a top rule and no side borders, so
-//! that a command in the detail pane sits alone on its lines and a mouse copy takes nothing else.
-//! Below `MIN_W` x `MIN_H` only a "terminal too small" notice is drawn; nothing here indexes
-//! outside the area, at any size.
+//! bar (2), the start-up notice and the notification banner when there are, the step list over
+//! the detail pane (or the journal pane), the status area and the footer. The status area grows
+//! to what it must show whole: a long message wraps (up to three lines), and a prompt takes a line
+//! for its label, one for each line of its refusal, and one for the text being typed, whose
+//! cursor is the terminal's own. Panes have a top rule and no side borders, so that a command in
+//! the detail pane sits alone on its lines and a mouse copy takes nothing else. Below `MIN_W` x
+//! `MIN_H` only a "terminal too small" notice is drawn; nothing here indexes outside the area, at
+//! any size. Wherever text is cut, it ends in `…`.
 
 mod detail;
 mod footer;
@@ -13,6 +16,7 @@ mod header;
 mod log;
 mod overlay;
 mod phases;
+mod prompt;
 mod steps;
 
 use crate::app::{Mode, Model, Overlay};
@@ -20,7 +24,7 @@ use crate::theme::Theme;
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
@@ -30,40 +34,67 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 pub const MIN_W: u16 = 60;
 pub const MIN_H: u16 = 16;
 
-/// Draw the whole screen into a frame.
+/// The most lines the banner and a status message take (a prompt's refusal too).
+const MAX_WRAP: usize = 3;
+
+/// Draw the whole screen into a frame; while typing, the terminal's cursor sits where the next
+/// character goes.
 pub fn view(frame: &mut Frame, m: &Model, theme: &Theme, now: DateTime<Utc>) {
     let area = frame.area();
-    render(area, frame.buffer_mut(), m, theme, now);
+    if let Some(p) = render(area, frame.buffer_mut(), m, theme, now) {
+        frame.set_cursor_position(p);
+    }
 }
 
-/// Draw the whole screen into a buffer (what `view` and the tests call).
-pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateTime<Utc>) {
+/// Draw the whole screen into a buffer (what `view` and the tests call); returns where the
+/// cursor goes, when something is being typed.
+pub fn render(
+    area: Rect,
+    buf: &mut Buffer,
+    m: &Model,
+    theme: &Theme,
+    now: DateTime<Utc>,
+) -> Option<Position> {
     buf.set_style(area, theme.base);
     if area.width < MIN_W || area.height < MIN_H {
         too_small(area, buf, theme);
-        return;
+        return None;
     }
-    let banner_h = u16::from(m.banner.is_some());
-    let [head, bar, banner, body, status, foot] = Layout::vertical([
+    let banner_text = banner_text(m);
+    let banner_h = banner_text
+        .as_deref()
+        .map_or(0, |t| wrapped_height(t, area.width, 2));
+    let notice_text = m
+        .notice
+        .as_deref()
+        .map(|n| format!(" {}  (b dismisses)", crate::text::clean_line(n)));
+    // The notice is read once, at start-up, and carries its fix: up to three lines.
+    let notice_h = notice_text
+        .as_deref()
+        .map_or(0, |t| wrapped_height(t, area.width, MAX_WRAP));
+    let status_h = match &m.mode {
+        Mode::Typing(_) | Mode::Ask(_) => prompt::height(m, area.width, now),
+        _ => footer::status_height(m, area.width),
+    };
+    let [head, bar, notice, banner, body, status, foot] = Layout::vertical([
         Constraint::Length(3),
         Constraint::Length(2),
+        Constraint::Length(notice_h),
         Constraint::Length(banner_h),
         Constraint::Min(4),
-        Constraint::Length(1),
+        Constraint::Length(status_h),
         Constraint::Length(1),
     ])
     .areas(area);
     header::render(head, buf, m, theme, now);
     phases::render(bar, buf, m, theme, now);
-    if let Some(a) = &m.banner {
-        let text = format!(
-            " {}: {}  (b dismisses)",
-            crate::text::clean_line(&a.title),
-            crate::text::clean_line(&a.body)
-        );
-        Paragraph::new(Line::from(text))
-            .style(theme.banner)
-            .render(banner, buf);
+    for (text, rect) in [(&notice_text, notice), (&banner_text, banner)] {
+        if let Some(t) = text {
+            Paragraph::new(wrap_fit(t, rect.width, usize::from(rect.height)))
+                .style(theme.banner)
+                .wrap(Wrap { trim: true })
+                .render(rect, buf);
+        }
     }
     let list_h = steps::wanted_height(m, now).clamp(4, (body.height * 3 / 5).max(4));
     let [list, lower] =
@@ -74,7 +105,13 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
     } else {
         detail::render(lower, buf, m, theme, now);
     }
-    footer::render_status(status, buf, m, theme, now);
+    let cursor = match &m.mode {
+        Mode::Typing(_) | Mode::Ask(_) => prompt::render(status, buf, m, theme, now),
+        _ => {
+            footer::render_status(status, buf, m, theme);
+            None
+        }
+    };
     footer::render_keys(foot, buf, m, theme, now);
     match (m.overlay, &m.mode) {
         (Some(Overlay::Help), _) => overlay::help(area, buf, theme),
@@ -84,6 +121,65 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
         }
         _ => {}
     }
+    if m.overlay.is_some() { None } else { cursor }
+}
+
+/// The banner's line: the latest alert; its body alone when it repeats its title (said once, at
+/// every width). The start-up notice has a line of its own above it.
+fn banner_text(m: &Model) -> Option<String> {
+    use crate::text::clean_line;
+    if let Some(a) = &m.banner {
+        let title = clean_line(&a.title);
+        let body = clean_line(&a.body);
+        let text = if repeats(&title, &body) {
+            body.into_owned()
+        } else {
+            format!("{title}: {body}")
+        };
+        return Some(format!(" {text}  (b dismisses)"));
+    }
+    None
+}
+
+/// Whether `body` says `title` again: it begins with the title, or with most of it (the words
+/// before the title's last `:`, as in `X expected ~11:00: awaiting…` / `X expected ~11:00: not…`).
+fn repeats(title: &str, body: &str) -> bool {
+    let title = title.trim_start_matches("[REHEARSAL] ");
+    if body.starts_with(title) {
+        return true;
+    }
+    let head = title.rsplit_once(": ").map_or(title, |(h, _)| h);
+    head.len() >= 12 && body.starts_with(head)
+}
+
+/// `text` shortened, ending in `…`, so that it wraps within `max` lines of `width` (whole when it
+/// does already).
+pub(crate) fn wrap_fit(text: &str, width: u16, max: usize) -> String {
+    let lines = |t: &str| {
+        Paragraph::new(t)
+            .wrap(Wrap { trim: true })
+            .line_count(width)
+    };
+    if width == 0 || lines(text) <= max {
+        return text.to_owned();
+    }
+    let mut room = usize::from(width) * max;
+    loop {
+        let t = fit(text, room);
+        if room <= 1 || lines(&t) <= max {
+            return t;
+        }
+        room -= 1;
+    }
+}
+
+/// Lines `text` takes wrapped at `width`, at most `max`.
+pub(crate) fn wrapped_height(text: &str, width: u16, max: usize) -> u16 {
+    let n = Paragraph::new(text)
+        .wrap(Wrap { trim: true })
+        .line_count(width)
+        .clamp(1, max);
+    n as u16
 }
 
 fn too_small(area: Rect, buf: &mut Buffer, theme: &Theme) {
@@ -137,6 +233,46 @@ fn cut(s: &str, width: usize) -> String {
     }
     if width > 0 {
         out.push('…');
+    }
+    out
+}
+
+/// A label made of parts, cut to `width` columns: the part with the highest `shrink` (0: never
+/// first) gives way first, down to a few columns, then the next; only then is the whole cut. So a
+/// prompt keeps what it asks for and shortens the step title it names.
+pub(crate) fn fit_parts(parts: &[(&str, u8)], width: usize) -> String {
+    const MIN: usize = 8;
+    let mut texts: Vec<String> = parts.iter().map(|(t, _)| (*t).to_owned()).collect();
+    let total = |t: &[String]| t.iter().map(|x| x.width()).sum::<usize>();
+    let mut order: Vec<usize> = (0..parts.len()).filter(|&i| parts[i].1 > 0).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(parts[i].1));
+    for i in order {
+        let over = total(&texts).saturating_sub(width);
+        if over == 0 {
+            break;
+        }
+        let w = texts[i].width();
+        if w > MIN {
+            texts[i] = fit(&texts[i], w.saturating_sub(over).max(MIN));
+        }
+    }
+    fit(&texts.concat(), width)
+}
+
+/// The columns `[start, start + width)` of `s` (a wide character that would straddle an edge is
+/// left out).
+pub(crate) fn slice_cols(s: &str, start: usize, width: usize) -> String {
+    let mut out = String::new();
+    let mut col = 0;
+    for ch in s.chars() {
+        let w = ch.width().unwrap_or(0);
+        if col >= start && col + w <= start + width {
+            out.push(ch);
+        }
+        col += w;
+        if col >= start + width {
+            break;
+        }
     }
     out
 }
@@ -239,6 +375,52 @@ mod tests {
         assert_eq!(fit("交易所測試", 5), "交易…");
         assert_eq!(fit("交易所測試", 5).width(), 5);
         assert_eq!(fit("abc", 0), "");
+    }
+
+    #[test]
+    fn a_label_shortens_its_title_before_what_it_asks() {
+        let parts = [
+            ("What failed in ", 0),
+            (
+                "Log in to OTP-C - OCG-C Trading session at the primary site",
+                1,
+            ),
+            (" (required)", 0),
+        ];
+        let l = fit_parts(&parts, 50);
+        assert_eq!(l.width(), 50);
+        assert!(l.starts_with("What failed in Log in"), "{l}");
+        assert!(l.ends_with("… (required)"), "{l}");
+        assert_eq!(fit_parts(&[("short", 1)], 50), "short");
+        // Narrower than the parts that never shrink: the whole is cut, with an ellipsis.
+        assert!(fit_parts(&parts, 12).ends_with('…'));
+        assert_eq!(slice_cols("abcdef", 2, 3), "cde");
+        assert_eq!(slice_cols("交易所", 1, 4), "易");
+    }
+
+    #[test]
+    fn text_longer_than_its_lines_ends_in_an_ellipsis() {
+        let long = "word ".repeat(60);
+        let t = wrap_fit(&long, 40, 3);
+        assert!(t.ends_with('…'), "{t}");
+        assert!(wrapped_height(&t, 40, 10) <= 3);
+        assert_eq!(wrap_fit("short", 40, 1), "short");
+    }
+
+    #[test]
+    fn a_banner_that_repeats_its_title_says_it_once() {
+        assert!(repeats(
+            "Failover end expected ~11:00 HKT: awaiting confirmation",
+            "Failover end expected ~11:00 HKT: not confirmed yet; press c when it is observed"
+        ));
+        assert!(repeats(
+            "[REHEARSAL] Primary site ends",
+            "Primary site ends at 10:00"
+        ));
+        assert!(!repeats(
+            "In 15 min: Primary site ends",
+            "At 10:00 HKT (Sat 25 Nov)."
+        ));
     }
 
     #[test]

@@ -77,6 +77,7 @@ fn setup(
         clock,
         source: Source::Write(Box::new(j)),
         channels,
+        arrival: None,
     }
 }
 

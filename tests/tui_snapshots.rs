@@ -4,12 +4,13 @@
 //! the style lock (the mono theme reads without colour).
 
 use chrono::{DateTime, TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use drillbook::app::{Message, Model, update};
 use drillbook::clock::RehearsalState;
 use drillbook::journal::{Action, Event, StepState};
 use drillbook::theme::Theme;
 use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use ratatui::backend::{Backend, TestBackend};
 
 fn hkt(d: u32, h: u32, m: u32) -> DateTime<Utc> {
     chrono_tz::Asia::Hong_Kong
@@ -43,9 +44,26 @@ fn done(step: &str) -> Action {
     }
 }
 
+/// Every preparation step of `roles` done on Friday morning, as on a day prepared for.
+fn prepared(roles: &[&str]) -> Vec<(DateTime<Utc>, Action)> {
+    let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
+    let plan = drillbook::runbook::load_bundled(&roles).unwrap();
+    plan.steps
+        .iter()
+        .filter(|s| s.phase == 0)
+        .map(|s| (hkt(24, 9, 0), done(&s.id)))
+        .collect()
+}
+
 /// The model as the run loop would have it at `now`, with these actions in the journal.
 fn model(now: DateTime<Utc>, actions: Vec<(DateTime<Utc>, Action)>) -> Model {
-    let plan = drillbook::runbook::load_bundled(&["ep".into()]).unwrap();
+    model_of(&["ep"], now, actions)
+}
+
+/// The same for several roles.
+fn model_of(roles: &[&str], now: DateTime<Utc>, actions: Vec<(DateTime<Utc>, Action)>) -> Model {
+    let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
+    let plan = drillbook::runbook::load_bundled(&roles).unwrap();
     // As at start-up: the journal replayed, then the model built over its record.
     let events: Vec<Event> = actions
         .into_iter()
@@ -95,19 +113,23 @@ fn mid_primary() -> (Model, DateTime<Utc>) {
     let now = hkt(25, 9, 5) + chrono::TimeDelta::seconds(7);
     let m = model(
         now,
-        vec![
-            (hkt(25, 8, 3), done("ep-primary-ocg-lookup")),
-            (
-                hkt(25, 8, 4),
-                Action::Evidence {
-                    step: "ep-primary-ocg-lookup".into(),
-                    field: "primary endpoint returned".into(),
-                    value: "10.0.0.1:443".into(),
-                },
-            ),
-            (hkt(25, 8, 12), done("ep-primary-logon-trading")),
-            (hkt(25, 8, 41), done("ep-primary-start-of-day")),
-        ],
+        [
+            prepared(&["ep"]),
+            vec![
+                (hkt(25, 8, 3), done("ep-primary-ocg-lookup")),
+                (
+                    hkt(25, 8, 4),
+                    Action::Evidence {
+                        step: "ep-primary-ocg-lookup".into(),
+                        field: "primary endpoint returned".into(),
+                        value: "10.0.0.1:443".into(),
+                    },
+                ),
+                (hkt(25, 8, 12), done("ep-primary-logon-trading")),
+                (hkt(25, 8, 41), done("ep-primary-start-of-day")),
+            ],
+        ]
+        .concat(),
     );
     (m, now)
 }
@@ -116,39 +138,82 @@ fn failover_awaiting() -> (Model, DateTime<Utc>) {
     let now = hkt(25, 11, 10);
     let m = model(
         now,
-        vec![
-            (hkt(25, 8, 12), done("ep-primary-logon-trading")),
-            (hkt(25, 10, 2), done("ep-failover-disconnects")),
-        ],
+        [
+            prepared(&["ep"]),
+            vec![
+                (hkt(25, 8, 12), done("ep-primary-logon-trading")),
+                (hkt(25, 10, 2), done("ep-failover-disconnects")),
+            ],
+        ]
+        .concat(),
     );
     (m, now)
+}
+
+/// Every step of `phase` done at `at`, but those in `except`.
+fn phase_done(
+    roles: &[&str],
+    phase: &str,
+    at: DateTime<Utc>,
+    except: &[&str],
+) -> Vec<(DateTime<Utc>, Action)> {
+    let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
+    let plan = drillbook::runbook::load_bundled(&roles).unwrap();
+    let p = plan.session.phase_index(phase).unwrap();
+    plan.steps
+        .iter()
+        .filter(|s| s.phase == p && !except.contains(&s.id.as_str()))
+        .map(|s| (at, done(&s.id)))
+        .collect()
 }
 
 fn backup_confirmed() -> (Model, DateTime<Utc>) {
     let now = hkt(25, 11, 45);
     let m = model(
         now,
-        vec![
-            (
-                hkt(25, 11, 20),
-                Action::BoundaryConfirmed {
-                    boundary: "failover.end".into(),
-                    planned: hkt(25, 11, 0),
-                    confirmed: hkt(25, 11, 20),
-                    note: Some("HKEX phone call".into()),
-                },
+        [
+            prepared(&["ep"]),
+            // The day so far: the snapshot before the failover was missed, one failover step
+            // deferred; both are carried into the backup site's list.
+            phase_done(&["ep"], "primary", hkt(25, 9, 30), &["ep-primary-boundary"]),
+            phase_done(
+                &["ep"],
+                "failover",
+                hkt(25, 10, 40),
+                &["ep-failover-bss-behaviour"],
             ),
-            (hkt(25, 11, 25), done("ep-backup-ocg-lookup")),
-            (hkt(25, 11, 31), done("ep-backup-logon-trading")),
-            (
-                hkt(25, 11, 33),
-                Action::Step {
-                    step: "ep-backup-logon-dropcopy".into(),
-                    state: StepState::Failed,
-                    note: Some("logon rejected, vendor called".into()),
-                },
-            ),
-        ],
+            vec![
+                (
+                    hkt(25, 10, 45),
+                    Action::Step {
+                        step: "ep-failover-bss-behaviour".into(),
+                        state: StepState::Deferred,
+                        note: None,
+                    },
+                ),
+                (
+                    hkt(25, 11, 20),
+                    Action::BoundaryConfirmed {
+                        boundary: "failover.end".into(),
+                        planned: hkt(25, 11, 0),
+                        confirmed: hkt(25, 11, 20),
+                        note: Some("HKEX phone call".into()),
+                        entered: None,
+                    },
+                ),
+                (hkt(25, 11, 25), done("ep-backup-ocg-lookup")),
+                (hkt(25, 11, 31), done("ep-backup-logon-trading")),
+                (
+                    hkt(25, 11, 33),
+                    Action::Step {
+                        step: "ep-backup-logon-dropcopy".into(),
+                        state: StepState::Failed,
+                        note: Some("logon rejected, vendor called".into()),
+                    },
+                ),
+            ],
+        ]
+        .concat(),
     );
     (m, now)
 }
@@ -157,11 +222,15 @@ fn after() -> (Model, DateTime<Utc>) {
     let now = hkt(25, 15, 0);
     let m = model(
         now,
-        vec![
-            (hkt(25, 8, 12), done("ep-primary-logon-trading")),
-            (hkt(25, 11, 31), done("ep-backup-logon-trading")),
-            (hkt(25, 13, 40), done("ep-report-evidence")),
-        ],
+        [
+            prepared(&["ep"]),
+            vec![
+                (hkt(25, 8, 12), done("ep-primary-logon-trading")),
+                (hkt(25, 11, 31), done("ep-backup-logon-trading")),
+                (hkt(25, 13, 40), done("ep-report-evidence")),
+            ],
+        ]
+        .concat(),
     );
     (m, now)
 }
@@ -294,4 +363,400 @@ fn rehearsal_paused_shows_the_marker_and_the_clock_keys() {
         .collect();
     assert!(text.contains("REHEARSAL x600 PAUSED"), "{text}");
     insta::assert_snapshot!("rehearsal_paused_80x24", t.backend());
+}
+
+// ---- The operator's day at 80x24 and 120x40 (issue 13): carried items, the open-items view, a
+// search, position markers, each prompt with its text and cursor, refusals beside the prompt.
+
+fn press(m: &mut Model, now: DateTime<Utc>, code: KeyCode) {
+    update(m, Message::Key(KeyEvent::from(code)), now);
+}
+
+fn ctrl(m: &mut Model, now: DateTime<Utc>, c: char) {
+    update(
+        m,
+        Message::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
+        now,
+    );
+}
+
+fn type_in(m: &mut Model, now: DateTime<Utc>, text: &str) {
+    for c in text.chars() {
+        press(m, now, KeyCode::Char(c));
+    }
+}
+
+fn select(m: &mut Model, id: &str) {
+    m.cursor = Some(m.plan.step_index(id).unwrap());
+}
+
+fn text_of(t: &Terminal<TestBackend>) -> String {
+    format!("{}", t.backend())
+}
+
+/// `--role ep,hsn,omd` at 10:01: the preparation done, the primary site partly (the 09:55
+/// snapshot and four more left open), the failover just started.
+fn day_at_1001() -> (Model, DateTime<Utc>) {
+    let now = hkt(25, 10, 1);
+    let roles = ["ep", "hsn", "omd"];
+    let left_open = [
+        "ep-primary-boundary",
+        "ep-primary-market-data",
+        "hsn-primary-baseline",
+        "omd-primary-rts",
+        "omd-primary-boundary",
+    ];
+    let m = model_of(
+        &roles,
+        now,
+        [
+            prepared(&roles),
+            phase_done(&roles, "primary", hkt(25, 9, 0), &left_open),
+        ]
+        .concat(),
+    );
+    (m, now)
+}
+
+#[test]
+fn carried_steps_stay_in_front_after_their_phase_ends() {
+    let (m, now) = day_at_1001();
+    let text = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    assert!(
+        text.contains("carried from Primary site · 5 open"),
+        "{text}"
+    );
+    assert!(text.contains("Snapshot before the failover"), "{text}");
+    // The phase bar tells `over, N open` from `over, all settled`, without colour.
+    assert!(text.contains("○ primary"), "{text}");
+    assert!(text.contains("5 open"), "{text}");
+    assert!(text.contains("✓ pre-sessi"), "{text}");
+    // The header points at the oldest overdue critical step, not at the next one due.
+    let header: Vec<&str> = text.lines().take(4).collect();
+    assert!(
+        header[2].contains("OVERDUE 09:55 HKT") && header[2].contains("Snapshot before the fail"),
+        "{header:?}"
+    );
+    // The roles are in the header at 80 columns.
+    assert!(header[0].contains("[ep,hsn,omd]"), "{header:?}");
+    both_sizes("carried", &m, now);
+}
+
+#[test]
+fn the_open_items_view_lists_every_open_step_overdue_first() {
+    let (mut m, now) = day_at_1001();
+    press(&mut m, now, KeyCode::Char('o'));
+    let text = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    assert!(text.contains("Open items, every phase"), "{text}");
+    assert!(text.contains("─ overdue, oldest first"), "{text}");
+    both_sizes("open_items", &m, now);
+}
+
+#[test]
+fn a_search_selects_its_match_and_says_which_of_how_many() {
+    let (mut m, now) = day_at_1001();
+    press(&mut m, now, KeyCode::Char('/'));
+    type_in(&mut m, now, "logon");
+    let typing = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    assert!(typing.contains("› logon"), "{typing}");
+    assert!(typing.contains("steps match"), "{typing}");
+    press(&mut m, now, KeyCode::Enter);
+    press(&mut m, now, KeyCode::Char('n'));
+    let text = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    assert!(text.contains("search \"logon\": match "), "{text}");
+    assert!(
+        text.contains("n/N match"),
+        "the footer says how to move: {text}"
+    );
+    both_sizes("search", &m, now);
+}
+
+#[test]
+fn position_markers_on_the_list_and_the_detail_pane() {
+    let now = hkt(25, 8, 19);
+    let roles = ["ep", "hsn", "omd"];
+    let mut m = model_of(&roles, now, prepared(&roles));
+    let top = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    assert!(top.contains("1-9 of 13, more below"), "{top}");
+    press(&mut m, now, KeyCode::Char('G'));
+    let bottom = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    assert!(bottom.contains("5-13 of 13"), "{bottom}");
+    assert!(!bottom.contains("of 13, more below"), "{bottom}");
+    // The detail pane: where it stands, and that there is more below.
+    select(&mut m, "ep-primary-ocg-lookup");
+    let detail = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    assert!(detail.contains("lines 1-6 of"), "{detail}");
+    assert!(detail.contains("more below (PgDn)"), "{detail}");
+    press(&mut m, now, KeyCode::PageDown);
+    let scrolled = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    assert!(scrolled.contains("lines 6-11 of"), "{scrolled}");
+    both_sizes("markers", &m, now);
+}
+
+/// Draw at both sizes, and check the typed text and the cursor after it at each.
+fn prompt_both(name: &str, m: &Model, now: DateTime<Utc>, typed: &str) {
+    for (w, h) in [(80u16, 24u16), (120, 40)] {
+        let mut t = draw(m, &Theme::default(), now, w, h);
+        let text = text_of(&t);
+        let input = text
+            .lines()
+            .find(|l| l.trim_start_matches('"').starts_with("› "))
+            .unwrap_or_else(|| panic!("no input line at {w}x{h}:\n{text}"));
+        let tail: String = typed
+            .chars()
+            .rev()
+            .take(20)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        assert!(
+            input.contains(&tail),
+            "{w}x{h}: `{tail}` not shown:\n{text}"
+        );
+        // The cursor sits right after the last character typed, on the input line.
+        let p = t.backend_mut().get_cursor_position().unwrap();
+        assert_eq!(p.y, h - 2, "{w}x{h}");
+        let line: String = (0..w)
+            .map(|x| t.backend().buffer()[(x, p.y)].symbol().to_owned())
+            .collect();
+        let before: String = line.chars().take(p.x as usize).collect();
+        assert!(
+            before.trim_end().ends_with(&tail),
+            "{w}x{h}: cursor at {p:?} in {line:?}"
+        );
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), t.backend());
+    }
+}
+
+#[test]
+fn the_confirm_prompt_shows_the_observed_time_its_drift_and_the_note() {
+    let now = hkt(25, 11, 8) + chrono::TimeDelta::seconds(5);
+    let roles = ["ep", "hsn", "omd"];
+    let mut m = model_of(&roles, now, prepared(&roles));
+    let text = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    let footer = text.lines().last().unwrap();
+    assert!(
+        footer.contains("c confirm"),
+        "c is in the footer while a boundary is awaiting, at 80 columns: {footer}"
+    );
+    press(&mut m, now, KeyCode::Char('c'));
+    ctrl(&mut m, now, 'u');
+    type_in(&mut m, now, "11:06 DR completed on OMD-C channel 21");
+    let text = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    assert!(
+        text.contains("Confirm Failover to the backup site ends"),
+        "{text}"
+    );
+    assert!(
+        text.contains("observed at 11:06:00 HKT, +6m against ~11:00 HKT, with a note"),
+        "{text}"
+    );
+    prompt_both(
+        "prompt_confirm",
+        &m,
+        now,
+        "11:06 DR completed on OMD-C channel 21",
+    );
+}
+
+#[test]
+fn the_failed_skip_and_note_prompts_show_label_text_and_cursor() {
+    let now = hkt(25, 8, 19);
+    let roles = ["ep", "hsn", "omd"];
+    let base = model_of(&roles, now, prepared(&roles));
+    let long = "Drop Copy logon rejected: sequence reset needed, vendor called at 08:20";
+    for (name, k, text) in [
+        ("prompt_failed", 'f', long),
+        ("prompt_skip", 's', "vendor screens not in scope today"),
+        (
+            "prompt_note",
+            'n',
+            "! logon took three tries, BSS retried the lookup",
+        ),
+    ] {
+        let mut m = model_of(&roles, now, prepared(&roles));
+        m.cursor = base.cursor;
+        select(&mut m, "ep-primary-logon-dropcopy");
+        press(&mut m, now, KeyCode::Char(k));
+        type_in(&mut m, now, text);
+        prompt_both(name, &m, now, text);
+    }
+}
+
+#[test]
+fn an_evidence_field_with_a_long_name_shows_it_and_what_is_typed() {
+    let now = hkt(25, 11, 40);
+    let roles = ["ep", "hsn", "omd"];
+    let mut m = model_of(&roles, now, prepared(&roles));
+    select(&mut m, "ep-backup-market-data");
+    // One field: `e` goes straight to it; `yes, …` keeps every character.
+    press(&mut m, now, KeyCode::Char('e'));
+    type_in(&mut m, now, "yes, from 11:12 on both vendor screens");
+    let text = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    assert!(
+        text.contains("screens updating after the failover"),
+        "{text}"
+    );
+    prompt_both(
+        "prompt_evidence",
+        &m,
+        now,
+        "yes, from 11:12 on both vendor screens",
+    );
+}
+
+#[test]
+fn a_refusal_by_the_journal_shows_beside_the_prompt() {
+    let now = hkt(25, 8, 19);
+    let roles = ["ep", "hsn", "omd"];
+    let mut m = model_of(&roles, now, prepared(&roles));
+    press(&mut m, now, KeyCode::Char('N'));
+    type_in(&mut m, now, "trader password: Hunter2xyz");
+    let fx = update(&mut m, Message::Key(KeyEvent::from(KeyCode::Enter)), now);
+    // The real journal refuses it at its append; its reason comes back to the prompt.
+    let dir = tempfile::tempdir().unwrap();
+    let meta = drillbook::journal::Meta::for_plan(&m.plan, Some("alice"));
+    let (mut j, _) = drillbook::journal::Journal::open(&dir.path().join("j.jsonl"), meta).unwrap();
+    let [drillbook::app::Effect::Append(a)] = &fx[..] else {
+        panic!("{fx:?}")
+    };
+    let clock = drillbook::clock::ManualClock::new(now);
+    let err = j.append(a.clone(), &clock).unwrap_err();
+    update(
+        &mut m,
+        Message::NotRecorded {
+            action: Box::new(a.clone()),
+            error: err.to_string(),
+        },
+        now,
+    );
+    let text = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    assert!(text.contains("NOT recorded: the note looks like"), "{text}");
+    prompt_both("prompt_refused", &m, now, "trader password: Hunter2xyz");
+    // An empty note: the same place, its own reason.
+    let mut m = model_of(&roles, now, prepared(&roles));
+    press(&mut m, now, KeyCode::Char('f'));
+    press(&mut m, now, KeyCode::Enter);
+    let text = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    assert!(
+        text.contains("a failed step needs a note saying what failed"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_questions_say_what_they_are_about() {
+    let now = hkt(25, 10, 11);
+    let roles = ["ep", "hsn", "omd"];
+    let mut m = model_of(&roles, now, prepared(&roles));
+    // Live (the real clock, in the session): q asks.
+    press(&mut m, now, KeyCode::Char('q'));
+    let text = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    assert!(text.contains("Notifications stop"), "{text}");
+    assert!(text.contains("the journal stays"), "{text}");
+    insta::assert_snapshot!(
+        "ask_quit_80x24",
+        draw(&m, &Theme::default(), now, 80, 24).backend()
+    );
+    press(&mut m, now, KeyCode::Char('n'));
+    // A confirmation 49 minutes early asks again, with the reason.
+    press(&mut m, now, KeyCode::Char('c'));
+    press(&mut m, now, KeyCode::Enter);
+    let text = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    assert!(text.contains("49m00s before the planned ~11:00"), "{text}");
+    insta::assert_snapshot!(
+        "ask_confirm_early_80x24",
+        draw(&m, &Theme::default(), now, 80, 24).backend()
+    );
+}
+
+#[test]
+fn the_session_zone_is_said_once_when_it_is_the_local_zone_and_the_banner_once() {
+    let (mut m, now) = day_at_1001();
+    m.local_tz = chrono_tz::Asia::Hong_Kong;
+    let text = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    let clock_line = text.lines().nth(1).unwrap();
+    assert_eq!(clock_line.matches("HKT").count(), 1, "{clock_line}");
+    assert!(!clock_line.contains("local"), "{clock_line}");
+    // An alert whose body repeats its title is said once, at any width.
+    m.banner = Some(drillbook::alerts::Alert {
+        key: "failover.end:awaiting".into(),
+        title: "Failover to the backup site end expected ~11:00 HKT: awaiting confirmation".into(),
+        body: "Failover to the backup site end expected ~11:00 HKT: not confirmed yet; press c when it is observed".into(),
+        due: now,
+    });
+    for w in [80u16, 120, 200] {
+        let text = text_of(&draw(&m, &Theme::default(), now, w, 30));
+        assert_eq!(
+            text.matches("end expected ~11:00").count(),
+            1,
+            "{w}: {text}"
+        );
+    }
+}
+
+#[test]
+fn the_start_up_notice_says_what_to_fix() {
+    let (mut m, now) = day_at_1001();
+    m.set_surroundings(drillbook::app::Surroundings {
+        channels: vec!["terminal".into()],
+        wrap: drillbook::notify::Wrap::Tmux,
+        passthrough: Some("off".into()),
+    });
+    let text = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    let joined: String = text
+        .lines()
+        .map(|l| l.trim_matches('"').trim_end())
+        .collect::<Vec<_>>()
+        .join(" ");
+    // Each fix whole, at 80 columns.
+    assert!(
+        joined.contains("tmux set -g allow-passthrough on"),
+        "{text}"
+    );
+    assert!(
+        joined.contains("drillbook notify-test --role ep,hsn,omd"),
+        "{text}"
+    );
+    assert!(text.contains("b dismisses"), "{text}");
+    insta::assert_snapshot!(
+        "notice_80x24",
+        draw(&m, &Theme::default(), now, 80, 24).backend()
+    );
+}
+
+#[test]
+fn the_whole_resume_message_shows_at_80_columns() {
+    let (mut m, now) = day_at_1001();
+    let msg = "journal /home/alice/.local/state/drillbook/hkex-ps2-2023-11-25--ep+hsn+omd.jsonl · resumed 9 actions, last at 09:41:07 HKT by alice@trade01";
+    m.status = Some((msg.into(), drillbook::app::Tone::Info));
+    let t = draw(&m, &Theme::default(), now, 80, 24);
+    let text: String = text_of(&t)
+        .lines()
+        .map(|l| l.trim_matches('"').trim_end())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains("resumed 9 actions, last at 09:41:07 HKT by alice@trade01"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_journal_pane_cuts_its_lines_with_an_ellipsis() {
+    let (mut m, now) = mid_primary();
+    m.show_log = true;
+    let text = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    let cut: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains('#') && l.trim_matches('"').chars().count() == 80)
+        .collect();
+    assert!(!cut.is_empty(), "{text}");
+    for l in cut {
+        let l = l.trim_matches('"');
+        assert!(l.ends_with('…') || l.ends_with(' '), "{l}");
+    }
+    // Titles, not ids.
+    assert!(text.contains("Record the OCG-C lookup"), "{text}");
 }

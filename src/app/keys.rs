@@ -10,10 +10,14 @@ pub enum Ctx {
     Detail,
     /// Anywhere in the normal view.
     Both,
-    /// Typing a note, reason or value.
+    /// While a search is set (`/`): its keys come first.
+    Search,
+    /// Typing a note, reason, value, time or search.
     Input,
     /// Choosing an evidence field.
     Pick,
+    /// A yes/no question (quit, undo, a doubtful confirmation).
+    Ask,
     /// Only in a rehearsal: steering the clock.
     Rehearsal,
 }
@@ -25,7 +29,7 @@ pub struct KeyHelp {
     pub keys: &'static str,
     /// Short, for the footer.
     pub short: &'static str,
-    /// Long, for the help overlay.
+    /// Long, for the help overlay (fits its column at 80x24).
     pub long: &'static str,
     pub ctx: Ctx,
     /// Shown in the footer (the rest are in help only).
@@ -57,7 +61,7 @@ pub const KEYS: &[KeyHelp] = &[
     k(
         "Space",
         "done",
-        "mark the step done",
+        "done (says so if it was)",
         Ctx::Steps,
         true,
         true,
@@ -83,12 +87,19 @@ pub const KEYS: &[KeyHelp] = &[
     k(
         "c",
         "confirm",
-        "confirm approximate boundary",
+        "confirm boundary, HH:MM[:SS]",
         Ctx::Both,
         true,
         true,
     ),
-    k("n", "note", "note on the step", Ctx::Both, true, true),
+    k(
+        "n",
+        "note",
+        "note on step (!: issue)",
+        Ctx::Both,
+        true,
+        true,
+    ),
     k(
         "N",
         "session note",
@@ -105,7 +116,71 @@ pub const KEYS: &[KeyHelp] = &[
         true,
         true,
     ),
-    k("u", "undo", "undo the last action", Ctx::Both, true, true),
+    k(
+        "u",
+        "undo",
+        "undo last action (asks)",
+        Ctx::Both,
+        true,
+        true,
+    ),
+    k("U", "redo", "redo what u undid", Ctx::Both, false, true),
+    k(
+        "y",
+        "copy",
+        "copy command (OSC 52)",
+        Ctx::Both,
+        false,
+        false,
+    ),
+    k(
+        "o",
+        "open items",
+        "open items, every phase",
+        Ctx::Both,
+        true,
+        false,
+    ),
+    k(
+        "O",
+        "next overdue",
+        "jump to next overdue step",
+        Ctx::Both,
+        false,
+        false,
+    ),
+    k(
+        "/",
+        "search",
+        "search title, id, detail",
+        Ctx::Both,
+        true,
+        false,
+    ),
+    k(
+        "n/N",
+        "match",
+        "(search) next/prev match",
+        Ctx::Search,
+        true,
+        false,
+    ),
+    k(
+        "r",
+        "role",
+        "filter by role (cycles)",
+        Ctx::Both,
+        false,
+        false,
+    ),
+    k(
+        "F",
+        "state",
+        "filter by state (cycles)",
+        Ctx::Both,
+        false,
+        false,
+    ),
     k(
         "j/k ↑/↓",
         "move",
@@ -133,7 +208,7 @@ pub const KEYS: &[KeyHelp] = &[
     k(
         "Enter",
         "pane",
-        "switch list / detail pane",
+        "list / detail pane",
         Ctx::Both,
         false,
         false,
@@ -165,7 +240,7 @@ pub const KEYS: &[KeyHelp] = &[
     k(
         "b",
         "dismiss",
-        "dismiss the banner",
+        "dismiss banner / notice",
         Ctx::Both,
         false,
         false,
@@ -207,8 +282,16 @@ pub const KEYS: &[KeyHelp] = &[
     k(
         "q",
         "quit",
-        "quit (run again to resume)",
+        "quit (asks in live session)",
         Ctx::Both,
+        true,
+        false,
+    ),
+    k(
+        "Esc",
+        "end search",
+        "end search; (typing) cancel",
+        Ctx::Search,
         true,
         false,
     ),
@@ -223,50 +306,79 @@ pub const KEYS: &[KeyHelp] = &[
     k(
         "Esc",
         "cancel",
-        "(typing) cancel, record nothing",
+        "(typing) cancel: no record",
         Ctx::Input,
         true,
         false,
     ),
     k(
-        "Ctrl-C",
+        "←/→ Home",
+        "move",
+        "(typing) move in the text",
+        Ctx::Input,
+        true,
+        false,
+    ),
+    k(
+        "C-w C-u",
+        "delete",
+        "(typing) delete word / line",
+        Ctx::Input,
+        false,
+        false,
+    ),
+    k(
+        "C-c",
         "quit",
         "(typing) quit, asks first",
         Ctx::Input,
-        true,
+        false,
         false,
     ),
     k(
-        "↑/↓ 1-9",
-        "pick",
-        "(field list) choose",
+        "↑/↓ Tab",
+        "choose",
+        "(fields) pick; type to fill",
         Ctx::Pick,
         true,
         false,
     ),
+    k("Esc", "close", "(fields) close", Ctx::Pick, true, false),
     k(
-        "Esc",
-        "cancel",
-        "(field list) close",
-        Ctx::Pick,
+        "y",
+        "yes",
+        "(question) yes; other: no",
+        Ctx::Ask,
         true,
         false,
     ),
 ];
 
 /// The footer's keys for a context; in a rehearsal the clock keys come first, since steering the
-/// clock is what a rehearsal is for.
+/// clock is what a rehearsal is for; while a search is set, its keys come before those.
 pub fn footer(
     ctx: Ctx,
     read_only: bool,
     rehearsal: bool,
+    searching: bool,
 ) -> impl Iterator<Item = &'static KeyHelp> {
     let normal = matches!(ctx, Ctx::Steps | Ctx::Detail);
+    let search = KEYS
+        .iter()
+        .filter(move |k| searching && normal && k.ctx == Ctx::Search);
     let clock = KEYS
         .iter()
         .filter(move |k| rehearsal && normal && k.ctx == Ctx::Rehearsal);
     let rest = KEYS.iter().filter(move |k| {
-        k.footer && !(read_only && k.records) && (k.ctx == ctx || (k.ctx == Ctx::Both && normal))
+        k.footer
+            && !(read_only && k.records)
+            && !(searching && k.keys == "n")
+            && (k.ctx == ctx || (k.ctx == Ctx::Both && normal))
     });
-    clock.chain(rest)
+    search.chain(clock).chain(rest)
+}
+
+/// Every key with its long text, as help lists them: the key table.
+pub fn help_rows() -> impl Iterator<Item = (&'static str, &'static str)> {
+    KEYS.iter().map(|k| (k.keys, k.long))
 }

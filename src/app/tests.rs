@@ -31,7 +31,12 @@ struct Rig {
 
 impl Rig {
     fn new(now: DateTime<Utc>) -> Self {
-        let plan = crate::runbook::load_bundled(&["ep".into()]).unwrap();
+        Self::with_roles(now, &["ep"])
+    }
+
+    fn with_roles(now: DateTime<Utc>, roles: &[&str]) -> Self {
+        let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
+        let plan = crate::runbook::load_bundled(&roles).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let meta = Meta::for_plan(&plan, Some("tester"));
         let (j, replay) = Journal::open(&dir.path().join("j.jsonl"), meta).unwrap();
@@ -52,8 +57,15 @@ impl Rig {
         while let Some(e) = queue.pop_front() {
             match e {
                 Effect::Append(a) => {
-                    let ev = self.j.append(a, &self.clock).unwrap();
-                    queue.extend(update(&mut self.m, Message::Recorded(Box::new(ev)), now));
+                    // As the loop does: what the journal refuses comes back as NotRecorded.
+                    let msg = match self.j.append(a.clone(), &self.clock) {
+                        Ok(ev) => Message::Recorded(Box::new(ev)),
+                        Err(e) => Message::NotRecorded {
+                            action: Box::new(a),
+                            error: e.to_string(),
+                        },
+                    };
+                    queue.extend(update(&mut self.m, msg, now));
                 }
                 e => other.push(e),
             }
@@ -65,6 +77,35 @@ impl Rig {
         self.m.plan.steps[self.m.selected_step().unwrap()]
             .id
             .clone()
+    }
+
+    fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.send(key(c));
+        }
+    }
+
+    fn select(&mut self, id: &str) {
+        let i = self.m.plan.step_index(id).unwrap();
+        self.m.cursor = Some(i);
+    }
+
+    fn status(&self) -> String {
+        self.m.status.clone().map(|s| s.0).unwrap_or_default()
+    }
+
+    fn typing(&self) -> &Input {
+        match &self.m.mode {
+            Mode::Typing(i) => i,
+            other => panic!("not typing: {other:?}"),
+        }
+    }
+
+    fn lines_on_disk(&self) -> usize {
+        std::fs::read_to_string(self.j.path())
+            .unwrap()
+            .lines()
+            .count()
     }
 }
 
@@ -88,7 +129,9 @@ fn space_appends_a_done_step_and_the_state_follows_the_record() {
     assert_eq!(r.m.record.state_of(&id).unwrap().state, StepState::Done);
     let (text, tone) = r.m.status.clone().unwrap();
     assert_eq!(tone, Tone::Ok);
-    assert!(text.contains("recorded"), "{text}");
+    // The title, not the internal id.
+    let title = r.m.step_title(&id);
+    assert_eq!(text, format!("recorded: {title}: done"));
 }
 
 #[test]
@@ -97,10 +140,11 @@ fn failed_needs_a_note_and_skipped_a_reason() {
     let id = r.selected_id();
     assert!(r.send(key('f')).is_empty());
     assert!(matches!(r.m.mode, Mode::Typing(_)));
-    // Enter on an empty note is refused, and nothing is recorded.
+    // Enter on an empty note is refused, and nothing is recorded: the prompt stays open with
+    // the reason beside it.
     assert!(update(&mut r.m, code(KeyCode::Enter), r.clock.now()).is_empty());
-    assert_eq!(r.m.status.as_ref().unwrap().1, Tone::Error);
-    assert!(matches!(r.m.mode, Mode::Typing(_)));
+    let why = r.typing().error.clone().unwrap();
+    assert!(why.contains("needs a note saying what failed"), "{why}");
     for c in "no logon".chars() {
         r.send(key(c));
     }
@@ -121,18 +165,65 @@ fn failed_needs_a_note_and_skipped_a_reason() {
 }
 
 #[test]
-fn undo_appends_an_undo_of_the_last_action() {
+fn undo_names_its_target_asks_first_and_can_be_redone() {
     let mut r = Rig::new(hkt(25, 8, 10));
     let id = r.selected_id();
+    let title = r.m.step_title(&id);
     r.send(key(' '));
     let seq = r.m.record.last_undoable().unwrap();
-    let effects = update(&mut r.m, key('u'), r.clock.now());
-    assert_eq!(effects, vec![Effect::Append(Action::Undo { target: seq })]);
+    // `u` asks, naming what it would undo; nothing is appended yet.
+    assert!(update(&mut r.m, key('u'), r.clock.now()).is_empty());
+    match &r.m.mode {
+        Mode::Ask(Question::Undo { target, what, .. }) => {
+            assert_eq!(*target, seq);
+            assert!(what.starts_with(&format!("{title}: done")), "{what}");
+            assert!(what.contains("by tester@"), "{what}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Any other key keeps it.
+    r.send(key('n'));
+    assert_eq!(r.m.mode, Mode::Normal);
+    assert!(r.m.record.state_of(&id).is_some());
+    assert!(r.status().starts_with("not undone"), "{}", r.status());
     r.send(key('u'));
+    assert_eq!(
+        update(&mut r.m, key('y'), r.clock.now()),
+        vec![Effect::Append(Action::Undo { target: seq })]
+    );
+    r.m.mode = Mode::Ask(Question::Undo {
+        target: seq,
+        what: String::new(),
+        action: r.m.find_action(seq),
+    });
+    r.send(key('y'));
     assert!(r.m.record.state_of(&id).is_none());
-    assert!(r.m.status.as_ref().unwrap().0.contains("undo of"));
+    assert_eq!(r.status(), format!("recorded: undo of {title}: done"));
+    // Redo records the action again, as a new one.
+    assert_eq!(
+        update(&mut r.m, key('U'), r.clock.now()),
+        vec![Effect::Append(Action::Step {
+            step: id.clone(),
+            state: StepState::Done,
+            note: None
+        })]
+    );
+    r.m.redo.push(Action::Step {
+        step: id.clone(),
+        state: StepState::Done,
+        note: None,
+    });
+    r.send(key('U'));
+    assert_eq!(r.m.record.state_of(&id).unwrap().state, StepState::Done);
+    r.send(key('U'));
+    assert!(r.status().starts_with("nothing to redo"), "{}", r.status());
+    // Undo everything there is, then nothing is left.
+    while r.m.record.last_undoable().is_some() {
+        r.send(key('u'));
+        r.send(key('y'));
+    }
     r.send(key('u'));
-    assert_eq!(r.m.status.as_ref().unwrap().0, "nothing to undo");
+    assert_eq!(r.status(), "nothing to undo");
 }
 
 #[test]
@@ -142,9 +233,9 @@ fn confirm_keeps_planned_and_confirmed_and_moves_the_phase() {
     assert_eq!(r.m.plan.session.phases[r.m.view_phase].id, "failover");
     let effects = r.send(key('c'));
     assert!(effects.is_empty());
-    for c in "HKEX call".chars() {
-        r.send(key(c));
-    }
+    // The prompt starts with the time `c` was pressed: Enter alone confirms then.
+    assert_eq!(r.typing().text(), "11:20:00 ");
+    r.type_text("HKEX call");
     let now = r.clock.now();
     let effects = update(&mut r.m, code(KeyCode::Enter), now);
     assert_eq!(
@@ -153,17 +244,18 @@ fn confirm_keeps_planned_and_confirmed_and_moves_the_phase() {
             boundary: "failover.end".into(),
             planned: hkt(25, 11, 0),
             confirmed: now,
-            note: Some("HKEX call".into())
+            note: Some("HKEX call".into()),
+            entered: Some(now),
         })]
     );
     let t = r.m.timeline.pending_confirmation(now).unwrap();
-    r.m.mode = Mode::Typing(Input {
-        prompt: Prompt::Confirm {
+    r.m.mode = Mode::Typing(Input::new(
+        Prompt::Confirm {
             transition: t,
             at: now,
         },
-        text: String::new(),
-    });
+        "",
+    ));
     r.send(code(KeyCode::Enter));
     assert_eq!(
         r.m.timeline.drift(t),
@@ -216,25 +308,85 @@ fn a_failed_append_says_not_recorded() {
 }
 
 #[test]
-fn quit_asks_only_when_something_is_half_typed() {
+fn a_prompt_refused_by_the_journal_stays_open_with_its_reason() {
     let mut r = Rig::new(hkt(25, 8, 10));
+    r.send(key('N'));
+    r.type_text("bridge call opened");
+    let action = Action::Note {
+        step: None,
+        text: "bridge call opened".into(),
+        issue: false,
+    };
+    let fx = update(&mut r.m, code(KeyCode::Enter), r.clock.now());
+    assert_eq!(fx, vec![Effect::Append(action.clone())]);
+    update(
+        &mut r.m,
+        Message::NotRecorded {
+            action: Box::new(action),
+            error: "No space left on device".into(),
+        },
+        r.clock.now(),
+    );
+    let i = r.typing();
+    assert_eq!(i.text(), "bridge call opened", "the text as typed");
     assert_eq!(
-        r.send(key('q')),
+        i.error.as_deref(),
+        Some("NOT recorded: No space left on device")
+    );
+}
+
+#[test]
+fn quit_asks_in_a_live_session_and_when_something_is_half_typed() {
+    // 08:10 on the day, the real clock: a live session.
+    let mut r = Rig::new(hkt(25, 8, 10));
+    assert!(r.send(key('q')).is_empty());
+    assert_eq!(r.m.mode, Mode::Ask(Question::Quit));
+    assert!(r.send(key('n')).is_empty(), "any other key stays");
+    assert_eq!(r.m.mode, Mode::Normal);
+    r.send(key('q'));
+    assert_eq!(
+        r.send(key('y')),
         vec![Effect::Quit {
             reason: "quit".into()
         }]
     );
+    // In a rehearsal, after the session, or watching: q quits at once.
+    for (at, rehearsal, watch) in [
+        (hkt(25, 8, 10), true, false),
+        (hkt(25, 15, 0), false, false),
+        (hkt(25, 8, 10), false, true),
+    ] {
+        let mut r = Rig::new(at);
+        if rehearsal {
+            r.m.rehearsal = Some(crate::clock::RehearsalState {
+                speed: 60.0,
+                paused: false,
+            });
+        }
+        if watch {
+            r.m.read_only = Some("j".into());
+        }
+        assert_eq!(
+            r.send(key('q')),
+            vec![Effect::Quit {
+                reason: "quit".into()
+            }],
+            "{at} rehearsal {rehearsal} watch {watch}"
+        );
+    }
+    // Ctrl-C while typing asks whether to lose the text.
+    let mut r = Rig::new(hkt(25, 15, 0));
     r.m.mode = Mode::Normal;
     r.send(key('n'));
     r.send(key('q')); // typed into the note
     let ctrl_c = Message::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
     assert!(r.send(ctrl_c).is_empty());
-    assert!(matches!(r.m.mode, Mode::QuitAsk(_)));
+    assert!(matches!(r.m.mode, Mode::Ask(Question::Discard(_))));
     assert!(
         r.send(key('n')).is_empty(),
         "any other key goes back to typing"
     );
-    assert!(matches!(r.m.mode, Mode::Typing(ref i) if i.text == "q"));
+    assert_eq!(r.typing().text(), "q");
     let effects = r.send(Message::Signal("SIGHUP".into()));
     assert!(matches!(&effects[..], [Effect::Quit { reason }] if reason.starts_with("SIGHUP")));
 }
@@ -247,8 +399,9 @@ fn watch_is_read_only() {
     assert!(r.m.record.steps.is_empty());
     assert!(r.m.status.as_ref().unwrap().0.starts_with("read-only"));
     // Moving and browsing still work.
+    let first = r.m.cursor;
     r.send(key('j'));
-    assert_eq!(r.m.selected, 1);
+    assert_ne!(r.m.cursor, first);
 }
 
 #[test]
@@ -381,22 +534,25 @@ fn a_rehearsal_marks_its_alerts_and_steers_the_clock_by_key() {
 }
 
 #[test]
-fn a_secret_typed_into_a_note_is_refused_and_never_written() {
+fn a_secret_typed_into_a_note_is_refused_by_the_journal_and_shown_at_the_prompt() {
     let mut r = Rig::new(hkt(25, 8, 10));
     let before = r.m.record.actions;
+    let lines = r.lines_on_disk();
     r.send(key('N'));
-    for c in "OCG password: hunter2".chars() {
-        r.send(key(c));
-    }
+    r.type_text("trader password: Hunter2xyz");
     r.send(code(KeyCode::Enter));
     assert_eq!(r.m.record.actions, before, "nothing was recorded");
+    assert_eq!(r.lines_on_disk(), lines);
+    // Still typing, to fix it, with the journal's own reason beside the prompt.
+    let i = r.typing();
+    assert_eq!(i.text(), "trader password: Hunter2xyz");
+    let why = i.error.clone().unwrap();
     assert!(
-        matches!(r.m.mode, Mode::Typing(_)),
-        "still typing, to fix it"
+        why.starts_with("NOT recorded: the note looks like"),
+        "{why}"
     );
-    assert!(r.m.status.as_ref().unwrap().0.contains("never stores"));
     let on_disk = std::fs::read_to_string(r.j.path()).unwrap();
-    assert!(!on_disk.contains("hunter2"));
+    assert!(!on_disk.contains("Hunter2"));
 }
 
 #[test]
@@ -445,4 +601,403 @@ fn a_note_typed_with_a_leading_bang_is_recorded_as_an_issue() {
     assert_eq!((notes[2].text.as_str(), notes[2].issue), ("!", false));
     let on_disk = std::fs::read_to_string(r.j.path()).unwrap();
     assert_eq!(on_disk.matches("\"issue\":true").count(), 1);
+}
+
+#[test]
+fn space_on_a_settled_step_says_when_and_by_whom_and_records_nothing() {
+    let mut r = Rig::new(hkt(25, 8, 10));
+    // A step of the phase listed: a settled one stays in the list.
+    r.select("ep-primary-ocg-lookup");
+    let id = r.selected_id();
+    r.send(key(' '));
+    let at = r.m.record.state_of(&id).unwrap().stamp.at;
+    r.select(&id);
+    let lines = r.lines_on_disk();
+    let fx = r.send(key(' '));
+    assert!(fx.is_empty());
+    assert_eq!(r.lines_on_disk(), lines, "nothing appended");
+    assert_eq!(
+        r.m.record.state_of(&id).unwrap().stamp.at,
+        at,
+        "its time is kept"
+    );
+    let s = r.status();
+    let when = zones::hms(at, r.m.plan.session.tz);
+    assert!(
+        s.starts_with(&format!("already done at {when} by tester@")),
+        "{s}"
+    );
+    assert!(s.contains("Nothing recorded"), "{s}");
+    // `a` on a step already n/a, `d` on one already deferred: the same.
+    r.send(key('d'));
+    assert_eq!(r.m.record.state_of(&id).unwrap().state, StepState::Deferred);
+    r.select(&id);
+    let lines = r.lines_on_disk();
+    r.send(key('d'));
+    assert_eq!(r.lines_on_disk(), lines);
+    assert!(r.status().starts_with("already deferred"), "{}", r.status());
+}
+
+#[test]
+fn after_an_action_the_cursor_moves_to_the_next_open_step() {
+    let mut r = Rig::with_roles(hkt(25, 9, 0), &["ep", "hsn", "omd"]);
+    let list = r.m.list_steps(r.clock.now());
+    let first = r.m.cursor.unwrap();
+    let pos = list.iter().position(|&i| i == first).unwrap();
+    r.send(key(' '));
+    let next_open = list[pos + 1..]
+        .iter()
+        .copied()
+        .find(|&i| i != first && r.m.is_open(i))
+        .unwrap();
+    assert_eq!(r.m.cursor, Some(next_open));
+    // Failed (with its note) moves on too.
+    let here = r.m.cursor.unwrap();
+    r.send(key('f'));
+    r.type_text("no logon");
+    r.send(code(KeyCode::Enter));
+    assert_ne!(r.m.cursor, Some(here));
+    assert!(r.m.is_open(r.m.cursor.unwrap()));
+    // A note does not move it.
+    let here = r.m.cursor;
+    r.send(key('n'));
+    r.type_text("checked twice");
+    r.send(code(KeyCode::Enter));
+    assert_eq!(r.m.cursor, here);
+}
+
+#[test]
+fn steps_of_a_phase_that_ended_open_are_carried_into_the_next() {
+    let mut r = Rig::with_roles(hkt(25, 9, 50), &["ep", "hsn", "omd"]);
+    // Settle the preparation, so only the primary site's steps are carried.
+    let prep = r.m.plan.session.phase_index("pre-session").unwrap();
+    for i in r.m.open_in(prep) {
+        r.m.cursor = Some(i);
+        r.send(key('a'));
+    }
+    r.select("ep-primary-ocg-lookup");
+    r.send(key(' '));
+    r.clock.set(hkt(25, 10, 1));
+    r.send(Message::Tick);
+    let now = r.clock.now();
+    assert_eq!(r.m.plan.session.phases[r.m.view_phase].id, "failover");
+    let primary = r.m.plan.session.phase_index("primary").unwrap();
+    let rows = r.m.rows(now);
+    let open = r.m.open_in(primary);
+    assert_eq!(
+        rows[0],
+        Row::Carried {
+            phase: primary,
+            open: open.len()
+        }
+    );
+    let snapshot = r.m.plan.step_index("ep-primary-boundary").unwrap();
+    assert!(
+        rows.contains(&Row::Step(snapshot)),
+        "the 09:55 snapshot stays"
+    );
+    let done = r.m.plan.step_index("ep-primary-ocg-lookup").unwrap();
+    assert!(
+        !rows.contains(&Row::Step(done)),
+        "a settled step is not carried"
+    );
+    assert!(rows.iter().any(|r| matches!(r, Row::Own { .. })));
+    // The selection is on the first carried step; settling it takes it off the list.
+    let first = r.m.cursor.unwrap();
+    assert_eq!(r.m.plan.steps[first].phase, primary);
+    r.send(key(' '));
+    assert!(!r.m.rows(now).contains(&Row::Step(first)));
+    // The header's item: the oldest overdue critical step.
+    let oldest = r.m.oldest_overdue_critical(now).unwrap();
+    assert!(r.m.plan.steps[oldest].critical);
+    assert_eq!(
+        r.m.plan.steps[oldest].due,
+        r.m.overdue_steps(now)
+            .iter()
+            .filter(|&&i| r.m.plan.steps[i].critical)
+            .filter_map(|&i| r.m.plan.steps[i].due)
+            .min()
+    );
+    // Browsing the primary phase shows it without carried groups.
+    r.send(key('['));
+    assert!(
+        !r.m.rows(now)
+            .iter()
+            .any(|r| matches!(r, Row::Carried { .. }))
+    );
+}
+
+#[test]
+fn the_open_items_view_puts_overdue_first_and_o_jumps_between_them() {
+    let mut r = Rig::with_roles(hkt(25, 10, 30), &["ep", "hsn", "omd"]);
+    let now = r.clock.now();
+    r.send(key('o'));
+    assert_eq!(r.m.list_view, ListView::Open);
+    let rows = r.m.rows(now);
+    let Row::Overdue { steps } = rows[0] else {
+        panic!("{rows:?}")
+    };
+    let overdue: Vec<usize> = rows[1..=steps]
+        .iter()
+        .map(|r| match r {
+            Row::Step(i) => *i,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(overdue.iter().all(|&i| r.m.overdue(i, now)));
+    let dues: Vec<_> = overdue.iter().map(|&i| r.m.plan.steps[i].due).collect();
+    assert!(dues.windows(2).all(|w| w[0] <= w[1]), "oldest first");
+    // Every open step is there, once.
+    let all: usize = (0..r.m.plan.steps.len())
+        .filter(|&i| r.m.is_open(i))
+        .count();
+    assert_eq!(r.m.list_steps(now).len(), all);
+    // `O` goes from overdue step to overdue step, oldest first, and wraps.
+    r.send(key('o'));
+    r.select("ep-failover-window");
+    r.send(key('O'));
+    let a = r.m.cursor.unwrap();
+    assert_eq!(a, r.m.overdue_steps(now)[0]);
+    r.send(key('O'));
+    assert_eq!(r.m.cursor.unwrap(), r.m.overdue_steps(now)[1]);
+    assert!(r.status().starts_with("overdue 2 of"), "{}", r.status());
+    assert!(r.m.list_steps(now).contains(&r.m.cursor.unwrap()));
+}
+
+#[test]
+fn search_with_slash_then_n_and_shift_n() {
+    let mut r = Rig::with_roles(hkt(25, 8, 10), &["ep", "hsn", "omd"]);
+    let now = r.clock.now();
+    r.send(key('/'));
+    r.type_text("logon");
+    r.send(code(KeyCode::Enter));
+    let matches = r.m.search_matches(now);
+    assert!(matches.len() > 2, "{matches:?}");
+    assert!(matches.iter().all(|&i| {
+        let s = &r.m.plan.steps[i];
+        format!("{} {} {}", s.title, s.id, s.detail)
+            .to_lowercase()
+            .contains("logon")
+    }));
+    let first = r.m.cursor.unwrap();
+    assert!(matches.contains(&first));
+    assert!(r.status().contains("match"), "{}", r.status());
+    r.send(key('n'));
+    let second = r.m.cursor.unwrap();
+    assert_ne!(first, second);
+    assert!(matches.contains(&second));
+    assert!(r.m.list_steps(now).contains(&second), "shown where it is");
+    r.send(key('N'));
+    assert_eq!(r.m.cursor.unwrap(), first);
+    assert_eq!(r.m.mode, Mode::Normal, "n/N move while a search is set");
+    // Esc ends the search: n is a note again.
+    r.send(code(KeyCode::Esc));
+    assert_eq!(r.m.search, None);
+    r.send(key('n'));
+    assert!(matches!(r.typing().prompt, Prompt::StepNote { .. }));
+}
+
+#[test]
+fn filters_by_role_and_by_state() {
+    let mut r = Rig::with_roles(hkt(25, 9, 0), &["ep", "hsn", "omd"]);
+    let now = r.clock.now();
+    r.send(key('r'));
+    assert_eq!(r.m.filter.role.as_deref(), Some("ep"));
+    let steps = r.m.list_steps(now);
+    assert!(!steps.is_empty());
+    assert!(steps.iter().all(|&i| r.m.plan.steps[i].role == "ep"));
+    r.send(key('r'));
+    assert_eq!(r.m.filter.role.as_deref(), Some("hsn"));
+    r.send(key('r'));
+    r.send(key('r'));
+    assert_eq!(r.m.filter.role, None, "back to every role");
+    r.send(key('F'));
+    assert_eq!(r.m.filter.state, StateFilter::Open);
+    r.send(key(' '));
+    let steps = r.m.list_steps(now);
+    assert!(steps.iter().all(|&i| r.m.is_open(i)), "the done one left");
+    r.send(key('F'));
+    assert_eq!(r.m.filter.state, StateFilter::Overdue);
+    assert!(r.m.list_steps(now).iter().all(|&i| r.m.overdue(i, now)));
+}
+
+#[test]
+fn e_goes_straight_to_a_single_field_and_the_picker_passes_typed_keys_on() {
+    let mut r = Rig::new(hkt(25, 11, 40));
+    r.select("ep-backup-market-data");
+    r.send(key('e'));
+    let i = r.typing();
+    assert_eq!(
+        i.prompt,
+        Prompt::Evidence {
+            step: r.m.plan.step_index("ep-backup-market-data").unwrap(),
+            field: 0
+        }
+    );
+    r.send(code(KeyCode::Esc));
+    // Several fields: the picker opens, and typing goes to the highlighted field whole.
+    r.select("ep-primary-logon-trading");
+    r.send(key('e'));
+    assert!(matches!(r.m.mode, Mode::PickEvidence { .. }));
+    r.send(code(KeyCode::Down));
+    r.type_text("yes, 08:12");
+    let i = r.typing();
+    assert_eq!(i.text(), "yes, 08:12");
+    assert!(matches!(i.prompt, Prompt::Evidence { field: 1, .. }));
+}
+
+#[test]
+fn a_confirmation_takes_the_observed_time_and_journals_both() {
+    let mut r = Rig::new(hkt(25, 11, 8));
+    r.send(key('c'));
+    // Replace the prefilled time with the observed one.
+    r.send(Message::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    r.type_text("11:06 DR completed");
+    r.send(code(KeyCode::Enter));
+    let c = r.m.record.confirmation("failover.end").unwrap();
+    assert_eq!(c.confirmed, hkt(25, 11, 6));
+    assert_eq!(c.note.as_deref(), Some("DR completed"));
+    let t =
+        r.m.timeline
+            .transitions
+            .iter()
+            .position(|t| t.key == "failover.end")
+            .unwrap();
+    assert_eq!(r.m.timeline.drift(t), Some(TimeDelta::minutes(6)));
+    let on_disk = std::fs::read_to_string(r.j.path()).unwrap();
+    let line = on_disk
+        .lines()
+        .find(|l| l.contains("boundary_confirmed"))
+        .unwrap();
+    assert!(
+        line.contains("\"confirmed\":\"2023-11-25T03:06:00Z\""),
+        "{line}"
+    );
+    assert!(
+        line.contains("\"entered\":\"2023-11-25T03:08:00Z\""),
+        "{line}"
+    );
+    // Titles in the message, not `failover.end`.
+    let s = r.status();
+    assert!(
+        s.starts_with("recorded: Failover to the backup site ends, Backup site starts confirmed at 11:06:00 HKT (+6m"),
+        "{s}"
+    );
+}
+
+#[test]
+fn a_confirmation_well_before_the_plan_or_before_the_failover_asks_again() {
+    // 10:11, 49 minutes before the planned ~11:00.
+    let mut r = Rig::new(hkt(25, 10, 11));
+    let lines = r.lines_on_disk();
+    r.send(key('c'));
+    r.send(code(KeyCode::Enter));
+    let Mode::Ask(Question::Confirm { why, .. }) = &r.m.mode else {
+        panic!("{:?}", r.m.mode)
+    };
+    assert!(
+        why.contains("49m00s before the planned ~11:00 HKT"),
+        "{why}"
+    );
+    assert_eq!(r.lines_on_disk(), lines, "nothing recorded yet");
+    // Any other key goes back to the prompt, the text kept.
+    r.send(key('n'));
+    assert_eq!(r.typing().text(), "10:11:00 ");
+    r.send(code(KeyCode::Enter));
+    r.send(key('y'));
+    assert_eq!(
+        r.m.record.confirmation("failover.end").unwrap().confirmed,
+        hkt(25, 10, 11)
+    );
+
+    // Before the failover started (09:50, typed at 10:20).
+    let mut r = Rig::new(hkt(25, 10, 20));
+    r.send(key('c'));
+    r.send(Message::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    r.type_text("09:50");
+    r.send(code(KeyCode::Enter));
+    let Mode::Ask(Question::Confirm { why, .. }) = &r.m.mode else {
+        panic!("{:?}", r.m.mode)
+    };
+    assert!(
+        why.contains("before Failover to the backup site started (10:00 HKT)"),
+        "{why}"
+    );
+
+    // A time still to come is refused at the prompt.
+    let mut r = Rig::new(hkt(25, 11, 2));
+    r.send(key('c'));
+    r.send(Message::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    r.type_text("11:06");
+    r.send(code(KeyCode::Enter));
+    let why = r.typing().error.clone().unwrap();
+    assert!(why.contains("later than now"), "{why}");
+}
+
+#[test]
+fn y_copies_the_command_through_the_terminal_and_says_so() {
+    let mut r = Rig::new(hkt(25, 8, 10));
+    r.select("ep-primary-ocg-lookup");
+    let cmd = r.m.plan.steps[r.m.cursor.unwrap()].command.clone().unwrap();
+    let fx = r.send(key('y'));
+    let [Effect::WriteTerminal { bytes, what }] = &fx[..] else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(
+        bytes,
+        &clip::osc52(
+            crate::text::clean_block(&cmd).trim_end(),
+            crate::notify::Wrap::None
+        )
+    );
+    assert_eq!(r.m.record.actions, 0, "nothing journaled, nothing run");
+    r.send(Message::TerminalWritten {
+        what: what.clone(),
+        result: Ok(()),
+    });
+    let s = r.status();
+    assert!(
+        s.starts_with("copied the command of \"Record the OCG-C lookup"),
+        "{s}"
+    );
+    assert!(s.contains("drillbook runs nothing"), "{s}");
+    // Inside tmux the sequence is also wrapped for its passthrough.
+    r.m.set_surroundings(Surroundings {
+        channels: vec![],
+        wrap: crate::notify::Wrap::Tmux,
+        passthrough: Some("on".into()),
+    });
+    let fx = r.send(key('y'));
+    let [Effect::WriteTerminal { bytes, .. }] = &fx[..] else {
+        panic!("{fx:?}")
+    };
+    assert!(bytes.windows(7).any(|w| w == b"\x1bPtmux;"));
+    // A step without a command says so.
+    r.select("ep-primary-simulate");
+    assert!(r.send(key('y')).is_empty());
+    assert!(r.status().contains("has no command"), "{}", r.status());
+}
+
+#[test]
+fn the_start_up_notice_says_what_to_fix_and_b_dismisses_it() {
+    let mut r = Rig::new(hkt(25, 8, 10));
+    r.m.set_surroundings(Surroundings {
+        channels: vec!["terminal".into()],
+        wrap: crate::notify::Wrap::Tmux,
+        passthrough: Some("off".into()),
+    });
+    let n = r.m.notice.clone().unwrap();
+    assert!(n.contains("tmux set -g allow-passthrough on"), "{n}");
+    assert!(n.contains("drillbook notify-test --role ep"), "{n}");
+    r.send(key('b'));
+    assert_eq!(r.m.notice, None);
 }

@@ -63,6 +63,7 @@ pub fn payload(a: &Action, tz: Tz) -> String {
             planned,
             confirmed,
             note,
+            entered,
         } => {
             let mut s = format!(
                 "{} planned {}, confirmed {} ({})",
@@ -71,6 +72,10 @@ pub fn payload(a: &Action, tz: Tz) -> String {
                 zones::hms(*confirmed, tz),
                 zones::signed_span(*confirmed - *planned)
             );
+            if let Some(e) = entered {
+                s.push_str(", entered ");
+                s.push_str(&zones::hms(*e, tz));
+            }
             if let Some(n) = note {
                 s.push_str(": ");
                 s.push_str(&c(n));

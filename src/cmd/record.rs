@@ -104,6 +104,7 @@ pub fn parse_action(plan: &Plan, line: &str) -> Result<Action, String> {
                 planned: t.at,
                 confirmed,
                 note: None,
+                entered: None,
             })
         }
         "phase" if plan.session.phase_index(rest).is_some() => Ok(Action::PhaseEntered {

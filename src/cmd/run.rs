@@ -173,6 +173,7 @@ pub fn run(args: &RunArgs) -> Outcome {
             clock,
             source: Source::Write(Box::new(journal)),
             channels,
+            arrival: None,
         };
         return headless(args, setup, &path);
     }
@@ -188,12 +189,19 @@ pub fn run(args: &RunArgs) -> Outcome {
         Some(w) => (format!("{w} · {start}"), Tone::Error),
         None => (start, Tone::Info),
     });
+    // What surrounds the app (no answered preflight, tmux passthrough off) is probed once the
+    // screen is up, and said on one line.
+    let notify = args.notify.clone();
+    let arrival: crate::run::Arrival = Box::pin(async move {
+        crate::app::Message::Arrived(crate::app::Surroundings::detect(&notify).await)
+    });
     let ended = crate::run::run(
         Setup {
             model,
             clock,
             source: Source::Write(Box::new(journal)),
             channels,
+            arrival: Some(arrival),
         },
         theme,
     )
@@ -380,6 +388,7 @@ pub fn watch(path: &Path, runbooks: &[PathBuf], theme_spec: Option<&str>) -> Out
             clock,
             source: Source::Watch(path.to_owned()),
             channels: Vec::new(),
+            arrival: None,
         },
         theme,
     )

@@ -156,12 +156,17 @@ pub enum Action {
         value: String,
     },
     /// The operator confirmed an approximate boundary (observed it: the rundown's time, a signal).
+    /// `confirmed` is when it was observed (typed as `HH:MM[:SS]`, else when `c` was pressed);
+    /// `entered` is when the confirmation was entered (session clock). Older journals have no
+    /// `entered`; the event's own stamp is then the nearest there is.
     BoundaryConfirmed {
         boundary: String,
         planned: DateTime<Utc>,
         confirmed: DateTime<Utc>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entered: Option<DateTime<Utc>>,
     },
     /// The session clock entered a phase.
     PhaseEntered { phase: String },
@@ -364,6 +369,14 @@ mod tests {
                 planned: t,
                 confirmed: t,
                 note: None,
+                entered: None,
+            },
+            Action::BoundaryConfirmed {
+                boundary: "failover.end".into(),
+                planned: t,
+                confirmed: t - chrono::TimeDelta::minutes(2),
+                note: Some("DR completed".into()),
+                entered: Some(t),
             },
             Action::PhaseEntered {
                 phase: "primary".into(),

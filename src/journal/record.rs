@@ -202,6 +202,7 @@ impl Record {
                 planned,
                 confirmed,
                 note,
+                ..
             } => {
                 self.confirmations
                     .entry(boundary.clone())

@@ -55,7 +55,9 @@ impl Wrap {
         }
     }
 
-    fn wrap(self, seq: &str, out: &mut Vec<u8>) {
+    /// `seq` as the multiplexer needs it to pass it on to the terminal emulator (also used for the
+    /// OSC 52 copy, `app::clip`).
+    pub(crate) fn wrap(self, seq: &str, out: &mut Vec<u8>) {
         match self {
             Wrap::None => out.extend_from_slice(seq.as_bytes()),
             Wrap::Tmux => {

@@ -1,5 +1,6 @@
 //! The detail pane of the selected step: state and who recorded it, basis, instructions,
-//! evidence with recorded values, expected events, notes, and the command.
+//! evidence with recorded values, expected events, notes, and the command. When it does not all
+//! fit, its rule says which lines show (`lines 1-7 of 20, more below (PgDn)`).
 //!
 //! Only a top rule, no side borders: the command's lines hold the command and nothing else (no
 //! indent, no box-drawing), so a mouse selection copies it clean.
@@ -50,8 +51,6 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
             theme.rule,
         ));
     }
-    let rule = super::rule(head, area.width, theme.rule);
-
     let mut lines: Vec<Line> = Vec::new();
     lines.push(Line::styled(
         clean_line(&step.title).into_owned(),
@@ -191,13 +190,29 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
         height: area.height - 1,
         ..area
     };
-    // Clamp the scroll to the wrapped length (estimated from character widths).
-    let w = body.width.max(1) as usize;
-    let total: usize = lines.iter().map(|l| l.width().max(1).div_ceil(w)).sum();
-    let max_scroll = total.saturating_sub(body.height as usize) as u16;
-    Paragraph::new(vec![rule]).render(area, buf);
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .scroll((m.detail_scroll.min(max_scroll), 0))
-        .render(body, buf);
+    // Clamp the scroll to the length as ratatui wraps it, and say where the pane stands.
+    let para = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let total = para.line_count(body.width);
+    let rows = usize::from(body.height);
+    let max_scroll = total.saturating_sub(rows);
+    let scroll = usize::from(m.detail_scroll).min(max_scroll);
+    let width = usize::from(area.width);
+    if total > rows && rows > 0 {
+        let last = (scroll + rows).min(total);
+        let below = last < total;
+        let mark = format!(
+            "lines {}-{last} of {total}{}",
+            scroll + 1,
+            if below { ", more below (PgDn)" } else { "" }
+        );
+        let t = super::fit_line(head, width.saturating_sub(mark.chars().count() + 8));
+        head = t.spans;
+        let used: usize = 3 + head.iter().map(Span::width).sum::<usize>();
+        let fill = width.saturating_sub(used + mark.chars().count() + 5);
+        head.push(Span::styled(format!(" {} ", "─".repeat(fill)), theme.rule));
+        head.push(Span::styled(mark, theme.label));
+    }
+    let rule = super::rule(head, area.width, theme.rule);
+    Paragraph::new(vec![super::fit_line(rule.spans, width)]).render(area, buf);
+    para.scroll((scroll as u16, 0)).render(body, buf);
 }

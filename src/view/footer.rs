@@ -1,90 +1,65 @@
-//! The status line (what was recorded, refused or failed; the prompt while typing) and the footer
-//! (the keys that matter in the current view, from the one key table).
+//! The status line (what was recorded, refused or failed, wrapped so that it is read whole) and
+//! the footer (the keys that matter in the current view, from the one key table).
 
-use crate::app::{Mode, Model, Prompt, Tone, keys};
+use crate::app::{Model, Tone, keys};
 use crate::text::clean_line;
 use crate::theme::Theme;
-use crate::zones;
 use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-/// The prompt's label.
-pub fn prompt_label(m: &Model, p: &Prompt) -> String {
-    let id = |i: usize| clean_line(&m.plan.steps[i].id).into_owned();
-    match p {
-        Prompt::StepNote { step } => format!("Note on {} (! first marks an issue)", id(*step)),
-        Prompt::SessionNote => "Note on the session (! first marks an issue)".into(),
-        Prompt::Failed { step } => format!("What failed in {} (required)", id(*step)),
-        Prompt::Skipped { step } => format!("Why skip {} (required)", id(*step)),
-        Prompt::Evidence { step, field } => format!(
-            "{} for {}",
-            clean_line(&m.plan.steps[*step].evidence[*field]),
-            id(*step)
-        ),
-        Prompt::Confirm { transition, at } => {
-            let t = &m.timeline.transitions[*transition];
-            format!(
-                "Confirm {} at {} (planned ~{}); optional note, Enter confirms",
-                clean_line(&m.plan.session.transition_label(t)),
-                zones::hms(*at, m.plan.session.tz),
-                zones::hm(t.at, m.plan.session.tz)
-            )
-        }
-    }
+fn status_text(m: &Model) -> Option<String> {
+    m.status.as_ref().map(|(t, _)| clean_line(t).into_owned())
 }
 
-pub fn render_status(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, _now: DateTime<Utc>) {
-    let line = match &m.mode {
-        Mode::Typing(i) => {
-            // Show the end of a long input: that is where the typing happens.
-            let label = prompt_label(m, &i.prompt);
-            let room = (area.width as usize).saturating_sub(label.chars().count() + 4);
-            let n = i.text.chars().count();
-            let text: String = i.text.chars().skip(n.saturating_sub(room)).collect();
-            Line::from(vec![
-                Span::styled(format!("{label}: "), theme.prompt),
-                Span::raw(text),
-                Span::styled("_", theme.prompt),
-            ])
-        }
-        Mode::QuitAsk(_) => Line::styled(
-            "Quit and lose what you typed (it is not recorded)? y = quit, any other key = keep typing",
-            theme.status_error,
-        ),
-        _ => match &m.status {
-            Some((t, tone)) => Line::styled(
-                clean_line(t).into_owned(),
-                match tone {
+/// Lines the status takes: all of its message (a resume message, a refusal), up to three.
+pub fn status_height(m: &Model, width: u16) -> u16 {
+    status_text(m).map_or(1, |t| super::wrapped_height(&t, width, super::MAX_WRAP))
+}
+
+pub fn render_status(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme) {
+    let p = match (&m.status, status_text(m)) {
+        (Some((_, tone)), Some(t)) => {
+            Paragraph::new(super::wrap_fit(&t, area.width, super::MAX_WRAP))
+                .style(match tone {
                     Tone::Ok => theme.status_ok,
                     Tone::Error => theme.status_error,
                     Tone::Info => theme.base,
-                },
+                })
+                .wrap(Wrap { trim: true })
+        }
+        _ => Paragraph::new(Line::styled(
+            super::fit(
+                &format!("journal {}", clean_line(&m.journal_path)),
+                usize::from(area.width),
             ),
-            None => Line::styled(
-                format!("journal {}", clean_line(&m.journal_path)),
-                theme.dim,
-            ),
-        },
+            theme.dim,
+        )),
     };
-    Paragraph::new(line).render(area, buf);
+    p.render(area, buf);
 }
 
 pub fn render_keys(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateTime<Utc>) {
-    // Help and quit always show; the others in table order while they fit.
-    // `c` matters only around an approximate boundary: awaiting it, or within 30 minutes of it.
-    let confirm_matters = m
-        .timeline
-        .pending_confirmation(now)
-        .is_some_and(|t| now >= m.timeline.transitions[t].at - chrono::TimeDelta::minutes(30));
-    let all: Vec<&keys::KeyHelp> =
-        keys::footer(m.key_ctx(), m.read_only.is_some(), m.rehearsal.is_some())
-            .filter(|k| k.keys != "c" || confirm_matters)
-            .collect();
+    // Help and quit always show, and `c` whenever a boundary is awaiting confirmation (at any
+    // width); the others in table order while they fit. Otherwise `c` shows from 30 minutes
+    // before an approximate boundary.
+    let awaiting = m.status_at(now).awaiting.is_some();
+    let confirm_matters = awaiting
+        || m.timeline
+            .pending_confirmation(now)
+            .is_some_and(|t| now >= m.timeline.transitions[t].at - chrono::TimeDelta::minutes(30));
+    let all: Vec<&keys::KeyHelp> = keys::footer(
+        m.key_ctx(),
+        m.read_only.is_some(),
+        m.rehearsal.is_some(),
+        m.search.is_some(),
+    )
+    .filter(|k| k.keys != "c" || confirm_matters)
+    .collect();
     let width = |k: &keys::KeyHelp| k.keys.chars().count() + k.short.chars().count() + 3;
-    let pinned = |k: &keys::KeyHelp| matches!(k.keys, "?" | "q");
+    let pinned = |k: &keys::KeyHelp| matches!(k.keys, "?" | "q") || (k.keys == "c" && awaiting);
     let mut room = (area.width as usize)
         .saturating_sub(all.iter().filter(|k| pinned(k)).map(|k| width(k)).sum());
     let mut spans = Vec::new();

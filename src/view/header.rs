@@ -1,7 +1,8 @@
-//! The header: session title and roles; the session clock (with seconds) beside the operator's;
-//! the phase and the countdown to the next boundary; and one line for what matters most now
-//! (a boundary awaiting confirmation, the countdown to the day, the end-of-session summary, or the
-//! nearest deadline).
+//! The header: session title and roles (the roles always whole); the session clock (with
+//! seconds) beside the operator's, said once when the two read the same; the phase and the
+//! countdown to the next boundary; and one line for what matters most now (a boundary awaiting
+//! confirmation, the countdown to the day, the end-of-session summary, or the oldest overdue
+//! critical step, then the next step due and the nearest deadline).
 
 use crate::app::Model;
 use crate::journal::StepState;
@@ -13,6 +14,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
+use unicode_width::UnicodeWidthStr;
 
 pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateTime<Utc>) {
     let s = &m.plan.session;
@@ -29,11 +31,11 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
         marks.push(" WATCHING (read-only) ".into());
     }
     let marks_w: usize = marks.iter().map(|x| x.chars().count()).sum();
-    let roles = m.plan.roles().join(",");
-    let left = format!(" {}  [{}]", clean_line(&s.title), clean_line(&roles));
+    // The roles are always shown whole: the title gives way.
+    let roles = format!("  [{}]", clean_line(&m.plan.roles().join(",")));
     let room = (area.width as usize).saturating_sub(marks_w);
-    let left = super::fit(&left, room);
-    let pad = room.saturating_sub(left.chars().count());
+    let left = super::fit_parts(&[(" ", 0), (&clean_line(&s.title), 1), (&roles, 0)], room);
+    let pad = room.saturating_sub(left.width());
     let mut l1 = vec![
         Span::styled(left, theme.header),
         Span::styled(" ".repeat(pad), theme.header),
@@ -57,13 +59,15 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
             l.format("%d %b %Y ").to_string()
         }
     };
-    let mut l2 = vec![
-        Span::styled(format!(" {today}{}", zones::hms(now, tz)), theme.clock),
-        Span::styled(
-            format!("  local {}", zones::hms(now, m.local_tz)),
-            theme.dim,
-        ),
-    ];
+    let mut l2 = vec![Span::styled(
+        format!(" {today}{}", zones::hms(now, tz)),
+        theme.clock,
+    )];
+    // The operator's zone beside the session's, unless it reads the same (said once).
+    let local = zones::hms(now, m.local_tz);
+    if local != zones::hms(now, tz) {
+        l2.push(Span::styled(format!("  local {local}"), theme.dim));
+    }
     if let Some(n) = st.next {
         let t = &m.timeline.transitions[n];
         let at = m.timeline.effective(n);
@@ -98,8 +102,12 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
             theme.label,
         ));
     } else {
-        l2.push(Span::styled("  │ now ", theme.dim));
-        l2.push(Span::styled(phase, theme.phase_current));
+        // Only whole: the phase bar's `▶` says it too, and `now Fa…` says nothing.
+        let used: usize = l2.iter().map(Span::width).sum();
+        if used + 8 + phase.width() <= usize::from(area.width) {
+            l2.push(Span::styled("  │ now ", theme.dim));
+            l2.push(Span::styled(phase, theme.phase_current));
+        }
     }
 
     // Line 3: what matters most now.
@@ -177,6 +185,27 @@ fn focus_line<'a>(m: &Model, theme: &Theme, now: DateTime<Utc>) -> Line<'a> {
         return Line::from(spans);
     }
     let mut spans = Vec::new();
+    // The oldest overdue critical step comes before anything due later.
+    if let Some(i) = m.oldest_overdue_critical(now) {
+        let step = &m.plan.steps[i];
+        let due = step.due.unwrap_or(now);
+        let more = m.overdue_steps(now).len().saturating_sub(1);
+        spans.push(Span::styled(
+            format!(
+                " OVERDUE {} ({} ago) ",
+                zones::hm_on(due, tz, s.date),
+                zones::span(now - due)
+            ),
+            theme.overdue,
+        ));
+        spans.push(Span::raw(format!(" ! {}.", clean_line(&step.title))));
+        if more > 0 {
+            spans.push(Span::styled(
+                format!(" {more} more overdue (O, o)."),
+                theme.dim,
+            ));
+        }
+    }
     if let Some(i) = next_due_step(m, now) {
         let step = &m.plan.steps[i];
         spans.push(Span::styled(" Next due ", theme.label));

@@ -21,7 +21,10 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme) {
         ),
         theme.rule,
     )];
-    let mut lines = vec![super::rule(title, area.width, theme.rule)];
+    let mut lines = vec![super::fit_line(
+        super::rule(title, area.width, theme.rule).spans,
+        usize::from(area.width),
+    )];
     let rows = area.height.saturating_sub(1) as usize;
     let skip = m.recent.len().saturating_sub(rows);
     let tz = m.plan.session.tz;
@@ -41,18 +44,22 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme) {
             }
             _ => String::new(),
         };
-        lines.push(Line::from(vec![
-            Span::styled(
-                format!(
-                    "#{:<4} {} {:<14} ",
-                    e.seq,
-                    zones::hms(e.session_time(), tz),
-                    clean_line(&e.who())
+        // Cut at the edge with `…`: `drillbook log` has every line whole.
+        lines.push(super::fit_line(
+            vec![
+                Span::styled(
+                    format!(
+                        "#{:<4} {} {:<14} ",
+                        e.seq,
+                        zones::hms(e.session_time(), tz),
+                        clean_line(&e.who())
+                    ),
+                    theme.dim,
                 ),
-                theme.dim,
-            ),
-            Span::raw(format!("{}{extra}", m.describe(&e.action))),
-        ]));
+                Span::raw(format!("{}{extra}", m.describe(&e.action))),
+            ],
+            usize::from(area.width),
+        ));
     }
     if m.recent.is_empty() {
         lines.push(Line::styled("  (the journal is empty)", theme.dim));

@@ -1,5 +1,6 @@
 //! Overlays: the help (every key, from the one key table, and the legend of glyphs), the handover
-//! text, and the evidence field picker.
+//! text, and the evidence field picker (for a step with several fields; anything typed there
+//! goes to the highlighted field).
 
 use crate::app::{Model, keys};
 use crate::journal::{StepState, handover};
@@ -22,9 +23,9 @@ fn frame(area: Rect, buf: &mut Buffer, theme: &Theme, title: &str) -> Rect {
     inner
 }
 
-/// Every key, in one or two columns as the height allows, and the glyph legend.
+/// Every key, in as many columns as the height needs (two at 80x24), and the glyph legend in
+/// the frame's bottom edge.
 pub fn help(area: Rect, buf: &mut Buffer, theme: &Theme) {
-    let inner = frame(area, buf, theme, " Keys (any key closes) ");
     let legend = [
         StepState::Pending,
         StepState::Done,
@@ -37,33 +38,43 @@ pub fn help(area: Rect, buf: &mut Buffer, theme: &Theme) {
     .map(|s| format!("{} {}", s.glyph(), s.word()))
     .collect::<Vec<_>>()
     .join("  ");
+    Clear.render(area, buf);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(" Keys (any key closes) ", theme.label))
+        .title_bottom(Span::styled(
+            super::fit(&format!(" {legend} "), area.width.saturating_sub(2).into()),
+            theme.label,
+        ))
+        .style(theme.overlay);
+    let inner = block.inner(area);
+    block.render(area, buf);
     let legend2 = "OVERDUE pending past due · late recorded after due · ! critical";
-    let rows = inner.height.saturating_sub(3) as usize;
-    let cols = if rows == 0 {
-        1
-    } else {
-        keys::KEYS.len().div_ceil(rows)
-    }
-    .max(1);
+    let rows = inner.height.saturating_sub(1) as usize;
+    let n = keys::KEYS.len();
+    let cols = if rows == 0 { 1 } else { n.div_ceil(rows) }.max(1);
+    let rows = n.div_ceil(cols);
     let col_w = (inner.width as usize / cols).max(1);
-    let cell = |k: &keys::KeyHelp| {
-        let text = format!("{:<10} {}", k.keys, k.long);
+    let cell = |(keys, long): (&str, &str)| {
+        let text = format!("{keys:<9} {long}");
         let text = super::fit(&text, col_w.saturating_sub(1));
         format!("{text:<col_w$}")
     };
+    let all: Vec<(&str, &str)> = keys::help_rows().collect();
     let mut lines = Vec::new();
-    for r in 0..rows.min(keys::KEYS.len()) {
+    for r in 0..rows {
         let mut spans = Vec::new();
         for c in 0..cols {
-            if let Some(k) = keys::KEYS.get(c * rows + r) {
-                spans.push(Span::raw(cell(k)));
+            if let Some(k) = all.get(c * rows + r) {
+                spans.push(Span::raw(cell(*k)));
             }
         }
         lines.push(Line::from(spans));
     }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(legend, theme.label));
-    lines.push(Line::styled(legend2, theme.label));
+    lines.push(Line::styled(
+        super::fit(legend2, inner.width.into()),
+        theme.label,
+    ));
     Paragraph::new(lines).render(inner, buf);
 }
 
@@ -117,7 +128,7 @@ pub fn pick_evidence(
         rect,
         buf,
         theme,
-        " Evidence field (Enter picks, Esc closes) ",
+        " Evidence field (↑↓ choose, Enter or type to fill, Esc closes) ",
     );
     let lines: Vec<Line> = s
         .evidence
@@ -129,7 +140,10 @@ pub fn pick_evidence(
                 |e| clean_line(&e.value).into_owned(),
             );
             let mark = if k == selected { "▸" } else { " " };
-            let line = Line::raw(format!("{mark} {}. {}: {v}", k + 1, clean_line(f)));
+            let line = super::fit_line(
+                vec![Span::raw(format!("{mark} {}: {v}", clean_line(f)))],
+                usize::from(inner.width),
+            );
             if k == selected {
                 line.patch_style(theme.selection)
             } else {

@@ -1,6 +1,7 @@
 //! The phase bar: every phase in a column with its start time. Past, current (where "now" is)
-//! and next are marked with a glyph as well as a style (`✓`, `▶`, `»`), approximate starts read
-//! `~11:00`, confirmed ones `11:20 (+20m)`; the phase being browsed is underlined.
+//! and next are marked with a glyph as well as a style (`✓` over with every step settled, `○`
+//! over with steps open and `N open` under it, `▶`, `»`), approximate starts read `~11:00`,
+//! confirmed ones `11:20 (+20m)`; the phase being browsed is underlined.
 
 use crate::app::Model;
 use crate::text::clean_line;
@@ -31,9 +32,18 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
         let (start_t, end_t) = m.timeline.bounds_of(p);
         let started = st.passed > start_t;
         let over = st.passed > end_t;
+        // Over with every step settled (`✓`), or over with steps still open (`○`, and `N open`
+        // under it): told apart without colour.
+        let open = if over || (started && Some(p) != current) {
+            m.open_in(p).len()
+        } else {
+            0
+        };
         let (mark, style) = if Some(p) == current {
             ("▶", theme.phase_current)
-        } else if over || (started && Some(p) != current) {
+        } else if (over || started) && open > 0 {
+            ("○", theme.phase_past)
+        } else if over || started {
             ("✓", theme.phase_past)
         } else if Some(p) == next {
             ("»", theme.phase_next)
@@ -64,6 +74,15 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
         }
         if p + 1 == n {
             time = format!("{time}-{}", super::boundary_label(m, end_t));
+        }
+        if open > 0 {
+            // The count wins over the start time when both do not fit.
+            let both = format!(" {time} {open} open");
+            time = if both.chars().count() <= w {
+                format!("{time} {open} open")
+            } else {
+                format!("{open} open")
+            };
         }
         let time = super::fit(&format!(" {time}"), w);
         times.push(Span::styled(format!("{time:<w$}"), theme.dim.patch(viewed)));

@@ -1,8 +1,11 @@
-//! The step list of the viewed phase: glyph and word for the state (never colour alone), due
-//! time, `late` when recorded after it, `!` for critical, role, title. A pending step past its due
-//! time reads `OVERDUE`. The phase's deadlines follow the steps.
+//! The step list: the viewed phase's steps of every role in one time order (with the open steps
+//! carried from phases that have ended, under "carried from <phase>"), or the open-items view.
+//! Each step reads glyph and word for the state (never colour alone), due time, `late` when
+//! recorded after it, `!` for critical, role, title; a pending step past its due time reads
+//! `OVERDUE`. The rule says where the list stands (`9-13 of 13`, `more below`) when it does not
+//! all fit. The phase's deadlines follow the steps.
 
-use crate::app::{Model, Pane, due_label};
+use crate::app::{ListView, Model, Pane, Row, due_label};
 use crate::journal::StepState;
 use crate::runbook::Deadline;
 use crate::text::clean_line;
@@ -28,10 +31,116 @@ pub fn deadlines_of(m: &Model, p: usize) -> Vec<&Deadline> {
         .collect()
 }
 
-/// Rows the list would like: its rule, its steps and deadlines.
-pub fn wanted_height(m: &Model, _now: DateTime<Utc>) -> u16 {
-    let n = m.visible().len() + deadlines_of(m, m.view_phase).len();
+fn deadlines_shown(m: &Model) -> Vec<&Deadline> {
+    match m.list_view {
+        ListView::Phase if !m.filter.is_on() => deadlines_of(m, m.view_phase),
+        _ => Vec::new(),
+    }
+}
+
+/// Rows the list would like: its rule, its rows and deadlines.
+pub fn wanted_height(m: &Model, now: DateTime<Utc>) -> u16 {
+    let n = m.rows(now).len() + deadlines_shown(m).len();
     (n.max(1) + 1).min(u16::MAX as usize) as u16
+}
+
+/// The rule's title: what is listed, how far it is settled, what is overdue or carried. The
+/// fullest form that fits `room` columns: the phase's times go first, then the settled count
+/// shortens, then goes; the overdue and carried counts stay.
+fn title<'a>(
+    m: &Model,
+    theme: &Theme,
+    rows: &[Row],
+    now: DateTime<Utc>,
+    room: usize,
+) -> Vec<Span<'a>> {
+    let s = &m.plan.session;
+    let style = if m.focus == Pane::Steps {
+        theme.rule.patch(theme.label)
+    } else {
+        theme.rule
+    };
+    let steps: Vec<usize> = rows
+        .iter()
+        .filter_map(|r| match r {
+            Row::Step(i) => Some(*i),
+            _ => None,
+        })
+        .collect();
+    let overdue = steps.iter().filter(|&&i| m.overdue(i, now)).count();
+    let mut tail = Vec::new();
+    if overdue > 0 {
+        tail.push(Span::styled(format!(" · {overdue} OVERDUE"), theme.overdue));
+    }
+    if m.filter.is_on() {
+        tail.push(Span::styled(
+            format!(" · only {}", m.filter.describe()),
+            theme.rule,
+        ));
+    }
+    let variants: Vec<Vec<Span<'a>>> = match m.list_view {
+        ListView::Open => vec![vec![Span::styled(
+            format!("Open items, every phase · {} open", steps.len()),
+            style,
+        )]],
+        ListView::Phase => {
+            let p = m.view_phase;
+            let (st, et) = m.timeline.bounds_of(p);
+            let own: Vec<usize> = steps
+                .iter()
+                .copied()
+                .filter(|&i| m.plan.steps[i].phase == p)
+                .collect();
+            let settled = own.iter().filter(|&&i| m.state(i).is_closed()).count();
+            let carried = steps.len() - own.len();
+            let name = clean_line(&s.phases[p].title).into_owned();
+            let times = format!(
+                " {}-{}",
+                super::boundary_label(m, st),
+                super::boundary_label(m, et)
+            );
+            let mut extra = Vec::new();
+            if carried > 0 {
+                extra.push(Span::styled(format!(" · {carried} carried"), theme.rule));
+            }
+            if p != m.clock_phase(now) {
+                extra.push(Span::styled(" · browsing (t: now)", theme.rule));
+            }
+            let long = format!(" · {settled} of {} settled", own.len());
+            let short = format!(" · {settled}/{} settled", own.len());
+            let with = |name: String, settled: Option<&String>| {
+                let mut v = vec![Span::styled(name, style)];
+                if let Some(t) = settled {
+                    v.push(Span::styled(t.clone(), theme.rule));
+                }
+                v.extend(extra.iter().cloned());
+                v
+            };
+            vec![
+                with(format!("{name}{times}"), Some(&long)),
+                with(name.clone(), Some(&long)),
+                with(name.clone(), Some(&short)),
+                with(name, None),
+            ]
+        }
+    };
+    let width = |v: &[Span]| v.iter().chain(tail.iter()).map(Span::width).sum::<usize>();
+    let last = variants.len() - 1;
+    let mut out = if let Some(v) = variants.iter().find(|v| width(v) <= room) {
+        v.clone()
+    } else {
+        // Not even the shortest: the name gives way, the counts stay.
+        let mut v = variants[last].clone();
+        let over = width(&v).saturating_sub(room);
+        let name_w = v[0].width();
+        v[0] = Span::styled(
+            super::fit(&v[0].content, name_w.saturating_sub(over).max(8)),
+            v[0].style,
+        );
+        v
+    };
+    out.extend(tail);
+    out
 }
 
 pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateTime<Utc>) {
@@ -39,71 +148,104 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
         return;
     }
     let s = &m.plan.session;
-    let p = m.view_phase;
-    let vis = m.visible();
-    let done = vis.iter().filter(|&&i| m.state(i).is_closed()).count();
-    let overdue = vis.iter().filter(|&&i| m.overdue(i, now)).count();
-    let (st, et) = m.timeline.bounds_of(p);
-    let mut title = vec![Span::styled(
-        format!(
-            "{} {}-{}",
-            clean_line(&s.phases[p].title),
-            super::boundary_label(m, st),
-            super::boundary_label(m, et)
-        ),
-        if m.focus == Pane::Steps {
-            theme.rule.patch(theme.label)
-        } else {
-            theme.rule
-        },
+    let rows_all = m.rows(now);
+    let dls = deadlines_shown(m);
+    let width = usize::from(area.width);
+    let room = area.height.saturating_sub(1) as usize;
+    let total = rows_all.len() + dls.len();
+    // Keep the selected row in view, centred when the list is longer than the room.
+    let sel_row = m
+        .cursor
+        .and_then(|c| rows_all.iter().position(|r| *r == Row::Step(c)))
+        .unwrap_or(0);
+    let offset = if room == 0 || sel_row < room / 2 || total <= room {
+        0
+    } else {
+        (sel_row - room / 2).min(total.saturating_sub(room))
+    };
+
+    // Where the list stands, counted in steps: `1-9 of 13, more below`, `9-13 of 13`.
+    let step_rows: Vec<usize> = rows_all
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| matches!(r, Row::Step(_)))
+        .map(|(k, _)| k)
+        .collect();
+    let shown: Vec<usize> = step_rows
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| **k >= offset && **k < offset + room)
+        .map(|(n, _)| n)
+        .collect();
+    let marker = if total > room && !step_rows.is_empty() {
+        let below = offset + room < total;
+        let (a, b) = match (shown.first(), shown.last()) {
+            (Some(a), Some(b)) => (a + 1, b + 1),
+            _ => (0, 0),
+        };
+        Some(format!(
+            "{a}-{b} of {}{}",
+            step_rows.len(),
+            if below { ", more below" } else { "" }
+        ))
+    } else {
+        None
+    };
+    let room_title =
+        width.saturating_sub(marker.as_ref().map_or(0, |mk| mk.chars().count() + 5) + 5);
+    let mut head = title(m, theme, &rows_all, now, room_title);
+    if let Some(mk) = &marker {
+        // The marker is kept whole; the title gives way.
+        let t = super::fit_line(head, room_title);
+        head = t.spans;
+        let used: usize = 3 + head.iter().map(Span::width).sum::<usize>();
+        let fill = width.saturating_sub(used + mk.chars().count() + 5);
+        head.push(Span::styled(format!(" {} ", "─".repeat(fill)), theme.rule));
+        head.push(Span::styled(mk.clone(), theme.label));
+    }
+    let mut lines = vec![super::fit_line(
+        super::rule(head, area.width, theme.rule).spans,
+        width,
     )];
-    title.push(Span::styled(
-        format!(" · {} steps, {done} settled", vis.len()),
-        theme.rule,
-    ));
-    if overdue > 0 {
-        title.push(Span::styled(format!(" · {overdue} OVERDUE"), theme.overdue));
-    }
-    if p != m.clock_phase(now) {
-        title.push(Span::styled(" · browsing (t: now)", theme.rule));
-    }
-    let mut lines = vec![super::rule(title, area.width, theme.rule)];
 
     let cols = Columns {
-        due: vis
+        due: rows_all
             .iter()
-            .filter_map(|&i| due_label(&m.plan, &m.plan.steps[i]))
+            .filter_map(|r| match r {
+                Row::Step(i) => due_label(&m.plan, &m.plan.steps[*i]),
+                _ => None,
+            })
             .map(|d| d.chars().count())
             .max()
             .unwrap_or(0),
-        role: vis
+        role: rows_all
             .iter()
-            .map(|&i| m.plan.steps[i].role.chars().count())
+            .filter_map(|r| match r {
+                Row::Step(i) => Some(m.plan.steps[*i].role.chars().count()),
+                _ => None,
+            })
             .max()
             .unwrap_or(0),
-        width: area.width.into(),
+        width,
     };
-    let rows = area.height.saturating_sub(1) as usize;
-    let dls = deadlines_of(m, p);
-    let total = vis.len() + dls.len();
-    let offset = if rows == 0 || m.selected < rows / 2 {
-        0
-    } else {
-        (m.selected - rows / 2).min(total.saturating_sub(rows))
-    };
-    if vis.is_empty() {
-        lines.push(Line::styled(
-            "  (no steps for these roles in this phase)",
-            theme.dim,
-        ));
+    if rows_all.is_empty() {
+        let why = match (m.list_view, m.filter.is_on()) {
+            (_, true) => "  (no step passes the filter: r and F change it)",
+            (ListView::Open, false) => "  (nothing open: every step is settled)",
+            (ListView::Phase, false) => "  (no steps for these roles in this phase)",
+        };
+        lines.push(Line::styled(why, theme.dim));
     }
-    for (row, &i) in vis.iter().enumerate().skip(offset).take(rows) {
-        lines.push(step_line(m, theme, i, row == m.selected, cols, now));
+    for row in rows_all.iter().skip(offset).take(room) {
+        lines.push(match *row {
+            Row::Step(i) => step_line(m, theme, i, m.cursor == Some(i), cols, now),
+            heading => heading_line(m, theme, heading, width),
+        });
     }
-    let shown = vis.len().saturating_sub(offset).min(rows);
-    let room = rows.saturating_sub(shown);
-    let skip_d = offset.saturating_sub(vis.len());
-    for d in dls.iter().skip(skip_d).take(room) {
+    let used = rows_all.len().saturating_sub(offset).min(room);
+    let left = room.saturating_sub(used);
+    let skip_d = offset.saturating_sub(rows_all.len());
+    for d in dls.iter().skip(skip_d).take(left) {
         let when = if d.act_by() > now {
             format!("in {}", zones::span(d.act_by() - now))
         } else {
@@ -129,9 +271,29 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
             Span::styled(at, theme.dim),
             Span::raw(clean_line(&d.title).into_owned()),
         ];
-        lines.push(super::fit_line(spans, area.width.into()));
+        lines.push(super::fit_line(spans, width));
     }
     Paragraph::new(lines).render(area, buf);
+}
+
+/// A group's heading: `carried from Primary site · 5 open`.
+fn heading_line<'a>(m: &Model, theme: &Theme, row: Row, width: usize) -> Line<'a> {
+    let phases = &m.plan.session.phases;
+    let name = |p: usize| clean_line(&phases[p].title).into_owned();
+    let text = match row {
+        Row::Carried { phase, open } => format!("carried from {} · {open} open", name(phase)),
+        Row::Own { phase, steps } => format!("{} · {steps} steps", name(phase)),
+        Row::Overdue { steps } => format!("overdue, oldest first · {steps}"),
+        Row::OpenIn { phase, open } => format!("{} · {open} open", name(phase)),
+        Row::Step(_) => String::new(),
+    };
+    super::fit_line(
+        vec![
+            Span::raw(" "),
+            Span::styled(format!("─ {text}"), theme.label),
+        ],
+        width,
+    )
 }
 
 /// The widths a step line is laid out in: the due and role columns (the widest in the list, so

@@ -1,0 +1,149 @@
+//! Confirming an approximate boundary as it happened: the prompt's text is the observed time
+//! (`HH:MM` or `HH:MM:SS` in the session zone, prefilled with the time `c` was pressed) and an
+//! optional note after it. A time later than now is refused; one well before the planned time, or
+//! before the phase it ends had started, is asked about again with the reason.
+
+use super::Model;
+use chrono::{DateTime, NaiveTime, TimeDelta, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// How far before the planned time a confirmation is asked about again. The failover window is
+/// an hour; finishing half an hour early is possible but worth a second look.
+pub const EARLY: TimeDelta = TimeDelta::minutes(30);
+
+/// What the confirm prompt's text says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observed {
+    pub at: DateTime<Utc>,
+    pub note: Option<String>,
+}
+
+/// `11:06` or `11:06:30` (hours 0-23), else None.
+fn time_of_day(word: &str) -> Option<NaiveTime> {
+    let parts: Vec<&str> = word.split(':').collect();
+    let num = |s: &str, max: u32| -> Option<u32> {
+        (!s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+            .filter(|v| *v <= max)
+    };
+    match parts.as_slice() {
+        [h, m] => NaiveTime::from_hms_opt(num(h, 23)?, num(m, 59)?, 0),
+        [h, m, s] => NaiveTime::from_hms_opt(num(h, 23)?, num(m, 59)?, num(s, 59)?),
+        _ => None,
+    }
+}
+
+/// Read the prompt's text: the observed time first (empty text: `pressed`, when `c` was
+/// pressed), then an optional note. The time is on the session-zone day of `now` and may not be
+/// later than `now`.
+pub fn parse(
+    text: &str,
+    pressed: DateTime<Utc>,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<Observed, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(Observed {
+            at: pressed,
+            note: None,
+        });
+    }
+    let (word, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+    let Some(t) = time_of_day(word) else {
+        return Err(format!(
+            "start with the time it was observed, HH:MM or HH:MM:SS (`{}` is not one), then an optional note",
+            crate::text::clean_line(word)
+        ));
+    };
+    let day = tz.from_utc_datetime(&now.naive_utc()).date_naive();
+    let at = tz
+        .from_local_datetime(&day.and_time(t))
+        .earliest()
+        .ok_or_else(|| format!("{word} does not exist on {day} in {tz} (a clock change)"))?
+        .with_timezone(&Utc);
+    if at > now {
+        return Err(format!(
+            "{word} is later than now ({}): type the time it was observed",
+            crate::zones::hms(now, tz)
+        ));
+    }
+    let note = rest.trim();
+    Ok(Observed {
+        at,
+        note: (!note.is_empty()).then(|| note.to_owned()),
+    })
+}
+
+/// Why a confirmation at `at` deserves a second look, if it does: it is before the phase the
+/// boundary ends had started, or [`EARLY`] or more before the planned time.
+pub fn doubt(m: &Model, transition: usize, at: DateTime<Utc>) -> Option<String> {
+    let s = &m.plan.session;
+    let tz = s.tz;
+    let t = &m.timeline.transitions[transition];
+    if let Some(p) = t.ending {
+        let (start, _) = m.timeline.bounds_of(p);
+        let started = m.timeline.effective(start);
+        if at < started {
+            return Some(format!(
+                "{} is before {} started ({})",
+                crate::zones::hms(at, tz),
+                crate::text::clean_line(&s.phases[p].title),
+                crate::zones::hm(started, tz)
+            ));
+        }
+    }
+    if at <= t.at - EARLY {
+        return Some(format!(
+            "{} is {} before the planned ~{}",
+            crate::zones::hms(at, tz),
+            crate::zones::span(t.at - at),
+            crate::zones::hm(t.at, tz)
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hkt(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+        chrono_tz::Asia::Hong_Kong
+            .with_ymd_and_hms(2023, 11, 25, h, m, s)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn the_observed_time_and_a_note() {
+        let tz = chrono_tz::Asia::Hong_Kong;
+        let now = hkt(11, 8, 5);
+        let pressed = hkt(11, 8, 0);
+        assert_eq!(
+            parse("", pressed, tz, now).unwrap(),
+            Observed {
+                at: pressed,
+                note: None
+            }
+        );
+        assert_eq!(
+            parse("11:06 DR completed on OMD-C", pressed, tz, now).unwrap(),
+            Observed {
+                at: hkt(11, 6, 0),
+                note: Some("DR completed on OMD-C".into())
+            }
+        );
+        assert_eq!(
+            parse("9:05:30", pressed, tz, now).unwrap().at,
+            hkt(9, 5, 30)
+        );
+        for bad in ["DR done", "11:60", "24:00", "11", "1:2:3:4", "11:0a"] {
+            let e = parse(bad, pressed, tz, now).unwrap_err();
+            assert!(e.contains("HH:MM"), "{bad}: {e}");
+        }
+        let e = parse("11:09", pressed, tz, now).unwrap_err();
+        assert!(e.contains("later than now (11:08:05 HKT)"), "{e}");
+    }
+}
