@@ -229,7 +229,7 @@ pub fn example(plan: &Plan) -> String {
          site:\n",
     );
     for (name, about, steps) in names_used(plan) {
-        for line in wrap(&crate::text::clean_line(&about), 96) {
+        for line in crate::text::wrap_words(&crate::text::clean_line(&about), 96) {
             let _ = writeln!(out, "  # {line}");
         }
         if !steps.is_empty() {
@@ -252,25 +252,6 @@ pub fn write_example(path: &Path, plan: &Plan) -> Result<(), String> {
     })?;
     f.write_all(example(plan).as_bytes())
         .map_err(|e| format!("{}: cannot write: {e}", path.display()))
-}
-
-/// Words into lines of at most `width` characters.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut cur = String::new();
-    for w in text.split_whitespace() {
-        if !cur.is_empty() && cur.chars().count() + 1 + w.chars().count() > width {
-            lines.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(w);
-    }
-    if !cur.is_empty() {
-        lines.push(cur);
-    }
-    lines
 }
 
 #[cfg(test)]

@@ -967,29 +967,13 @@ fn declared_hint(name: &str, declared: &[String]) -> String {
     }
     let near = declared
         .iter()
-        .map(|d| (strsim(name, d), d))
+        .map(|d| (crate::text::edit_distance(name, d), d))
         .min()
         .filter(|(d, _)| *d <= 2);
     match near {
         Some((_, d)) => format!("; did you mean `${{{d}}}`?"),
         None => format!(" (declared: {})", declared.join(", ")),
     }
-}
-
-/// Levenshtein distance over bytes: names are short ASCII.
-fn strsim(a: &str, b: &str) -> usize {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]

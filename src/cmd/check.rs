@@ -103,7 +103,7 @@ pub fn run(args: &CheckArgs) -> Outcome {
     for line in table(&results).lines() {
         crate::out::println(line)?;
     }
-    for line in wrap(&summary(&results, runner.site()), WIDTH) {
+    for line in crate::text::wrap_words(&summary(&results, runner.site()), WIDTH) {
         crate::out::println(&line)?;
     }
     if results.iter().any(|r| r.outcome.is_failure()) {
@@ -127,7 +127,7 @@ pub fn table(results: &[CheckResult]) -> String {
         };
         let head = format!("{} {} {}{took}", r.step, r.kind, r.target);
         let mut first = true;
-        for l in wrap(&head, WIDTH - INDENT) {
+        for l in crate::text::wrap_words(&head, WIDTH - INDENT) {
             let label = if first { r.outcome.word() } else { "" };
             let _ = writeln!(out, "{label:<INDENT$}{l}");
             first = false;
@@ -141,7 +141,7 @@ pub fn table(results: &[CheckResult]) -> String {
                 .collect();
             let _ = write!(detail, "; captured: {}", vals.join(", "));
         }
-        for l in wrap(&detail, WIDTH - INDENT - 2) {
+        for l in crate::text::wrap_words(&detail, WIDTH - INDENT - 2) {
             let _ = writeln!(out, "{:INDENT$}  {l}", "");
         }
     }
@@ -178,23 +178,4 @@ fn summary(results: &[CheckResult], site: &Site) -> String {
         );
     }
     s
-}
-
-/// Words into lines of at most `width` characters (a longer word stands alone).
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut cur = String::new();
-    for w in text.split_whitespace() {
-        if !cur.is_empty() && cur.chars().count() + 1 + w.chars().count() > width {
-            lines.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(w);
-    }
-    if !cur.is_empty() || lines.is_empty() {
-        lines.push(cur);
-    }
-    lines
 }

@@ -234,25 +234,9 @@ pub(super) fn did_you_mean(msg: &str) -> Option<String> {
         .split('`')
         .skip(1)
         .step_by(2)
-        .map(|cand| (edit_distance(field, cand), cand))
+        .map(|cand| (crate::text::edit_distance(field, cand), cand))
         .min()?;
     (best.0 <= 2 && best.0 < field.len()).then(|| format!("; did you mean `{}`?", best.1))
-}
-
-/// Levenshtein distance over bytes: names are short ASCII.
-pub(super) fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// Collects problems for one file, finding positions lazily (only when something is wrong).
