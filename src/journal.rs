@@ -10,6 +10,7 @@ pub mod event;
 pub mod handover;
 pub mod record;
 pub mod report;
+pub mod tail;
 
 pub use event::{Action, Event, Rehearsal, StepState};
 pub use record::Record;
