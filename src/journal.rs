@@ -7,7 +7,9 @@
 //! file stays an honest, append-only history.
 
 pub mod event;
+pub mod folder;
 pub mod handover;
+pub mod merge;
 pub mod record;
 pub mod report;
 pub mod tail;
