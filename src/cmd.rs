@@ -2,6 +2,7 @@
 
 mod from_journal;
 mod handover;
+mod journals;
 mod log;
 mod notify_test;
 mod record;
@@ -85,11 +86,17 @@ pub fn dispatch(cli: Cli) -> Outcome {
         Some(Command::Validate { paths }) => validate::run(&paths),
         Some(Command::Schedule { select }) => schedule::run(&select),
         Some(Command::Log {
-            journal,
+            journals,
             follow,
             json,
             wide,
-        }) => log::run(&journal, follow, json, wide),
+        }) => {
+            if journals::several(&journals) {
+                journals::log(&journals, follow, json, wide)
+            } else {
+                log::run(&journals[0], follow, json, wide)
+            }
+        }
         Some(Command::Handover {
             journal,
             runbooks,
@@ -98,7 +105,15 @@ pub fn dispatch(cli: Cli) -> Outcome {
             note,
             at,
         }) => {
-            if ack {
+            let (journals, runbook_files) = journals::split(&journal, &runbooks);
+            if journals::several(&journals) {
+                if ack {
+                    return Err(Failure::usage(
+                        "--ack records in one journal: name the journal of the shift you take over",
+                    ));
+                }
+                journals::handover(&journals, &runbook_files, at.as_deref())
+            } else if ack {
                 handover::ack(&journal, &runbooks, operator.as_deref(), note)
             } else {
                 handover::show(&journal, &runbooks, at.as_deref())
@@ -108,16 +123,25 @@ pub fn dispatch(cli: Cli) -> Outcome {
             journal,
             runbooks,
             format,
-        }) => report::run(&journal, &runbooks, &format),
+        }) => {
+            let (journals, runbook_files) = journals::split(&journal, &runbooks);
+            if journals::several(&journals) {
+                journals::report(&journals, &runbook_files, &format)
+            } else {
+                report::run(&journal, &runbooks, &format)
+            }
+        }
         Some(Command::Record {
             journal,
             select,
             operator,
+            host,
             accept_changed_runbooks,
         }) => record::run(
             &journal,
             &select,
             operator.as_deref(),
+            host.as_deref(),
             accept_changed_runbooks,
         ),
         Some(Command::Runbooks { action }) => runbooks::run(&action),

@@ -34,7 +34,7 @@ pub fn show(path: &Path, runbooks: &[PathBuf], at: Option<&str>) -> Outcome {
 
 /// `--at`: the forms `--start-at` takes (`10:30`, `2023-11-25 10:30`, a phase id: its start),
 /// and `YYYY-MM-DD HH:MM:SS`, all in the session's zone, never the host's.
-fn at_instant(plan: &crate::runbook::Plan, a: &str) -> Result<DateTime<Utc>, Failure> {
+pub(super) fn at_instant(plan: &crate::runbook::Plan, a: &str) -> Result<DateTime<Utc>, Failure> {
     let s = &plan.session;
     if let Some(t) = crate::journal::session_instant(s.tz, a.trim()) {
         return Ok(t);
