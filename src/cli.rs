@@ -128,6 +128,20 @@ pub enum Command {
         #[arg(long)]
         accept_changed_runbooks: bool,
     },
+    /// Send each event of the journals to the firm's syslog collector (RFC 5424; TCP with
+    /// octet counting), from where the last run stopped (a position file beside each journal),
+    /// retrying while the collector is down. Runs until Ctrl-C or SIGTERM.
+    Forward {
+        /// The journals to forward (each keeps its own position).
+        #[arg(required = true)]
+        journals: Vec<PathBuf>,
+        /// The collector: syslog+unix:///dev/log, syslog+tcp://HOST:PORT or syslog+udp://HOST:PORT.
+        #[arg(long, value_name = "URL")]
+        to: String,
+        /// Stop once everything in the journals is delivered (for a cron job or a last flush).
+        #[arg(long)]
+        once: bool,
+    },
     /// The bundled runbooks.
     Runbooks {
         #[command(subcommand)]

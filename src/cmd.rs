@@ -1,5 +1,6 @@
 //! The subcommands, one module each, and the failure type that carries an exit code.
 
+mod forward;
 mod from_journal;
 mod handover;
 mod journals;
@@ -13,7 +14,10 @@ mod schedule;
 mod validate;
 
 use crate::cli::{Cli, Command, Selection};
+
+// For the syslog forwarder's human message: the same words `log` prints.
 use crate::runbook::{self, Plan, Problems};
+pub(crate) use log::{payload as log_payload, session_tz as log_session_tz};
 
 /// A command that did not succeed: the message for stderr and the process exit code.
 #[derive(Debug)]
@@ -145,6 +149,7 @@ pub fn dispatch(cli: Cli) -> Outcome {
             accept_changed_runbooks,
         ),
         Some(Command::Runbooks { action }) => runbooks::run(&action),
+        Some(Command::Forward { journals, to, once }) => forward::run(&journals, &to, once),
         Some(Command::NotifyTest {
             notify,
             journal,

@@ -28,7 +28,11 @@ pub fn show(path: &Path, runbooks: &[PathBuf], at: Option<&str>) -> Outcome {
         rehearsal: replay.is_rehearsal(),
         hash_mismatch,
     };
-    let text = handover::render(&plan, &replay.record, &ctx);
+    let mut text = handover::render(&plan, &replay.record, &ctx);
+    text.push_str(&crate::forward::handover_section(
+        &[path.to_owned()],
+        &handover::Fmt::new(&plan, ctx.local_tz),
+    ));
     Ok(crate::out::print(&text)?)
 }
 

@@ -335,6 +335,8 @@ pub fn handover(journals: &[PathBuf], runbooks: &[PathBuf], at: Option<&str>) ->
     let mut add = journals_section(&m, &f);
     add.push_str(&seen_section(&m, &rows, &f));
     insert_before(&mut text, "\n## Where the session stands", &add);
+    let paths: Vec<PathBuf> = m.sources.iter().map(|s| s.path.clone()).collect();
+    text.push_str(&crate::forward::handover_section(&paths, &f));
     Ok(crate::out::print(&text)?)
 }
 
