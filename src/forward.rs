@@ -220,7 +220,13 @@ pub async fn run_until(
             what: "start the forwarding thread",
             source,
         })?;
-    done_rx.await.unwrap_or(Ok(()))
+    done_rx.await.unwrap_or_else(|_| {
+        Err(ForwardError::Io {
+            journal,
+            what: "forward",
+            source: std::io::Error::other("the forwarding thread ended without a result"),
+        })
+    })
 }
 
 /// When to stop: the flag set, or nobody listening any more.
@@ -338,6 +344,7 @@ pub fn forward_blocking(
         stop,
         unsynced: false,
         caught_up_at: None,
+        reported_down: false,
     };
     let mut waiter = Waiter::new(journal, IDLE);
     let mut link: Option<Link> = None;
@@ -435,6 +442,8 @@ struct Fwd<'a, 'b> {
     unsynced: bool,
     /// The seq last reported as caught up.
     caught_up_at: Option<u64>,
+    /// A `Down` was reported and no `Up` since.
+    reported_down: bool,
 }
 
 impl Fwd<'_, '_> {
@@ -449,16 +458,45 @@ impl Fwd<'_, '_> {
         Ok(())
     }
 
-    /// Move the saved position past `outs` (those delivered).
-    fn advance(&mut self, outs: &[Out]) -> Result<(), ForwardError> {
+    /// The state once `outs` are delivered, written to the position's temporary file: only the
+    /// rename remains once the collector has them. None when they move no position (no event).
+    fn prepare(&self, outs: &[Out]) -> Result<Option<(Saved, position::Prepared)>, ForwardError> {
         let Some(p) = outs.iter().rev().find_map(|o| o.after) else {
-            return Ok(());
+            return Ok(None);
         };
-        self.state.offset = p.offset;
-        self.state.line = p.line;
-        self.state.seq = p.seq;
-        self.state.sent += outs.iter().filter(|o| o.event).count() as u64;
-        self.save()
+        let mut next = self.state.clone();
+        next.offset = p.offset;
+        next.line = p.line;
+        next.seq = p.seq;
+        next.sent += outs.iter().filter(|o| o.event).count() as u64;
+        next.state = "ok".into();
+        next.error = None;
+        next.down_since = None;
+        next.updated = crate::clock::wall_now();
+        let prepared =
+            position::prepare(&self.pos_path, &next).map_err(|source| ForwardError::Io {
+                journal: self.journal.to_owned(),
+                what: "save the forwarding position",
+                source,
+            })?;
+        Ok(Some((next, prepared)))
+    }
+
+    /// The collector has them: rename the prepared position into place.
+    fn commit(
+        &mut self,
+        prepared: Option<(Saved, position::Prepared)>,
+    ) -> Result<(), ForwardError> {
+        if let Some((next, p)) = prepared {
+            p.commit().map_err(|source| ForwardError::Io {
+                journal: self.journal.to_owned(),
+                what: "save the forwarding position",
+                source,
+            })?;
+            self.state = next;
+            self.unsynced = true;
+        }
+        Ok(())
     }
 
     /// Nothing to send: make the position durable and say so once.
@@ -492,6 +530,7 @@ impl Fwd<'_, '_> {
                 self.state.down_since = Some(crate::clock::wall_now());
             }
             self.save()?;
+            self.reported_down = true;
             (self.report)(Status::Down {
                 journal: self.journal.to_owned(),
                 error: e.0.clone(),
@@ -503,15 +542,22 @@ impl Fwd<'_, '_> {
         Ok(!stopped)
     }
 
-    fn up(&mut self) {
+    /// Delivered: if the collector was down, it is back (the committed position already says
+    /// `ok` when it moved; a batch that moved none is saved here).
+    fn up(&mut self) -> Result<(), ForwardError> {
         if self.state.state == "down" {
             self.state.state = "ok".into();
             self.state.error = None;
             self.state.down_since = None;
+            self.save()?;
+        }
+        if self.reported_down {
+            self.reported_down = false;
             (self.report)(Status::Up {
                 journal: self.journal.to_owned(),
             });
         }
+        Ok(())
     }
 
     /// Deliver `outs` in order, retrying each until the collector takes it. False when told to
@@ -541,14 +587,16 @@ impl Fwd<'_, '_> {
                 },
             };
             if l.per_message() {
+                let prepared = self.prepare(&outs[i..=i])?;
                 match l.send_one(&outs[i].bytes) {
                     Ok(()) => {
-                        self.up();
-                        self.advance(&outs[i..=i])?;
+                        self.commit(prepared)?;
+                        self.up()?;
                         i += 1;
                         backoff = BACKOFF_START;
                     }
                     Err(e) => {
+                        drop(prepared);
                         // A new socket next time: a UDP socket keeps a refused port's error.
                         *link = None;
                         if !self.down(&e, &mut backoff)? {
@@ -561,31 +609,30 @@ impl Fwd<'_, '_> {
             let batch = &outs[i..outs.len().min(i + BATCH_MESSAGES)];
             let bytes: Vec<Vec<u8>> = batch.iter().map(|o| o.bytes.clone()).collect();
             let before = self.state.clone();
-            let result = l.write_batch(&bytes).and_then(|w| {
-                // Written: the kernel delivers it even if this process dies now, so the position
-                // moves at once; it is taken back if the collector does not confirm.
-                self.advance(batch)
-                    .map_err(|e| Undelivered(e.to_string()))?;
-                w.confirm()
-            });
+            let prepared = self.prepare(batch)?;
+            let result = match l.write_batch(&bytes) {
+                Ok(w) => {
+                    // Written: the kernel delivers it even if this process dies now, so the
+                    // position moves at once (the rename was prepared before the write); it is
+                    // taken back if the collector does not confirm.
+                    self.commit(prepared)?;
+                    w.confirm()
+                }
+                Err(e) => {
+                    drop(prepared);
+                    Err(e)
+                }
+            };
             match result {
                 Ok(()) => {
-                    self.up();
-                    if self.state.state != before.state {
-                        self.save()?;
-                    }
+                    self.up()?;
                     i += batch.len();
                     backoff = BACKOFF_START;
                 }
                 Err(e) => {
                     if self.state.offset != before.offset {
                         // Not confirmed: the saved position goes back before the batch.
-                        let (sent, offset, line, seq) =
-                            (before.sent, before.offset, before.line, before.seq);
-                        self.state.sent = sent;
-                        self.state.offset = offset;
-                        self.state.line = line;
-                        self.state.seq = seq;
+                        self.state = before;
                         self.save()?;
                     }
                     if !self.down(&e, &mut backoff)? {

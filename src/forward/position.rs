@@ -126,6 +126,42 @@ pub fn load(path: &Path) -> Result<Option<Saved>, PositionError> {
 /// Write `saved` to `path`: a new private file beside it (never through a link: created with
 /// `O_EXCL|O_NOFOLLOW`), then renamed over it.
 pub fn store(path: &Path, saved: &Saved) -> std::io::Result<()> {
+    prepare(path, saved)?.commit()
+}
+
+/// A position written whole to its temporary file, waiting to be renamed into place: the
+/// forwarder prepares it before handing a batch to the collector, so that only the rename (one
+/// system call) lies between the hand-over and the saved position. Dropped uncommitted, the
+/// temporary file is removed.
+#[derive(Debug)]
+pub struct Prepared {
+    tmp: PathBuf,
+    path: PathBuf,
+    done: bool,
+}
+
+impl Prepared {
+    /// Rename it into place.
+    pub fn commit(mut self) -> std::io::Result<()> {
+        self.done = true;
+        if let Err(e) = std::fs::rename(&self.tmp, &self.path) {
+            let _ = std::fs::remove_file(&self.tmp);
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Write `saved` to the temporary file beside `path`, for [`Prepared::commit`].
+pub fn prepare(path: &Path, saved: &Saved) -> std::io::Result<Prepared> {
     let mut tmp = path.as_os_str().to_os_string();
     tmp.push(format!(".tmp-{}", std::process::id()));
     let tmp = PathBuf::from(tmp);
@@ -139,16 +175,16 @@ pub fn store(path: &Path, saved: &Saved) -> std::io::Result<()> {
         }
         Err(e) => return Err(e),
     };
+    let prepared = Prepared {
+        tmp,
+        path: path.to_owned(),
+        done: false,
+    };
     let mut w = std::io::BufWriter::new(file);
     serde_json::to_writer(&mut w, saved).map_err(std::io::Error::other)?;
     w.write_all(b"\n")?;
     w.flush()?;
-    drop(w);
-    if let Err(e) = std::fs::rename(&tmp, path) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    Ok(())
+    Ok(prepared)
 }
 
 /// Make the last [`store`] survive a power loss: fsync the file and its folder.

@@ -117,6 +117,9 @@ impl Written {
     /// Wait for the collector's close: Ok when it came (it read everything), Err when the
     /// connection was reset or nothing came in time while bytes were still unacknowledged.
     pub fn confirm(mut self) -> Result<(), Undelivered> {
+        self.0
+            .shutdown(Shutdown::Write)
+            .map_err(|e| words("closing the batch", &e))?;
         let _ = self.0.set_read_timeout(Some(CLOSE_TIMEOUT));
         let mut buf = [0u8; 512];
         loop {
@@ -213,7 +216,8 @@ impl Link {
         }
     }
 
-    /// TCP: connect, write the batch with octet-counting framing, close the writing side.
+    /// TCP: connect and write the batch with octet-counting framing (closing the writing side
+    /// and awaiting the collector's close is [`Written::confirm`]).
     pub fn write_batch(&self, msgs: &[Vec<u8>]) -> Result<Written, Undelivered> {
         let Link::Tcp { host, port } = self else {
             return Err(Undelivered("not a TCP collector".into()));
@@ -230,8 +234,6 @@ impl Link {
             buf.extend_from_slice(m);
         }
         s.write_all(&buf)
-            .map_err(|e| words(&format!("{host}:{port}"), &e))?;
-        s.shutdown(Shutdown::Write)
             .map_err(|e| words(&format!("{host}:{port}"), &e))?;
         Ok(Written(s))
     }
@@ -301,8 +303,8 @@ mod tests {
         let w = link
             .write_batch(&[b"<14>1 a".to_vec(), "<14>1 \u{e9}".as_bytes().to_vec()])
             .unwrap();
-        let got = server.join().unwrap();
         w.confirm().unwrap();
+        let got = server.join().unwrap();
         assert_eq!(got, "7 <14>1 a8 <14>1 \u{e9}".as_bytes());
     }
 
