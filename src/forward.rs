@@ -669,7 +669,7 @@ fn lock(journal: &Path, to: &str) -> Result<std::os::unix::net::UnixListener, Fo
     };
     let m = std::fs::metadata(journal).map_err(|e| io("read the journal", e))?;
     let h = Sha256::digest(to.as_bytes());
-    let hex: String = h.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let hex = crate::runbook::hex(&h[..6]);
     let name = format!("drillbook-forward-{:x}-{:x}-{hex}", m.dev(), m.ino());
     let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())
         .map_err(|e| io("lock the forwarding", e))?;

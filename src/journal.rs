@@ -870,24 +870,25 @@ fn user_of(pid: u32) -> String {
         .find_map(|l| l.strip_prefix("Uid:"))
         .and_then(|r| r.split_whitespace().next())
         .and_then(|u| u.parse::<u32>().ok());
-    uid.and_then(user_name).map_or_else(
+    uid.map(user_name).map_or_else(
         || "someone".into(),
         |u| crate::text::clean_line(&u).into_owned(),
     )
 }
 
-fn user_name(uid: u32) -> Option<String> {
+fn user_name(uid: u32) -> String {
     let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
     let mut buf = vec![0 as libc::c_char; 4096];
     let mut out: *mut libc::passwd = std::ptr::null_mut();
     // SAFETY: getpwuid_r writes into the buffers we own and sets `out` to `pwd` or null.
-    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut out) };
+    let rc =
+        unsafe { libc::getpwuid_r(uid, &raw mut pwd, buf.as_mut_ptr(), buf.len(), &raw mut out) };
     if rc != 0 || out.is_null() {
-        return Some(format!("uid {uid}"));
+        return format!("uid {uid}");
     }
     // SAFETY: on success pw_name points to a NUL-terminated string inside `buf`.
     let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
-    Some(name.to_string_lossy().into_owned())
+    name.to_string_lossy().into_owned()
 }
 
 /// The most of a journal that is read: far beyond any session (100,000 events are about

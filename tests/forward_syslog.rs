@@ -12,6 +12,7 @@ mod rsyslog;
 use cli::{BIN, Recorder, SESSION, drillbook, stdout};
 use rsyslog::{Rsyslog, parse_line};
 use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
@@ -58,8 +59,8 @@ impl Forwarder {
             let left = Duration::from_secs(30).saturating_sub(start.elapsed());
             match self.lines.recv_timeout(left) {
                 Ok(l) => self.seen.push(l),
-                Err(_) => panic!(
-                    "forward never said {what:?}; it said:\n{}",
+                Err(e) => panic!(
+                    "forward never said {what:?} ({e}); it said:\n{}",
                     self.seen.join("\n")
                 ),
             }
@@ -100,7 +101,8 @@ fn day_lines() -> Vec<String> {
 
 /// The collected messages of `session` by seq.
 fn by_seq(collected: &str) -> std::collections::BTreeMap<u64, Vec<rsyslog::Collected>> {
-    let mut m: std::collections::BTreeMap<u64, Vec<rsyslog::Collected>> = Default::default();
+    let mut m: std::collections::BTreeMap<u64, Vec<rsyslog::Collected>> =
+        std::collections::BTreeMap::new();
     for l in collected.lines() {
         let c = parse_line(l).unwrap_or_else(|| panic!("not a drillbook line: {l}"));
         if c.params.get("session").map(String::as_str) == Some(SESSION) {
@@ -231,7 +233,6 @@ fn a_days_journal_arrives_exactly_once_across_a_forwarder_kill_and_a_collector_r
     let saved = drillbook::forward::position::load(&pos).unwrap().unwrap();
     assert_eq!(saved.seq as usize, total);
     assert_eq!(saved.state, "ok");
-    use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(&pos).unwrap().permissions().mode() & 0o777,
         0o600

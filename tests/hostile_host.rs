@@ -266,7 +266,7 @@ fn hostile_text_never_reaches_the_terminal_through_any_command() {
     let out = drillbook(&["runbooks", "export", dir.path().to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let rb = dir.path().join("hkex-ps2-2023-11-25");
-    let evil = r#"\e]0;PWN\a\e[2J\u200d\u200f\u061c\u2028\u2066"#;
+    let evil = r"\e]0;PWN\a\e[2J\u200d\u200f\u061c\u2028\u2066";
     let session = std::fs::read_to_string(rb.join("session.yaml")).unwrap();
     let session = session
         .replace(

@@ -153,10 +153,7 @@ fn hash_for(plan: &Plan, ids: &[String]) -> Option<String> {
         h.update(b"\n");
         h.update(r.sha256.as_bytes());
     }
-    Some(h.finalize().iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    }))
+    Some(crate::runbook::hex(&h.finalize()))
 }
 
 /// The session instant to describe the journals at: now, or for rehearsals the newest virtual

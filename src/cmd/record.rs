@@ -149,7 +149,7 @@ pub fn run(
     let plan = load_selection(select)?;
     let mut meta = Meta::for_plan(&plan, operator);
     if let Some(h) = host {
-        meta.host = h.to_owned();
+        h.clone_into(&mut meta.host);
     }
     let (mut journal, replay) =
         Journal::open(path, meta).map_err(|e| Failure::new(e.to_string()))?;

@@ -18,9 +18,7 @@ pub fn run(action: &RunbooksAction) -> Outcome {
                     crate::text::clean_line(&r.title)
                 ))?;
             }
-            crate::out::println(&format!(
-                "Run one: drillbook run --role ep   Several: --role ep,hsn,omd"
-            ))?;
+            crate::out::println("Run one: drillbook run --role ep   Several: --role ep,hsn,omd")?;
             Ok(())
         }
         RunbooksAction::Export { dir } => {

@@ -59,7 +59,7 @@ pub struct Saved {
 pub fn path_for(journal: &Path, to: &str) -> PathBuf {
     use sha2::{Digest, Sha256};
     let h = Sha256::digest(to.as_bytes());
-    let hex: String = h.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let hex = crate::runbook::hex(&h[..6]);
     let mut name = journal.file_name().unwrap_or_default().to_os_string();
     name.push(format!(".forward-{hex}"));
     journal.with_file_name(name)
@@ -236,7 +236,7 @@ mod tests {
         store(&p, &s).unwrap();
         assert_eq!(load(&p).unwrap().unwrap().offset, 200);
         sync(&p).unwrap();
-        assert_eq!(beside(&j), [p.clone()]);
+        assert_eq!(beside(&j), std::slice::from_ref(&p));
         // No temporary file is left.
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
         assert_eq!(names.len(), 1);

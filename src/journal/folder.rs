@@ -12,7 +12,10 @@ pub const POLL: std::time::Duration = std::time::Duration::from_secs(1);
 /// Whether `name` is a journal's file name: `*.jsonl`, not hidden (editors' and tools' temporary
 /// files start with a dot).
 pub fn is_journal_name(name: &str) -> bool {
-    name.ends_with(".jsonl") && !name.starts_with('.') && name.len() > ".jsonl".len()
+    let p = Path::new(name);
+    p.extension().is_some_and(|e| e == "jsonl")
+        && p.file_stem().is_some_and(|s| !s.is_empty())
+        && !name.starts_with('.')
 }
 
 /// The journals in `dir`, sorted by name: files (or links, whose targets are checked when

@@ -271,25 +271,16 @@ impl Tail {
                 buf.len()
             };
             let nl = buf[..body_end].iter().rposition(|&b| b == b'\n');
-            match nl {
-                Some(i) => {
-                    let mut l = buf[i + 1..body_end].to_vec();
-                    l.extend_from_slice(&line);
-                    line = l;
-                    break;
-                }
-                None => {
-                    let mut l = buf[..body_end].to_vec();
-                    l.extend_from_slice(&line);
-                    line = l;
-                    if from == 0 {
-                        break;
-                    }
-                    start = from;
-                    if line.len() > LINE_CAP {
-                        return Err(mismatch("the line before it is too long".into()));
-                    }
-                }
+            let from_here = nl.map_or(0, |i| i + 1);
+            let mut l = buf[from_here..body_end].to_vec();
+            l.extend_from_slice(&line);
+            line = l;
+            if nl.is_some() || from == 0 {
+                break;
+            }
+            start = from;
+            if line.len() > LINE_CAP {
+                return Err(mismatch("the line before it is too long".into()));
             }
         }
         let ev: Event = serde_json::from_slice(&line).map_err(|_| {
@@ -561,12 +552,12 @@ impl Waiter {
     /// Return when the file may have changed, or after `at_most` (and never later than the
     /// fallback period).
     pub fn wait(&mut self, at_most: Duration) {
+        use std::os::fd::AsRawFd;
         let timeout = at_most.min(self.fallback);
         let Some(fd) = &self.inotify else {
             std::thread::sleep(timeout);
             return;
         };
-        use std::os::fd::AsRawFd;
         let mut pfd = libc::pollfd {
             fd: fd.as_raw_fd(),
             events: libc::POLLIN,

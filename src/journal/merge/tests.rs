@@ -179,6 +179,23 @@ fn a_folder_is_its_journals_and_the_same_file_twice_is_read_once() {
     assert!(e.to_string().contains("no journal in this folder"), "{e}");
 }
 
+/// A rehearsal's clock, stopped at one virtual instant.
+struct Rehearsing(DateTime<Utc>);
+impl Clock for Rehearsing {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+    fn real_until(&self, _: DateTime<Utc>) -> Option<std::time::Duration> {
+        None
+    }
+    fn rehearsal(&self) -> Option<RehearsalState> {
+        Some(RehearsalState {
+            speed: 60.0,
+            paused: false,
+        })
+    }
+}
+
 #[test]
 fn journals_of_two_sessions_or_a_rehearsal_among_real_ones_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -199,21 +216,6 @@ fn journals_of_two_sessions_or_a_rehearsal_among_real_ones_are_refused() {
     paths.pop();
 
     let reh = dir.path().join("reh.jsonl");
-    struct Rehearsing(DateTime<Utc>);
-    impl Clock for Rehearsing {
-        fn now(&self) -> DateTime<Utc> {
-            self.0
-        }
-        fn real_until(&self, _: DateTime<Utc>) -> Option<std::time::Duration> {
-            None
-        }
-        fn rehearsal(&self) -> Option<RehearsalState> {
-            Some(RehearsalState {
-                speed: 60.0,
-                paused: false,
-            })
-        }
-    }
     let (mut j, _) = Journal::open(&reh, meta("x1", "eve", "ep", "s")).unwrap();
     j.append(step("a", StepState::Done), &Rehearsing(at(8, 0)))
         .unwrap();
