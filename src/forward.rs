@@ -331,6 +331,9 @@ pub fn forward_blocking(
     });
     state.pid = std::process::id();
     state.host = crate::journal::hostname();
+    if state.state == "stopped" {
+        state.state = "ok".into();
+    }
     report(Status::Started {
         journal: journal.to_owned(),
         to: to.clone(),
@@ -346,6 +349,8 @@ pub fn forward_blocking(
         caught_up_at: None,
         reported_down: false,
     };
+    // Running now, under this pid: what `handover` reads.
+    fw.save()?;
     let mut waiter = Waiter::new(journal, IDLE);
     let mut link: Option<Link> = None;
     loop {
@@ -377,6 +382,10 @@ pub fn forward_blocking(
             break;
         }
     }
+    // Stopped as asked (a signal, `--once`): said in the position, so `handover` does not take
+    // it for a forwarder that died.
+    fw.state.state = "stopped".into();
+    fw.save()?;
     fw.idle()
 }
 
@@ -712,10 +721,14 @@ pub fn handover_section(journals: &[PathBuf], fmt: &crate::journal::handover::Fm
                             clean(s.error.as_deref().unwrap_or("unknown"))
                         );
                     }
-                    if s.host == crate::journal::hostname() && !running(s.pid) {
+                    if s.state == "stopped" {
+                        l.push_str(
+                            "; the forwarder was stopped: started again, it resumes from here",
+                        );
+                    } else if s.host == crate::journal::hostname() && !running(s.pid) {
                         let _ = write!(
                             l,
-                            "; the forwarder (pid {}) is not running: start `drillbook forward` again, it resumes from here",
+                            "; **the forwarder (pid {}) is not running** (killed?): start `drillbook forward` again, it resumes from here",
                             s.pid
                         );
                     }

@@ -232,7 +232,13 @@ fn a_days_journal_arrives_exactly_once_across_a_forwarder_kill_and_a_collector_r
     let pos = drillbook::forward::position::path_for(&journal, &to);
     let saved = drillbook::forward::position::load(&pos).unwrap().unwrap();
     assert_eq!(saved.seq as usize, total);
-    assert_eq!(saved.state, "ok");
+    assert_eq!(saved.state, "stopped", "ended by SIGTERM, as asked");
+    let h = stdout(&drillbook(&["handover", journal.to_str().unwrap()]));
+    assert!(
+        h.contains(&format!("{total} events delivered, up to #{total}"))
+            && h.contains("the forwarder was stopped"),
+        "{h}"
+    );
     assert_eq!(
         std::fs::metadata(&pos).unwrap().permissions().mode() & 0o777,
         0o600

@@ -41,7 +41,7 @@ pub struct Saved {
     /// Events delivered since the file was created.
     #[serde(default)]
     pub sent: u64,
-    /// `ok` or `down`.
+    /// `ok`, `down` (the collector), or `stopped` (the forwarder ended as asked).
     pub state: String,
     /// The last delivery error, while down.
     #[serde(default)]
