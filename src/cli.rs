@@ -54,10 +54,13 @@ pub enum Command {
         #[arg(long)]
         theme: Option<String>,
     },
-    /// Print a journal's timeline: session time (and yours), who, what. Read-only.
+    /// Print a journal's timeline: session time (and yours), who, what. Read-only. Several
+    /// journals (or a folder of them): one timeline in time order, each event tagged with its
+    /// journal's who@host and roles.
     Log {
-        /// The journal (the path `drillbook run` printed).
-        journal: PathBuf,
+        /// The journal (the path `drillbook run` printed), or several, or a folder of *.jsonl.
+        #[arg(required = true)]
+        journals: Vec<PathBuf>,
         /// Keep printing events as they are appended, until Ctrl-C or SIGTERM.
         #[arg(long, short = 'f')]
         follow: bool,
@@ -73,8 +76,11 @@ pub enum Command {
     /// open critical steps, notes, boundaries, notification path. `--ack` records that the
     /// incoming operator read it.
     Handover {
+        /// The journal, or a folder of journals (*.jsonl): several hosts' journals of one session
+        /// read as one.
         journal: PathBuf,
-        /// Runbook files the journal was written with (default: the bundled runbooks it names).
+        /// More journals (or folders), then runbook files (*.yaml, *.yml) the journals were written
+        /// with (default: the bundled runbooks they name).
         runbooks: Vec<PathBuf>,
         /// Record the incoming operator's acknowledgement in the journal (takes the journal's lock).
         #[arg(long)]
@@ -93,8 +99,11 @@ pub enum Command {
     },
     /// The evidence report for the HSN Result Form and the internal report.
     Report {
+        /// The journal, or a folder of journals (*.jsonl): several hosts' journals of one session
+        /// combined into one report.
         journal: PathBuf,
-        /// Runbook files the journal was written with (default: the bundled runbooks it names).
+        /// More journals (or folders), then runbook files (*.yaml, *.yml) the journals were written
+        /// with (default: the bundled runbooks they name).
         runbooks: Vec<PathBuf>,
         /// md (Markdown), csv (one row per boundary, step, evidence value and note; formula-safe)
         /// or json (the same model, for other tools).
@@ -111,6 +120,10 @@ pub enum Command {
         /// Who records (default: $USER).
         #[arg(long)]
         operator: Option<String>,
+        /// The host name stamped on the events (default: this machine's): for tests that play
+        /// several hosts on one machine.
+        #[arg(long)]
+        host: Option<String>,
         /// Continue a journal written with other runbook files.
         #[arg(long)]
         accept_changed_runbooks: bool,
@@ -120,6 +133,20 @@ pub enum Command {
     /// writes nothing. Exit 1 when a check fails, times out or errs; not configured is not a
     /// failure.
     Check(CheckArgs),
+    /// Send each event of the journals to the firm's syslog collector (RFC 5424; TCP with
+    /// octet counting), from where the last run stopped (a position file beside each journal),
+    /// retrying while the collector is down. Runs until Ctrl-C or SIGTERM.
+    Forward {
+        /// The journals to forward (each keeps its own position).
+        #[arg(required = true)]
+        journals: Vec<PathBuf>,
+        /// The collector: syslog+unix:///dev/log, syslog+tcp://HOST:PORT or syslog+udp://HOST:PORT.
+        #[arg(long, value_name = "URL")]
+        to: String,
+        /// Stop once everything in the journals is delivered (for a cron job or a last flush).
+        #[arg(long)]
+        once: bool,
+    },
     /// The bundled runbooks.
     Runbooks {
         #[command(subcommand)]

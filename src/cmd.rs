@@ -1,8 +1,10 @@
 //! The subcommands, one module each, and the failure type that carries an exit code.
 
 mod check;
+mod forward;
 mod from_journal;
 mod handover;
+mod journals;
 mod log;
 mod notify_test;
 mod record;
@@ -13,7 +15,10 @@ mod schedule;
 mod validate;
 
 use crate::cli::{Cli, Command, Selection};
+
+// For the syslog forwarder's human message: the same words `log` prints.
 use crate::runbook::{self, Plan, Problems};
+pub(crate) use log::{payload as log_payload, session_tz as log_session_tz};
 
 /// A command that did not succeed, and so how the process exits: the kind carries the code.
 #[derive(Debug, thiserror::Error)]
@@ -98,11 +103,17 @@ pub fn dispatch(cli: Cli) -> Outcome {
         Some(Command::Validate { paths }) => validate::run(&paths),
         Some(Command::Schedule { select }) => schedule::run(&select),
         Some(Command::Log {
-            journal,
+            journals,
             follow,
             json,
             wide,
-        }) => log::run(&journal, follow, json, wide),
+        }) => {
+            if journals::several(&journals) {
+                journals::log(&journals, follow, json, wide)
+            } else {
+                log::run(&journals[0], follow, json, wide)
+            }
+        }
         Some(Command::Handover {
             journal,
             runbooks,
@@ -111,7 +122,15 @@ pub fn dispatch(cli: Cli) -> Outcome {
             note,
             at,
         }) => {
-            if ack {
+            let (journals, runbook_files) = journals::split(&journal, &runbooks);
+            if journals::several(&journals) {
+                if ack {
+                    return Err(Failure::usage(
+                        "--ack records in one journal: name the journal of the shift you take over",
+                    ));
+                }
+                journals::handover(&journals, &runbook_files, at.as_deref())
+            } else if ack {
                 handover::ack(&journal, &runbooks, operator.as_deref(), note)
             } else {
                 handover::show(&journal, &runbooks, at.as_deref())
@@ -121,20 +140,30 @@ pub fn dispatch(cli: Cli) -> Outcome {
             journal,
             runbooks,
             format,
-        }) => report::run(&journal, &runbooks, &format),
+        }) => {
+            let (journals, runbook_files) = journals::split(&journal, &runbooks);
+            if journals::several(&journals) {
+                journals::report(&journals, &runbook_files, &format)
+            } else {
+                report::run(&journal, &runbooks, &format)
+            }
+        }
         Some(Command::Record {
             journal,
             select,
             operator,
+            host,
             accept_changed_runbooks,
         }) => record::run(
             &journal,
             &select,
             operator.as_deref(),
+            host.as_deref(),
             accept_changed_runbooks,
         ),
         Some(Command::Runbooks { action }) => runbooks::run(&action),
         Some(Command::Check(args)) => check::run(&args),
+        Some(Command::Forward { journals, to, once }) => forward::run(&journals, &to, once),
         Some(Command::NotifyTest {
             notify,
             journal,

@@ -7,9 +7,12 @@
 //! file stays an honest, append-only history.
 
 pub mod event;
+pub mod folder;
 pub mod handover;
+pub mod merge;
 pub mod record;
 pub mod report;
+pub mod tail;
 
 pub use event::{Action, Captured, CheckOutcome, Event, Rehearsal, StepState};
 pub use record::Record;

@@ -9,7 +9,8 @@
 //! - [`timeline`]: where the session stands at an instant, confirmations overlaid.
 //! - [`clock`]: real, rehearsal and manual clocks behind one trait.
 //! - [`zones`], [`text`]: formatting instants in two zones; neutralising untrusted text.
-//! - [`journal`]: the append-only action log, its lock, replay as a fold.
+//! - [`journal`]: the append-only action log, its lock, replay as a fold, its tail, several read as one.
+//! - [`forward`]: each journal event into the firm's syslog pipeline, at least once, in order.
 //! - [`alerts`], [`notify`]: what to notify and when, exactly once; the channels.
 //! - [`app`], [`view`], [`theme`], [`run`]: the TUI's model and update, drawing, styles, event loop.
 //! - [`rehearsal`]: accelerated time, the rehearsal report.
@@ -22,6 +23,7 @@ pub mod cli;
 pub mod clock;
 pub mod cmd;
 pub mod files;
+pub mod forward;
 pub mod journal;
 pub mod notify;
 pub mod out;

@@ -28,13 +28,17 @@ pub fn show(path: &Path, runbooks: &[PathBuf], at: Option<&str>) -> Outcome {
         rehearsal: replay.is_rehearsal(),
         hash_mismatch,
     };
-    let text = handover::render(&plan, &replay.record, &ctx);
+    let mut text = handover::render(&plan, &replay.record, &ctx);
+    text.push_str(&crate::forward::handover_section(
+        &[path.to_owned()],
+        &handover::Fmt::new(&plan, ctx.local_tz),
+    ));
     Ok(crate::out::print(&text)?)
 }
 
 /// `--at`: the forms `--start-at` takes (`10:30`, `2023-11-25 10:30`, a phase id: its start),
 /// and `YYYY-MM-DD HH:MM:SS`, all in the session's zone, never the host's.
-fn at_instant(plan: &crate::runbook::Plan, a: &str) -> Result<DateTime<Utc>, Failure> {
+pub(super) fn at_instant(plan: &crate::runbook::Plan, a: &str) -> Result<DateTime<Utc>, Failure> {
     let s = &plan.session;
     if let Some(t) = crate::journal::session_instant(s.tz, a.trim()) {
         return Ok(t);

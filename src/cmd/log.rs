@@ -274,7 +274,7 @@ pub fn compact(e: &Event, tz: Tz, local: Tz) -> String {
 }
 
 /// The date line the compact layout prints when the session day changes.
-fn date_line(e: &Event, tz: Tz) -> String {
+pub fn date_line(e: &Event, tz: Tz) -> String {
     let t = e.session_time();
     tz.from_utc_datetime(&t.naive_utc())
         .format("%a %d %b %Y, %Z:")
@@ -328,7 +328,7 @@ fn format_event(
 
 /// The session's zone: the bundled session's, else a fixed zone from the first event's `local`
 /// offset (a journal does not name its zone; the offset is what it stores beside UTC).
-fn session_tz(first: Option<&Event>) -> Tz {
+pub fn session_tz(first: Option<&Event>) -> Tz {
     let Some(e) = first else { return Tz::UTC };
     if e.session == crate::runbook::BUNDLED_SESSION
         && let Ok(p) = crate::runbook::load_bundled(&crate::runbook::bundled_roles())

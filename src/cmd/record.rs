@@ -140,9 +140,18 @@ pub fn parse_action(plan: &Plan, line: &str) -> Result<Action, String> {
     }
 }
 
-pub fn run(path: &Path, select: &Selection, operator: Option<&str>, accept: bool) -> Outcome {
+pub fn run(
+    path: &Path,
+    select: &Selection,
+    operator: Option<&str>,
+    host: Option<&str>,
+    accept: bool,
+) -> Outcome {
     let plan = load_selection(select)?;
-    let meta = Meta::for_plan(&plan, operator);
+    let mut meta = Meta::for_plan(&plan, operator);
+    if let Some(h) = host {
+        h.clone_into(&mut meta.host);
+    }
     let (mut journal, replay) =
         Journal::open(path, meta).map_err(|e| Failure::new(e.to_string()))?;
     if replay.is_rehearsal() {

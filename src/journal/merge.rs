@@ -1,0 +1,495 @@
+//! Several journals, one timeline: the journals a firm's hosts wrote for one session (each
+//! host's is the record for that host), read together without a server: their events merged in
+//! time order, each tagged with its journal's host, operators and roles; their records folded
+//! into one; and each host's confirmation of the same boundary kept apart, so the firm sees when
+//! each team saw it.
+//!
+//! Journals of different sessions, and a rehearsal among real ones, are refused: a merged record
+//! must be one session's, and a rehearsal must never pass for the real record. The same file
+//! named twice (a path and a folder holding it, a link) is read once.
+//!
+//! [`Follower`] does the same while the journals grow, picking up journals that appear in a
+//! folder later: for `watch` on several journals.
+
+use super::event::Event;
+use super::folder::{self, NewJournals};
+use super::record::{Confirmation, Record};
+use super::tail::{Head, Item, Tail, TailError};
+use super::{Action, JournalError, Replay};
+use crate::text::clean_line;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One journal among several.
+#[derive(Debug)]
+pub struct Source {
+    pub path: PathBuf,
+    pub replay: Replay,
+    /// The roles the journal was written for.
+    pub roles: Vec<String>,
+}
+
+impl Source {
+    /// The hosts that wrote it, in order of first appearance (one, unless the file moved).
+    pub fn hosts(&self) -> Vec<&str> {
+        distinct(self.replay.events.iter().map(|e| e.host.as_str()))
+    }
+
+    /// The operators that wrote it, in order of first appearance.
+    pub fn operators(&self) -> Vec<&str> {
+        distinct(self.replay.events.iter().map(|e| e.operator.as_str()))
+    }
+
+    /// `desk1 (ep, ccep)`: how the journal is named in headings and columns, neutralised.
+    pub fn label(&self) -> String {
+        format!(
+            "{} ({})",
+            clean_line(&self.hosts().join("+")),
+            clean_line(&self.roles.join(", "))
+        )
+    }
+
+    /// The runbook ids the journal's events were written against (its first event's).
+    pub fn runbook_ids(&self) -> Vec<String> {
+        self.replay
+            .events
+            .first()
+            .map(|e| e.runbooks.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn distinct<'a>(it: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut v: Vec<&str> = Vec::new();
+    for s in it {
+        if !v.contains(&s) {
+            v.push(s);
+        }
+    }
+    v
+}
+
+/// The roles a journal was written for: its first `attach`, else its first event's runbook ids.
+pub fn roles_of(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .find_map(|e| match &e.action {
+            Action::Attach { roles, .. } => Some(roles.clone()),
+            _ => None,
+        })
+        .or_else(|| events.first().map(|e| e.runbooks.clone()))
+        .unwrap_or_default()
+}
+
+/// Why several journals cannot be read as one.
+#[derive(Debug)]
+pub enum MergeError {
+    Read(JournalError),
+    Follow(TailError),
+    Folder {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    /// A folder named with no `*.jsonl` in it.
+    NoJournals {
+        dir: PathBuf,
+    },
+    /// Every journal named is empty.
+    NothingRecorded {
+        paths: Vec<PathBuf>,
+    },
+    OtherSession {
+        first: PathBuf,
+        first_session: String,
+        path: PathBuf,
+        session: String,
+    },
+    RehearsalAmongReal {
+        rehearsal: PathBuf,
+        real: PathBuf,
+    },
+}
+
+impl fmt::Display for MergeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MergeError::Read(e) => write!(f, "{e}"),
+            MergeError::Follow(e) => write!(f, "{e}"),
+            MergeError::Folder { dir, source } => write!(
+                f,
+                "{}: cannot list the folder: {}",
+                dir.display(),
+                crate::files::io_words(source)
+            ),
+            MergeError::NoJournals { dir } => write!(
+                f,
+                "{}: no journal in this folder (drillbook reads the *.jsonl files in it)",
+                dir.display()
+            ),
+            MergeError::NothingRecorded { paths } => write!(
+                f,
+                "{}: the journals are empty: nothing recorded yet",
+                paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            MergeError::OtherSession {
+                first,
+                first_session,
+                path,
+                session,
+            } => write!(
+                f,
+                "{}: this journal is for session `{}`, and {} for session `{}`: journals of different sessions are not read as one; name the journals of one session",
+                path.display(),
+                clean_line(session),
+                first.display(),
+                clean_line(first_session)
+            ),
+            MergeError::RehearsalAmongReal { rehearsal, real } => write!(
+                f,
+                "{}: a rehearsal journal among real ones (such as {}): a rehearsal must never pass for the real record, so they are not read as one; leave it out, or read it alone",
+                rehearsal.display(),
+                real.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for MergeError {}
+
+/// The journal files that `paths` name: files as given, folders as the `*.jsonl` in them; each
+/// file once, however it was reached (by device and inode).
+pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, MergeError> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = Vec::new();
+    let mut ids = Vec::new();
+    for p in paths {
+        let found = if p.is_dir() {
+            let v = folder::journals_in(p).map_err(|source| MergeError::Folder {
+                dir: p.clone(),
+                source,
+            })?;
+            if v.is_empty() {
+                return Err(MergeError::NoJournals { dir: p.clone() });
+            }
+            v
+        } else {
+            vec![p.clone()]
+        };
+        for f in found {
+            match std::fs::metadata(&f) {
+                Ok(m) if ids.contains(&(m.dev(), m.ino())) => {}
+                Ok(m) => {
+                    ids.push((m.dev(), m.ino()));
+                    out.push(f);
+                }
+                // Reading it says what is wrong, with the file's rules.
+                Err(_) => out.push(f),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Read every journal `paths` name (files and folders), refusing a mix that cannot be one
+/// record. Empty journals (a writer that has not written yet) are left out and returned apart.
+pub fn read_all(paths: &[PathBuf]) -> Result<(Vec<Source>, Vec<PathBuf>), MergeError> {
+    let files = expand(paths)?;
+    let mut sources = Vec::new();
+    let mut empty = Vec::new();
+    for path in files {
+        let replay = super::read(&path).map_err(MergeError::Read)?;
+        if replay.events.is_empty() {
+            empty.push(path);
+            continue;
+        }
+        let roles = roles_of(&replay.events);
+        sources.push(Source {
+            path,
+            replay,
+            roles,
+        });
+    }
+    if sources.is_empty() {
+        return Err(MergeError::NothingRecorded { paths: empty });
+    }
+    check(&sources)?;
+    Ok((sources, empty))
+}
+
+/// All of one session, and all real or all rehearsal.
+pub fn check(sources: &[Source]) -> Result<(), MergeError> {
+    let heads: Vec<(&Path, Head)> = sources
+        .iter()
+        .filter_map(|s| {
+            s.replay.events.first().map(|e| {
+                (
+                    s.path.as_path(),
+                    Head {
+                        session: e.session.clone(),
+                        rehearsal: e.rehearsal.is_some(),
+                    },
+                )
+            })
+        })
+        .collect();
+    check_heads(&heads)
+}
+
+fn check_heads(heads: &[(&Path, Head)]) -> Result<(), MergeError> {
+    let Some((first, h0)) = heads.first() else {
+        return Ok(());
+    };
+    for (path, h) in &heads[1..] {
+        if h.session != h0.session {
+            return Err(MergeError::OtherSession {
+                first: first.to_path_buf(),
+                first_session: h0.session.clone(),
+                path: path.to_path_buf(),
+                session: h.session.clone(),
+            });
+        }
+        if h.rehearsal != h0.rehearsal {
+            let (rehearsal, real) = if h.rehearsal {
+                (path, first)
+            } else {
+                (first, path)
+            };
+            return Err(MergeError::RehearsalAmongReal {
+                rehearsal: rehearsal.to_path_buf(),
+                real: real.to_path_buf(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The events of all journals in time order (the session clock), each with the index of its
+/// journal. Each journal's own order is kept (a clock stepped back on one host does not reorder
+/// its events); between journals the earlier event comes first, ties in the order given.
+pub fn timeline<'a>(journals: &[&'a [Event]]) -> Vec<(usize, &'a Event)> {
+    let mut next = vec![0usize; journals.len()];
+    let total = journals.iter().map(|j| j.len()).sum();
+    let mut out = Vec::with_capacity(total);
+    while out.len() < total {
+        let pick = (0..journals.len())
+            .filter(|&i| next[i] < journals[i].len())
+            .min_by_key(|&i| (journals[i][next[i]].session_time(), i))
+            .expect("events remain");
+        out.push((pick, &journals[pick][next[pick]]));
+        next[pick] += 1;
+    }
+    out
+}
+
+/// One record from several: every history joined and put in time order (who did what when is
+/// kept on each entry), so the newest entry across journals is the current one, as within one.
+/// Undo stays within its own journal: each record was folded, undos applied, before joining.
+pub fn merge_records<'a>(records: impl IntoIterator<Item = &'a Record>) -> Record {
+    let mut out = Record::default();
+    for r in records {
+        for (k, h) in &r.steps {
+            out.steps
+                .entry(k.clone())
+                .or_default()
+                .extend(h.iter().cloned());
+        }
+        for (k, h) in &r.evidence {
+            out.evidence
+                .entry(k.clone())
+                .or_default()
+                .extend(h.iter().cloned());
+        }
+        for (k, h) in &r.confirmations {
+            out.confirmations
+                .entry(k.clone())
+                .or_default()
+                .extend(h.iter().cloned());
+        }
+        out.notes.extend(r.notes.iter().cloned());
+        out.notifications.extend(r.notifications.iter().cloned());
+        out.handovers.extend(r.handovers.iter().cloned());
+        out.shifts.extend(r.shifts.iter().cloned());
+        out.notify_checks.extend(r.notify_checks.iter().cloned());
+        out.phases_entered.extend(r.phases_entered.iter().cloned());
+        out.actions += r.actions;
+        out.last_seq = out.last_seq.max(r.last_seq);
+        if let Some(l) = &r.last
+            && out.last.as_ref().is_none_or(|o| l.at > o.at)
+        {
+            out.last = Some(l.clone());
+        }
+    }
+    // Stable sorts: entries at the same instant keep the order the journals were given in.
+    for h in out.steps.values_mut() {
+        h.sort_by_key(|c| c.stamp.at);
+    }
+    for h in out.evidence.values_mut() {
+        h.sort_by_key(|c| c.stamp.at);
+    }
+    for h in out.confirmations.values_mut() {
+        h.sort_by_key(|c| c.stamp.at);
+    }
+    out.notes.sort_by_key(|n| n.stamp.at);
+    out.notifications.sort_by_key(|n| n.stamp.at);
+    out.handovers.sort_by_key(|s| s.at);
+    out.shifts.sort_by_key(|s| s.stamp.at);
+    out.notify_checks.sort_by_key(|n| n.stamp.at);
+    out.phases_entered.sort_by_key(|(_, s)| s.at);
+    out
+}
+
+/// Each journal's current confirmation of each boundary: boundary key → (journal index,
+/// confirmation), in the order the journals were given.
+pub fn confirmations_by_journal<'a>(
+    records: impl IntoIterator<Item = &'a Record>,
+) -> BTreeMap<String, Vec<(usize, Confirmation)>> {
+    let mut out: BTreeMap<String, Vec<(usize, Confirmation)>> = BTreeMap::new();
+    for (i, r) in records.into_iter().enumerate() {
+        for key in r.confirmations.keys() {
+            if let Some(c) = r.confirmation(key) {
+                out.entry(key.clone()).or_default().push((i, c.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// One journal a [`Follower`] follows.
+#[derive(Debug)]
+pub struct Followed {
+    pub path: PathBuf,
+    tail: Tail,
+    pub events: Vec<Event>,
+    pub record: Record,
+    pub roles: Vec<String>,
+}
+
+/// Several journals (and folders of them) followed as they grow: each poll reads what was
+/// appended to each journal since the last (through [`Tail`]: the cost of a new event does not
+/// grow with the journals' size) and, at most once per [`folder::POLL`], lists the folders for
+/// journals that appeared since. For `watch` on several journals: call [`poll`](Self::poll) when
+/// woken (a timer, or a [`super::tail::Waiter`]); it says whether anything changed, and
+/// [`record`](Self::record) and [`timeline`](Self::timeline) give the merged view.
+#[derive(Debug)]
+pub struct Follower {
+    folders: Vec<NewJournals>,
+    pub journals: Vec<Followed>,
+    last_listing: Option<std::time::Instant>,
+}
+
+impl Follower {
+    /// Follow the journals `paths` name (files, and folders whose `*.jsonl` are followed,
+    /// including those that appear later). Nothing is read until the first poll.
+    pub fn new(paths: &[PathBuf]) -> Result<Self, MergeError> {
+        let mut f = Self {
+            folders: Vec::new(),
+            journals: Vec::new(),
+            last_listing: None,
+        };
+        for p in paths {
+            if p.is_dir() {
+                f.folders.push(NewJournals::new(p, []));
+            } else {
+                f.add(p)?;
+            }
+        }
+        Ok(f)
+    }
+
+    fn add(&mut self, path: &Path) -> Result<(), MergeError> {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(m) = std::fs::metadata(path) {
+            let id = (m.dev(), m.ino());
+            let known = self
+                .journals
+                .iter()
+                .any(|j| std::fs::metadata(&j.path).is_ok_and(|n| (n.dev(), n.ino()) == id));
+            if known {
+                return Ok(());
+            }
+        }
+        let tail = Tail::open(path).map_err(MergeError::Follow)?;
+        self.journals.push(Followed {
+            path: path.to_owned(),
+            tail,
+            events: Vec::new(),
+            record: Record::default(),
+            roles: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// Read what is new; Ok(true) when any journal gained events or a journal joined. A journal
+    /// that cannot be followed any more, or that breaks the one-session rule, stops the whole.
+    pub fn poll(&mut self) -> Result<bool, MergeError> {
+        let mut changed = false;
+        let due = self
+            .last_listing
+            .is_none_or(|t| t.elapsed() >= folder::POLL);
+        if due {
+            self.last_listing = Some(std::time::Instant::now());
+            let mut fresh = Vec::new();
+            for w in &mut self.folders {
+                fresh.extend(w.poll().map_err(|source| MergeError::Folder {
+                    dir: w.dir().to_owned(),
+                    source,
+                })?);
+            }
+            for p in fresh {
+                let before = self.journals.len();
+                self.add(&p)?;
+                changed |= self.journals.len() > before;
+            }
+        }
+        for j in &mut self.journals {
+            for item in j.tail.read_new().map_err(MergeError::Follow)? {
+                match item {
+                    Item::Event { event, .. } => {
+                        j.record.apply(&event);
+                        j.events.push(*event);
+                        changed = true;
+                    }
+                    // Set aside by its writer: replay leaves it out, so must the follower. The
+                    // record is folded again from the events kept (rare: a failed fsync).
+                    Item::Retracted { seq, line: _ } => {
+                        if let Some(i) = j.events.iter().rposition(|e| e.seq == seq) {
+                            j.events.remove(i);
+                            j.record = Record::from_events(&j.events);
+                            changed = true;
+                        }
+                    }
+                    Item::Unparsable { .. } => {}
+                }
+            }
+            if j.roles.is_empty() {
+                j.roles = roles_of(&j.events);
+            }
+        }
+        let heads: Vec<(&Path, Head)> = self
+            .journals
+            .iter()
+            .filter_map(|j| j.tail.head().map(|h| (j.path.as_path(), h.clone())))
+            .collect();
+        check_heads(&heads)?;
+        Ok(changed)
+    }
+
+    /// The merged record of everything read so far.
+    pub fn record(&self) -> Record {
+        merge_records(self.journals.iter().map(|j| &j.record))
+    }
+
+    /// Every event read so far, in time order, with the index of its journal.
+    pub fn timeline(&self) -> Vec<(usize, &Event)> {
+        let slices: Vec<&[Event]> = self.journals.iter().map(|j| j.events.as_slice()).collect();
+        timeline(&slices)
+    }
+}
+
+#[cfg(test)]
+mod tests;
