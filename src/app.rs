@@ -36,7 +36,8 @@ pub use input::Input;
 pub use list::{Filter, ListView, Row, StateFilter};
 
 /// How many journal events the `L` pane keeps.
-const RECENT: usize = 50;
+/// The newest events the model keeps, for the journal pane.
+pub const RECENT: usize = 50;
 
 /// What drives the update.
 #[derive(Debug)]
@@ -60,10 +61,12 @@ pub enum Message {
         channel: String,
         result: SendResult,
     },
-    /// `watch`: the journal grew; here is its new content, replayed.
+    /// `watch`: the journals grew; here is the record as it stands and the newest events, and
+    /// for a rehearsal the virtual instant its clock has reached.
     JournalChanged {
         record: Box<Record>,
         events: Vec<Event>,
+        clock_at: Option<DateTime<Utc>>,
     },
     /// `watch`: the journal could not be read.
     JournalUnreadable(String),
@@ -788,12 +791,20 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
                 error: result.err(),
             })]
         }
-        Message::JournalChanged { record, events } => {
+        Message::JournalChanged {
+            record,
+            events,
+            clock_at,
+        } => {
             m.record = *record;
             m.recent = events.into_iter().rev().take(RECENT).rev().collect();
             m.refold();
             m.changed = true;
-            m.on_time(now)
+            let mut fx = m.on_time(now);
+            if let Some(at) = clock_at {
+                fx.push(Effect::Clock(ClockControl::JumpTo(at)));
+            }
+            fx
         }
         Message::JournalUnreadable(e) => {
             m.say(format!("cannot read the journal: {e}"), Tone::Error);

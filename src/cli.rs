@@ -46,9 +46,11 @@ pub enum Command {
     Run(RunArgs),
     /// Follow a journal read-only on the same screen (a supervisor, the incoming shift).
     Watch {
-        /// The journal to follow (the path `drillbook run` printed).
+        /// The journal to follow (the path `drillbook run` printed), or a folder of journals
+        /// (*.jsonl; one that appears later joins).
         journal: PathBuf,
-        /// Its runbook files, when it was not written with the bundled ones.
+        /// More journals (or folders), then runbook files (*.yaml, *.yml) they were written with
+        /// (default: the bundled runbooks they name).
         runbooks: Vec<PathBuf>,
         /// Theme: default, light, high-contrast, mono, or a YAML file.
         #[arg(long)]

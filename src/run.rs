@@ -22,7 +22,7 @@ pub mod timer;
 
 use crate::alerts::Alert;
 use crate::app::{Effect, Message, Model, update};
-use crate::clock::{Clock, ClockControl};
+use crate::clock::Clock;
 use crate::journal::{self, Action, Event, Journal};
 use crate::notify::Notifier;
 use chrono::{DateTime, Utc};
@@ -43,13 +43,15 @@ pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
 /// The shortest sleep on a rehearsal clock: at 3600x the displayed second flips every 0.3 ms of
 /// real time, and ten frames a second is all anyone can read.
 const REHEARSAL_FRAME: Duration = Duration::from_millis(100);
-/// How often `watch` looks at the journal's length.
-const WATCH_POLL: Duration = Duration::from_millis(500);
+/// How often `watch`'s follower looks at the journals when no change notification woke it
+/// (a journal on a network file system written from another host, a second journal of a list).
+const FOLLOW_FALLBACK: Duration = Duration::from_millis(250);
 
 /// Where the record comes from: the journal this process writes, or one it follows read-only.
 pub enum Source {
     Write(Box<Journal>),
-    Watch(PathBuf),
+    /// Journal files, or folders of them, followed read-only.
+    Watch(Vec<PathBuf>),
 }
 
 /// Everything the loop needs besides its inputs and its frontend.
@@ -281,9 +283,15 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
             let _ = tx.send(probe.await);
         });
     }
-    let mut watch_len: Option<u64> = None;
-    let mut poll = tokio::time::interval(WATCH_POLL);
-    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    if let Source::Watch(paths) = &source
+        && let Err(e) = follow(paths.clone(), tx.clone())
+    {
+        update(
+            &mut model,
+            Message::JournalUnreadable(format!("cannot start following: {e}")),
+            clock.now(),
+        );
+    }
 
     let mut quit: Option<String> = None;
     if let Source::Write(j) = &mut source {
@@ -338,7 +346,6 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
             break;
         }
         let sleep = sleep_for(&model, clock.as_ref(), now, seconds);
-        let watching = matches!(source, Source::Watch(_));
         let msg = tokio::select! {
             Some(ev) = events.recv() => match ev {
                 Some(Ok(TermEvent::Key(k))) if is_ctrl_z(&k) => {
@@ -377,10 +384,6 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
                 }
                 Some(m)
             }
-            _ = poll.tick(), if watching => match &source {
-                Source::Watch(path) => poll_journal(path, &mut watch_len, clock.as_ref()),
-                Source::Write(_) => None,
-            },
         };
         let Some(msg) = msg else { continue };
         let now = clock.now();
@@ -440,37 +443,59 @@ fn source_opt(s: &mut Source) -> Option<&mut Journal> {
     }
 }
 
-/// `watch`: when the journal's length changed, read and replay it. Following a rehearsal, the
-/// watcher's clock is set again from the newest event (a pause or a jump there shows here).
-fn poll_journal(
-    path: &std::path::Path,
-    last: &mut Option<u64>,
-    clock: &dyn Clock,
-) -> Option<Message> {
-    let len = match std::fs::metadata(path) {
-        Ok(m) => m.len(),
-        Err(e) => return Some(Message::JournalUnreadable(e.to_string())),
-    };
-    if *last == Some(len) {
-        return None;
-    }
-    *last = Some(len);
-    Some(match journal::read(path) {
-        Ok(r) => {
-            if let Some(at) = r
-                .events
-                .last()
-                .and_then(|e| e.carried_to(crate::clock::wall_now()))
-            {
-                clock.control(ClockControl::JumpTo(at));
+/// `watch`: follow the journals (files, or folders whose journals appearing later join) on a
+/// thread of its own, through the shared incremental tail (`journal::merge::Follower` over
+/// `journal::tail`): woken by inotify, or at [`FOLLOW_FALLBACK`]. Each change goes to the loop as
+/// the merged record and the newest events; following a rehearsal, with the virtual instant the
+/// watcher's clock is set to (a pause or a jump there shows here).
+fn follow(
+    paths: Vec<PathBuf>,
+    tx: mpsc::UnboundedSender<Message>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("watch-follow".into())
+        .spawn(move || {
+            let mut follower = match journal::merge::Follower::new(&paths) {
+                Ok(f) => f,
+                Err(e) => {
+                    let _ = tx.send(Message::JournalUnreadable(e.to_string()));
+                    return;
+                }
+            };
+            let mut waiter = journal::tail::Waiter::new(&paths[0], FOLLOW_FALLBACK);
+            loop {
+                match follower.poll() {
+                    Ok(true) => {
+                        let timeline = follower.timeline();
+                        let start = timeline.len().saturating_sub(crate::app::RECENT);
+                        let events: Vec<Event> = timeline[start..]
+                            .iter()
+                            .map(|(_, e)| (*e).clone())
+                            .collect();
+                        let clock_at = events
+                            .last()
+                            .and_then(|e| e.carried_to(crate::clock::wall_now()));
+                        let msg = Message::JournalChanged {
+                            record: Box::new(follower.record()),
+                            events,
+                            clock_at,
+                        };
+                        if tx.send(msg).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        let _ = tx.send(Message::JournalUnreadable(e.to_string()));
+                        return;
+                    }
+                }
+                if tx.is_closed() {
+                    return;
+                }
+                waiter.wait(FOLLOW_FALLBACK);
             }
-            Message::JournalChanged {
-                record: Box::new(r.record),
-                events: r.events,
-            }
-        }
-        Err(e) => Message::JournalUnreadable(e.to_string()),
-    })
+        })
 }
 
 struct Ctx<'a> {

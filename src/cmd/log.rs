@@ -14,20 +14,12 @@ use crate::zones;
 use chrono::TimeZone;
 use chrono_tz::Tz;
 use std::fmt::Write as _;
-use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// How often `--follow` looks at the journal's length: fast enough for a person, cheap enough
-/// to leave running all day.
-const FOLLOW_POLL: Duration = Duration::from_millis(200);
-
-static STOP: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_signal(_: libc::c_int) {
-    STOP.store(true, Ordering::SeqCst);
-}
+/// How often `--follow` looks at the journal when no change notification woke it (a journal on
+/// a network file system written from another host).
+const FOLLOW_FALLBACK: Duration = Duration::from_millis(250);
 
 /// What an action says, user text neutralised.
 pub fn payload(a: &Action, tz: Tz) -> String {
@@ -365,66 +357,89 @@ pub fn run(path: &Path, follow: bool, json: bool, wide: bool) -> Outcome {
     if !follow {
         return Ok(());
     }
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        let h = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        libc::signal(libc::SIGINT, h);
-        libc::signal(libc::SIGTERM, h);
-    }
-    let mut offset = replay.good_len();
-    let mut tz = tz;
-    let mut seen_first = !replay.events.is_empty();
-    let mut pending: Vec<u8> = Vec::new();
-    while !STOP.load(Ordering::SeqCst) {
-        std::thread::sleep(FOLLOW_POLL);
-        let len = match std::fs::metadata(path) {
-            Ok(m) => m.len(),
-            Err(e) => {
-                return Err(Failure::new(format!(
-                    "{}: cannot follow the journal: {e}",
-                    path.display()
-                )));
-            }
-        };
-        let have = offset + pending.len() as u64;
-        if len < have {
-            return Err(Failure::new(format!(
-                "{}: the journal shrank from {have} to {len} bytes: it was replaced or truncated; stopped following",
-                path.display()
-            )));
-        }
-        if len == have {
-            continue;
-        }
-        let mut f = std::fs::File::open(path)
-            .map_err(|e| Failure::new(format!("{}: cannot read: {e}", path.display())))?;
-        f.seek(SeekFrom::Start(have))
-            .and_then(|_| f.take(len - have).read_to_end(&mut pending))
-            .map_err(|e| Failure::new(format!("{}: cannot read: {e}", path.display())))?;
-        let mut out = String::new();
-        while let Some(n) = pending.iter().position(|&b| b == b'\n') {
-            let raw: Vec<u8> = pending.drain(..=n).collect();
-            offset += raw.len() as u64;
-            let body = &raw[..raw.len() - 1];
-            if body.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            match serde_json::from_slice::<Event>(body) {
-                Ok(e) => {
-                    if !seen_first {
-                        tz = session_tz(Some(&e));
-                        seen_first = true;
+    let printed = replay.events.last().map_or(0, |e| e.seq);
+    let mut out = Follow {
+        layout,
+        tz,
+        local,
+        day,
+        seen_first: !replay.events.is_empty(),
+    };
+    follow_from(path, printed, &mut out)
+}
+
+/// How `--follow` prints what the tail reads.
+struct Follow {
+    layout: Layout,
+    tz: Tz,
+    local: Tz,
+    day: Option<chrono::NaiveDate>,
+    seen_first: bool,
+}
+
+/// `--follow`: the journal's shared incremental tail (`journal::tail`) on a thread of its own,
+/// woken by inotify (or a look every [`FOLLOW_FALLBACK`]), printing each event after `printed`
+/// as it is appended, until SIGINT or SIGTERM, or until the journal is replaced or truncated
+/// (said, and the exit is 1).
+fn follow_from(path: &Path, printed: u64, out: &mut Follow) -> Outcome {
+    use crate::journal::tail::{Followed, Item, Tail};
+    let tail = Tail::open(path).map_err(|e| Failure::new(e.to_string()))?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(format!("cannot start the runtime: {e}")))?;
+    rt.block_on(async {
+        use tokio::signal::unix::{SignalKind, signal};
+        let hook = |k| signal(k).map_err(|e| Failure::new(format!("cannot hook signals: {e}")));
+        let (mut int, mut term) = (hook(SignalKind::interrupt())?, hook(SignalKind::terminate())?);
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        crate::journal::tail::spawn(tail, FOLLOW_FALLBACK, tx)
+            .map_err(|e| Failure::new(format!("cannot follow: {e}")))?;
+        loop {
+            let followed = tokio::select! {
+                f = rx.recv() => f,
+                _ = int.recv() => return Ok(()),
+                _ = term.recv() => return Ok(()),
+            };
+            match followed {
+                Some(Followed::Items(items)) => {
+                    let mut text = String::new();
+                    for item in items {
+                        match item {
+                            Item::Event { event, .. } if event.seq > printed => {
+                                if !out.seen_first {
+                                    out.tz = session_tz(Some(&event));
+                                    out.seen_first = true;
+                                }
+                                text.push_str(&format_event(
+                                    &event,
+                                    out.layout,
+                                    out.tz,
+                                    out.local,
+                                    &mut out.day,
+                                ));
+                                text.push('\n');
+                            }
+                            Item::Unparsable { line, reason, .. } => {
+                                crate::out::eprintln(&format!(
+                                    "{}:{line}: a line that is not an event (a torn write, set aside by the next writer): {reason}",
+                                    path.display()
+                                ));
+                            }
+                            Item::Retracted { line, seq } => crate::out::eprintln(&format!(
+                                "{}:{line}: event #{seq} above was set aside by its writer (never acknowledged)",
+                                path.display()
+                            )),
+                            Item::Event { .. } => {}
+                        }
                     }
-                    out.push_str(&format_event(&e, layout, tz, local, &mut day));
-                    out.push('\n');
+                    crate::out::print(&text)?;
                 }
-                Err(err) => crate::out::eprintln(&format!(
-                    "{}: a line that is not an event (a torn write, set aside by the next writer?): {err}",
-                    path.display()
-                )),
+                Some(Followed::Stopped(e)) => {
+                    return Err(Failure::new(format!("{e}; stopped following")));
+                }
+                None => return Ok(()),
             }
         }
-        crate::out::print(&out)?;
-    }
-    Ok(())
+    })
 }

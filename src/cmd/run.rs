@@ -363,21 +363,45 @@ fn rehearsal_report(path: &Path, plan: &Plan) {
 /// `drillbook watch JOURNAL [RUNBOOK...]`: the same screen, read-only, following the journal.
 /// The plan is rebuilt as `handover` and `report` rebuild it: from the bundled runbooks the
 /// journal names, or from the files given.
-pub fn watch(path: &Path, runbooks: &[PathBuf], theme_spec: Option<&str>) -> Outcome {
+pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcome {
     let theme = theme(theme_spec)?;
-    let Loaded {
-        mut replay, plan, ..
-    } = super::from_journal::load(path, runbooks)?;
+    let (journals, runbooks) = super::journals::split(first, rest);
+    // One journal, or several (a folder: the journals in it now, and those that join later).
+    let (plan, record, events) = if super::journals::several(&journals) {
+        let many = super::journals::load(&journals, &runbooks)?;
+        let slices: Vec<&[crate::journal::Event]> = many
+            .sources
+            .iter()
+            .map(|s| s.replay.events.as_slice())
+            .collect();
+        let timeline = crate::journal::merge::timeline(&slices);
+        let start = timeline.len().saturating_sub(crate::app::RECENT);
+        let events: Vec<_> = timeline[start..]
+            .iter()
+            .map(|(_, e)| (*e).clone())
+            .collect();
+        (many.plan, many.record, events)
+    } else {
+        let Loaded {
+            mut replay, plan, ..
+        } = super::from_journal::load(first, &runbooks)?;
+        let record = std::mem::take(&mut replay.record);
+        let start = replay.events.len().saturating_sub(crate::app::RECENT);
+        (plan, record, replay.events.split_off(start))
+    };
     need_terminal()?;
-    let clock = watch_clock(&replay);
-    let record = std::mem::take(&mut replay.record);
-    let mut model = Model::new(plan, record, &replay.events, clock.now());
-    drop(replay);
+    let clock = watch_clock(events.last());
+    let mut model = Model::new(plan, record, &events, clock.now());
     let (local_tz, tz_warning) = crate::zones::local_zone();
+    let names = journals
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
     model.local_tz = local_tz;
-    model.journal_path = path.display().to_string();
-    model.read_only = Some(path.display().to_string());
-    let watching = format!("watching {} read-only; q quits", path.display());
+    model.journal_path.clone_from(&names);
+    model.read_only = Some(names.clone());
+    let watching = format!("watching {names} read-only; q quits");
     model.status = Some(match tz_warning {
         Some(w) => (format!("{w} · {watching}"), Tone::Error),
         None => (watching, Tone::Info),
@@ -386,21 +410,20 @@ pub fn watch(path: &Path, runbooks: &[PathBuf], theme_spec: Option<&str>) -> Out
         Setup {
             model,
             clock,
-            source: Source::Watch(path.to_owned()),
+            source: Source::Watch(journals),
             channels: Vec::new(),
             arrival: None,
         },
         theme,
     )
     .map_err(|e| Failure::new(format!("cannot run the terminal: {e}")))?;
-    report(path, &ended, None, None)
+    report(first, &ended, None, None)
 }
 
 /// The clock a watcher reads the journal by: the real one, or for a rehearsal its virtual clock,
 /// carried on from the last event at the rehearsal's speed. Pauses are not journaled, so this
 /// follows a running rehearsal closely and a paused one only until its next event.
-fn watch_clock(replay: &Replay) -> Arc<dyn Clock> {
-    let last = replay.events.last();
+fn watch_clock(last: Option<&crate::journal::Event>) -> Arc<dyn Clock> {
     match last.and_then(|e| Some((e.carried_to(crate::clock::wall_now())?, e.rehearsal?.speed))) {
         None => Arc::new(SystemClock),
         Some((at, speed)) => Arc::new(RehearsalClock::new(at, speed)),
