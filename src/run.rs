@@ -333,9 +333,9 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
         // often): automatic checks are due on the wall clock.
         if wall.timestamp() != wall_second {
             wall_second = wall.timestamp();
-            let now = clock.now();
-            let fx = update(&mut model, Message::WallClock(wall), now);
-            frontend.observe(&model, now);
+            // No `observe`: the wall clock changes nothing a frontend announces (phases,
+            // alerts), which come with the session clock's own wake.
+            let fx = update(&mut model, Message::WallClock(wall), clock.now());
             quit = ctx.carry_out(frontend, &mut model, &mut source_opt(&mut source), fx);
             if quit.is_some() {
                 break;
