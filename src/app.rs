@@ -10,7 +10,8 @@
 //! beside it and the text as typed.
 //!
 //! The list (`list`), the typed line (`input`), the boundary confirmation (`confirm`), the
-//! clipboard copy (`clip`) and the start-up checks (`arrival`) have modules of their own.
+//! clipboard copy (`clip`), the start-up checks (`arrival`) and the steps' checks (`sensing`)
+//! have modules of their own.
 
 pub mod arrival;
 pub mod clip;
@@ -18,8 +19,11 @@ pub mod confirm;
 pub mod input;
 pub mod keys;
 pub mod list;
+pub mod sensing;
 
 use crate::alerts::{Alert, Scheduler, SendResult};
+use crate::check::CheckResult;
+use crate::check::schedule::Schedule;
 use crate::clock::{ClockControl, RehearsalState};
 use crate::journal::{Action, Event, Record, StepState};
 use crate::runbook::{Plan, Step};
@@ -81,6 +85,11 @@ pub enum Message {
         what: TerminalWrite,
         result: Result<(), String>,
     },
+    /// The wall clock's reading, sent by the loop once a second: automatic checks are due on it
+    /// (`every:` counts real time, also in a rehearsal), and a check's age is shown by it.
+    WallClock(DateTime<Utc>),
+    /// A step's check ran ([`Effect::RunCheck`]): what it saw.
+    Checked(Box<CheckResult>),
 }
 
 /// What bytes written to the terminal were for, so the outcome can be said.
@@ -106,6 +115,9 @@ pub enum Effect {
     /// back. Today: an OSC 52 clipboard sequence, already wrapped for tmux or screen
     /// ([`clip::osc52`]); the loop writes it through its frontend.
     WriteTerminal { bytes: Vec<u8>, what: TerminalWrite },
+    /// Run plan step `step`'s check in a task of its own (the screen never waits for it); its
+    /// result comes back as `Checked`.
+    RunCheck { step: usize },
 }
 
 /// Which pane has the keys.
@@ -270,6 +282,15 @@ pub struct Model {
     pub surroundings: Surroundings,
     /// Actions undone here, newest last: what `U` redoes.
     pub redo: Vec<Action>,
+    /// When each step's check last started and which are running (see `sensing`).
+    pub checks: Schedule,
+    /// The loop runs checks (it was given a runner): `r` and automatic checks start them.
+    pub sensing: bool,
+    /// The wall clock as the loop last said ([`Message::WallClock`]).
+    pub wall: DateTime<Utc>,
+    /// Steps whose check the operator started with `r`: their outcome is said on the status
+    /// line when the journal has it (an automatic run's is shown in the detail pane only).
+    asked: HashSet<String>,
     /// PhaseEntered actions asked for and not yet answered, so a tick does not ask twice.
     pending_phase: HashSet<String>,
     /// An auto-confirmation asked for and not yet answered.
@@ -313,6 +334,10 @@ impl Model {
             auto_confirm: false,
             surroundings: Surroundings::default(),
             redo: Vec::new(),
+            checks: Schedule::new(),
+            sensing: false,
+            wall: now,
+            asked: HashSet::new(),
             pending_phase: HashSet::new(),
             pending_confirm: None,
             unsent: None,
@@ -563,6 +588,19 @@ impl Model {
                 Some(p) => format!("entered {}", clean_line(&self.plan.session.phases[p].title)),
                 None => format!("entered {}", clean_line(phase)),
             },
+            Action::Check {
+                step,
+                check,
+                outcome,
+                simulated,
+                ..
+            } => format!(
+                "{} check of {}: {}{}",
+                clean_line(check),
+                self.step_title(step),
+                outcome.word(),
+                if *simulated { " (simulated)" } else { "" }
+            ),
             other => other.kind().replace('_', " "),
         }
     }
@@ -753,6 +791,9 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
         Message::Recorded(ev) => recorded(m, *ev, now),
         Message::NotRecorded { action, error } => {
             m.changed = true;
+            if sensing::answered(m, &action, Some(&error)) {
+                return Vec::new();
+            }
             let d = m.describe(&action);
             let error = clean_line(&error).into_owned();
             match m.unsent.take() {
@@ -817,7 +858,7 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
             match result {
                 Ok(()) => m.say(
                     format!(
-                        "copied the command of \"{title}\" ({lines} line{}) to your clipboard through the terminal (OSC 52); drillbook runs nothing. Nothing arrived? Your terminal may not allow OSC 52 (tmux: set -g set-clipboard on)",
+                        "copied the command of \"{title}\" ({lines} line{}) to your clipboard through the terminal (OSC 52); drillbook does not run it. Nothing arrived? Your terminal may not allow OSC 52 (tmux: set -g set-clipboard on)",
                         if lines == 1 { "" } else { "s" }
                     ),
                     Tone::Ok,
@@ -829,6 +870,8 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Message::WallClock(wall) => sensing::wall_clock(m, wall, now),
+        Message::Checked(result) => sensing::checked(m, &result),
         Message::Key(k) => {
             m.changed = true;
             let fx = on_key(m, k, now);
@@ -852,7 +895,8 @@ fn recorded(m: &mut Model, ev: Event, now: DateTime<Utc>) -> Vec<Effect> {
             | Action::TornSetAside { .. }
             | Action::NotifyCheck { .. }
     );
-    if !quiet {
+    let check = sensing::answered(m, &ev.action, None);
+    if !quiet && !check {
         let d = m.describe(&ev.action);
         m.say(format!("recorded: {d}"), Tone::Ok);
     }
@@ -1341,7 +1385,7 @@ fn normal_key(m: &mut Model, k: KeyEvent, now: DateTime<Utc>) -> Vec<Effect> {
     let step = m.selected_step();
     let recording = matches!(
         k.code,
-        KeyCode::Char(' ' | 'f' | 's' | 'a' | 'x' | 'd' | 'e' | 'u' | 'U' | 'c')
+        KeyCode::Char(' ' | 'f' | 's' | 'a' | 'x' | 'd' | 'e' | 'u' | 'U' | 'c' | 'r')
     ) || (!searching && matches!(k.code, KeyCode::Char('n' | 'N')));
     if recording && let Some(path) = &m.read_only {
         let path = path.clone();
@@ -1425,6 +1469,11 @@ fn normal_key(m: &mut Model, k: KeyEvent, now: DateTime<Utc>) -> Vec<Effect> {
         KeyCode::Char('n') if searching => jump_to_match(m, 1, now),
         KeyCode::Char('N') if searching => jump_to_match(m, -1, now),
         KeyCode::Char('r') => {
+            if let Some(i) = needs_step(m) {
+                return sensing::run_key(m, i);
+            }
+        }
+        KeyCode::Char('R') => {
             let roles = m.plan.roles();
             if roles.len() < 2 {
                 m.say("one role loaded: nothing to filter by", Tone::Info);
@@ -1444,7 +1493,7 @@ fn normal_key(m: &mut Model, k: KeyEvent, now: DateTime<Utc>) -> Vec<Effect> {
                 }
                 m.say(
                     match &m.filter.role {
-                        Some(r) => format!("showing role {} only (r: next role)", clean_line(r)),
+                        Some(r) => format!("showing role {} only (R: next role)", clean_line(r)),
                         None => "showing every role".into(),
                     },
                     Tone::Info,

@@ -7,7 +7,10 @@
 //! Effects: a journal append is done here, synchronously, with fsync (write-ahead, on purpose: the
 //! screen shows an action as recorded only after it is on disk); notifications on a channel of
 //! its own are spawned, each under [`NOTIFY_TIMEOUT`], and come back as messages; terminal
-//! notification sequences are written by this thread through the frontend, between frames.
+//! notification sequences are written by this thread through the frontend, between frames. A
+//! step's check runs in a task of its own under the [`crate::check::Runner`]'s timeout and
+//! limit, and comes back as `Checked`; once a second the loop tells `update` the wall clock,
+//! which automatic checks are due on.
 //! SIGTERM, SIGHUP (an SSH drop) and SIGINT take the same quit path as `q`: `Detach` journaled,
 //! lock released, terminal restored. Ctrl-Z (a key in raw mode) and SIGTSTP stop the process with
 //! the terminal restored; SIGCONT takes it back.
@@ -63,6 +66,8 @@ pub struct Setup {
     /// A start-up probe run as a task once the loop has started (the screen is up first); its
     /// message goes to `update` like any other.
     pub arrival: Option<Arrival>,
+    /// Runs the steps' checks (`drillbook run`); none in `watch`, which records nothing.
+    pub checks: Option<crate::check::Runner>,
 }
 
 /// A start-up probe: a future that ends with a message for `update`.
@@ -254,7 +259,11 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
         mut source,
         channels,
         arrival,
+        checks,
     } = setup;
+    // What the loop can do is part of the setup, as the model's other settings are: without a
+    // runner, `r` says so and no automatic check is started.
+    model.sensing = checks.is_some();
     // Fused: a feed that ended (a test's sender dropped) is not polled again.
     let mut interrupts = inputs.interrupts.fuse();
     // Terminal events come through a task of their own, polled only when crossterm's reader wakes
@@ -276,6 +285,7 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
         channels: &channels,
         tx: &tx,
         in_flight: 0,
+        checks: checks.as_ref(),
     };
     if let Some(probe) = arrival {
         let tx = tx.clone();
@@ -314,14 +324,30 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
         quit = ctx.carry_out(frontend, &mut model, &mut source_opt(&mut source), fx);
     }
     let mut drawn_second = i64::MIN;
+    let mut wall_second = i64::MIN;
     let mut terminal_error = None;
     let mut clock_error = None;
     while quit.is_none() {
         // The wall clock stepped back before 1970: leave the usual way, the detach journaled.
-        if let Err(e) = crate::clock::wall_checked() {
-            quit = Some(e.to_string());
-            clock_error = Some(e);
-            break;
+        let wall = match crate::clock::wall_checked() {
+            Ok(w) => w,
+            Err(e) => {
+                quit = Some(e.to_string());
+                clock_error = Some(e);
+                break;
+            }
+        };
+        // Once a wall-clock second, whatever woke the loop (the timer wakes it at least that
+        // often): automatic checks are due on the wall clock.
+        if wall.timestamp() != wall_second {
+            wall_second = wall.timestamp();
+            // No `observe`: the wall clock changes nothing a frontend announces (phases,
+            // alerts), which come with the session clock's own wake.
+            let fx = update(&mut model, Message::WallClock(wall), clock.now());
+            quit = ctx.carry_out(frontend, &mut model, &mut source_opt(&mut source), fx);
+            if quit.is_some() {
+                break;
+            }
         }
         let now = clock.now();
         let rehearsal = clock.rehearsal();
@@ -504,9 +530,35 @@ struct Ctx<'a> {
     tx: &'a mpsc::UnboundedSender<Message>,
     /// Notification sends whose result has not come back yet.
     in_flight: usize,
+    checks: Option<&'a crate::check::Runner>,
 }
 
 impl Ctx<'_> {
+    /// Start step `step`'s check in a task: its result comes back as `Checked`. The screen never
+    /// waits for it; the runner's semaphore bounds how many probe at once.
+    fn run_check(&self, model: &Model, step: usize) {
+        let (Some(runner), Some(s)) = (self.checks, model.plan.steps.get(step)) else {
+            return;
+        };
+        // Where "the phase's start" is on the wall clock: in a rehearsal, when the rehearsal
+        // clock was there (a log's lines carry today's times).
+        let start = crate::check::phase_start_wall(
+            &model.timeline,
+            s.phase,
+            self.clock.now(),
+            crate::clock::wall_now(),
+            self.clock.rehearsal().map(|r| r.speed),
+        );
+        let Some(job) = crate::check::Job::for_step(&model.plan, step, start) else {
+            return;
+        };
+        let run = runner.run(job);
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let _ = tx.send(Message::Checked(Box::new(run.await)));
+        });
+    }
+
     /// Carry out effects (and those their outcomes produce); `Some(reason)` when one says quit.
     fn carry_out<F: Frontend>(
         &mut self,
@@ -578,6 +630,7 @@ impl Ctx<'_> {
                     }
                 }
                 Effect::Quit { reason } => quit = quit.or(Some(reason)),
+                Effect::RunCheck { step } => self.run_check(model, step),
                 Effect::WriteTerminal { bytes, what } => {
                     // Between frames, through the frontend: the one writer to the terminal.
                     let result = frontend.terminal_bytes(&bytes);

@@ -481,7 +481,12 @@ fn position_markers_on_the_list_and_the_detail_pane() {
     press(&mut m, now, KeyCode::Char('G'));
     let bottom = text_of(&draw(&m, &Theme::default(), now, 80, 24));
     assert!(bottom.contains("5-13 of 13"), "{bottom}");
-    assert!(!bottom.contains("of 13, more below"), "{bottom}");
+    // (The list's rule: the detail pane's own may say "more below" of its lines.)
+    let list_rule = bottom
+        .lines()
+        .find(|l| l.contains("── Primary site"))
+        .unwrap_or_default();
+    assert!(!list_rule.contains("more below"), "{bottom}");
     // The detail pane: where it stands, and that there is more below.
     select(&mut m, "ep-primary-ocg-lookup");
     let detail = text_of(&draw(&m, &Theme::default(), now, 80, 24));
@@ -759,4 +764,102 @@ fn the_journal_pane_cuts_its_lines_with_an_ellipsis() {
     }
     // Titles, not ids.
     assert!(text.contains("Record the OCG-C lookup"), "{text}");
+}
+
+/// 08:20 on the day: the primary-site logon was sensed in the BSS log at 08:16 (its check passed
+/// and settled the step), the operator typed the session status; the tcp lookup check failed a
+/// minute ago. The detail pane shows each check's last outcome and age, and the sensed evidence
+/// apart from the typed.
+#[test]
+fn sensed_evidence_and_check_outcomes_in_the_detail_pane() {
+    use drillbook::journal::{Captured, CheckOutcome};
+    let now = hkt(25, 8, 20);
+    let logon = "ep-primary-logon-trading";
+    let check = |step: &str, kind: &str, outcome, detail: &str, values, at| Action::Check {
+        step: step.into(),
+        check: kind.into(),
+        target: "/var/log/bss/ocg.log".into(),
+        outcome,
+        detail: detail.into(),
+        values,
+        started: at,
+        duration_ms: 40,
+        simulated: false,
+    };
+    let mut actions = prepared(&["ep"]);
+    actions.push((
+        hkt(25, 8, 16),
+        check(
+            logon,
+            "log",
+            CheckOutcome::Pass,
+            "matched in /var/log/bss/ocg.log at byte 88211: 08:16:02.345 Logon accepted",
+            vec![Captured {
+                name: "logon_time".into(),
+                value: "08:16:02.345".into(),
+                field: Some("logon time".into()),
+            }],
+            hkt(25, 8, 16),
+        ),
+    ));
+    actions.push((
+        hkt(25, 8, 16),
+        Action::Step {
+            step: logon.into(),
+            state: StepState::Done,
+            note: Some("done by its log check".into()),
+        },
+    ));
+    actions.push((
+        hkt(25, 8, 18),
+        Action::Evidence {
+            step: logon.into(),
+            field: "session status".into(),
+            value: "logged on, no warnings".into(),
+        },
+    ));
+    actions.push((
+        hkt(25, 8, 19),
+        check(
+            "ep-primary-ocg-lookup",
+            "tcp",
+            CheckOutcome::Fail,
+            "127.0.0.1:20001 refused the connection",
+            vec![],
+            hkt(25, 8, 19),
+        ),
+    ));
+    let mut m = model_of(&["ep"], now, actions);
+    update(&mut m, Message::WallClock(now), now);
+    select(&mut m, logon);
+    let s = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    assert!(s.contains("▸ [x] done"), "{s}");
+    assert!(s.contains("check: pass 4m ago: matched in"), "{s}");
+    // Further down: the sensed value says so, the typed one says who.
+    for _ in 0..3 {
+        press(&mut m, now, KeyCode::PageDown);
+    }
+    let s = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    assert!(
+        s.contains("- logon time: 08:16:02.345  (sensed by its log check, 08:16:00 HKT)"),
+        "{s}"
+    );
+    assert!(
+        s.contains("- session status: logged on, no warnings  (alice@desk1, 08:18:00 HKT)"),
+        "{s}"
+    );
+    select(&mut m, "ep-primary-ocg-lookup");
+    m.detail_scroll = 0;
+    let s = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    assert!(
+        s.contains("check: FAIL 1m ago: 127.0.0.1:20001 refused the connection"),
+        "{s}"
+    );
+    assert!(
+        s.contains("▸ [ ] OVERDUE"),
+        "a failed check leaves the step open: {s}"
+    );
+    select(&mut m, logon);
+    m.detail_scroll = 0;
+    both_sizes("sensed", &m, now);
 }

@@ -1,5 +1,5 @@
 //! Copying the selected step's command to the operator's clipboard through the terminal (OSC 52),
-//! so it reaches the laptop's clipboard over SSH. drillbook still runs nothing: the command goes
+//! so it reaches the laptop's clipboard over SSH. drillbook does not run the command: it goes
 //! to the clipboard, and the operator decides where to paste it.
 //!
 //! The bytes are built here (pure); the event loop writes them between frames

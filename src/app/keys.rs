@@ -126,6 +126,14 @@ pub const KEYS: &[KeyHelp] = &[
     ),
     k("U", "redo", "redo what u undid", Ctx::Both, false, true),
     k(
+        "r",
+        "check",
+        "run the step's check now",
+        Ctx::Both,
+        false,
+        true,
+    ),
+    k(
         "y",
         "copy",
         "copy command (OSC 52)",
@@ -165,18 +173,11 @@ pub const KEYS: &[KeyHelp] = &[
         true,
         false,
     ),
+    // One row for both filters: the help fits 80x24 in two columns.
     k(
-        "r",
-        "role",
-        "filter by role (cycles)",
-        Ctx::Both,
-        false,
-        false,
-    ),
-    k(
-        "F",
-        "state",
-        "filter by state (cycles)",
+        "R/F",
+        "filter",
+        "filter by role / by state",
         Ctx::Both,
         false,
         false,

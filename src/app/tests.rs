@@ -801,15 +801,15 @@ fn search_with_slash_then_n_and_shift_n() {
 fn filters_by_role_and_by_state() {
     let mut r = Rig::with_roles(hkt(25, 9, 0), &["ep", "hsn", "omd"]);
     let now = r.clock.now();
-    r.send(key('r'));
+    r.send(key('R'));
     assert_eq!(r.m.filter.role.as_deref(), Some("ep"));
     let steps = r.m.list_steps(now);
     assert!(!steps.is_empty());
     assert!(steps.iter().all(|&i| r.m.plan.steps[i].role == "ep"));
-    r.send(key('r'));
+    r.send(key('R'));
     assert_eq!(r.m.filter.role.as_deref(), Some("hsn"));
-    r.send(key('r'));
-    r.send(key('r'));
+    r.send(key('R'));
+    r.send(key('R'));
     assert_eq!(r.m.filter.role, None, "back to every role");
     r.send(key('F'));
     assert_eq!(r.m.filter.state, StateFilter::Open);
@@ -969,7 +969,7 @@ fn y_copies_the_command_through_the_terminal_and_says_so() {
         s.starts_with("copied the command of \"Record the OCG-C lookup"),
         "{s}"
     );
-    assert!(s.contains("drillbook runs nothing"), "{s}");
+    assert!(s.contains("drillbook does not run it"), "{s}");
     // Inside tmux the sequence is also wrapped for its passthrough.
     r.m.set_surroundings(Surroundings {
         channels: vec![],
@@ -1000,4 +1000,194 @@ fn the_start_up_notice_says_what_to_fix_and_b_dismisses_it() {
     assert!(n.contains("drillbook notify-test --role ep"), "{n}");
     r.send(key('b'));
     assert_eq!(r.m.notice, None);
+}
+
+// --- the steps' checks -----------------------------------------------------------------------
+
+/// What the loop would send back for `step`'s check: `outcome`, and for a pass the logon time
+/// captured, filed under the step's field as the check says.
+fn logon_checked(m: &Model, step: &str, outcome: crate::journal::CheckOutcome) -> Message {
+    let i = m.plan.step_index(step).unwrap();
+    let check = m.plan.steps[i].check.clone().unwrap();
+    let values = if outcome == crate::journal::CheckOutcome::Pass {
+        vec![crate::journal::Captured {
+            name: "logon_time".into(),
+            value: "08:03:12.345".into(),
+            field: check.field_for("logon_time").map(str::to_owned),
+        }]
+    } else {
+        Vec::new()
+    };
+    Message::Checked(Box::new(crate::check::CheckResult {
+        step: step.into(),
+        kind: check.kind(),
+        target: "/var/log/bss/ocg.log".into(),
+        outcome,
+        detail: "matched in /var/log/bss/ocg.log at byte 0: 2023-11-25 08:03:12.345 Logon accepted"
+            .into(),
+        values,
+        started: hkt(25, 8, 3),
+        duration: std::time::Duration::from_millis(20),
+        simulated: false,
+    }))
+}
+
+/// The journal's events from line `from` on, without the phase entry the first append brings.
+fn journal_since(r: &Rig, from: usize) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(r.j.path())
+        .unwrap()
+        .lines()
+        .skip(from)
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["kind"] != "phase_entered")
+        .collect()
+}
+
+#[test]
+fn r_runs_the_check_and_a_pass_with_settle_journals_it_and_marks_the_step_done() {
+    let mut r = Rig::new(hkt(25, 8, 10));
+    r.m.sensing = true;
+    let id = "ep-primary-logon-trading";
+    let i = r.m.plan.step_index(id).unwrap();
+    r.select(id);
+    let lines = r.lines_on_disk();
+    assert_eq!(r.send(key('r')), vec![Effect::RunCheck { step: i }]);
+    assert!(
+        r.status().starts_with("checking \"Log in to OTP-C"),
+        "{}",
+        r.status()
+    );
+    assert!(r.m.checks.is_running(id));
+    assert_eq!(r.lines_on_disk(), lines, "starting a check records nothing");
+    // A second `r` while it runs starts nothing more.
+    assert_eq!(r.send(key('r')), vec![]);
+    assert!(r.status().contains("already running"), "{}", r.status());
+
+    // The result comes back: the check event, then the step done by the check.
+    r.send(logon_checked(&r.m, id, crate::journal::CheckOutcome::Pass));
+    assert!(!r.m.checks.is_running(id));
+    assert_eq!(r.m.state(i), StepState::Done);
+    let ev = r.m.record.evidence_of(id, "logon time").unwrap();
+    assert_eq!(ev.value, "08:03:12.345");
+    assert_eq!(ev.sensed.as_deref(), Some("log"));
+    let new = journal_since(&r, lines);
+    assert_eq!(new.len(), 2, "{new:?}");
+    assert_eq!(new[0]["kind"], "check");
+    assert_eq!(new[0]["step"], id);
+    assert_eq!(new[0]["outcome"], "pass");
+    assert_eq!(new[1]["kind"], "step");
+    assert_eq!(new[1]["state"], "done");
+    assert!(
+        new[1]["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("done by its log check"),
+        "{new:?}"
+    );
+    // The operator asked: the check's outcome was said, then the step done.
+    assert!(
+        r.status().starts_with("recorded: Log in to OTP-C"),
+        "{}",
+        r.status()
+    );
+}
+
+#[test]
+fn a_failed_check_never_marks_the_step_failed() {
+    use crate::journal::CheckOutcome;
+    let mut r = Rig::new(hkt(25, 8, 10));
+    r.m.sensing = true;
+    let id = "ep-primary-logon-trading";
+    let i = r.m.plan.step_index(id).unwrap();
+    r.select(id);
+    for outcome in [
+        CheckOutcome::Fail,
+        CheckOutcome::Timeout,
+        CheckOutcome::Error,
+    ] {
+        let lines = r.lines_on_disk();
+        assert_eq!(r.send(key('r')), vec![Effect::RunCheck { step: i }]);
+        r.send(logon_checked(&r.m, id, outcome));
+        assert_eq!(r.m.state(i), StepState::Pending, "{outcome:?}");
+        let new = journal_since(&r, lines);
+        assert_eq!(new.len(), 1, "only the check event: {new:?}");
+        assert_eq!(new[0]["kind"], "check");
+        assert_eq!(new[0]["outcome"], outcome.word().to_lowercase().as_str());
+        assert!(r.m.record.evidence_of(id, "logon time").is_none());
+        assert!(
+            r.status()
+                .starts_with(&format!("recorded: log check of Log in to OTP-C - OCG-C Trading session at the primary site: {}", outcome.word())),
+            "{}",
+            r.status()
+        );
+    }
+    assert_eq!(r.m.record.checks[id].len(), 3);
+}
+
+#[test]
+fn r_on_a_step_without_a_check_says_so_and_watch_refuses_it() {
+    let mut r = Rig::new(hkt(25, 8, 10));
+    r.m.sensing = true;
+    r.select("ep-primary-logon-dropcopy");
+    assert!(r.m.plan.steps[r.m.cursor.unwrap()].check.is_none());
+    assert_eq!(r.send(key('r')), vec![]);
+    assert!(r.status().contains("has no check to run"), "{}", r.status());
+    // Without a runner (the loop was given none) nothing starts either.
+    r.m.sensing = false;
+    r.select("ep-primary-logon-trading");
+    assert_eq!(r.send(key('r')), vec![]);
+    assert!(r.status().contains("checks do not run"), "{}", r.status());
+    // `watch` records nothing, checks included.
+    r.m.sensing = true;
+    r.m.read_only = Some("j.jsonl".into());
+    assert_eq!(r.send(key('r')), vec![]);
+    assert!(r.status().starts_with("read-only"), "{}", r.status());
+}
+
+#[test]
+fn automatic_checks_start_on_the_wall_clock_and_again_after_every() {
+    use crate::journal::CheckOutcome;
+    let mut r = Rig::new(hkt(25, 8, 10));
+    r.m.sensing = true;
+    let id = "ep-primary-logon-trading";
+    let i = r.m.plan.step_index(id).unwrap();
+    let wall = hkt(25, 8, 10);
+    // In the primary phase the logon check (every 30s) is due at once; only checks with
+    // `every:` of the phase the clock is in start by themselves.
+    let fx = r.send(Message::WallClock(wall));
+    assert!(fx.contains(&Effect::RunCheck { step: i }), "{fx:?}");
+    for e in &fx {
+        let Effect::RunCheck { step } = e else {
+            panic!("{e:?}")
+        };
+        let s = &r.m.plan.steps[*step];
+        assert!(s.check.as_ref().unwrap().every.is_some(), "{}", s.id);
+        assert_eq!(r.m.plan.session.phases[s.phase].id, "primary", "{}", s.id);
+    }
+    assert_eq!(r.m.wall, wall);
+    // Running: not started again; finished with a timeout, not before 30 s on the wall clock.
+    assert!(
+        !r.send(Message::WallClock(wall + TimeDelta::seconds(1)))
+            .contains(&Effect::RunCheck { step: i })
+    );
+    r.send(logon_checked(&r.m, id, CheckOutcome::Timeout));
+    assert_eq!(r.m.state(i), StepState::Pending);
+    assert!(
+        !r.send(Message::WallClock(wall + TimeDelta::seconds(29)))
+            .contains(&Effect::RunCheck { step: i })
+    );
+    assert!(
+        r.send(Message::WallClock(wall + TimeDelta::seconds(30)))
+            .contains(&Effect::RunCheck { step: i })
+    );
+    // It passes: the step is done and nothing more starts.
+    r.send(logon_checked(&r.m, id, CheckOutcome::Pass));
+    assert_eq!(r.m.state(i), StepState::Done);
+    assert!(
+        !r.send(Message::WallClock(wall + TimeDelta::seconds(90)))
+            .contains(&Effect::RunCheck { step: i })
+    );
+    // Without a runner nothing is ever due.
+    let mut q = Rig::new(hkt(25, 8, 10));
+    assert_eq!(q.send(Message::WallClock(wall)), vec![]);
 }

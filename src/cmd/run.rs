@@ -114,6 +114,12 @@ fn clock_for(args: &RunArgs, plan: &Plan, replay: &Replay) -> Result<Arc<dyn Clo
 pub fn run(args: &RunArgs) -> Outcome {
     let theme = theme(args.theme.as_deref())?;
     let plan = plan_for(args)?;
+    // The site file is read before the journal is opened: a bad one stops here, nothing written.
+    let checks = crate::check::Runner::new(
+        crate::site::Site::load(args.site.as_deref())?,
+        crate::check::Mode::for_run(args),
+        crate::check::DEFAULT_LIMIT,
+    );
     let channels = crate::notify::channels(&args.notify).map_err(Failure::usage)?;
     if !args.headless {
         need_terminal()?;
@@ -174,6 +180,7 @@ pub fn run(args: &RunArgs) -> Outcome {
             source: Source::Write(Box::new(journal)),
             channels,
             arrival: None,
+            checks: Some(checks),
         };
         return headless(args, setup, &path);
     }
@@ -202,6 +209,7 @@ pub fn run(args: &RunArgs) -> Outcome {
             source: Source::Write(Box::new(journal)),
             channels,
             arrival: Some(arrival),
+            checks: Some(checks),
         },
         theme,
     )
@@ -413,6 +421,7 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
             source: Source::Watch(journals),
             channels: Vec::new(),
             arrival: None,
+            checks: None,
         },
         theme,
     )

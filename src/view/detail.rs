@@ -1,11 +1,13 @@
-//! The detail pane of the selected step: state and who recorded it, basis, instructions,
-//! evidence with recorded values, expected events, notes, and the command. When it does not all
-//! fit, its rule says which lines show (`lines 1-7 of 20, more below (PgDn)`).
+//! The detail pane of the selected step: state and who recorded it, basis, its check (what it
+//! looks at, its last outcome and age), instructions, evidence with recorded values (sensed ones
+//! marked so), expected events, notes, and the command. When it does not all fit, its rule says
+//! which lines show (`lines 1-7 of 20, more below (PgDn)`).
 //!
 //! Only a top rule, no side borders: the command's lines hold the command and nothing else (no
 //! indent, no box-drawing), so a mouse selection copies it clean.
 
 use crate::app::{Model, Pane, due_label};
+use crate::journal::CheckOutcome;
 use crate::runbook::Basis;
 use crate::text::{clean_block, clean_line};
 use crate::theme::Theme;
@@ -15,6 +17,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
+use std::fmt::Write as _;
 
 pub fn basis_word(b: Basis) -> &'static str {
     match b {
@@ -22,6 +25,70 @@ pub fn basis_word(b: Basis) -> &'static str {
         Basis::Source => "public HKEX or industry source",
         Basis::Practice => "firm practice (not an HKEX instruction)",
     }
+}
+
+/// The step's check: what it looks at and when it runs by itself, then, on one row cut to
+/// `width`, its newest outcome, how long ago (on the wall clock) and what it saw; "running now"
+/// while a run is out.
+fn check_lines(
+    lines: &mut Vec<Line<'static>>,
+    m: &Model,
+    theme: &Theme,
+    width: usize,
+    step: &crate::runbook::Step,
+) {
+    let (id, check) = (step.id.as_str(), step.check.as_ref());
+    let Some(c) = check else { return };
+    let kind = c.kind();
+    // The truth about what a check does to the host.
+    let label = if kind == crate::check::spec::Kind::Command {
+        "Check (a program, run only with --allow-commands and the runbook's allow): "
+    } else {
+        "Check (read-only): "
+    };
+    let mut what = format!("{kind} {}", clean_line(&c.target_text()));
+    if let Some(every) = c.every {
+        let _ = write!(
+            what,
+            " · every {}",
+            crate::check::spec::duration_words(every)
+        );
+    }
+    if c.settle_on_pass {
+        what.push_str(" · a pass marks it done");
+    }
+    lines.push(Line::from(vec![
+        Span::styled(label, theme.label),
+        Span::raw(what),
+    ]));
+    let last = m.record.last_check(id);
+    let style = match last.map(|l| l.outcome) {
+        Some(CheckOutcome::Pass) => theme.done,
+        Some(CheckOutcome::Fail | CheckOutcome::Timeout | CheckOutcome::Error) => theme.overdue,
+        _ => theme.dim,
+    };
+    let running = m.checks.is_running(id);
+    let mut l = vec![Span::raw("  ")];
+    match (last, running) {
+        (None, true) => l.push(Span::styled("check: running now", theme.label)),
+        (None, false) => l.push(Span::styled("check: not run yet · r runs it", style)),
+        (Some(_), _) => {
+            l.push(Span::styled(
+                crate::check::summary_line(&m.record, id, m.wall),
+                style,
+            ));
+            if running {
+                l.push(Span::styled(" · running now", theme.label));
+            }
+        }
+    }
+    if let Some(last) = last {
+        l.push(Span::raw(format!(
+            ": {}",
+            crate::check::excerpt(&last.detail, 160)
+        )));
+    }
+    lines.push(super::fit_line(l, width));
 }
 
 pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateTime<Utc>) {
@@ -84,6 +151,8 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
         st.push(Span::styled(" · ! critical", theme.critical));
     }
     lines.push(Line::from(st));
+    // Right under the state: what senses it and how it last went, in view at 80x24.
+    check_lines(&mut lines, m, theme, usize::from(area.width), step);
     if let Some(note) = m.record.state_of(&step.id).and_then(|c| c.note.as_deref()) {
         lines.push(Line::from(vec![
             Span::styled("Why: ", theme.label),
@@ -130,14 +199,20 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
             match m.record.evidence_of(&step.id, field) {
                 Some(e) => {
                     l.push(Span::styled(clean_line(&e.value).into_owned(), theme.done));
-                    l.push(Span::styled(
-                        format!(
+                    // Sensed apart from typed: a value a check saw says which check and when.
+                    let by = match &e.sensed {
+                        Some(kind) => format!(
+                            "  (sensed by its {} check, {})",
+                            clean_line(kind),
+                            zones::hms(e.stamp.at, tz)
+                        ),
+                        None => format!(
                             "  ({}, {})",
                             clean_line(&e.stamp.who()),
                             zones::hms(e.stamp.at, tz)
                         ),
-                        theme.dim,
-                    ));
+                    };
+                    l.push(Span::styled(by, theme.dim));
                 }
                 None => l.push(Span::styled("(not recorded)", theme.dim)),
             }
@@ -177,7 +252,7 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
     if let Some(cmd) = &step.command {
         lines.push(Line::raw(""));
         lines.push(Line::styled(
-            "Command (copy it; drillbook never runs anything):",
+            "Command (copy it; drillbook shows it, never runs it):",
             theme.label,
         ));
         for l in clean_block(cmd).lines() {
