@@ -78,6 +78,11 @@ pub enum Message {
     ClockChanged(Option<RehearsalState>),
     /// What the start-up probe found around the app (channels, tmux passthrough).
     Arrived(Surroundings),
+    /// `run --forward`: the forwarder's state changed (started, collector down or back, stopped).
+    Forwarding {
+        text: String,
+        down: bool,
+    },
     /// The loop drew a frame of the model as it is.
     Drawn,
     /// The loop wrote an [`Effect::WriteTerminal`] (or could not).
@@ -777,6 +782,11 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
         }
         Message::Arrived(s) => {
             m.set_surroundings(s);
+            Vec::new()
+        }
+        Message::Forwarding { text, down } => {
+            m.say(text, if down { Tone::Error } else { Tone::Info });
+            m.changed = true;
             Vec::new()
         }
         Message::Signal(name) => {

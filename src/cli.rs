@@ -258,6 +258,11 @@ pub struct RunArgs {
     /// journal), to rehearse handling it.
     #[arg(long, requires = "rehearse", value_name = "OUTCOME", value_parser = ["pass", "fail", "timeout"])]
     pub simulate_checks: Option<String>,
+    /// Forward each event of this run's journal to the firm's syslog collector as it is written
+    /// (as `drillbook forward` does: syslog+unix:///dev/log, syslog+tcp://HOST:PORT,
+    /// syslog+udp://HOST:PORT), from a task that never slows an append; its state on screen.
+    #[arg(long, value_name = "URL")]
+    pub forward: Option<String>,
 }
 
 /// Fastest supported rehearsal speed: four hours in four seconds.

@@ -68,6 +68,8 @@ pub struct Setup {
     pub arrival: Option<Arrival>,
     /// Runs the steps' checks (`drillbook run`); none in `watch`, which records nothing.
     pub checks: Option<crate::check::Runner>,
+    /// `run --forward URL`: the journal forwarded to a syslog collector by a task of its own.
+    pub forward: Option<String>,
 }
 
 /// A start-up probe: a future that ends with a message for `update`.
@@ -260,6 +262,7 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
         channels,
         arrival,
         checks,
+        forward: forward_to,
     } = setup;
     // What the loop can do is part of the setup, as the model's other settings are: without a
     // runner, `r` says so and no automatic check is started.
@@ -293,6 +296,12 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
             let _ = tx.send(probe.await);
         });
     }
+    let forwarder = match (&forward_to, &source) {
+        (Some(url), Source::Write(j)) => {
+            Some(forward_task(j.path().to_owned(), url.clone(), tx.clone()))
+        }
+        _ => None,
+    };
     if let Source::Watch(paths) = &source
         && let Err(e) = follow(paths.clone(), tx.clone())
     {
@@ -431,6 +440,10 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
     }
     frontend.finish(&model, clock.now(), &reason);
     forward.abort();
+    if let Some(f) = forwarder {
+        // Dropping its future stops the forwarder's thread; its position is saved as it goes.
+        f.abort();
+    }
     // Dropping the journal closes it and releases the lock.
     drop(source);
     Ended {
@@ -467,6 +480,41 @@ fn source_opt(s: &mut Source) -> Option<&mut Journal> {
         Source::Write(j) => Some(&mut **j),
         Source::Watch(_) => None,
     }
+}
+
+/// `run --forward`: the journal's events to a syslog collector by `forward::run` (which reads the
+/// journal's tail on a thread of its own, so an append never waits for it), its state changes
+/// sent to the loop: started, collector down (retrying), collector back, stopped.
+fn forward_task(
+    journal: PathBuf,
+    url: String,
+    tx: mpsc::UnboundedSender<Message>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        use crate::forward::Status;
+        let (status_tx, mut status) = mpsc::unbounded_channel();
+        let run = crate::forward::run(journal, url, status_tx);
+        tokio::pin!(run);
+        loop {
+            tokio::select! {
+                Some(s) = status.recv() => {
+                    // Caught up is the normal state: only changes are worth the status line.
+                    if !matches!(s, Status::CaughtUp { .. }) {
+                        let down = matches!(s, Status::Down { .. });
+                        let _ = tx.send(Message::Forwarding { text: s.to_string(), down });
+                    }
+                }
+                r = &mut run => {
+                    let text = match r {
+                        Ok(()) => "forwarding stopped".to_owned(),
+                        Err(e) => format!("forwarding stopped: {e}"),
+                    };
+                    let _ = tx.send(Message::Forwarding { text, down: true });
+                    return;
+                }
+            }
+        }
+    })
 }
 
 /// `watch`: follow the journals (files, or folders whose journals appearing later join) on a

@@ -78,6 +78,7 @@ fn setup(
         source: Source::Write(Box::new(j)),
         channels,
         arrival: None,
+        forward: None,
         checks: None,
     }
 }

@@ -240,3 +240,41 @@ fn terminal_notifications_never_go_into_a_stdout_that_is_a_pipe() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn run_forward_sends_the_journal_to_a_syslog_collector_as_it_is_written() {
+    let collector = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    collector
+        .set_read_timeout(Some(std::time::Duration::from_millis(500)))
+        .unwrap();
+    let url = format!("syslog+udp://{}", collector.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("r.jsonl");
+    let out = headless(&j, &format!("--rehearse --speed 3600 --forward {url}"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut got = Vec::new();
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = collector.recv(&mut buf) {
+        got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    // Every phase the day entered, as an RFC 5424 message from drillbook, with its seq.
+    let entered: Vec<&String> = got
+        .iter()
+        .filter(|m| m.contains(" drillbook ") && m.contains("phase_entered"))
+        .collect();
+    assert_eq!(entered.len(), 6, "{got:#?}");
+    assert!(
+        got.iter().all(|m| m.starts_with('<')),
+        "RFC 5424 PRI first: {got:#?}"
+    );
+    // Nothing twice: each message names its event's seq once.
+    let mut seqs: Vec<&str> = got
+        .iter()
+        .filter_map(|m| m.split("seq=\"").nth(1)?.split('"').next())
+        .collect();
+    let n = seqs.len();
+    seqs.sort_unstable();
+    seqs.dedup();
+    assert_eq!(seqs.len(), n, "a message sent twice: {got:#?}");
+    assert!(n >= 6, "each message carries its seq: {got:#?}");
+}

@@ -181,6 +181,7 @@ pub fn run(args: &RunArgs) -> Outcome {
             channels,
             arrival: None,
             checks: Some(checks),
+            forward: args.forward.clone(),
         };
         return headless(args, setup, &path);
     }
@@ -210,6 +211,7 @@ pub fn run(args: &RunArgs) -> Outcome {
             channels,
             arrival: Some(arrival),
             checks: Some(checks),
+            forward: args.forward.clone(),
         },
         theme,
     )
@@ -422,6 +424,7 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
             channels: Vec::new(),
             arrival: None,
             checks: None,
+            forward: None,
         },
         theme,
     )
