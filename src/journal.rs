@@ -260,6 +260,9 @@ pub struct Replay {
     head: Option<Event>,
     /// The runbook hashes the events carry, each once, the most recently seen last.
     shas: Vec<String>,
+    /// The roles the newest `attach` named (a writer's replay keeps only the newest events, so
+    /// the attach that says what the journal holds may be long gone from `events`).
+    pub attached_roles: Option<Vec<String>>,
 }
 
 impl Replay {
@@ -401,6 +404,9 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
             replay.shas.push(ev.sha256.clone());
         }
         replay.record.fold(&ev);
+        if let Action::Attach { roles, .. } = &ev.action {
+            replay.attached_roles = Some(roles.clone());
+        }
         if replay.head.is_none() {
             replay.head = Some(ev.clone());
         }
@@ -1214,5 +1220,27 @@ mod tests {
             Journal::open(&path, m),
             Err(JournalError::Secret { .. })
         ));
+    }
+
+    #[test]
+    fn a_journal_with_no_operator_action_says_so_instead_of_resumed_0_actions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2023, 11, 25, 1, 0, 0).unwrap());
+        let (mut j, _) = Journal::open(&path, meta()).unwrap();
+        j.append(
+            Action::PhaseEntered {
+                phase: "primary".into(),
+            },
+            &clock,
+        )
+        .unwrap();
+        drop(j);
+        let s = read(&path)
+            .unwrap()
+            .resumed_summary(chrono_tz::Asia::Hong_Kong)
+            .unwrap();
+        assert!(s.starts_with("no actions recorded yet"), "{s}");
+        assert!(!s.contains("0 actions"), "{s}");
     }
 }

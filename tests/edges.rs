@@ -269,3 +269,31 @@ fn a_rehearsal_says_how_to_resume_it_and_resume_takes_the_newest_of_its_roles() 
         stderr(&out)
     );
 }
+
+#[test]
+fn a_long_journal_of_runbooks_whose_id_is_not_their_role_resumes() {
+    // The attach that says which roles a journal holds can be far behind the newest events a
+    // writer keeps from its replay; a runbook's id need not be its role.
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(dir.path(), &["runbooks", "export", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ep = dir.path().join("hkex-ps2-2023-11-25/ep.yaml");
+    let text = std::fs::read_to_string(&ep).unwrap();
+    std::fs::write(&ep, text.replacen("id: ep\n", "id: desk-ep\n", 1)).unwrap();
+    let j = dir.path().join("long.jsonl");
+    let notes: Vec<String> = (0..300).map(|i| format!("note bridge check {i}")).collect();
+    let lines: Vec<&str> = notes.iter().map(String::as_str).collect();
+    let first = cli::Recorder::start_with(&j, &[ep.to_str().unwrap()], "alice").unwrap();
+    let (status, err, _) = {
+        let mut r = first;
+        for l in &lines {
+            assert!(r.ask(l).starts_with("ok "));
+        }
+        r.finish()
+    };
+    assert!(status.success(), "{err}");
+    // Opened again with the same runbook: the journal's roles are the runbook's role, not its id.
+    let mut again = cli::Recorder::start_with(&j, &[ep.to_str().unwrap()], "bob")
+        .unwrap_or_else(|e| panic!("the long journal did not reopen: {e}"));
+    assert!(again.ask("note still here").starts_with("ok "));
+}

@@ -505,3 +505,49 @@ fn a_new_journal_fsyncs_its_folder_after_creating_it() {
         "no fsync of the folder (fd {dir_fd}) after the journal was created:\n{t}"
     );
 }
+
+#[test]
+fn no_command_panics_on_a_full_or_closed_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("p.jsonl");
+    let out = cli::record_all(&j, "ep", "alice", &["done ep-pre-registration"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let p = j.to_str().unwrap();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["validate"],
+        vec!["schedule", "--role", "ep"],
+        vec!["log", p],
+        vec!["handover", p],
+        vec!["report", p],
+        vec!["runbooks", "list"],
+    ];
+    for args in &commands {
+        // A full disk: one clear line, exit 1.
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = Command::new(BIN)
+            .args(args)
+            .stdout(Stdio::from(full))
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?} > /dev/full: {err}");
+        assert!(err.contains("No space left on device"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        // A reader that went away (`| head -1` after its line): quiet, 141 as SIGPIPE would be.
+        let (r, w) = std::io::pipe().unwrap();
+        drop(r);
+        let out = Command::new(BIN)
+            .args(args)
+            .stdout(Stdio::from(w))
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(141), "{args:?} into a closed pipe: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
+}

@@ -35,18 +35,13 @@ pub fn roles(replay: &Replay) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The roles a journal holds, from the newest `attach` among the events read (a writer's replay
-/// keeps only the newest events), else from the newest event's runbook ids. Every writer checks
+/// The roles a journal holds, from the newest `attach` in it (remembered by the replay, however
+/// long ago it was), else from the newest event's runbook ids. Every writer checks
 /// them with [`role_mismatch`], so every attach in one journal names the same set.
 pub fn held_roles(replay: &Replay) -> Option<Vec<String>> {
     replay
-        .events
-        .iter()
-        .rev()
-        .find_map(|e| match &e.action {
-            Action::Attach { roles, .. } => Some(roles.clone()),
-            _ => None,
-        })
+        .attached_roles
+        .clone()
         .or_else(|| replay.events.last().map(|e| e.runbooks.clone()))
 }
 
