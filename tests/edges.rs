@@ -275,7 +275,10 @@ fn a_long_journal_of_runbooks_whose_id_is_not_their_role_resumes() {
     // The attach that says which roles a journal holds can be far behind the newest events a
     // writer keeps from its replay; a runbook's id need not be its role.
     let dir = tempfile::tempdir().unwrap();
-    let out = run_in(dir.path(), &["runbooks", "export", dir.path().to_str().unwrap()]);
+    let out = run_in(
+        dir.path(),
+        &["runbooks", "export", dir.path().to_str().unwrap()],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let ep = dir.path().join("hkex-ps2-2023-11-25/ep.yaml");
     let text = std::fs::read_to_string(&ep).unwrap();

@@ -547,7 +547,11 @@ fn no_command_panics_on_a_full_or_closed_stdout() {
             .output()
             .unwrap();
         let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(141), "{args:?} into a closed pipe: {err}");
+        assert_eq!(
+            out.status.code(),
+            Some(141),
+            "{args:?} into a closed pipe: {err}"
+        );
         assert!(err.is_empty(), "{args:?}: {err}");
     }
 }
