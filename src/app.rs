@@ -72,6 +72,11 @@ pub enum Message {
         events: Vec<Event>,
         clock_at: Option<DateTime<Utc>>,
     },
+    /// `watch` on one journal: these events were appended since the last message.
+    JournalAppended {
+        events: Vec<Event>,
+        clock_at: Option<DateTime<Utc>>,
+    },
     /// `watch`: the journal could not be read.
     JournalUnreadable(String),
     /// The rehearsal clock was paused, sped up or jumped (or the loop saw it change).
@@ -849,6 +854,22 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
         } => {
             m.record = *record;
             m.recent = events.into_iter().rev().take(RECENT).rev().collect();
+            m.refold();
+            m.changed = true;
+            let mut fx = m.on_time(now);
+            if let Some(at) = clock_at {
+                fx.push(Effect::Clock(ClockControl::JumpTo(at)));
+            }
+            fx
+        }
+        Message::JournalAppended { events, clock_at } => {
+            for ev in events {
+                m.record.apply(&ev);
+                m.recent.push_back(ev);
+            }
+            while m.recent.len() > RECENT {
+                m.recent.pop_front();
+            }
             m.refold();
             m.changed = true;
             let mut fx = m.on_time(now);

@@ -537,23 +537,43 @@ fn follow(
                 }
             };
             let mut waiter = journal::tail::Waiter::new(&paths[0], FOLLOW_FALLBACK);
+            // One journal: after the first look, only what was appended goes to the loop, so
+            // the cost of an event does not grow with the journal. Several: the merged view.
+            let single = paths.len() == 1 && !paths[0].is_dir();
+            let mut sent: Option<(usize, u64)> = None;
             loop {
                 match follower.poll() {
                     Ok(true) => {
-                        let timeline = follower.timeline();
-                        let start = timeline.len().saturating_sub(crate::app::RECENT);
-                        let events: Vec<Event> = timeline[start..]
-                            .iter()
-                            .map(|(_, e)| (*e).clone())
-                            .collect();
-                        let clock_at = events
-                            .last()
-                            .and_then(|e| e.carried_to(crate::clock::wall_now()));
-                        let msg = Message::JournalChanged {
-                            record: Box::new(follower.record()),
-                            events,
-                            clock_at,
+                        let wall = crate::clock::wall_now();
+                        let appended = match (single, sent, follower.journals.first()) {
+                            (true, Some((n, seq)), Some(j))
+                                if j.events.len() >= n
+                                    && (n == 0 || j.events[n - 1].seq == seq) =>
+                            {
+                                Some(j.events[n..].to_vec())
+                            }
+                            _ => None,
                         };
+                        let msg = if let Some(events) = appended {
+                            let clock_at = events.last().and_then(|e| e.carried_to(wall));
+                            Message::JournalAppended { events, clock_at }
+                        } else {
+                            let timeline = follower.timeline();
+                            let start = timeline.len().saturating_sub(crate::app::RECENT);
+                            let events: Vec<Event> = timeline[start..]
+                                .iter()
+                                .map(|(_, e)| (*e).clone())
+                                .collect();
+                            let clock_at = events.last().and_then(|e| e.carried_to(wall));
+                            Message::JournalChanged {
+                                record: Box::new(follower.record()),
+                                events,
+                                clock_at,
+                            }
+                        };
+                        if let Some(j) = follower.journals.first() {
+                            sent = Some((j.events.len(), j.events.last().map_or(0, |e| e.seq)));
+                        }
                         if tx.send(msg).is_err() {
                             return;
                         }
