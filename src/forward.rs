@@ -697,7 +697,7 @@ fn lock(journal: &Path, to: &str) -> Result<std::os::unix::net::UnixListener, Fo
 /// `## Forwarding` for `handover`: each collector a journal goes to, from its position file:
 /// what was delivered, whether the collector is down (since when, why), and whether the
 /// forwarder still runs (when it runs on this host).
-pub fn handover_section(journals: &[PathBuf], fmt: &crate::journal::handover::Fmt) -> String {
+pub fn handover_section(journals: &[PathBuf], fmt: &crate::handover::Fmt) -> String {
     use std::fmt::Write as _;
     let mut lines = Vec::new();
     for j in journals {

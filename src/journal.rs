@@ -1,17 +1,17 @@
 //! The action log: an append-only JSON Lines file per session and role set.
 //!
-//! Write-ahead: an action is appended and fsync'd before anyone shows it as recorded. One writer:
-//! an exclusive lock on a sidecar `JOURNAL.lock` naming the holder. Replay folds the events into a
-//! [`Record`]; a torn last line (power lost mid-write) is reported and set aside, never fatal,
-//! never overwritten: the next writer terminates it and records a `torn_set_aside` event, so the
-//! file stays an honest, append-only history.
+//! Write-ahead: an action is appended and fsync'd before anyone shows it as recorded, and text that
+//! looks like a credential is refused there, whatever command writes. One writer: an exclusive
+//! `flock` on the journal file itself, so every path to it (a symlink, a hard link) meets the same
+//! lock. Replay folds the events into a [`Record`]; a torn end (power lost mid-write) is reported
+//! and set aside, never fatal, never overwritten: the next writer sets it aside in the same single
+//! write as its action, and replay accepts any prefix of that write. The reports read the record:
+//! they live in `handover` and `report`, outside this module.
 
 pub mod event;
 pub mod folder;
-pub mod handover;
 pub mod merge;
 pub mod record;
-pub mod report;
 pub mod tail;
 
 pub use event::{Action, Captured, CheckOutcome, Event, Rehearsal, StepState};

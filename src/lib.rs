@@ -9,7 +9,11 @@
 //! - [`timeline`]: where the session stands at an instant, confirmations overlaid.
 //! - [`clock`]: real, rehearsal and manual clocks behind one trait.
 //! - [`zones`], [`text`]: formatting instants in two zones; neutralising untrusted text.
+//! - [`files`], [`out`]: files on a shared host (regular only, bounded, private, no planted links);
+//!   the one writer of stdout and stderr.
 //! - [`journal`]: the append-only action log, its lock, replay as a fold, its tail, several read as one.
+//! - [`handover`], [`report`]: what leaves the host, read from the record: the shift's handover,
+//!   the evidence report.
 //! - [`forward`]: each journal event into the firm's syslog pipeline, at least once, in order.
 //! - [`alerts`], [`notify`]: what to notify and when, exactly once; the channels.
 //! - [`app`], [`view`], [`theme`], [`run`]: the TUI's model and update, drawing, styles, event loop.
@@ -24,10 +28,12 @@ pub mod clock;
 pub mod cmd;
 pub mod files;
 pub mod forward;
+pub mod handover;
 pub mod journal;
 pub mod notify;
 pub mod out;
 pub mod rehearsal;
+pub mod report;
 pub mod run;
 pub mod runbook;
 pub mod setup;

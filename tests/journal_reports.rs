@@ -145,7 +145,7 @@ fn report_has_the_result_per_system_and_phase_times_issues_references_and_contac
     assert!(out.status.success(), "{}", stderr(&out));
     let csv = stdout(&out);
     let rows: Vec<&str> = csv.lines().collect();
-    assert_eq!(rows[0], drillbook::journal::report::CSV_HEADER);
+    assert_eq!(rows[0], drillbook::report::CSV_HEADER);
     has(
         &csv,
         &[
@@ -323,7 +323,8 @@ fn log_follow_prints_appended_events_and_stops_on_sigterm() {
 
 #[test]
 fn a_step_about_both_market_data_systems_counts_under_each() {
-    use drillbook::journal::{Record, report};
+    use drillbook::journal::Record;
+    use drillbook::report;
     let plan = drillbook::runbook::load_bundled(&["omd".into()]).unwrap();
     assert_eq!(report::systems(&plan), ["OMD-C", "OMD-CC", "(general)"]);
     let backup = plan.session.phase_index("backup").unwrap();
@@ -339,7 +340,7 @@ fn a_step_about_both_market_data_systems_counts_under_each() {
         .count();
     assert!(both > 0);
     assert_eq!(count("OMD-CC"), both + 1);
-    let ctx = drillbook::journal::handover::Context {
+    let ctx = drillbook::handover::Context {
         now: plan.session.phases[backup].start.at,
         local_tz: chrono_tz::UTC,
         journal: "j.jsonl".into(),

@@ -259,7 +259,7 @@ fn csv_report_has_a_row_per_boundary_step_evidence_and_note_formula_safe() {
     let text = stdout(&out);
     nothing_undone(&text);
     let rows = parse_csv(&text);
-    let header: Vec<&str> = drillbook::journal::report::CSV_HEADER.split(',').collect();
+    let header: Vec<&str> = drillbook::report::CSV_HEADER.split(',').collect();
     assert_eq!(rows[0], header);
     for r in &rows {
         assert_eq!(r.len(), header.len(), "{r:?}");

@@ -4,7 +4,7 @@
 use super::from_journal::{self, Loaded};
 use super::{Failure, Outcome};
 use crate::clock::{Clock, RehearsalState};
-use crate::journal::handover::{self, Context};
+use crate::handover::{self, Context};
 use crate::journal::{Action, Journal, Meta};
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};

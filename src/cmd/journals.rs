@@ -8,11 +8,11 @@
 use super::from_journal::torn_note;
 use super::{Failure, Outcome, load_selection};
 use crate::cli::Selection;
+use crate::handover::{self, Context, Fmt, REHEARSAL_LABEL};
 use crate::journal::Event;
-use crate::journal::handover::{self, Context, Fmt, REHEARSAL_LABEL};
 use crate::journal::merge::{self, Source};
 use crate::journal::record::{Confirmation, Record};
-use crate::journal::report::{self, drift_words};
+use crate::report::{self, drift_words};
 use crate::runbook::{self, Plan};
 use crate::text::clean_line;
 use chrono_tz::Tz;

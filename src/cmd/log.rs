@@ -7,7 +7,7 @@
 
 use super::from_journal;
 use super::{Failure, Outcome};
-use crate::journal::handover::REHEARSAL_LABEL;
+use crate::handover::REHEARSAL_LABEL;
 use crate::journal::{Action, Event};
 use crate::text::clean_line;
 use crate::zones;

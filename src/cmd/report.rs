@@ -3,8 +3,8 @@
 
 use super::from_journal::{self, Loaded};
 use super::{Failure, Outcome};
-use crate::journal::handover::{Context, Fmt, REHEARSAL_LABEL};
-use crate::journal::report;
+use crate::handover::{Context, Fmt, REHEARSAL_LABEL};
+use crate::report;
 use std::path::{Path, PathBuf};
 
 pub fn run(path: &Path, runbooks: &[PathBuf], format: &str) -> Outcome {

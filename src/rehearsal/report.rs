@@ -4,7 +4,7 @@
 //! settle; steps done after their due time; steps still open at the end with their due times;
 //! approximate boundaries confirmed late or never.
 
-use crate::journal::handover::state_of;
+use crate::handover::state_of;
 use crate::journal::{Action, Event, Record, StepState};
 use crate::runbook::Plan;
 use crate::text::clean_line;

@@ -3,7 +3,8 @@
 //! goes to the highlighted field).
 
 use crate::app::{Model, keys};
-use crate::journal::{StepState, handover};
+use crate::handover;
+use crate::journal::StepState;
 use crate::text::clean_line;
 use crate::theme::Theme;
 use chrono::{DateTime, Utc};

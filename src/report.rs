@@ -11,9 +11,9 @@
 pub mod csv;
 pub mod markdown;
 
-use super::event::StepState;
-use super::handover::{Context, state_of};
-use super::record::{Record, Stamp};
+use crate::handover::{Context, state_of};
+use crate::journal::StepState;
+use crate::journal::record::{Record, Stamp};
 use crate::runbook::{Plan, Step};
 use crate::text::clean_line;
 use crate::timeline::Timeline;
@@ -604,7 +604,7 @@ pub fn build(plan: &Plan, record: &Record, ctx: &Context) -> Report {
     }
 }
 
-fn note_of(n: &super::record::NoteEntry, tz: Tz) -> Note {
+fn note_of(n: &crate::journal::record::NoteEntry, tz: Tz) -> Note {
     Note {
         step: n.step.as_deref().map(c),
         text: c(&n.text),

@@ -2,8 +2,8 @@
 //! whom, what is open, notes, boundaries planned vs confirmed, and whether notifications get
 //! through. Used by `drillbook handover` and by the app's handover overlay (`H`).
 
-use super::event::StepState;
-use super::record::{Record, ShiftKind, Stamp};
+use crate::journal::StepState;
+use crate::journal::record::{Record, ShiftKind, Stamp};
 use crate::runbook::{Plan, Step};
 use crate::text::clean_line;
 use crate::timeline::Timeline;

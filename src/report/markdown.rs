@@ -3,8 +3,8 @@
 //! boundaries as confirmed, with the planned time and the drift.
 
 use super::{Boundary, By, Report, StepReport, drift_words, systems};
+use crate::handover::{Fmt, REHEARSAL_LABEL};
 use crate::journal::event::StepState;
-use crate::journal::handover::{Fmt, REHEARSAL_LABEL};
 use crate::runbook::Plan;
 use std::fmt::Write;
 
