@@ -278,3 +278,29 @@ fn run_forward_sends_the_journal_to_a_syslog_collector_as_it_is_written() {
     assert_eq!(seqs.len(), n, "a message sent twice: {got:#?}");
     assert!(n >= 6, "each message carries its seq: {got:#?}");
 }
+
+#[test]
+fn a_headless_rehearsal_prints_each_simulated_check_it_journals() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("sim.jsonl");
+    let mut args = vec!["run", "--role", "ep,omd", "--headless", "--notify", "off"];
+    args.extend(["--rehearse", "--speed", "3600", "--simulate-checks", "pass"]);
+    args.extend(["--journal", j.to_str().unwrap()]);
+    let out = drillbook(&args);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    let printed = stdout
+        .lines()
+        .filter(|l| l.contains("  check    ") && l.contains("simulated pass"))
+        .count();
+    let journaled = std::fs::read_to_string(&j)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(r#""kind":"check""#))
+        .count();
+    assert!(journaled > 0, "the rehearsal ran checks");
+    assert_eq!(
+        printed, journaled,
+        "one line per check journaled:\n{stdout}"
+    );
+}

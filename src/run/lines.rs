@@ -164,22 +164,33 @@ impl<W: Write> Frontend for Lines<W> {
                     &format!("{channel} notification failed: {error}"),
                 );
             }
-            Happened::Recorded(ev) => {
-                if let crate::journal::Action::BoundaryConfirmed {
+            Happened::Recorded(ev) => match &ev.action {
+                crate::journal::Action::BoundaryConfirmed {
                     boundary,
                     confirmed,
                     ..
-                } = &ev.action
-                {
+                } => {
                     let at = zones::hm(*confirmed, model.plan.session.tz);
-                    self.line(
-                        model,
-                        now,
-                        "confirm",
-                        &format!("{boundary} confirmed at {at}"),
-                    );
+                    let text = format!("{boundary} confirmed at {at}");
+                    self.line(model, now, "confirm", &text);
                 }
-            }
+                // A step's check ran: its outcome, what it looked at, and what it saw.
+                crate::journal::Action::Check {
+                    step,
+                    check,
+                    target,
+                    outcome,
+                    detail,
+                    ..
+                } => {
+                    let text = format!(
+                        "{step}: {check} check {} on {target}: {detail}",
+                        outcome.word()
+                    );
+                    self.line(model, now, "check", &text);
+                }
+                _ => {}
+            },
             Happened::NotRecorded { error } => {
                 self.line(
                     model,
