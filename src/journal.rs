@@ -247,9 +247,6 @@ pub struct Replay {
     pub events: Vec<Event>,
     pub record: Record,
     pub torn: Option<Torn>,
-    /// Each unparsable line at the end of the file (the torn write and, after a crash inside
-    /// a recovery, the start of the recovery's events): what the next writer sets aside.
-    pub torn_lines: Vec<Torn>,
     /// The runbook content hash the journal was written with, when it differs from the current one.
     pub hash_mismatch: Option<String>,
     /// Newline-terminated lines in the file.
@@ -380,7 +377,6 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
                 bad.push(BadLine {
                     line: line_no,
                     start,
-                    len: line.len() + usize::from(terminated),
                     reason,
                     excerpt: excerpt(line),
                     journal_like: event_prefix(line),
@@ -424,13 +420,6 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
             line: first.line,
             bytes: (bytes.len() - first.start) as u64,
         });
-        replay.torn_lines = bad
-            .iter()
-            .map(|b| Torn {
-                line: b.line,
-                bytes: b.len as u64,
-            })
-            .collect();
     }
     replay.events = tail.into();
     replay.record.last = replay.events.last().map(record::Stamp::of);
@@ -441,7 +430,6 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
 struct BadLine {
     line: u64,
     start: usize,
-    len: usize,
     reason: String,
     excerpt: String,
     /// Begins as drillbook's lines begin: a damaged journal line, not another kind of file.

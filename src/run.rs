@@ -274,7 +274,7 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
     // wake. `None` says the terminal's stream ended.
     let (events_tx, mut events) = mpsc::unbounded_channel::<Option<std::io::Result<TermEvent>>>();
     let mut terminal_events = inputs.events;
-    let forward = tokio::spawn(async move {
+    let events_task = tokio::spawn(async move {
         while let Some(e) = terminal_events.next().await {
             if events_tx.send(Some(e)).is_err() {
                 return;
@@ -439,7 +439,7 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
         detach_error = Some(e.to_string());
     }
     frontend.finish(&model, clock.now(), &reason);
-    forward.abort();
+    events_task.abort();
     if let Some(f) = forwarder {
         // Dropping its future stops the forwarder's thread; its position is saved as it goes.
         f.abort();

@@ -168,20 +168,8 @@ fn report_has_the_result_per_system_and_phase_times_issues_references_and_contac
     }
 }
 
-/// The fixture with the rehearsal stamp on every event.
 fn rehearsal_twin(dir: &std::path::Path) -> std::path::PathBuf {
-    let text = std::fs::read_to_string(fixture("ps2-ep-hsn.jsonl")).unwrap();
-    let mut out = String::new();
-    for l in text.lines() {
-        let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
-        let utc = v["utc"].clone();
-        v["rehearsal"] = serde_json::json!({ "virtual_utc": utc, "speed": 60.0 });
-        out.push_str(&serde_json::to_string(&v).unwrap());
-        out.push('\n');
-    }
-    let p = dir.join("rehearsal.jsonl");
-    std::fs::write(&p, out).unwrap();
-    p
+    cli::rehearsal_twin("ps2-ep-hsn.jsonl", dir, "rehearsal.jsonl")
 }
 
 #[test]

@@ -497,20 +497,8 @@ fn handover_has_the_shift_history_every_open_step_and_dated_due_times() {
     );
 }
 
-/// The day fixture with the rehearsal stamp on every event (virtual time = its time).
 fn rehearsal_twin(dir: &std::path::Path) -> std::path::PathBuf {
-    let text = std::fs::read_to_string(fixture("ps2-day.jsonl")).unwrap();
-    let mut out = String::new();
-    for l in text.lines() {
-        let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
-        let utc = v["utc"].clone();
-        v["rehearsal"] = serde_json::json!({ "virtual_utc": utc, "speed": 60.0 });
-        out.push_str(&serde_json::to_string(&v).unwrap());
-        out.push('\n');
-    }
-    let p = dir.join("day-rehearsal.jsonl");
-    std::fs::write(&p, out).unwrap();
-    p
+    cli::rehearsal_twin("ps2-day.jsonl", dir, "day-rehearsal.jsonl")
 }
 
 #[test]

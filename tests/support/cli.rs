@@ -178,3 +178,20 @@ pub fn fixture(name: &str) -> std::path::PathBuf {
         .join("tests/fixtures/journals")
         .join(name)
 }
+
+/// A copy of the fixture journal `name` with the rehearsal stamp on every event (virtual time =
+/// its time), written into `dir` as `out`.
+pub fn rehearsal_twin(name: &str, dir: &Path, out: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(fixture(name)).unwrap();
+    let mut lines = String::new();
+    for l in text.lines() {
+        let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+        let utc = v["utc"].clone();
+        v["rehearsal"] = serde_json::json!({ "virtual_utc": utc, "speed": 60.0 });
+        lines.push_str(&serde_json::to_string(&v).unwrap());
+        lines.push('\n');
+    }
+    let p = dir.join(out);
+    std::fs::write(&p, lines).unwrap();
+    p
+}
