@@ -300,24 +300,34 @@ fn candidates(
         }
         // n/a by design or by a recorded choice: closed, so never overdue.
         let state = crate::setup::state_of(plan, step, record);
-        let mut body = format!(
+        // A choice not recorded yet leads title and body: "Overdue: Log off…" read at a glance
+        // could send an operator to log off a session the rundown wanted connected.
+        let mut title = String::from("Overdue");
+        let mut body = String::new();
+        for (c, want) in crate::setup::undecided(plan, step, record) {
+            // "if log-off" reads alone; "if yes" needs the choice's name.
+            match want {
+                "yes" | "no" => write!(title, " if {}={want}", clean_line(&c.id)),
+                _ => write!(title, " if {want}"),
+            }
+            .ok();
+            let _ = write!(
+                body,
+                "Not recorded yet: {}. This step applies only if {want}; record the choice (the other option makes it n/a). ",
+                clean_line(&c.title)
+            );
+        }
+        let _ = write!(
+            body,
             "Critical step {} was due at {} and is {}.",
             clean_line(&step.id),
             zones::hm(due, tz),
             state.word()
         );
-        // A choice not recorded yet: say which, so the operator can settle it (n/a, no more alerts).
-        for (c, want) in crate::setup::undecided(plan, step, record) {
-            let _ = write!(
-                body,
-                " It applies only if {}: {want}, not recorded yet.",
-                clean_line(&c.title)
-            );
-        }
         out.push(Candidate {
             alert: Alert {
                 key: format!("step:{}:overdue", step.id),
-                title: truncate(&format!("Overdue: {}", step.title), TITLE_MAX),
+                title: truncate(&format!("{title}: {}", step.title), TITLE_MAX),
                 body,
                 due,
             },

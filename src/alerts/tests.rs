@@ -532,8 +532,14 @@ fn an_overdue_step_with_an_unrecorded_choice_says_which() {
         .find(|(_, a)| a.key == "step:ep-failover-logoff:overdue")
         .unwrap()
         .1;
-    assert!(a.body.contains("applies only if"), "{a:?}");
-    assert!(a.body.contains("log-off, not recorded yet"), "{a:?}");
+    // The condition leads, in the title read at a glance and in the body.
+    assert!(a.title.starts_with("Overdue if log-off: Log off"), "{a:?}");
+    assert!(
+        a.body
+            .starts_with("Not recorded yet: Through the 10:00-~11:00 failover"),
+        "{a:?}"
+    );
+    assert!(a.body.contains("applies only if log-off"), "{a:?}");
 }
 
 #[test]
