@@ -50,3 +50,48 @@ fn watch_on_a_folder_picks_up_a_journal_that_appears_after_it_started() {
     });
     t.keys(&["q"]);
 }
+
+/// A folder holding a finished rehearsal at 3600x and a live one at 60x in the failover: one
+/// screen has one clock, and the finished one's would show the live host's failover as "session
+/// ended". `watch` refuses, naming both, before it takes the terminal.
+#[test]
+fn watch_refuses_two_rehearsals_on_different_clocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("team");
+    std::fs::create_dir(&folder).unwrap();
+    let done = cli::drillbook(&[
+        "run",
+        "--role",
+        "ccep",
+        "--rehearse",
+        "--headless",
+        "--speed",
+        "3600",
+        "--journal",
+        folder.join("ccep.jsonl").to_str().unwrap(),
+    ]);
+    assert!(done.status.success(), "{}", cli::stderr(&done));
+    let live_path = folder.join("omd.jsonl");
+    let mut live = std::process::Command::new(BIN)
+        .args(["run", "--role", "omd", "--rehearse", "--headless"])
+        .args(["--speed", "60", "--start-at", "failover", "--journal"])
+        .arg(&live_path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the binary runs");
+    cli::poll("the live rehearsal's first events", || {
+        !cli::lines(&live_path).is_empty()
+    });
+
+    let out = cli::drillbook(&["watch", folder.to_str().unwrap()]);
+    let _ = live.kill();
+    let _ = live.wait();
+    let err = cli::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("are different rehearsals"), "{err}");
+    assert!(
+        err.contains("ccep.jsonl (x3600") && err.contains("omd.jsonl (x60"),
+        "{err}"
+    );
+}

@@ -14,6 +14,7 @@ use crate::run::{Ended, Setup, Source};
 use crate::runbook::Plan;
 use crate::text::clean_line;
 use crate::theme::Theme;
+use chrono::{DateTime, Utc};
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -379,6 +380,7 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
     // One journal, or several (a folder: the journals in it now, and those that join later).
     let (plan, record, events) = if super::journals::several(&journals) {
         let many = super::journals::load(&journals, &runbooks)?;
+        one_rehearsal_clock(&many)?;
         let slices: Vec<&[crate::journal::Event]> = many
             .sources
             .iter()
@@ -431,6 +433,46 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
     .map_err(|e| Failure::new(format!("cannot run the terminal: {e}")))?;
     report(first, &ended, None, None)
 }
+
+/// Several rehearsal journals share one screen, so one clock: only when they are one rehearsal
+/// (the same speed, their clocks carried to now within [`SAME_REHEARSAL`] of each other), as
+/// hosts that start a team rehearsal together are. A finished rehearsal beside a live one would
+/// otherwise show the live host's failover as "session ended".
+fn one_rehearsal_clock(many: &super::journals::Many) -> Result<(), Failure> {
+    let now = crate::clock::wall_now();
+    let clocks: Vec<(&Path, DateTime<Utc>, f64)> = many
+        .sources
+        .iter()
+        .filter_map(|s| {
+            let last = s.replay.events.last()?;
+            Some((
+                s.path.as_path(),
+                last.carried_to(now)?,
+                last.rehearsal?.speed,
+            ))
+        })
+        .collect();
+    let Some(&(first, at0, speed0)) = clocks.first() else {
+        return Ok(());
+    };
+    let tz = many.plan.session.tz;
+    for &(path, at, speed) in &clocks[1..] {
+        if speed != speed0 || (at - at0).abs() > SAME_REHEARSAL {
+            return Err(Failure::new(format!(
+                "{} (x{speed0}, at {}) and {} (x{speed}, at {}) are different rehearsals: one screen has one clock; watch each journal alone",
+                first.display(),
+                crate::zones::day_hm(at0, tz),
+                path.display(),
+                crate::zones::day_hm(at, tz),
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// How far apart the session clocks of one team rehearsal may be: hosts started by hand a few
+/// seconds apart at 60x are minutes apart in session time.
+const SAME_REHEARSAL: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
 
 /// The clock a watcher reads the journal by: the real one, or for a rehearsal its virtual clock,
 /// carried on from the last event at the rehearsal's speed. Pauses are not journaled, so this
