@@ -457,7 +457,7 @@ fn one_rehearsal_clock(many: &super::journals::Many) -> Result<(), Failure> {
     };
     let tz = many.plan.session.tz;
     for &(path, at, speed) in &clocks[1..] {
-        if speed != speed0 || (at - at0).abs() > SAME_REHEARSAL {
+        if (speed - speed0).abs() > f64::EPSILON * speed0 || (at - at0).abs() > SAME_REHEARSAL {
             return Err(Failure::new(format!(
                 "{} (x{speed0}, at {}) and {} (x{speed}, at {}) are different rehearsals: one screen has one clock; watch each journal alone",
                 first.display(),
