@@ -19,7 +19,7 @@ pub use desktop::Desktop;
 pub use recording::Recording;
 pub use terminal::{SharedWriter, Terminal, Wrap};
 
-pub use crate::alerts::SendResult;
+pub use crate::alerts::{SendError, SendResult};
 
 pub trait Notifier: Send + Sync {
     /// The channel's name as written in the journal: `desktop`, `terminal`, ...
