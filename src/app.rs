@@ -1183,7 +1183,7 @@ fn submit(m: &mut Model, input: Input, now: DateTime<Utc>) -> Vec<Effect> {
         Prompt::Confirm { transition, at } => {
             let observed = match confirm::parse(&text, at, m.plan.session.tz, now) {
                 Ok(o) => o,
-                Err(why) => return refuse(m, input, why),
+                Err(why) => return refuse(m, input, why.to_string()),
             };
             let t = &m.timeline.transitions[transition];
             let action = Action::BoundaryConfirmed {

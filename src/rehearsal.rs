@@ -104,6 +104,7 @@ mod tests {
         assert!(
             start_instant(&p, Some("lunch"))
                 .unwrap_err()
+                .to_string()
                 .contains("failover")
         );
     }

@@ -251,7 +251,7 @@ pub fn validate_paths(paths: &[PathBuf]) -> Result<Checked, Problems> {
                         Err(e) => problems.push(e),
                     }),
                 Err(e) => {
-                    problems.push(Problem::new(&p.display().to_string(), None, io_message(&e)))
+                    problems.push(Problem::new(&p.display().to_string(), None, io_message(&e)));
                 }
             }
         } else {

@@ -173,16 +173,19 @@ mod tests {
         assert!(
             TimeSpec::parse("25:00", false, true)
                 .unwrap_err()
+                .to_string()
                 .contains("not a possible time")
         );
         assert!(
             TimeSpec::parse("2023-02-30 08:00", false, true)
                 .unwrap_err()
+                .to_string()
                 .contains("not a possible date")
         );
         assert!(
             TimeSpec::parse("~08:00", false, false)
                 .unwrap_err()
+                .to_string()
                 .contains("approximate")
         );
         assert!(TimeSpec::parse("2023-11-22", false, true).is_err());
