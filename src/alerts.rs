@@ -39,9 +39,42 @@ use chrono_tz::Tz;
 use std::collections::HashSet;
 use std::fmt::Write;
 
-/// The outcome of sending an alert on one channel: `Err` carries a short message for the status
-/// line and the journal.
-pub type SendResult = Result<(), String>;
+/// The outcome of sending an alert on one channel.
+pub type SendResult = Result<(), SendError>;
+
+/// Why an alert did not reach a channel: its text is the short message for the status line and
+/// the journal.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("desktop: no D-Bus session bus to send to ({0})")]
+    NoBus(notify_rust::error::Error),
+    #[error(
+        "desktop: no notification daemon on the session bus (nothing owns org.freedesktop.Notifications)"
+    )]
+    NoDaemon,
+    #[error("desktop: {0}")]
+    Desktop(notify_rust::error::Error),
+    #[error(
+        "desktop: no answer from the session bus within {} s: is a notification daemon running? (drillbook notify-test checks)",
+        .0.as_secs_f32()
+    )]
+    DesktopSilent(std::time::Duration),
+    #[error("terminal: the writer task failed: {0}")]
+    WriterTask(tokio::task::JoinError),
+    #[error("terminal: cannot write the notification: {0}")]
+    Terminal(#[from] std::io::Error),
+    #[error("terminal: no controlling terminal (sequences are never written into stdout)")]
+    NoTerminal,
+    /// The loop stopped waiting for the channel.
+    #[error("no answer within {} s", .0.as_secs())]
+    NoAnswer(std::time::Duration),
+    /// `notify-test` stopped waiting for the channel.
+    #[error("no result within {} s", .0.as_secs())]
+    NoResult(std::time::Duration),
+    /// A test channel told to fail, with the words it was given.
+    #[error("{0}")]
+    Simulated(String),
+}
 
 /// One notification to raise, on every selected channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,18 +184,25 @@ impl Scheduler {
     }
 }
 
+/// Why a `--lead` override was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum LeadError {
+    #[error("--lead: `{0}` is not a number of minutes (example: --lead 15,5)")]
+    NotMinutes(String),
+    #[error("--lead: a warning {0} minutes before a boundary is out of range (1 to 10080)")]
+    OutOfRange(u32),
+}
+
 /// Parse a `--lead MINUTES[,MINUTES]` override (`15,5`): the warnings before each boundary, largest
 /// first, as `Session::lead` holds them. Each must be 1 to 10080 minutes (a week).
-pub fn parse_lead(s: &str) -> Result<Vec<TimeDelta>, String> {
+pub fn parse_lead(s: &str) -> Result<Vec<TimeDelta>, LeadError> {
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim) {
-        let m: u32 = part.parse().map_err(|_| {
-            format!("--lead: `{part}` is not a number of minutes (example: --lead 15,5)")
-        })?;
+        let m: u32 = part
+            .parse()
+            .map_err(|_| LeadError::NotMinutes(part.to_owned()))?;
         if m == 0 || m > 7 * 24 * 60 {
-            return Err(format!(
-                "--lead: a warning {m} minutes before a boundary is out of range (1 to 10080)"
-            ));
+            return Err(LeadError::OutOfRange(m));
         }
         out.push(TimeDelta::minutes(i64::from(m)));
     }

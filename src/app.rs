@@ -21,7 +21,7 @@ pub mod keys;
 pub mod list;
 pub mod sensing;
 
-use crate::alerts::{Alert, Scheduler, SendResult};
+use crate::alerts::{Alert, Scheduler, SendError, SendResult};
 use crate::check::CheckResult;
 use crate::check::schedule::Schedule;
 use crate::clock::{ClockControl, RehearsalState};
@@ -93,7 +93,7 @@ pub enum Message {
     /// The loop wrote an [`Effect::WriteTerminal`] (or could not).
     TerminalWritten {
         what: TerminalWrite,
-        result: Result<(), String>,
+        result: Result<(), SendError>,
     },
     /// The wall clock's reading, sent by the loop once a second: automatic checks are due on it
     /// (`every:` counts real time, also in a rehearsal), and a check's age is shown by it.
@@ -833,7 +833,10 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
         } => {
             if let Err(e) = &result {
                 m.say(
-                    format!("notification on {channel} failed: {}", clean_line(e)),
+                    format!(
+                        "notification on {channel} failed: {}",
+                        clean_line(&e.to_string())
+                    ),
                     Tone::Error,
                 );
                 m.changed = true;
@@ -844,7 +847,7 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
                 ok: result.is_ok(),
                 title: alert.title,
                 body: alert.body,
-                error: result.err(),
+                error: result.err().map(|e| e.to_string()),
             })]
         }
         Message::JournalChanged {
@@ -895,7 +898,7 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
                     Tone::Ok,
                 ),
                 Err(e) => m.say(
-                    format!("could not copy: {}", clean_line(&e)),
+                    format!("could not copy: {}", clean_line(&e.to_string())),
                     Tone::Error,
                 ),
             }
@@ -1180,7 +1183,7 @@ fn submit(m: &mut Model, input: Input, now: DateTime<Utc>) -> Vec<Effect> {
         Prompt::Confirm { transition, at } => {
             let observed = match confirm::parse(&text, at, m.plan.session.tz, now) {
                 Ok(o) => o,
-                Err(why) => return refuse(m, input, why),
+                Err(why) => return refuse(m, input, why.to_string()),
             };
             let t = &m.timeline.transitions[transition];
             let action = Action::BoundaryConfirmed {

@@ -268,16 +268,25 @@ pub struct RunArgs {
 /// Fastest supported rehearsal speed: four hours in four seconds.
 pub const MAX_SPEED: f64 = 3600.0;
 
+/// Why a `--speed` was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SpeedError {
+    #[error("--speed `{0}`: give a number such as 60")]
+    NotNumber(String),
+    #[error("--speed {0}: must be from 1 to {MAX_SPEED}")]
+    OutOfRange(String),
+}
+
 /// Parse `--speed`: 1 to 3600, an optional `x` after the number.
-pub fn parse_speed(s: &str) -> Result<f64, String> {
+pub fn parse_speed(s: &str) -> Result<f64, SpeedError> {
     let v: f64 = s
         .trim_end_matches('x')
         .parse()
-        .map_err(|_| format!("--speed `{s}`: give a number such as 60"))?;
+        .map_err(|_| SpeedError::NotNumber(s.to_owned()))?;
     if (1.0..=MAX_SPEED).contains(&v) {
         Ok(v)
     } else {
-        Err(format!("--speed {s}: must be from 1 to {MAX_SPEED}"))
+        Err(SpeedError::OutOfRange(s.to_owned()))
     }
 }
 

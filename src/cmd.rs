@@ -35,11 +35,11 @@ pub enum Failure {
 }
 
 impl Failure {
-    pub fn new(message: impl Into<String>) -> Self {
-        Failure::Failed(message.into())
+    pub fn new(message: impl std::fmt::Display) -> Self {
+        Failure::Failed(message.to_string())
     }
-    pub fn usage(message: impl Into<String>) -> Self {
-        Failure::Usage(message.into())
+    pub fn usage(message: impl std::fmt::Display) -> Self {
+        Failure::Usage(message.to_string())
     }
     /// The process exit code.
     pub fn code(&self) -> u8 {

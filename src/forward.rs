@@ -27,7 +27,7 @@ pub mod position;
 pub mod syslog;
 pub mod transport;
 
-pub use transport::Target;
+pub use transport::{AddressError, Target};
 
 use crate::journal::tail::{Head, Item, Position, Tail, TailError, Waiter};
 use crate::journal::{Action, Event};
@@ -166,7 +166,7 @@ pub async fn run(
     url: String,
     status_tx: tokio::sync::mpsc::UnboundedSender<Status>,
 ) -> Result<(), ForwardError> {
-    let target: Target = url.parse().map_err(|e: String| ForwardError::Io {
+    let target: Target = url.parse().map_err(|e: AddressError| ForwardError::Io {
         journal: journal.clone(),
         what: "forward",
         source: std::io::Error::other(e),

@@ -19,7 +19,7 @@ pub use desktop::Desktop;
 pub use recording::Recording;
 pub use terminal::{SharedWriter, Terminal, Wrap};
 
-pub use crate::alerts::SendResult;
+pub use crate::alerts::{SendError, SendResult};
 
 pub trait Notifier: Send + Sync {
     /// The channel's name as written in the journal: `desktop`, `terminal`, ...
@@ -37,10 +37,22 @@ pub trait Notifier: Send + Sync {
 /// The channel names `--notify` accepts.
 pub const CHANNEL_NAMES: &str = "auto, desktop, terminal or off";
 
+/// Why a `--notify` spec was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelError {
+    #[error(
+        "--notify: unknown channel `{}`: use {CHANNEL_NAMES} (a comma list is allowed)",
+        crate::text::clean_line(.0)
+    )]
+    Unknown(String),
+    #[error("--notify: `off` cannot be combined with other channels")]
+    OffWithOthers,
+}
+
 /// The channels named by `--notify` (`auto`, `desktop`, `terminal`, `off`, or a comma list), with
 /// the terminal channel writing to /dev/tty (else stdout) and detection from this process's
 /// environment.
-pub fn channels(spec: &[String]) -> Result<Vec<Arc<dyn Notifier>>, String> {
+pub fn channels(spec: &[String]) -> Result<Vec<Arc<dyn Notifier>>, ChannelError> {
     channels_with(spec, None, &detect::Env::from_process())
 }
 
@@ -51,7 +63,7 @@ pub fn channels_with(
     spec: &[String],
     writer: Option<&SharedWriter>,
     env: &detect::Env,
-) -> Result<Vec<Arc<dyn Notifier>>, String> {
+) -> Result<Vec<Arc<dyn Notifier>>, ChannelError> {
     let names = resolve(spec, env)?;
     let mut out: Vec<Arc<dyn Notifier>> = Vec::new();
     for name in names {
@@ -68,7 +80,7 @@ pub fn channels_with(
 }
 
 /// The concrete channel names a `--notify` spec stands for, `auto` expanded, without duplicates.
-pub fn resolve(spec: &[String], env: &detect::Env) -> Result<Vec<&'static str>, String> {
+pub fn resolve(spec: &[String], env: &detect::Env) -> Result<Vec<&'static str>, ChannelError> {
     let words: Vec<&str> = spec
         .iter()
         .flat_map(|s| s.split(','))
@@ -98,15 +110,12 @@ pub fn resolve(spec: &[String], env: &detect::Env) -> Result<Vec<&'static str>, 
                 }
             }
             _ => {
-                return Err(format!(
-                    "--notify: unknown channel `{}`: use {CHANNEL_NAMES} (a comma list is allowed)",
-                    crate::text::clean_line(w)
-                ));
+                return Err(ChannelError::Unknown((*w).to_owned()));
             }
         }
     }
     if off && !out.is_empty() {
-        return Err("--notify: `off` cannot be combined with other channels".into());
+        return Err(ChannelError::OffWithOthers);
     }
     Ok(out)
 }
@@ -146,7 +155,9 @@ mod tests {
             resolve(&s("terminal,desktop,terminal"), &env(true, false)).unwrap(),
             ["terminal", "desktop"]
         );
-        let e = resolve(&s("email"), &env(true, false)).unwrap_err();
+        let e = resolve(&s("email"), &env(true, false))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("unknown channel `email`"), "{e}");
         assert!(resolve(&s("off,terminal"), &env(true, false)).is_err());
     }

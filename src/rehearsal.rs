@@ -8,7 +8,7 @@
 pub mod report;
 
 use crate::runbook::Plan;
-use crate::runbook::timespec::{TimeSpec, resolve_local};
+use crate::runbook::timespec::{TimeError, TimeSpec, resolve_local};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
 /// How far before the first phase of the session day a rehearsal starts by default.
@@ -19,8 +19,23 @@ pub const JUST_BEFORE: Duration = Duration::minutes(1);
 /// The default speed: an hour of session in a minute.
 pub const DEFAULT_SPEED: f64 = 60.0;
 
+/// Why a rehearsal cannot start where asked, or cannot move to the date asked.
+#[derive(Debug, thiserror::Error)]
+pub enum RehearsalError {
+    /// `--start-at` is neither a time nor a phase: the phases it could name.
+    #[error("--start-at: {time}; or name a phase: {}", .phases.join(", "))]
+    StartAt {
+        time: TimeError,
+        phases: Vec<String>,
+    },
+    #[error("--start-at: {0}")]
+    StartAtZone(TimeError),
+    #[error("--date {0}: {1}")]
+    Date(NaiveDate, TimeError),
+}
+
 /// Where `--start-at` points.
-pub fn start_instant(plan: &Plan, start_at: Option<&str>) -> Result<DateTime<Utc>, String> {
+pub fn start_instant(plan: &Plan, start_at: Option<&str>) -> Result<DateTime<Utc>, RehearsalError> {
     let s = &plan.session;
     let Some(spec) = start_at else {
         let first = s
@@ -32,23 +47,22 @@ pub fn start_instant(plan: &Plan, start_at: Option<&str>) -> Result<DateTime<Utc
     if let Some(i) = s.phase_index(spec) {
         return Ok(s.phases[i].start.at - JUST_BEFORE);
     }
-    let t = TimeSpec::parse(spec, false, false).map_err(|m| {
-        let ids: Vec<&str> = s.phases.iter().map(|p| p.id.as_str()).collect();
-        format!("--start-at: {m}; or name a phase: {}", ids.join(", "))
+    let t = TimeSpec::parse(spec, false, false).map_err(|time| RehearsalError::StartAt {
+        time,
+        phases: s.phases.iter().map(|p| p.id.clone()).collect(),
     })?;
-    t.resolve(s.date, s.tz)
-        .map_err(|m| format!("--start-at: {m}"))
+    t.resolve(s.date, s.tz).map_err(RehearsalError::StartAtZone)
 }
 
 /// The plan with its whole schedule moved to `date` (same local times, re-resolved in the session
 /// zone, so a move across a daylight-saving change keeps the local timetable).
-pub fn move_to_date(plan: &Plan, date: NaiveDate) -> Result<Plan, String> {
+pub fn move_to_date(plan: &Plan, date: NaiveDate) -> Result<Plan, RehearsalError> {
     let s = &plan.session;
     let days = date - s.date;
     let tz = s.tz;
-    let shift = |t: DateTime<Utc>| -> Result<DateTime<Utc>, String> {
+    let shift = |t: DateTime<Utc>| -> Result<DateTime<Utc>, RehearsalError> {
         let local = tz.from_utc_datetime(&t.naive_utc()).naive_local() + days;
-        resolve_local(local, tz).map_err(|m| format!("--date {date}: {m}"))
+        resolve_local(local, tz).map_err(|m| RehearsalError::Date(date, m))
     };
     let mut out = plan.clone();
     out.session.date = date;
@@ -90,6 +104,7 @@ mod tests {
         assert!(
             start_instant(&p, Some("lunch"))
                 .unwrap_err()
+                .to_string()
                 .contains("failover")
         );
     }

@@ -23,7 +23,7 @@ pub mod lines;
 pub mod screen;
 pub mod timer;
 
-use crate::alerts::Alert;
+use crate::alerts::{Alert, SendError};
 use crate::app::{Effect, Message, Model, update};
 use crate::clock::Clock;
 use crate::journal::{self, Action, Event, Journal};
@@ -123,7 +123,10 @@ pub enum Happened<'a> {
     /// An alert is being sent on every channel.
     Notify(&'a Alert),
     /// One channel's send failed or timed out.
-    NotifyFailed { channel: &'a str, error: &'a str },
+    NotifyFailed {
+        channel: &'a str,
+        error: &'a SendError,
+    },
     /// An event was appended and fsync'd.
     Recorded(&'a Event),
     /// An append failed.
@@ -134,7 +137,7 @@ pub enum Happened<'a> {
 pub trait Frontend {
     /// Show the model; called when it changed (and, with [`Frontend::shows_seconds`], when the
     /// displayed second ticked).
-    fn frame(&mut self, _model: &Model, _now: DateTime<Utc>) -> Result<(), String> {
+    fn frame(&mut self, _model: &Model, _now: DateTime<Utc>) -> std::io::Result<()> {
         Ok(())
     }
     /// Whether the frontend shows the clock's seconds, so the loop wakes for each.
@@ -145,7 +148,7 @@ pub trait Frontend {
     fn observe(&mut self, _model: &Model, _now: DateTime<Utc>) {}
     fn happened(&mut self, model: &Model, now: DateTime<Utc>, what: Happened<'_>);
     /// Write terminal notification sequences, between frames, from the loop's own thread.
-    fn terminal_bytes(&mut self, bytes: &[u8]) -> Result<(), String>;
+    fn terminal_bytes(&mut self, bytes: &[u8]) -> Result<(), SendError>;
     fn suspend(&mut self) {}
     fn resume(&mut self) {}
     /// Whether the loop ends when the session does (the headless run).
@@ -163,7 +166,7 @@ pub struct Ended {
     /// The journal's own error, if the final `Detach` could not be written.
     pub detach_error: Option<String>,
     /// A terminal error that ended the loop.
-    pub terminal_error: Option<String>,
+    pub terminal_error: Option<std::io::Error>,
     /// The wall clock read before 1970, which ended the loop.
     pub clock_error: Option<crate::clock::BeforeEpoch>,
     pub model: Model,
@@ -686,9 +689,7 @@ impl Ctx<'_> {
                         tokio::spawn(async move {
                             let result = tokio::time::timeout(NOTIFY_TIMEOUT, ch.send(&alert))
                                 .await
-                                .unwrap_or_else(|_| {
-                                    Err(format!("no answer within {} s", NOTIFY_TIMEOUT.as_secs()))
-                                });
+                                .unwrap_or(Err(SendError::NoAnswer(NOTIFY_TIMEOUT)));
                             let _ = tx.send(Message::Notified {
                                 alert,
                                 channel: ch.channel().to_owned(),

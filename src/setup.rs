@@ -71,8 +71,25 @@ pub fn settler<'a>(plan: &'a Plan, choice: &str) -> Option<&'a Step> {
         .find(|s| s.settles.iter().any(|x| x == choice))
 }
 
+/// Why a `--choose` was refused; `known` lists the session's choices, `ID=OPTION|OPTION, ...`.
+#[derive(Debug, thiserror::Error)]
+pub enum ChoiceError {
+    #[error("--choose `{spec}`: write CHOICE=OPTION (this session's: {known})")]
+    NoOption { spec: String, known: String },
+    #[error("--choose: `{id}` is not a choice of this session (its choices: {known})")]
+    NotChoice { id: String, known: String },
+    #[error("--choose: `{value}` is not an option of `{choice}` (its options: {})", .options.join(", "))]
+    NotOption {
+        value: String,
+        choice: String,
+        options: Vec<String>,
+    },
+    #[error("--choose: no loaded runbook records `{0}`; load the runbook whose steps depend on it")]
+    Unrecorded(String),
+}
+
 /// Parse `--choose ID=OPTION`: the choice and its option as the session spells it.
-pub fn parse_choice<'a>(plan: &'a Plan, spec: &str) -> Result<(&'a Choice, &'a str), String> {
+pub fn parse_choice<'a>(plan: &'a Plan, spec: &str) -> Result<(&'a Choice, &'a str), ChoiceError> {
     let known = || {
         plan.session
             .choices
@@ -82,31 +99,26 @@ pub fn parse_choice<'a>(plan: &'a Plan, spec: &str) -> Result<(&'a Choice, &'a s
             .join(", ")
     };
     let Some((id, value)) = spec.split_once('=') else {
-        return Err(format!(
-            "--choose `{spec}`: write CHOICE=OPTION (this session's: {})",
-            known()
-        ));
+        return Err(ChoiceError::NoOption {
+            spec: spec.to_owned(),
+            known: known(),
+        });
     };
     let Some(c) = plan.session.choice(id.trim()) else {
-        return Err(format!(
-            "--choose: `{}` is not a choice of this session (its choices: {})",
-            id.trim(),
-            known()
-        ));
+        return Err(ChoiceError::NotChoice {
+            id: id.trim().to_owned(),
+            known: known(),
+        });
     };
     let Some(option) = c.option_for(value) else {
-        return Err(format!(
-            "--choose: `{}` is not an option of `{}` (its options: {})",
-            value.trim(),
-            c.id,
-            c.options.join(", ")
-        ));
+        return Err(ChoiceError::NotOption {
+            value: value.trim().to_owned(),
+            choice: c.id.clone(),
+            options: c.options.clone(),
+        });
     };
     if settler(plan, &c.id).is_none() {
-        return Err(format!(
-            "--choose: no loaded runbook records `{}`; load the runbook whose steps depend on it",
-            c.id
-        ));
+        return Err(ChoiceError::Unrecorded(c.id.clone()));
     }
     Ok((c, option))
 }
@@ -173,16 +185,19 @@ mod tests {
         assert!(
             parse_choice(&p, "drop-copy")
                 .unwrap_err()
+                .to_string()
                 .contains("CHOICE=OPTION")
         );
         assert!(
             parse_choice(&p, "dropcopy=no")
                 .unwrap_err()
+                .to_string()
                 .contains("drop-copy")
         );
         assert!(
             parse_choice(&p, "drop-copy=maybe")
                 .unwrap_err()
+                .to_string()
                 .contains("yes, no")
         );
     }

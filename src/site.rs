@@ -14,7 +14,7 @@
 //! needs one says which to set. Read like every other file (a regular file, at most 1 MiB, the
 //! same YAML guards); a problem is one line with its position.
 
-use crate::runbook::{Plan, Problem, Problems};
+use crate::runbook::{ExportError, Plan, Problem, Problems};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -241,17 +241,17 @@ pub fn example(plan: &Plan) -> String {
 }
 
 /// Write [`example`] to `path`, never over anything already there (as `runbooks export` writes).
-pub fn write_example(path: &Path, plan: &Plan) -> Result<(), String> {
+pub fn write_example(path: &Path, plan: &Plan) -> Result<(), ExportError> {
     use std::io::Write;
+    let write = |source| ExportError::Write {
+        path: path.to_owned(),
+        source,
+    };
     let mut f = crate::files::create_new_private(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => format!(
-            "{}: already exists; export does not overwrite",
-            path.display()
-        ),
-        _ => format!("{}: cannot write: {e}", path.display()),
+        std::io::ErrorKind::AlreadyExists => ExportError::Exists(path.to_owned()),
+        _ => write(e),
     })?;
-    f.write_all(example(plan).as_bytes())
-        .map_err(|e| format!("{}: cannot write: {e}", path.display()))
+    f.write_all(example(plan).as_bytes()).map_err(write)
 }
 
 #[cfg(test)]

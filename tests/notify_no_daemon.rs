@@ -25,8 +25,9 @@ fn alert() -> Alert {
     }
 }
 
-/// Send through the desktop channel while a task ticks every 10 ms; the send's result, how long
-/// it took, and the longest a tick was late.
+/// Send through the desktop channel while a task ticks every 10 ms; the send's result (its
+/// message, as the status line and journal show it), how long it took, and the longest a tick was
+/// late.
 fn send_while_ticking(timeout: Duration) -> (Result<(), String>, Duration, Duration, Daemon) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -51,7 +52,10 @@ fn send_while_ticking(timeout: Duration) -> (Result<(), String>, Duration, Durat
         // Let the ticker start before the send begins.
         tokio::task::yield_now().await;
         let started = Instant::now();
-        let res = Desktop::with_timeout(timeout).send(&alert()).await;
+        let res = Desktop::with_timeout(timeout)
+            .send(&alert())
+            .await
+            .map_err(|e| e.to_string());
         let took = started.elapsed();
         stop.store(true, Ordering::Relaxed);
         let worst = ticker.await.unwrap();

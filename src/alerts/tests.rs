@@ -555,8 +555,18 @@ fn next_due_names_the_next_wake_and_lead_overrides_parse() {
         parse_lead("5, 30,5").unwrap(),
         [TimeDelta::minutes(30), TimeDelta::minutes(5)]
     );
-    assert!(parse_lead("0").unwrap_err().contains("out of range"));
-    assert!(parse_lead("x").unwrap_err().contains("not a number"));
+    assert!(
+        parse_lead("0")
+            .unwrap_err()
+            .to_string()
+            .contains("out of range")
+    );
+    assert!(
+        parse_lead("x")
+            .unwrap_err()
+            .to_string()
+            .contains("not a number")
+    );
     let mut p2 = p.clone();
     p2.session.lead = parse_lead("30").unwrap();
     let mut s = Scheduler::new(hkt(25, 9, 0));

@@ -4,7 +4,7 @@
 //! before the phase it ends had started, is asked about again with the reason.
 
 use super::Model;
-use chrono::{DateTime, NaiveTime, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// How far before the planned time a confirmation is asked about again. The failover window is
@@ -34,6 +34,25 @@ fn time_of_day(word: &str) -> Option<NaiveTime> {
     }
 }
 
+/// Why the confirmation prompt's text was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfirmError {
+    #[error(
+        "start with the time it was observed, HH:MM or HH:MM:SS (`{}` is not one), then an optional note",
+        crate::text::clean_line(.0)
+    )]
+    NotTime(String),
+    #[error("{word} does not exist on {day} in {tz} (a clock change)")]
+    Skipped {
+        word: String,
+        day: NaiveDate,
+        tz: Tz,
+    },
+    /// `now` as the session zone shows it.
+    #[error("{word} is later than now ({now}): type the time it was observed")]
+    Future { word: String, now: String },
+}
+
 /// Read the prompt's text: the observed time first (empty text: `pressed`, when `c` was
 /// pressed), then an optional note. The time is on the session-zone day of `now` and may not be
 /// later than `now`.
@@ -42,7 +61,7 @@ pub fn parse(
     pressed: DateTime<Utc>,
     tz: Tz,
     now: DateTime<Utc>,
-) -> Result<Observed, String> {
+) -> Result<Observed, ConfirmError> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(Observed {
@@ -52,22 +71,23 @@ pub fn parse(
     }
     let (word, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
     let Some(t) = time_of_day(word) else {
-        return Err(format!(
-            "start with the time it was observed, HH:MM or HH:MM:SS (`{}` is not one), then an optional note",
-            crate::text::clean_line(word)
-        ));
+        return Err(ConfirmError::NotTime(word.to_owned()));
     };
     let day = tz.from_utc_datetime(&now.naive_utc()).date_naive();
     let at = tz
         .from_local_datetime(&day.and_time(t))
         .earliest()
-        .ok_or_else(|| format!("{word} does not exist on {day} in {tz} (a clock change)"))?
+        .ok_or_else(|| ConfirmError::Skipped {
+            word: word.to_owned(),
+            day,
+            tz,
+        })?
         .with_timezone(&Utc);
     if at > now {
-        return Err(format!(
-            "{word} is later than now ({}): type the time it was observed",
-            crate::zones::hms(now, tz)
-        ));
+        return Err(ConfirmError::Future {
+            word: word.to_owned(),
+            now: crate::zones::hms(now, tz),
+        });
     }
     let note = rest.trim();
     Ok(Observed {
@@ -140,10 +160,10 @@ mod tests {
             hkt(9, 5, 30)
         );
         for bad in ["DR done", "11:60", "24:00", "11", "1:2:3:4", "11:0a"] {
-            let e = parse(bad, pressed, tz, now).unwrap_err();
+            let e = parse(bad, pressed, tz, now).unwrap_err().to_string();
             assert!(e.contains("HH:MM"), "{bad}: {e}");
         }
-        let e = parse("11:09", pressed, tz, now).unwrap_err();
+        let e = parse("11:09", pressed, tz, now).unwrap_err().to_string();
         assert!(e.contains("later than now (11:08:05 HKT)"), "{e}");
     }
 }

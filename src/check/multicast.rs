@@ -13,14 +13,25 @@ use socket2::{Domain, InterfaceIndexOrAddress, Protocol, Socket, Type};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
+/// Why a multicast check's group, source or interface was refused: the text as written.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MulticastError {
+    #[error(
+        "`{0}` is not GROUP:PORT with an IPv4 multicast group (224.0.0.0 to 239.255.255.255), such as 239.1.1.1:51000"
+    )]
+    NotGroup(String),
+    #[error("`{0}` is not the IPv4 address of a sender")]
+    NotSender(String),
+    #[error("`{0}` is not an interface")]
+    NotInterface(String),
+    #[error("no network interface named `{0}` on this host")]
+    NoInterface(String),
+}
+
 /// `GROUP:PORT`, the group an IPv4 multicast address (224.0.0.0/4).
-pub fn parse_group(s: &str) -> Result<(Ipv4Addr, u16), String> {
+pub fn parse_group(s: &str) -> Result<(Ipv4Addr, u16), MulticastError> {
     let s = s.trim();
-    let bad = || {
-        format!(
-            "`{s}` is not GROUP:PORT with an IPv4 multicast group (224.0.0.0 to 239.255.255.255), such as 239.1.1.1:51000"
-        )
-    };
+    let bad = || MulticastError::NotGroup(s.to_owned());
     let addr: SocketAddrV4 = s.parse().map_err(|_| bad())?;
     if !addr.ip().is_multicast() || addr.port() == 0 {
         return Err(bad());
@@ -29,12 +40,12 @@ pub fn parse_group(s: &str) -> Result<(Ipv4Addr, u16), String> {
 }
 
 /// A source for a source-specific join: one IPv4 address.
-pub fn parse_source(s: &str) -> Result<Ipv4Addr, String> {
+pub fn parse_source(s: &str) -> Result<Ipv4Addr, MulticastError> {
     s.trim()
         .parse::<Ipv4Addr>()
         .ok()
         .filter(|a| !a.is_multicast() && !a.is_unspecified())
-        .ok_or_else(|| format!("`{}` is not the IPv4 address of a sender", s.trim()))
+        .ok_or_else(|| MulticastError::NotSender(s.trim().to_owned()))
 }
 
 /// An interface by address or by name.
@@ -44,18 +55,19 @@ enum Iface {
     Index(u32, Ipv4Addr),
 }
 
-fn interface(spec: Option<&str>) -> Result<Iface, String> {
+fn interface(spec: Option<&str>) -> Result<Iface, MulticastError> {
     let Some(spec) = spec.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(Iface::Any);
     };
     if let Ok(a) = spec.parse::<Ipv4Addr>() {
         return Ok(Iface::Addr(a));
     }
-    let name = std::ffi::CString::new(spec).map_err(|_| format!("`{spec}` is not an interface"))?;
+    let name =
+        std::ffi::CString::new(spec).map_err(|_| MulticastError::NotInterface(spec.to_owned()))?;
     // SAFETY: if_nametoindex reads the NUL-terminated name and returns 0 when there is none.
     let index = unsafe { libc::if_nametoindex(name.as_ptr()) };
     if index == 0 {
-        return Err(format!("no network interface named `{spec}` on this host"));
+        return Err(MulticastError::NoInterface(spec.to_owned()));
     }
     Ok(Iface::Index(
         index,

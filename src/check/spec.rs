@@ -89,9 +89,45 @@ pub fn is_site_name(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
+/// Why a check's site-value template, pattern or duration was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SpecError {
+    #[error("`${{` is never closed in `{0}`: write a site value as `${{name}}`")]
+    Unclosed(String),
+    #[error(
+        "`${{{0}}}` is not a site value name: lower-case letters, digits and underscores, starting with a letter"
+    )]
+    BadName(String),
+    #[error("`match` is not a valid regular expression: {}", regex_words(.0))]
+    BadPattern(regex::Error),
+    /// A pattern from the site file that does not compile: the template that named it.
+    #[error("{source} (`match` is `{template}` from the site file)")]
+    SitePattern {
+        source: Box<SpecError>,
+        template: String,
+    },
+    #[error(
+        "`{0}` is not a duration: write a whole number and a unit, such as 500ms, 30s, 5m or 1h"
+    )]
+    NotDuration(String),
+}
+
+/// The regex crate's message is several lines with a caret under the spot; the last line says
+/// what is wrong.
+fn regex_words(e: &regex::Error) -> String {
+    let m = e.to_string();
+    m.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .trim_start_matches("error: ")
+        .to_owned()
+}
+
 impl Template {
     /// Parse `${name}` references; a `$` not followed by `{` is kept as it is.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, SpecError> {
         let mut parts = Vec::new();
         let mut lit = String::new();
         let mut rest = text;
@@ -99,15 +135,11 @@ impl Template {
             lit.push_str(&rest[..i]);
             let after = &rest[i + 2..];
             let Some(end) = after.find('}') else {
-                return Err(format!(
-                    "`${{` is never closed in `{text}`: write a site value as `${{name}}`"
-                ));
+                return Err(SpecError::Unclosed(text.to_owned()));
             };
             let name = &after[..end];
             if !is_site_name(name) {
-                return Err(format!(
-                    "`${{{name}}}` is not a site value name: lower-case letters, digits and underscores, starting with a letter"
-                ));
+                return Err(SpecError::BadName(name.to_owned()));
             }
             if !lit.is_empty() {
                 parts.push(Part::Lit(std::mem::take(&mut lit)));
@@ -175,24 +207,11 @@ pub struct Pattern {
 const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 
 impl Pattern {
-    pub fn new(text: &str) -> Result<Self, String> {
+    pub fn new(text: &str) -> Result<Self, SpecError> {
         let regex = regex::RegexBuilder::new(text)
             .size_limit(PATTERN_SIZE_LIMIT)
             .build()
-            .map_err(|e| {
-                // The crate's message is several lines with a caret under the spot; the last
-                // line says what is wrong.
-                let m = e.to_string();
-                let last = m
-                    .lines()
-                    .rev()
-                    .find(|l| !l.trim().is_empty())
-                    .unwrap_or("")
-                    .trim()
-                    .trim_start_matches("error: ")
-                    .to_owned();
-                format!("`match` is not a valid regular expression: {last}")
-            })?;
+            .map_err(SpecError::BadPattern)?;
         Ok(Self {
             text: text.to_owned(),
             regex,
@@ -228,11 +247,13 @@ impl Matcher {
     }
 
     /// The pattern, its site values filled in by `fill`.
-    pub fn resolve(&self, fill: impl Fn(&Template) -> String) -> Result<Pattern, String> {
+    pub fn resolve(&self, fill: impl Fn(&Template) -> String) -> Result<Pattern, SpecError> {
         match self {
             Matcher::Fixed(p) => Ok(p.clone()),
-            Matcher::Site(t) => Pattern::new(&fill(t))
-                .map_err(|m| format!("{m} (`match` is `{}` from the site file)", t.text)),
+            Matcher::Site(t) => Pattern::new(&fill(t)).map_err(|m| SpecError::SitePattern {
+                source: Box::new(m),
+                template: t.text.clone(),
+            }),
         }
     }
 }
@@ -427,7 +448,7 @@ fn value_names(probe: &Probe) -> Option<Vec<String>> {
 }
 
 /// A duration as a runbook writes it: `500ms`, `30s`, `5m`, `1h`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+pub fn parse_duration(s: &str) -> Result<Duration, SpecError> {
     let t = s.trim();
     let digits = t.bytes().take_while(u8::is_ascii_digit).count();
     let (n, unit) = t.split_at(digits);
@@ -442,10 +463,8 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_millis(ms))
 }
 
-fn not_duration(s: &str) -> String {
-    format!(
-        "`{s}` is not a duration: write a whole number and a unit, such as 500ms, 30s, 5m or 1h"
-    )
+fn not_duration(s: &str) -> SpecError {
+    SpecError::NotDuration(s.to_owned())
 }
 
 /// Words for a duration in messages: `30s`, `1m30s`, `500ms`.
@@ -635,7 +654,7 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
                 Some(t)
             }
             Err(m) => {
-                bad(field, false, m);
+                bad(field, false, m.to_string());
                 None
             }
         };
@@ -650,7 +669,7 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
         }
         Pattern::new(t)
             .map(Matcher::Fixed)
-            .map_err(|m| bad("match", false, m))
+            .map_err(|m| bad("match", false, m.to_string()))
             .ok()
     };
     let duration = |field: &str,
@@ -674,7 +693,7 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
             }
             Ok(d) => Some(d),
             Err(m) => {
-                bad(field, false, m);
+                bad(field, false, m.to_string());
                 None
             }
         }
@@ -688,7 +707,7 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
                 && t.is_literal()
                 && let Err(m) = crate::check::tcp::split_host_port(text)
             {
-                bad("tcp", false, m);
+                bad("tcp", false, m.to_string());
             }
             target.map(|target| Probe::Tcp { target })
         }
@@ -755,7 +774,7 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
                 && g.is_literal()
                 && let Err(m) = crate::check::multicast::parse_group(text)
             {
-                bad("multicast", false, m);
+                bad("multicast", false, m.to_string());
             }
             let source = raw
                 .source
@@ -765,7 +784,7 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
                 && s.is_literal()
                 && let Err(m) = crate::check::multicast::parse_source(&s.text)
             {
-                bad("source", false, m);
+                bad("source", false, m.to_string());
             }
             let interface = raw
                 .interface
@@ -992,11 +1011,13 @@ mod tests {
         assert!(
             Template::parse("${host")
                 .unwrap_err()
+                .to_string()
                 .contains("never closed")
         );
         assert!(
             Template::parse("${Host}")
                 .unwrap_err()
+                .to_string()
                 .contains("not a site value name")
         );
     }

@@ -7,10 +7,15 @@ use crate::journal::CheckOutcome;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+/// A `tcp` target that is not `HOST:PORT`: the target as written.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not HOST:PORT (such as 10.1.2.3:443 or gw.example:443)")]
+pub struct NotHostPort(String);
+
 /// `host:port`, `10.1.2.3:443`, `[fd00::1]:443`.
-pub fn split_host_port(s: &str) -> Result<(String, u16), String> {
+pub fn split_host_port(s: &str) -> Result<(String, u16), NotHostPort> {
     let s = s.trim();
-    let bad = || format!("`{s}` is not HOST:PORT (such as 10.1.2.3:443 or gw.example:443)");
+    let bad = || NotHostPort(s.to_owned());
     let (host, port) = s.rsplit_once(':').ok_or_else(bad)?;
     let host = host
         .strip_prefix('[')

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub fn run(journals: &[PathBuf], to: &str, once: bool) -> Outcome {
     let target: Target = to
         .parse()
-        .map_err(|e: String| Failure::usage(format!("--to {e}")))?;
+        .map_err(|e: forward::AddressError| Failure::usage(format!("--to {e}")))?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -52,7 +52,7 @@ pub(super) fn at_instant(plan: &crate::runbook::Plan, a: &str) -> Result<DateTim
             let ids: Vec<&str> = s.phases.iter().map(|p| p.id.as_str()).collect();
             Failure::usage(format!(
                 "--at: {}; write HH:MM (on the session day), YYYY-MM-DD HH:MM[:SS], or a phase id ({}), in the session zone ({})",
-                crate::text::clean_line(&m),
+                crate::text::clean_line(&m.to_string()),
                 ids.join(", "),
                 s.tz
             ))

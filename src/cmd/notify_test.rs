@@ -7,7 +7,7 @@ use crate::alerts::Alert;
 use crate::cli::Selection;
 use crate::clock::{Clock, SystemClock};
 use crate::journal::{self, Action, Journal, Meta};
-use crate::notify::{self, Notifier, detect};
+use crate::notify::{self, Notifier, SendError, SendResult, detect};
 use crate::text::clean_line;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -169,7 +169,12 @@ pub fn run(spec: &[String], journal_path: Option<&Path>, select: &Selection) -> 
                 let _ = writeln!(out, "  {}: sent", ch.channel());
             }
             Err(e) => {
-                let _ = writeln!(out, "  {}: FAILED: {}", ch.channel(), clean_line(e));
+                let _ = writeln!(
+                    out,
+                    "  {}: FAILED: {}",
+                    ch.channel(),
+                    clean_line(&e.to_string())
+                );
             }
         }
     }
@@ -223,10 +228,10 @@ pub fn run(spec: &[String], journal_path: Option<&Path>, select: &Selection) -> 
     }
 }
 
-async fn send(ch: &dyn Notifier, alert: &Alert) -> Result<(), String> {
+async fn send(ch: &dyn Notifier, alert: &Alert) -> SendResult {
     match tokio::time::timeout(SEND_TIMEOUT, ch.send(alert)).await {
         Ok(r) => r,
-        Err(_) => Err(format!("no result within {} s", SEND_TIMEOUT.as_secs())),
+        Err(_) => Err(SendError::NoResult(SEND_TIMEOUT)),
     }
 }
 

@@ -36,21 +36,39 @@ fn split1(s: &str) -> (&str, &str) {
     }
 }
 
+/// Why an input line is not an action of the plan.
+#[derive(Debug, thiserror::Error)]
+pub enum LineError {
+    #[error("no step `{0}` in the runbooks loaded")]
+    NoStep(String),
+    #[error("`{0}` needs a note: {0} STEP NOTE")]
+    NeedsNote(String),
+    #[error("{0} STEP TEXT")]
+    NeedsText(String),
+    /// The line does not follow its verb's form: the form.
+    #[error("{0}")]
+    Form(&'static str),
+    #[error("step `{step}` has no evidence field `{field}`")]
+    NoField { step: String, field: String },
+    #[error("no approximate boundary `{0}`")]
+    NoBoundary(String),
+    #[error("cannot read `{}`", crate::text::clean_line(.0))]
+    Unknown(String),
+}
+
 /// One input line as an action, checked against the plan.
-pub fn parse_action(plan: &Plan, line: &str) -> Result<Action, String> {
+pub fn parse_action(plan: &Plan, line: &str) -> Result<Action, LineError> {
     let (verb, rest) = split1(line.trim());
-    let step_id = |id: &str| -> Result<String, String> {
-        if plan.step_index(id).is_some() {
-            Ok(id.to_owned())
-        } else {
-            Err(format!("no step `{id}` in the runbooks loaded"))
-        }
+    let step_id = |id: &str| {
+        plan.step_index(id)
+            .map(|_| id.to_owned())
+            .ok_or_else(|| LineError::NoStep(id.to_owned()))
     };
     let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
     if let Some(st) = state(verb) {
         let (id, note) = split1(rest);
         if st.needs_note() && note.is_empty() {
-            return Err(format!("`{verb}` needs a note: {verb} STEP NOTE"));
+            return Err(LineError::NeedsNote(verb.to_owned()));
         }
         return Ok(Action::Step {
             step: step_id(id)?,
@@ -67,7 +85,7 @@ pub fn parse_action(plan: &Plan, line: &str) -> Result<Action, String> {
         "step-note" | "step-issue" => {
             let (id, text) = split1(rest);
             if text.is_empty() {
-                return Err(format!("{verb} STEP TEXT"));
+                return Err(LineError::NeedsText(verb.to_owned()));
             }
             Ok(Action::Note {
                 step: Some(step_id(id)?),
@@ -77,11 +95,16 @@ pub fn parse_action(plan: &Plan, line: &str) -> Result<Action, String> {
         }
         "evidence" => {
             let (id, fv) = split1(rest);
-            let (field, value) = fv.split_once(" = ").ok_or("evidence STEP FIELD = VALUE")?;
+            let (field, value) = fv
+                .split_once(" = ")
+                .ok_or(LineError::Form("evidence STEP FIELD = VALUE"))?;
             let step = step_id(id)?;
             let i = plan.step_index(&step).unwrap_or_default();
             if !plan.steps[i].evidence.iter().any(|f| f == field) {
-                return Err(format!("step `{step}` has no evidence field `{field}`"));
+                return Err(LineError::NoField {
+                    step,
+                    field: field.to_owned(),
+                });
             }
             Ok(Action::Evidence {
                 step,
@@ -96,9 +119,10 @@ pub fn parse_action(plan: &Plan, line: &str) -> Result<Action, String> {
                 .transitions()
                 .into_iter()
                 .find(|t| t.key == key && t.approximate)
-                .ok_or_else(|| format!("no approximate boundary `{key}`"))?;
-            let confirmed = journal::session_instant(plan.session.tz, at)
-                .ok_or("confirm BOUNDARY YYYY-MM-DD HH:MM:SS (session zone)")?;
+                .ok_or_else(|| LineError::NoBoundary(key.to_owned()))?;
+            let confirmed = journal::session_instant(plan.session.tz, at).ok_or(
+                LineError::Form("confirm BOUNDARY YYYY-MM-DD HH:MM:SS (session zone)"),
+            )?;
             Ok(Action::BoundaryConfirmed {
                 boundary: t.key,
                 planned: t.at,
@@ -115,12 +139,12 @@ pub fn parse_action(plan: &Plan, line: &str) -> Result<Action, String> {
             let (Some(key), Some(channel), Some(ok), title) =
                 (it.next(), it.next(), it.next(), it.next().unwrap_or(""))
             else {
-                return Err("notify KEY CHANNEL ok|failed TITLE".into());
+                return Err(LineError::Form("notify KEY CHANNEL ok|failed TITLE"));
             };
             let ok = match ok {
                 "ok" => true,
                 "failed" => false,
-                _ => return Err("notify KEY CHANNEL ok|failed TITLE".into()),
+                _ => return Err(LineError::Form("notify KEY CHANNEL ok|failed TITLE")),
             };
             Ok(Action::Notification {
                 key: key.to_owned(),
@@ -135,8 +159,8 @@ pub fn parse_action(plan: &Plan, line: &str) -> Result<Action, String> {
         "undo" => rest
             .parse()
             .map(|target| Action::Undo { target })
-            .map_err(|_| "undo SEQ".into()),
-        _ => Err(format!("cannot read `{}`", crate::text::clean_line(verb))),
+            .map_err(|_| LineError::Form("undo SEQ")),
+        _ => Err(LineError::Unknown(verb.to_owned())),
     }
 }
 

@@ -53,10 +53,21 @@ impl std::fmt::Display for Target {
 /// The forms `--to` takes, for messages.
 pub const FORMS: &str = "syslog+unix:///dev/log, syslog+tcp://HOST:PORT or syslog+udp://HOST:PORT";
 
+/// A `--to` that is not a syslog address drillbook sends to: the address as given, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("`{}`: {why}; use {FORMS}", crate::text::clean_line(.address))]
+pub struct AddressError {
+    address: String,
+    why: &'static str,
+}
+
 impl std::str::FromStr for Target {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = |why: &str| format!("`{}`: {why}; use {FORMS}", crate::text::clean_line(s));
+    type Err = AddressError;
+    fn from_str(s: &str) -> Result<Self, AddressError> {
+        let bad = |why| AddressError {
+            address: s.to_owned(),
+            why,
+        };
         if let Some(path) = s.strip_prefix("syslog+unix://") {
             if !path.starts_with('/') {
                 return Err(bad("a Unix socket is named by its absolute path"));
@@ -277,7 +288,7 @@ mod tests {
             ("syslog+udp://:514", "host is missing"),
             ("syslog+unix://dev/log", "absolute path"),
         ] {
-            let e = bad.parse::<Target>().unwrap_err();
+            let e = bad.parse::<Target>().unwrap_err().to_string();
             assert!(
                 e.contains(why) && e.contains("syslog+unix:///dev/log"),
                 "{bad}: {e}"

@@ -6,7 +6,7 @@
 //! with no notification daemon but an activatable one can leave the call unanswered for the
 //! bus's whole activation timeout (25 s by default), and zbus itself sets no method timeout.
 
-use super::{Notifier, SendResult};
+use super::{Notifier, SendError, SendResult};
 use crate::alerts::Alert;
 use crate::text::clean_line;
 use notify_rust::{Notification, Timeout};
@@ -51,16 +51,16 @@ fn body_text(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// Turn a zbus/notify-rust error into the short message the status bar and journal carry.
-fn describe(e: &notify_rust::error::Error) -> String {
+/// Sort a zbus/notify-rust error (known only by its words) into the failure the status bar and
+/// journal describe.
+fn describe(e: notify_rust::error::Error) -> SendError {
     let m = e.to_string();
     if m.contains("DBUS_SESSION_BUS_ADDRESS") || m.contains("No such file") {
-        format!("desktop: no D-Bus session bus to send to ({m})")
+        SendError::NoBus(e)
     } else if m.contains("ServiceUnknown") || m.contains("was not provided by any .service") {
-        "desktop: no notification daemon on the session bus (nothing owns org.freedesktop.Notifications)"
-            .into()
+        SendError::NoDaemon
     } else {
-        format!("desktop: {m}")
+        SendError::Desktop(e)
     }
 }
 
@@ -79,11 +79,8 @@ impl Notifier for Desktop {
         Box::pin(async move {
             match tokio::time::timeout(timeout, n.show_async()).await {
                 Ok(Ok(_handle)) => Ok(()),
-                Ok(Err(e)) => Err(describe(&e)),
-                Err(_) => Err(format!(
-                    "desktop: no answer from the session bus within {} s: is a notification daemon running? (drillbook notify-test checks)",
-                    timeout.as_secs_f32()
-                )),
+                Ok(Err(e)) => Err(describe(e)),
+                Err(_) => Err(SendError::DesktopSilent(timeout)),
             }
         })
     }

@@ -40,7 +40,8 @@ impl Env {
         let dbus_address = var("DBUS_SESSION_BUS_ADDRESS");
         let bus_problem = dbus_address
             .as_deref()
-            .and_then(|a| bus_connectable(a).err());
+            .and_then(|a| bus_connectable(a).err())
+            .map(|e| e.to_string());
         let bus_reachable = dbus_address.is_some() && bus_problem.is_none();
         Self {
             ssh_connection: var("SSH_CONNECTION"),
@@ -86,13 +87,24 @@ pub fn auto_channels(env: &Env) -> Vec<&'static str> {
     out
 }
 
+/// Why no connection could be made to a D-Bus address (the last entry tried says).
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("no usable transport in `{0}`")]
+    NoTransport(String),
+    #[error("transport of `{0}` not checked (only unix sockets are)")]
+    NotUnix(String),
+    #[error("cannot connect to {at}: {source}")]
+    Connect { at: String, source: std::io::Error },
+}
+
 /// Try to connect to a D-Bus address's socket (unix path or abstract; the first that works).
 /// A local connect answers at once; this sends nothing on the bus.
-pub fn bus_connectable(address: &str) -> Result<(), String> {
-    let mut last = format!("no usable transport in `{address}`");
+pub fn bus_connectable(address: &str) -> Result<(), BusError> {
+    let mut last = BusError::NoTransport(address.to_owned());
     for entry in address.split(';').filter(|e| !e.is_empty()) {
         let Some(("unix", params)) = entry.split_once(':') else {
-            last = format!("transport of `{entry}` not checked (only unix sockets are)");
+            last = BusError::NotUnix(entry.to_owned());
             continue;
         };
         for kv in params.split(',') {
@@ -111,7 +123,12 @@ pub fn bus_connectable(address: &str) -> Result<(), String> {
             .and_then(|a| connect_within(&a, CONNECT_TIMEOUT));
             match res {
                 Ok(()) => return Ok(()),
-                Err(e) => last = format!("cannot connect to {kv}: {e}"),
+                Err(source) => {
+                    last = BusError::Connect {
+                        at: kv.to_owned(),
+                        source,
+                    }
+                }
             }
         }
     }

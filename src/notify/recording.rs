@@ -1,6 +1,6 @@
 //! A channel that remembers what it was asked to send, for tests; it can be told to fail.
 
-use super::{Notifier, SendResult};
+use super::{Notifier, SendError, SendResult};
 use crate::alerts::Alert;
 use std::future::Future;
 use std::pin::Pin;
@@ -45,6 +45,6 @@ impl Notifier for Recording {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(alert.clone());
         let fail = self.fail.clone();
-        Box::pin(async move { fail.map_or(Ok(()), Err) })
+        Box::pin(async move { fail.map_or(Ok(()), |m| Err(SendError::Simulated(m))) })
     }
 }

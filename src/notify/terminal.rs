@@ -23,7 +23,7 @@
 //! the send as failed. The writer is shared behind a mutex: the TUI passes the one it draws
 //! through, so a notification is never written into the middle of a frame.
 
-use super::{Notifier, SendResult, detect::Env};
+use super::{Notifier, SendError, SendResult, detect::Env};
 use crate::alerts::Alert;
 use crate::text::strip_controls;
 use std::fs::OpenOptions;
@@ -169,8 +169,8 @@ impl Notifier for Terminal {
                 w.flush()
             })
             .await
-            .map_err(|e| format!("terminal: the writer task failed: {e}"))?
-            .map_err(|e| format!("terminal: cannot write the notification: {e}"))
+            .map_err(SendError::WriterTask)?
+            .map_err(SendError::Terminal)
         })
     }
 }

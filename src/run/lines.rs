@@ -6,6 +6,7 @@
 //! stdout (which may be a file or a pipe that a script reads).
 
 use super::{Frontend, Happened};
+use crate::alerts::SendError;
 use crate::app::Model;
 use crate::zones;
 use chrono::{DateTime, Utc};
@@ -202,17 +203,10 @@ impl<W: Write> Frontend for Lines<W> {
         }
     }
 
-    fn terminal_bytes(&mut self, bytes: &[u8]) -> Result<(), String> {
-        match &mut self.tty {
-            Some(t) => t
-                .write_all(bytes)
-                .and_then(|()| t.flush())
-                .map_err(|e| format!("terminal: cannot write the notification: {e}")),
-            None => Err(
-                "terminal: no controlling terminal (sequences are never written into stdout)"
-                    .into(),
-            ),
-        }
+    fn terminal_bytes(&mut self, bytes: &[u8]) -> Result<(), SendError> {
+        let t = self.tty.as_mut().ok_or(SendError::NoTerminal)?;
+        t.write_all(bytes)?;
+        Ok(t.flush()?)
     }
 
     fn ends_with_session(&self) -> bool {

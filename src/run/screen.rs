@@ -4,6 +4,7 @@
 //! it back and redraws every cell.
 
 use super::{Frontend, Happened};
+use crate::alerts::SendError;
 use crate::app::Model;
 use crate::theme::Theme;
 use chrono::{DateTime, Utc};
@@ -21,13 +22,17 @@ pub struct Screen<'a, B: Backend> {
     pub job_control: bool,
 }
 
-impl<B: Backend> Frontend for Screen<'_, B> {
-    fn frame(&mut self, model: &Model, now: DateTime<Utc>) -> Result<(), String> {
+// The backend's error is carried whole inside an io::Error (crossterm's already is one).
+impl<B: Backend> Frontend for Screen<'_, B>
+where
+    B::Error: Send + Sync + 'static,
+{
+    fn frame(&mut self, model: &Model, now: DateTime<Utc>) -> std::io::Result<()> {
         let theme = &self.theme;
         self.terminal
             .draw(|f| crate::view::view(f, model, theme, now))
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(std::io::Error::other)
     }
 
     fn shows_seconds(&self) -> bool {
@@ -36,11 +41,9 @@ impl<B: Backend> Frontend for Screen<'_, B> {
 
     fn happened(&mut self, _: &Model, _: DateTime<Utc>, _: Happened<'_>) {}
 
-    fn terminal_bytes(&mut self, bytes: &[u8]) -> Result<(), String> {
-        self.raw
-            .write_all(bytes)
-            .and_then(|()| self.raw.flush())
-            .map_err(|e| format!("terminal: cannot write the notification: {e}"))
+    fn terminal_bytes(&mut self, bytes: &[u8]) -> Result<(), SendError> {
+        self.raw.write_all(bytes)?;
+        Ok(self.raw.flush()?)
     }
 
     fn suspend(&mut self) {

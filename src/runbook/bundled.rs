@@ -1,7 +1,7 @@
 //! The runbooks embedded in the binary, so that `drillbook` works from any folder after
 //! `cargo install`, and their export for a firm to adapt.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The folder (and session id) of the bundled session.
 pub const BUNDLED_SESSION: &str = "hkex-ps2-2023-11-25";
@@ -44,26 +44,45 @@ pub(super) fn runbook_for(role: &str) -> Option<String> {
     (role != "session" && get(&name).is_some()).then_some(name)
 }
 
+/// Why the bundled runbooks could not be written out.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{}: cannot create folder: {source}", .path.display())]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: already exists; export does not overwrite", .0.display())]
+    Exists(PathBuf),
+    #[error("{}: cannot write: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
 /// Write the bundled runbooks under `dir`, refusing to overwrite anything. Returns the paths written.
-pub fn export(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
+pub fn export(dir: &Path) -> Result<Vec<PathBuf>, ExportError> {
     use std::io::Write;
     let mut written = Vec::new();
     for (name, text) in FILES {
         let path = dir.join(name);
         if let Some(parent) = path.parent() {
-            crate::files::create_private_dir_all(parent)
-                .map_err(|e| format!("{}: cannot create folder: {e}", parent.display()))?;
+            crate::files::create_private_dir_all(parent).map_err(|source| ExportError::Folder {
+                path: parent.to_owned(),
+                source,
+            })?;
         }
         // Never through a link and never over a file: `create_new` fails on anything there.
+        let write = |source| ExportError::Write {
+            path: path.clone(),
+            source,
+        };
         let mut f = crate::files::create_new_private(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => format!(
-                "{}: already exists; export does not overwrite",
-                path.display()
-            ),
-            _ => format!("{}: cannot write: {e}", path.display()),
+            std::io::ErrorKind::AlreadyExists => ExportError::Exists(path.clone()),
+            _ => write(e),
         })?;
-        f.write_all(text.as_bytes())
-            .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+        f.write_all(text.as_bytes()).map_err(write)?;
         written.push(path);
     }
     Ok(written)

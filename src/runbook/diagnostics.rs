@@ -259,13 +259,13 @@ impl<'a> Reporter<'a> {
             .get_or_insert_with(|| Positions::index(&self.file.text))
     }
     /// A problem with the value at `path`.
-    pub(super) fn at(&mut self, path: &str, msg: impl Into<String>) {
+    pub(super) fn at(&mut self, path: &str, msg: impl std::fmt::Display) {
         let pos = self.positions().value(path);
         self.problems
             .push(Problem::new(&self.file.display, pos, msg));
     }
     /// A problem with the key naming `path`.
-    pub(super) fn at_key(&mut self, path: &str, msg: impl Into<String>) {
+    pub(super) fn at_key(&mut self, path: &str, msg: impl std::fmt::Display) {
         let pos = self.positions().key(path);
         self.problems
             .push(Problem::new(&self.file.display, pos, msg));

@@ -3,7 +3,7 @@
 
 use super::diagnostics::{Reporter, parse_runbook};
 use super::raw::RawRunbook;
-use super::read::{LoadedFile, Place, yaml_files_in, yaml_files_in_subfolders};
+use super::read::{LoadedFile, Place, io_message, yaml_files_in, yaml_files_in_subfolders};
 use super::validation::{RunbookCtx, runbook_from, session_from};
 use super::{Plan, Problem, Problems, bundled};
 use std::collections::{HashMap, HashSet};
@@ -250,7 +250,9 @@ pub fn validate_paths(paths: &[PathBuf]) -> Result<Checked, Problems> {
                         Ok(f) => files.push(f),
                         Err(e) => problems.push(e),
                     }),
-                Err(m) => problems.push(Problem::new(&p.display().to_string(), None, m)),
+                Err(e) => {
+                    problems.push(Problem::new(&p.display().to_string(), None, io_message(&e)));
+                }
             }
         } else {
             match LoadedFile::read(Place::Disk(p.clone())) {

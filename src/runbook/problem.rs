@@ -14,11 +14,11 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(file: &str, position: Option<(usize, usize)>, message: impl Into<String>) -> Self {
+    pub fn new(file: &str, position: Option<(usize, usize)>, message: impl fmt::Display) -> Self {
         Self {
             file: file.to_owned(),
             position,
-            message: message.into(),
+            message: message.to_string(),
         }
     }
 }

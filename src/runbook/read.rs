@@ -9,6 +9,30 @@ use std::path::{Path, PathBuf};
 /// Larger files are refused unread: a 10,000-step runbook is about 3 MiB.
 pub const MAX_BYTES: u64 = 16 * 1024 * 1024;
 
+/// Why a runbook's session file is refused, or a file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error(
+        "session file `{}` must be named relative to the runbook, inside its folder (such as `session.yaml`)",
+        crate::text::clean_line(.0)
+    )]
+    NotRelative(String),
+    #[error(
+        "session file `{}` is a link that leads out of the runbook's folder",
+        crate::text::clean_line(.0)
+    )]
+    LeadsOut(String),
+    #[error("{}", io_message(.0))]
+    Io(#[from] std::io::Error),
+    #[error("is {} MiB; drillbook reads runbook files up to {} MiB", .size / (1024 * 1024), .cap / (1024 * 1024))]
+    TooLarge { cap: u64, size: u64 },
+    #[error("{0}")]
+    File(crate::files::FileError),
+    /// The offset of the first byte that is not UTF-8.
+    #[error("is not UTF-8 text (invalid byte at offset {0})")]
+    NotUtf8(usize),
+}
+
 /// Where a file lives: on disk, or embedded in the binary.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) enum Place {
@@ -26,7 +50,7 @@ impl Place {
 
     /// The file `rel` names, relative to this one's folder and inside it: a runbook in a shared
     /// folder must not be able to make drillbook read (and quote) any file on the host.
-    pub(super) fn sibling(&self, rel: &str) -> Result<Place, String> {
+    pub(super) fn sibling(&self, rel: &str) -> Result<Place, ReadError> {
         use std::path::Component;
         let rel_path = Path::new(rel);
         if rel.is_empty()
@@ -34,10 +58,7 @@ impl Place {
                 .components()
                 .all(|c| matches!(c, Component::Normal(_)))
         {
-            return Err(format!(
-                "session file `{}` must be named relative to the runbook, inside its folder (such as `session.yaml`)",
-                crate::text::clean_line(rel)
-            ));
+            return Err(ReadError::NotRelative(rel.to_owned()));
         }
         Ok(match self {
             Place::Disk(p) => {
@@ -52,10 +73,7 @@ impl Place {
                 if let (Ok(d), Ok(t)) = (dir_c, std::fs::canonicalize(&joined))
                     && !t.starts_with(&d)
                 {
-                    return Err(format!(
-                        "session file `{}` is a link that leads out of the runbook's folder",
-                        crate::text::clean_line(rel)
-                    ));
+                    return Err(ReadError::LeadsOut(rel.to_owned()));
                 }
                 Place::Disk(joined)
             }
@@ -121,23 +139,14 @@ impl LoadedFile {
     }
 }
 
-pub(super) fn read_disk(p: &Path) -> Result<String, String> {
+pub(super) fn read_disk(p: &Path) -> Result<String, ReadError> {
     use crate::files::FileError;
     let bytes = crate::files::read_capped(p, MAX_BYTES).map_err(|e| match e {
-        FileError::Io(e) => io_message(&e),
-        FileError::TooLarge { cap, size } => format!(
-            "is {} MiB; drillbook reads runbook files up to {} MiB",
-            size / (1024 * 1024),
-            cap / (1024 * 1024)
-        ),
-        other => other.to_string(),
+        FileError::Io(e) => ReadError::Io(e),
+        FileError::TooLarge { cap, size } => ReadError::TooLarge { cap, size },
+        other => ReadError::File(other),
     })?;
-    String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "is not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )
-    })
+    String::from_utf8(bytes).map_err(|e| ReadError::NotUtf8(e.utf8_error().valid_up_to()))
 }
 
 pub(super) fn io_message(e: &std::io::Error) -> String {
@@ -149,9 +158,8 @@ pub(super) fn io_message(e: &std::io::Error) -> String {
 }
 
 /// The .yaml files of each folder directly in `dir`, folder by folder in name order.
-pub(super) fn yaml_files_in_subfolders(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| io_message(&e))?
+pub(super) fn yaml_files_in_subfolders(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.is_dir())
@@ -164,9 +172,8 @@ pub(super) fn yaml_files_in_subfolders(dir: &Path) -> Result<Vec<PathBuf>, Strin
     Ok(out)
 }
 
-pub(super) fn yaml_files_in(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| io_message(&e))?
+pub(super) fn yaml_files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))

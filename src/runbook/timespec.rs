@@ -16,50 +16,81 @@ pub struct TimeSpec {
     pub end_of_day: bool,
 }
 
-fn parse_time(s: &str) -> Result<NaiveTime, String> {
+/// Why a written time could not be read, or not placed in the session's zone.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeError {
+    #[error("`{0}` is not a time: write HH:MM, for example 08:00")]
+    NotTime(String),
+    #[error("`{0}` is not a possible time of day (hours 00-23, minutes 00-59)")]
+    ImpossibleTime(String),
+    #[error("`{0}` is not a date: write YYYY-MM-DD")]
+    NotDate(String),
+    #[error("`{0}` is not a possible date")]
+    ImpossibleDate(String),
+    #[error("`{0}`: only phase boundaries can be approximate (~); write an exact time")]
+    Approximate(String),
+    #[error(
+        "`{raw}` is not a time: write HH:MM on the session date, or YYYY-MM-DD HH:MM{}",
+        if *.date_only { ", or a date YYYY-MM-DD" } else { "" }
+    )]
+    Unreadable { raw: String, date_only: bool },
+    /// Skipped by a daylight-saving change.
+    #[error(
+        "{} does not exist in {tz}: the clocks skip it for daylight saving; pick a time outside the gap",
+        .local.format("%Y-%m-%d %H:%M")
+    )]
+    Gap { local: NaiveDateTime, tz: Tz },
+    /// Repeated by a daylight-saving change: the two UTC offsets it has.
+    #[error(
+        "{} is ambiguous in {tz}: it happens twice when the clocks go back (UTC offsets {} and {}); pick a time outside the repeated hour",
+        .local.format("%Y-%m-%d %H:%M"), .offsets.0, .offsets.1
+    )]
+    Fold {
+        local: NaiveDateTime,
+        tz: Tz,
+        offsets: (String, String),
+    },
+}
+
+fn parse_time(s: &str) -> Result<NaiveTime, TimeError> {
     let (h, m) = s
         .split_once(':')
-        .ok_or_else(|| format!("`{s}` is not a time: write HH:MM, for example 08:00"))?;
+        .ok_or_else(|| TimeError::NotTime(s.to_owned()))?;
     let digits = |x: &str, n: std::ops::RangeInclusive<usize>| {
         n.contains(&x.len()) && x.bytes().all(|b| b.is_ascii_digit())
     };
     if !digits(h, 1..=2) || !digits(m, 2..=2) {
-        return Err(format!(
-            "`{s}` is not a time: write HH:MM, for example 08:00"
-        ));
+        return Err(TimeError::NotTime(s.to_owned()));
     }
     let (h, m): (u32, u32) = (h.parse().unwrap_or(99), m.parse().unwrap_or(99));
-    NaiveTime::from_hms_opt(h, m, 0)
-        .ok_or_else(|| format!("`{s}` is not a possible time of day (hours 00-23, minutes 00-59)"))
+    NaiveTime::from_hms_opt(h, m, 0).ok_or_else(|| TimeError::ImpossibleTime(s.to_owned()))
 }
 
-fn parse_date(s: &str) -> Result<NaiveDate, String> {
+fn parse_date(s: &str) -> Result<NaiveDate, TimeError> {
     let mut it = s.splitn(3, '-');
     let (Some(y), Some(mo), Some(d)) = (it.next(), it.next(), it.next()) else {
-        return Err(format!("`{s}` is not a date: write YYYY-MM-DD"));
+        return Err(TimeError::NotDate(s.to_owned()));
     };
     let (Ok(y), Ok(mo), Ok(d)) = (y.parse::<i32>(), mo.parse::<u32>(), d.parse::<u32>()) else {
-        return Err(format!("`{s}` is not a date: write YYYY-MM-DD"));
+        return Err(TimeError::NotDate(s.to_owned()));
     };
-    NaiveDate::from_ymd_opt(y, mo, d).ok_or_else(|| format!("`{s}` is not a possible date"))
+    NaiveDate::from_ymd_opt(y, mo, d).ok_or_else(|| TimeError::ImpossibleDate(s.to_owned()))
 }
 
 /// Parse a session date (`2023-11-25`).
-pub fn parse_session_date(s: &str) -> Result<NaiveDate, String> {
+pub fn parse_session_date(s: &str) -> Result<NaiveDate, TimeError> {
     parse_date(s.trim())
 }
 
 impl TimeSpec {
     /// Parse a boundary or due time. `allow_date_only` admits a bare date (deadlines);
     /// `allow_approx` admits a leading `~` (phase boundaries).
-    pub fn parse(raw: &str, allow_date_only: bool, allow_approx: bool) -> Result<Self, String> {
+    pub fn parse(raw: &str, allow_date_only: bool, allow_approx: bool) -> Result<Self, TimeError> {
         let s = raw.trim();
         let (approximate, s) = match s.strip_prefix('~') {
             Some(rest) if allow_approx => (true, rest.trim_start()),
             Some(_) => {
-                return Err(format!(
-                    "`{raw}`: only phase boundaries can be approximate (~); write an exact time"
-                ));
+                return Err(TimeError::Approximate(raw.to_owned()));
             }
             None => (false, s),
         };
@@ -91,14 +122,10 @@ impl TimeSpec {
                 end_of_day: true,
             });
         }
-        Err(format!(
-            "`{raw}` is not a time: write HH:MM on the session date, or YYYY-MM-DD HH:MM{}",
-            if allow_date_only {
-                ", or a date YYYY-MM-DD"
-            } else {
-                ""
-            }
-        ))
+        Err(TimeError::Unreadable {
+            raw: raw.to_owned(),
+            date_only: allow_date_only,
+        })
     }
 
     /// The local date and time this names, with `session_date` for bare times.
@@ -108,25 +135,21 @@ impl TimeSpec {
 
     /// The UTC instant in `tz`. A local time skipped or repeated by a daylight-saving change is
     /// an error that says which, rather than a silent guess.
-    pub fn resolve(&self, session_date: NaiveDate, tz: Tz) -> Result<DateTime<Utc>, String> {
+    pub fn resolve(&self, session_date: NaiveDate, tz: Tz) -> Result<DateTime<Utc>, TimeError> {
         resolve_local(self.local(session_date), tz)
     }
 }
 
 /// A local date-time in `tz` as a UTC instant, refusing gaps and folds.
-pub fn resolve_local(local: NaiveDateTime, tz: Tz) -> Result<DateTime<Utc>, String> {
+pub fn resolve_local(local: NaiveDateTime, tz: Tz) -> Result<DateTime<Utc>, TimeError> {
     match tz.from_local_datetime(&local) {
         LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
-        LocalResult::None => Err(format!(
-            "{} does not exist in {tz}: the clocks skip it for daylight saving; pick a time outside the gap",
-            local.format("%Y-%m-%d %H:%M")
-        )),
-        LocalResult::Ambiguous(a, b) => Err(format!(
-            "{} is ambiguous in {tz}: it happens twice when the clocks go back (UTC offsets {} and {}); pick a time outside the repeated hour",
-            local.format("%Y-%m-%d %H:%M"),
-            a.format("%:z"),
-            b.format("%:z")
-        )),
+        LocalResult::None => Err(TimeError::Gap { local, tz }),
+        LocalResult::Ambiguous(a, b) => Err(TimeError::Fold {
+            local,
+            tz,
+            offsets: (a.format("%:z").to_string(), b.format("%:z").to_string()),
+        }),
     }
 }
 
@@ -150,16 +173,19 @@ mod tests {
         assert!(
             TimeSpec::parse("25:00", false, true)
                 .unwrap_err()
+                .to_string()
                 .contains("not a possible time")
         );
         assert!(
             TimeSpec::parse("2023-02-30 08:00", false, true)
                 .unwrap_err()
+                .to_string()
                 .contains("not a possible date")
         );
         assert!(
             TimeSpec::parse("~08:00", false, false)
                 .unwrap_err()
+                .to_string()
                 .contains("approximate")
         );
         assert!(TimeSpec::parse("2023-11-22", false, true).is_err());
