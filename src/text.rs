@@ -196,6 +196,31 @@ pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// Each line of `text` longer than `width` columns folded at spaces, its continuation lines
+/// indented two past the line's own indent: printed reports stay readable in an 80-column
+/// terminal instead of wrapping mid-word.
+pub fn fold_lines(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        if line.chars().count() <= width {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len();
+        let hang = " ".repeat(indent + 2);
+        for (i, part) in wrap_words(line.trim_start(), width.saturating_sub(indent + 2).max(20))
+            .iter()
+            .enumerate()
+        {
+            out.push_str(if i == 0 { &line[..indent] } else { &hang });
+            out.push_str(part);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// Levenshtein distance over bytes, for "did you mean" on short ASCII names.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let (a, b) = (a.as_bytes(), b.as_bytes());

@@ -119,6 +119,25 @@ fn schedule_shows_hong_kong_beside_london() {
 }
 
 #[test]
+fn schedule_fits_80_columns_folding_at_words() {
+    let s = text(
+        &drillbook(
+            &["schedule", "--role", "ep,ccep,hsn,omd"],
+            &[("TZ", "Europe/London")],
+        )
+        .stdout,
+    );
+    for line in s.lines() {
+        assert!(line.chars().count() <= 80, "over 80 columns: {line:?}");
+    }
+    // A long step title goes on at a hanging indent, whole words kept.
+    assert!(
+        s.contains("After Friday's close - no next-day requests,\n     back up,"),
+        "{s}"
+    );
+}
+
+#[test]
 fn schedule_reads_session_times_in_the_session_zone_whatever_the_host_zone() {
     // The same instants whatever TZ says: only the local column moves.
     let ny = text(&drillbook(&["schedule", "--role", "ep"], &[("TZ", "America/New_York")]).stdout);

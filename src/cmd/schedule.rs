@@ -11,7 +11,10 @@ use std::fmt::Write;
 
 pub fn run(select: &Selection) -> Outcome {
     let plan = load_selection(select)?;
-    Ok(crate::out::print(&render(&plan, zones::local_tz()))?)
+    Ok(crate::out::print(&crate::text::fold_lines(
+        &render(&plan, zones::local_tz()),
+        80,
+    ))?)
 }
 
 fn day(t: DateTime<Utc>, tz: Tz) -> chrono::NaiveDate {
@@ -34,7 +37,7 @@ fn span(start: Boundary, end: Boundary, tz: Tz) -> String {
     format!("{}-{}", fmt(start, true), fmt(end, !same_day))
 }
 
-/// The schedule as text, for a terminal of 80 columns.
+/// The schedule as text; `run` folds it to 80 columns.
 pub fn render(plan: &Plan, local: Tz) -> String {
     let s = &plan.session;
     let mut out = String::new();
@@ -47,8 +50,9 @@ pub fn render(plan: &Plan, local: Tz) -> String {
     );
     let _ = writeln!(
         out,
-        "~ marks an approximate boundary, confirmed when observed: by the rundown's time or a\n\
-         sign such as OMD's DR completed or the first logon accepted at the backup site.\n"
+        "~ marks an approximate boundary, confirmed when observed: by the rundown's time\n\
+         or a sign such as OMD's DR completed or the first logon accepted at the backup\n\
+         site.\n"
     );
     let (sz, lz) = (short_zone(s, s.tz), short_zone(s, local));
     let (sh, lh) = (format!("SESSION ({sz})"), format!("LOCAL ({lz})"));
@@ -66,18 +70,18 @@ pub fn render(plan: &Plan, local: Tz) -> String {
     if !deadlines.is_empty() {
         let _ = writeln!(out, "\nDEADLINES");
         for d in deadlines {
+            let _ = writeln!(
+                out,
+                "  {}  [local {}]",
+                zones::day_hm(d.due, s.tz),
+                zones::day_hm(d.due, local)
+            );
             let note = if d.end_of_day {
                 " (a date: due by its end)"
             } else {
                 ""
             };
-            let _ = writeln!(
-                out,
-                "  {}  [local {}]{note}",
-                zones::day_hm(d.due, s.tz),
-                zones::day_hm(d.due, local)
-            );
-            let _ = writeln!(out, "    {}", clean_line(&d.title));
+            let _ = writeln!(out, "    {}{note}", clean_line(&d.title));
             if let Some(t) = d.target {
                 let _ = writeln!(
                     out,
