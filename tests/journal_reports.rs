@@ -10,7 +10,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-const AT: &str = "2023-11-25 11:50:00";
+// After the last entry (11:55), so the whole journal counts; `--at` folds only what came before it.
+const AT: &str = "2023-11-25 11:56:00";
 
 fn fx() -> String {
     fixture("ps2-ep-hsn.jsonl").to_str().unwrap().to_owned()
@@ -45,11 +46,11 @@ fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
         &[
             "# Handover: HKEX PS2",
             "- Roles: ep, hsn",
-            "- Written at: Sat 25 Nov 2023 11:50 HKT (Sat 03:50 GMT)",
+            "- Written at: Sat 25 Nov 2023 11:56 HKT (Sat 03:56 GMT)",
             "- Last journal entry: #29 by bob@desk2 at 11:55:00 HKT (03:55:00 GMT)",
             // The confirmed boundary moves the phase's start.
             "- Current phase: **Backup site** (`backup`), 11:20 HKT to 12:10 HKT",
-            "  - 12:10:00 HKT (04:10:00 GMT): Backup site ends, Clean-up starts (in 20m00s)",
+            "  - 12:10:00 HKT (04:10:00 GMT): Backup site ends, Clean-up starts (in 14m00s)",
             "### Done (6)",
             "- [x] Log in to OTP-C - OCG-C Trading session at the backup site (`ep-backup-logon-trading`, ep) by alice@desk1 at 11:25:00 HKT (03:25:00 GMT)",
             "### Failed (1)",
@@ -88,12 +89,12 @@ fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
         ],
     );
     // --at takes the forms --start-at takes, in the session zone; each gives the same instant.
-    for at in ["11:50", "2023-11-25 11:50", AT] {
+    for at in ["11:56", "2023-11-25 11:56", AT] {
         let out = drillbook(&["handover", &fx(), "--at", at]);
         assert!(out.status.success(), "{at}: {}", stderr(&out));
         has(
             &stdout(&out),
-            &["- Written at: Sat 25 Nov 2023 11:50 HKT (Sat 03:50 GMT)"],
+            &["- Written at: Sat 25 Nov 2023 11:56 HKT (Sat 03:56 GMT)"],
         );
     }
     let out = drillbook(&["handover", &fx(), "--at", "backup"]);

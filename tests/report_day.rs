@@ -419,14 +419,15 @@ fn json_report_holds_the_same_facts_for_other_tools() {
 
 #[test]
 fn handover_has_the_shift_history_every_open_step_and_dated_due_times() {
-    let out = drillbook(&["handover", &fx(), "--at", "11:50"]);
+    // After the last entry (12:02), still in the backup phase: the whole day counts.
+    let out = drillbook(&["handover", &fx(), "--at", "12:05"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let s = stdout(&out);
     nothing_undone(&s);
     has(
         &s,
         &[
-            "- Written at: Sat 25 Nov 2023 11:50 HKT (Sat 03:50 GMT)",
+            "- Written at: Sat 25 Nov 2023 12:05 HKT (Sat 04:05 GMT)",
             "- Current phase: **Backup site** (`backup`), 11:06 HKT to 12:10 HKT",
             "| Failover to the backup site ends, Backup site starts | ~11:00:00 HKT (03:00:00 GMT) | 11:06:00 HKT (03:06:00 GMT) | +6m00s | alice@desk1 |",
         ],
@@ -499,6 +500,82 @@ fn handover_has_the_shift_history_every_open_step_and_dated_due_times() {
 
 fn rehearsal_twin(dir: &std::path::Path) -> std::path::PathBuf {
     cli::rehearsal_twin("ps2-day.jsonl", dir, "day-rehearsal.jsonl")
+}
+
+/// The day as a rehearsal run two days later at real time: each event's virtual (session) time
+/// is the fixture's, its wall clock (`utc`) two days on. `--at` must go by the session clock.
+fn rehearsal_run_later(dir: &std::path::Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(fixture("ps2-day.jsonl")).unwrap();
+    let mut out = String::new();
+    for l in text.lines() {
+        let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+        let virt = v["utc"].as_str().unwrap().to_owned();
+        let real =
+            chrono::DateTime::parse_from_rfc3339(&virt).unwrap() + chrono::TimeDelta::days(2);
+        v["utc"] = serde_json::json!(real.with_timezone(&chrono::Utc).to_rfc3339());
+        v["rehearsal"] = serde_json::json!({ "virtual_utc": virt, "speed": 1.0 });
+        out.push_str(&serde_json::to_string(&v).unwrap());
+        out.push('\n');
+    }
+    let p = dir.join("later.jsonl");
+    std::fs::write(&p, out).unwrap();
+    p
+}
+
+#[test]
+fn handover_at_a_time_folds_only_what_was_journaled_by_then() {
+    let dir = tempfile::tempdir().unwrap();
+    let later = rehearsal_run_later(dir.path());
+    for j in [fx(), later.to_str().unwrap().to_owned()] {
+        // 11:04:30: the 11:03 confirmation was undone at 11:04; the one that stands was entered
+        // at 11:06:20. The end of the failover is unconfirmed, so the session is still in it.
+        let s = stdout(&drillbook(&["handover", &j, "--at", "2023-11-25 11:04:30"]));
+        has(
+            &s,
+            &[
+                "- Written at: Sat 25 Nov 2023 11:04 HKT (Sat 03:04 GMT)",
+                "- Last journal entry: #27 by alice@desk1 at 11:04:00 HKT (03:04:00 GMT)",
+                "- Current phase: **Failover to the backup site** (`failover`), 10:00 HKT to ~11:00 HKT",
+                "- **AWAITING CONFIRMATION**: Failover to the backup site ends, Backup site starts",
+            ],
+        );
+        assert!(!s.contains("11:06"), "a later confirmation leaked in:\n{s}");
+        // Done at 11:15, failed at 11:55: open at 11:04, listed with the failover's carried steps.
+        let steps = section(&s, "## Steps");
+        assert!(!steps.contains("ep-backup-logon-trading"), "{steps}");
+        assert!(!steps.contains("omd-backup-omdc"), "{steps}");
+        has(
+            section(&s, "### Critical, in later phases (22)"),
+            &["- [ ] pending Receive OMD-C at the backup site (`omd-backup-omdc`"],
+        );
+        // 11:03:30: the mistaken confirmation is not undone yet; the handover said so then.
+        let s = stdout(&drillbook(&["handover", &j, "--at", "2023-11-25 11:03:30"]));
+        has(
+            &s,
+            &["- Current phase: **Backup site** (`backup`), 11:03 HKT to 12:10 HKT"],
+        );
+        // 11:50:10: bob's mistaken "failed" stands until its undo at 11:50:20; the OMD-C failure
+        // (11:55), its note (11:58) and bob leaving (12:02) are still to come.
+        let s = stdout(&drillbook(&["handover", &j, "--at", "2023-11-25 11:50:10"]));
+        has(
+            &s,
+            &[
+                "(`ep-backup-start-of-day`, ep) by bob@desk2 at 11:50:00 HKT (03:50:00 GMT): pressed by mistake",
+                "- [ ] pending Receive OMD-C at the backup site (`omd-backup-omdc`, omd, phase backup, critical)\n",
+            ],
+        );
+        for future in [
+            "vendor ticket 4711",
+            "Line B silent",
+            "12:02:00",
+            "ch1 120344",
+        ] {
+            assert!(
+                !s.contains(future),
+                "{future:?} is later than 11:50:10:\n{s}"
+            );
+        }
+    }
 }
 
 #[test]
