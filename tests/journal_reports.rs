@@ -66,8 +66,10 @@ fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
             "(`hsn-pre-intention-form`, hsn, phase pre-session, critical), due Thu 23 Nov 17:00 HKT (Thu 23 Nov 09:00 GMT) **OVERDUE**",
             "(`hsn-cleanup-routing`, hsn, phase clean-up, critical), due Sat 25 Nov 13:00 HKT (Sat 25 Nov 05:00 GMT)\n",
             "- 08:20:00 HKT (00:20:00 GMT) alice@desk1 on session: Vendor called about the drop copy \u{241b}[31mred",
-            "| Failover to the backup site ends, Backup site starts | ~11:00:00 HKT (03:00:00 GMT) | 11:20:00 HKT (03:20:00 GMT) | +20m00s | alice@desk1 |",
-            "| Primary site ends, Failover to the backup site starts | 10:00:00 HKT (02:00:00 GMT) | fixed |",
+            "- Failover to the backup site ends, Backup site starts: planned ~11:00 HKT\n  - observed 11:20:00 HKT (03:20:00 GMT), +20m00s against the plan\n  - entered by alice@desk1 at 11:21:00 HKT (03:21:00 GMT)\n",
+            "- Primary site ends, Failover to the backup site starts: 10:00 HKT, fixed\n",
+            // Typed evidence under its step.
+            "(`ep-backup-logon-trading`, ep) by alice@desk1 at 11:25:00 HKT (03:25:00 GMT)\n  - logon time: 11:24:10\n",
             "- Last preflight (`drillbook notify-test`) by alice@desk1 at 07:52:00 HKT (Fri 24 Nov 23:52:00 GMT): channels desktop, terminal; the operator saw it",
             "- Channel desktop: 1 sent, 0 failed",
             "- Channel terminal: 0 sent, 1 failed; last FAILED 10:45:00 HKT (02:45:00 GMT) (failover.end@-15m): tmux passthrough is off",

@@ -429,7 +429,35 @@ fn handover_has_the_shift_history_every_open_step_and_dated_due_times() {
         &[
             "- Written at: Sat 25 Nov 2023 12:05 HKT (Sat 04:05 GMT)",
             "- Current phase: **Backup site** (`backup`), 11:06 HKT to 12:10 HKT",
-            "| Failover to the backup site ends, Backup site starts | ~11:00:00 HKT (03:00:00 GMT) | 11:06:00 HKT (03:06:00 GMT) | +6m00s | alice@desk1 |",
+        ],
+    );
+    // The confirmation as the next shift needs it: observed, entered by whom, and its note.
+    has(
+        section(&s, "## Boundaries: planned vs confirmed"),
+        &[
+            "- Failover to the backup site ends, Backup site starts: planned ~11:00 HKT\n  \
+             - observed 11:06:00 HKT (03:06:00 GMT), +6m00s against the plan\n  \
+             - entered by alice@desk1 at 11:06:20 HKT (03:06:20 GMT)\n  \
+             - note: observed: DR completed (2) on OMD-C and OMD-CC\n",
+            "- Primary site ends, Failover to the backup site starts: 10:00 HKT, fixed\n",
+        ],
+    );
+    // Each step's typed evidence (field: value) and its notes, under the step, done or open.
+    has(
+        section(&s, "## Steps"),
+        &[
+            "(`ep-backup-logon-trading`, ep) by alice@desk1 at 11:15:00 HKT (03:15:00 GMT)\n  - logon time: 11:14:10\n",
+            "(`omd-backup-omdcc`, omd) by alice@desk1 at 11:20:00 HKT (03:20:00 GMT)\n  - first message time after the failover: 11:06:40\n",
+            "(`omd-pre-isolate`, omd) by alice@desk1 at 07:50:00 HKT (Fri 24 Nov 23:50:00 GMT)\n  - store used: md-nonprod-01\n",
+            "after the failover\n  - note by bob@desk2 at 11:58:00 HKT (03:58:00 GMT): vendor ticket 4711 raised\n",
+        ],
+    );
+    has(
+        section(&s, "## Open steps"),
+        &[
+            "(`omd-backup-end`, omd, phase backup), due Sat 25 Nov 12:05 HKT (Sat 25 Nov 04:05 GMT)\n  - last OMD-CC sequence numbers per channel: ch1 120344\n",
+            "(`omd-failover-omdc-events`, omd, phase failover)\n  - Sequence Reset seen (none / channels, times): =ch3 10:01:20, ch4 10:01:22\n",
+            "(`omd-failover-omdcc-events`, omd, phase failover)\n  - DR in progress (1) received at: 10:01:15\n  - ISSUE noted by alice@desk1 at 10:30:00 HKT (02:30:00 GMT): Sequence Reset on OMD-CC channel 3",
         ],
     );
     let history = section(&s, "## Shift history");
