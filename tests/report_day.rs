@@ -291,6 +291,28 @@ fn csv_report_has_a_row_per_boundary_step_evidence_and_note_formula_safe() {
         "observed: DR completed (2) on OMD-C and OMD-CC"
     );
     assert_eq!(get(b[0], "phase"), "backup");
+    // When the confirmation was entered (11:06:20), as in the Markdown and the JSON.
+    assert_eq!(get(b[0], "field"), "entered");
+    assert_eq!(get(b[0], "value"), "2023-11-25T11:06:20+08:00");
+    let md = stdout(&drillbook(&["report", &fx()]));
+    assert!(md.contains("11:06:20 HKT"), "{md}");
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&drillbook(&["report", "--format", "json", &fx()]))).unwrap();
+    let jb = json["boundaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["key"] == "failover.end")
+        .unwrap();
+    assert_eq!(
+        jb["confirmed_by"]["at"]["session"],
+        "2023-11-25T11:06:20+08:00"
+    );
+    assert_eq!(jb["confirmed"]["session"], get(b[0], "at_session"));
+    assert_eq!(jb["note"], get(b[0], "note"));
+    // A fixed boundary has no entry.
+    let fixed = find("boundary", "primary.end");
+    assert_eq!(get(fixed[0], "field"), "");
 
     let s = find("step", "omd-primary-rts");
     assert_eq!(get(s[0], "state"), "skipped");
