@@ -90,7 +90,7 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     has(
         section(&s, "## Boundaries: planned vs confirmed"),
         &[
-            "| Failover to the backup site ends, Backup site starts | ~11:00:00 HKT (03:00:00 GMT) | 11:06:00 HKT (03:06:00 GMT) | 6m00s late | alice@desk1, recorded 11:06:20 HKT (03:06:20 GMT): observed: DR completed (2) on OMD-C and OMD-CC |",
+            "- Failover to the backup site ends, Backup site starts\n  - Planned: ~11:00:00 HKT (03:00:00 GMT)\n  - Confirmed: 11:06:00 HKT (03:06:00 GMT)\n  - Drift: 6m00s late\n  - By: alice@desk1, recorded 11:06:20 HKT (03:06:20 GMT)\n  - Note: observed: DR completed (2) on OMD-C and OMD-CC\n",
         ],
     );
     // ... and used in the headings of both phases it bounds.
@@ -108,9 +108,9 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     has(
         results,
         &[
-            "| OMD-C | incomplete (2 of 3 open) | incomplete (2 of 4 open) | incomplete (3 of 3 open) | FAILED (1 of 7 failed) | incomplete (4 of 4 open) | incomplete (2 of 2 open) |",
-            "| OMD-CC | incomplete (2 of 3 open) | incomplete (1 of 3 open) | incomplete (3 of 3 open) | incomplete (5 of 6 open) | incomplete (3 of 3 open) | incomplete (2 of 2 open) |",
-            "| OTP-C | incomplete (5 of 6 open) | FAILED (1 of 6 failed) |",
+            "- OMD-C\n  - Preparation: incomplete (2 of 3 open)\n  - Primary site: incomplete (2 of 4 open)\n  - Failover to the backup site: incomplete (3 of 3 open)\n  - Backup site: FAILED (1 of 7 failed)\n  - Clean-up: incomplete (4 of 4 open)\n  - Reporting: incomplete (2 of 2 open)\n",
+            "- OMD-CC\n  - Preparation: incomplete (2 of 3 open)\n  - Primary site: incomplete (1 of 3 open)\n  - Failover to the backup site: incomplete (3 of 3 open)\n  - Backup site: incomplete (5 of 6 open)\n  - Clean-up: incomplete (3 of 3 open)\n  - Reporting: incomplete (2 of 2 open)\n",
+            "- OTP-C\n  - Preparation: incomplete (5 of 6 open)\n  - Primary site: FAILED (1 of 6 failed)\n",
         ],
     );
     // Each system at each site, with its evidence.
@@ -642,12 +642,11 @@ fn the_rehearsal_report_is_the_fold_of_its_journal() {
         &[
             "- Rehearsed from 07:40 HKT to 12:02 HKT (session clock); 31 operator actions, 2 undone",
             // Under way before the rehearsal started: said so, no drift.
-            "| Preparation | 15 Nov 09:00 HKT | began before the rehearsal started (07:40 HKT) | — | 18 of 20 open |",
-            "| Primary site | 08:00 HKT | 08:00 HKT | +0s | 8 of 13 open |",
+            "- Preparation\n  - Planned start: 15 Nov 09:00 HKT\n  - Reached: began before the rehearsal started (07:40 HKT)\n  - Drift: —\n  - Steps settled: 18 of 20 open\n",
+            "- Primary site\n  - Planned start: 08:00 HKT\n  - Reached: 08:00 HKT\n  - Drift: +0s\n  - Steps settled: 8 of 13 open\n",
             // The confirmation that stands (11:06), not the undone one (11:03).
-            "| Backup site | ~11:00 HKT | 11:06 HKT | +6m00s | 17 of 21 open |",
-            "| Clean-up | 12:10 HKT | not reached |  | 12 of 12 open |",
-            "- Failover to the backup site ends, Backup site starts: planned 11:00 HKT, confirmed 11:06 HKT (+6m00s)",
+            "- Backup site\n  - Planned start: ~11:00 HKT\n  - Reached: 11:06 HKT\n  - Drift: +6m00s\n  - Steps settled: 17 of 21 open\n",
+            "- Clean-up\n  - Planned start: 12:10 HKT\n  - Reached: not reached\n  - Steps settled: 12 of 12 open\n",
             "- Confirm which OCG-C sessions the firm has and that their credentials work (ep-pre-credentials): due 24 Nov 17:00 HKT, done 07:45 HKT (14h45m late) by alice@desk1",
         ],
     );
@@ -688,4 +687,91 @@ fn log_of_the_day_fits_80_columns_when_not_on_a_wide_terminal() {
     // --wide keeps one line per event, for a wide terminal or a script.
     let wide = stdout(&drillbook(&["log", "--wide", &fx()]));
     assert_eq!(wide.lines().count(), 44);
+}
+
+/// The day's rehearsal twin with the end of the failover observed at `hh:mm` instead of 11:06.
+fn confirmed_at(dir: &std::path::Path, hm: &str) -> String {
+    let j = rehearsal_twin(dir);
+    let text = std::fs::read_to_string(&j).unwrap();
+    let text = text.replace("2023-11-25T03:06:00Z", &format!("2023-11-25T{hm}:00Z"));
+    std::fs::write(&j, text).unwrap();
+    j.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn an_approximate_boundary_is_late_by_the_apps_rule_not_a_minute_after() {
+    let dir = tempfile::tempdir().unwrap();
+    // ~11:00 observed at 11:01 (UTC 03:01): on plan.
+    let s = stdout(&drillbook(&["report", &confirmed_at(dir.path(), "03:01")]));
+    let late = section(&s, "## Boundaries confirmed late");
+    assert!(
+        late.contains("30m00s or more after its planned time"),
+        "{late}"
+    );
+    assert!(
+        late.contains("None."),
+        "a minute after ~11:00 is not late:\n{late}"
+    );
+    // At 11:30, 30 minutes after: late.
+    let s = stdout(&drillbook(&["report", &confirmed_at(dir.path(), "03:30")]));
+    has(
+        section(&s, "## Boundaries confirmed late"),
+        &[
+            "- Failover to the backup site ends, Backup site starts: planned 11:00 HKT, confirmed 11:30 HKT (+30m00s)",
+        ],
+    );
+}
+
+#[test]
+fn report_and_handover_tables_fit_80_columns_and_csv_json_stay_complete() {
+    use unicode_width::UnicodeWidthStr;
+    let dir = tempfile::tempdir().unwrap();
+    let twin = rehearsal_twin(dir.path());
+    let twin = twin.to_str().unwrap();
+    for args in [
+        vec!["report", twin],
+        vec!["report", &fx()],
+        vec!["handover", &fx(), "--at", "12:05"],
+    ] {
+        let s = stdout(&drillbook(&args));
+        for l in s.lines().filter(|l| l.starts_with('|')) {
+            assert!(
+                l.width() <= 80,
+                "{args:?}: a table row of {} columns: {l}",
+                l.width()
+            );
+        }
+    }
+    let s = stdout(&drillbook(&["report", &fx()]));
+    // Too wide as tables: the same cells as lists, every fact kept.
+    has(
+        section(&s, "## Boundaries: planned vs confirmed"),
+        &["- Failover to the backup site ends, Backup site starts\n  \
+           - Planned: ~11:00:00 HKT (03:00:00 GMT)\n  \
+           - Confirmed: 11:06:00 HKT (03:06:00 GMT)\n  \
+           - Drift: 6m00s late\n  \
+           - By: alice@desk1, recorded 11:06:20 HKT (03:06:20 GMT)\n  \
+           - Note: observed: DR completed (2) on OMD-C and OMD-CC\n"],
+    );
+    has(
+        section(&s, "## Result by system and phase"),
+        &["- OMD-C\n  - Preparation: incomplete (2 of 3 open)\n"],
+    );
+    has(
+        section(&s, "## Reconnect, logon and other recorded times"),
+        &[
+            "- `ep-backup-logon-trading`\n  - Field: logon time\n  - Value: 11:14:10\n  - Phase: backup\n  - Systems: OTP-C\n  - Recorded: 11:15:10 HKT (03:15:10 GMT)\n",
+        ],
+    );
+    // A table that fits stays one (the rehearsal report's phases on a journal that starts at 08:00).
+    let mut table = String::new();
+    drillbook::mdtable::table(
+        &mut table,
+        &["Phase", "Reached"],
+        &[vec!["Primary site".into(), "08:00 HKT".into()]],
+    );
+    assert_eq!(
+        table,
+        "| Phase | Reached |\n| --- | --- |\n| Primary site | 08:00 HKT |\n"
+    );
 }
