@@ -353,6 +353,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
                 let _ = write!(out, ": {}", clean_line(&n));
             }
             let _ = writeln!(out);
+            details(&mut out, step, record, f);
         }
         let _ = writeln!(out);
     }
@@ -406,29 +407,35 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         );
     }
 
-    // Boundaries.
+    // Boundaries: a list, not a table, so a confirmation's observed and entry times, who and
+    // the note fit an 80-column terminal. The next shift reconciles from these.
     let _ = writeln!(out, "\n## Boundaries: planned vs confirmed\n");
-    let _ = writeln!(out, "| Boundary | Planned | Confirmed | Drift | By |");
-    let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
     for (i, t) in tl.transitions.iter().enumerate() {
         if t.at.with_timezone(&tz).date_naive() != s.date {
             continue;
         }
-        let planned = format!("{}{}", if t.approximate { "~" } else { "" }, f.at(t.at));
-        let (confirmed, drift, who) = match record.confirmation(&t.key) {
-            Some(c) => (
-                f.at(c.confirmed),
-                tl.drift(i).map(zones::signed_span).unwrap_or_default(),
-                clean_line(&c.stamp.who()).into_owned(),
-            ),
-            None if t.approximate => ("not confirmed".to_owned(), String::new(), String::new()),
-            None => ("fixed".to_owned(), String::new(), String::new()),
-        };
-        let _ = writeln!(
-            out,
-            "| {} | {planned} | {confirmed} | {drift} | {who} |",
-            s.transition_label(t)
-        );
+        let label = s.transition_label(t);
+        match record.confirmation(&t.key) {
+            Some(c) => {
+                let _ = writeln!(out, "- {label}: planned ~{}", f.hm(t.at));
+                let _ = writeln!(
+                    out,
+                    "  - observed {}, {} against the plan",
+                    f.at(c.confirmed),
+                    tl.drift(i).map(zones::signed_span).unwrap_or_default()
+                );
+                let _ = writeln!(out, "  - entered {}", by(&c.stamp, f));
+                if let Some(n) = &c.note {
+                    let _ = writeln!(out, "  - note: {}", clean_line(n));
+                }
+            }
+            None if t.approximate => {
+                let _ = writeln!(out, "- {label}: planned ~{}, not confirmed", f.hm(t.at));
+            }
+            None => {
+                let _ = writeln!(out, "- {label}: {}, fixed", f.hm(t.at));
+            }
+        }
     }
 
     // Notifications.
@@ -608,6 +615,33 @@ fn open_line(
         let _ = write!(out, ": {}", clean_line(n));
     }
     let _ = writeln!(out);
+    details(out, step, record, f);
+}
+
+/// Under a step: the evidence the operator typed (`field: value`, the newest value of each
+/// field) and the notes on the step, so the next shift can reconcile from the handover alone.
+/// Sensed values are under "Checks".
+fn details(out: &mut String, step: &Step, record: &Record, f: Fmt) {
+    for field in &step.evidence {
+        if let Some(e) = record.evidence_of(&step.id, field)
+            && e.sensed.is_none()
+        {
+            let _ = writeln!(out, "  - {}: {}", clean_line(field), clean_line(&e.value));
+        }
+    }
+    for n in record
+        .notes
+        .iter()
+        .filter(|n| n.step.as_deref() == Some(step.id.as_str()))
+    {
+        let _ = writeln!(
+            out,
+            "  - {} {}: {}",
+            if n.issue { "ISSUE noted" } else { "note" },
+            by(&n.stamp, f),
+            clean_line(&n.text)
+        );
+    }
 }
 
 fn capital(w: &str) -> String {

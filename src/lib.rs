@@ -12,8 +12,8 @@
 //! - [`files`], [`out`]: files on a shared host (regular only, bounded, private, no planted links);
 //!   the one writer of stdout and stderr.
 //! - [`journal`]: the append-only action log, its lock, replay as a fold, its tail, several read as one.
-//! - [`handover`], [`report`]: what leaves the host, read from the record: the shift's handover,
-//!   the evidence report.
+//! - [`handover`], [`report`], [`mdtable`]: what leaves the host, read from the record: the shift's handover,
+//!   the evidence report; their tables, sized for 80 columns.
 //! - [`forward`]: each journal event into the firm's syslog pipeline, at least once, in order.
 //! - [`alerts`], [`notify`]: what to notify and when, exactly once; the channels.
 //! - [`app`], [`view`], [`theme`], [`run`]: the TUI's model and update, drawing, styles, event loop.
@@ -30,6 +30,7 @@ pub mod files;
 pub mod forward;
 pub mod handover;
 pub mod journal;
+pub mod mdtable;
 pub mod notify;
 pub mod out;
 pub mod rehearsal;

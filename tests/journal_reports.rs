@@ -10,7 +10,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-const AT: &str = "2023-11-25 11:50:00";
+// After the last entry (11:55), so the whole journal counts; `--at` folds only what came before it.
+const AT: &str = "2023-11-25 11:56:00";
 
 fn fx() -> String {
     fixture("ps2-ep-hsn.jsonl").to_str().unwrap().to_owned()
@@ -45,11 +46,11 @@ fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
         &[
             "# Handover: HKEX PS2",
             "- Roles: ep, hsn",
-            "- Written at: Sat 25 Nov 2023 11:50 HKT (Sat 03:50 GMT)",
+            "- Written at: Sat 25 Nov 2023 11:56 HKT (Sat 03:56 GMT)",
             "- Last journal entry: #29 by bob@desk2 at 11:55:00 HKT (03:55:00 GMT)",
             // The confirmed boundary moves the phase's start.
             "- Current phase: **Backup site** (`backup`), 11:20 HKT to 12:10 HKT",
-            "  - 12:10:00 HKT (04:10:00 GMT): Backup site ends, Clean-up starts (in 20m00s)",
+            "  - 12:10:00 HKT (04:10:00 GMT): Backup site ends, Clean-up starts (in 14m00s)",
             "### Done (6)",
             "- [x] Log in to OTP-C - OCG-C Trading session at the backup site (`ep-backup-logon-trading`, ep) by alice@desk1 at 11:25:00 HKT (03:25:00 GMT)",
             "### Failed (1)",
@@ -65,8 +66,10 @@ fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
             "(`hsn-pre-intention-form`, hsn, phase pre-session, critical), due Thu 23 Nov 17:00 HKT (Thu 23 Nov 09:00 GMT) **OVERDUE**",
             "(`hsn-cleanup-routing`, hsn, phase clean-up, critical), due Sat 25 Nov 13:00 HKT (Sat 25 Nov 05:00 GMT)\n",
             "- 08:20:00 HKT (00:20:00 GMT) alice@desk1 on session: Vendor called about the drop copy \u{241b}[31mred",
-            "| Failover to the backup site ends, Backup site starts | ~11:00:00 HKT (03:00:00 GMT) | 11:20:00 HKT (03:20:00 GMT) | +20m00s | alice@desk1 |",
-            "| Primary site ends, Failover to the backup site starts | 10:00:00 HKT (02:00:00 GMT) | fixed |",
+            "- Failover to the backup site ends, Backup site starts: planned ~11:00 HKT\n  - observed 11:20:00 HKT (03:20:00 GMT), +20m00s against the plan\n  - entered by alice@desk1 at 11:21:00 HKT (03:21:00 GMT)\n",
+            "- Primary site ends, Failover to the backup site starts: 10:00 HKT, fixed\n",
+            // Typed evidence under its step.
+            "(`ep-backup-logon-trading`, ep) by alice@desk1 at 11:25:00 HKT (03:25:00 GMT)\n  - logon time: 11:24:10\n",
             "- Last preflight (`drillbook notify-test`) by alice@desk1 at 07:52:00 HKT (Fri 24 Nov 23:52:00 GMT): channels desktop, terminal; the operator saw it",
             "- Channel desktop: 1 sent, 0 failed",
             "- Channel terminal: 0 sent, 1 failed; last FAILED 10:45:00 HKT (02:45:00 GMT) (failover.end@-15m): tmux passthrough is off",
@@ -88,12 +91,12 @@ fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
         ],
     );
     // --at takes the forms --start-at takes, in the session zone; each gives the same instant.
-    for at in ["11:50", "2023-11-25 11:50", AT] {
+    for at in ["11:56", "2023-11-25 11:56", AT] {
         let out = drillbook(&["handover", &fx(), "--at", at]);
         assert!(out.status.success(), "{at}: {}", stderr(&out));
         has(
             &stdout(&out),
-            &["- Written at: Sat 25 Nov 2023 11:50 HKT (Sat 03:50 GMT)"],
+            &["- Written at: Sat 25 Nov 2023 11:56 HKT (Sat 03:56 GMT)"],
         );
     }
     let out = drillbook(&["handover", &fx(), "--at", "backup"]);
@@ -119,16 +122,16 @@ fn report_has_the_result_per_system_and_phase_times_issues_references_and_contac
         &s,
         &[
             "# Evidence report: HKEX PS2",
-            "| System | Preparation | Primary site | Failover to the backup site | Backup site | Clean-up | Reporting |",
-            "| OTP-C | incomplete (5 of 6 open) | FAILED (1 of 6 failed) | incomplete (5 of 5 open) | incomplete (9 of 10 open) |",
-            "| HSN | incomplete (4 of 4 open) | success (2 of 2 done) | incomplete (2 of 2 open) | incomplete (2 of 3 open) |",
-            "| primary | OTP-C | `ep-primary-logon-trading` | logon time | 08:04:30 | 08:05:10 HKT",
-            "| backup | OTP-C | `ep-backup-logon-trading` | logon time | 11:24:10 | 11:25:10 HKT",
-            "| backup | HSN | `hsn-backup-connectivity` | time verified | 11:29 | 11:30:05 HKT",
+            // Too wide for 80 columns as tables: lists of the same cells.
+            "- OTP-C\n  - Preparation: incomplete (5 of 6 open)\n  - Primary site: FAILED (1 of 6 failed)\n  - Failover to the backup site: incomplete (5 of 5 open)\n  - Backup site: incomplete (9 of 10 open)\n",
+            "- HSN\n  - Preparation: incomplete (4 of 4 open)\n  - Primary site: success (2 of 2 done)\n  - Failover to the backup site: incomplete (2 of 2 open)\n  - Backup site: incomplete (2 of 3 open)\n",
+            "- `ep-primary-logon-trading`\n  - Field: logon time\n  - Value: 08:04:30\n  - Phase: primary\n  - Systems: OTP-C\n  - Recorded: 08:05:10 HKT",
+            "- `ep-backup-logon-trading`\n  - Field: logon time\n  - Value: 11:24:10\n  - Phase: backup\n  - Systems: OTP-C\n  - Recorded: 11:25:10 HKT",
+            "- `hsn-backup-connectivity`\n  - Field: time verified\n  - Value: 11:29\n  - Phase: backup\n  - Systems: HSN\n  - Recorded: 11:30:05 HKT",
             "- 08:12:00 HKT (00:12:00 GMT): FAILED Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`, OTP-C) by alice@desk1: Drop Copy logon rejected: sequence reset needed",
             "## Session notes\n\n- 08:20:00 HKT (00:20:00 GMT) alice@desk1: Vendor called about the drop copy \u{241b}[31mred\n",
             "## Notifications that failed\n\n- 10:45:00 HKT (02:45:00 GMT): `failover.end@-15m` on terminal: tmux passthrough is off",
-            "| Failover to the backup site ends, Backup site starts | ~11:00:00 HKT (03:00:00 GMT) | 11:20:00 HKT (03:20:00 GMT) | 20m00s late | alice@desk1, recorded 11:21:00 HKT (03:21:00 GMT) |",
+            "- Failover to the backup site ends, Backup site starts\n  - Planned: ~11:00:00 HKT (03:00:00 GMT)\n  - Confirmed: 11:20:00 HKT (03:20:00 GMT)\n  - Drift: 20m00s late\n  - By: alice@desk1, recorded 11:21:00 HKT (03:21:00 GMT)\n",
             "### Backup site: 11:20 HKT (confirmed; planned ~11:00 HKT, 20m00s late) to 12:10 HKT",
             "- OPS/CS/010/23: Second Practice Session",
             "- MDD/23/690:",

@@ -90,7 +90,7 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     has(
         section(&s, "## Boundaries: planned vs confirmed"),
         &[
-            "| Failover to the backup site ends, Backup site starts | ~11:00:00 HKT (03:00:00 GMT) | 11:06:00 HKT (03:06:00 GMT) | 6m00s late | alice@desk1, recorded 11:06:20 HKT (03:06:20 GMT): observed: DR completed (2) on OMD-C and OMD-CC |",
+            "- Failover to the backup site ends, Backup site starts\n  - Planned: ~11:00:00 HKT (03:00:00 GMT)\n  - Confirmed: 11:06:00 HKT (03:06:00 GMT)\n  - Drift: 6m00s late\n  - By: alice@desk1, recorded 11:06:20 HKT (03:06:20 GMT)\n  - Note: observed: DR completed (2) on OMD-C and OMD-CC\n",
         ],
     );
     // ... and used in the headings of both phases it bounds.
@@ -108,9 +108,9 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     has(
         results,
         &[
-            "| OMD-C | incomplete (2 of 3 open) | incomplete (2 of 4 open) | incomplete (3 of 3 open) | FAILED (1 of 7 failed) | incomplete (4 of 4 open) | incomplete (2 of 2 open) |",
-            "| OMD-CC | incomplete (2 of 3 open) | incomplete (1 of 3 open) | incomplete (3 of 3 open) | incomplete (5 of 6 open) | incomplete (3 of 3 open) | incomplete (2 of 2 open) |",
-            "| OTP-C | incomplete (5 of 6 open) | FAILED (1 of 6 failed) |",
+            "- OMD-C\n  - Preparation: incomplete (2 of 3 open)\n  - Primary site: incomplete (2 of 4 open)\n  - Failover to the backup site: incomplete (3 of 3 open)\n  - Backup site: FAILED (1 of 7 failed)\n  - Clean-up: incomplete (4 of 4 open)\n  - Reporting: incomplete (2 of 2 open)\n",
+            "- OMD-CC\n  - Preparation: incomplete (2 of 3 open)\n  - Primary site: incomplete (1 of 3 open)\n  - Failover to the backup site: incomplete (3 of 3 open)\n  - Backup site: incomplete (5 of 6 open)\n  - Clean-up: incomplete (3 of 3 open)\n  - Reporting: incomplete (2 of 2 open)\n",
+            "- OTP-C\n  - Preparation: incomplete (5 of 6 open)\n  - Primary site: FAILED (1 of 6 failed)\n",
         ],
     );
     // Each system at each site, with its evidence.
@@ -291,6 +291,28 @@ fn csv_report_has_a_row_per_boundary_step_evidence_and_note_formula_safe() {
         "observed: DR completed (2) on OMD-C and OMD-CC"
     );
     assert_eq!(get(b[0], "phase"), "backup");
+    // When the confirmation was entered (11:06:20), as in the Markdown and the JSON.
+    assert_eq!(get(b[0], "field"), "entered");
+    assert_eq!(get(b[0], "value"), "2023-11-25T11:06:20+08:00");
+    let md = stdout(&drillbook(&["report", &fx()]));
+    assert!(md.contains("11:06:20 HKT"), "{md}");
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&drillbook(&["report", "--format", "json", &fx()]))).unwrap();
+    let jb = json["boundaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["key"] == "failover.end")
+        .unwrap();
+    assert_eq!(
+        jb["confirmed_by"]["at"]["session"],
+        "2023-11-25T11:06:20+08:00"
+    );
+    assert_eq!(jb["confirmed"]["session"], get(b[0], "at_session"));
+    assert_eq!(jb["note"], get(b[0], "note"));
+    // A fixed boundary has no entry.
+    let fixed = find("boundary", "primary.end");
+    assert_eq!(get(fixed[0], "field"), "");
 
     let s = find("step", "omd-primary-rts");
     assert_eq!(get(s[0], "state"), "skipped");
@@ -419,16 +441,45 @@ fn json_report_holds_the_same_facts_for_other_tools() {
 
 #[test]
 fn handover_has_the_shift_history_every_open_step_and_dated_due_times() {
-    let out = drillbook(&["handover", &fx(), "--at", "11:50"]);
+    // After the last entry (12:02), still in the backup phase: the whole day counts.
+    let out = drillbook(&["handover", &fx(), "--at", "12:05"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let s = stdout(&out);
     nothing_undone(&s);
     has(
         &s,
         &[
-            "- Written at: Sat 25 Nov 2023 11:50 HKT (Sat 03:50 GMT)",
+            "- Written at: Sat 25 Nov 2023 12:05 HKT (Sat 04:05 GMT)",
             "- Current phase: **Backup site** (`backup`), 11:06 HKT to 12:10 HKT",
-            "| Failover to the backup site ends, Backup site starts | ~11:00:00 HKT (03:00:00 GMT) | 11:06:00 HKT (03:06:00 GMT) | +6m00s | alice@desk1 |",
+        ],
+    );
+    // The confirmation as the next shift needs it: observed, entered by whom, and its note.
+    has(
+        section(&s, "## Boundaries: planned vs confirmed"),
+        &[
+            "- Failover to the backup site ends, Backup site starts: planned ~11:00 HKT\n  \
+             - observed 11:06:00 HKT (03:06:00 GMT), +6m00s against the plan\n  \
+             - entered by alice@desk1 at 11:06:20 HKT (03:06:20 GMT)\n  \
+             - note: observed: DR completed (2) on OMD-C and OMD-CC\n",
+            "- Primary site ends, Failover to the backup site starts: 10:00 HKT, fixed\n",
+        ],
+    );
+    // Each step's typed evidence (field: value) and its notes, under the step, done or open.
+    has(
+        section(&s, "## Steps"),
+        &[
+            "(`ep-backup-logon-trading`, ep) by alice@desk1 at 11:15:00 HKT (03:15:00 GMT)\n  - logon time: 11:14:10\n",
+            "(`omd-backup-omdcc`, omd) by alice@desk1 at 11:20:00 HKT (03:20:00 GMT)\n  - first message time after the failover: 11:06:40\n",
+            "(`omd-pre-isolate`, omd) by alice@desk1 at 07:50:00 HKT (Fri 24 Nov 23:50:00 GMT)\n  - store used: md-nonprod-01\n",
+            "after the failover\n  - note by bob@desk2 at 11:58:00 HKT (03:58:00 GMT): vendor ticket 4711 raised\n",
+        ],
+    );
+    has(
+        section(&s, "## Open steps"),
+        &[
+            "(`omd-backup-end`, omd, phase backup), due Sat 25 Nov 12:05 HKT (Sat 25 Nov 04:05 GMT)\n  - last OMD-CC sequence numbers per channel: ch1 120344\n",
+            "(`omd-failover-omdc-events`, omd, phase failover)\n  - Sequence Reset seen (none / channels, times): =ch3 10:01:20, ch4 10:01:22\n",
+            "(`omd-failover-omdcc-events`, omd, phase failover)\n  - DR in progress (1) received at: 10:01:15\n  - ISSUE noted by alice@desk1 at 10:30:00 HKT (02:30:00 GMT): Sequence Reset on OMD-CC channel 3",
         ],
     );
     let history = section(&s, "## Shift history");
@@ -501,6 +552,82 @@ fn rehearsal_twin(dir: &std::path::Path) -> std::path::PathBuf {
     cli::rehearsal_twin("ps2-day.jsonl", dir, "day-rehearsal.jsonl")
 }
 
+/// The day as a rehearsal run two days later at real time: each event's virtual (session) time
+/// is the fixture's, its wall clock (`utc`) two days on. `--at` must go by the session clock.
+fn rehearsal_run_later(dir: &std::path::Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(fixture("ps2-day.jsonl")).unwrap();
+    let mut out = String::new();
+    for l in text.lines() {
+        let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+        let virt = v["utc"].as_str().unwrap().to_owned();
+        let real =
+            chrono::DateTime::parse_from_rfc3339(&virt).unwrap() + chrono::TimeDelta::days(2);
+        v["utc"] = serde_json::json!(real.with_timezone(&chrono::Utc).to_rfc3339());
+        v["rehearsal"] = serde_json::json!({ "virtual_utc": virt, "speed": 1.0 });
+        out.push_str(&serde_json::to_string(&v).unwrap());
+        out.push('\n');
+    }
+    let p = dir.join("later.jsonl");
+    std::fs::write(&p, out).unwrap();
+    p
+}
+
+#[test]
+fn handover_at_a_time_folds_only_what_was_journaled_by_then() {
+    let dir = tempfile::tempdir().unwrap();
+    let later = rehearsal_run_later(dir.path());
+    for j in [fx(), later.to_str().unwrap().to_owned()] {
+        // 11:04:30: the 11:03 confirmation was undone at 11:04; the one that stands was entered
+        // at 11:06:20. The end of the failover is unconfirmed, so the session is still in it.
+        let s = stdout(&drillbook(&["handover", &j, "--at", "2023-11-25 11:04:30"]));
+        has(
+            &s,
+            &[
+                "- Written at: Sat 25 Nov 2023 11:04 HKT (Sat 03:04 GMT)",
+                "- Last journal entry: #27 by alice@desk1 at 11:04:00 HKT (03:04:00 GMT)",
+                "- Current phase: **Failover to the backup site** (`failover`), 10:00 HKT to ~11:00 HKT",
+                "- **AWAITING CONFIRMATION**: Failover to the backup site ends, Backup site starts",
+            ],
+        );
+        assert!(!s.contains("11:06"), "a later confirmation leaked in:\n{s}");
+        // Done at 11:15, failed at 11:55: open at 11:04, listed with the failover's carried steps.
+        let steps = section(&s, "## Steps");
+        assert!(!steps.contains("ep-backup-logon-trading"), "{steps}");
+        assert!(!steps.contains("omd-backup-omdc"), "{steps}");
+        has(
+            section(&s, "### Critical, in later phases (22)"),
+            &["- [ ] pending Receive OMD-C at the backup site (`omd-backup-omdc`"],
+        );
+        // 11:03:30: the mistaken confirmation is not undone yet; the handover said so then.
+        let s = stdout(&drillbook(&["handover", &j, "--at", "2023-11-25 11:03:30"]));
+        has(
+            &s,
+            &["- Current phase: **Backup site** (`backup`), 11:03 HKT to 12:10 HKT"],
+        );
+        // 11:50:10: bob's mistaken "failed" stands until its undo at 11:50:20; the OMD-C failure
+        // (11:55), its note (11:58) and bob leaving (12:02) are still to come.
+        let s = stdout(&drillbook(&["handover", &j, "--at", "2023-11-25 11:50:10"]));
+        has(
+            &s,
+            &[
+                "(`ep-backup-start-of-day`, ep) by bob@desk2 at 11:50:00 HKT (03:50:00 GMT): pressed by mistake",
+                "- [ ] pending Receive OMD-C at the backup site (`omd-backup-omdc`, omd, phase backup, critical)\n",
+            ],
+        );
+        for future in [
+            "vendor ticket 4711",
+            "Line B silent",
+            "12:02:00",
+            "ch1 120344",
+        ] {
+            assert!(
+                !s.contains(future),
+                "{future:?} is later than 11:50:10:\n{s}"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_rehearsal_report_is_the_fold_of_its_journal() {
     let dir = tempfile::tempdir().unwrap();
@@ -515,12 +642,11 @@ fn the_rehearsal_report_is_the_fold_of_its_journal() {
         &[
             "- Rehearsed from 07:40 HKT to 12:02 HKT (session clock); 31 operator actions, 2 undone",
             // Under way before the rehearsal started: said so, no drift.
-            "| Preparation | 15 Nov 09:00 HKT | began before the rehearsal started (07:40 HKT) | — | 18 of 20 open |",
-            "| Primary site | 08:00 HKT | 08:00 HKT | +0s | 8 of 13 open |",
+            "- Preparation\n  - Planned start: 15 Nov 09:00 HKT\n  - Reached: began before the rehearsal started (07:40 HKT)\n  - Drift: —\n  - Steps settled: 18 of 20 open\n",
+            "- Primary site\n  - Planned start: 08:00 HKT\n  - Reached: 08:00 HKT\n  - Drift: +0s\n  - Steps settled: 8 of 13 open\n",
             // The confirmation that stands (11:06), not the undone one (11:03).
-            "| Backup site | ~11:00 HKT | 11:06 HKT | +6m00s | 17 of 21 open |",
-            "| Clean-up | 12:10 HKT | not reached |  | 12 of 12 open |",
-            "- Failover to the backup site ends, Backup site starts: planned 11:00 HKT, confirmed 11:06 HKT (+6m00s)",
+            "- Backup site\n  - Planned start: ~11:00 HKT\n  - Reached: 11:06 HKT\n  - Drift: +6m00s\n  - Steps settled: 17 of 21 open\n",
+            "- Clean-up\n  - Planned start: 12:10 HKT\n  - Reached: not reached\n  - Steps settled: 12 of 12 open\n",
             "- Confirm which OCG-C sessions the firm has and that their credentials work (ep-pre-credentials): due 24 Nov 17:00 HKT, done 07:45 HKT (14h45m late) by alice@desk1",
         ],
     );
@@ -561,4 +687,91 @@ fn log_of_the_day_fits_80_columns_when_not_on_a_wide_terminal() {
     // --wide keeps one line per event, for a wide terminal or a script.
     let wide = stdout(&drillbook(&["log", "--wide", &fx()]));
     assert_eq!(wide.lines().count(), 44);
+}
+
+/// The day's rehearsal twin with the end of the failover observed at `hh:mm` instead of 11:06.
+fn confirmed_at(dir: &std::path::Path, hm: &str) -> String {
+    let j = rehearsal_twin(dir);
+    let text = std::fs::read_to_string(&j).unwrap();
+    let text = text.replace("2023-11-25T03:06:00Z", &format!("2023-11-25T{hm}:00Z"));
+    std::fs::write(&j, text).unwrap();
+    j.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn an_approximate_boundary_is_late_by_the_apps_rule_not_a_minute_after() {
+    let dir = tempfile::tempdir().unwrap();
+    // ~11:00 observed at 11:01 (UTC 03:01): on plan.
+    let s = stdout(&drillbook(&["report", &confirmed_at(dir.path(), "03:01")]));
+    let late = section(&s, "## Boundaries confirmed late");
+    assert!(
+        late.contains("30m00s or more after its planned time"),
+        "{late}"
+    );
+    assert!(
+        late.contains("None."),
+        "a minute after ~11:00 is not late:\n{late}"
+    );
+    // At 11:30, 30 minutes after: late.
+    let s = stdout(&drillbook(&["report", &confirmed_at(dir.path(), "03:30")]));
+    has(
+        section(&s, "## Boundaries confirmed late"),
+        &[
+            "- Failover to the backup site ends, Backup site starts: planned 11:00 HKT, confirmed 11:30 HKT (+30m00s)",
+        ],
+    );
+}
+
+#[test]
+fn report_and_handover_tables_fit_80_columns_and_csv_json_stay_complete() {
+    use unicode_width::UnicodeWidthStr;
+    let dir = tempfile::tempdir().unwrap();
+    let twin = rehearsal_twin(dir.path());
+    let twin = twin.to_str().unwrap();
+    for args in [
+        vec!["report", twin],
+        vec!["report", &fx()],
+        vec!["handover", &fx(), "--at", "12:05"],
+    ] {
+        let s = stdout(&drillbook(&args));
+        for l in s.lines().filter(|l| l.starts_with('|')) {
+            assert!(
+                l.width() <= 80,
+                "{args:?}: a table row of {} columns: {l}",
+                l.width()
+            );
+        }
+    }
+    let s = stdout(&drillbook(&["report", &fx()]));
+    // Too wide as tables: the same cells as lists, every fact kept.
+    has(
+        section(&s, "## Boundaries: planned vs confirmed"),
+        &["- Failover to the backup site ends, Backup site starts\n  \
+           - Planned: ~11:00:00 HKT (03:00:00 GMT)\n  \
+           - Confirmed: 11:06:00 HKT (03:06:00 GMT)\n  \
+           - Drift: 6m00s late\n  \
+           - By: alice@desk1, recorded 11:06:20 HKT (03:06:20 GMT)\n  \
+           - Note: observed: DR completed (2) on OMD-C and OMD-CC\n"],
+    );
+    has(
+        section(&s, "## Result by system and phase"),
+        &["- OMD-C\n  - Preparation: incomplete (2 of 3 open)\n"],
+    );
+    has(
+        section(&s, "## Reconnect, logon and other recorded times"),
+        &[
+            "- `ep-backup-logon-trading`\n  - Field: logon time\n  - Value: 11:14:10\n  - Phase: backup\n  - Systems: OTP-C\n  - Recorded: 11:15:10 HKT (03:15:10 GMT)\n",
+        ],
+    );
+    // A table that fits stays one (the rehearsal report's phases on a journal that starts at 08:00).
+    let mut table = String::new();
+    drillbook::mdtable::table(
+        &mut table,
+        &["Phase", "Reached"],
+        &[vec!["Primary site".into(), "08:00 HKT".into()]],
+    );
+    assert_eq!(
+        table,
+        "| Phase | Reached |\n| --- | --- |\n| Primary site | 08:00 HKT |\n"
+    );
 }

@@ -259,7 +259,7 @@ fn report_takes_each_system_from_its_journal_and_shows_each_hosts_confirmation()
 #[test]
 fn handover_of_several_journals_names_them_and_refuses_an_ack() {
     let d = day();
-    let out = drillbook(&["handover", s(&d.folder), "--at", "11:30"]);
+    let out = drillbook(&["handover", s(&d.folder)]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("## Journals"), "{text}");
@@ -267,9 +267,21 @@ fn handover_of_several_journals_names_them_and_refuses_an_ack() {
         text.contains("## Boundaries as each host saw them"),
         "{text}"
     );
+    // The confirmed end of the failover (the newest confirmation: desk1's 11:06:30) is the one
+    // the session goes by.
+    assert!(text.contains("11:06:30 HKT"), "{text}");
+    // The journals were written today: on the session day at 11:30 none of it had been
+    // journaled yet, so the end of the failover still awaited confirmation.
+    let out = drillbook(&["handover", s(&d.folder), "--at", "11:30"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
     assert!(
-        text.contains("- Current phase: **Backup site** (`backup`), 11:06 HKT to 12:10 HKT"),
+        text.contains("- **AWAITING CONFIRMATION**: Failover to the backup site ends"),
         "{text}"
+    );
+    assert!(
+        !text.contains("11:06:30"),
+        "a later confirmation leaked in:\n{text}"
     );
     let out = drillbook(&["handover", s(&d.folder), "--ack"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));

@@ -11,6 +11,13 @@ use chrono_tz::Tz;
 /// an hour; finishing half an hour early is possible but worth a second look.
 pub const EARLY: TimeDelta = TimeDelta::minutes(30);
 
+/// Whether a confirmation at `at` is late for an approximate boundary planned at `planned`:
+/// [`EARLY`] or more after it, the mirror of what [`doubt`] asks again about. "~11:00" is
+/// approximate, so 11:01 is on plan.
+pub fn late(planned: DateTime<Utc>, at: DateTime<Utc>) -> bool {
+    at >= planned + EARLY
+}
+
 /// What the confirm prompt's text says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Observed {

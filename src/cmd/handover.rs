@@ -5,7 +5,7 @@ use super::from_journal::{self, Loaded};
 use super::{Failure, Outcome};
 use crate::clock::{Clock, RehearsalState};
 use crate::handover::{self, Context};
-use crate::journal::{Action, Journal, Meta};
+use crate::journal::{Action, Journal, Meta, Record};
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,18 +17,26 @@ pub fn show(path: &Path, runbooks: &[PathBuf], at: Option<&str>) -> Outcome {
         plan,
         hash_mismatch,
     } = from_journal::load_noting_torn(path, runbooks)?;
-    let now = match at {
-        None => from_journal::now_for(&replay),
-        Some(a) => at_instant(&plan, a)?,
+    let rehearsal = replay.is_rehearsal();
+    let (now, record) = match at {
+        None => (from_journal::now_for(&replay), replay.record),
+        // The session as it stood at TIME: only the events journaled by then, on the session
+        // clock (a rehearsal's virtual time), so nothing confirmed, failed or done later leaks in.
+        Some(a) => {
+            let now = at_instant(&plan, a)?;
+            let record =
+                Record::from_events(replay.events.iter().filter(|e| e.session_time() <= now));
+            (now, record)
+        }
     };
     let ctx = Context {
         now,
         local_tz: crate::zones::local_tz(),
         journal: path.display().to_string(),
-        rehearsal: replay.is_rehearsal(),
+        rehearsal,
         hash_mismatch,
     };
-    let mut text = handover::render(&plan, &replay.record, &ctx);
+    let mut text = handover::render(&plan, &record, &ctx);
     text.push_str(&crate::forward::handover_section(
         &[path.to_owned()],
         &handover::Fmt::new(&plan, ctx.local_tz),

@@ -317,16 +317,33 @@ fn insert_before(text: &mut String, marker: &str, section: &str) {
 
 /// `handover J1 J2 ...` / `handover FOLDER`.
 pub fn handover(journals: &[PathBuf], runbooks: &[PathBuf], at: Option<&str>) -> Outcome {
-    let m = load(journals, runbooks)?;
+    let mut m = load(journals, runbooks)?;
     let now = match at {
         None => now_for(&m),
         Some(a) => super::handover::at_instant(&m.plan, a)?,
     };
+    // `--at`: each journal as it stood then (its events up to TIME on the session clock), as
+    // for one journal, so nothing journaled later leaks in.
+    let cut: Option<Vec<Record>> = at.map(|_| {
+        m.sources
+            .iter()
+            .map(|s| {
+                Record::from_events(s.replay.events.iter().filter(|e| e.session_time() <= now))
+            })
+            .collect()
+    });
+    let records: Vec<&Record> = match &cut {
+        Some(v) => v.iter().collect(),
+        None => m.sources.iter().map(|s| &s.replay.record).collect(),
+    };
+    if cut.is_some() {
+        m.record = merge::merge_records(records.iter().copied());
+    }
     let ctx = context(&m, now);
     let f = Fmt::new(&m.plan, ctx.local_tz);
     let mut text = handover::render(&m.plan, &m.record, &ctx);
     let rep = report::build(&m.plan, &m.record, &ctx);
-    let by = merge::confirmations_by_journal(m.sources.iter().map(|s| &s.replay.record));
+    let by = merge::confirmations_by_journal(records.iter().copied());
     let rows = seen(&m, &rep, &by);
     let mut add = journals_section(&m, &f);
     add.push_str(&seen_section(&m, &rows, &f));

@@ -2,7 +2,7 @@
 //! Per phase, the planned start against the (virtual) time it was reached (a phase that began
 //! before the rehearsal started says so instead of a drift) and the time its steps took to
 //! settle; steps done after their due time; steps still open at the end with their due times;
-//! approximate boundaries confirmed late or never.
+//! approximate boundaries confirmed late (by the app's rule, [`crate::app::confirm::late`]) or never.
 
 use crate::handover::state_of;
 use crate::journal::{Action, Event, Record, StepState};
@@ -60,11 +60,7 @@ pub fn render(plan: &Plan, events: &[Event]) -> String {
         }
     }
     let _ = writeln!(out, "\n## Phases: planned vs reached\n");
-    let _ = writeln!(
-        out,
-        "| Phase | Planned start | Reached | Drift | Steps settled |"
-    );
-    let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
+    let mut rows = Vec::new();
     for (p, ph) in s.phases.iter().enumerate() {
         let (start, _) = tl.bounds_of(p);
         let t = &tl.transitions[start];
@@ -96,12 +92,25 @@ pub fn render(plan: &Plan, events: &[Event]) -> String {
             _ => ("not reached".to_owned(), String::new()),
         };
         let settle = settled(plan, &record, p, reached.or(before.then_some(t.at)));
-        let _ = writeln!(
-            out,
-            "| {} | {planned} | {r} | {d} | {settle} |",
-            clean_line(&ph.title)
-        );
+        rows.push(vec![
+            clean_line(&ph.title).into_owned(),
+            planned,
+            r,
+            d,
+            settle,
+        ]);
     }
+    crate::mdtable::table(
+        &mut out,
+        &[
+            "Phase",
+            "Planned start",
+            "Reached",
+            "Drift",
+            "Steps settled",
+        ],
+        &rows,
+    );
 
     let _ = writeln!(out, "\n## Steps completed late\n");
     let mut late = 0;
@@ -163,10 +172,16 @@ pub fn render(plan: &Plan, events: &[Event]) -> String {
     }
 
     let _ = writeln!(out, "\n## Boundaries confirmed late\n");
+    let _ = writeln!(
+        out,
+        "An approximate boundary is late when confirmed {} or more after its planned time, the \
+         window in which the app asks again about an early one.\n",
+        zones::span(crate::app::confirm::EARLY)
+    );
     let mut n = 0;
     for t in s.transitions().iter().filter(|t| t.approximate) {
         if let Some(c) = record.confirmation(&t.key) {
-            if c.confirmed > c.planned {
+            if crate::app::confirm::late(c.planned, c.confirmed) {
                 n += 1;
                 let _ = writeln!(
                     out,

@@ -8,7 +8,8 @@ use std::fmt::Write;
 /// The header of the CSV report. `row` is `boundary`, `step`, `evidence` (typed), `sensed`
 /// (evidence a check captured; `by` names the check) or `note`.
 /// `planned`: a step's due time, a boundary's planned time. `at_session`/`at_utc`: when the
-/// state, value or note was recorded; for a boundary, the confirmed instant.
+/// state, value or note was recorded; for a boundary, the confirmed instant (when it was
+/// observed), and when the confirmation was entered in `field` `entered`, `value` its session time.
 pub const CSV_HEADER: &str = "rehearsal,row,phase,systems,step,title,state,critical,planned,by,at_session,at_utc,field,value,note,issue,drift";
 
 /// One CSV field: quoted when needed, and a leading `=`, `+`, `-` or `@` defused so a
@@ -95,6 +96,16 @@ pub fn render_csv(r: &Report) -> String {
                 },
                 planned: b.planned.session.clone(),
                 by: confirmer.as_ref(),
+                // When it was entered, as the Markdown ("recorded") and JSON (`confirmed_by.at`) say.
+                field: if b.confirmed_by.is_some() {
+                    "entered"
+                } else {
+                    ""
+                },
+                value: b
+                    .confirmed_by
+                    .as_ref()
+                    .map_or("", |w| w.at.session.as_str()),
                 note: b.note.as_deref().unwrap_or(""),
                 drift: b.drift_seconds.map(drift_words).unwrap_or_default(),
                 ..Row::default()

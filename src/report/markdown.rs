@@ -8,11 +8,6 @@ use crate::journal::event::StepState;
 use crate::runbook::Plan;
 use std::fmt::Write;
 
-/// Markdown table cells: no pipes (the text is already neutralised, so no newlines either).
-fn md(s: &str) -> String {
-    s.replace('|', "\\|")
-}
-
 /// One end of a phase in a heading: `11:06 HKT (confirmed; planned ~11:00 HKT, 6m00s late)`,
 /// `~11:00 HKT (not confirmed)`, or a fixed `10:00 HKT`.
 pub fn edge(b: &Boundary, f: &Fmt) -> String {
@@ -159,59 +154,57 @@ pub fn render_md(plan: &Plan, r: &Report, f: &Fmt) -> String {
 
     // Boundaries first: every heading below uses them.
     let _ = writeln!(out, "\n## Boundaries: planned vs confirmed\n");
-    let _ = writeln!(out, "| Boundary | Planned | Confirmed | Drift | By |");
-    let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
-    for b in &r.boundaries {
-        let planned = format!(
-            "{}{}",
-            if b.approximate { "~" } else { "" },
-            f.at(b.planned.utc)
-        );
-        let (confirmed, drift, who) = match (&b.confirmed, b.drift_seconds, &b.confirmed_by) {
-            (Some(at), Some(secs), by) => (
-                f.at(at.utc),
-                drift_words(secs),
-                by.as_ref().map_or_else(String::new, |w| {
-                    format!("{}, recorded {}", md(&w.who), f.at(w.at.utc))
-                }),
-            ),
-            _ if b.approximate => ("not confirmed".into(), String::new(), String::new()),
-            _ => ("fixed".into(), String::new(), String::new()),
-        };
-        let note = b
-            .note
-            .as_ref()
-            .map_or_else(String::new, |n| format!(": {}", md(n)));
-        let _ = writeln!(
-            out,
-            "| {} | {planned} | {confirmed} | {drift} | {who}{note} |",
-            md(&b.label)
-        );
-    }
+    let rows: Vec<Vec<String>> = r
+        .boundaries
+        .iter()
+        .map(|b| {
+            let planned = format!(
+                "{}{}",
+                if b.approximate { "~" } else { "" },
+                f.at(b.planned.utc)
+            );
+            let (confirmed, drift, who) = match (&b.confirmed, b.drift_seconds, &b.confirmed_by) {
+                (Some(at), Some(secs), by) => (
+                    f.at(at.utc),
+                    drift_words(secs),
+                    by.as_ref().map_or_else(String::new, |w| {
+                        format!("{}, recorded {}", w.who, f.at(w.at.utc))
+                    }),
+                ),
+                _ if b.approximate => ("not confirmed".into(), String::new(), String::new()),
+                _ => ("fixed".into(), String::new(), String::new()),
+            };
+            let note = b.note.clone().unwrap_or_default();
+            vec![b.label.clone(), planned, confirmed, drift, who, note]
+        })
+        .collect();
+    crate::mdtable::table(
+        &mut out,
+        &["Boundary", "Planned", "Confirmed", "Drift", "By", "Note"],
+        &rows,
+    );
 
     let with_steps: Vec<&super::PhaseReport> =
         r.phases.iter().filter(|p| !p.steps.is_empty()).collect();
     let systems = systems(plan);
     let _ = writeln!(out, "\n## Result by system and phase\n");
-    let _ = write!(out, "| System |");
-    for p in &with_steps {
-        let _ = write!(out, " {} |", md(&p.title));
-    }
-    let _ = writeln!(out);
-    let _ = writeln!(out, "|{}", " --- |".repeat(with_steps.len() + 1));
-    for sys in &systems {
-        let sys = crate::text::clean_line(sys);
-        let _ = write!(out, "| {} |", md(&sys));
-        for p in &with_steps {
-            let cell = p
-                .results
-                .iter()
-                .find(|x| x.system == sys)
-                .map_or_else(|| "—".to_owned(), |x| x.tally.describe());
-            let _ = write!(out, " {cell} |");
-        }
-        let _ = writeln!(out);
-    }
+    let mut head = vec!["System"];
+    head.extend(with_steps.iter().map(|p| p.title.as_str()));
+    let rows: Vec<Vec<String>> = systems
+        .iter()
+        .map(|sys| {
+            let sys = crate::text::clean_line(sys).into_owned();
+            let mut row = vec![sys.clone()];
+            row.extend(with_steps.iter().map(|p| {
+                p.results
+                    .iter()
+                    .find(|x| x.system == sys)
+                    .map_or_else(|| "—".to_owned(), |x| x.tally.describe())
+            }));
+            row
+        })
+        .collect();
+    crate::mdtable::table(&mut out, &head, &rows);
     let _ = writeln!(
         out,
         "\nA step that names several systems counts for each of them."
@@ -262,7 +255,8 @@ pub fn render_md(plan: &Plan, r: &Report, f: &Fmt) -> String {
     }
 
     let _ = writeln!(out, "\n## Reconnect, logon and other recorded times\n");
-    let mut n = 0;
+    // The step first: it names the row when the table is too wide and becomes a list.
+    let mut rows = Vec::new();
     for p in &with_steps {
         for st in &p.steps {
             for e in st
@@ -271,29 +265,28 @@ pub fn render_md(plan: &Plan, r: &Report, f: &Fmt) -> String {
                 .chain(&st.sensed)
                 .filter(|e| is_time_field(&e.field))
             {
-                if n == 0 {
-                    let _ = writeln!(out, "| Phase | Systems | Step | Field | Value | Recorded |");
-                    let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
-                }
-                n += 1;
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | `{}` | {} | {} | {} |",
-                    p.id,
-                    md(&st.systems.join(", ")),
-                    st.id,
-                    md(&e.field),
-                    md(&e.value),
+                rows.push(vec![
+                    format!("`{}`", st.id),
+                    e.field.clone(),
+                    e.value.clone(),
+                    p.id.clone(),
+                    st.systems.join(", "),
                     match &e.sensed {
                         Some(kind) => format!("{} (sensed by its {kind} check)", f.at(e.by.at.utc)),
                         None => f.at(e.by.at.utc),
-                    }
-                );
+                    },
+                ]);
             }
         }
     }
-    if n == 0 {
+    if rows.is_empty() {
         let _ = writeln!(out, "None recorded.");
+    } else {
+        crate::mdtable::table(
+            &mut out,
+            &["Step", "Field", "Value", "Phase", "Systems", "Recorded"],
+            &rows,
+        );
     }
 
     let _ = writeln!(out, "\n## Session notes\n");
