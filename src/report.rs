@@ -623,12 +623,14 @@ pub fn render_json(report: &Report) -> String {
     s
 }
 
-/// Drift in words, for headings and CSV: `6m00s late`, `2m00s early`, `on time`.
+/// Drift in words, for headings and CSV: `6m00s after plan`, `2m00s before plan`, `as planned`.
+/// Not "late": an approximate boundary a few minutes after its `~` time is on plan (late is
+/// [`crate::app::confirm::late`]'s rule, which the rehearsal report applies).
 pub fn drift_words(seconds: i64) -> String {
     let d = chrono::TimeDelta::seconds(seconds.abs());
     match seconds.signum() {
-        1 => format!("{} late", zones::span(d)),
-        -1 => format!("{} early", zones::span(d)),
-        _ => "on time".to_owned(),
+        1 => format!("{} after plan", zones::span(d)),
+        -1 => format!("{} before plan", zones::span(d)),
+        _ => "as planned".to_owned(),
     }
 }

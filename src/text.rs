@@ -200,23 +200,59 @@ pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
 /// indented two past the line's own indent: printed reports stay readable in an 80-column
 /// terminal instead of wrapping mid-word.
 pub fn fold_lines(text: &str, width: usize) -> String {
+    fold_where(text, width, |_| true)
+}
+
+/// Markdown folded as [`fold_lines`] folds text: list items and paragraphs only (a folded line
+/// indented two past its own is the same item or paragraph when rendered); headings, table rows,
+/// quotes and fenced code kept whole, as folding would change what they are.
+pub fn fold_markdown(text: &str, width: usize) -> String {
+    let mut fenced = false;
+    fold_where(text, width, |line| {
+        let t = line.trim_start();
+        if t.starts_with("```") {
+            fenced = !fenced;
+            return false;
+        }
+        !fenced && !t.starts_with(['#', '|', '>'])
+    })
+}
+
+fn fold_where(text: &str, width: usize, mut foldable: impl FnMut(&str) -> bool) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
-        if line.chars().count() <= width {
+        if !foldable(line) || line.chars().count() <= width {
             out.push_str(line);
             out.push('\n');
             continue;
         }
         let indent = line.len() - line.trim_start().len();
-        let hang = " ".repeat(indent + 2);
-        for (i, part) in wrap_words(line.trim_start(), width.saturating_sub(indent + 2).max(20))
-            .iter()
-            .enumerate()
-        {
-            out.push_str(if i == 0 { &line[..indent] } else { &hang });
-            out.push_str(part);
-            out.push('\n');
+        let width = width.max(indent + 22);
+        let mut cur = line[..indent].to_owned();
+        let mut fresh = true;
+        for word in line.trim_start().split(' ') {
+            // A continuation never starts with what would make it a list item, a heading or a
+            // quote of its own ("OTP-C - OCG-C" broken before the dash): it runs on instead.
+            let opens_block = matches!(word, "-" | "*" | "+")
+                || word.starts_with(['#', '>', '|'])
+                || word
+                    .strip_suffix(['.', ')'])
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            let full = cur.chars().count() + 1 + word.chars().count() > width;
+            if !fresh && full && !opens_block {
+                out.push_str(&cur);
+                out.push('\n');
+                cur = " ".repeat(indent + 2);
+                fresh = true;
+            }
+            if !fresh {
+                cur.push(' ');
+            }
+            cur.push_str(word);
+            fresh = false;
         }
+        out.push_str(&cur);
+        out.push('\n');
     }
     out
 }
@@ -240,6 +276,34 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markdown_folds_items_at_words_and_never_opens_an_item_or_heading() {
+        let item = "- [ ] pending Log in to OTP-C - OCG-C Trading session at the backup site (`ep-backup-logon-trading`)";
+        // Width 40 would break right before " - OCG-C": the dash runs on instead.
+        let folded = fold_markdown(item, 40);
+        for l in folded.lines().skip(1) {
+            assert!(
+                l.starts_with("  ") && !l.trim_start().starts_with("- "),
+                "{folded}"
+            );
+        }
+        assert_eq!(
+            folded.split_whitespace().collect::<Vec<_>>(),
+            item.split_whitespace().collect::<Vec<_>>()
+        );
+        // Headings, tables and fenced code are left whole.
+        let whole = "# A heading that is much longer than forty columns, kept\n| a | table row longer than forty columns |\n```\na code line that is longer than forty columns\n```\n";
+        assert_eq!(fold_markdown(whole, 40), whole);
+        // A nested item's continuation hangs under its own text.
+        assert!(
+            fold_markdown(
+                "  - note by alice at 11:58:00 HKT (03:58:00 UTC): vendor ticket raised",
+                40
+            )
+            .contains("\n    ")
+        );
+    }
 
     #[test]
     fn escape_sequences_are_made_visible() {

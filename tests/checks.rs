@@ -1091,7 +1091,7 @@ fn report_and_handover_show_sensed_evidence_apart_from_typed() {
     drop(journal);
     let rb = fixture("checks/sensing.yaml");
     let out = drillbook(&["report", j.to_str().unwrap(), rb.to_str().unwrap()]);
-    let md = stdout(&out);
+    let md = cli::unfold(&stdout(&out));
     assert_eq!(out.status.code(), Some(0), "{md}{}", stderr(&out));
     assert!(md.contains("done by alice@"), "{md}");
     assert!(md.contains("done by its log check"), "{md}");
@@ -1152,7 +1152,7 @@ fn report_and_handover_show_sensed_evidence_apart_from_typed() {
     assert_eq!(step["check"]["outcome"], "pass");
 
     let out = drillbook(&["handover", j.to_str().unwrap(), rb.to_str().unwrap()]);
-    let md = stdout(&out);
+    let md = cli::unfold(&stdout(&out));
     assert_eq!(out.status.code(), Some(0), "{md}{}", stderr(&out));
     assert!(md.contains("## Checks: what drillbook sensed"), "{md}");
     assert!(

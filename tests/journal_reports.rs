@@ -40,7 +40,7 @@ fn the_fixture_is_a_valid_journal_for_the_bundled_runbooks() {
 fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
     let out = drillbook(&["handover", &fx(), "--at", AT]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let s = stdout(&out);
+    let s = cli::unfold(&stdout(&out));
     has(
         &s,
         &[
@@ -84,7 +84,7 @@ fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
     // Before the session, no phase; the first boundary is next.
     let out = drillbook(&["handover", &fx(), "--at", "2023-11-25 07:00:00"]);
     has(
-        &stdout(&out),
+        &cli::unfold(&stdout(&out)),
         &[
             "- Current phase: **Preparation**",
             "  - 08:00:00 HKT (00:00:00 GMT): Preparation ends, Primary site starts (in 1h00m)",
@@ -95,13 +95,13 @@ fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
         let out = drillbook(&["handover", &fx(), "--at", at]);
         assert!(out.status.success(), "{at}: {}", stderr(&out));
         has(
-            &stdout(&out),
+            &cli::unfold(&stdout(&out)),
             &["- Written at: Sat 25 Nov 2023 11:56 HKT (Sat 03:56 GMT)"],
         );
     }
     let out = drillbook(&["handover", &fx(), "--at", "backup"]);
     has(
-        &stdout(&out),
+        &cli::unfold(&stdout(&out)),
         &["- Written at: Sat 25 Nov 2023 11:00 HKT (Sat 03:00 GMT)"],
     );
     let out = drillbook(&["handover", &fx(), "--at", "25:00"]);
@@ -117,7 +117,7 @@ fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
 fn report_has_the_result_per_system_and_phase_times_issues_references_and_contacts() {
     let out = drillbook(&["report", &fx()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let s = stdout(&out);
+    let s = cli::unfold(&stdout(&out));
     has(
         &s,
         &[
@@ -131,8 +131,8 @@ fn report_has_the_result_per_system_and_phase_times_issues_references_and_contac
             "- 08:12:00 HKT (00:12:00 GMT): FAILED Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`, OTP-C) by alice@desk1: Drop Copy logon rejected: sequence reset needed",
             "## Session notes\n\n- 08:20:00 HKT (00:20:00 GMT) alice@desk1: Vendor called about the drop copy \u{241b}[31mred\n",
             "## Notifications that failed\n\n- 10:45:00 HKT (02:45:00 GMT): `failover.end@-15m` on terminal: tmux passthrough is off",
-            "- Failover to the backup site ends, Backup site starts\n  - Planned: ~11:00:00 HKT (03:00:00 GMT)\n  - Confirmed: 11:20:00 HKT (03:20:00 GMT)\n  - Drift: 20m00s late\n  - By: alice@desk1, recorded 11:21:00 HKT (03:21:00 GMT)\n",
-            "### Backup site: 11:20 HKT (confirmed; planned ~11:00 HKT, 20m00s late) to 12:10 HKT",
+            "- Failover to the backup site ends, Backup site starts\n  - Planned: ~11:00:00 HKT (03:00:00 GMT)\n  - Confirmed: 11:20:00 HKT (03:20:00 GMT)\n  - Drift: 20m00s after plan\n  - By: alice@desk1, recorded 11:21:00 HKT (03:21:00 GMT)\n",
+            "### Backup site: 11:20 HKT (confirmed; planned ~11:00 HKT, 20m00s after plan) to 12:10 HKT",
             "- OPS/CS/010/23: Second Practice Session",
             "- MDD/23/690:",
             "- Participant General Enquiry Hotline (calls may be recorded), phone 2840 3626, e-mail trd@hkex.com.hk",
@@ -182,7 +182,7 @@ fn a_rehearsal_journal_is_labelled_everywhere_and_reports_the_rehearsal() {
     let p = j.to_str().unwrap();
     let out = drillbook(&["handover", p]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let s = stdout(&out);
+    let s = cli::unfold(&stdout(&out));
     assert!(s.starts_with("# REHEARSAL — not the real record\n"), "{s}");
     // Described at the rehearsal clock's last instant, not today.
     has(
@@ -191,7 +191,7 @@ fn a_rehearsal_journal_is_labelled_everywhere_and_reports_the_rehearsal() {
     );
 
     let out = drillbook(&["report", p]);
-    let s = stdout(&out);
+    let s = cli::unfold(&stdout(&out));
     assert!(s.starts_with("# REHEARSAL — not the real record\n"), "{s}");
     has(
         &s,

@@ -82,7 +82,7 @@ fn the_day_fixture_is_valid_for_the_bundled_runbooks() {
 fn markdown_report_puts_every_fact_where_it_belongs() {
     let out = drillbook(&["report", &fx()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let s = stdout(&out);
+    let s = cli::unfold(&stdout(&out));
     nothing_undone(&s);
     assert!(!s.contains("REHEARSAL"));
 
@@ -90,15 +90,15 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     has(
         section(&s, "## Boundaries: planned vs confirmed"),
         &[
-            "- Failover to the backup site ends, Backup site starts\n  - Planned: ~11:00:00 HKT (03:00:00 GMT)\n  - Confirmed: 11:06:00 HKT (03:06:00 GMT)\n  - Drift: 6m00s late\n  - By: alice@desk1, recorded 11:06:20 HKT (03:06:20 GMT)\n  - Note: observed: DR completed (2) on OMD-C and OMD-CC\n",
+            "- Failover to the backup site ends, Backup site starts\n  - Planned: ~11:00:00 HKT (03:00:00 GMT)\n  - Confirmed: 11:06:00 HKT (03:06:00 GMT)\n  - Drift: 6m00s after plan\n  - By: alice@desk1, recorded 11:06:20 HKT (03:06:20 GMT)\n  - Note: observed: DR completed (2) on OMD-C and OMD-CC\n",
         ],
     );
     // ... and used in the headings of both phases it bounds.
     has(
         &s,
         &[
-            "\n### Failover to the backup site: 10:00 HKT to 11:06 HKT (confirmed; planned ~11:00 HKT, 6m00s late)\n",
-            "\n### Backup site: 11:06 HKT (confirmed; planned ~11:00 HKT, 6m00s late) to 12:10 HKT\n",
+            "\n### Failover to the backup site: 10:00 HKT to 11:06 HKT (confirmed; planned ~11:00 HKT, 6m00s after plan)\n",
+            "\n### Backup site: 11:06 HKT (confirmed; planned ~11:00 HKT, 6m00s after plan) to 12:10 HKT\n",
             "\n### Preparation: Wed 15 Nov 09:00 HKT to 08:00 HKT\n",
         ],
     );
@@ -152,7 +152,7 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     );
     let failover = section(
         &s,
-        "### Failover to the backup site: 10:00 HKT to 11:06 HKT (confirmed; planned ~11:00 HKT, 6m00s late)",
+        "### Failover to the backup site: 10:00 HKT to 11:06 HKT (confirmed; planned ~11:00 HKT, 6m00s after plan)",
     );
     has(
         failover,
@@ -163,7 +163,7 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     );
     let backup = section(
         &s,
-        "### Backup site: 11:06 HKT (confirmed; planned ~11:00 HKT, 6m00s late) to 12:10 HKT",
+        "### Backup site: 11:06 HKT (confirmed; planned ~11:00 HKT, 6m00s after plan) to 12:10 HKT",
     );
     has(
         backup,
@@ -285,7 +285,7 @@ fn csv_report_has_a_row_per_boundary_step_evidence_and_note_formula_safe() {
     assert_eq!(get(b[0], "at_session"), "2023-11-25T11:06:00+08:00");
     assert_eq!(get(b[0], "at_utc"), "2023-11-25T03:06:00Z");
     assert_eq!(get(b[0], "by"), "alice@desk1");
-    assert_eq!(get(b[0], "drift"), "6m00s late");
+    assert_eq!(get(b[0], "drift"), "6m00s after plan");
     assert_eq!(
         get(b[0], "note"),
         "observed: DR completed (2) on OMD-C and OMD-CC"
@@ -294,7 +294,7 @@ fn csv_report_has_a_row_per_boundary_step_evidence_and_note_formula_safe() {
     // When the confirmation was entered (11:06:20), as in the Markdown and the JSON.
     assert_eq!(get(b[0], "field"), "entered");
     assert_eq!(get(b[0], "value"), "2023-11-25T11:06:20+08:00");
-    let md = stdout(&drillbook(&["report", &fx()]));
+    let md = cli::unfold(&stdout(&drillbook(&["report", &fx()])));
     assert!(md.contains("11:06:20 HKT"), "{md}");
     let json: serde_json::Value =
         serde_json::from_str(&stdout(&drillbook(&["report", "--format", "json", &fx()]))).unwrap();
@@ -444,7 +444,7 @@ fn handover_has_the_shift_history_every_open_step_and_dated_due_times() {
     // After the last entry (12:02), still in the backup phase: the whole day counts.
     let out = drillbook(&["handover", &fx(), "--at", "12:05"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let s = stdout(&out);
+    let s = cli::unfold(&stdout(&out));
     nothing_undone(&s);
     has(
         &s,
@@ -579,7 +579,12 @@ fn handover_at_a_time_folds_only_what_was_journaled_by_then() {
     for j in [fx(), later.to_str().unwrap().to_owned()] {
         // 11:04:30: the 11:03 confirmation was undone at 11:04; the one that stands was entered
         // at 11:06:20. The end of the failover is unconfirmed, so the session is still in it.
-        let s = stdout(&drillbook(&["handover", &j, "--at", "2023-11-25 11:04:30"]));
+        let s = cli::unfold(&stdout(&drillbook(&[
+            "handover",
+            &j,
+            "--at",
+            "2023-11-25 11:04:30",
+        ])));
         has(
             &s,
             &[
@@ -599,14 +604,24 @@ fn handover_at_a_time_folds_only_what_was_journaled_by_then() {
             &["- [ ] pending Receive OMD-C at the backup site (`omd-backup-omdc`"],
         );
         // 11:03:30: the mistaken confirmation is not undone yet; the handover said so then.
-        let s = stdout(&drillbook(&["handover", &j, "--at", "2023-11-25 11:03:30"]));
+        let s = cli::unfold(&stdout(&drillbook(&[
+            "handover",
+            &j,
+            "--at",
+            "2023-11-25 11:03:30",
+        ])));
         has(
             &s,
             &["- Current phase: **Backup site** (`backup`), 11:03 HKT to 12:10 HKT"],
         );
         // 11:50:10: bob's mistaken "failed" stands until its undo at 11:50:20; the OMD-C failure
         // (11:55), its note (11:58) and bob leaving (12:02) are still to come.
-        let s = stdout(&drillbook(&["handover", &j, "--at", "2023-11-25 11:50:10"]));
+        let s = cli::unfold(&stdout(&drillbook(&[
+            "handover",
+            &j,
+            "--at",
+            "2023-11-25 11:50:10",
+        ])));
         has(
             &s,
             &[
@@ -634,7 +649,7 @@ fn the_rehearsal_report_is_the_fold_of_its_journal() {
     let j = rehearsal_twin(dir.path());
     let out = drillbook(&["report", j.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let s = stdout(&out);
+    let s = cli::unfold(&stdout(&out));
     nothing_undone(&s);
     let r = section(&s, "# REHEARSAL report - not a record of the real session");
     has(
@@ -702,7 +717,10 @@ fn confirmed_at(dir: &std::path::Path, hm: &str) -> String {
 fn an_approximate_boundary_is_late_by_the_apps_rule_not_a_minute_after() {
     let dir = tempfile::tempdir().unwrap();
     // ~11:00 observed at 11:01 (UTC 03:01): on plan.
-    let s = stdout(&drillbook(&["report", &confirmed_at(dir.path(), "03:01")]));
+    let s = cli::unfold(&stdout(&drillbook(&[
+        "report",
+        &confirmed_at(dir.path(), "03:01"),
+    ])));
     let late = section(&s, "## Boundaries confirmed late");
     assert!(
         late.contains("30m00s or more after its planned time"),
@@ -713,7 +731,10 @@ fn an_approximate_boundary_is_late_by_the_apps_rule_not_a_minute_after() {
         "a minute after ~11:00 is not late:\n{late}"
     );
     // At 11:30, 30 minutes after: late.
-    let s = stdout(&drillbook(&["report", &confirmed_at(dir.path(), "03:30")]));
+    let s = cli::unfold(&stdout(&drillbook(&[
+        "report",
+        &confirmed_at(dir.path(), "03:30"),
+    ])));
     has(
         section(&s, "## Boundaries confirmed late"),
         &[
@@ -742,14 +763,14 @@ fn report_and_handover_tables_fit_80_columns_and_csv_json_stay_complete() {
             );
         }
     }
-    let s = stdout(&drillbook(&["report", &fx()]));
+    let s = cli::unfold(&stdout(&drillbook(&["report", &fx()])));
     // Too wide as tables: the same cells as lists, every fact kept.
     has(
         section(&s, "## Boundaries: planned vs confirmed"),
         &["- Failover to the backup site ends, Backup site starts\n  \
            - Planned: ~11:00:00 HKT (03:00:00 GMT)\n  \
            - Confirmed: 11:06:00 HKT (03:06:00 GMT)\n  \
-           - Drift: 6m00s late\n  \
+           - Drift: 6m00s after plan\n  \
            - By: alice@desk1, recorded 11:06:20 HKT (03:06:20 GMT)\n  \
            - Note: observed: DR completed (2) on OMD-C and OMD-CC\n"],
     );
@@ -774,4 +795,27 @@ fn report_and_handover_tables_fit_80_columns_and_csv_json_stay_complete() {
         table,
         "| Phase | Reached |\n| --- | --- |\n| Primary site | 08:00 HKT |\n"
     );
+}
+
+/// Read at 80 columns over SSH: every line of `handover` and `report` but a heading fits, a long
+/// item folding at words onto lines indented under it; joined back, the text is whole.
+#[test]
+fn handover_and_report_fold_to_80_columns() {
+    use unicode_width::UnicodeWidthStr;
+    for args in [
+        vec!["report", &fx()],
+        vec!["handover", &fx(), "--at", "12:05"],
+    ] {
+        let out = drillbook(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let s = stdout(&out);
+        for l in s.lines().filter(|l| !l.starts_with('#')) {
+            assert!(l.width() <= 80, "{args:?}: {} columns: {l}", l.width());
+        }
+        // The longest step line, folded under its item and whole again when joined.
+        assert!(s.contains("\n- [!] failed Log on the OCG-C Drop Copy session at the primary site\n  (`ep-primary-logon-dropcopy`") || args[0] == "report", "{s}");
+        assert!(cli::unfold(&s).contains(
+            "Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`"
+        ));
+    }
 }

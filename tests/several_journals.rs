@@ -220,15 +220,17 @@ fn report_takes_each_system_from_its_journal_and_shows_each_hosts_confirmation()
         .find(|l| l.starts_with("| Failover to the backup site ends"))
         .unwrap_or_else(|| panic!("{seen}"));
     assert!(
-        row.contains("| 11:06:30 HKT (03:06:30 GMT) (6m30s late), by alice@desk1 |")
-            && row.contains("| 11:04:00 HKT (03:04:00 GMT) (4m00s late), by carol@md1 |")
+        row.contains("| 11:06:30 HKT (03:06:30 GMT) (6m30s after plan), by alice@desk1 |")
+            && row.contains("| 11:04:00 HKT (03:04:00 GMT) (4m00s after plan), by carol@md1 |")
             && row.contains("| not confirmed |")
             && row.ends_with("| 2m30s |"),
         "{row}"
     );
     // The phase headings take the newest confirmation recorded (desk1's, written last).
     assert!(
-        text.contains("### Backup site: 11:06 HKT (confirmed; planned ~11:00 HKT, 6m30s late)"),
+        text.contains(
+            "### Backup site: 11:06 HKT (confirmed; planned ~11:00 HKT, 6m30s after plan)"
+        ),
         "{text}"
     );
 

@@ -41,7 +41,7 @@ pub fn show(path: &Path, runbooks: &[PathBuf], at: Option<&str>) -> Outcome {
         &[path.to_owned()],
         &handover::Fmt::new(&plan, ctx.local_tz),
     ));
-    Ok(crate::out::print(&text)?)
+    Ok(crate::out::print(&crate::text::fold_markdown(&text, 80))?)
 }
 
 /// `--at`: the forms `--start-at` takes (`10:30`, `2023-11-25 10:30`, a phase id: its start),

@@ -350,7 +350,7 @@ pub fn handover(journals: &[PathBuf], runbooks: &[PathBuf], at: Option<&str>) ->
     insert_before(&mut text, "\n## Where the session stands", &add);
     let paths: Vec<PathBuf> = m.sources.iter().map(|s| s.path.clone()).collect();
     text.push_str(&crate::forward::handover_section(&paths, &f));
-    Ok(crate::out::print(&text)?)
+    Ok(crate::out::print(&crate::text::fold_markdown(&text, 80))?)
 }
 
 /// `report J1 J2 ... [--format md|csv|json]` / `report FOLDER`.
@@ -391,7 +391,7 @@ pub fn report(journals: &[PathBuf], runbooks: &[PathBuf], format: &str) -> Outco
                 t.push('\n');
                 t.push_str(&crate::rehearsal::report::render(&m.plan, &events));
             }
-            t
+            crate::text::fold_markdown(&t, 80)
         }
     };
     Ok(crate::out::print(&text)?)

@@ -54,7 +54,7 @@ pub fn run(path: &Path, runbooks: &[PathBuf], format: &str) -> Outcome {
                 t.push('\n');
                 t.push_str(&crate::rehearsal::report::render(&plan, &replay.events));
             }
-            t
+            crate::text::fold_markdown(&t, 80)
         }
     };
     Ok(crate::out::print(&text)?)

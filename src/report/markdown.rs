@@ -8,7 +8,7 @@ use crate::journal::event::StepState;
 use crate::runbook::Plan;
 use std::fmt::Write;
 
-/// One end of a phase in a heading: `11:06 HKT (confirmed; planned ~11:00 HKT, 6m00s late)`,
+/// One end of a phase in a heading: `11:06 HKT (confirmed; planned ~11:00 HKT, 6m00s after plan)`,
 /// `~11:00 HKT (not confirmed)`, or a fixed `10:00 HKT`.
 pub fn edge(b: &Boundary, f: &Fmt) -> String {
     match (&b.confirmed, b.drift_seconds) {

@@ -195,3 +195,27 @@ pub fn rehearsal_twin(name: &str, dir: &Path, out: &str) -> std::path::PathBuf {
     std::fs::write(&p, lines).unwrap();
     p
 }
+
+/// Markdown as `handover` and `report` print it, with each folded line joined back to the item
+/// or paragraph it continues (a continuation is indented and never starts a list item: see
+/// `text::fold_markdown`), so a test can look for a whole sentence.
+pub fn unfold(md: &str) -> String {
+    let mut out = String::with_capacity(md.len());
+    for line in md.lines() {
+        let t = line.trim_start();
+        let marker = t.starts_with("- ")
+            || t.starts_with("* ")
+            || t.starts_with("+ ")
+            || t.split_once(". ")
+                .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if line.starts_with("  ") && !marker && !t.is_empty() && !out.is_empty() {
+            out.pop();
+            out.push(' ');
+            out.push_str(t);
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
