@@ -20,7 +20,6 @@ pub use record::Record;
 use crate::clock::Clock;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use std::fmt;
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
@@ -93,32 +92,49 @@ pub fn default_path(session: &str, roles: &[String], rehearsal: Option<DateTime<
 }
 
 /// Why a journal could not be opened or read.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum JournalError {
+    #[error("{}: cannot {what}: {source}", .path.display())]
     Io {
         path: PathBuf,
         what: &'static str,
         source: std::io::Error,
     },
     /// Another process holds the write lock.
+    #[error(
+        "{}: another drillbook is recording in this journal ({holder}).\nOnly one writer at a time: follow it read-only with `drillbook watch {}`",
+        .path.display(),
+        .path.display()
+    )]
     Locked { path: PathBuf, holder: String },
     /// Not a file drillbook reads or writes: a FIFO, a device, a planted link, another's file.
+    #[error("{}: {reason}", .path.display())]
     Refused { path: PathBuf, reason: String },
     /// Text that looks like a credential, where it would be stamped on every event.
+    #[error(
+        "{}: {field} looks like it holds a password or key; it would be stamped on every event, so nothing is recorded",
+        .path.display()
+    )]
     Secret { path: PathBuf, field: &'static str },
     /// A line in the middle is not a journal event.
+    #[error("{}:{line}: not a drillbook journal line: {reason}", .path.display())]
     NotJournal {
         path: PathBuf,
         line: u64,
         reason: String,
     },
     /// Written by a newer drillbook.
+    #[error(
+        "{}:{line}: written in journal format {version}; this drillbook reads format {FORMAT}: upgrade drillbook",
+        .path.display()
+    )]
     NewerFormat {
         path: PathBuf,
         line: u64,
         version: u64,
     },
     /// Events are missing: the journal was cut at the front or lines were removed.
+    #[error("{}:{line}: {}", .path.display(), gap_words(*.expected, *.found))]
     Gap {
         path: PathBuf,
         line: u64,
@@ -126,6 +142,12 @@ pub enum JournalError {
         found: u64,
     },
     /// Events of two sessions in one file.
+    #[error(
+        "{}:{line}: an event for session `{}` in a journal for session `{}`: journals of two sessions were mixed",
+        .path.display(),
+        crate::text::clean_line(.found),
+        crate::text::clean_line(.first)
+    )]
     MixedSessions {
         path: PathBuf,
         line: u64,
@@ -133,8 +155,19 @@ pub enum JournalError {
         found: String,
     },
     /// Rehearsal and real events in one file: a rehearsal must never pass for the real record.
+    #[error(
+        "{}:{line}: the journal mixes rehearsal and real events (event #{seq} differs from event #1); \
+         a rehearsal must never pass for the real record, so it is not read",
+        .path.display()
+    )]
     MixedRehearsal { path: PathBuf, line: u64, seq: u64 },
     /// Written for another session.
+    #[error(
+        "{}: this journal is for session `{}`, not `{}`: name another journal with --journal",
+        .path.display(),
+        crate::text::clean_line(.found),
+        crate::text::clean_line(.expected)
+    )]
     OtherSession {
         path: PathBuf,
         found: String,
@@ -142,94 +175,18 @@ pub enum JournalError {
     },
 }
 
-impl fmt::Display for JournalError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            JournalError::Io { path, what, source } => {
-                write!(f, "{}: cannot {what}: {source}", path.display())
-            }
-            JournalError::Locked { path, holder } => write!(
-                f,
-                "{}: another drillbook is recording in this journal ({holder}).\nOnly one writer at a time: follow it read-only with `drillbook watch {}`",
-                path.display(),
-                path.display()
-            ),
-            JournalError::Refused { path, reason } => write!(f, "{}: {reason}", path.display()),
-            JournalError::Secret { path, field } => write!(
-                f,
-                "{}: {field} looks like it holds a password or key; it would be stamped on every event, so nothing is recorded",
-                path.display()
-            ),
-            JournalError::NotJournal { path, line, reason } => {
-                write!(
-                    f,
-                    "{}:{line}: not a drillbook journal line: {reason}",
-                    path.display()
-                )
-            }
-            JournalError::NewerFormat {
-                path,
-                line,
-                version,
-            } => write!(
-                f,
-                "{}:{line}: written in journal format {version}; this drillbook reads format {FORMAT}: upgrade drillbook",
-                path.display()
-            ),
-            JournalError::Gap {
-                path,
-                line,
-                expected,
-                found,
-            } => {
-                if *expected == 1 {
-                    write!(
-                        f,
-                        "{}:{line}: the journal starts at event #{found}: its beginning is missing (truncated or cut); it cannot be replayed",
-                        path.display()
-                    )
-                } else {
-                    write!(
-                        f,
-                        "{}:{line}: event #{found} where #{expected} was expected: events are missing (truncated or edited); it cannot be replayed",
-                        path.display()
-                    )
-                }
-            }
-            JournalError::MixedSessions {
-                path,
-                line,
-                first,
-                found,
-            } => write!(
-                f,
-                "{}:{line}: an event for session `{}` in a journal for session `{}`: journals of two sessions were mixed",
-                path.display(),
-                crate::text::clean_line(found),
-                crate::text::clean_line(first)
-            ),
-            JournalError::MixedRehearsal { path, line, seq } => write!(
-                f,
-                "{}:{line}: the journal mixes rehearsal and real events (event #{seq} differs from event #1); \
-                 a rehearsal must never pass for the real record, so it is not read",
-                path.display()
-            ),
-            JournalError::OtherSession {
-                path,
-                found,
-                expected,
-            } => write!(
-                f,
-                "{}: this journal is for session `{}`, not `{}`: name another journal with --journal",
-                path.display(),
-                crate::text::clean_line(found),
-                crate::text::clean_line(expected)
-            ),
-        }
+/// The one message with two wordings: a journal cut at the front, or events missing in the middle.
+fn gap_words(expected: u64, found: u64) -> String {
+    if expected == 1 {
+        format!(
+            "the journal starts at event #{found}: its beginning is missing (truncated or cut); it cannot be replayed"
+        )
+    } else {
+        format!(
+            "event #{found} where #{expected} was expected: events are missing (truncated or edited); it cannot be replayed"
+        )
     }
 }
-
-impl std::error::Error for JournalError {}
 
 /// A torn last line found on replay.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,7 +17,6 @@
 use super::event::{Action, Event};
 use super::{FORMAT, JournalError, READ_CAP};
 use std::collections::VecDeque;
-use std::fmt;
 use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -80,73 +79,51 @@ impl Item {
 }
 
 /// Why a tail stopped. Each is final: the follower says so and stops.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum TailError {
     /// The journal cannot be opened by the rules for files (a FIFO, a device, a folder...).
+    #[error("{}: {reason}", .path.display())]
     Refused { path: PathBuf, reason: String },
+    #[error("{}: cannot read the journal: {}", .path.display(), crate::files::io_words(.source))]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
     /// The name now leads to another file (renamed over, or deleted and created anew).
+    #[error(
+        "{}: the journal was replaced by another file (its name now leads to a new file); stopped following. \
+         A journal is only ever appended to: start again on the new file if that is intended",
+        .path.display()
+    )]
     Replaced { path: PathBuf },
     /// The name leads nowhere any more.
+    #[error(
+        "{}: the journal was removed (renamed or deleted); stopped following",
+        .path.display()
+    )]
     Removed { path: PathBuf },
     /// The file is shorter than what was already read: truncated or rewritten in place.
+    #[error(
+        "{}: the journal shrank from {had} to {now} bytes under the reader: it was truncated or rewritten; stopped following",
+        .path.display()
+    )]
     Truncated { path: PathBuf, had: u64, now: u64 },
     /// A line longer than [`LINE_CAP`], or a file past [`READ_CAP`].
+    #[error(
+        "{}:{line}: a line longer than {} MiB, or a journal past {} MiB: not a journal being written; stopped following",
+        .path.display(),
+        LINE_CAP >> 20,
+        READ_CAP >> 20
+    )]
     TooLarge { path: PathBuf, line: u64 },
     /// Where a follower resumes does not match the file: not the journal it read before.
+    #[error("{}: the saved position does not match the journal: {reason}", .path.display())]
     PositionMismatch { path: PathBuf, reason: String },
     /// Events that do not follow on: a gap, another session, rehearsal and real mixed, a newer
     /// format (the same errors and messages as replay).
-    Journal(JournalError),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
 }
-
-impl fmt::Display for TailError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TailError::Refused { path, reason } => write!(f, "{}: {reason}", path.display()),
-            TailError::Io { path, source } => write!(
-                f,
-                "{}: cannot read the journal: {}",
-                path.display(),
-                crate::files::io_words(source)
-            ),
-            TailError::Replaced { path } => write!(
-                f,
-                "{}: the journal was replaced by another file (its name now leads to a new file); stopped following. \
-                 A journal is only ever appended to: start again on the new file if that is intended",
-                path.display()
-            ),
-            TailError::Removed { path } => write!(
-                f,
-                "{}: the journal was removed (renamed or deleted); stopped following",
-                path.display()
-            ),
-            TailError::Truncated { path, had, now } => write!(
-                f,
-                "{}: the journal shrank from {had} to {now} bytes under the reader: it was truncated or rewritten; stopped following",
-                path.display()
-            ),
-            TailError::TooLarge { path, line } => write!(
-                f,
-                "{}:{line}: a line longer than {} MiB, or a journal past {} MiB: not a journal being written; stopped following",
-                path.display(),
-                LINE_CAP >> 20,
-                READ_CAP >> 20
-            ),
-            TailError::PositionMismatch { path, reason } => write!(
-                f,
-                "{}: the saved position does not match the journal: {reason}",
-                path.display()
-            ),
-            TailError::Journal(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for TailError {}
 
 /// What the first event said, which every later one must agree with.
 #[derive(Debug, Clone, PartialEq, Eq)]
