@@ -873,38 +873,6 @@ mod tests {
     }
 
     #[test]
-    fn torn_tail_is_set_aside_and_appending_continues() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("j.jsonl");
-        let clock = ManualClock::new(Utc.with_ymd_and_hms(2023, 11, 25, 1, 0, 0).unwrap());
-        {
-            let (mut j, r) = Journal::open(&path, meta()).unwrap();
-            assert!(r.events.is_empty());
-            j.append(step("a", StepState::Done), &clock).unwrap();
-        }
-        // Power lost mid-write: half a line, no newline.
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(br#"{"v":1,"seq":2,"utc":"20"#).unwrap();
-        drop(f);
-        let before = std::fs::read(&path).unwrap();
-        {
-            let (mut j, r) = Journal::open(&path, meta()).unwrap();
-            assert_eq!(r.torn, Some(Torn { line: 2, bytes: 24 }));
-            assert_eq!(r.record.state_of("a").unwrap().state, StepState::Done);
-            j.append(step("b", StepState::Skipped), &clock).unwrap();
-        }
-        let after = std::fs::read(&path).unwrap();
-        assert_eq!(&after[..before.len()], &before[..], "only ever appended to");
-        let r = read(&path).unwrap();
-        assert_eq!(r.torn, None);
-        assert_eq!(r.record.state_of("b").unwrap().state, StepState::Skipped);
-        assert!(matches!(
-            r.events[1].action,
-            Action::TornSetAside { line: 2, bytes: 24 }
-        ));
-    }
-
-    #[test]
     fn a_whole_line_whose_fsync_failed_is_set_aside_and_never_counts() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
@@ -956,21 +924,6 @@ mod tests {
         assert!(err.to_string().contains("rehearsal event"), "{err}");
         j.append(step("b", StepState::Done), &real).unwrap();
         assert_eq!(read(&path).unwrap().events.len(), 2, "still readable");
-    }
-
-    #[test]
-    fn second_writer_is_refused_with_the_holder() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("j.jsonl");
-        let (_j, _) = Journal::open(&path, meta()).unwrap();
-        let err = Journal::open(&path, meta()).unwrap_err();
-        let msg = err.to_string();
-        // The holder is found by the lock on the file itself: this process, by its user.
-        assert!(
-            msg.contains(&format!("pid {}", std::process::id())),
-            "{msg}"
-        );
-        assert!(msg.contains("drillbook watch"), "{msg}");
     }
 
     #[test]
