@@ -21,25 +21,16 @@ fn record_with(keys: &[String]) -> Record {
     let events: Vec<Event> = keys
         .iter()
         .enumerate()
-        .map(|(i, k)| Event {
-            v: 1,
-            seq: i as u64 + 1,
-            utc: hkt(25, 7, 0),
-            local: String::new(),
-            operator: "t".into(),
-            host: "h".into(),
-            session: "s".into(),
-            runbooks: vec![],
-            sha256: String::new(),
-            rehearsal: None,
-            action: Action::Notification {
+        .map(|(i, k)| {
+            let action = Action::Notification {
                 key: k.clone(),
                 channel: "terminal".into(),
                 ok: true,
                 title: String::new(),
                 body: String::new(),
                 error: None,
-            },
+            };
+            Event::sample(i as u64 + 1, hkt(25, 7, 0), action)
         })
         .collect();
     Record::from_events(&events)
@@ -309,23 +300,15 @@ fn a_start_mid_session_fires_nothing_for_long_past_boundaries() {
 #[test]
 fn closed_and_not_applicable_steps_are_never_overdue() {
     let p = plan(&["ccep"]);
-    let done = Event {
-        v: 1,
-        seq: 1,
-        utc: hkt(25, 8, 10),
-        local: String::new(),
-        operator: "t".into(),
-        host: "h".into(),
-        session: "s".into(),
-        runbooks: vec![],
-        sha256: String::new(),
-        rehearsal: None,
-        action: Action::Step {
+    let done = Event::sample(
+        1,
+        hkt(25, 8, 10),
+        Action::Step {
             step: "ccep-primary-logon".into(),
             state: StepState::Done,
             note: None,
         },
-    };
+    );
     let rec = Record::from_events([&done]);
     let mut sched = Scheduler::new(hkt(25, 8, 0));
     let tl = Timeline::new(&p.session);
@@ -448,23 +431,12 @@ fn choose(plan: &Plan, picks: &[(&str, &str)]) -> Record {
         .map(|(i, (choice, option))| {
             let c = plan.session.choice(choice).unwrap();
             let settler = crate::setup::settler(plan, choice).unwrap();
-            Event {
-                v: 1,
-                seq: i as u64 + 1,
-                utc: hkt(23, 17, 0),
-                local: String::new(),
-                operator: "t".into(),
-                host: "h".into(),
-                session: "s".into(),
-                runbooks: vec![],
-                sha256: String::new(),
-                rehearsal: None,
-                action: Action::Evidence {
-                    step: settler.id.clone(),
-                    field: c.field(),
-                    value: (*option).into(),
-                },
-            }
+            let action = Action::Evidence {
+                step: settler.id.clone(),
+                field: c.field(),
+                value: (*option).into(),
+            };
+            Event::sample(i as u64 + 1, hkt(23, 17, 0), action)
         })
         .collect();
     Record::from_events(&events)

@@ -123,21 +123,10 @@ fn events_come_in_time_order_each_journal_keeping_its_own_order() {
 }
 
 fn ev(seq: u64, utc: DateTime<Utc>) -> Event {
-    Event {
-        v: 1,
-        seq,
-        utc,
-        local: String::new(),
-        operator: "o".into(),
-        host: "h".into(),
-        session: "s".into(),
-        runbooks: vec![],
-        sha256: String::new(),
-        rehearsal: None,
-        action: Action::Detach {
-            reason: "quit".into(),
-        },
-    }
+    let quit = Action::Detach {
+        reason: "quit".into(),
+    };
+    Event::sample(seq, utc, quit)
 }
 
 #[test]
