@@ -288,6 +288,7 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
     let mut tail: std::collections::VecDeque<Event> =
         std::collections::VecDeque::with_capacity(lines.min(keep.saturating_add(1)));
     let mut last_seq = 0u64;
+    let mut head: Option<tail::Head> = None;
     // Lines that did not parse since the last good one: fatal unless they turn out to be the
     // end of the file (a torn write, or any prefix of the writer's one-write recovery).
     let mut bad: Vec<BadLine> = Vec::new();
@@ -324,13 +325,7 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
         let ev = match parsed {
             Ok(ev) => ev,
             Err(reason) => {
-                if let Some(v) = newer_version(line) {
-                    return Err(JournalError::NewerFormat {
-                        path: path.into(),
-                        line: line_no,
-                        version: v,
-                    });
-                }
+                newer_format(path, line_no, line, None)?;
                 bad.push(BadLine {
                     line: line_no,
                     start,
@@ -341,14 +336,8 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
                 continue;
             }
         };
-        if ev.v > FORMAT {
-            return Err(JournalError::NewerFormat {
-                path: path.into(),
-                line: line_no,
-                version: u64::from(ev.v),
-            });
-        }
-        check_continues(path, line_no, replay.head.as_ref(), last_seq, &ev)?;
+        newer_format(path, line_no, line, Some(ev.v))?;
+        check_continues(path, line_no, head.as_ref(), last_seq, &ev)?;
         replay.good_len = pos as u64;
         replay.lines = line_no;
         last_seq = ev.seq;
@@ -361,6 +350,7 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
             replay.attached_roles = Some(roles.clone());
         }
         if replay.head.is_none() {
+            head = Some(tail::Head::of(&ev));
             replay.head = Some(ev.clone());
         }
         if tail.len() == keep {
@@ -455,11 +445,12 @@ fn set_aside_lines(bytes: &[u8]) -> std::collections::HashSet<u64> {
 }
 
 /// An event must follow the one before it: the next sequence number, the same session, and
-/// rehearsal or real as the first event was.
+/// rehearsal or real as the first event was. Replay and the tail both ask this, so a journal
+/// read whole and one followed are refused alike.
 fn check_continues(
     path: &Path,
     line: u64,
-    head: Option<&Event>,
+    head: Option<&tail::Head>,
     last_seq: u64,
     ev: &Event,
 ) -> Result<(), JournalError> {
@@ -475,7 +466,7 @@ fn check_continues(
     let Some(first) = head else {
         return Ok(());
     };
-    if first.rehearsal.is_some() != ev.rehearsal.is_some() {
+    if first.rehearsal != ev.rehearsal.is_some() {
         return Err(JournalError::MixedRehearsal {
             path: path.into(),
             line,
@@ -497,9 +488,29 @@ fn memchr_nl(b: &[u8]) -> Option<usize> {
     b.iter().position(|&c| c == b'\n')
 }
 
-fn newer_version(line: &[u8]) -> Option<u64> {
-    let v: serde_json::Value = serde_json::from_slice(line).ok()?;
-    v.get("v")?.as_u64().filter(|&v| v > u64::from(FORMAT))
+/// Refuse a line written by a newer drillbook. `parsed` is the format of the event the line
+/// parsed as; a line that did not parse as an event is looked into for its `v` alone (a newer
+/// format may not parse as this one's events at all).
+fn newer_format(
+    path: &Path,
+    line_no: u64,
+    line: &[u8],
+    parsed: Option<u32>,
+) -> Result<(), JournalError> {
+    let version = match parsed {
+        Some(v) => Some(u64::from(v)),
+        None => serde_json::from_slice::<serde_json::Value>(line)
+            .ok()
+            .and_then(|v| v.get("v")?.as_u64()),
+    };
+    match version.filter(|&v| v > u64::from(FORMAT)) {
+        Some(version) => Err(JournalError::NewerFormat {
+            path: path.into(),
+            line: line_no,
+            version,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Read and replay a journal without writing or locking it (log, handover, report, watch).

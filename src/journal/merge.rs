@@ -194,15 +194,10 @@ pub fn check(sources: &[Source]) -> Result<(), MergeError> {
     let heads: Vec<(&Path, Head)> = sources
         .iter()
         .filter_map(|s| {
-            s.replay.events.first().map(|e| {
-                (
-                    s.path.as_path(),
-                    Head {
-                        session: e.session.clone(),
-                        rehearsal: e.rehearsal.is_some(),
-                    },
-                )
-            })
+            s.replay
+                .events
+                .first()
+                .map(|e| (s.path.as_path(), Head::of(e)))
         })
         .collect();
     check_heads(&heads)

@@ -15,7 +15,7 @@
 //! on a thread of its own feeding a channel, for async code and off the UI thread.
 
 use super::event::{Action, Event};
-use super::{FORMAT, JournalError, READ_CAP};
+use super::{JournalError, READ_CAP};
 use std::collections::VecDeque;
 use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt};
@@ -130,6 +130,16 @@ pub enum TailError {
 pub struct Head {
     pub session: String,
     pub rehearsal: bool,
+}
+
+impl Head {
+    /// What `first` says every later event must agree with.
+    pub fn of(first: &Event) -> Head {
+        Head {
+            session: first.session.clone(),
+            rehearsal: first.rehearsal.is_some(),
+        }
+    }
 }
 
 /// An incremental reader of one journal.
@@ -272,10 +282,7 @@ impl Tail {
                 pos.offset, ev.seq, pos.seq
             )));
         }
-        let head = Head {
-            session: ev.session.clone(),
-            rehearsal: ev.rehearsal.is_some(),
-        };
+        let head = Head::of(&ev);
         if let Some(h) = &self.head
             && *h != head
         {
@@ -410,13 +417,7 @@ impl Tail {
         let ev = match serde_json::from_slice::<Event>(line) {
             Ok(ev) => ev,
             Err(e) => {
-                if let Some(v) = newer_version(line) {
-                    return Err(TailError::Journal(JournalError::NewerFormat {
-                        path: self.path.clone(),
-                        line: line_no,
-                        version: v,
-                    }));
-                }
+                super::newer_format(&self.path, line_no, line, None)?;
                 items.push(Item::Unparsable {
                     line: line_no,
                     bytes,
@@ -426,13 +427,7 @@ impl Tail {
                 return Ok(());
             }
         };
-        if ev.v > FORMAT {
-            return Err(TailError::Journal(JournalError::NewerFormat {
-                path: self.path.clone(),
-                line: line_no,
-                version: u64::from(ev.v),
-            }));
-        }
+        super::newer_format(&self.path, line_no, line, Some(ev.v))?;
         // A line set aside after it was read as an event: it never counted. The writer reuses
         // its `seq` for the events that follow, so the sequence goes on from before it.
         // A second failed recovery sets aside the first recovery's events too, reusing the same
@@ -460,47 +455,15 @@ impl Tail {
         Ok(())
     }
 
-    /// The checks replay makes between consecutive events, with its messages.
+    /// The checks replay makes between consecutive events, with its messages; the first event
+    /// read becomes the head the others must agree with.
     fn check_follows(&mut self, ev: &Event, line: u64) -> Result<(), TailError> {
-        let expected = self.pos.seq + 1;
-        if ev.seq != expected {
-            return Err(TailError::Journal(JournalError::Gap {
-                path: self.path.clone(),
-                line,
-                expected,
-                found: ev.seq,
-            }));
-        }
-        let this = Head {
-            session: ev.session.clone(),
-            rehearsal: ev.rehearsal.is_some(),
-        };
-        match &self.head {
-            None => self.head = Some(this),
-            Some(h) if h.rehearsal != this.rehearsal => {
-                return Err(TailError::Journal(JournalError::MixedRehearsal {
-                    path: self.path.clone(),
-                    line,
-                    seq: ev.seq,
-                }));
-            }
-            Some(h) if h.session != this.session => {
-                return Err(TailError::Journal(JournalError::MixedSessions {
-                    path: self.path.clone(),
-                    line,
-                    first: h.session.clone(),
-                    found: this.session,
-                }));
-            }
-            Some(_) => {}
+        super::check_continues(&self.path, line, self.head.as_ref(), self.pos.seq, ev)?;
+        if self.head.is_none() {
+            self.head = Some(Head::of(ev));
         }
         Ok(())
     }
-}
-
-fn newer_version(line: &[u8]) -> Option<u64> {
-    let v: serde_json::Value = serde_json::from_slice(line).ok()?;
-    v.get("v")?.as_u64().filter(|&v| v > u64::from(FORMAT))
 }
 
 /// Sleeps until a file may have changed: woken by inotify when the system offers it (no wake-up
