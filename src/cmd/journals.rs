@@ -6,6 +6,7 @@
 //! always went (`from_journal`), so nothing changes for it.
 
 use super::from_journal::torn_note;
+use super::log::Layout;
 use super::{Failure, Outcome, load_selection};
 use crate::cli::Selection;
 use crate::handover::{self, Context, Fmt, REHEARSAL_LABEL};
@@ -494,12 +495,12 @@ pub fn log(journals: &[PathBuf], follow: bool, json: bool, wide: bool) -> Outcom
         ));
     }
     let sources = read(journals)?;
-    let layout = super::log::Layout::choose(json, wide);
+    let layout = Layout::choose(json, wide);
     let tz = super::log::session_tz(sources[0].replay.events.first());
     let local = crate::zones::local_tz();
     let slices: Vec<&[Event]> = sources.iter().map(|s| s.replay.events.as_slice()).collect();
     let mut text = String::new();
-    if layout != super::log::Layout::Json {
+    if layout != Layout::Json {
         if sources[0].replay.is_rehearsal() {
             text.push_str(REHEARSAL_LABEL);
             text.push('\n');
@@ -530,31 +531,19 @@ pub fn log(journals: &[PathBuf], follow: bool, json: bool, wide: bool) -> Outcom
     let mut day = None;
     for (i, e) in merge::timeline(&slices) {
         let roles = &sources[i].roles;
-        let line = match layout {
-            super::log::Layout::Json => {
-                let mut v = serde_json::to_value(e).unwrap_or_default();
-                if let Some(o) = v.as_object_mut() {
-                    o.insert(
-                        "journal".into(),
-                        sources[i].path.display().to_string().into(),
-                    );
-                    o.insert("roles".into(), roles.clone().into());
-                }
-                v.to_string()
+        let line = if layout == Layout::Json {
+            let mut v = serde_json::to_value(e).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert(
+                    "journal".into(),
+                    sources[i].path.display().to_string().into(),
+                );
+                o.insert("roles".into(), roles.clone().into());
             }
-            super::log::Layout::Wide => tagged_wide(e, roles, tz, local),
-            super::log::Layout::Compact => {
-                let d = chrono::TimeZone::from_utc_datetime(&tz, &e.session_time().naive_utc())
-                    .date_naive();
-                let mut s = String::new();
-                if day != Some(d) {
-                    day = Some(d);
-                    s.push_str(&super::log::date_line(e, tz));
-                    s.push('\n');
-                }
-                s.push_str(&tagged_compact(e, roles, tz, local));
-                s
-            }
+            v.to_string()
+        } else {
+            let who = tag(e, roles);
+            super::log::format_event(e, layout, (&who, TAG_COLUMNS), tz, local, &mut day)
         };
         text.push_str(&line);
         text.push('\n');
@@ -562,43 +551,10 @@ pub fn log(journals: &[PathBuf], follow: bool, json: bool, wide: bool) -> Outcom
     Ok(crate::out::print(&text)?)
 }
 
+/// The width of the wide layout's `who` column when it carries the tag.
+const TAG_COLUMNS: usize = 28;
+
 /// `alice@desk1 [ep,ccep]`.
 fn tag(e: &Event, roles: &[String]) -> String {
     clean_line(&format!("{} [{}]", e.who(), roles.join(","))).into_owned()
-}
-
-/// The one-line layout with the tag where `who` stands.
-fn tagged_wide(e: &Event, roles: &[String], tz: Tz, local: Tz) -> String {
-    let t = e.session_time();
-    let session =
-        chrono::TimeZone::from_utc_datetime(&tz, &t.naive_utc()).format("%Y-%m-%d %H:%M:%S %Z");
-    let reh = if e.rehearsal.is_some() { " [R]" } else { "" };
-    format!(
-        "#{:<5} {session}  {:<12}  {:<28}  {:<18} {}{reh}",
-        e.seq,
-        crate::zones::hms(t, local),
-        tag(e, roles),
-        e.action.kind(),
-        super::log::payload(&e.action, tz)
-    )
-}
-
-/// The compact layout (80 columns) with the tag where `who` stands: the heading line is rebuilt,
-/// the wrapped payload below it is the one-journal layout's.
-fn tagged_compact(e: &Event, roles: &[String], tz: Tz, local: Tz) -> String {
-    use unicode_width::UnicodeWidthStr;
-    let one = super::log::compact(e, tz, local);
-    let body = one.split_once('\n').map_or("", |(_, b)| b);
-    let t = e.session_time();
-    let local_part = if local == tz {
-        String::new()
-    } else {
-        format!("  {}", crate::zones::hms(t, local))
-    };
-    let head = format!("#{:<5} {}{local_part}  ", e.seq, crate::zones::hms(t, tz));
-    let reh = if e.rehearsal.is_some() { " [R]" } else { "" };
-    let tail = format!("  {}{reh}", e.action.kind());
-    let room = super::log::COMPACT_COLUMNS.saturating_sub(head.width() + tail.width());
-    let who = crate::view::fit(&tag(e, roles), room.max(8));
-    format!("{head}{who}{tail}\n{body}")
 }
