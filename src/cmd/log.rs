@@ -189,55 +189,14 @@ fn terminal_columns() -> Option<usize> {
     (rc == 0 && ws.ws_col > 0).then_some(usize::from(ws.ws_col))
 }
 
-/// `text` wrapped at word boundaries to `width` columns, each line after `indent`; a word longer
-/// than a line is cut into pieces.
+/// `text` wrapped at its spaces to `width` columns (runs of spaces kept), each line after
+/// `indent`; a word longer than a line is cut into pieces.
 fn wrap(text: &str, indent: &str, width: usize) -> String {
     use unicode_width::UnicodeWidthStr;
     let room = width.saturating_sub(indent.width()).max(10);
-    let mut lines: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    for word in text.split(' ') {
-        let mut word = word.to_owned();
-        loop {
-            let need = if cur.is_empty() { 0 } else { cur.width() + 1 };
-            if need + word.width() <= room {
-                if !cur.is_empty() {
-                    cur.push(' ');
-                }
-                cur.push_str(&word);
-                break;
-            }
-            if !cur.is_empty() {
-                lines.push(std::mem::take(&mut cur));
-                continue;
-            }
-            // A word wider than a whole line: cut it.
-            let mut head = String::new();
-            let mut rest = word.chars();
-            for ch in rest.by_ref() {
-                if (head.clone() + &ch.to_string()).width() > room {
-                    let tail: String = std::iter::once(ch).chain(rest).collect();
-                    lines.push(head);
-                    word = tail;
-                    head = String::new();
-                    break;
-                }
-                head.push(ch);
-            }
-            if !head.is_empty() {
-                cur = head;
-                break;
-            }
-        }
-    }
-    if !cur.is_empty() {
-        lines.push(cur);
-    }
-    lines
-        .iter()
-        .map(|l| format!("{indent}{l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let lines = crate::text::wrap_pieces(text.split(' '), room);
+    let indented: Vec<String> = lines.iter().map(|l| format!("{indent}{l}")).collect();
+    indented.join("\n")
 }
 
 /// The compact form of one event, without its date: a heading line within
