@@ -235,6 +235,16 @@ pub fn wrap_pieces<'a>(words: impl IntoIterator<Item = &'a str>, width: usize) -
     lines
 }
 
+/// `s` (already neutralised) cut to `max` characters, ending in `…` when anything was cut.
+pub fn ellipsize(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut t: String = s.chars().take(max - 1).collect();
+    t.push('…');
+    t
+}
+
 /// Levenshtein distance over bytes, for "did you mean" on short ASCII names.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let (a, b) = (a.as_bytes(), b.as_bytes());

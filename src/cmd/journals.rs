@@ -13,6 +13,7 @@ use crate::handover::{self, Context, Fmt, REHEARSAL_LABEL};
 use crate::journal::Event;
 use crate::journal::merge::{self, Source};
 use crate::journal::record::{Confirmation, Record};
+use crate::report::markdown::md;
 use crate::report::{self, drift_words};
 use crate::runbook::{self, Plan};
 use crate::text::clean_line;
@@ -178,10 +179,6 @@ fn context(m: &Many, now: chrono::DateTime<chrono::Utc>) -> Context {
         rehearsal: m.rehearsal,
         hash_mismatch: None,
     }
-}
-
-fn md(s: &str) -> String {
-    s.replace('|', "\\|")
 }
 
 /// `## Journals`: each journal with its host, operators, roles, events and span; then each

@@ -11,7 +11,6 @@ use crate::handover::REHEARSAL_LABEL;
 use crate::journal::{Action, Event};
 use crate::text::clean_line;
 use crate::zones;
-use chrono::TimeZone;
 use chrono_tz::Tz;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -209,8 +208,8 @@ pub fn compact(e: &Event, who: &str, tz: Tz, local: Tz) -> String {
     let local_part = if local == tz {
         String::new()
     } else {
-        let s = tz.from_utc_datetime(&t.naive_utc()).date_naive();
-        let l = local.from_utc_datetime(&t.naive_utc());
+        let s = t.with_timezone(&tz).date_naive();
+        let l = t.with_timezone(&local);
         if l.date_naive() == s {
             format!("  {}", l.format("%H:%M:%S %Z"))
         } else {
@@ -228,9 +227,7 @@ pub fn compact(e: &Event, who: &str, tz: Tz, local: Tz) -> String {
 /// The date line the compact layout prints when the session day changes.
 pub fn date_line(e: &Event, tz: Tz) -> String {
     let t = e.session_time();
-    tz.from_utc_datetime(&t.naive_utc())
-        .format("%a %d %b %Y, %Z:")
-        .to_string()
+    t.with_timezone(&tz).format("%a %d %b %Y, %Z:").to_string()
 }
 
 /// The width of the wide layout's `who` column for one journal (`alice@host`).
@@ -240,9 +237,7 @@ pub const WHO_COLUMNS: usize = 20;
 /// `who` (already neutralised) in a column `who_columns` wide.
 pub fn line(e: &Event, who: &str, who_columns: usize, tz: Tz, local: Tz) -> String {
     let t = e.session_time();
-    let session = tz
-        .from_utc_datetime(&t.naive_utc())
-        .format("%Y-%m-%d %H:%M:%S %Z");
+    let session = t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %Z");
     let reh = if e.rehearsal.is_some() { " [R]" } else { "" };
     format!(
         "#{:<5} {session}  {:<12}  {who:<who_columns$}  {:<18} {}{reh}",
@@ -268,9 +263,7 @@ pub fn format_event(
         Layout::Json => serde_json::to_string(e).unwrap_or_default(),
         Layout::Wide => line(e, who, who_columns, tz, local),
         Layout::Compact => {
-            let d = tz
-                .from_utc_datetime(&e.session_time().naive_utc())
-                .date_naive();
+            let d = e.session_time().with_timezone(&tz).date_naive();
             let mut s = String::new();
             if *day != Some(d) {
                 *day = Some(d);

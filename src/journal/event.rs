@@ -5,22 +5,18 @@ use serde::{Deserialize, Serialize};
 
 /// The state of a step. Shown everywhere as a glyph and a word, never by colour alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
 pub enum StepState {
     #[default]
-    #[serde(rename = "pending")]
     Pending,
-    #[serde(rename = "done")]
     Done,
     /// Requires a note saying what failed.
-    #[serde(rename = "failed")]
     Failed,
     /// Requires a reason.
-    #[serde(rename = "skipped")]
     Skipped,
     /// Not applicable by design (a CCEP's order steps): never counted as failed.
     #[serde(rename = "n/a")]
     NotApplicable,
-    #[serde(rename = "deferred")]
     Deferred,
 }
 

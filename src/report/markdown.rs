@@ -9,7 +9,7 @@ use crate::runbook::Plan;
 use std::fmt::Write;
 
 /// Markdown table cells: no pipes (the text is already neutralised, so no newlines either).
-fn md(s: &str) -> String {
+pub(crate) fn md(s: &str) -> String {
     s.replace('|', "\\|")
 }
 
