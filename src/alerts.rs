@@ -211,14 +211,9 @@ pub fn parse_lead(s: &str) -> Result<Vec<TimeDelta>, LeadError> {
     Ok(out)
 }
 
+/// A title for a screen: neutralised, then cut.
 fn truncate(s: &str, max: usize) -> String {
-    let s = clean_line(s);
-    if s.chars().count() <= max {
-        return s.into_owned();
-    }
-    let mut t: String = s.chars().take(max - 1).collect();
-    t.push('…');
-    t
+    crate::text::ellipsize(&clean_line(s), max)
 }
 
 fn local_at(tz: Tz, date: chrono::NaiveDate, (h, m): (u32, u32)) -> DateTime<Utc> {
@@ -381,7 +376,7 @@ fn candidates(
         // Reminders go against the firm's own target when it set one: a warning on the last
         // day of an HKEX date can come too late to act on.
         let act_by = d.act_by();
-        let day = tz.from_utc_datetime(&act_by.naive_utc()).date_naive();
+        let day = act_by.with_timezone(&tz).date_naive();
         let day_start = local_at(tz, day, (0, 0));
         let day_at = local_at(tz, day, DEADLINE_REMINDER_AT)
             .min(act_by - TimeDelta::hours(1))

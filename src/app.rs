@@ -374,13 +374,7 @@ impl Model {
 
     /// Rebuild the timeline from the record's confirmations (an undo can take one back).
     fn refold(&mut self) {
-        let mut tl = Timeline::new(&self.plan.session);
-        for (key, hist) in &self.record.confirmations {
-            if let Some(c) = hist.last() {
-                tl.confirm(key, c.confirmed);
-            }
-        }
-        self.timeline = tl;
+        self.timeline = Timeline::with_confirmations(&self.plan.session, &self.record);
     }
 
     pub fn status_at(&self, now: DateTime<Utc>) -> Status {
@@ -1713,10 +1707,9 @@ fn browse(m: &mut Model, by: isize, now: DateTime<Utc>) {
 
 /// A step's due time in the session zone, with the day when it is not the session date.
 pub fn due_label(plan: &Plan, s: &Step) -> Option<String> {
-    use chrono::TimeZone;
     let due = s.due?;
     let tz = plan.session.tz;
-    let l = tz.from_utc_datetime(&due.naive_utc());
+    let l = due.with_timezone(&tz);
     Some(if l.date_naive() == plan.session.date {
         l.format("%H:%M").to_string()
     } else {

@@ -68,21 +68,13 @@ pub fn wall_now() -> DateTime<Utc> {
 
 /// The wall clock reads before 1970: it is wrong (a dead RTC battery, a bad manual set), and
 /// every time drillbook would show or record from it would be nonsense.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the system clock reads {} UTC, before 1970: it is wrong, and no time read from it can \
+     be shown or recorded. Set it (NTP, timedatectl) and start again",
+    .0.format("%Y-%m-%d %H:%M:%S")
+)]
 pub struct BeforeEpoch(pub DateTime<Utc>);
-
-impl std::fmt::Display for BeforeEpoch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the system clock reads {} UTC, before 1970: it is wrong, and no time read from it can \
-             be shown or recorded. Set it (NTP, timedatectl) and start again",
-            self.0.format("%Y-%m-%d %H:%M:%S")
-        )
-    }
-}
-
-impl std::error::Error for BeforeEpoch {}
 
 /// The wall clock, refused when it reads before 1970.
 pub fn wall_checked() -> Result<DateTime<Utc>, BeforeEpoch> {

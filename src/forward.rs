@@ -115,48 +115,26 @@ impl std::fmt::Display for Status {
 }
 
 /// Why forwarding stopped.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ForwardError {
     /// The journal cannot be followed any more (replaced, truncated, a gap...).
-    Journal(TailError),
-    Position(PositionError),
+    #[error(transparent)]
+    Journal(#[from] TailError),
+    #[error(transparent)]
+    Position(#[from] PositionError),
     /// Another forwarder sends this journal to this collector.
-    Busy {
-        journal: PathBuf,
-        to: String,
-    },
+    #[error(
+        "{}: another drillbook forwarder is already sending this journal to {to}; one at a time",
+        .journal.display()
+    )]
+    Busy { journal: PathBuf, to: String },
+    #[error("{}: cannot {what}: {}", .journal.display(), crate::files::io_words(.source))]
     Io {
         journal: PathBuf,
         what: &'static str,
         source: std::io::Error,
     },
 }
-
-impl std::fmt::Display for ForwardError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ForwardError::Journal(e) => write!(f, "{e}"),
-            ForwardError::Position(e) => write!(f, "{e}"),
-            ForwardError::Busy { journal, to } => write!(
-                f,
-                "{}: another drillbook forwarder is already sending this journal to {to}; one at a time",
-                journal.display()
-            ),
-            ForwardError::Io {
-                journal,
-                what,
-                source,
-            } => write!(
-                f,
-                "{}: cannot {what}: {}",
-                journal.display(),
-                crate::files::io_words(source)
-            ),
-        }
-    }
-}
-
-impl std::error::Error for ForwardError {}
 
 /// Forward `journal` to `url` until the returned future is dropped, the receiver of `status_tx`
 /// is dropped, or the journal cannot be followed (the error). For the app's loop: spawn it as a
@@ -277,7 +255,7 @@ pub fn forward_blocking(
     let to = target.to_string();
     let _lock = lock(journal, &to)?;
     let pos_path = position::path_for(journal, &to);
-    let saved = position::load(&pos_path).map_err(ForwardError::Position)?;
+    let saved = position::load(&pos_path)?;
     let first = first_event(journal);
     let roles = saved
         .as_ref()
@@ -309,8 +287,7 @@ pub fn forward_blocking(
             }),
         ),
         _ => Tail::open(journal),
-    }
-    .map_err(ForwardError::Journal)?;
+    }?;
     let mut state = saved.unwrap_or_else(|| Saved {
         v: 1,
         to: to.clone(),
@@ -357,9 +334,7 @@ pub fn forward_blocking(
         if stop.now() {
             break;
         }
-        let items = tail
-            .read_up_to(BATCH_BYTES)
-            .map_err(ForwardError::Journal)?;
+        let items = tail.read_up_to(BATCH_BYTES)?;
         if items.is_empty() {
             fw.idle()?;
             if once {

@@ -5,10 +5,11 @@
 use crate::journal::StepState;
 use crate::journal::record::{Record, ShiftKind, Stamp};
 use crate::runbook::{Plan, Step};
+use crate::setup::state_of;
 use crate::text::clean_line;
 use crate::timeline::Timeline;
 use crate::zones;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use std::fmt::Write;
 
@@ -52,11 +53,11 @@ impl<'a> Fmt<'a> {
     /// `Sat 25 Nov 07:30 HKT (Fri 24 Nov 23:30 GMT)`: dated in both zones, for due times.
     pub fn dated(&self, t: DateTime<Utc>) -> String {
         let fmt = "%a %d %b %H:%M %Z";
-        let s = self.tz.from_utc_datetime(&t.naive_utc()).format(fmt);
+        let s = t.with_timezone(&self.tz).format(fmt);
         if self.tz == self.local {
             s.to_string()
         } else {
-            let l = self.local.from_utc_datetime(&t.naive_utc()).format(fmt);
+            let l = t.with_timezone(&self.local).format(fmt);
             format!("{s} ({l})")
         }
     }
@@ -68,7 +69,7 @@ impl<'a> Fmt<'a> {
 
     /// `08:00 HKT`, or `Wed 15 Nov 09:00 HKT` off the session day (session zone only).
     pub fn hm(&self, t: DateTime<Utc>) -> String {
-        let l = self.tz.from_utc_datetime(&t.naive_utc());
+        let l = t.with_timezone(&self.tz);
         if l.date_naive() == self.date {
             zones::hm(t, self.tz)
         } else {
@@ -78,7 +79,7 @@ impl<'a> Fmt<'a> {
 
     /// `08:05:00 HKT (00:05:00 GMT)`, or `Fri 24 Nov 23:59:00 HKT (15:59:00 GMT)`.
     pub fn at(&self, t: DateTime<Utc>) -> String {
-        let l = self.tz.from_utc_datetime(&t.naive_utc());
+        let l = t.with_timezone(&self.tz);
         let s = both(t, self.tz, self.local);
         if l.date_naive() == self.date {
             s
@@ -94,10 +95,7 @@ pub fn both(t: DateTime<Utc>, tz: Tz, local: Tz) -> String {
     if tz == local {
         return zones::hms(t, tz);
     }
-    let (s, l) = (
-        tz.from_utc_datetime(&t.naive_utc()),
-        local.from_utc_datetime(&t.naive_utc()),
-    );
+    let (s, l) = (t.with_timezone(&tz), t.with_timezone(&local));
     if s.date_naive() == l.date_naive() {
         format!("{} ({})", zones::hms(t, tz), zones::hms(t, local))
     } else {
@@ -115,18 +113,8 @@ fn day_both(t: DateTime<Utc>, tz: Tz, local: Tz) -> String {
     if tz == local {
         day
     } else {
-        format!(
-            "{day} ({})",
-            local
-                .from_utc_datetime(&t.naive_utc())
-                .format("%a %H:%M %Z")
-        )
+        format!("{day} ({})", t.with_timezone(&local).format("%a %H:%M %Z"))
     }
-}
-
-/// A step's state: the journal's, else n/a when it does not apply (see `setup`), else pending.
-pub fn state_of(plan: &Plan, step: &Step, record: &Record) -> StepState {
-    crate::setup::state_of(plan, step, record)
 }
 
 /// The header lines shared with the report: rehearsal label and hash mismatch.
@@ -177,12 +165,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
     }
 
     // Where the session stands.
-    let mut tl = Timeline::new(s);
-    for (key, hist) in &record.confirmations {
-        if let Some(c) = hist.last() {
-            tl.confirm(key, c.confirmed);
-        }
-    }
+    let tl = Timeline::with_confirmations(s, record);
     let st = tl.status(now);
     let _ = writeln!(out, "\n## Where the session stands\n");
     match st.phase {

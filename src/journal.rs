@@ -20,7 +20,6 @@ pub use record::Record;
 use crate::clock::Clock;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use std::fmt;
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
@@ -93,32 +92,49 @@ pub fn default_path(session: &str, roles: &[String], rehearsal: Option<DateTime<
 }
 
 /// Why a journal could not be opened or read.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum JournalError {
+    #[error("{}: cannot {what}: {source}", .path.display())]
     Io {
         path: PathBuf,
         what: &'static str,
         source: std::io::Error,
     },
     /// Another process holds the write lock.
+    #[error(
+        "{}: another drillbook is recording in this journal ({holder}).\nOnly one writer at a time: follow it read-only with `drillbook watch {}`",
+        .path.display(),
+        .path.display()
+    )]
     Locked { path: PathBuf, holder: String },
     /// Not a file drillbook reads or writes: a FIFO, a device, a planted link, another's file.
+    #[error("{}: {reason}", .path.display())]
     Refused { path: PathBuf, reason: String },
     /// Text that looks like a credential, where it would be stamped on every event.
+    #[error(
+        "{}: {field} looks like it holds a password or key; it would be stamped on every event, so nothing is recorded",
+        .path.display()
+    )]
     Secret { path: PathBuf, field: &'static str },
     /// A line in the middle is not a journal event.
+    #[error("{}:{line}: not a drillbook journal line: {reason}", .path.display())]
     NotJournal {
         path: PathBuf,
         line: u64,
         reason: String,
     },
     /// Written by a newer drillbook.
+    #[error(
+        "{}:{line}: written in journal format {version}; this drillbook reads format {FORMAT}: upgrade drillbook",
+        .path.display()
+    )]
     NewerFormat {
         path: PathBuf,
         line: u64,
         version: u64,
     },
     /// Events are missing: the journal was cut at the front or lines were removed.
+    #[error("{}:{line}: {}", .path.display(), gap_words(*.expected, *.found))]
     Gap {
         path: PathBuf,
         line: u64,
@@ -126,6 +142,12 @@ pub enum JournalError {
         found: u64,
     },
     /// Events of two sessions in one file.
+    #[error(
+        "{}:{line}: an event for session `{}` in a journal for session `{}`: journals of two sessions were mixed",
+        .path.display(),
+        crate::text::clean_line(.found),
+        crate::text::clean_line(.first)
+    )]
     MixedSessions {
         path: PathBuf,
         line: u64,
@@ -133,8 +155,19 @@ pub enum JournalError {
         found: String,
     },
     /// Rehearsal and real events in one file: a rehearsal must never pass for the real record.
+    #[error(
+        "{}:{line}: the journal mixes rehearsal and real events (event #{seq} differs from event #1); \
+         a rehearsal must never pass for the real record, so it is not read",
+        .path.display()
+    )]
     MixedRehearsal { path: PathBuf, line: u64, seq: u64 },
     /// Written for another session.
+    #[error(
+        "{}: this journal is for session `{}`, not `{}`: name another journal with --journal",
+        .path.display(),
+        crate::text::clean_line(.found),
+        crate::text::clean_line(.expected)
+    )]
     OtherSession {
         path: PathBuf,
         found: String,
@@ -142,94 +175,18 @@ pub enum JournalError {
     },
 }
 
-impl fmt::Display for JournalError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            JournalError::Io { path, what, source } => {
-                write!(f, "{}: cannot {what}: {source}", path.display())
-            }
-            JournalError::Locked { path, holder } => write!(
-                f,
-                "{}: another drillbook is recording in this journal ({holder}).\nOnly one writer at a time: follow it read-only with `drillbook watch {}`",
-                path.display(),
-                path.display()
-            ),
-            JournalError::Refused { path, reason } => write!(f, "{}: {reason}", path.display()),
-            JournalError::Secret { path, field } => write!(
-                f,
-                "{}: {field} looks like it holds a password or key; it would be stamped on every event, so nothing is recorded",
-                path.display()
-            ),
-            JournalError::NotJournal { path, line, reason } => {
-                write!(
-                    f,
-                    "{}:{line}: not a drillbook journal line: {reason}",
-                    path.display()
-                )
-            }
-            JournalError::NewerFormat {
-                path,
-                line,
-                version,
-            } => write!(
-                f,
-                "{}:{line}: written in journal format {version}; this drillbook reads format {FORMAT}: upgrade drillbook",
-                path.display()
-            ),
-            JournalError::Gap {
-                path,
-                line,
-                expected,
-                found,
-            } => {
-                if *expected == 1 {
-                    write!(
-                        f,
-                        "{}:{line}: the journal starts at event #{found}: its beginning is missing (truncated or cut); it cannot be replayed",
-                        path.display()
-                    )
-                } else {
-                    write!(
-                        f,
-                        "{}:{line}: event #{found} where #{expected} was expected: events are missing (truncated or edited); it cannot be replayed",
-                        path.display()
-                    )
-                }
-            }
-            JournalError::MixedSessions {
-                path,
-                line,
-                first,
-                found,
-            } => write!(
-                f,
-                "{}:{line}: an event for session `{}` in a journal for session `{}`: journals of two sessions were mixed",
-                path.display(),
-                crate::text::clean_line(found),
-                crate::text::clean_line(first)
-            ),
-            JournalError::MixedRehearsal { path, line, seq } => write!(
-                f,
-                "{}:{line}: the journal mixes rehearsal and real events (event #{seq} differs from event #1); \
-                 a rehearsal must never pass for the real record, so it is not read",
-                path.display()
-            ),
-            JournalError::OtherSession {
-                path,
-                found,
-                expected,
-            } => write!(
-                f,
-                "{}: this journal is for session `{}`, not `{}`: name another journal with --journal",
-                path.display(),
-                crate::text::clean_line(found),
-                crate::text::clean_line(expected)
-            ),
-        }
+/// The one message with two wordings: a journal cut at the front, or events missing in the middle.
+fn gap_words(expected: u64, found: u64) -> String {
+    if expected == 1 {
+        format!(
+            "the journal starts at event #{found}: its beginning is missing (truncated or cut); it cannot be replayed"
+        )
+    } else {
+        format!(
+            "event #{found} where #{expected} was expected: events are missing (truncated or edited); it cannot be replayed"
+        )
     }
 }
-
-impl std::error::Error for JournalError {}
 
 /// A torn last line found on replay.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -331,6 +288,7 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
     let mut tail: std::collections::VecDeque<Event> =
         std::collections::VecDeque::with_capacity(lines.min(keep.saturating_add(1)));
     let mut last_seq = 0u64;
+    let mut head: Option<tail::Head> = None;
     // Lines that did not parse since the last good one: fatal unless they turn out to be the
     // end of the file (a torn write, or any prefix of the writer's one-write recovery).
     let mut bad: Vec<BadLine> = Vec::new();
@@ -367,13 +325,7 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
         let ev = match parsed {
             Ok(ev) => ev,
             Err(reason) => {
-                if let Some(v) = newer_version(line) {
-                    return Err(JournalError::NewerFormat {
-                        path: path.into(),
-                        line: line_no,
-                        version: v,
-                    });
-                }
+                newer_format(path, line_no, line, None)?;
                 bad.push(BadLine {
                     line: line_no,
                     start,
@@ -384,14 +336,8 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
                 continue;
             }
         };
-        if ev.v > FORMAT {
-            return Err(JournalError::NewerFormat {
-                path: path.into(),
-                line: line_no,
-                version: u64::from(ev.v),
-            });
-        }
-        check_continues(path, line_no, replay.head.as_ref(), last_seq, &ev)?;
+        newer_format(path, line_no, line, Some(ev.v))?;
+        check_continues(path, line_no, head.as_ref(), last_seq, &ev)?;
         replay.good_len = pos as u64;
         replay.lines = line_no;
         last_seq = ev.seq;
@@ -404,6 +350,7 @@ fn parse_keeping(path: &Path, bytes: &[u8], keep: usize) -> Result<Replay, Journ
             replay.attached_roles = Some(roles.clone());
         }
         if replay.head.is_none() {
+            head = Some(tail::Head::of(&ev));
             replay.head = Some(ev.clone());
         }
         if tail.len() == keep {
@@ -498,11 +445,12 @@ fn set_aside_lines(bytes: &[u8]) -> std::collections::HashSet<u64> {
 }
 
 /// An event must follow the one before it: the next sequence number, the same session, and
-/// rehearsal or real as the first event was.
+/// rehearsal or real as the first event was. Replay and the tail both ask this, so a journal
+/// read whole and one followed are refused alike.
 fn check_continues(
     path: &Path,
     line: u64,
-    head: Option<&Event>,
+    head: Option<&tail::Head>,
     last_seq: u64,
     ev: &Event,
 ) -> Result<(), JournalError> {
@@ -518,7 +466,7 @@ fn check_continues(
     let Some(first) = head else {
         return Ok(());
     };
-    if first.rehearsal.is_some() != ev.rehearsal.is_some() {
+    if first.rehearsal != ev.rehearsal.is_some() {
         return Err(JournalError::MixedRehearsal {
             path: path.into(),
             line,
@@ -540,9 +488,29 @@ fn memchr_nl(b: &[u8]) -> Option<usize> {
     b.iter().position(|&c| c == b'\n')
 }
 
-fn newer_version(line: &[u8]) -> Option<u64> {
-    let v: serde_json::Value = serde_json::from_slice(line).ok()?;
-    v.get("v")?.as_u64().filter(|&v| v > u64::from(FORMAT))
+/// Refuse a line written by a newer drillbook. `parsed` is the format of the event the line
+/// parsed as; a line that did not parse as an event is looked into for its `v` alone (a newer
+/// format may not parse as this one's events at all).
+fn newer_format(
+    path: &Path,
+    line_no: u64,
+    line: &[u8],
+    parsed: Option<u32>,
+) -> Result<(), JournalError> {
+    let version = match parsed {
+        Some(v) => Some(u64::from(v)),
+        None => serde_json::from_slice::<serde_json::Value>(line)
+            .ok()
+            .and_then(|v| v.get("v")?.as_u64()),
+    };
+    match version.filter(|&v| v > u64::from(FORMAT)) {
+        Some(version) => Err(JournalError::NewerFormat {
+            path: path.into(),
+            line: line_no,
+            version,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Read and replay a journal without writing or locking it (log, handover, report, watch).
@@ -916,38 +884,6 @@ mod tests {
     }
 
     #[test]
-    fn torn_tail_is_set_aside_and_appending_continues() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("j.jsonl");
-        let clock = ManualClock::new(Utc.with_ymd_and_hms(2023, 11, 25, 1, 0, 0).unwrap());
-        {
-            let (mut j, r) = Journal::open(&path, meta()).unwrap();
-            assert!(r.events.is_empty());
-            j.append(step("a", StepState::Done), &clock).unwrap();
-        }
-        // Power lost mid-write: half a line, no newline.
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(br#"{"v":1,"seq":2,"utc":"20"#).unwrap();
-        drop(f);
-        let before = std::fs::read(&path).unwrap();
-        {
-            let (mut j, r) = Journal::open(&path, meta()).unwrap();
-            assert_eq!(r.torn, Some(Torn { line: 2, bytes: 24 }));
-            assert_eq!(r.record.state_of("a").unwrap().state, StepState::Done);
-            j.append(step("b", StepState::Skipped), &clock).unwrap();
-        }
-        let after = std::fs::read(&path).unwrap();
-        assert_eq!(&after[..before.len()], &before[..], "only ever appended to");
-        let r = read(&path).unwrap();
-        assert_eq!(r.torn, None);
-        assert_eq!(r.record.state_of("b").unwrap().state, StepState::Skipped);
-        assert!(matches!(
-            r.events[1].action,
-            Action::TornSetAside { line: 2, bytes: 24 }
-        ));
-    }
-
-    #[test]
     fn a_whole_line_whose_fsync_failed_is_set_aside_and_never_counts() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
@@ -999,21 +935,6 @@ mod tests {
         assert!(err.to_string().contains("rehearsal event"), "{err}");
         j.append(step("b", StepState::Done), &real).unwrap();
         assert_eq!(read(&path).unwrap().events.len(), 2, "still readable");
-    }
-
-    #[test]
-    fn second_writer_is_refused_with_the_holder() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("j.jsonl");
-        let (_j, _) = Journal::open(&path, meta()).unwrap();
-        let err = Journal::open(&path, meta()).unwrap_err();
-        let msg = err.to_string();
-        // The holder is found by the lock on the file itself: this process, by its user.
-        assert!(
-            msg.contains(&format!("pid {}", std::process::id())),
-            "{msg}"
-        );
-        assert!(msg.contains("drillbook watch"), "{msg}");
     }
 
     #[test]

@@ -123,7 +123,4 @@ mod tests {
             NaiveDate::from_ymd_opt(2024, 3, 2).unwrap()
         );
     }
-
-    #[test]
-    fn speed_is_bounded() {}
 }

@@ -11,14 +11,15 @@
 pub mod csv;
 pub mod markdown;
 
-use crate::handover::{Context, state_of};
+use crate::handover::Context;
 use crate::journal::StepState;
 use crate::journal::record::{Record, Stamp};
 use crate::runbook::{Plan, Step};
+use crate::setup::state_of;
 use crate::text::clean_line;
 use crate::timeline::Timeline;
 use crate::zones;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -76,8 +77,8 @@ impl Instant {
         use chrono::SubsecRound;
         Self {
             utc: t.trunc_subsecs(0),
-            session: tz
-                .from_utc_datetime(&t.naive_utc())
+            session: t
+                .with_timezone(&tz)
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
         }
     }
@@ -343,12 +344,7 @@ fn c(s: &str) -> String {
 pub fn build(plan: &Plan, record: &Record, ctx: &Context) -> Report {
     let s = &plan.session;
     let tz = s.tz;
-    let mut tl = Timeline::new(s);
-    for (key, hist) in &record.confirmations {
-        if let Some(cf) = hist.last() {
-            tl.confirm(key, cf.confirmed);
-        }
-    }
+    let tl = Timeline::with_confirmations(s, record);
     let boundaries: Vec<Boundary> = tl
         .transitions
         .iter()

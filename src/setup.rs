@@ -133,23 +133,12 @@ mod tests {
     }
 
     fn evidence(seq: u64, step: &str, field: &str, value: &str) -> Event {
-        Event {
-            v: 1,
-            seq,
-            utc: chrono::DateTime::UNIX_EPOCH,
-            local: String::new(),
-            operator: "t".into(),
-            host: "h".into(),
-            session: "s".into(),
-            runbooks: vec![],
-            sha256: String::new(),
-            rehearsal: None,
-            action: Action::Evidence {
-                step: step.into(),
-                field: field.into(),
-                value: value.into(),
-            },
-        }
+        let action = Action::Evidence {
+            step: step.into(),
+            field: field.into(),
+            value: value.into(),
+        };
+        Event::sample(seq, chrono::DateTime::UNIX_EPOCH, action)
     }
 
     #[test]

@@ -177,20 +177,59 @@ fn looks_like_value(t: &str) -> bool {
             .any(|c| c.is_ascii_digit() || (!c.is_alphanumeric() && c != '-' && c != '\''))
 }
 
-/// Words into lines of at most `width` characters (a longer word stands alone); at least one line.
+/// Words into lines at most `width` terminal columns wide, a word wider than a line cut into
+/// pieces; at least one line.
 pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut cur = String::new();
-    for w in text.split_whitespace() {
-        if !cur.is_empty() && cur.chars().count() + 1 + w.chars().count() > width {
-            lines.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(w);
+    let mut lines = wrap_pieces(text.split_whitespace(), width);
+    if lines.is_empty() {
+        lines.push(String::new());
     }
-    if !cur.is_empty() || lines.is_empty() {
+    lines
+}
+
+/// The one word-wrapper: `words` joined by single spaces into lines at most `width` terminal
+/// columns wide; a word wider than a line is cut into pieces, so no text is lost and no line is
+/// wider. An empty word keeps an extra space where the text had two (the journal log keeps a
+/// note's spacing; [`wrap_words`] gives none).
+pub fn wrap_pieces<'a>(words: impl IntoIterator<Item = &'a str>, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in words {
+        let mut word = word.to_owned();
+        loop {
+            let need = if cur.is_empty() { 0 } else { cur.width() + 1 };
+            if need + word.width() <= width {
+                if !cur.is_empty() {
+                    cur.push(' ');
+                }
+                cur.push_str(&word);
+                break;
+            }
+            if !cur.is_empty() {
+                lines.push(std::mem::take(&mut cur));
+                continue;
+            }
+            // A word wider than a whole line: cut it.
+            let mut head = String::new();
+            let mut rest = word.chars();
+            for ch in rest.by_ref() {
+                if (head.clone() + &ch.to_string()).width() > width {
+                    let tail: String = std::iter::once(ch).chain(rest).collect();
+                    lines.push(head);
+                    word = tail;
+                    head = String::new();
+                    break;
+                }
+                head.push(ch);
+            }
+            if !head.is_empty() {
+                cur = head;
+                break;
+            }
+        }
+    }
+    if !cur.is_empty() {
         lines.push(cur);
     }
     lines
@@ -255,6 +294,16 @@ fn fold_where(text: &str, width: usize, mut foldable: impl FnMut(&str) -> bool) 
         out.push('\n');
     }
     out
+}
+
+/// `s` (already neutralised) cut to `max` characters, ending in `…` when anything was cut.
+pub fn ellipsize(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut t: String = s.chars().take(max - 1).collect();
+    t.push('…');
+    t
 }
 
 /// Levenshtein distance over bytes, for "did you mean" on short ASCII names.

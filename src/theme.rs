@@ -189,14 +189,9 @@ theme! {
 }
 
 /// A theme file that could not be used: `file:line:col: message`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct ThemeError(pub String);
-
-impl std::fmt::Display for ThemeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// The most of a theme file that is read: a theme is a few dozen lines.
 const MAX_THEME_BYTES: u64 = 64 * 1024;

@@ -5,6 +5,7 @@
 //! to confirm it when observed. It is taken as passed anyway once a later fixed boundary passes,
 //! so an unconfirmed failover cannot hold the screen in the failover phase for the rest of the day.
 
+use crate::journal::Record;
 use crate::runbook::{Session, Transition};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::HashMap;
@@ -44,6 +45,18 @@ impl Timeline {
             transitions: session.transitions(),
             confirmed: HashMap::new(),
         }
+    }
+
+    /// The session's timeline with the record's confirmations laid over it (the latest of each:
+    /// an undo can take one back).
+    pub fn with_confirmations(session: &Session, record: &Record) -> Self {
+        let mut tl = Self::new(session);
+        for (key, hist) in &record.confirmations {
+            if let Some(c) = hist.last() {
+                tl.confirm(key, c.confirmed);
+            }
+        }
+        tl
     }
 
     /// Record that an approximate transition happened at `at`.

@@ -206,9 +206,7 @@ fn text_len(w: u16, h: u16) -> usize {
 }
 
 /// One line on how the session stands, for stdout at exit: `35 steps: 3 done, 32 pending.`
-pub fn summary_line(m: &Model) -> String {
-    header::summary(m)
-}
+pub(crate) use header::summary as summary_line;
 
 /// `s` cut to `width` columns, ending in `…` when anything was cut.
 pub(crate) fn fit(s: &str, width: usize) -> String {
@@ -314,11 +312,10 @@ pub(crate) fn rule(title: Vec<Span<'_>>, width: u16, style: Style) -> Line<'_> {
 /// A phase's start as shown: `08:00`, `~11:00` (approximate, unconfirmed), `11:20 (+20m)`
 /// (confirmed, with the drift), or `from 15 Nov` on another day.
 pub(crate) fn boundary_label(m: &Model, transition: usize) -> String {
-    use chrono::TimeZone;
     let s = &m.plan.session;
     let t = &m.timeline.transitions[transition];
     let at = m.timeline.effective(transition);
-    let local = s.tz.from_utc_datetime(&at.naive_utc());
+    let local = at.with_timezone(&s.tz);
     let hm = if local.date_naive() == s.date {
         local.format("%H:%M").to_string()
     } else {

@@ -170,7 +170,7 @@ fn report_takes_each_system_from_its_journal_and_shows_each_hosts_confirmation()
     let d = day();
     let out = drillbook(&["report", s(&d.folder)]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&out);
+    let text = cli::unfold(&stdout(&out));
     let section = |name: &str| -> String {
         let start = text
             .find(name)
@@ -200,31 +200,24 @@ fn report_takes_each_system_from_its_journal_and_shows_each_hosts_confirmation()
         "{hsn}"
     );
     // The journals, and the failover's end as each host confirmed it, side by side.
+    // Too wide for 80 columns as tables: lists, a journal or a boundary an item.
     let journals = section("## Journals\n");
-    for row in [
-        "| desk1 | alice | ep, ccep |",
-        "| md1 | carol | omd |",
-        "| net1 | dave | hsn |",
+    for item in [
+        "  - Host: desk1\n  - Operators: alice\n  - Roles: ep, ccep\n",
+        "  - Host: md1\n  - Operators: carol\n  - Roles: omd\n",
+        "  - Host: net1\n  - Operators: dave\n  - Roles: hsn\n",
     ] {
-        assert!(journals.contains(row), "{row} in:\n{journals}");
+        assert!(journals.contains(item), "{item} in:\n{journals}");
     }
     let seen = section("## Boundaries as each host saw them\n");
     assert!(
         seen.contains(
-            "| Boundary | Planned | desk1 (ep, ccep) | md1 (omd) | net1 (hsn) | Spread |"
+            "- Failover to the backup site ends, Backup site starts\n  - Planned: ~11:00:00 HKT (03:00:00 GMT)\n  \
+             - desk1 (ep, ccep): 11:06:30 HKT (03:06:30 GMT) (6m30s after plan), by alice@desk1\n  \
+             - md1 (omd): 11:04:00 HKT (03:04:00 GMT) (4m00s after plan), by carol@md1\n  \
+             - net1 (hsn): not confirmed\n  - Spread: 2m30s\n"
         ),
         "{seen}"
-    );
-    let row = seen
-        .lines()
-        .find(|l| l.starts_with("| Failover to the backup site ends"))
-        .unwrap_or_else(|| panic!("{seen}"));
-    assert!(
-        row.contains("| 11:06:30 HKT (03:06:30 GMT) (6m30s after plan), by alice@desk1 |")
-            && row.contains("| 11:04:00 HKT (03:04:00 GMT) (4m00s after plan), by carol@md1 |")
-            && row.contains("| not confirmed |")
-            && row.ends_with("| 2m30s |"),
-        "{row}"
     );
     // The phase headings take the newest confirmation recorded (desk1's, written last).
     assert!(

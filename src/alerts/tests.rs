@@ -21,25 +21,16 @@ fn record_with(keys: &[String]) -> Record {
     let events: Vec<Event> = keys
         .iter()
         .enumerate()
-        .map(|(i, k)| Event {
-            v: 1,
-            seq: i as u64 + 1,
-            utc: hkt(25, 7, 0),
-            local: String::new(),
-            operator: "t".into(),
-            host: "h".into(),
-            session: "s".into(),
-            runbooks: vec![],
-            sha256: String::new(),
-            rehearsal: None,
-            action: Action::Notification {
+        .map(|(i, k)| {
+            let action = Action::Notification {
                 key: k.clone(),
                 channel: "terminal".into(),
                 ok: true,
                 title: String::new(),
                 body: String::new(),
                 error: None,
-            },
+            };
+            Event::sample(i as u64 + 1, hkt(25, 7, 0), action)
         })
         .collect();
     Record::from_events(&events)
@@ -71,6 +62,31 @@ fn run(
         clock.advance(TimeDelta::minutes(1));
     }
     out
+}
+
+/// [`run`] with a fresh scheduler and a clock started at `from`: a day with nothing carried over.
+fn day(
+    plan: &Plan,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    record: &Record,
+    confirm_at: Option<DateTime<Utc>>,
+) -> Vec<(DateTime<Utc>, Alert)> {
+    let clock = ManualClock::new(from);
+    run(
+        plan,
+        &mut Scheduler::new(from),
+        record,
+        &clock,
+        to,
+        confirm_at,
+    )
+}
+
+/// The alert with `key` among those fired.
+fn alert<'a>(got: &'a [(DateTime<Utc>, Alert)], key: &str) -> &'a Alert {
+    let found = got.iter().find(|(_, a)| a.key == key);
+    &found.unwrap_or_else(|| panic!("no {key} alert")).1
 }
 
 fn keys(v: &[(DateTime<Utc>, Alert)]) -> Vec<&str> {
@@ -112,14 +128,11 @@ const EP_DAY: &[&str] = &[
 #[test]
 fn a_session_day_fires_each_alert_once_in_order() {
     let p = plan(&["ep"]);
-    let clock = ManualClock::new(hkt(25, 7, 0));
-    let mut sched = Scheduler::new(clock.now());
-    let got = run(
+    let got = day(
         &p,
-        &mut sched,
-        &Record::default(),
-        &clock,
+        hkt(25, 7, 0),
         hkt(25, 14, 30),
+        &Record::default(),
         Some(hkt(25, 11, 20)),
     );
     let k = keys(&got);
@@ -139,28 +152,18 @@ fn a_session_day_fires_each_alert_once_in_order() {
 #[test]
 fn texts_name_the_session_zone_time() {
     let p = plan(&["ep"]);
-    let clock = ManualClock::new(hkt(25, 9, 40));
-    let mut sched = Scheduler::new(clock.now());
-    let got = run(
-        &p,
-        &mut sched,
-        &Record::default(),
-        &clock,
-        hkt(25, 11, 5),
-        None,
-    );
-    let find = |k: &str| &got.iter().find(|(_, a)| a.key == k).unwrap().1;
-    let w = find("primary.end@-15m");
+    let got = day(&p, hkt(25, 9, 40), hkt(25, 11, 5), &Record::default(), None);
+    let w = alert(&got, "primary.end@-15m");
     assert!(w.title.starts_with("In 15 min: Primary site ends"), "{w:?}");
     assert!(w.body.contains("10:00 HKT"), "{w:?}");
-    let aw = find("failover.end:awaiting");
+    let aw = alert(&got, "failover.end:awaiting");
     assert!(aw.body.contains("expected ~11:00 HKT"), "{aw:?}");
     assert!(
         aw.body
             .contains("not confirmed yet; press c when it is observed"),
         "{aw:?}"
     );
-    let fw = find("failover.end@-15m");
+    let fw = alert(&got, "failover.end@-15m");
     assert!(fw.body.contains("~11:00 HKT"), "{fw:?}");
     // Unconfirmed: the approximate boundary itself is never announced as reached.
     assert!(got.iter().all(|(_, a)| a.key != "failover.end"));
@@ -170,19 +173,10 @@ fn texts_name_the_session_zone_time() {
 fn a_restart_fires_nothing_the_journal_says_was_sent() {
     let p = plan(&["ep"]);
     // First process: 07:00 to 10:30, then it is killed.
-    let clock = ManualClock::new(hkt(25, 7, 0));
-    let mut first = Scheduler::new(clock.now());
-    let sent: Vec<String> = run(
-        &p,
-        &mut first,
-        &Record::default(),
-        &clock,
-        hkt(25, 10, 30),
-        None,
-    )
-    .into_iter()
-    .map(|(_, a)| a.key)
-    .collect();
+    let sent: Vec<String> = day(&p, hkt(25, 7, 0), hkt(25, 10, 30), &Record::default(), None)
+        .into_iter()
+        .map(|(_, a)| a.key)
+        .collect();
     assert!(sent.contains(&"primary.end".to_owned()));
     // Second process restarts at 10:00 (within GRACE of nothing old): the journal knows what was sent.
     let record = record_with(&sent);
@@ -284,14 +278,11 @@ fn a_jump_forward_fires_each_missed_alert_once_and_skips_useless_ones() {
 #[test]
 fn a_start_mid_session_fires_nothing_for_long_past_boundaries() {
     let p = plan(&["ep"]);
-    let clock = ManualClock::new(hkt(25, 10, 30));
-    let mut sched = Scheduler::new(clock.now());
-    let got = run(
+    let got = day(
         &p,
-        &mut sched,
-        &Record::default(),
-        &clock,
+        hkt(25, 10, 30),
         hkt(25, 10, 58),
+        &Record::default(),
         None,
     );
     assert_eq!(keys(&got), ["failover.end@-15m", "failover.end@-5m"]);
@@ -309,23 +300,15 @@ fn a_start_mid_session_fires_nothing_for_long_past_boundaries() {
 #[test]
 fn closed_and_not_applicable_steps_are_never_overdue() {
     let p = plan(&["ccep"]);
-    let done = Event {
-        v: 1,
-        seq: 1,
-        utc: hkt(25, 8, 10),
-        local: String::new(),
-        operator: "t".into(),
-        host: "h".into(),
-        session: "s".into(),
-        runbooks: vec![],
-        sha256: String::new(),
-        rehearsal: None,
-        action: Action::Step {
+    let done = Event::sample(
+        1,
+        hkt(25, 8, 10),
+        Action::Step {
             step: "ccep-primary-logon".into(),
             state: StepState::Done,
             note: None,
         },
-    };
+    );
     let rec = Record::from_events([&done]);
     let mut sched = Scheduler::new(hkt(25, 8, 0));
     let tl = Timeline::new(&p.session);
@@ -336,14 +319,7 @@ fn closed_and_not_applicable_steps_are_never_overdue() {
         .collect();
     assert!(!k.iter().any(|k| k.contains("ccep-primary-logon")), "{k:?}");
     assert!(p.steps.iter().any(|s| s.not_applicable.is_some()));
-    let all = run(
-        &p,
-        &mut Scheduler::new(hkt(25, 7, 0)),
-        &Record::default(),
-        &ManualClock::new(hkt(25, 7, 0)),
-        hkt(25, 14, 0),
-        None,
-    );
+    let all = day(&p, hkt(25, 7, 0), hkt(25, 14, 0), &Record::default(), None);
     for (_, a) in &all {
         if let Some(id) = a
             .key
@@ -359,16 +335,7 @@ fn closed_and_not_applicable_steps_are_never_overdue() {
 #[test]
 fn deadlines_remind_the_day_before_and_on_the_day() {
     let p = plan(&["hsn"]);
-    let clock = ManualClock::new(hkt(22, 8, 0));
-    let mut sched = Scheduler::new(clock.now());
-    let got = run(
-        &p,
-        &mut sched,
-        &Record::default(),
-        &clock,
-        hkt(27, 23, 59),
-        None,
-    );
+    let got = day(&p, hkt(22, 8, 0), hkt(27, 23, 59), &Record::default(), None);
     let dl: Vec<_> = got
         .iter()
         .filter(|(_, a)| a.key.starts_with("deadline:"))
@@ -396,11 +363,7 @@ fn deadlines_remind_the_day_before_and_on_the_day() {
             ),
         ]
     );
-    let day = &got
-        .iter()
-        .find(|(_, a)| a.key == "deadline:hsn-result-form@day")
-        .unwrap()
-        .1;
+    let day = alert(&got, "deadline:hsn-result-form@day");
     assert!(
         day.title.starts_with("Target today: HSN Result Form"),
         "{day:?}"
@@ -418,21 +381,8 @@ fn a_deadline_without_a_target_reminds_against_its_own_date() {
     for d in &mut p.session.deadlines {
         d.target = None;
     }
-    let clock = ManualClock::new(hkt(26, 8, 0));
-    let mut sched = Scheduler::new(clock.now());
-    let got = run(
-        &p,
-        &mut sched,
-        &Record::default(),
-        &clock,
-        hkt(27, 23, 59),
-        None,
-    );
-    let day = &got
-        .iter()
-        .find(|(_, a)| a.key == "deadline:hsn-result-form@day")
-        .unwrap()
-        .1;
+    let got = day(&p, hkt(26, 8, 0), hkt(27, 23, 59), &Record::default(), None);
+    let day = alert(&got, "deadline:hsn-result-form@day");
     assert!(day.title.starts_with("Deadline today"), "{day:?}");
     assert!(
         day.body.contains("Due Mon 27 Nov 2023 23:59 HKT"),
@@ -448,23 +398,12 @@ fn choose(plan: &Plan, picks: &[(&str, &str)]) -> Record {
         .map(|(i, (choice, option))| {
             let c = plan.session.choice(choice).unwrap();
             let settler = crate::setup::settler(plan, choice).unwrap();
-            Event {
-                v: 1,
-                seq: i as u64 + 1,
-                utc: hkt(23, 17, 0),
-                local: String::new(),
-                operator: "t".into(),
-                host: "h".into(),
-                session: "s".into(),
-                runbooks: vec![],
-                sha256: String::new(),
-                rehearsal: None,
-                action: Action::Evidence {
-                    step: settler.id.clone(),
-                    field: c.field(),
-                    value: (*option).into(),
-                },
-            }
+            let action = Action::Evidence {
+                step: settler.id.clone(),
+                field: c.field(),
+                value: (*option).into(),
+            };
+            Event::sample(i as u64 + 1, hkt(23, 17, 0), action)
         })
         .collect();
     Record::from_events(&events)
@@ -473,21 +412,18 @@ fn choose(plan: &Plan, picks: &[(&str, &str)]) -> Record {
 #[test]
 fn steps_that_do_not_apply_to_the_recorded_setup_are_never_overdue() {
     let p = plan(&["ep"]);
-    let day = |rec: &Record| {
-        let clock = ManualClock::new(hkt(25, 7, 0));
-        let mut sched = Scheduler::new(clock.now());
-        let got = run(
+    let keys_for = |rec: &Record| {
+        let got = day(
             &p,
-            &mut sched,
-            rec,
-            &clock,
+            hkt(25, 7, 0),
             hkt(25, 14, 30),
+            rec,
             Some(hkt(25, 11, 20)),
         );
         got.into_iter().map(|(_, a)| a.key).collect::<Vec<_>>()
     };
     let has = |k: &[String], s: &str| k.iter().any(|x| x == s);
-    let stay = day(&choose(
+    let stay = keys_for(&choose(
         &p,
         &[
             ("drop-copy", "no"),
@@ -503,7 +439,7 @@ fn steps_that_do_not_apply_to_the_recorded_setup_are_never_overdue() {
         has(&stay, "step:ep-primary-logon-trading:overdue"),
         "{stay:?}"
     );
-    let off = day(&choose(
+    let off = keys_for(&choose(
         &p,
         &[("drop-copy", "yes"), ("failover-connection", "log-off")],
     ));
@@ -517,21 +453,14 @@ fn steps_that_do_not_apply_to_the_recorded_setup_are_never_overdue() {
 #[test]
 fn an_overdue_step_with_an_unrecorded_choice_says_which() {
     let p = plan(&["ep"]);
-    let clock = ManualClock::new(hkt(25, 10, 0));
-    let mut sched = Scheduler::new(clock.now());
-    let got = run(
+    let got = day(
         &p,
-        &mut sched,
-        &Record::default(),
-        &clock,
+        hkt(25, 10, 0),
         hkt(25, 10, 10),
+        &Record::default(),
         None,
     );
-    let a = &got
-        .iter()
-        .find(|(_, a)| a.key == "step:ep-failover-logoff:overdue")
-        .unwrap()
-        .1;
+    let a = alert(&got, "step:ep-failover-logoff:overdue");
     // The condition leads, in the title read at a glance and in the body.
     assert!(a.title.starts_with("Overdue if log-off: Log off"), "{a:?}");
     assert!(

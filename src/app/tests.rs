@@ -424,24 +424,6 @@ fn browsing_stops_following_until_t() {
     assert_eq!(r.m.plan.session.phases[r.m.view_phase].id, "failover");
 }
 
-/// An event as the journal writes it, stamped at a chosen session instant (a rehearsal stamp
-/// carries the session clock; the journal under a ManualClock stamps the wall clock).
-fn event_at(seq: u64, at: DateTime<Utc>, action: Action) -> Event {
-    Event {
-        v: 1,
-        seq,
-        utc: at,
-        local: String::new(),
-        operator: "tester".into(),
-        host: "h".into(),
-        session: "s".into(),
-        runbooks: vec![],
-        sha256: String::new(),
-        rehearsal: None,
-        action,
-    }
-}
-
 #[test]
 fn overdue_and_late() {
     let mut r = Rig::new(hkt(25, 8, 20));
@@ -451,7 +433,7 @@ fn overdue_and_late() {
         "due 08:15, pending at 08:20"
     );
     let done = |seq, at| {
-        Message::Recorded(Box::new(event_at(
+        Message::Recorded(Box::new(Event::sample(
             seq,
             at,
             Action::Step {

@@ -3,12 +3,11 @@
 
 use super::from_journal::{self, Loaded};
 use super::{Failure, Outcome};
-use crate::clock::{Clock, RehearsalState};
+use crate::clock::{Clock, RehearsalClock};
 use crate::handover::{self, Context};
 use crate::journal::{Action, Journal, Meta, Record};
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// Print the handover.
 pub fn show(path: &Path, runbooks: &[PathBuf], at: Option<&str>) -> Outcome {
@@ -67,28 +66,6 @@ pub(super) fn at_instant(plan: &crate::runbook::Plan, a: &str) -> Result<DateTim
         })
 }
 
-/// A rehearsal's session clock, stopped at its last instant: an acknowledgement in a rehearsal
-/// journal carries the rehearsal stamp like every other event in it.
-struct Stopped {
-    at: DateTime<Utc>,
-    speed: f64,
-}
-
-impl Clock for Stopped {
-    fn now(&self) -> DateTime<Utc> {
-        self.at
-    }
-    fn real_until(&self, _t: DateTime<Utc>) -> Option<Duration> {
-        None
-    }
-    fn rehearsal(&self) -> Option<RehearsalState> {
-        Some(RehearsalState {
-            speed: self.speed,
-            paused: true,
-        })
-    }
-}
-
 /// `--ack`: append a `handover` event.
 pub fn ack(
     path: &Path,
@@ -102,11 +79,16 @@ pub fn ack(
     meta.roles = from_journal::roles(&replay);
     let (mut journal, fresh) =
         Journal::open(path, meta).map_err(|e| Failure::new(e.to_string()))?;
+    // In a rehearsal journal the acknowledgement carries the rehearsal stamp like every other
+    // event in it: the session clock stopped at its last instant (jumped back there, since the
+    // pause re-anchors wherever the running clock had got to).
     let clock: Box<dyn Clock> = match fresh.events.last().and_then(|e| e.rehearsal) {
-        Some(r) => Box::new(Stopped {
-            at: r.virtual_utc,
-            speed: r.speed,
-        }),
+        Some(r) => {
+            let stopped = RehearsalClock::new(r.virtual_utc, r.speed);
+            stopped.pause();
+            stopped.jump_to(r.virtual_utc);
+            Box::new(stopped)
+        }
         None => Box::new(crate::clock::SystemClock),
     };
     let ev = journal

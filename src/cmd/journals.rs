@@ -6,6 +6,7 @@
 //! always went (`from_journal`), so nothing changes for it.
 
 use super::from_journal::torn_note;
+use super::log::Layout;
 use super::{Failure, Outcome, load_selection};
 use crate::cli::Selection;
 use crate::handover::{self, Context, Fmt, REHEARSAL_LABEL};
@@ -179,10 +180,6 @@ fn context(m: &Many, now: chrono::DateTime<chrono::Utc>) -> Context {
     }
 }
 
-fn md(s: &str) -> String {
-    s.replace('|', "\\|")
-}
-
 /// `## Journals`: each journal with its host, operators, roles, events and span; then each
 /// runbook hash warning.
 fn journals_section(m: &Many, f: &Fmt) -> String {
@@ -194,32 +191,39 @@ fn journals_section(m: &Many, f: &Fmt) -> String {
          evidence value or a confirmation is the newest recorded in any of them.\n",
         m.sources.len()
     );
-    let _ = writeln!(
-        out,
-        "| Journal | Host | Operators | Roles | Events | First | Last |"
-    );
-    let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- |");
-    for s in &m.sources {
-        let ev = &s.replay.events;
-        let t = |e: Option<&Event>| e.map_or_else(String::new, |e| f.at(e.session_time()));
-        let _ = writeln!(
-            out,
-            "| `{}` | {} | {} | {} | {} | {} | {} |",
-            md(&clean_line(&s.path.display().to_string())),
-            md(&clean_line(&s.hosts().join(", "))),
-            md(&clean_line(&s.operators().join(", "))),
-            md(&clean_line(&s.roles.join(", "))),
-            ev.len(),
-            t(ev.first()),
-            t(ev.last())
-        );
-    }
+    let rows: Vec<Vec<String>> = m
+        .sources
+        .iter()
+        .map(|s| {
+            let ev = &s.replay.events;
+            let t = |e: Option<&Event>| e.map_or_else(String::new, |e| f.at(e.session_time()));
+            vec![
+                format!("`{}`", clean_line(&s.path.display().to_string())),
+                clean_line(&s.hosts().join(", ")).into_owned(),
+                clean_line(&s.operators().join(", ")).into_owned(),
+                clean_line(&s.roles.join(", ")).into_owned(),
+                ev.len().to_string(),
+                t(ev.first()),
+                t(ev.last()),
+            ]
+        })
+        .collect();
+    let head = [
+        "Journal",
+        "Host",
+        "Operators",
+        "Roles",
+        "Events",
+        "First",
+        "Last",
+    ];
+    crate::mdtable::table(&mut out, &head, &rows);
     for (p, old) in &m.mismatches {
         let _ = writeln!(
             out,
             "\n> **WARNING: runbook hash mismatch.** `{}` was written with runbook files of sha256 `{old}`, \
              not the ones read now; what follows matches its step ids against the current runbooks.",
-            md(&clean_line(&p.display().to_string()))
+            clean_line(&p.display().to_string())
         );
     }
     out
@@ -261,49 +265,43 @@ fn seen_section(m: &Many, rows: &[Seen], f: &Fmt) -> String {
     let _ = writeln!(out, "\n## Boundaries as each host saw them\n");
     let _ = writeln!(
         out,
-        "Each journal's own confirmation (undone ones left out); the table above takes the newest \
+        "Each journal's own confirmation (undone ones left out); the boundaries above take the newest \
          recorded.\n"
     );
-    let _ = write!(out, "| Boundary | Planned |");
-    for s in &m.sources {
-        let _ = write!(out, " {} |", md(&s.label()));
-    }
-    let _ = writeln!(out, " Spread |");
-    let _ = write!(out, "| --- | --- |");
-    for _ in &m.sources {
-        let _ = write!(out, " --- |");
-    }
-    let _ = writeln!(out, " --- |");
-    for r in rows {
-        let _ = write!(out, "| {} | ~{} |", md(&r.label), f.at(r.planned));
-        for i in 0..m.sources.len() {
-            match r.by_journal.iter().find(|(j, _)| *j == i) {
-                Some((_, c)) => {
-                    let drift = (c.confirmed - c.planned).num_seconds();
-                    let note = c
-                        .note
-                        .as_deref()
-                        .map_or_else(String::new, |n| format!(": {}", md(&clean_line(n))));
-                    let _ = write!(
-                        out,
-                        " {} ({}), by {}{note} |",
-                        f.at(c.confirmed),
-                        drift_words(drift),
-                        md(&clean_line(&c.stamp.who()))
-                    );
-                }
-                None => {
-                    let _ = write!(out, " not confirmed |");
-                }
-            }
-        }
-        let times: Vec<_> = r.by_journal.iter().map(|(_, c)| c.confirmed).collect();
-        let spread = match (times.iter().min(), times.iter().max()) {
-            (Some(a), Some(b)) if times.len() > 1 => crate::zones::span(*b - *a),
-            _ => String::new(),
-        };
-        let _ = writeln!(out, " {spread} |");
-    }
+    let mut head = vec!["Boundary".to_owned(), "Planned".to_owned()];
+    head.extend(m.sources.iter().map(|s| s.label()));
+    head.push("Spread".to_owned());
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![r.label.clone(), format!("~{}", f.at(r.planned))];
+            row.extend((0..m.sources.len()).map(
+                |i| match r.by_journal.iter().find(|(j, _)| *j == i) {
+                    Some((_, c)) => {
+                        let note = c
+                            .note
+                            .as_deref()
+                            .map_or_else(String::new, |n| format!(": {}", clean_line(n)));
+                        format!(
+                            "{} ({}), by {}{note}",
+                            f.at(c.confirmed),
+                            drift_words((c.confirmed - c.planned).num_seconds()),
+                            clean_line(&c.stamp.who())
+                        )
+                    }
+                    None => "not confirmed".to_owned(),
+                },
+            ));
+            let times: Vec<_> = r.by_journal.iter().map(|(_, c)| c.confirmed).collect();
+            row.push(match (times.iter().min(), times.iter().max()) {
+                (Some(a), Some(b)) if times.len() > 1 => crate::zones::span(*b - *a),
+                _ => String::new(),
+            });
+            row
+        })
+        .collect();
+    let head: Vec<&str> = head.iter().map(String::as_str).collect();
+    crate::mdtable::table(&mut out, &head, &cells);
     out
 }
 
@@ -511,12 +509,12 @@ pub fn log(journals: &[PathBuf], follow: bool, json: bool, wide: bool) -> Outcom
         ));
     }
     let sources = read(journals)?;
-    let layout = super::log::Layout::choose(json, wide);
+    let layout = Layout::choose(json, wide);
     let tz = super::log::session_tz(sources[0].replay.events.first());
     let local = crate::zones::local_tz();
     let slices: Vec<&[Event]> = sources.iter().map(|s| s.replay.events.as_slice()).collect();
     let mut text = String::new();
-    if layout != super::log::Layout::Json {
+    if layout != Layout::Json {
         if sources[0].replay.is_rehearsal() {
             text.push_str(REHEARSAL_LABEL);
             text.push('\n');
@@ -547,31 +545,19 @@ pub fn log(journals: &[PathBuf], follow: bool, json: bool, wide: bool) -> Outcom
     let mut day = None;
     for (i, e) in merge::timeline(&slices) {
         let roles = &sources[i].roles;
-        let line = match layout {
-            super::log::Layout::Json => {
-                let mut v = serde_json::to_value(e).unwrap_or_default();
-                if let Some(o) = v.as_object_mut() {
-                    o.insert(
-                        "journal".into(),
-                        sources[i].path.display().to_string().into(),
-                    );
-                    o.insert("roles".into(), roles.clone().into());
-                }
-                v.to_string()
+        let line = if layout == Layout::Json {
+            let mut v = serde_json::to_value(e).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert(
+                    "journal".into(),
+                    sources[i].path.display().to_string().into(),
+                );
+                o.insert("roles".into(), roles.clone().into());
             }
-            super::log::Layout::Wide => tagged_wide(e, roles, tz, local),
-            super::log::Layout::Compact => {
-                let d = chrono::TimeZone::from_utc_datetime(&tz, &e.session_time().naive_utc())
-                    .date_naive();
-                let mut s = String::new();
-                if day != Some(d) {
-                    day = Some(d);
-                    s.push_str(&super::log::date_line(e, tz));
-                    s.push('\n');
-                }
-                s.push_str(&tagged_compact(e, roles, tz, local));
-                s
-            }
+            v.to_string()
+        } else {
+            let who = tag(e, roles);
+            super::log::format_event(e, layout, (&who, TAG_COLUMNS), tz, local, &mut day)
         };
         text.push_str(&line);
         text.push('\n');
@@ -579,43 +565,10 @@ pub fn log(journals: &[PathBuf], follow: bool, json: bool, wide: bool) -> Outcom
     Ok(crate::out::print(&text)?)
 }
 
+/// The width of the wide layout's `who` column when it carries the tag.
+const TAG_COLUMNS: usize = 28;
+
 /// `alice@desk1 [ep,ccep]`.
 fn tag(e: &Event, roles: &[String]) -> String {
     clean_line(&format!("{} [{}]", e.who(), roles.join(","))).into_owned()
-}
-
-/// The one-line layout with the tag where `who` stands.
-fn tagged_wide(e: &Event, roles: &[String], tz: Tz, local: Tz) -> String {
-    let t = e.session_time();
-    let session =
-        chrono::TimeZone::from_utc_datetime(&tz, &t.naive_utc()).format("%Y-%m-%d %H:%M:%S %Z");
-    let reh = if e.rehearsal.is_some() { " [R]" } else { "" };
-    format!(
-        "#{:<5} {session}  {:<12}  {:<28}  {:<18} {}{reh}",
-        e.seq,
-        crate::zones::hms(t, local),
-        tag(e, roles),
-        e.action.kind(),
-        super::log::payload(&e.action, tz)
-    )
-}
-
-/// The compact layout (80 columns) with the tag where `who` stands: the heading line is rebuilt,
-/// the wrapped payload below it is the one-journal layout's.
-fn tagged_compact(e: &Event, roles: &[String], tz: Tz, local: Tz) -> String {
-    use unicode_width::UnicodeWidthStr;
-    let one = super::log::compact(e, tz, local);
-    let body = one.split_once('\n').map_or("", |(_, b)| b);
-    let t = e.session_time();
-    let local_part = if local == tz {
-        String::new()
-    } else {
-        format!("  {}", crate::zones::hms(t, local))
-    };
-    let head = format!("#{:<5} {}{local_part}  ", e.seq, crate::zones::hms(t, tz));
-    let reh = if e.rehearsal.is_some() { " [R]" } else { "" };
-    let tail = format!("  {}{reh}", e.action.kind());
-    let room = super::log::COMPACT_COLUMNS.saturating_sub(head.width() + tail.width());
-    let who = crate::view::fit(&tag(e, roles), room.max(8));
-    format!("{head}{who}{tail}\n{body}")
 }

@@ -11,7 +11,6 @@ use crate::handover::REHEARSAL_LABEL;
 use crate::journal::{Action, Event};
 use crate::text::clean_line;
 use crate::zones;
-use chrono::TimeZone;
 use chrono_tz::Tz;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -189,68 +188,28 @@ fn terminal_columns() -> Option<usize> {
     (rc == 0 && ws.ws_col > 0).then_some(usize::from(ws.ws_col))
 }
 
-/// `text` wrapped at word boundaries to `width` columns, each line after `indent`; a word longer
-/// than a line is cut into pieces.
+/// `text` wrapped at its spaces to `width` columns (runs of spaces kept), each line after
+/// `indent`; a word longer than a line is cut into pieces.
 fn wrap(text: &str, indent: &str, width: usize) -> String {
     use unicode_width::UnicodeWidthStr;
     let room = width.saturating_sub(indent.width()).max(10);
-    let mut lines: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    for word in text.split(' ') {
-        let mut word = word.to_owned();
-        loop {
-            let need = if cur.is_empty() { 0 } else { cur.width() + 1 };
-            if need + word.width() <= room {
-                if !cur.is_empty() {
-                    cur.push(' ');
-                }
-                cur.push_str(&word);
-                break;
-            }
-            if !cur.is_empty() {
-                lines.push(std::mem::take(&mut cur));
-                continue;
-            }
-            // A word wider than a whole line: cut it.
-            let mut head = String::new();
-            let mut rest = word.chars();
-            for ch in rest.by_ref() {
-                if (head.clone() + &ch.to_string()).width() > room {
-                    let tail: String = std::iter::once(ch).chain(rest).collect();
-                    lines.push(head);
-                    word = tail;
-                    head = String::new();
-                    break;
-                }
-                head.push(ch);
-            }
-            if !head.is_empty() {
-                cur = head;
-                break;
-            }
-        }
-    }
-    if !cur.is_empty() {
-        lines.push(cur);
-    }
-    lines
-        .iter()
-        .map(|l| format!("{indent}{l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let lines = crate::text::wrap_pieces(text.split(' '), room);
+    let indented: Vec<String> = lines.iter().map(|l| format!("{indent}{l}")).collect();
+    indented.join("\n")
 }
 
 /// The compact form of one event, without its date: a heading line within
-/// [`COMPACT_COLUMNS`] (who is cut with `…` when needed), then the payload wrapped and indented.
-pub fn compact(e: &Event, tz: Tz, local: Tz) -> String {
+/// [`COMPACT_COLUMNS`] (`who`, already neutralised, is cut with `…` when needed), then the
+/// payload wrapped and indented.
+pub fn compact(e: &Event, who: &str, tz: Tz, local: Tz) -> String {
     use unicode_width::UnicodeWidthStr;
     let t = e.session_time();
     let reh = if e.rehearsal.is_some() { " [R]" } else { "" };
     let local_part = if local == tz {
         String::new()
     } else {
-        let s = tz.from_utc_datetime(&t.naive_utc()).date_naive();
-        let l = local.from_utc_datetime(&t.naive_utc());
+        let s = t.with_timezone(&tz).date_naive();
+        let l = t.with_timezone(&local);
         if l.date_naive() == s {
             format!("  {}", l.format("%H:%M:%S %Z"))
         } else {
@@ -260,7 +219,7 @@ pub fn compact(e: &Event, tz: Tz, local: Tz) -> String {
     let head = format!("#{:<5} {}{local_part}  ", e.seq, zones::hms(t, tz));
     let tail = format!("  {}{reh}", e.action.kind());
     let room = COMPACT_COLUMNS.saturating_sub(head.width() + tail.width());
-    let who = crate::view::fit(&clean_line(&e.who()), room.max(8));
+    let who = crate::view::fit(who, room.max(8));
     let body = wrap(&payload(&e.action, tz), "      ", COMPACT_COLUMNS);
     format!("{head}{who}{tail}\n{body}")
 }
@@ -268,51 +227,50 @@ pub fn compact(e: &Event, tz: Tz, local: Tz) -> String {
 /// The date line the compact layout prints when the session day changes.
 pub fn date_line(e: &Event, tz: Tz) -> String {
     let t = e.session_time();
-    tz.from_utc_datetime(&t.naive_utc())
-        .format("%a %d %b %Y, %Z:")
-        .to_string()
+    t.with_timezone(&tz).format("%a %d %b %Y, %Z:").to_string()
 }
 
-/// One timeline line: `#12  2023-11-25 08:05:00 HKT  00:05:00 GMT  alice@host  step  ...`.
-pub fn line(e: &Event, tz: Tz, local: Tz) -> String {
+/// The width of the wide layout's `who` column for one journal (`alice@host`).
+pub const WHO_COLUMNS: usize = 20;
+
+/// One timeline line: `#12  2023-11-25 08:05:00 HKT  00:05:00 GMT  alice@host  step  ...`, with
+/// `who` (already neutralised) in a column `who_columns` wide.
+pub fn line(e: &Event, who: &str, who_columns: usize, tz: Tz, local: Tz) -> String {
     let t = e.session_time();
-    let session = tz
-        .from_utc_datetime(&t.naive_utc())
-        .format("%Y-%m-%d %H:%M:%S %Z");
+    let session = t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %Z");
     let reh = if e.rehearsal.is_some() { " [R]" } else { "" };
     format!(
-        "#{:<5} {session}  {:<12}  {:<20}  {:<18} {}{reh}",
+        "#{:<5} {session}  {:<12}  {who:<who_columns$}  {:<18} {}{reh}",
         e.seq,
         zones::hms(t, local),
-        clean_line(&e.who()),
         e.action.kind(),
         payload(&e.action, tz)
     )
 }
 
-/// One event in `layout`; `day` is the session day of the previous event printed, so the compact
-/// layout prints a date line when it changes.
-fn format_event(
+/// One event in `layout`, `who` (already neutralised) where the writer stands, in a column
+/// `who_columns` wide in the wide layout; `day` is the session day of the previous event printed,
+/// so the compact layout prints a date line when it changes.
+pub fn format_event(
     e: &Event,
     layout: Layout,
+    (who, who_columns): (&str, usize),
     tz: Tz,
     local: Tz,
     day: &mut Option<chrono::NaiveDate>,
 ) -> String {
     match layout {
         Layout::Json => serde_json::to_string(e).unwrap_or_default(),
-        Layout::Wide => line(e, tz, local),
+        Layout::Wide => line(e, who, who_columns, tz, local),
         Layout::Compact => {
-            let d = tz
-                .from_utc_datetime(&e.session_time().naive_utc())
-                .date_naive();
+            let d = e.session_time().with_timezone(&tz).date_naive();
             let mut s = String::new();
             if *day != Some(d) {
                 *day = Some(d);
                 s.push_str(&date_line(e, tz));
                 s.push('\n');
             }
-            s.push_str(&compact(e, tz, local));
+            s.push_str(&compact(e, who, tz, local));
             s
         }
     }
@@ -347,7 +305,15 @@ pub fn run(path: &Path, follow: bool, json: bool, wide: bool) -> Outcome {
         text.push('\n');
     }
     for e in &replay.events {
-        text.push_str(&format_event(e, layout, tz, local, &mut day));
+        let who = clean_line(&e.who()).into_owned();
+        text.push_str(&format_event(
+            e,
+            layout,
+            (&who, WHO_COLUMNS),
+            tz,
+            local,
+            &mut day,
+        ));
         text.push('\n');
     }
     crate::out::print(&text)?;
@@ -411,9 +377,11 @@ fn follow_from(path: &Path, printed: u64, out: &mut Follow) -> Outcome {
                                     out.tz = session_tz(Some(&event));
                                     out.seen_first = true;
                                 }
+                                let who = clean_line(&event.who()).into_owned();
                                 text.push_str(&format_event(
                                     &event,
                                     out.layout,
+                                    (&who, WHO_COLUMNS),
                                     out.tz,
                                     out.local,
                                     &mut out.day,

@@ -92,14 +92,9 @@ pub fn beside(journal: &Path) -> Vec<PathBuf> {
 }
 
 /// Why a position file cannot be used.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct PositionError(pub String);
-
-impl std::fmt::Display for PositionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// Read a position file: None when there is none. A file of another user (planted in a shared
 /// folder to make a forwarder skip events), or one that does not parse, is refused.

@@ -5,22 +5,18 @@ use serde::{Deserialize, Serialize};
 
 /// The state of a step. Shown everywhere as a glyph and a word, never by colour alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
 pub enum StepState {
     #[default]
-    #[serde(rename = "pending")]
     Pending,
-    #[serde(rename = "done")]
     Done,
     /// Requires a note saying what failed.
-    #[serde(rename = "failed")]
     Failed,
     /// Requires a reason.
-    #[serde(rename = "skipped")]
     Skipped,
     /// Not applicable by design (a CCEP's order steps): never counted as failed.
     #[serde(rename = "n/a")]
     NotApplicable,
-    #[serde(rename = "deferred")]
     Deferred,
 }
 
@@ -298,6 +294,27 @@ impl Event {
     }
 }
 
+#[cfg(test)]
+impl Event {
+    /// A test event: `action` in a neutral envelope (operator `t@h`, session `s`, no runbooks,
+    /// not a rehearsal); a test sets afterwards the fields it relies on.
+    pub(crate) fn sample(seq: u64, utc: DateTime<Utc>, action: Action) -> Event {
+        Event {
+            v: 1,
+            seq,
+            utc,
+            local: String::new(),
+            operator: "t".into(),
+            host: "h".into(),
+            session: "s".into(),
+            runbooks: vec![],
+            sha256: String::new(),
+            rehearsal: None,
+            action,
+        }
+    }
+}
+
 /// serde_json's complaint about a journal line in the file's own terms: the names of Rust
 /// types (`expected u64`) said as what they mean, the column kept (the line is known already).
 pub fn plain_error(e: &serde_json::Error) -> String {
@@ -435,22 +452,14 @@ mod tests {
             },
         ];
         for (i, action) in actions.into_iter().enumerate() {
-            let e = Event {
-                v: 1,
-                seq: i as u64 + 1,
-                utc: t,
-                local: "2023-11-25T11:00:00+08:00".into(),
-                operator: "o".into(),
-                host: "h".into(),
-                session: "s".into(),
-                runbooks: vec!["ep".into()],
-                sha256: "x".into(),
-                rehearsal: (i % 2 == 0).then_some(Rehearsal {
-                    virtual_utc: t,
-                    speed: 60.0,
-                }),
-                action,
-            };
+            let mut e = Event::sample(i as u64 + 1, t, action);
+            e.local = "2023-11-25T11:00:00+08:00".into();
+            e.runbooks = vec!["ep".into()];
+            e.sha256 = "x".into();
+            e.rehearsal = (i % 2 == 0).then_some(Rehearsal {
+                virtual_utc: t,
+                speed: 60.0,
+            });
             let line = serde_json::to_string(&e).unwrap();
             let back: Event = serde_json::from_str(&line).unwrap();
             assert_eq!(back, e, "{line}");

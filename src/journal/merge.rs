@@ -18,7 +18,6 @@ use super::tail::{Head, Item, Tail, TailError};
 use super::{Action, JournalError, Replay};
 use crate::text::clean_line;
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// One journal among several.
@@ -83,83 +82,52 @@ pub fn roles_of(events: &[Event]) -> Vec<String> {
 }
 
 /// Why several journals cannot be read as one.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum MergeError {
-    Read(JournalError),
-    Follow(TailError),
+    #[error(transparent)]
+    Read(#[from] JournalError),
+    #[error(transparent)]
+    Follow(#[from] TailError),
+    #[error("{}: cannot list the folder: {}", .dir.display(), crate::files::io_words(.source))]
     Folder {
         dir: PathBuf,
         source: std::io::Error,
     },
     /// A folder named with no `*.jsonl` in it.
-    NoJournals {
-        dir: PathBuf,
-    },
+    #[error(
+        "{}: no journal in this folder (drillbook reads the *.jsonl files in it)",
+        .dir.display()
+    )]
+    NoJournals { dir: PathBuf },
     /// Every journal named is empty.
-    NothingRecorded {
-        paths: Vec<PathBuf>,
-    },
+    #[error("{}: the journals are empty: nothing recorded yet", paths_words(.paths))]
+    NothingRecorded { paths: Vec<PathBuf> },
+    #[error(
+        "{}: this journal is for session `{}`, and {} for session `{}`: journals of different sessions are not read as one; name the journals of one session",
+        .path.display(),
+        clean_line(.session),
+        .first.display(),
+        clean_line(.first_session)
+    )]
     OtherSession {
         first: PathBuf,
         first_session: String,
         path: PathBuf,
         session: String,
     },
-    RehearsalAmongReal {
-        rehearsal: PathBuf,
-        real: PathBuf,
-    },
+    #[error(
+        "{}: a rehearsal journal among real ones (such as {}): a rehearsal must never pass for the real record, so they are not read as one; leave it out, or read it alone",
+        .rehearsal.display(),
+        .real.display()
+    )]
+    RehearsalAmongReal { rehearsal: PathBuf, real: PathBuf },
 }
 
-impl fmt::Display for MergeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MergeError::Read(e) => write!(f, "{e}"),
-            MergeError::Follow(e) => write!(f, "{e}"),
-            MergeError::Folder { dir, source } => write!(
-                f,
-                "{}: cannot list the folder: {}",
-                dir.display(),
-                crate::files::io_words(source)
-            ),
-            MergeError::NoJournals { dir } => write!(
-                f,
-                "{}: no journal in this folder (drillbook reads the *.jsonl files in it)",
-                dir.display()
-            ),
-            MergeError::NothingRecorded { paths } => write!(
-                f,
-                "{}: the journals are empty: nothing recorded yet",
-                paths
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            MergeError::OtherSession {
-                first,
-                first_session,
-                path,
-                session,
-            } => write!(
-                f,
-                "{}: this journal is for session `{}`, and {} for session `{}`: journals of different sessions are not read as one; name the journals of one session",
-                path.display(),
-                clean_line(session),
-                first.display(),
-                clean_line(first_session)
-            ),
-            MergeError::RehearsalAmongReal { rehearsal, real } => write!(
-                f,
-                "{}: a rehearsal journal among real ones (such as {}): a rehearsal must never pass for the real record, so they are not read as one; leave it out, or read it alone",
-                rehearsal.display(),
-                real.display()
-            ),
-        }
-    }
+/// The journals named, for a message: `a.jsonl, b.jsonl`.
+fn paths_words(paths: &[PathBuf]) -> String {
+    let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    shown.join(", ")
 }
-
-impl std::error::Error for MergeError {}
 
 /// The journal files that `paths` name: files as given, folders as the `*.jsonl` in them; each
 /// file once, however it was reached (by device and inode).
@@ -202,7 +170,7 @@ pub fn read_all(paths: &[PathBuf]) -> Result<(Vec<Source>, Vec<PathBuf>), MergeE
     let mut sources = Vec::new();
     let mut empty = Vec::new();
     for path in files {
-        let replay = super::read(&path).map_err(MergeError::Read)?;
+        let replay = super::read(&path)?;
         if replay.events.is_empty() {
             empty.push(path);
             continue;
@@ -226,15 +194,10 @@ pub fn check(sources: &[Source]) -> Result<(), MergeError> {
     let heads: Vec<(&Path, Head)> = sources
         .iter()
         .filter_map(|s| {
-            s.replay.events.first().map(|e| {
-                (
-                    s.path.as_path(),
-                    Head {
-                        session: e.session.clone(),
-                        rehearsal: e.rehearsal.is_some(),
-                    },
-                )
-            })
+            s.replay
+                .events
+                .first()
+                .map(|e| (s.path.as_path(), Head::of(e)))
         })
         .collect();
     check_heads(&heads)
@@ -413,7 +376,7 @@ impl Follower {
                 return Ok(());
             }
         }
-        let tail = Tail::open(path).map_err(MergeError::Follow)?;
+        let tail = Tail::open(path)?;
         self.journals.push(Followed {
             path: path.to_owned(),
             tail,
@@ -447,7 +410,7 @@ impl Follower {
             }
         }
         for j in &mut self.journals {
-            for item in j.tail.read_new().map_err(MergeError::Follow)? {
+            for item in j.tail.read_new()? {
                 match item {
                     Item::Event { event, .. } => {
                         j.record.apply(&event);

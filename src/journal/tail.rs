@@ -15,9 +15,8 @@
 //! on a thread of its own feeding a channel, for async code and off the UI thread.
 
 use super::event::{Action, Event};
-use super::{FORMAT, JournalError, READ_CAP};
+use super::{JournalError, READ_CAP};
 use std::collections::VecDeque;
-use std::fmt;
 use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -80,79 +79,67 @@ impl Item {
 }
 
 /// Why a tail stopped. Each is final: the follower says so and stops.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum TailError {
     /// The journal cannot be opened by the rules for files (a FIFO, a device, a folder...).
+    #[error("{}: {reason}", .path.display())]
     Refused { path: PathBuf, reason: String },
+    #[error("{}: cannot read the journal: {}", .path.display(), crate::files::io_words(.source))]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
     /// The name now leads to another file (renamed over, or deleted and created anew).
+    #[error(
+        "{}: the journal was replaced by another file (its name now leads to a new file); stopped following. \
+         A journal is only ever appended to: start again on the new file if that is intended",
+        .path.display()
+    )]
     Replaced { path: PathBuf },
     /// The name leads nowhere any more.
+    #[error(
+        "{}: the journal was removed (renamed or deleted); stopped following",
+        .path.display()
+    )]
     Removed { path: PathBuf },
     /// The file is shorter than what was already read: truncated or rewritten in place.
+    #[error(
+        "{}: the journal shrank from {had} to {now} bytes under the reader: it was truncated or rewritten; stopped following",
+        .path.display()
+    )]
     Truncated { path: PathBuf, had: u64, now: u64 },
     /// A line longer than [`LINE_CAP`], or a file past [`READ_CAP`].
+    #[error(
+        "{}:{line}: a line longer than {} MiB, or a journal past {} MiB: not a journal being written; stopped following",
+        .path.display(),
+        LINE_CAP >> 20,
+        READ_CAP >> 20
+    )]
     TooLarge { path: PathBuf, line: u64 },
     /// Where a follower resumes does not match the file: not the journal it read before.
+    #[error("{}: the saved position does not match the journal: {reason}", .path.display())]
     PositionMismatch { path: PathBuf, reason: String },
     /// Events that do not follow on: a gap, another session, rehearsal and real mixed, a newer
     /// format (the same errors and messages as replay).
-    Journal(JournalError),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
 }
-
-impl fmt::Display for TailError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TailError::Refused { path, reason } => write!(f, "{}: {reason}", path.display()),
-            TailError::Io { path, source } => write!(
-                f,
-                "{}: cannot read the journal: {}",
-                path.display(),
-                crate::files::io_words(source)
-            ),
-            TailError::Replaced { path } => write!(
-                f,
-                "{}: the journal was replaced by another file (its name now leads to a new file); stopped following. \
-                 A journal is only ever appended to: start again on the new file if that is intended",
-                path.display()
-            ),
-            TailError::Removed { path } => write!(
-                f,
-                "{}: the journal was removed (renamed or deleted); stopped following",
-                path.display()
-            ),
-            TailError::Truncated { path, had, now } => write!(
-                f,
-                "{}: the journal shrank from {had} to {now} bytes under the reader: it was truncated or rewritten; stopped following",
-                path.display()
-            ),
-            TailError::TooLarge { path, line } => write!(
-                f,
-                "{}:{line}: a line longer than {} MiB, or a journal past {} MiB: not a journal being written; stopped following",
-                path.display(),
-                LINE_CAP >> 20,
-                READ_CAP >> 20
-            ),
-            TailError::PositionMismatch { path, reason } => write!(
-                f,
-                "{}: the saved position does not match the journal: {reason}",
-                path.display()
-            ),
-            TailError::Journal(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for TailError {}
 
 /// What the first event said, which every later one must agree with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Head {
     pub session: String,
     pub rehearsal: bool,
+}
+
+impl Head {
+    /// What `first` says every later event must agree with.
+    pub fn of(first: &Event) -> Head {
+        Head {
+            session: first.session.clone(),
+            rehearsal: first.rehearsal.is_some(),
+        }
+    }
 }
 
 /// An incremental reader of one journal.
@@ -295,10 +282,7 @@ impl Tail {
                 pos.offset, ev.seq, pos.seq
             )));
         }
-        let head = Head {
-            session: ev.session.clone(),
-            rehearsal: ev.rehearsal.is_some(),
-        };
+        let head = Head::of(&ev);
         if let Some(h) = &self.head
             && *h != head
         {
@@ -433,13 +417,7 @@ impl Tail {
         let ev = match serde_json::from_slice::<Event>(line) {
             Ok(ev) => ev,
             Err(e) => {
-                if let Some(v) = newer_version(line) {
-                    return Err(TailError::Journal(JournalError::NewerFormat {
-                        path: self.path.clone(),
-                        line: line_no,
-                        version: v,
-                    }));
-                }
+                super::newer_format(&self.path, line_no, line, None)?;
                 items.push(Item::Unparsable {
                     line: line_no,
                     bytes,
@@ -449,13 +427,7 @@ impl Tail {
                 return Ok(());
             }
         };
-        if ev.v > FORMAT {
-            return Err(TailError::Journal(JournalError::NewerFormat {
-                path: self.path.clone(),
-                line: line_no,
-                version: u64::from(ev.v),
-            }));
-        }
+        super::newer_format(&self.path, line_no, line, Some(ev.v))?;
         // A line set aside after it was read as an event: it never counted. The writer reuses
         // its `seq` for the events that follow, so the sequence goes on from before it.
         // A second failed recovery sets aside the first recovery's events too, reusing the same
@@ -483,47 +455,15 @@ impl Tail {
         Ok(())
     }
 
-    /// The checks replay makes between consecutive events, with its messages.
+    /// The checks replay makes between consecutive events, with its messages; the first event
+    /// read becomes the head the others must agree with.
     fn check_follows(&mut self, ev: &Event, line: u64) -> Result<(), TailError> {
-        let expected = self.pos.seq + 1;
-        if ev.seq != expected {
-            return Err(TailError::Journal(JournalError::Gap {
-                path: self.path.clone(),
-                line,
-                expected,
-                found: ev.seq,
-            }));
-        }
-        let this = Head {
-            session: ev.session.clone(),
-            rehearsal: ev.rehearsal.is_some(),
-        };
-        match &self.head {
-            None => self.head = Some(this),
-            Some(h) if h.rehearsal != this.rehearsal => {
-                return Err(TailError::Journal(JournalError::MixedRehearsal {
-                    path: self.path.clone(),
-                    line,
-                    seq: ev.seq,
-                }));
-            }
-            Some(h) if h.session != this.session => {
-                return Err(TailError::Journal(JournalError::MixedSessions {
-                    path: self.path.clone(),
-                    line,
-                    first: h.session.clone(),
-                    found: this.session,
-                }));
-            }
-            Some(_) => {}
+        super::check_continues(&self.path, line, self.head.as_ref(), self.pos.seq, ev)?;
+        if self.head.is_none() {
+            self.head = Some(Head::of(ev));
         }
         Ok(())
     }
-}
-
-fn newer_version(line: &[u8]) -> Option<u64> {
-    let v: serde_json::Value = serde_json::from_slice(line).ok()?;
-    v.get("v")?.as_u64().filter(|&v| v > u64::from(FORMAT))
 }
 
 /// Sleeps until a file may have changed: woken by inotify when the system offers it (no wake-up

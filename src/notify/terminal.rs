@@ -25,7 +25,7 @@
 
 use super::{Notifier, SendError, SendResult, detect::Env};
 use crate::alerts::Alert;
-use crate::text::strip_controls;
+use crate::text::{ellipsize, strip_controls};
 use std::fs::OpenOptions;
 use std::future::Future;
 use std::io::Write;
@@ -83,20 +83,10 @@ impl Wrap {
 const TITLE_MAX: usize = 100;
 const BODY_MAX: usize = 300;
 
-fn cap(s: &str, max: usize) -> String {
-    let s = strip_controls(s);
-    if s.chars().count() <= max {
-        return s;
-    }
-    let mut t: String = s.chars().take(max - 1).collect();
-    t.push('…');
-    t
-}
-
 /// The bytes that raise `alert` on a terminal behind `wrap`.
 pub fn sequences(alert: &Alert, wrap: Wrap) -> Vec<u8> {
-    let title = cap(&alert.title, TITLE_MAX);
-    let body = cap(&alert.body, BODY_MAX);
+    let title = ellipsize(&strip_controls(&alert.title), TITLE_MAX);
+    let body = ellipsize(&strip_controls(&alert.body), BODY_MAX);
     // kitty's identifier: letters, digits and `-_+.` only.
     let id: String = alert
         .key

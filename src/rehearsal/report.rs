@@ -4,9 +4,9 @@
 //! settle; steps done after their due time; steps still open at the end with their due times;
 //! approximate boundaries confirmed late (by the app's rule, [`crate::app::confirm::late`]) or never.
 
-use crate::handover::state_of;
 use crate::journal::{Action, Event, Record, StepState};
 use crate::runbook::Plan;
+use crate::setup::state_of;
 use crate::text::clean_line;
 use crate::timeline::Timeline;
 use crate::zones;
@@ -53,12 +53,7 @@ pub fn render(plan: &Plan, events: &[Event]) -> String {
         );
     }
 
-    let mut tl = Timeline::new(s);
-    for (key, hist) in &record.confirmations {
-        if let Some(c) = hist.last() {
-            tl.confirm(key, c.confirmed);
-        }
-    }
+    let tl = Timeline::with_confirmations(s, &record);
     let _ = writeln!(out, "\n## Phases: planned vs reached\n");
     let mut rows = Vec::new();
     for (p, ph) in s.phases.iter().enumerate() {

@@ -3,7 +3,6 @@
 //! key it concerns.
 
 use super::position::Positions;
-use super::raw::RawRunbook;
 use super::read::LoadedFile;
 use super::{Problem, Problems};
 use super::{aliases, guard};
@@ -13,11 +12,6 @@ use std::fmt::Write;
 pub(super) fn parse<T: serde::de::DeserializeOwned>(file: &LoadedFile) -> Result<T, Problem> {
     precheck(file)?;
     deserialize(file)
-}
-
-/// [`parse`] for a runbook.
-pub(super) fn parse_runbook(file: &LoadedFile) -> Result<RawRunbook, Problem> {
-    parse(file)
 }
 
 /// What is refused before serde_yaml sees the text: deep nesting, too many nodes, an empty

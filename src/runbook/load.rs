@@ -1,7 +1,7 @@
 //! Loading: runbooks composed over their one session file into a [`Plan`], from disk, from the
 //! bundled set, or for `validate` (every file read and parsed once, every problem reported).
 
-use super::diagnostics::{Reporter, parse_runbook};
+use super::diagnostics::{Reporter, parse};
 use super::raw::RawRunbook;
 use super::read::{LoadedFile, Place, io_message, yaml_files_in, yaml_files_in_subfolders};
 use super::validation::{RunbookCtx, runbook_from, session_from};
@@ -14,7 +14,7 @@ fn compose(files: &[LoadedFile]) -> Result<Plan, Problems> {
     let mut problems = Problems::default();
     let mut parsed = Vec::new();
     for f in files {
-        match parse_runbook(f) {
+        match parse::<RawRunbook>(f) {
             Ok(raw) => parsed.push((f, raw)),
             Err(p) => problems.push(p),
         }
@@ -277,7 +277,7 @@ pub fn validate_paths(paths: &[PathBuf]) -> Result<Checked, Problems> {
             sessions.push(f.clone());
             continue;
         }
-        match parse_runbook(f) {
+        match parse::<RawRunbook>(f) {
             Err(p) => problems.push(p),
             Ok(raw) => {
                 // A session name that is refused is reported when the group is composed.

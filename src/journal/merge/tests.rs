@@ -3,7 +3,7 @@
 //! that appears in a folder after it started.
 
 use super::*;
-use crate::clock::{Clock, ManualClock, RehearsalState};
+use crate::clock::{ManualClock, RehearsalClock};
 use crate::journal::{Journal, Meta, StepState};
 use chrono::{DateTime, TimeZone, Utc};
 
@@ -123,21 +123,10 @@ fn events_come_in_time_order_each_journal_keeping_its_own_order() {
 }
 
 fn ev(seq: u64, utc: DateTime<Utc>) -> Event {
-    Event {
-        v: 1,
-        seq,
-        utc,
-        local: String::new(),
-        operator: "o".into(),
-        host: "h".into(),
-        session: "s".into(),
-        runbooks: vec![],
-        sha256: String::new(),
-        rehearsal: None,
-        action: Action::Detach {
-            reason: "quit".into(),
-        },
-    }
+    let quit = Action::Detach {
+        reason: "quit".into(),
+    };
+    Event::sample(seq, utc, quit)
 }
 
 #[test]
@@ -180,23 +169,6 @@ fn a_folder_is_its_journals_and_the_same_file_twice_is_read_once() {
     assert!(e.to_string().contains("no journal in this folder"), "{e}");
 }
 
-/// A rehearsal's clock, stopped at one virtual instant.
-struct Rehearsing(DateTime<Utc>);
-impl Clock for Rehearsing {
-    fn now(&self) -> DateTime<Utc> {
-        self.0
-    }
-    fn real_until(&self, _: DateTime<Utc>) -> Option<std::time::Duration> {
-        None
-    }
-    fn rehearsal(&self) -> Option<RehearsalState> {
-        Some(RehearsalState {
-            speed: 60.0,
-            paused: false,
-        })
-    }
-}
-
 #[test]
 fn journals_of_two_sessions_or_a_rehearsal_among_real_ones_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -218,8 +190,11 @@ fn journals_of_two_sessions_or_a_rehearsal_among_real_ones_are_refused() {
 
     let reh = dir.path().join("reh.jsonl");
     let (mut j, _) = Journal::open(&reh, meta("x1", "eve", "ep", "s")).unwrap();
-    j.append(step("a", StepState::Done), &Rehearsing(at(8, 0)))
-        .unwrap();
+    j.append(
+        step("a", StepState::Done),
+        &RehearsalClock::new(at(8, 0), 60.0),
+    )
+    .unwrap();
     drop(j);
     paths.insert(1, reh);
     let e = read_all(&paths).unwrap_err().to_string();

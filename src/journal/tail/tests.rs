@@ -35,21 +35,15 @@ fn step(id: &str) -> Action {
 
 /// An event line as a writer writes it, for files built by hand.
 fn line(seq: u64, action: Action) -> Vec<u8> {
-    let e = Event {
-        v: 1,
-        seq,
-        utc: Utc
-            .with_ymd_and_hms(2023, 11, 25, 1, 0, seq as u32)
-            .unwrap(),
-        local: "2023-11-25T09:00:00+08:00".into(),
-        operator: "alice".into(),
-        host: "desk1".into(),
-        session: "s".into(),
-        runbooks: vec!["ep".into()],
-        sha256: "abc".into(),
-        rehearsal: None,
-        action,
-    };
+    let utc = Utc
+        .with_ymd_and_hms(2023, 11, 25, 1, 0, seq as u32)
+        .unwrap();
+    let mut e = Event::sample(seq, utc, action);
+    e.local = "2023-11-25T09:00:00+08:00".into();
+    e.operator = "alice".into();
+    e.host = "desk1".into();
+    e.runbooks = vec!["ep".into()];
+    e.sha256 = "abc".into();
     let mut v = serde_json::to_vec(&e).unwrap();
     v.push(b'\n');
     v
