@@ -269,7 +269,7 @@ fn seen_section(m: &Many, rows: &[Seen], f: &Fmt) -> String {
          recorded.\n"
     );
     let mut head = vec!["Boundary".to_owned(), "Planned".to_owned()];
-    head.extend(m.sources.iter().map(|s| s.label()));
+    head.extend(m.sources.iter().map(crate::journal::merge::Source::label));
     head.push("Spread".to_owned());
     let cells: Vec<Vec<String>> = rows
         .iter()
