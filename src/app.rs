@@ -265,6 +265,9 @@ pub struct Model {
     pub follow: bool,
     /// The selected step (index into `plan.steps`).
     pub cursor: Option<usize>,
+    /// The steps of the list when the selection was last settled: where to look for a
+    /// neighbour when a rebuilt list no longer shows the selected step.
+    listed: Vec<usize>,
     pub focus: Pane,
     pub detail_scroll: u16,
     pub mode: Mode,
@@ -328,6 +331,7 @@ impl Model {
             search: None,
             follow: true,
             cursor: None,
+            listed: Vec::new(),
             focus: Pane::Steps,
             detail_scroll: 0,
             mode: Mode::Normal,
@@ -424,15 +428,27 @@ impl Model {
         self.cursor = i;
     }
 
-    /// Keep the selection on a step the list shows: when it left the list (settled while
-    /// carried, filtered out), the first open step takes its place.
-    fn settle_cursor(&mut self, now: DateTime<Utc>) {
+    /// Keep the selection on the same step whenever the list is rebuilt (a phase boundary, a
+    /// filter, a new carried or overdue group, the journal moving on): a key pressed just after
+    /// a re-layout must act on the step the operator chose. Only when the list no longer shows
+    /// that step (settled while carried, filtered out) does the selection move: to the nearest
+    /// step after it in the list as it was that is still shown, else before it, else the first
+    /// open step. Returns the step it moved from when it moved.
+    fn settle_cursor(&mut self, now: DateTime<Utc>) -> Option<usize> {
         let steps = self.list_steps(now);
-        if self.cursor.is_some_and(|c| steps.contains(&c)) {
-            return;
+        let from = self.cursor;
+        if !from.is_some_and(|c| steps.contains(&c)) {
+            let at = from.and_then(|c| self.listed.iter().position(|&i| i == c));
+            let near = at.and_then(|p| {
+                let after = self.listed[p + 1..].iter();
+                let before = self.listed[..p].iter().rev();
+                after.chain(before).copied().find(|i| steps.contains(i))
+            });
+            let to = near.or_else(|| self.first_open(now));
+            self.select(to);
         }
-        let first = self.first_open(now);
-        self.select(first);
+        self.listed = steps;
+        from.filter(|&f| self.cursor != Some(f))
     }
 
     /// After an action on `from`: the next open step after it in the list as it was (`before`),
@@ -453,7 +469,9 @@ impl Model {
             });
         match next {
             Some(i) => self.select(Some(i)),
-            None => self.settle_cursor(now),
+            None => {
+                self.settle_cursor(now);
+            }
         }
     }
 
@@ -694,14 +712,12 @@ impl Model {
         let mut out = Vec::new();
         let phase = self.clock_phase(now);
         if self.follow && phase != self.view_phase && matches!(self.mode, Mode::Normal) {
+            // A new phase: the carried steps come first; the selection stays on its step.
             self.view_phase = phase;
-            // A new phase: the carried steps come first, and the selection with them.
-            let first = self.first_open(now);
-            self.select(first);
             self.changed = true;
         }
+        self.settle_on_rebuild(now);
         if self.read_only.is_some() {
-            self.settle_cursor(now);
             return out;
         }
         if self.auto_confirm
@@ -751,8 +767,30 @@ impl Model {
             }));
             out.push(Effect::Notify(alert));
         }
-        self.settle_cursor(now);
+        self.settle_on_rebuild(now);
         out
+    }
+
+    /// [`Model::settle_cursor`] when the list changed by itself (the clock, the journal): when
+    /// the selected step left the list, the status line says the selection moved, so a key is
+    /// not pressed on a step the operator did not choose without a word on screen.
+    fn settle_on_rebuild(&mut self, now: DateTime<Utc>) {
+        let Some(from) = self.settle_cursor(now) else {
+            return;
+        };
+        let left = clean_line(&self.plan.steps[from].title).into_owned();
+        let to = self.cursor.map_or_else(
+            || "nothing selected".to_owned(),
+            |i| format!("now on \"{}\"", clean_line(&self.plan.steps[i].title)),
+        );
+        self.say(
+            format!(
+                "\"{left}\" left the list ({}): selection {to}",
+                self.state(from).word()
+            ),
+            Tone::Info,
+        );
+        self.changed = true;
     }
 
     /// An operator's action: append it, and remember what to do when the journal answers.

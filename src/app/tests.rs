@@ -1191,3 +1191,58 @@ fn automatic_checks_start_on_the_wall_clock_and_again_after_every() {
     let mut q = Rig::new(hkt(25, 8, 10));
     assert_eq!(q.send(Message::WallClock(wall)), vec![]);
 }
+
+#[test]
+fn watch_keeps_the_selection_on_its_step_and_says_so_when_the_step_leaves_the_list() {
+    let mut r = Rig::new(hkt(25, 10, 5));
+    r.m.read_only = Some("j.jsonl".into());
+    let now = r.clock.now();
+    let primary = r.m.plan.session.phase_index("primary").unwrap();
+    let carried = r.m.open_in(primary);
+    assert!(carried.len() >= 4, "{carried:?}");
+    // The operator watches the third carried step; another step is settled on the host: the
+    // list is rebuilt (one row fewer above) and the selection stays where it was.
+    r.m.cursor = Some(carried[2]);
+    r.send(Message::Tick);
+    let other =
+        r.j.append(
+            Action::Step {
+                step: r.m.plan.steps[carried[0]].id.clone(),
+                state: StepState::Done,
+                note: None,
+            },
+            &r.clock,
+        )
+        .unwrap();
+    r.send(Message::JournalAppended {
+        events: vec![other],
+        clock_at: None,
+    });
+    assert!(!r.m.list_steps(now).contains(&carried[0]));
+    assert_eq!(r.m.cursor, Some(carried[2]));
+    // The selected step itself is settled on the host: it leaves the list, the selection goes
+    // to its neighbour in the list as it was (not back to the first open step), and the status
+    // line says so.
+    let mine =
+        r.j.append(
+            Action::Step {
+                step: r.m.plan.steps[carried[2]].id.clone(),
+                state: StepState::Done,
+                note: None,
+            },
+            &r.clock,
+        )
+        .unwrap();
+    r.send(Message::JournalAppended {
+        events: vec![mine],
+        clock_at: None,
+    });
+    assert_eq!(r.m.cursor, Some(carried[3]));
+    let title = clean_line(&r.m.plan.steps[carried[2]].title).into_owned();
+    assert!(
+        r.status()
+            .contains(&format!("\"{title}\" left the list (done)")),
+        "{}",
+        r.status()
+    );
+}
