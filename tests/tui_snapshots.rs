@@ -863,3 +863,37 @@ fn sensed_evidence_and_check_outcomes_in_the_detail_pane() {
     m.detail_scroll = 0;
     both_sizes("sensed", &m, now);
 }
+
+/// The header points at what to act on now: at 09:56 with the preparation left open, the
+/// 09:55 snapshot (critical, this phase), not the preparation item two days old; the others
+/// are counted.
+#[test]
+fn the_header_points_at_the_overdue_critical_step_of_the_phase_not_the_oldest() {
+    let now = hkt(25, 9, 56);
+    let m = model(now, Vec::new());
+    let t = draw(&m, &Theme::default(), now, 80, 24);
+    let text = text_of(&t);
+    let line = text.lines().nth(2).unwrap_or_default();
+    assert!(
+        line.contains(" OVERDUE 09:55 HKT (1m00s ago)  ! Snapshot before the failover."),
+        "{text}"
+    );
+    let others = m.overdue_steps(now).len() - 1;
+    assert!(others > 1, "the preparation is overdue too");
+    // The count may be cut at 80 columns; it reads whole at 120.
+    let wide = text_of(&draw(&m, &Theme::default(), now, 120, 40));
+    assert!(
+        wide.contains(&format!("{others} more overdue (O, o).")),
+        "{wide}"
+    );
+    // At 10:11 the failover's "log off at 10:00" is overdue but applies only on a choice not
+    // recorded yet: the header leads with the carried snapshot, which surely applies.
+    let now = hkt(25, 10, 11);
+    let m = model(now, prepared(&["ep"]));
+    let text = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    let line = text.lines().nth(2).unwrap_or_default();
+    assert!(
+        line.contains(" OVERDUE 09:55 HKT (16m00s ago)  ! Snapshot before the failover."),
+        "{text}"
+    );
+}

@@ -702,21 +702,22 @@ fn steps_of_a_phase_that_ended_open_are_carried_into_the_next() {
         "a settled step is not carried"
     );
     assert!(rows.iter().any(|r| matches!(r, Row::Own { .. })));
-    // The selection is on the first carried step; settling it takes it off the list.
+    // The selection stayed on its step, now carried; settling it takes it off the list.
     let first = r.m.cursor.unwrap();
     assert_eq!(r.m.plan.steps[first].phase, primary);
     r.send(key(' '));
     assert!(!r.m.rows(now).contains(&Row::Step(first)));
-    // The header's item: the oldest overdue critical step.
-    let oldest = r.m.oldest_overdue_critical(now).unwrap();
-    assert!(r.m.plan.steps[oldest].critical);
+    // The header's item: none of the failover is overdue yet, so the most recently due
+    // overdue critical step (the carried 09:55 snapshots).
+    let now_item = r.m.overdue_critical_now(now).unwrap();
+    assert!(r.m.plan.steps[now_item].critical);
     assert_eq!(
-        r.m.plan.steps[oldest].due,
+        r.m.plan.steps[now_item].due,
         r.m.overdue_steps(now)
             .iter()
             .filter(|&&i| r.m.plan.steps[i].critical)
             .filter_map(|&i| r.m.plan.steps[i].due)
-            .min()
+            .max()
     );
     // Browsing the primary phase shows it without carried groups.
     r.send(key('['));
