@@ -300,3 +300,36 @@ fn a_long_journal_of_runbooks_whose_id_is_not_their_role_resumes() {
         .unwrap_or_else(|e| panic!("the long journal did not reopen: {e}"));
     assert!(again.ask("note still here").starts_with("ok "));
 }
+
+/// With `$USER` and `$LOGNAME` unset (a container, `env -i`), the journal names the account of
+/// the real uid, as `id -un` does, not `unknown`.
+#[test]
+fn the_operator_is_the_account_name_when_user_and_logname_are_unset() {
+    let id = Command::new("id").arg("-un").output().expect("id runs");
+    let account = String::from_utf8_lossy(&id.stdout).trim().to_owned();
+    assert!(id.status.success() && !account.is_empty(), "id -un: {id:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("who.jsonl");
+    // A rehearsal that starts a minute before the day ends: over in a moment at 3600x.
+    let out = Command::new(BIN)
+        .args(["run", "--role", "ep", "--rehearse", "--speed", "3600"])
+        .args([
+            "--start-at",
+            "13:59",
+            "--headless",
+            "--notify",
+            "off",
+            "--journal",
+        ])
+        .arg(&j)
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .env("HOME", dir.path())
+        .env("TZ", "Europe/London")
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&j).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(first["operator"], account.as_str(), "{text}");
+}
