@@ -100,6 +100,9 @@ pub enum Message {
     WallClock(DateTime<Utc>),
     /// A step's check ran ([`Effect::RunCheck`]): what it saw.
     Checked(Box<CheckResult>),
+    /// Text pasted into the terminal (bracketed paste): whole, with its control bytes, so none
+    /// is lost silently and a pasted newline does not press Enter.
+    Paste(String),
 }
 
 /// What bytes written to the terminal were for, so the outcome can be said.
@@ -941,6 +944,11 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
         }
         Message::WallClock(wall) => sensing::wall_clock(m, wall, now),
         Message::Checked(result) => sensing::checked(m, &result),
+        Message::Paste(text) => {
+            m.changed = true;
+            on_paste(m, &text);
+            Vec::new()
+        }
         Message::Key(k) => {
             m.changed = true;
             let fx = on_key(m, k, now);
@@ -1133,6 +1141,28 @@ fn typing_key(m: &mut Model, mut input: Input, k: KeyEvent, now: DateTime<Utc>) 
     }
     m.mode = Mode::Typing(input);
     Vec::new()
+}
+
+/// Pasted text goes into the prompt open, its control characters shown as the same stand-ins
+/// the screen uses (`␛`, `␇`: see `text`), and the prompt says how many there were: a careful
+/// tool neither drops bytes silently nor lets them through. Outside a prompt a paste is not a
+/// stream of keys (a pasted `f` or Space would record): it is ignored, and said so.
+fn on_paste(m: &mut Model, text: &str) {
+    match &mut m.mode {
+        Mode::Typing(input) => {
+            let shown = input.paste(text);
+            if shown > 0 {
+                input.error = Some(format!(
+                    "pasted text held {shown} control character{} (escape sequences): shown as ␛, ␇ … and kept so; edit or Esc",
+                    if shown == 1 { "" } else { "s" }
+                ));
+            }
+        }
+        _ => m.say(
+            "paste ignored: not at a prompt (n note, e evidence, / search open one)",
+            Tone::Error,
+        ),
+    }
 }
 
 /// A note typed with a leading `!` is an issue: the report lists it under Issues. The marker is

@@ -1247,3 +1247,39 @@ fn watch_keeps_the_selection_on_its_step_and_says_so_when_the_step_leaves_the_li
         r.status()
     );
 }
+
+#[test]
+fn a_paste_keeps_its_control_bytes_visible_and_the_prompt_says_so() {
+    let mut r = Rig::new(hkt(25, 8, 10));
+    let id = r.selected_id();
+    r.send(key('n'));
+    r.send(Message::Paste(
+        "pasted \u{1b}[31mRED\u{1b}[0m and \u{1b}]0;title\u{7} bell\u{7} end\n".into(),
+    ));
+    // Nothing recorded by the pasted newline: the prompt is still open, and says what it did.
+    assert!(r.m.record.steps.is_empty() && r.m.record.notes.is_empty());
+    let shown = "pasted ␛[31mRED␛[0m and ␛]0;title␇ bell␇ end";
+    assert_eq!(r.typing().text(), shown);
+    let notice = r.typing().error.clone().unwrap_or_default();
+    assert!(notice.contains("5 control characters"), "{notice}");
+    r.send(code(KeyCode::Enter));
+    assert!(
+        matches!(r.m.mode, Mode::Normal),
+        "{:?} {}",
+        r.m.mode,
+        r.status()
+    );
+    let text = std::fs::read_to_string(r.j.path()).unwrap();
+    let note: serde_json::Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|l| l["kind"] == "note")
+        .expect("the note is journaled");
+    assert_eq!(note["step"], id.as_str(), "{note}");
+    assert_eq!(note["text"], shown, "{note}");
+    // Outside a prompt a paste is not a stream of keys: nothing recorded, and said so.
+    let lines = r.lines_on_disk();
+    r.send(Message::Paste(" f s".into()));
+    assert_eq!(r.lines_on_disk(), lines);
+    assert!(r.status().starts_with("paste ignored"), "{}", r.status());
+}
