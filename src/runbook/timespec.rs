@@ -23,6 +23,16 @@ fn parse_time(s: &str) -> Result<NaiveTime, String> {
     let digits = |x: &str, n: std::ops::RangeInclusive<usize>| {
         n.contains(&x.len()) && x.bytes().all(|b| b.is_ascii_digit())
     };
+    // `09:59:45` is a time, only finer than these are written: say so, not "is not a time".
+    if let Some((mm, ss)) = m.split_once(':')
+        && digits(h, 1..=2)
+        && digits(mm, 2..=2)
+        && digits(ss, 2..=2)
+    {
+        return Err(format!(
+            "`{s}`: seconds are not accepted here; write HH:MM, for example {h}:{mm}"
+        ));
+    }
     if !digits(h, 1..=2) || !digits(m, 2..=2) {
         return Err(format!(
             "`{s}` is not a time: write HH:MM, for example 08:00"
