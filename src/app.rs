@@ -592,10 +592,23 @@ impl Model {
             Action::Note {
                 step: None, issue, ..
             } => format!("{} on the session", if *issue { "issue" } else { "note" }),
-            Action::Evidence { step, field, .. } => {
+            Action::Evidence { step, field, value } => {
+                // A choice's value decides which steps apply: say which one it was. Only a
+                // choice's (one of its fixed options): free evidence may be what the journal
+                // refused as a secret, and this text also says what was NOT recorded.
+                let choice = self
+                    .plan
+                    .step_index(step)
+                    .map(|i| &self.plan.steps[i])
+                    .into_iter()
+                    .flat_map(|s| s.settles.iter())
+                    .filter_map(|c| self.plan.session.choice(c))
+                    .find(|c| c.field() == *field)
+                    .and_then(|c| c.option_for(value));
                 format!(
-                    "evidence \"{}\" on {}",
+                    "evidence \"{}\"{} on {}",
                     clean_line(field),
+                    choice.map_or_else(String::new, |o| format!(" = {}", clean_line(o))),
                     self.step_title(step)
                 )
             }

@@ -1283,3 +1283,34 @@ fn a_paste_keeps_its_control_bytes_visible_and_the_prompt_says_so() {
     assert_eq!(r.lines_on_disk(), lines);
     assert!(r.status().starts_with("paste ignored"), "{}", r.status());
 }
+
+#[test]
+fn recording_a_choice_says_which_value_was_recorded() {
+    let mut r = Rig::new(hkt(22, 9, 0));
+    r.select("ep-pre-rundown");
+    let i = r.m.plan.step_index("ep-pre-rundown").unwrap();
+    let field =
+        r.m.plan
+            .session
+            .choice("failover-connection")
+            .unwrap()
+            .field();
+    let k = r.m.plan.steps[i]
+        .evidence
+        .iter()
+        .position(|f| *f == field)
+        .unwrap();
+    r.send(key('e'));
+    for _ in 0..k {
+        r.send(code(KeyCode::Down));
+    }
+    r.send(code(KeyCode::Enter));
+    r.type_text("Log off");
+    r.send(code(KeyCode::Enter));
+    assert!(
+        r.status()
+            .contains(&format!("evidence \"{field}\" = log-off on ")),
+        "{}",
+        r.status()
+    );
+}
