@@ -897,3 +897,27 @@ fn the_header_points_at_the_overdue_critical_step_of_the_phase_not_the_oldest() 
         "{text}"
     );
 }
+
+/// `watch` on a rehearsal: the clock is steered where the rehearsal runs, so the footer does not
+/// offer p, +/- and > (they only say "watching: ..."); the rehearsal itself does.
+#[test]
+fn the_watch_footer_offers_no_clock_keys() {
+    let now = hkt(25, 10, 1);
+    let mut m = model(now, prepared(&["ep"]));
+    m.rehearsal = Some(RehearsalState {
+        speed: 60.0,
+        paused: false,
+    });
+    let footer = |m: &Model| {
+        let text = text_of(&draw(m, &Theme::default(), now, 80, 24));
+        text.lines().last().unwrap_or_default().to_owned()
+    };
+    assert!(footer(&m).contains("p pause"), "{}", footer(&m));
+    m.read_only = Some("team/ep.jsonl".into());
+    let f = footer(&m);
+    assert!(
+        !f.contains("pause") && !f.contains("speed") && !f.contains("jump"),
+        "{f}"
+    );
+    assert!(f.contains("? help"), "{f}");
+}
