@@ -1341,7 +1341,7 @@ fn jump_to_match(m: &mut Model, dir: isize, now: DateTime<Utc>) {
     let rank = |i: usize| m.order.iter().position(|&x| x == i).unwrap_or(0);
     let here = m.cursor.map_or(0, rank);
     let pos = match dir {
-        0 => matches.iter().position(|&i| rank(i) >= here).unwrap_or(0),
+        0 => m.match_from_selection(&matches),
         1 => matches.iter().position(|&i| rank(i) > here).unwrap_or(0),
         _ => matches
             .iter()

@@ -460,7 +460,18 @@ fn a_search_selects_its_match_and_says_which_of_how_many() {
     let typing = text_of(&draw(&m, &Theme::default(), now, 80, 24));
     assert!(typing.contains("› logon"), "{typing}");
     assert!(typing.contains("steps match"), "{typing}");
+    // The hint says where Enter goes, and Enter goes there.
+    let wide = text_of(&draw(&m, &Theme::default(), now, 120, 40));
+    let at = wide
+        .find("Enter goes to match ")
+        .expect("the hint says where Enter goes");
+    let said: String = wide[at + "Enter goes to ".len()..]
+        .chars()
+        .take_while(|c| *c != ',')
+        .collect();
     press(&mut m, now, KeyCode::Enter);
+    let status = m.status.clone().map(|s| s.0).unwrap_or_default();
+    assert!(status.contains(&format!("{said} ·")), "{said} / {status}");
     press(&mut m, now, KeyCode::Char('n'));
     let text = text_of(&draw(&m, &Theme::default(), now, 80, 24));
     assert!(text.contains("search \"logon\": match "), "{text}");

@@ -325,6 +325,14 @@ impl Model {
         self.matches_for(self.search.as_deref().unwrap_or_default(), now)
     }
 
+    /// Where Enter on `/` lands among `matches`: the first at or after the selected step, in
+    /// phase and time order, else the first. The prompt's hint says the same.
+    pub fn match_from_selection(&self, matches: &[usize]) -> usize {
+        let rank = |i: usize| self.order.iter().position(|&x| x == i).unwrap_or(0);
+        let here = self.cursor.map_or(0, rank);
+        matches.iter().position(|&i| rank(i) >= here).unwrap_or(0)
+    }
+
     /// The steps `query` matches (see [`Model::search_matches`]); none for an empty query.
     pub fn matches_for(&self, query: &str, now: DateTime<Utc>) -> Vec<usize> {
         let q = query.trim().to_lowercase();
