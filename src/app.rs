@@ -100,6 +100,9 @@ pub enum Message {
     WallClock(DateTime<Utc>),
     /// A step's check ran ([`Effect::RunCheck`]): what it saw.
     Checked(Box<CheckResult>),
+    /// Text pasted into the terminal (bracketed paste): whole, with its control bytes, so none
+    /// is lost silently and a pasted newline does not press Enter.
+    Paste(String),
 }
 
 /// What bytes written to the terminal were for, so the outcome can be said.
@@ -265,6 +268,9 @@ pub struct Model {
     pub follow: bool,
     /// The selected step (index into `plan.steps`).
     pub cursor: Option<usize>,
+    /// The steps of the list when the selection was last settled: where to look for a
+    /// neighbour when a rebuilt list no longer shows the selected step.
+    listed: Vec<usize>,
     pub focus: Pane,
     pub detail_scroll: u16,
     pub mode: Mode,
@@ -328,6 +334,7 @@ impl Model {
             search: None,
             follow: true,
             cursor: None,
+            listed: Vec::new(),
             focus: Pane::Steps,
             detail_scroll: 0,
             mode: Mode::Normal,
@@ -418,15 +425,27 @@ impl Model {
         self.cursor = i;
     }
 
-    /// Keep the selection on a step the list shows: when it left the list (settled while
-    /// carried, filtered out), the first open step takes its place.
-    fn settle_cursor(&mut self, now: DateTime<Utc>) {
+    /// Keep the selection on the same step whenever the list is rebuilt (a phase boundary, a
+    /// filter, a new carried or overdue group, the journal moving on): a key pressed just after
+    /// a re-layout must act on the step the operator chose. Only when the list no longer shows
+    /// that step (settled while carried, filtered out) does the selection move: to the nearest
+    /// step after it in the list as it was that is still shown, else before it, else the first
+    /// open step. Returns the step it moved from when it moved.
+    fn settle_cursor(&mut self, now: DateTime<Utc>) -> Option<usize> {
         let steps = self.list_steps(now);
-        if self.cursor.is_some_and(|c| steps.contains(&c)) {
-            return;
+        let from = self.cursor;
+        if !from.is_some_and(|c| steps.contains(&c)) {
+            let at = from.and_then(|c| self.listed.iter().position(|&i| i == c));
+            let near = at.and_then(|p| {
+                let after = self.listed[p + 1..].iter();
+                let before = self.listed[..p].iter().rev();
+                after.chain(before).copied().find(|i| steps.contains(i))
+            });
+            let to = near.or_else(|| self.first_open(now));
+            self.select(to);
         }
-        let first = self.first_open(now);
-        self.select(first);
+        self.listed = steps;
+        from.filter(|&f| self.cursor != Some(f))
     }
 
     /// After an action on `from`: the next open step after it in the list as it was (`before`),
@@ -447,7 +466,9 @@ impl Model {
             });
         match next {
             Some(i) => self.select(Some(i)),
-            None => self.settle_cursor(now),
+            None => {
+                self.settle_cursor(now);
+            }
         }
     }
 
@@ -565,10 +586,23 @@ impl Model {
             Action::Note {
                 step: None, issue, ..
             } => format!("{} on the session", if *issue { "issue" } else { "note" }),
-            Action::Evidence { step, field, .. } => {
+            Action::Evidence { step, field, value } => {
+                // A choice's value decides which steps apply: say which one it was. Only a
+                // choice's (one of its fixed options): free evidence may be what the journal
+                // refused as a secret, and this text also says what was NOT recorded.
+                let choice = self
+                    .plan
+                    .step_index(step)
+                    .map(|i| &self.plan.steps[i])
+                    .into_iter()
+                    .flat_map(|s| s.settles.iter())
+                    .filter_map(|c| self.plan.session.choice(c))
+                    .find(|c| c.field() == *field)
+                    .and_then(|c| c.option_for(value));
                 format!(
-                    "evidence \"{}\" on {}",
+                    "evidence \"{}\"{} on {}",
                     clean_line(field),
+                    choice.map_or_else(String::new, |o| format!(" = {}", clean_line(o))),
                     self.step_title(step)
                 )
             }
@@ -688,14 +722,12 @@ impl Model {
         let mut out = Vec::new();
         let phase = self.clock_phase(now);
         if self.follow && phase != self.view_phase && matches!(self.mode, Mode::Normal) {
+            // A new phase: the carried steps come first; the selection stays on its step.
             self.view_phase = phase;
-            // A new phase: the carried steps come first, and the selection with them.
-            let first = self.first_open(now);
-            self.select(first);
             self.changed = true;
         }
+        self.settle_on_rebuild(now);
         if self.read_only.is_some() {
-            self.settle_cursor(now);
             return out;
         }
         if self.auto_confirm
@@ -745,8 +777,30 @@ impl Model {
             }));
             out.push(Effect::Notify(alert));
         }
-        self.settle_cursor(now);
+        self.settle_on_rebuild(now);
         out
+    }
+
+    /// [`Model::settle_cursor`] when the list changed by itself (the clock, the journal): when
+    /// the selected step left the list, the status line says the selection moved, so a key is
+    /// not pressed on a step the operator did not choose without a word on screen.
+    fn settle_on_rebuild(&mut self, now: DateTime<Utc>) {
+        let Some(from) = self.settle_cursor(now) else {
+            return;
+        };
+        let left = clean_line(&self.plan.steps[from].title).into_owned();
+        let to = self.cursor.map_or_else(
+            || "nothing selected".to_owned(),
+            |i| format!("now on \"{}\"", clean_line(&self.plan.steps[i].title)),
+        );
+        self.say(
+            format!(
+                "\"{left}\" left the list ({}): selection {to}",
+                self.state(from).word()
+            ),
+            Tone::Info,
+        );
+        self.changed = true;
     }
 
     /// An operator's action: append it, and remember what to do when the journal answers.
@@ -900,6 +954,11 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
         }
         Message::WallClock(wall) => sensing::wall_clock(m, wall, now),
         Message::Checked(result) => sensing::checked(m, &result),
+        Message::Paste(text) => {
+            m.changed = true;
+            on_paste(m, &text);
+            Vec::new()
+        }
         Message::Key(k) => {
             m.changed = true;
             let fx = on_key(m, k, now);
@@ -1094,6 +1153,28 @@ fn typing_key(m: &mut Model, mut input: Input, k: KeyEvent, now: DateTime<Utc>) 
     Vec::new()
 }
 
+/// Pasted text goes into the prompt open, its control characters shown as the same stand-ins
+/// the screen uses (`␛`, `␇`: see `text`), and the prompt says how many there were: a careful
+/// tool neither drops bytes silently nor lets them through. Outside a prompt a paste is not a
+/// stream of keys (a pasted `f` or Space would record): it is ignored, and said so.
+fn on_paste(m: &mut Model, text: &str) {
+    match &mut m.mode {
+        Mode::Typing(input) => {
+            let shown = input.paste(text);
+            if shown > 0 {
+                input.error = Some(format!(
+                    "pasted text held {shown} control character{} (escape sequences): shown as ␛, ␇ … and kept so; edit or Esc",
+                    if shown == 1 { "" } else { "s" }
+                ));
+            }
+        }
+        _ => m.say(
+            "paste ignored: not at a prompt (n note, e evidence, / search open one)",
+            Tone::Error,
+        ),
+    }
+}
+
 /// A note typed with a leading `!` is an issue: the report lists it under Issues. The marker is
 /// taken off the text; a note that is only `!` stays a plain note.
 fn issue_marked(text: String) -> (String, bool) {
@@ -1257,7 +1338,7 @@ fn jump_to_match(m: &mut Model, dir: isize, now: DateTime<Utc>) {
     let rank = |i: usize| m.order.iter().position(|&x| x == i).unwrap_or(0);
     let here = m.cursor.map_or(0, rank);
     let pos = match dir {
-        0 => matches.iter().position(|&i| rank(i) >= here).unwrap_or(0),
+        0 => m.match_from_selection(&matches),
         1 => matches.iter().position(|&i| rank(i) > here).unwrap_or(0),
         _ => matches
             .iter()

@@ -87,7 +87,7 @@ pub enum Command {
         /// Record the incoming operator's acknowledgement in the journal (takes the journal's lock).
         #[arg(long)]
         ack: bool,
-        /// Who acknowledges (default: $USER). Only with --ack.
+        /// Who acknowledges (default: $USER, $LOGNAME, else the account name). Only with --ack.
         #[arg(long, requires = "ack")]
         operator: Option<String>,
         /// A note with the acknowledgement. Only with --ack.
@@ -119,7 +119,7 @@ pub enum Command {
         journal: PathBuf,
         #[command(flatten)]
         select: Selection,
-        /// Who records (default: $USER).
+        /// Who records (default: $USER, $LOGNAME, else the account name).
         #[arg(long)]
         operator: Option<String>,
         /// The host name stamped on the events (default: this machine's): for tests that play
@@ -206,7 +206,7 @@ pub struct RunArgs {
     /// The journal file (default: $XDG_STATE_HOME/drillbook/SESSION--ROLES.jsonl).
     #[arg(long)]
     pub journal: Option<PathBuf>,
-    /// Who records (default: $USER).
+    /// Who records (default: $USER, $LOGNAME, else the account name).
     #[arg(long)]
     pub operator: Option<String>,
     /// Theme: default, light, high-contrast, mono, or a YAML file. NO_COLOR forces mono.

@@ -55,11 +55,15 @@ impl Meta {
     }
 }
 
+/// Who is at the keyboard when `--operator` is not given: `$USER`, `$LOGNAME`, else the account
+/// name of the real uid (a container or `env -i` leaves both unset, and the handover's
+/// who-did-what needs a name), else `unknown`.
 pub fn default_operator() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .ok()
-        .filter(|u| !u.is_empty())
+    let env = |k: &str| std::env::var(k).ok().filter(|u| !u.is_empty());
+    env("USER")
+        .or_else(|| env("LOGNAME"))
+        // SAFETY: getuid has no preconditions and cannot fail.
+        .or_else(|| account_name(unsafe { libc::getuid() }))
         .unwrap_or_else(|| "unknown".into())
 }
 
@@ -832,18 +836,23 @@ fn user_of(pid: u32) -> String {
 }
 
 fn user_name(uid: u32) -> String {
+    account_name(uid).unwrap_or_else(|| format!("uid {uid}"))
+}
+
+/// The account name of `uid` from the password database (getpwuid_r), if it has one.
+fn account_name(uid: u32) -> Option<String> {
     let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
     let mut buf = vec![0 as libc::c_char; 4096];
     let mut out: *mut libc::passwd = std::ptr::null_mut();
     // SAFETY: getpwuid_r writes into the buffers we own and sets `out` to `pwd` or null.
     let rc =
         unsafe { libc::getpwuid_r(uid, &raw mut pwd, buf.as_mut_ptr(), buf.len(), &raw mut out) };
-    if rc != 0 || out.is_null() {
-        return format!("uid {uid}");
+    if rc != 0 || out.is_null() || pwd.pw_name.is_null() {
+        return None;
     }
     // SAFETY: on success pw_name points to a NUL-terminated string inside `buf`.
     let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
-    name.to_string_lossy().into_owned()
+    Some(name.to_string_lossy().into_owned()).filter(|n| !n.is_empty())
 }
 
 /// The most of a journal that is read: far beyond any session (100,000 events are about

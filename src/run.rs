@@ -182,6 +182,8 @@ pub fn run(setup: Setup, theme: crate::theme::Theme) -> std::io::Result<Ended> {
         let inputs = Inputs::os(true)?;
         // try_init installs a panic hook that restores the terminal, then calls the previous hook.
         let mut terminal = ratatui::try_init()?;
+        // Bracketed paste: a paste arrives whole (Message::Paste), control bytes included.
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste);
         let mut screen = screen::Screen {
             terminal: &mut terminal,
             theme,
@@ -189,6 +191,7 @@ pub fn run(setup: Setup, theme: crate::theme::Theme) -> std::io::Result<Ended> {
             job_control: true,
         };
         let ended = drive(&mut screen, setup, inputs).await;
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
         ratatui::restore();
         Ok(ended)
     })
@@ -395,6 +398,7 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
                 }
                 Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => Some(Message::Key(k)),
                 Some(Ok(TermEvent::Resize(..))) => Some(Message::Resize),
+                Some(Ok(TermEvent::Paste(text))) => Some(Message::Paste(text)),
                 Some(Ok(_)) => None,
                 // The terminal went away (an SSH drop without SIGHUP): quit the normal way.
                 Some(Err(e)) => Some(Message::Signal(format!("terminal input error: {e}"))),

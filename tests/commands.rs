@@ -132,7 +132,7 @@ fn schedule_fits_80_columns_folding_at_words() {
     }
     // A long step title goes on at a hanging indent, whole words kept.
     assert!(
-        s.contains("After Friday's close - no next-day requests,\n     back up,"),
+        s.contains("After Friday's close - no next-day requests, back\n     up, disconnect"),
         "{s}"
     );
 }

@@ -106,7 +106,10 @@ fn notify_test_with_no_channel_sends_and_asks_nothing_and_records_nothing_tested
     assert_eq!(check["channels"], serde_json::json!([]));
     assert!(check["answer"].is_null());
     // The handover does not read it as a path that works.
-    let h = stdout(&run_in(dir.path(), &["handover", j.to_str().unwrap()]));
+    let h = cli::unfold(&stdout(&run_in(
+        dir.path(),
+        &["handover", j.to_str().unwrap()],
+    )));
     assert!(
         h.contains(
             "no channel was tested (--notify off); nothing is known about the notification path"
@@ -299,4 +302,37 @@ fn a_long_journal_of_runbooks_whose_id_is_not_their_role_resumes() {
     let mut again = cli::Recorder::start_with(&j, &[ep.to_str().unwrap()], "bob")
         .unwrap_or_else(|e| panic!("the long journal did not reopen: {e}"));
     assert!(again.ask("note still here").starts_with("ok "));
+}
+
+/// With `$USER` and `$LOGNAME` unset (a container, `env -i`), the journal names the account of
+/// the real uid, as `id -un` does, not `unknown`.
+#[test]
+fn the_operator_is_the_account_name_when_user_and_logname_are_unset() {
+    let id = Command::new("id").arg("-un").output().expect("id runs");
+    let account = String::from_utf8_lossy(&id.stdout).trim().to_owned();
+    assert!(id.status.success() && !account.is_empty(), "id -un: {id:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("who.jsonl");
+    // A rehearsal that starts a minute before the day ends: over in a moment at 3600x.
+    let out = Command::new(BIN)
+        .args(["run", "--role", "ep", "--rehearse", "--speed", "3600"])
+        .args([
+            "--start-at",
+            "13:59",
+            "--headless",
+            "--notify",
+            "off",
+            "--journal",
+        ])
+        .arg(&j)
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .env("HOME", dir.path())
+        .env("TZ", "Europe/London")
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&j).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(first["operator"], account.as_str(), "{text}");
 }

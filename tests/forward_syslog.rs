@@ -200,7 +200,7 @@ fn a_days_journal_arrives_exactly_once_across_a_forwarder_kill_and_a_collector_r
     ask(&mut rec, 5);
     fwd.wait_for("collector down");
     let h = drillbook(&["handover", journal.to_str().unwrap()]);
-    let ho = stdout(&h);
+    let ho = cli::unfold(&stdout(&h));
     assert!(
         ho.contains("## Forwarding") && ho.contains("**collector down** since") && ho.contains(&to),
         "{ho}"
@@ -233,7 +233,10 @@ fn a_days_journal_arrives_exactly_once_across_a_forwarder_kill_and_a_collector_r
     let saved = drillbook::forward::position::load(&pos).unwrap().unwrap();
     assert_eq!(saved.seq as usize, total);
     assert_eq!(saved.state, "stopped", "ended by SIGTERM, as asked");
-    let h = stdout(&drillbook(&["handover", journal.to_str().unwrap()]));
+    let h = cli::unfold(&stdout(&drillbook(&[
+        "handover",
+        journal.to_str().unwrap(),
+    ])));
     assert!(
         h.contains(&format!("{total} events delivered, up to #{total}"))
             && h.contains("the forwarder was stopped"),

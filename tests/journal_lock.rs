@@ -63,7 +63,7 @@ fn a_second_writer_is_refused_naming_the_holder_and_readers_still_read() {
     assert_eq!(last["note"], "read it");
     let out = drillbook(&["handover", p]);
     assert!(
-        stdout(&out).contains("acknowledged the handover: read it"),
+        cli::unfold(&stdout(&out)).contains("acknowledged the handover: read it"),
         "{}",
         stdout(&out)
     );

@@ -438,3 +438,91 @@ async fn keys_and_a_confirmation_drive_the_same_loop_on_a_test_backend() {
         .collect();
     assert!(screen_text.contains("Backup site"), "{screen_text}");
 }
+
+/// The walk's most harmful finding: at 10:00 the list is rebuilt (the primary site's open steps
+/// carried above the failover's) and the selection must stay on the step the operator chose, so
+/// the done key pressed after the boundary records that step and no other.
+#[tokio::test(start_paused = true)]
+async fn the_selection_stays_on_its_step_across_the_10_00_boundary() {
+    use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
+    use ratatui::backend::TestBackend;
+    let p = plan();
+    let tz = p.session.tz;
+    let start = journal::session_instant(tz, "2023-11-25 09:59:00").unwrap();
+    let after = journal::session_instant(tz, "2023-11-25 10:00:01").unwrap();
+    let clock = Arc::new(RehearsalClock::new(start, 1.0));
+    let dir = tempfile::tempdir().unwrap();
+    let s = setup(p.clone(), clock.clone(), &dir, vec![]);
+    // `G` then `k` select the last-but-one step of the 09:59 list.
+    let before = s.model.list_steps(start);
+    let chosen = p.steps[before[before.len() - 2]].id.clone();
+    // The boundary moves it: after 10:00 the list starts elsewhere (the carried group), so a
+    // selection reset to the first open step would land on another step.
+    let rebuilt = Model::new(p.clone(), s.model.record.clone(), &[], after);
+    let first_after = rebuilt.list_steps(after)[0];
+    assert_ne!(
+        p.steps[first_after].id, chosen,
+        "the test needs a re-layout"
+    );
+    assert!(
+        rebuilt
+            .list_steps(after)
+            .contains(&p.step_index(&chosen).unwrap())
+    );
+
+    let (keys_tx, keys_rx) = tokio::sync::mpsc::unbounded_channel::<std::io::Result<TermEvent>>();
+    let (int_tx, int_rx) = tokio::sync::mpsc::unbounded_channel();
+    let inputs = Inputs {
+        events: Box::pin(futures_util::stream::unfold(keys_rx, |mut rx| async move {
+            rx.recv().await.map(|e| (e, rx))
+        })),
+        interrupts: Box::pin(futures_util::stream::unfold(int_rx, |mut rx| async move {
+            rx.recv().await.map(|i| (i, rx))
+        })),
+        timer: run::timer::Timer::Tokio,
+    };
+    let mut terminal = ratatui::Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let press = |c: KeyCode| Ok(TermEvent::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+    let path = journal_path(&dir);
+    let steer = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        keys_tx.send(press(KeyCode::Char('G'))).unwrap();
+        keys_tx.send(press(KeyCode::Char('k'))).unwrap();
+        // Until the failover is entered (the loop journals it once the clock passes 10:00).
+        let mut entered = false;
+        for _ in 0..200 {
+            let r = journal::read(&path).unwrap();
+            if clock.now() >= after && r.record.phases_entered.iter().any(|(p, _)| p == "failover")
+            {
+                entered = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        assert!(entered, "the failover was not entered by 10:00:01");
+        keys_tx.send(press(KeyCode::Char(' '))).unwrap();
+        for _ in 0..50 {
+            if !journal::read(&path).unwrap().record.steps.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        int_tx.send(Interrupt::Quit("SIGINT".into())).unwrap();
+    };
+    {
+        let mut screen = run::screen::Screen {
+            terminal: &mut terminal,
+            theme: drillbook::theme::Theme::default(),
+            raw: Box::new(Shared::default()),
+            job_control: false,
+        };
+        tokio::join!(run::drive(&mut screen, s, inputs), steer);
+    }
+    let r = journal::read(&path).unwrap();
+    let done: Vec<&String> = r.record.steps.keys().collect();
+    assert_eq!(
+        done,
+        vec![&chosen],
+        "Space recorded the step selected before 10:00"
+    );
+}

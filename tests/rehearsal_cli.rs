@@ -182,6 +182,18 @@ fn date_moves_the_timetable_and_bad_flags_are_usage_errors() {
             "name a phase",
         ),
         (
+            vec![
+                "run",
+                "--role",
+                "ep",
+                "--rehearse",
+                "--start-at",
+                "09:59:45",
+                "--headless",
+            ],
+            "`09:59:45`: seconds are not accepted here; write HH:MM, for example 09:59",
+        ),
+        (
             vec!["run", "--role", "ep", "--lead", "x", "--headless"],
             "--lead",
         ),

@@ -87,11 +87,12 @@ fn a_rehearsed_day_of_three_roles_at_80x24() {
     t.keys(&["p"]);
     let s = wait_still(&t, "the pause", |s| s.contains("PAUSED"));
 
-    // The roles are in the header at 80 columns; it points at the oldest overdue critical step:
-    // nothing of the preparation was done in this rehearsal.
+    // The roles are in the header at 80 columns; it points at the overdue critical step to act
+    // on now, the primary site's 08:15 logon, not the preparation left open two days before
+    // (nothing of it was done in this rehearsal; it is carried, first in the list).
     assert!(line(&s, 0).contains("[ep,hsn,omd]"), "{s}");
     assert!(
-        line(&s, 2).contains("OVERDUE 21 Nov 17:00") && line(&s, 2).contains("Return the regist"),
+        line(&s, 2).contains("OVERDUE 08:15 HKT") && line(&s, 2).contains("Log in to OTP-C"),
         "{s}"
     );
     // The preparation's open steps are carried into the primary site's list, first.
@@ -106,7 +107,7 @@ fn a_rehearsed_day_of_three_roles_at_80x24() {
     });
     assert_eq!(journal_lines(&j).len(), before + prep);
     assert!(s.contains("✓ pre-sessi"), "{s}");
-    // Now the oldest overdue critical step is a primary-site one, due 08:15.
+    // The header still points at the primary site's 08:15 step.
     assert!(line(&s, 2).contains("OVERDUE 08:15 HKT"), "{s}");
     assert!(s.contains(" of 13, more below"), "the list's position: {s}");
 

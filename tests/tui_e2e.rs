@@ -67,6 +67,44 @@ fn space_marks_a_step_done_on_screen_and_in_the_journal_then_q_quits() {
     assert_eq!(last["reason"], "quit");
 }
 
+/// The walk's most harmful finding, in the real terminal: a step selected before 10:00 stays
+/// selected when the list is rebuilt at the boundary, and Space records that step.
+#[test]
+fn the_selection_stays_on_its_step_across_the_10_00_boundary() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("boundary.jsonl");
+    let cmd = format!(
+        "env NO_COLOR= TZ=Europe/London {BIN} run --role ep --rehearse --speed 10 --start-at 09:59 --journal {} --notify off --operator e2e; echo EXITED $?; sleep 60",
+        j.display()
+    );
+    let t = Tmux::start("boundary", &cmd);
+    t.wait_for("the step list", |s| s.contains("▸ [ ]"));
+    // Paused, so the selection is made before 10:00: the last-but-one step of the primary list.
+    t.keys(&["p", "G", "k"]);
+    t.wait_for("the step selected", |s| {
+        s.contains("▸ [ ] pending                      ep Check the traders see market data")
+    });
+    t.keys(&["p"]);
+    // At 10x the boundary comes within about 6 s; the list is rebuilt with the carried group.
+    let after = t.wait_for("the failover and the carried group", |s| {
+        s.contains("▶ failover") && s.contains("carried")
+    });
+    assert!(
+        after.contains("▸ [ ] pending                      ep Check the traders see market data"),
+        "the selection stayed on its step:\n{after}"
+    );
+    t.keys(&["Space"]);
+    poll("the step to be journaled", || {
+        journal_lines(&j).iter().any(|l| l["kind"] == "step")
+    });
+    let steps: Vec<String> = journal_lines(&j)
+        .iter()
+        .filter(|l| l["kind"] == "step")
+        .map(|l| l["step"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(steps, ["ep-primary-market-data"]);
+}
+
 #[test]
 fn sighup_detaches_releases_the_lock_and_a_second_run_resumes() {
     let dir = tempfile::tempdir().unwrap();

@@ -460,7 +460,18 @@ fn a_search_selects_its_match_and_says_which_of_how_many() {
     let typing = text_of(&draw(&m, &Theme::default(), now, 80, 24));
     assert!(typing.contains("› logon"), "{typing}");
     assert!(typing.contains("steps match"), "{typing}");
+    // The hint says where Enter goes, and Enter goes there.
+    let wide = text_of(&draw(&m, &Theme::default(), now, 120, 40));
+    let at = wide
+        .find("Enter goes to match ")
+        .expect("the hint says where Enter goes");
+    let said: String = wide[at + "Enter goes to ".len()..]
+        .chars()
+        .take_while(|c| *c != ',')
+        .collect();
     press(&mut m, now, KeyCode::Enter);
+    let status = m.status.clone().map(|s| s.0).unwrap_or_default();
+    assert!(status.contains(&format!("{said} ·")), "{said} / {status}");
     press(&mut m, now, KeyCode::Char('n'));
     let text = text_of(&draw(&m, &Theme::default(), now, 80, 24));
     assert!(text.contains("search \"logon\": match "), "{text}");
@@ -862,4 +873,62 @@ fn sensed_evidence_and_check_outcomes_in_the_detail_pane() {
     select(&mut m, logon);
     m.detail_scroll = 0;
     both_sizes("sensed", &m, now);
+}
+
+/// The header points at what to act on now: at 09:56 with the preparation left open, the
+/// 09:55 snapshot (critical, this phase), not the preparation item two days old; the others
+/// are counted.
+#[test]
+fn the_header_points_at_the_overdue_critical_step_of_the_phase_not_the_oldest() {
+    let now = hkt(25, 9, 56);
+    let m = model(now, Vec::new());
+    let t = draw(&m, &Theme::default(), now, 80, 24);
+    let text = text_of(&t);
+    let line = text.lines().nth(2).unwrap_or_default();
+    assert!(
+        line.contains(" OVERDUE 09:55 HKT (1m00s ago)  ! Snapshot before the failover."),
+        "{text}"
+    );
+    let others = m.overdue_steps(now).len() - 1;
+    assert!(others > 1, "the preparation is overdue too");
+    // The count may be cut at 80 columns; it reads whole at 120.
+    let wide = text_of(&draw(&m, &Theme::default(), now, 120, 40));
+    assert!(
+        wide.contains(&format!("{others} more overdue (O, o).")),
+        "{wide}"
+    );
+    // At 10:11 the failover's "log off at 10:00" is overdue but applies only on a choice not
+    // recorded yet: the header leads with the carried snapshot, which surely applies.
+    let now = hkt(25, 10, 11);
+    let m = model(now, prepared(&["ep"]));
+    let text = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    let line = text.lines().nth(2).unwrap_or_default();
+    assert!(
+        line.contains(" OVERDUE 09:55 HKT (16m00s ago)  ! Snapshot before the failover."),
+        "{text}"
+    );
+}
+
+/// `watch` on a rehearsal: the clock is steered where the rehearsal runs, so the footer does not
+/// offer p, +/- and > (they only say "watching: ..."); the rehearsal itself does.
+#[test]
+fn the_watch_footer_offers_no_clock_keys() {
+    let now = hkt(25, 10, 1);
+    let mut m = model(now, prepared(&["ep"]));
+    m.rehearsal = Some(RehearsalState {
+        speed: 60.0,
+        paused: false,
+    });
+    let footer = |m: &Model| {
+        let text = text_of(&draw(m, &Theme::default(), now, 80, 24));
+        text.lines().last().unwrap_or_default().to_owned()
+    };
+    assert!(footer(&m).contains("p pause"), "{}", footer(&m));
+    m.read_only = Some("team/ep.jsonl".into());
+    let f = footer(&m);
+    assert!(
+        !f.contains("pause") && !f.contains("speed") && !f.contains("jump"),
+        "{f}"
+    );
+    assert!(f.contains("? help"), "{f}");
 }

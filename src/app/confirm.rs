@@ -25,30 +25,60 @@ pub struct Observed {
     pub note: Option<String>,
 }
 
-/// `11:06` or `11:06:30` (hours 0-23), else None.
-fn time_of_day(word: &str) -> Option<NaiveTime> {
+/// `11:06` or `11:06:30` (hours 0-23, one digit or two), else what is wrong with it. Minutes
+/// and seconds take two digits: `10:2` is a typo for 10:20 as likely as for 10:02, and a
+/// boundary confirmed 18 minutes off is worse than a prompt that asks again.
+fn time_of_day(word: &str) -> Result<NaiveTime, TimeOfDayError> {
     let parts: Vec<&str> = word.split(':').collect();
-    let num = |s: &str, max: u32| -> Option<u32> {
-        (!s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse().ok())
-            .flatten()
-            .filter(|v| *v <= max)
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let hour = |s: &str| match s.parse::<u32>() {
+        Ok(v) if digits(s) && s.len() <= 2 && v <= 23 => Ok(v),
+        _ => Err(TimeOfDayError::Hour(s.to_owned())),
     };
-    match parts.as_slice() {
-        [h, m] => NaiveTime::from_hms_opt(num(h, 23)?, num(m, 59)?, 0),
-        [h, m, s] => NaiveTime::from_hms_opt(num(h, 23)?, num(m, 59)?, num(s, 59)?),
+    let two = |s: &str, what: &'static str| {
+        if s.len() == 1 && digits(s) {
+            return Err(TimeOfDayError::OneDigit {
+                what,
+                v: s.to_owned(),
+            });
+        }
+        match s.parse::<u32>() {
+            Ok(v) if digits(s) && s.len() == 2 && v <= 59 => Ok(v),
+            _ => Err(TimeOfDayError::Range {
+                what,
+                v: s.to_owned(),
+            }),
+        }
+    };
+    let t = match parts.as_slice() {
+        [h, m] => NaiveTime::from_hms_opt(hour(h)?, two(m, "minutes")?, 0),
+        [h, m, s] => NaiveTime::from_hms_opt(hour(h)?, two(m, "minutes")?, two(s, "seconds")?),
         _ => None,
-    }
+    };
+    t.ok_or(TimeOfDayError::Shape)
+}
+
+/// What is wrong with the time word of the confirmation prompt.
+#[derive(Debug, thiserror::Error)]
+pub enum TimeOfDayError {
+    #[error("the hour `{}` is not 0-23", crate::text::clean_line(.0))]
+    Hour(String),
+    #[error("{what} take two digits (`{v}`: 0{v} or {v}0?)")]
+    OneDigit { what: &'static str, v: String },
+    #[error("{what} `{}` are not 00-59", crate::text::clean_line(.v))]
+    Range { what: &'static str, v: String },
+    #[error("not a time of day")]
+    Shape,
 }
 
 /// Why the confirmation prompt's text was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfirmError {
     #[error(
-        "start with the time it was observed, HH:MM or HH:MM:SS (`{}` is not one), then an optional note",
-        crate::text::clean_line(.0)
+        "`{}`: {why}. Start with the time it was observed, HH:MM or HH:MM:SS, then an optional note",
+        crate::text::clean_line(.word)
     )]
-    NotTime(String),
+    NotTime { word: String, why: TimeOfDayError },
     #[error("{word} does not exist on {day} in {tz} (a clock change)")]
     Skipped {
         word: String,
@@ -77,9 +107,10 @@ pub fn parse(
         });
     }
     let (word, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
-    let Some(t) = time_of_day(word) else {
-        return Err(ConfirmError::NotTime(word.to_owned()));
-    };
+    let t = time_of_day(word).map_err(|why| ConfirmError::NotTime {
+        word: word.to_owned(),
+        why,
+    })?;
     let day = tz.from_utc_datetime(&now.naive_utc()).date_naive();
     let at = tz
         .from_local_datetime(&day.and_time(t))
@@ -166,10 +197,25 @@ mod tests {
             parse("9:05:30", pressed, tz, now).unwrap().at,
             hkt(9, 5, 30)
         );
-        for bad in ["DR done", "11:60", "24:00", "11", "1:2:3:4", "11:0a"] {
+        for bad in [
+            "DR done", "11:60", "24:00", "11", "1:2:3:4", "11:0a", "10:2", "10:02:5", "10:002",
+            "+1:02",
+        ] {
             let e = parse(bad, pressed, tz, now).unwrap_err().to_string();
             assert!(e.contains("HH:MM"), "{bad}: {e}");
         }
+        // A one-digit minute is refused, saying what was wrong and what it may have meant.
+        let e = parse("10:2 DR completed", pressed, tz, now)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("`10:2`: minutes take two digits (`2`: 02 or 20?)."),
+            "{e}"
+        );
+        let e = parse("10:20:7", pressed, tz, now).unwrap_err().to_string();
+        assert!(e.contains("seconds take two digits"), "{e}");
+        let e = parse("25:00", pressed, tz, now).unwrap_err().to_string();
+        assert!(e.contains("the hour `25` is not 0-23"), "{e}");
         let e = parse("11:09", pressed, tz, now).unwrap_err().to_string();
         assert!(e.contains("later than now (11:08:05 HKT)"), "{e}");
     }

@@ -57,6 +57,28 @@ impl Input {
         self.line.visual_scroll(width)
     }
 
+    /// Pasted text inserted at the cursor, on one line: line breaks become spaces (a trailing
+    /// one is dropped), every other control character its visible stand-in
+    /// ([`crate::text::clean_line`]). Returns how many were made visible.
+    pub fn paste(&mut self, text: &str) -> usize {
+        let one_line = text.trim_end_matches(['\r', '\n']).replace("\r\n", " ");
+        let one_line = one_line.replace(['\r', '\n'], " ");
+        // The neutraliser maps each character to one: count the ones it changed.
+        let shown_text = crate::text::clean_line(&one_line);
+        let shown = one_line
+            .chars()
+            .zip(shown_text.chars())
+            .filter(|(a, b)| a != b)
+            .count();
+        for c in shown_text.chars() {
+            self.line.handle(InputRequest::InsertChar(c));
+        }
+        if !text.is_empty() {
+            self.error = None;
+        }
+        shown
+    }
+
     /// An editing key; whether it changed anything. A change clears the refusal shown.
     pub fn key(&mut self, k: KeyEvent) -> bool {
         let Some(req) = tui_input::backend::crossterm::to_input_request(&TermEvent::Key(k)) else {

@@ -356,7 +356,8 @@ pub const KEYS: &[KeyHelp] = &[
 ];
 
 /// The footer's keys for a context; in a rehearsal the clock keys come first, since steering the
-/// clock is what a rehearsal is for; while a search is set, its keys come before those.
+/// clock is what a rehearsal is for (not in `watch`, where they do nothing); while a search is
+/// set, its keys come before those.
 pub fn footer(
     ctx: Ctx,
     read_only: bool,
@@ -367,9 +368,10 @@ pub fn footer(
     let search = KEYS
         .iter()
         .filter(move |k| searching && normal && k.ctx == Ctx::Search);
+    // `watch` cannot steer the clock (it is steered where the rehearsal runs): no clock keys.
     let clock = KEYS
         .iter()
-        .filter(move |k| rehearsal && normal && k.ctx == Ctx::Rehearsal);
+        .filter(move |k| rehearsal && !read_only && normal && k.ctx == Ctx::Rehearsal);
     let rest = KEYS.iter().filter(move |k| {
         k.footer
             && !(read_only && k.records)

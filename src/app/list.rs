@@ -293,19 +293,44 @@ impl Model {
         v
     }
 
-    /// The oldest overdue critical step, if any: what the header points at first.
-    pub fn oldest_overdue_critical(&self, now: DateTime<Utc>) -> Option<usize> {
+    /// The overdue critical step the operator should act on now, if any: what the header points
+    /// at first. One of the clock's phase when there is one, else the most recently due: at
+    /// 09:56 the 09:55 snapshot, not a preparation item two days old that an all-day header
+    /// would otherwise show (those stay in `o` and `O`, oldest first). Among several, the most
+    /// recently due: the one whose moment has just passed. A step that applies only on a choice
+    /// not recorded yet ("log off at 10:00" for a firm that may stay connected) comes after
+    /// every step that surely applies: the header must not lead with an instruction that may
+    /// be the wrong one.
+    pub fn overdue_critical_now(&self, now: DateTime<Utc>) -> Option<usize> {
+        let phase = self.clock_phase(now);
+        // Ties (several due at 08:15) go to the first in the list's order.
         self.order
             .iter()
             .copied()
-            .filter(|&i| self.plan.steps[i].critical && self.overdue(i, now))
-            .min_by_key(|&i| self.plan.steps[i].due)
+            .enumerate()
+            .filter(|&(_, i)| self.plan.steps[i].critical && self.overdue(i, now))
+            .max_by_key(|&(k, i)| {
+                let s = &self.plan.steps[i];
+                let sure = crate::setup::undecided(&self.plan, s, &self.record)
+                    .next()
+                    .is_none();
+                (sure, s.phase == phase, s.due, std::cmp::Reverse(k))
+            })
+            .map(|(_, i)| i)
     }
 
     /// The steps the search matches (titles, ids, details; any case), in phase and time order,
     /// within the filters.
     pub fn search_matches(&self, now: DateTime<Utc>) -> Vec<usize> {
         self.matches_for(self.search.as_deref().unwrap_or_default(), now)
+    }
+
+    /// Where Enter on `/` lands among `matches`: the first at or after the selected step, in
+    /// phase and time order, else the first. The prompt's hint says the same.
+    pub fn match_from_selection(&self, matches: &[usize]) -> usize {
+        let rank = |i: usize| self.order.iter().position(|&x| x == i).unwrap_or(0);
+        let here = self.cursor.map_or(0, rank);
+        matches.iter().position(|&i| rank(i) >= here).unwrap_or(0)
     }
 
     /// The steps `query` matches (see [`Model::search_matches`]); none for an empty query.

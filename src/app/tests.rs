@@ -684,21 +684,22 @@ fn steps_of_a_phase_that_ended_open_are_carried_into_the_next() {
         "a settled step is not carried"
     );
     assert!(rows.iter().any(|r| matches!(r, Row::Own { .. })));
-    // The selection is on the first carried step; settling it takes it off the list.
+    // The selection stayed on its step, now carried; settling it takes it off the list.
     let first = r.m.cursor.unwrap();
     assert_eq!(r.m.plan.steps[first].phase, primary);
     r.send(key(' '));
     assert!(!r.m.rows(now).contains(&Row::Step(first)));
-    // The header's item: the oldest overdue critical step.
-    let oldest = r.m.oldest_overdue_critical(now).unwrap();
-    assert!(r.m.plan.steps[oldest].critical);
+    // The header's item: none of the failover is overdue yet, so the most recently due
+    // overdue critical step (the carried 09:55 snapshots).
+    let now_item = r.m.overdue_critical_now(now).unwrap();
+    assert!(r.m.plan.steps[now_item].critical);
     assert_eq!(
-        r.m.plan.steps[oldest].due,
+        r.m.plan.steps[now_item].due,
         r.m.overdue_steps(now)
             .iter()
             .filter(|&&i| r.m.plan.steps[i].critical)
             .filter_map(|&i| r.m.plan.steps[i].due)
-            .min()
+            .max()
     );
     // Browsing the primary phase shows it without carried groups.
     r.send(key('['));
@@ -1172,4 +1173,126 @@ fn automatic_checks_start_on_the_wall_clock_and_again_after_every() {
     // Without a runner nothing is ever due.
     let mut q = Rig::new(hkt(25, 8, 10));
     assert_eq!(q.send(Message::WallClock(wall)), vec![]);
+}
+
+#[test]
+fn watch_keeps_the_selection_on_its_step_and_says_so_when_the_step_leaves_the_list() {
+    let mut r = Rig::new(hkt(25, 10, 5));
+    r.m.read_only = Some("j.jsonl".into());
+    let now = r.clock.now();
+    let primary = r.m.plan.session.phase_index("primary").unwrap();
+    let carried = r.m.open_in(primary);
+    assert!(carried.len() >= 4, "{carried:?}");
+    // The operator watches the third carried step; another step is settled on the host: the
+    // list is rebuilt (one row fewer above) and the selection stays where it was.
+    r.m.cursor = Some(carried[2]);
+    r.send(Message::Tick);
+    let other =
+        r.j.append(
+            Action::Step {
+                step: r.m.plan.steps[carried[0]].id.clone(),
+                state: StepState::Done,
+                note: None,
+            },
+            &r.clock,
+        )
+        .unwrap();
+    r.send(Message::JournalAppended {
+        events: vec![other],
+        clock_at: None,
+    });
+    assert!(!r.m.list_steps(now).contains(&carried[0]));
+    assert_eq!(r.m.cursor, Some(carried[2]));
+    // The selected step itself is settled on the host: it leaves the list, the selection goes
+    // to its neighbour in the list as it was (not back to the first open step), and the status
+    // line says so.
+    let mine =
+        r.j.append(
+            Action::Step {
+                step: r.m.plan.steps[carried[2]].id.clone(),
+                state: StepState::Done,
+                note: None,
+            },
+            &r.clock,
+        )
+        .unwrap();
+    r.send(Message::JournalAppended {
+        events: vec![mine],
+        clock_at: None,
+    });
+    assert_eq!(r.m.cursor, Some(carried[3]));
+    let title = clean_line(&r.m.plan.steps[carried[2]].title).into_owned();
+    assert!(
+        r.status()
+            .contains(&format!("\"{title}\" left the list (done)")),
+        "{}",
+        r.status()
+    );
+}
+
+#[test]
+fn a_paste_keeps_its_control_bytes_visible_and_the_prompt_says_so() {
+    let mut r = Rig::new(hkt(25, 8, 10));
+    let id = r.selected_id();
+    r.send(key('n'));
+    r.send(Message::Paste(
+        "pasted \u{1b}[31mRED\u{1b}[0m and \u{1b}]0;title\u{7} bell\u{7} end\n".into(),
+    ));
+    // Nothing recorded by the pasted newline: the prompt is still open, and says what it did.
+    assert!(r.m.record.steps.is_empty() && r.m.record.notes.is_empty());
+    let shown = "pasted ␛[31mRED␛[0m and ␛]0;title␇ bell␇ end";
+    assert_eq!(r.typing().text(), shown);
+    let notice = r.typing().error.clone().unwrap_or_default();
+    assert!(notice.contains("5 control characters"), "{notice}");
+    r.send(code(KeyCode::Enter));
+    assert!(
+        matches!(r.m.mode, Mode::Normal),
+        "{:?} {}",
+        r.m.mode,
+        r.status()
+    );
+    let text = std::fs::read_to_string(r.j.path()).unwrap();
+    let note: serde_json::Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|l| l["kind"] == "note")
+        .expect("the note is journaled");
+    assert_eq!(note["step"], id.as_str(), "{note}");
+    assert_eq!(note["text"], shown, "{note}");
+    // Outside a prompt a paste is not a stream of keys: nothing recorded, and said so.
+    let lines = r.lines_on_disk();
+    r.send(Message::Paste(" f s".into()));
+    assert_eq!(r.lines_on_disk(), lines);
+    assert!(r.status().starts_with("paste ignored"), "{}", r.status());
+}
+
+#[test]
+fn recording_a_choice_says_which_value_was_recorded() {
+    let mut r = Rig::new(hkt(22, 9, 0));
+    r.select("ep-pre-rundown");
+    let i = r.m.plan.step_index("ep-pre-rundown").unwrap();
+    let field =
+        r.m.plan
+            .session
+            .choice("failover-connection")
+            .unwrap()
+            .field();
+    let k = r.m.plan.steps[i]
+        .evidence
+        .iter()
+        .position(|f| *f == field)
+        .unwrap();
+    r.send(key('e'));
+    for _ in 0..k {
+        r.send(code(KeyCode::Down));
+    }
+    r.send(code(KeyCode::Enter));
+    r.type_text("Log off");
+    r.send(code(KeyCode::Enter));
+    assert!(
+        r.status()
+            .contains(&format!("evidence \"{field}\" = log-off on ")),
+        "{}",
+        r.status()
+    );
 }

@@ -51,6 +51,7 @@ where
             return;
         }
         let _ = self.terminal.show_cursor();
+        let _ = crossterm::execute!(self.raw, crossterm::event::DisableBracketedPaste);
         let _ = ratatui::try_restore();
         // SAFETY: raising a signal on this process; no memory is involved. SIGSTOP cannot be
         // caught, so this returns only after a SIGCONT (`fg`).
@@ -69,7 +70,11 @@ where
         }
         let _ = crossterm::terminal::disable_raw_mode();
         let _ = crossterm::terminal::enable_raw_mode();
-        let _ = crossterm::execute!(self.raw, crossterm::terminal::EnterAlternateScreen);
+        let _ = crossterm::execute!(
+            self.raw,
+            crossterm::terminal::EnterAlternateScreen,
+            crossterm::event::EnableBracketedPaste
+        );
         // Not `Terminal::clear`: it first asks the terminal where the cursor is, the event
         // reader's thread can take the answer, and it then fails before resetting anything (a
         // blank screen that only the changing cells come back to). An empty frame makes the diff

@@ -21,6 +21,8 @@ pub struct TimeSpec {
 pub enum TimeError {
     #[error("`{0}` is not a time: write HH:MM, for example 08:00")]
     NotTime(String),
+    #[error("`{written}`: seconds are not accepted here; write HH:MM, for example {minute}")]
+    Seconds { written: String, minute: String },
     #[error("`{0}` is not a possible time of day (hours 00-23, minutes 00-59)")]
     ImpossibleTime(String),
     #[error("`{0}` is not a date: write YYYY-MM-DD")]
@@ -59,6 +61,17 @@ fn parse_time(s: &str) -> Result<NaiveTime, TimeError> {
     let digits = |x: &str, n: std::ops::RangeInclusive<usize>| {
         n.contains(&x.len()) && x.bytes().all(|b| b.is_ascii_digit())
     };
+    // `09:59:45` is a time, only finer than these are written: say so, not "is not a time".
+    if let Some((mm, ss)) = m.split_once(':')
+        && digits(h, 1..=2)
+        && digits(mm, 2..=2)
+        && digits(ss, 2..=2)
+    {
+        return Err(TimeError::Seconds {
+            written: s.to_owned(),
+            minute: format!("{h}:{mm}"),
+        });
+    }
     if !digits(h, 1..=2) || !digits(m, 2..=2) {
         return Err(TimeError::NotTime(s.to_owned()));
     }

@@ -185,8 +185,8 @@ fn focus_line<'a>(m: &Model, theme: &Theme, now: DateTime<Utc>) -> Line<'a> {
         return Line::from(spans);
     }
     let mut spans = Vec::new();
-    // The oldest overdue critical step comes before anything due later.
-    if let Some(i) = m.oldest_overdue_critical(now) {
+    // The overdue critical step to act on now comes before anything due later.
+    if let Some(i) = m.overdue_critical_now(now) {
         let step = &m.plan.steps[i];
         let due = step.due.unwrap_or(now);
         let more = m.overdue_steps(now).len().saturating_sub(1);
@@ -199,6 +199,14 @@ fn focus_line<'a>(m: &Model, theme: &Theme, now: DateTime<Utc>) -> Line<'a> {
             theme.overdue,
         ));
         spans.push(Span::raw(format!(" ! {}.", clean_line(&step.title))));
+        // Only when nothing surely applying is overdue: say it may not apply.
+        for (c, want) in crate::setup::undecided(&m.plan, step, &m.record) {
+            spans.push(Span::raw(format!(
+                " Applies only if {}: {}, not recorded yet.",
+                clean_line(&c.title),
+                clean_line(want)
+            )));
+        }
         if more > 0 {
             spans.push(Span::styled(
                 format!(" {more} more overdue (O, o)."),

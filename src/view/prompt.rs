@@ -87,10 +87,20 @@ fn hint(m: &Model, input: &Input, now: DateTime<Utc>) -> Option<String> {
             })
         }
         Prompt::Search => {
-            let n = m.matches_for(input.text(), now).len();
+            let matches = m.matches_for(input.text(), now);
+            let n = matches.len();
             (!input.text().trim().is_empty()).then(|| {
+                let enter = if n == 0 {
+                    String::new()
+                } else {
+                    // The same choice Enter makes: from the selected step on.
+                    format!(
+                        " · Enter goes to match {} of {n}, the first from the selected step on",
+                        m.match_from_selection(&matches) + 1
+                    )
+                };
                 format!(
-                    "{n} step{} match{} · Enter goes to the first",
+                    "{n} step{} match{}{enter}",
                     if n == 1 { "" } else { "s" },
                     if n == 1 { "es" } else { "" }
                 )
