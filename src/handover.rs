@@ -598,6 +598,15 @@ fn open_line(
         let _ = write!(out, ": {}", clean_line(n));
     }
     let _ = writeln!(out);
+    // A step on a choice nobody recorded yet: the next shift must settle the choice before
+    // acting on it ("log off at 10:00" may not be what the rundown said).
+    for (c, want) in crate::setup::undecided(plan, step, record) {
+        let _ = writeln!(
+            out,
+            "  - applies only if {}: {want}; not recorded yet",
+            clean_line(&c.title)
+        );
+    }
     details(out, step, record, f);
 }
 

@@ -446,6 +446,14 @@ fn handover_has_the_shift_history_every_open_step_and_dated_due_times() {
     assert!(out.status.success(), "{}", stderr(&out));
     let s = cli::unfold(&stdout(&out));
     nothing_undone(&s);
+    // A step on a choice not recorded yet says so under it: settle the choice before acting.
+    has(
+        &s,
+        &[
+            "(`ep-failover-logoff`, ep, phase failover, critical), due Sat 25 Nov 10:05 HKT (Sat 25 Nov 02:05 GMT) **OVERDUE**\n  \
+           - applies only if Through the 10:00-~11:00 failover, as the rundown directs: log-off; not recorded yet\n",
+        ],
+    );
     has(
         &s,
         &[
