@@ -411,6 +411,9 @@ impl Runner {
                         ),
                     );
                 }
+                if let Some(why) = spec::path_problem(&path.text, &fill(path)) {
+                    return Probed::new(CheckOutcome::Error, why);
+                }
                 let cancel = Arc::new(AtomicBool::new(false));
                 let cursor = self
                     .cursors
@@ -443,6 +446,9 @@ impl Runner {
             Probe::File {
                 path, newer_than, ..
             } => {
+                if let Some(why) = spec::path_problem(&path.text, &fill(path)) {
+                    return Probed::new(CheckOutcome::Error, why);
+                }
                 let path = std::path::PathBuf::from(fill(path));
                 let since = newer_than.map(|n| match n {
                     NewerThan::PhaseStart => job.phase_start,

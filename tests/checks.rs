@@ -522,6 +522,186 @@ async fn a_log_that_is_not_a_regular_file_is_an_error_at_once() {
     assert!(t0.elapsed() < Duration::from_secs(5));
 }
 
+// --- which file a check reads ----------------------------------------------------------------
+
+/// A runbook over the fixture session, in `dir`, its steps as written (each indented by 4).
+fn runbook_in(dir: &Path, site: &str, steps: &str) -> PathBuf {
+    std::fs::copy(fixture("checks/session.yaml"), dir.join("session.yaml")).unwrap();
+    let rb = dir.join("rb.yaml");
+    std::fs::write(
+        &rb,
+        format!(
+            "format: 1\nid: rb\nrole: ops\ntitle: Checks\nsession: session.yaml\nsite:\n{site}phases:\n  primary:\n{steps}"
+        ),
+    )
+    .unwrap();
+    rb
+}
+
+/// `path:LINE:COLUMN: ` of the value after `key: ` on the first line holding `needle`.
+fn position_of(path: &Path, needle: &str) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let (i, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(needle))
+        .unwrap();
+    let col = line.find(": ").unwrap() + 3;
+    format!("{}:{}:{col}: ", path.display(), i + 1)
+}
+
+#[test]
+fn a_runbook_cannot_steer_a_file_or_log_check_past_the_operators_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = runbook_in(
+        dir.path(),
+        "  logdir: the log folder\n  x: a suffix\n",
+        r#"    - id: shadow
+      title: Looks harmless
+      check:
+        every: 5s
+        file: "${logdir}/../../../../etc/shadow"
+        match: '(?P<line>root.*)'
+    - id: environ
+      title: Reads the environment
+      check:
+        log: "${logdir}/../../proc/self/environ"
+        match: '(?P<cred>\w+=\S+)'
+    - id: suffix
+      title: A literal path with a site value after it
+      check:
+        log: "/etc/shadow${x}"
+        match: 'root'
+"#,
+    );
+    let out = drillbook(&["validate", rb.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for (needle, kind) in [
+        ("/etc/shadow\"", "file"),
+        ("/proc/self/environ", "log"),
+        ("/etc/shadow${x}", "log"),
+    ] {
+        let want = format!(
+            "{}`{}`: a {kind} check's path is one site value and nothing else (`{kind}: ${{name}}`)",
+            position_of(&rb, needle),
+            std::fs::read_to_string(&rb)
+                .unwrap()
+                .lines()
+                .find(|l| l.contains(needle))
+                .unwrap()
+                .split_once(": ")
+                .unwrap()
+                .1
+                .trim_matches('"')
+        );
+        assert!(err.contains(&want), "missing `{want}` in:\n{err}");
+    }
+    assert!(err.contains("3 problems found"), "{err}");
+    // `check` and `run` load the same way: nothing is read, nothing is journaled.
+    let site = dir.path().join("site.yaml");
+    std::fs::write(&site, "site:\n  logdir: /var/log\n  x: \"\"\n").unwrap();
+    let out = drillbook(&[
+        "check",
+        "--runbook",
+        rb.to_str().unwrap(),
+        "--site",
+        site.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    let j = dir.path().join("j.jsonl");
+    let out = drillbook(&[
+        "run",
+        rb.to_str().unwrap(),
+        "--site",
+        site.to_str().unwrap(),
+        "--rehearse",
+        "--headless",
+        "--journal",
+        j.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!j.exists(), "a runbook that does not load opens no journal");
+}
+
+#[test]
+fn a_site_path_that_climbs_with_dotdot_is_refused_when_it_resolves() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("logs")).unwrap();
+    let secret = dir.path().join("shadow");
+    std::fs::write(
+        &secret,
+        "root:$6$saltsalt$hashhashhash:19000:0:99999:7:::\n",
+    )
+    .unwrap();
+    let rb = runbook_in(
+        dir.path(),
+        "  snapshot: a file\n  bss_log: a log\n",
+        r"    - id: snap
+      title: The snapshot
+      check:
+        file: ${snapshot}
+        match: '(?P<line>root.*)'
+    - id: logon
+      title: The logon
+      check:
+        log: ${bss_log}
+        match: '(?P<line>root.*)'
+        timeout: 1s
+",
+    );
+    let check = |value: &Path, steps: &[&str]| {
+        let site = dir.path().join("site.yaml");
+        std::fs::write(
+            &site,
+            format!(
+                "site:\n  snapshot: {}\n  bss_log: {}\n",
+                value.display(),
+                value.display()
+            ),
+        )
+        .unwrap();
+        drillbook(
+            &[
+                "check",
+                "--runbook",
+                rb.to_str().unwrap(),
+                "--site",
+                site.to_str().unwrap(),
+            ]
+            .iter()
+            .chain(steps)
+            .copied()
+            .collect::<Vec<_>>(),
+        )
+    };
+    // Its own path: the file is there and readable, and the file check reads it.
+    let out = check(&secret, &["snap"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("hashhashhash"), "{}", stdout(&out));
+    // The same file through a real folder and `..`: refused before anything is opened.
+    let climbing = dir.path().join("logs/../shadow");
+    assert!(climbing.exists());
+    let out = check(&climbing, &[]);
+    let text = cli::unfold(&stdout(&out));
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for name in ["snapshot", "bss_log"] {
+        assert!(
+            text.contains(&format!("`${{{name}}}` is `")),
+            "{name}:\n{text}"
+        );
+    }
+    assert_eq!(
+        text.matches("a path with a `..` component is refused")
+            .count(),
+        2,
+        "{text}"
+    );
+    assert!(text.contains("2 checks: 2 ERROR."), "{text}");
+    assert!(!text.contains("hashhashhash"), "{text}");
+}
+
 // --- file ------------------------------------------------------------------------------------
 
 #[tokio::test]
@@ -1035,7 +1215,7 @@ fn check_problems_in_a_runbook_are_each_reported_at_their_position() {
         "73:11: this check captures no value `logon_tme` (it captures: logon_time)",
         "82:23: `logoff time` is not an evidence field of this step (its fields: logon time)",
         "87:17: `settle: on_fail`: the one setting is `on_pass`",
-        "91:15: `/etc/passwd`: a file check takes its path from the site file (`file: ${name}`)",
+        "91:15: `/etc/passwd`: a file check's path is one site value and nothing else (`file: ${name}`)",
     ];
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), want.len() + 1, "{err}");
