@@ -788,7 +788,8 @@ async fn a_command_check_is_refused_without_allow_commands_and_in_a_rehearsal() 
         .run(job(&plan, "status-allowed", since))
         .await;
     assert_eq!(r.outcome, CheckOutcome::Pass, "{r:?}");
-    assert_eq!(r.target, "/bin/echo session status=READY");
+    // Shown and journaled as written: the values go to the process only.
+    assert_eq!(r.target, "/bin/echo session status=${status_word}");
     assert_eq!(value(&r, "session_status"), Some("READY"));
     assert_eq!(value(&r, "exit_status"), Some("0"));
 }
@@ -824,6 +825,144 @@ async fn a_command_runs_under_its_timeout_with_its_output_capped() {
         .await;
     assert_eq!(r.outcome, CheckOutcome::Fail, "{r:?}");
     assert!(r.detail.contains("output cut at 64 KiB"), "{}", r.detail);
+}
+
+/// `drillbook run RUNBOOK --site SITE --allow-commands --rehearse --headless` from 08:00 until the
+/// journal holds `n` check events (a bounded poll), then SIGTERM; its stdout and stderr.
+fn run_until_checks(rb: &Path, site: &Path, j: &Path, n: usize) -> String {
+    let child = std::process::Command::new(cli::BIN)
+        .arg("run")
+        .arg(rb)
+        .arg("--site")
+        .arg(site)
+        .args(["--allow-commands", "--rehearse", "--speed", "1"])
+        .args(["--start-at", "08:00", "--headless", "--notify", "off"])
+        .arg("--journal")
+        .arg(j)
+        .env("TZ", "Europe/London")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let checks = || {
+        cli::lines(j)
+            .into_iter()
+            .filter(|e| e["kind"] == "check")
+            .count()
+    };
+    cli::poll("the check events", || checks() >= n);
+    // SAFETY: a signal to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    stdout(&out) + &stderr(&out)
+}
+
+#[test]
+fn a_site_secret_given_to_a_command_is_named_never_journaled_or_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = runbook_in(
+        dir.path(),
+        "  pw: the trading password\n",
+        r#"    - id: pass
+      title: Logs on with the password
+      check:
+        command: ["/bin/echo", "--user", "trader1", "--pass", "${pw}"]
+        match: '(?P<out>.*)'
+        allow: true
+        rehearsal_safe: true
+        every: 5s
+    - id: password
+      title: Says what it was given
+      check:
+        command: ["/bin/sh", "-c", "echo given $2 >&2; exit 3", "sh", "--password", "${pw}"]
+        allow: true
+        rehearsal_safe: true
+        every: 5s
+"#,
+    );
+    let site = dir.path().join("site.yaml");
+    std::fs::write(&site, "site:\n  pw: \"Hunter2!\"\n").unwrap();
+    let j = dir.path().join("pw.jsonl");
+    let printed = run_until_checks(&rb, &site, &j, 2);
+    let text = std::fs::read_to_string(&j).unwrap();
+    assert!(!text.contains("Hunter2"), "journaled:\n{text}");
+    assert!(!printed.contains("Hunter2"), "shown:\n{printed}");
+    let checks: Vec<_> = cli::lines(&j)
+        .into_iter()
+        .filter(|e| e["kind"] == "check")
+        .collect();
+    let of = |step: &str| checks.iter().find(|e| e["step"] == step).unwrap().clone();
+    // As the runbook wrote it, and what the program printed of the value names it.
+    let pass = of("pass");
+    assert_eq!(
+        pass["target"], "/bin/echo --user trader1 --pass ${pw}",
+        "{pass}"
+    );
+    assert_eq!(pass["outcome"], "pass", "{pass}");
+    let out = pass["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "out")
+        .unwrap();
+    assert_eq!(out["value"], "--user trader1 --pass ${pw}", "{pass}");
+    // A target that reads as a password even with the name in it: the program is kept, the
+    // arguments withheld, and the event is recorded rather than refused.
+    let password = of("password");
+    assert_eq!(
+        password["target"],
+        "/bin/sh (its arguments withheld: they look like they hold a credential)",
+        "{password}"
+    );
+    assert_eq!(password["outcome"], "fail", "{password}");
+    assert_eq!(
+        password["detail"], "/bin/sh exited with status 3: given ${pw}",
+        "{password}"
+    );
+    // `check` prints the same.
+    let out = drillbook(&[
+        "check",
+        "--runbook",
+        rb.to_str().unwrap(),
+        "--site",
+        site.to_str().unwrap(),
+        "--allow-commands",
+    ]);
+    let shown = stdout(&out) + &stderr(&out);
+    assert!(shown.contains("--pass ${pw}"), "{shown}");
+    assert!(!shown.contains("Hunter2"), "{shown}");
+    // And so do the reports made from the journal.
+    let out = drillbook(&["report", j.to_str().unwrap(), rb.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("${pw}"), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("Hunter2"), "{}", stdout(&out));
+}
+
+#[test]
+fn a_check_result_that_looks_secret_is_journaled_withheld_never_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = sensing();
+    let j = dir.path().join("j.jsonl");
+    let meta = drillbook::journal::Meta::for_plan(&plan, Some("alice"));
+    let (mut journal, _) = drillbook::journal::Journal::open(&j, meta).unwrap();
+    let mut r = logon_result(CheckOutcome::Pass);
+    r.target = "/usr/bin/tool --password s3cr3t!".into();
+    r.detail = "matched: password=s3cr3t!".into();
+    r.values[0].value = "token: s3cr3t!".into();
+    journal
+        .append(r.action(), &drillbook::clock::SystemClock)
+        .expect("recorded, not refused");
+    let text = std::fs::read_to_string(&j).unwrap();
+    assert!(!text.contains("s3cr3t"), "{text}");
+    let ev = cli::lines(&j).pop().unwrap();
+    assert_eq!(
+        ev["target"],
+        "/usr/bin/tool (its arguments withheld: they look like they hold a credential)"
+    );
+    let withheld = "(withheld: it looks like it holds a credential)";
+    assert_eq!(ev["detail"], withheld);
+    assert_eq!(ev["values"][0]["value"], withheld);
 }
 
 // --- what a result leaves in the journal -----------------------------------------------------
@@ -1180,7 +1319,9 @@ fn drillbook_check_refuses_command_checks_unless_allowed() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
-        text.contains("pass            status-allowed command /bin/echo session status=READY"),
+        text.contains(
+            "pass            status-allowed command /bin/echo session status=${status_word}"
+        ),
         "{text}"
     );
     assert!(text.contains("session_status=READY"), "{text}");

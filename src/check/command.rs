@@ -39,11 +39,19 @@ async fn capped<R: AsyncRead + Unpin>(mut r: R) -> (Vec<u8>, bool) {
 }
 
 /// Run `argv` and wait for it at most `timeout`; a program still running then is killed.
-pub async fn probe(command: &[String], pattern: Option<&Regex>, timeout: Duration) -> Probed {
-    let Some((program, args)) = command.split_first() else {
+/// Messages name the program as `shown` (as the runbook wrote it: a site value's name, not
+/// its value).
+pub async fn probe(
+    command: &[String],
+    shown: &str,
+    pattern: Option<&Regex>,
+    timeout: Duration,
+) -> Probed {
+    let Some((path, args)) = command.split_first() else {
         return Probed::new(CheckOutcome::Error, "no program to run".to_owned());
     };
-    let mut child = match tokio::process::Command::new(program)
+    let program = shown;
+    let mut child = match tokio::process::Command::new(path)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
