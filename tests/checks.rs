@@ -965,6 +965,109 @@ fn a_check_result_that_looks_secret_is_journaled_withheld_never_refused() {
     assert_eq!(ev["values"][0]["value"], withheld);
 }
 
+/// Whether process `pid` has ended (gone, or a zombie waiting for its new parent to reap it).
+fn ended(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
+    }
+}
+
+fn pid_in(path: &Path) -> i32 {
+    cli::poll("the pid file", || {
+        std::fs::read_to_string(path).is_ok_and(|t| t.ends_with('\n'))
+    });
+    std::fs::read_to_string(path)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn what_a_command_check_starts_is_killed_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let rb = runbook_in(
+        dir.path(),
+        "  unused: nothing\n",
+        &format!(
+            r#"    - id: lingers
+      title: Leaves a child behind and runs on
+      check:
+        command: ["/bin/sh", "-c", "sleep 100 & echo $! > {d}/bg1.pid; exec sleep 100"]
+        allow: true
+        rehearsal_safe: true
+        timeout: 1s
+    - id: exits
+      title: Exits at once and leaves a child holding its output
+      check:
+        command: ["/bin/sh", "-c", "(sleep 30; touch {d}/LATE) & echo $! > {d}/bg2.pid; echo started; exit 0"]
+        allow: true
+        rehearsal_safe: true
+        match: '(?P<said>started)'
+        timeout: 5s
+"#
+        ),
+    );
+    let t0 = Instant::now();
+    let out = drillbook(&[
+        "check",
+        "--runbook",
+        rb.to_str().unwrap(),
+        "--allow-commands",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("TIMEOUT         lingers"), "{text}");
+    // The program answered: it passes at once, rather than waiting on its child's pipe.
+    assert!(text.contains("pass            exits"), "{text}");
+    assert!(t0.elapsed() < Duration::from_secs(4), "{:?}", t0.elapsed());
+    for f in ["bg1.pid", "bg2.pid"] {
+        let pid = pid_in(&dir.path().join(f));
+        cli::poll(&format!("{f}'s process to end"), || ended(pid));
+    }
+    assert!(!dir.path().join("LATE").exists());
+
+    // The app quitting while a check runs kills its group too.
+    let rb = runbook_in(
+        dir.path(),
+        "  unused: nothing\n",
+        &format!(
+            r#"    - id: lingers
+      title: Leaves a child behind and runs on
+      check:
+        command: ["/bin/sh", "-c", "sleep 100 & echo $! > {d}/bg3.pid; exec sleep 100"]
+        allow: true
+        rehearsal_safe: true
+        timeout: 10m
+        every: 5s
+"#
+        ),
+    );
+    let child = std::process::Command::new(cli::BIN)
+        .arg("run")
+        .arg(&rb)
+        .args(["--allow-commands", "--rehearse", "--speed", "1"])
+        .args(["--start-at", "08:00", "--headless", "--notify", "off"])
+        .arg("--journal")
+        .arg(dir.path().join("j.jsonl"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = pid_in(&dir.path().join("bg3.pid"));
+    assert!(!ended(pid));
+    // SAFETY: a signal to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    cli::poll("the background child to end with the app", || ended(pid));
+}
+
 // --- what a result leaves in the journal -----------------------------------------------------
 
 fn event(seq: u64, action: Action) -> Event {
