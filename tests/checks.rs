@@ -1068,6 +1068,37 @@ fn what_a_command_check_starts_is_killed_with_it() {
     cli::poll("the background child to end with the app", || ended(pid));
 }
 
+#[test]
+fn a_nul_byte_in_a_command_is_refused_at_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = runbook_in(
+        dir.path(),
+        "  unused: nothing\n",
+        r#"    - id: nul
+      title: A path with a NUL byte
+      check:
+        command: ["/bin/true\0x", "ok"]
+        allow: true
+"#,
+    );
+    let out = drillbook(&["validate", rb.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let text = std::fs::read_to_string(&rb).unwrap();
+    let (i, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("/bin/true"))
+        .unwrap();
+    let col = line.find('"').unwrap() + 1;
+    let want = format!(
+        "{}:{}:{col}: `command[0]` holds a NUL byte (\\0), which no program path or argument can hold",
+        rb.display(),
+        i + 1
+    );
+    assert!(err.contains(&want), "missing `{want}` in:\n{err}");
+}
+
 // --- what a result leaves in the journal -----------------------------------------------------
 
 fn event(seq: u64, action: Action) -> Event {

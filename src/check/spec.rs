@@ -847,7 +847,19 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
             }
             let mut argv = Vec::new();
             for (i, a) in written.iter().enumerate() {
-                if let Some(t) = template(&format!("command[{i}]"), a, &mut bad) {
+                let field = format!("command[{i}]");
+                // No program or argument can hold one: refused here, not when it would run.
+                if a.contains('\0') {
+                    bad(
+                        &field,
+                        false,
+                        format!(
+                            "`{field}` holds a NUL byte (\\0), which no program path or argument can hold: remove it"
+                        ),
+                    );
+                    continue;
+                }
+                if let Some(t) = template(&field, a, &mut bad) {
                     argv.push(t);
                 }
             }
