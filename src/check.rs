@@ -70,19 +70,43 @@ impl Probed {
     }
 }
 
+/// What stands in for text that looks like it carries a credential.
+pub const WITHHELD: &str = "(withheld: it looks like it holds a credential)";
+
 /// Host text made safe to show and to journal: controls neutralised, cut to `max` characters,
-/// and withheld whole when it looks like it carries a credential (a log line can).
+/// and withheld whole when it looks like it carries a credential (a log line can), before or
+/// after the cut (a cut can make `password hello world` read as `password hello…`).
 pub fn excerpt(text: &str, max: usize) -> String {
     if crate::text::looks_like_secret(text) {
-        return "(withheld: it looks like it holds a credential)".into();
+        return WITHHELD.into();
     }
     let clean = crate::text::clean_line(text.trim());
-    if clean.chars().count() <= max {
+    let cut = if clean.chars().count() <= max {
         clean.into_owned()
     } else {
         let mut s: String = clean.chars().take(max.saturating_sub(1)).collect();
         s.push('…');
         s
+    };
+    if crate::text::looks_like_secret(&cut) {
+        WITHHELD.into()
+    } else {
+        cut
+    }
+}
+
+/// A target made safe to journal: as it is, or, when it looks like it carries a credential
+/// (a runbook's `--password ${pw}`), its first word (the program) and the rest withheld, so
+/// that the check event is still recorded (the journal refuses an event that looks secret).
+pub fn safe_target(target: &str) -> String {
+    if !crate::text::looks_like_secret(target) {
+        return target.to_owned();
+    }
+    match target.split_once(' ') {
+        Some((first, _)) if !crate::text::looks_like_secret(first) => {
+            format!("{first} (its arguments withheld: they look like they hold a credential)")
+        }
+        _ => WITHHELD.into(),
     }
 }
 
@@ -172,7 +196,8 @@ impl Job {
 pub struct CheckResult {
     pub step: String,
     pub kind: Kind,
-    /// What it looked at, site values filled in (as written where one is unset).
+    /// What it looked at, site values filled in (as written where one is unset; a command
+    /// always as written, so that a value it is given is named, never shown).
     pub target: String,
     pub outcome: CheckOutcome,
     pub detail: String,
@@ -184,15 +209,31 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
-    /// The journal's `check` event for it.
+    /// The journal's `check` event for it. Every text in it is made safe here once more (the
+    /// runner already did): the journal refuses an event that looks like it holds a secret, and
+    /// a check event refused would be a run silently lost. Withheld, it is recorded as withheld.
     pub fn action(&self) -> Action {
+        let safe = |t: &str| {
+            if crate::text::looks_like_secret(t) {
+                WITHHELD.to_owned()
+            } else {
+                t.to_owned()
+            }
+        };
         Action::Check {
             step: self.step.clone(),
             check: self.kind.word().to_owned(),
-            target: self.target.clone(),
+            target: safe_target(&self.target),
             outcome: self.outcome,
-            detail: self.detail.clone(),
-            values: self.values.clone(),
+            detail: safe(&self.detail),
+            values: self
+                .values
+                .iter()
+                .map(|v| Captured {
+                    value: safe(&v.value),
+                    ..v.clone()
+                })
+                .collect(),
             started: self.started,
             duration_ms: u64::try_from(self.duration.as_millis()).unwrap_or(u64::MAX),
             simulated: self.simulated,
@@ -273,13 +314,22 @@ impl Runner {
     async fn run_inner(self, job: Job) -> CheckResult {
         let kind = job.check.kind();
         let written = job.check.target_text();
+        // A site value that is a credential never leaves in what is shown or journaled: what
+        // the host gave back (a command echoing its `--pass`) names it instead (`${pw}`).
+        let site = self.site.clone();
         let result = |target: String, p: Probed, started, duration, simulated| CheckResult {
             step: job.step.clone(),
             kind,
-            target,
+            target: safe_target(&site.scrub(&target)),
             outcome: p.outcome,
-            detail: excerpt(&p.detail, 400),
-            values: file_values(&job.check, p.values),
+            detail: excerpt(&site.scrub(&p.detail), 400),
+            values: file_values(
+                &job.check,
+                p.values
+                    .into_iter()
+                    .map(|(n, v)| (n, site.scrub(&v)))
+                    .collect(),
+            ),
             started,
             duration,
             simulated,
@@ -411,6 +461,9 @@ impl Runner {
                         ),
                     );
                 }
+                if let Some(why) = spec::path_problem(&path.text, &fill(path)) {
+                    return Probed::new(CheckOutcome::Error, why);
+                }
                 let cancel = Arc::new(AtomicBool::new(false));
                 let cursor = self
                     .cursors
@@ -443,6 +496,9 @@ impl Runner {
             Probe::File {
                 path, newer_than, ..
             } => {
+                if let Some(why) = spec::path_problem(&path.text, &fill(path)) {
+                    return Probed::new(CheckOutcome::Error, why);
+                }
                 let path = std::path::PathBuf::from(fill(path));
                 let since = newer_than.map(|n| match n {
                     NewerThan::PhaseStart => job.phase_start,
@@ -462,8 +518,16 @@ impl Runner {
                 }
             }
             Probe::Command { argv, .. } => {
+                // The values go to the process only; messages name the program as written.
+                let shown = argv.first().map_or("", |a| a.text.as_str());
                 let argv: Vec<String> = argv.iter().map(fill).collect();
-                command::probe(&argv, pattern.as_ref().map(|p| &p.regex), check.timeout).await
+                command::probe(
+                    &argv,
+                    shown,
+                    pattern.as_ref().map(|p| &p.regex),
+                    check.timeout,
+                )
+                .await
             }
         }
     }
@@ -478,7 +542,9 @@ impl Drop for StopOnDrop {
     }
 }
 
-/// The target shown and journaled, site values filled in.
+/// The target shown and journaled, site values filled in; a command's as written, its
+/// `${name}`s unexpanded: its arguments are where a password would be given, and the values
+/// are passed to the process only.
 fn target_of(check: &Check, fill: &dyn Fn(&spec::Template) -> String) -> String {
     match &check.probe {
         Probe::Tcp { target } => fill(target),
@@ -498,7 +564,7 @@ fn target_of(check: &Check, fill: &dyn Fn(&spec::Template) -> String) -> String 
             }
             s
         }
-        Probe::Command { argv, .. } => argv.iter().map(fill).collect::<Vec<_>>().join(" "),
+        Probe::Command { .. } => check.target_text(),
     }
 }
 

@@ -110,6 +110,34 @@ impl Site {
             .filter(|v| !v.trim().is_empty())
     }
 
+    /// The values that are never shown or journaled: those named like a credential (`pw`,
+    /// `ocg_password`, `api_token`) and those that look like one themselves. Longest first, so
+    /// that [`Site::scrub`] replaces a value before any shorter one inside it.
+    pub fn secrets(&self) -> Vec<(&str, &str)> {
+        let mut out: Vec<(&str, &str)> = self
+            .values
+            .iter()
+            .filter(|(n, v)| {
+                !v.trim().is_empty() && (named_secret(n) || crate::text::looks_like_secret(v))
+            })
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        out.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
+        out
+    }
+
+    /// `text` with every secret value ([`Site::secrets`]) replaced by its name, `${name}`: what
+    /// a command printed of the password it was given is recorded as `${pw}`.
+    pub fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for (name, value) in self.secrets() {
+            if out.contains(value) {
+                out = out.replace(value, &format!("${{{name}}}"));
+            }
+        }
+        out
+    }
+
     /// How a message names the file: `the site file (/home/a/.config/drillbook/site.yaml)`, or
     /// says there is none.
     pub fn describe(&self) -> String {
@@ -185,6 +213,34 @@ pub fn parse(display: &str, text: &str) -> Result<BTreeMap<String, String>, Prob
         out.insert(name.to_owned(), value);
     }
     problems.into_result(out)
+}
+
+/// Whether a site value's name says it holds a credential: one of its words (split at `_`,
+/// digits at the end dropped) is a word for one.
+fn named_secret(name: &str) -> bool {
+    const WORDS: [&str; 18] = [
+        "password",
+        "passwd",
+        "pass",
+        "passcode",
+        "passphrase",
+        "pwd",
+        "pw",
+        "pin",
+        "secret",
+        "token",
+        "key",
+        "apikey",
+        "credential",
+        "credentials",
+        "cred",
+        "creds",
+        "auth",
+        "bearer",
+    ];
+    name.split('_')
+        .map(|w| w.trim_end_matches(|c: char| c.is_ascii_digit()))
+        .any(|w| WORDS.contains(&w))
 }
 
 /// Whether a file is a site file (a top-level `site:` and no `session:`): `validate` on an
@@ -271,6 +327,28 @@ mod tests {
         assert_eq!(site.get("log"), None);
         assert_eq!(site.get("blank"), None);
         assert_eq!(site.get("port"), Some("443"));
+    }
+
+    #[test]
+    fn secret_values_are_named_in_what_is_shown_and_others_are_kept() {
+        let site = Site::from_values(
+            [
+                ("pw", "Hunter2!"),
+                ("ocg_password2", "pa55"),
+                ("api_token", "abcd1234XYZ"),
+                ("conn", "user=t password=letmein9"),
+                ("status_word", "READY"),
+                ("ocg_primary_host", "10.0.0.1"),
+            ]
+            .map(|(n, v)| (n.to_owned(), v.to_owned())),
+        );
+        let names: Vec<&str> = site.secrets().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names.len(), 4, "{names:?}");
+        assert!(!names.contains(&"status_word") && !names.contains(&"ocg_primary_host"));
+        assert_eq!(
+            site.scrub("--pass Hunter2! pa55 abcd1234XYZ READY 10.0.0.1"),
+            "--pass ${pw} ${ocg_password2} ${api_token} READY 10.0.0.1"
+        );
     }
 
     #[test]

@@ -522,6 +522,186 @@ async fn a_log_that_is_not_a_regular_file_is_an_error_at_once() {
     assert!(t0.elapsed() < Duration::from_secs(5));
 }
 
+// --- which file a check reads ----------------------------------------------------------------
+
+/// A runbook over the fixture session, in `dir`, its steps as written (each indented by 4).
+fn runbook_in(dir: &Path, site: &str, steps: &str) -> PathBuf {
+    std::fs::copy(fixture("checks/session.yaml"), dir.join("session.yaml")).unwrap();
+    let rb = dir.join("rb.yaml");
+    std::fs::write(
+        &rb,
+        format!(
+            "format: 1\nid: rb\nrole: ops\ntitle: Checks\nsession: session.yaml\nsite:\n{site}phases:\n  primary:\n{steps}"
+        ),
+    )
+    .unwrap();
+    rb
+}
+
+/// `path:LINE:COLUMN: ` of the value after `key: ` on the first line holding `needle`.
+fn position_of(path: &Path, needle: &str) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let (i, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(needle))
+        .unwrap();
+    let col = line.find(": ").unwrap() + 3;
+    format!("{}:{}:{col}: ", path.display(), i + 1)
+}
+
+#[test]
+fn a_runbook_cannot_steer_a_file_or_log_check_past_the_operators_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = runbook_in(
+        dir.path(),
+        "  logdir: the log folder\n  x: a suffix\n",
+        r#"    - id: shadow
+      title: Looks harmless
+      check:
+        every: 5s
+        file: "${logdir}/../../../../etc/shadow"
+        match: '(?P<line>root.*)'
+    - id: environ
+      title: Reads the environment
+      check:
+        log: "${logdir}/../../proc/self/environ"
+        match: '(?P<cred>\w+=\S+)'
+    - id: suffix
+      title: A literal path with a site value after it
+      check:
+        log: "/etc/shadow${x}"
+        match: 'root'
+"#,
+    );
+    let out = drillbook(&["validate", rb.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for (needle, kind) in [
+        ("/etc/shadow\"", "file"),
+        ("/proc/self/environ", "log"),
+        ("/etc/shadow${x}", "log"),
+    ] {
+        let want = format!(
+            "{}`{}`: a {kind} check's path is one site value and nothing else (`{kind}: ${{name}}`)",
+            position_of(&rb, needle),
+            std::fs::read_to_string(&rb)
+                .unwrap()
+                .lines()
+                .find(|l| l.contains(needle))
+                .unwrap()
+                .split_once(": ")
+                .unwrap()
+                .1
+                .trim_matches('"')
+        );
+        assert!(err.contains(&want), "missing `{want}` in:\n{err}");
+    }
+    assert!(err.contains("3 problems found"), "{err}");
+    // `check` and `run` load the same way: nothing is read, nothing is journaled.
+    let site = dir.path().join("site.yaml");
+    std::fs::write(&site, "site:\n  logdir: /var/log\n  x: \"\"\n").unwrap();
+    let out = drillbook(&[
+        "check",
+        "--runbook",
+        rb.to_str().unwrap(),
+        "--site",
+        site.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    let j = dir.path().join("j.jsonl");
+    let out = drillbook(&[
+        "run",
+        rb.to_str().unwrap(),
+        "--site",
+        site.to_str().unwrap(),
+        "--rehearse",
+        "--headless",
+        "--journal",
+        j.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!j.exists(), "a runbook that does not load opens no journal");
+}
+
+#[test]
+fn a_site_path_that_climbs_with_dotdot_is_refused_when_it_resolves() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("logs")).unwrap();
+    let secret = dir.path().join("shadow");
+    std::fs::write(
+        &secret,
+        "root:$6$saltsalt$hashhashhash:19000:0:99999:7:::\n",
+    )
+    .unwrap();
+    let rb = runbook_in(
+        dir.path(),
+        "  snapshot: a file\n  bss_log: a log\n",
+        r"    - id: snap
+      title: The snapshot
+      check:
+        file: ${snapshot}
+        match: '(?P<line>root.*)'
+    - id: logon
+      title: The logon
+      check:
+        log: ${bss_log}
+        match: '(?P<line>root.*)'
+        timeout: 1s
+",
+    );
+    let check = |value: &Path, steps: &[&str]| {
+        let site = dir.path().join("site.yaml");
+        std::fs::write(
+            &site,
+            format!(
+                "site:\n  snapshot: {}\n  bss_log: {}\n",
+                value.display(),
+                value.display()
+            ),
+        )
+        .unwrap();
+        drillbook(
+            &[
+                "check",
+                "--runbook",
+                rb.to_str().unwrap(),
+                "--site",
+                site.to_str().unwrap(),
+            ]
+            .iter()
+            .chain(steps)
+            .copied()
+            .collect::<Vec<_>>(),
+        )
+    };
+    // Its own path: the file is there and readable, and the file check reads it.
+    let out = check(&secret, &["snap"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("hashhashhash"), "{}", stdout(&out));
+    // The same file through a real folder and `..`: refused before anything is opened.
+    let climbing = dir.path().join("logs/../shadow");
+    assert!(climbing.exists());
+    let out = check(&climbing, &[]);
+    let text = cli::unfold(&stdout(&out));
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for name in ["snapshot", "bss_log"] {
+        assert!(
+            text.contains(&format!("`${{{name}}}` is `")),
+            "{name}:\n{text}"
+        );
+    }
+    assert_eq!(
+        text.matches("a path with a `..` component is refused")
+            .count(),
+        2,
+        "{text}"
+    );
+    assert!(text.contains("2 checks: 2 ERROR."), "{text}");
+    assert!(!text.contains("hashhashhash"), "{text}");
+}
+
 // --- file ------------------------------------------------------------------------------------
 
 #[tokio::test]
@@ -608,7 +788,8 @@ async fn a_command_check_is_refused_without_allow_commands_and_in_a_rehearsal() 
         .run(job(&plan, "status-allowed", since))
         .await;
     assert_eq!(r.outcome, CheckOutcome::Pass, "{r:?}");
-    assert_eq!(r.target, "/bin/echo session status=READY");
+    // Shown and journaled as written: the values go to the process only.
+    assert_eq!(r.target, "/bin/echo session status=${status_word}");
     assert_eq!(value(&r, "session_status"), Some("READY"));
     assert_eq!(value(&r, "exit_status"), Some("0"));
 }
@@ -644,6 +825,278 @@ async fn a_command_runs_under_its_timeout_with_its_output_capped() {
         .await;
     assert_eq!(r.outcome, CheckOutcome::Fail, "{r:?}");
     assert!(r.detail.contains("output cut at 64 KiB"), "{}", r.detail);
+}
+
+/// `drillbook run RUNBOOK --site SITE --allow-commands --rehearse --headless` from 08:00 until the
+/// journal holds `n` check events (a bounded poll), then SIGTERM; its stdout and stderr.
+fn run_until_checks(rb: &Path, site: &Path, j: &Path, n: usize) -> String {
+    let child = std::process::Command::new(cli::BIN)
+        .arg("run")
+        .arg(rb)
+        .arg("--site")
+        .arg(site)
+        .args(["--allow-commands", "--rehearse", "--speed", "1"])
+        .args(["--start-at", "08:00", "--headless", "--notify", "off"])
+        .arg("--journal")
+        .arg(j)
+        .env("TZ", "Europe/London")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let checks = || {
+        cli::lines(j)
+            .into_iter()
+            .filter(|e| e["kind"] == "check")
+            .count()
+    };
+    cli::poll("the check events", || checks() >= n);
+    // SAFETY: a signal to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    stdout(&out) + &stderr(&out)
+}
+
+#[test]
+fn a_site_secret_given_to_a_command_is_named_never_journaled_or_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = runbook_in(
+        dir.path(),
+        "  pw: the trading password\n",
+        r#"    - id: pass
+      title: Logs on with the password
+      check:
+        command: ["/bin/echo", "--user", "trader1", "--pass", "${pw}"]
+        match: '(?P<out>.*)'
+        allow: true
+        rehearsal_safe: true
+        every: 5s
+    - id: password
+      title: Says what it was given
+      check:
+        command: ["/bin/sh", "-c", "echo given $2 >&2; exit 3", "sh", "--password", "${pw}"]
+        allow: true
+        rehearsal_safe: true
+        every: 5s
+"#,
+    );
+    let site = dir.path().join("site.yaml");
+    std::fs::write(&site, "site:\n  pw: \"Hunter2!\"\n").unwrap();
+    let j = dir.path().join("pw.jsonl");
+    let printed = run_until_checks(&rb, &site, &j, 2);
+    let text = std::fs::read_to_string(&j).unwrap();
+    assert!(!text.contains("Hunter2"), "journaled:\n{text}");
+    assert!(!printed.contains("Hunter2"), "shown:\n{printed}");
+    let checks: Vec<_> = cli::lines(&j)
+        .into_iter()
+        .filter(|e| e["kind"] == "check")
+        .collect();
+    let of = |step: &str| checks.iter().find(|e| e["step"] == step).unwrap().clone();
+    // As the runbook wrote it, and what the program printed of the value names it.
+    let pass = of("pass");
+    assert_eq!(
+        pass["target"], "/bin/echo --user trader1 --pass ${pw}",
+        "{pass}"
+    );
+    assert_eq!(pass["outcome"], "pass", "{pass}");
+    let out = pass["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "out")
+        .unwrap();
+    assert_eq!(out["value"], "--user trader1 --pass ${pw}", "{pass}");
+    // A target that reads as a password even with the name in it: the program is kept, the
+    // arguments withheld, and the event is recorded rather than refused.
+    let password = of("password");
+    assert_eq!(
+        password["target"],
+        "/bin/sh (its arguments withheld: they look like they hold a credential)",
+        "{password}"
+    );
+    assert_eq!(password["outcome"], "fail", "{password}");
+    assert_eq!(
+        password["detail"], "/bin/sh exited with status 3: given ${pw}",
+        "{password}"
+    );
+    // `check` prints the same.
+    let out = drillbook(&[
+        "check",
+        "--runbook",
+        rb.to_str().unwrap(),
+        "--site",
+        site.to_str().unwrap(),
+        "--allow-commands",
+    ]);
+    let shown = stdout(&out) + &stderr(&out);
+    assert!(shown.contains("--pass ${pw}"), "{shown}");
+    assert!(!shown.contains("Hunter2"), "{shown}");
+    // And so do the reports made from the journal.
+    let out = drillbook(&["report", j.to_str().unwrap(), rb.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("${pw}"), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("Hunter2"), "{}", stdout(&out));
+}
+
+#[test]
+fn a_check_result_that_looks_secret_is_journaled_withheld_never_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = sensing();
+    let j = dir.path().join("j.jsonl");
+    let meta = drillbook::journal::Meta::for_plan(&plan, Some("alice"));
+    let (mut journal, _) = drillbook::journal::Journal::open(&j, meta).unwrap();
+    let mut r = logon_result(CheckOutcome::Pass);
+    r.target = "/usr/bin/tool --password s3cr3t!".into();
+    r.detail = "matched: password=s3cr3t!".into();
+    r.values[0].value = "token: s3cr3t!".into();
+    journal
+        .append(r.action(), &drillbook::clock::SystemClock)
+        .expect("recorded, not refused");
+    let text = std::fs::read_to_string(&j).unwrap();
+    assert!(!text.contains("s3cr3t"), "{text}");
+    let ev = cli::lines(&j).pop().unwrap();
+    assert_eq!(
+        ev["target"],
+        "/usr/bin/tool (its arguments withheld: they look like they hold a credential)"
+    );
+    let withheld = "(withheld: it looks like it holds a credential)";
+    assert_eq!(ev["detail"], withheld);
+    assert_eq!(ev["values"][0]["value"], withheld);
+}
+
+/// Whether process `pid` has ended (gone, or a zombie waiting for its new parent to reap it).
+fn ended(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
+    }
+}
+
+fn pid_in(path: &Path) -> i32 {
+    cli::poll("the pid file", || {
+        std::fs::read_to_string(path).is_ok_and(|t| t.ends_with('\n'))
+    });
+    std::fs::read_to_string(path)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn what_a_command_check_starts_is_killed_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let rb = runbook_in(
+        dir.path(),
+        "  unused: nothing\n",
+        &format!(
+            r#"    - id: lingers
+      title: Leaves a child behind and runs on
+      check:
+        command: ["/bin/sh", "-c", "sleep 100 & echo $! > {d}/bg1.pid; exec sleep 100"]
+        allow: true
+        rehearsal_safe: true
+        timeout: 1s
+    - id: exits
+      title: Exits at once and leaves a child holding its output
+      check:
+        command: ["/bin/sh", "-c", "(sleep 30; touch {d}/LATE) & echo $! > {d}/bg2.pid; echo started; exit 0"]
+        allow: true
+        rehearsal_safe: true
+        match: '(?P<said>started)'
+        timeout: 5s
+"#
+        ),
+    );
+    let t0 = Instant::now();
+    let out = drillbook(&[
+        "check",
+        "--runbook",
+        rb.to_str().unwrap(),
+        "--allow-commands",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("TIMEOUT         lingers"), "{text}");
+    // The program answered: it passes at once, rather than waiting on its child's pipe.
+    assert!(text.contains("pass            exits"), "{text}");
+    assert!(t0.elapsed() < Duration::from_secs(4), "{:?}", t0.elapsed());
+    for f in ["bg1.pid", "bg2.pid"] {
+        let pid = pid_in(&dir.path().join(f));
+        cli::poll(&format!("{f}'s process to end"), || ended(pid));
+    }
+    assert!(!dir.path().join("LATE").exists());
+
+    // The app quitting while a check runs kills its group too.
+    let rb = runbook_in(
+        dir.path(),
+        "  unused: nothing\n",
+        &format!(
+            r#"    - id: lingers
+      title: Leaves a child behind and runs on
+      check:
+        command: ["/bin/sh", "-c", "sleep 100 & echo $! > {d}/bg3.pid; exec sleep 100"]
+        allow: true
+        rehearsal_safe: true
+        timeout: 10m
+        every: 5s
+"#
+        ),
+    );
+    let child = std::process::Command::new(cli::BIN)
+        .arg("run")
+        .arg(&rb)
+        .args(["--allow-commands", "--rehearse", "--speed", "1"])
+        .args(["--start-at", "08:00", "--headless", "--notify", "off"])
+        .arg("--journal")
+        .arg(dir.path().join("j.jsonl"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = pid_in(&dir.path().join("bg3.pid"));
+    assert!(!ended(pid));
+    // SAFETY: a signal to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    cli::poll("the background child to end with the app", || ended(pid));
+}
+
+#[test]
+fn a_nul_byte_in_a_command_is_refused_at_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = runbook_in(
+        dir.path(),
+        "  unused: nothing\n",
+        r#"    - id: nul
+      title: A path with a NUL byte
+      check:
+        command: ["/bin/true\0x", "ok"]
+        allow: true
+"#,
+    );
+    let out = drillbook(&["validate", rb.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let text = std::fs::read_to_string(&rb).unwrap();
+    let (i, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("/bin/true"))
+        .unwrap();
+    let col = line.find('"').unwrap() + 1;
+    let want = format!(
+        "{}:{}:{col}: `command[0]` holds a NUL byte (\\0), which no program path or argument can hold",
+        rb.display(),
+        i + 1
+    );
+    assert!(err.contains(&want), "missing `{want}` in:\n{err}");
 }
 
 // --- what a result leaves in the journal -----------------------------------------------------
@@ -1000,7 +1453,9 @@ fn drillbook_check_refuses_command_checks_unless_allowed() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
-        text.contains("pass            status-allowed command /bin/echo session status=READY"),
+        text.contains(
+            "pass            status-allowed command /bin/echo session status=${status_word}"
+        ),
         "{text}"
     );
     assert!(text.contains("session_status=READY"), "{text}");
@@ -1035,7 +1490,7 @@ fn check_problems_in_a_runbook_are_each_reported_at_their_position() {
         "73:11: this check captures no value `logon_tme` (it captures: logon_time)",
         "82:23: `logoff time` is not an evidence field of this step (its fields: logon time)",
         "87:17: `settle: on_fail`: the one setting is `on_pass`",
-        "91:15: `/etc/passwd`: a file check takes its path from the site file (`file: ${name}`)",
+        "91:15: `/etc/passwd`: a file check's path is one site value and nothing else (`file: ${name}`)",
     ];
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), want.len() + 1, "{err}");

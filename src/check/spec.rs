@@ -165,6 +165,14 @@ impl Template {
         })
     }
 
+    /// The one site name it is, when it is exactly `${name}` and nothing else.
+    pub fn site_name(&self) -> Option<&str> {
+        match self.parts.as_slice() {
+            [Part::Ref(n)] => Some(n),
+            _ => None,
+        }
+    }
+
     /// Whether it holds no reference (it can be checked when the runbook is loaded).
     pub fn is_literal(&self) -> bool {
         self.names().next().is_none()
@@ -839,7 +847,19 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
             }
             let mut argv = Vec::new();
             for (i, a) in written.iter().enumerate() {
-                if let Some(t) = template(&format!("command[{i}]"), a, &mut bad) {
+                let field = format!("command[{i}]");
+                // No program or argument can hold one: refused here, not when it would run.
+                if a.contains('\0') {
+                    bad(
+                        &field,
+                        false,
+                        format!(
+                            "`{field}` holds a NUL byte (\\0), which no program path or argument can hold: remove it"
+                        ),
+                    );
+                    continue;
+                }
+                if let Some(t) = template(&field, a, &mut bad) {
                     argv.push(t);
                 }
             }
@@ -913,22 +933,38 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
     }
 }
 
-/// A file a check reads is the operator's choice: its path comes from the site file. Otherwise a
-/// runbook from someone else could have drillbook read any file the user can read and put what
-/// its pattern captures into the journal and the reports other people read.
+/// A file a check reads is the operator's choice: its path is one site value, whole
+/// (`log: ${bss_log}`). Otherwise a runbook from someone else could have drillbook read any file
+/// the user can read and put what its pattern captures into the journal and the reports other
+/// people read: a literal path (`/etc/shadow`), or text around an honest site value
+/// (`${logdir}/../../etc/shadow`, `/etc/shadow${x}`) that steers it elsewhere.
 fn operator_path(field: &str, path: Option<&Template>, bad: &mut dyn FnMut(&str, bool, String)) {
-    if let Some(t) = path
-        && t.is_literal()
-    {
+    let Some(t) = path else { return };
+    if t.site_name().is_none() && !t.text.trim().is_empty() {
         bad(
             field,
             false,
             format!(
-                "`{}`: a {field} check takes its path from the site file (`{field}: ${{name}}`), so that which file drillbook reads is the operator's choice, not the runbook's",
+                "`{}`: a {field} check's path is one site value and nothing else (`{field}: ${{name}}`), so that which file drillbook reads is the operator's choice, not the runbook's",
                 t.text
             ),
         );
     }
+}
+
+/// Why a path from the site file is refused for a log or file check: a `..` component. The
+/// operator gives the file's own path; a path that climbs out of a folder is what a steered
+/// path looks like, and is never needed.
+pub fn path_problem(written: &str, value: &str) -> Option<String> {
+    std::path::Path::new(value)
+        .components()
+        .any(|c| c == std::path::Component::ParentDir)
+        .then(|| {
+            format!(
+                "`{written}` is `{}` in the site file: a path with a `..` component is refused; give the file's own path",
+                crate::text::clean_line(value)
+            )
+        })
 }
 
 /// `record:` as written, checked: each value a name the check captures (when its pattern is in
