@@ -134,12 +134,7 @@ pub fn run(args: &RunArgs) -> Outcome {
             args.rehearse.then(crate::clock::wall_now),
         ),
     };
-    let choices = args
-        .choose
-        .iter()
-        .map(|c| crate::setup::parse_choice(&plan, c))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Failure::usage)?;
+    let choices = crate::setup::parse_choices(&plan, &args.choose).map_err(Failure::usage)?;
     let (mut journal, mut replay) = open_journal(&path, &plan, args)?;
     let clock = clock_for(args, &plan, &replay)?;
     // What the journal held before this run: the choices below are this run's own actions.
