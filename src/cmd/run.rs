@@ -284,18 +284,7 @@ fn headless(args: &RunArgs, setup: Setup, path: &Path) -> Outcome {
 /// rehearsal (its journal is a file of its own, so it is named), the journal path, quoted for a
 /// POSIX shell.
 fn resume_command(args: &RunArgs, plan: &Plan, path: &Path) -> String {
-    let mut cmd = vec!["drillbook".to_owned(), "run".to_owned()];
-    if args.select.runbooks.is_empty() {
-        cmd.push("--role".into());
-        cmd.push(plan.roles().join(","));
-    } else {
-        cmd.extend(
-            args.select
-                .runbooks
-                .iter()
-                .map(|p| shell_word(&p.display().to_string())),
-        );
-    }
+    let mut cmd = plan.run_words();
     if args.rehearse {
         cmd.push("--rehearse".into());
         if let Some(s) = args.speed {
@@ -309,20 +298,8 @@ fn resume_command(args: &RunArgs, plan: &Plan, path: &Path) -> String {
         cmd.push("--headless".into());
     }
     cmd.push("--journal".into());
-    cmd.push(shell_word(&path.display().to_string()));
+    cmd.push(crate::shell::word(&path.display().to_string()));
     clean_line(&cmd.join(" ")).into_owned()
-}
-
-/// One word for a POSIX shell: as is when plain, else in single quotes.
-fn shell_word(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:+=,@".contains(c))
-    {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
 }
 
 /// `--rehearse --resume`: the newest rehearsal journal of these roles in the default folder (the
@@ -344,10 +321,10 @@ fn newest_rehearsal(plan: &Plan) -> Result<PathBuf, Failure> {
     match newest {
         Some(n) => Ok(dir.join(n)),
         None => Err(Failure::new(format!(
-            "--resume: no rehearsal journal for roles {} in {}; start one with `drillbook run --role {} --rehearse`",
+            "--resume: no rehearsal journal for roles {} in {}; start one with `{} --rehearse`",
             plan.roles().join(", "),
             dir.display(),
-            plan.roles().join(",")
+            plan.run_command()
         ))),
     }
 }
