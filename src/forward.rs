@@ -136,19 +136,16 @@ pub enum ForwardError {
     },
 }
 
-/// Forward `journal` to `url` until the returned future is dropped, the receiver of `status_tx`
-/// is dropped, or the journal cannot be followed (the error). For the app's loop: spawn it as a
-/// task (`tokio::spawn(forward::run(path, url, tx))`) and show what comes on the channel.
+/// Forward `journal` to `target` until the returned future is dropped, the receiver of
+/// `status_tx` is dropped, or the journal cannot be followed (the error). For the app's loop:
+/// spawn it as a task (`tokio::spawn(forward::run(path, target, tx))`) and show what comes on the
+/// channel. The address is parsed by the caller, before anything starts, so that a bad one is a
+/// usage error rather than a forwarder that stops at once.
 pub async fn run(
     journal: PathBuf,
-    url: String,
+    target: Target,
     status_tx: tokio::sync::mpsc::UnboundedSender<Status>,
 ) -> Result<(), ForwardError> {
-    let target: Target = url.parse().map_err(|e: AddressError| ForwardError::Io {
-        journal: journal.clone(),
-        what: "forward",
-        source: std::io::Error::other(e),
-    })?;
     run_until(
         journal,
         target,

@@ -331,3 +331,53 @@ fn udp_and_the_unix_socket_carry_the_same_messages_and_a_second_forwarder_is_ref
     assert_eq!(out.status.code(), Some(2));
     assert!(cli::stderr(&out).contains("syslog+tcp://HOST:PORT"));
 }
+
+/// `run --forward` takes the address as `forward --to` does: a bad one is the same usage error
+/// (exit 2) before the journal is opened, for the app and the headless run alike; and a headless
+/// run says on a line of its own when forwarding stops.
+#[test]
+fn run_forward_refuses_a_bad_address_up_front_and_says_when_forwarding_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let never = dir.path().join("never.jsonl");
+    let run = |extra: &[&str], journal: &Path, forward: &str| {
+        Command::new(BIN)
+            .args(["run", "--role", "ep", "--rehearse", "--speed", "3600"])
+            .args(["--start-at", "13:00", "--notify", "off"])
+            .args(extra)
+            .arg("--journal")
+            .arg(journal)
+            .args(["--forward", forward])
+            .env("TZ", "UTC")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    for bad in ["bogus", "syslog+tcp://:99999", "syslog+unix://", "http://x"] {
+        let to = drillbook(&["forward", never.to_str().unwrap(), "--to", bad]);
+        assert_eq!(to.status.code(), Some(2));
+        let want = cli::stderr(&to).replacen("--to ", "--forward ", 1);
+        for extra in [&["--headless"][..], &[]] {
+            let out = run(extra, &never, bad);
+            assert_eq!(out.status.code(), Some(2), "{bad} {extra:?}");
+            assert_eq!(cli::stderr(&out), want, "{bad} {extra:?}");
+        }
+        assert!(!never.exists(), "refused before the journal was opened");
+    }
+
+    // Forwarding that stops: another forwarder already sends this journal to this collector.
+    let journal = dir.path().join("r.jsonl");
+    let first = run(&["--headless"], &journal, "syslog+udp://127.0.0.1:9");
+    assert!(first.status.success(), "{}", cli::stderr(&first));
+    let to = format!("syslog+unix://{}", dir.path().join("down.sock").display());
+    let mut other = Forwarder::start(&journal, &to, &[]);
+    other.wait_for("collector down");
+    let out = run(&["--headless"], &journal, &to);
+    assert!(out.status.success(), "{}", cli::stderr(&out));
+    let said = stdout(&out);
+    assert!(
+        said.lines().any(|l| l.contains(" forward ")
+            && l.contains("forwarding stopped")
+            && l.contains("another drillbook forwarder is already sending")),
+        "{said}"
+    );
+}

@@ -122,6 +122,13 @@ pub fn run(args: &RunArgs) -> Outcome {
         crate::check::DEFAULT_LIMIT,
     );
     let channels = crate::notify::channels(&args.notify).map_err(Failure::usage)?;
+    // As `drillbook forward --to` refuses a bad address: before the journal is opened, for the
+    // app and the headless run alike (a cron job must not run with nothing forwarded).
+    let forward = args
+        .forward
+        .as_deref()
+        .map(|url| super::forward::target("--forward", url))
+        .transpose()?;
     if !args.headless {
         need_terminal()?;
     }
@@ -177,7 +184,7 @@ pub fn run(args: &RunArgs) -> Outcome {
             channels,
             arrival: None,
             checks: Some(checks),
-            forward: args.forward.clone(),
+            forward,
         };
         return headless(args, setup, &path);
     }
@@ -207,7 +214,7 @@ pub fn run(args: &RunArgs) -> Outcome {
             channels,
             arrival: Some(arrival),
             checks: Some(checks),
-            forward: args.forward.clone(),
+            forward,
         },
         theme,
     )
