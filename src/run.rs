@@ -517,7 +517,11 @@ fn forward_task(
                 Some(s) = status.recv() => {
                     // Caught up is the normal state: only changes are worth the status line.
                     if !matches!(s, Status::CaughtUp { .. }) {
-                        let down = matches!(s, Status::Down { .. });
+                        let down = matches!(
+                            s,
+                            Status::Down { .. }
+                                | Status::Stopped { how: crate::forward::Stop::Undelivered, .. }
+                        );
                         let _ = tx.send(Message::Forwarding { text: s.to_string(), down });
                     }
                 }
@@ -597,7 +601,9 @@ fn follow(
                     }
                     Ok(false) => {}
                     Err(e) => {
-                        let _ = tx.send(Message::JournalUnreadable(e.to_string()));
+                        let _ = tx.send(Message::JournalUnreadable(format!(
+                            "{e}; stopped following"
+                        )));
                         return;
                     }
                 }

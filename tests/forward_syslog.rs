@@ -52,6 +52,23 @@ impl Forwarder {
         }
     }
 
+    /// Wait for the forwarder to exit (bounded) and read the rest of what it said.
+    fn finish(&mut self) -> std::process::ExitStatus {
+        let start = Instant::now();
+        loop {
+            let left = Duration::from_secs(30).saturating_sub(start.elapsed());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => self.seen.push(l),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(e) => panic!(
+                    "forward still talking after 30s ({e}):\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+        self.child.wait().unwrap()
+    }
+
     /// Wait until a stderr line contains `what`.
     fn wait_for(&mut self, what: &str) {
         let start = Instant::now();
@@ -330,6 +347,55 @@ fn udp_and_the_unix_socket_carry_the_same_messages_and_a_second_forwarder_is_ref
     let out = drillbook(&["forward", journal.to_str().unwrap(), "--to", "tcp://x:1"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(cli::stderr(&out).contains("syslog+tcp://HOST:PORT"));
+}
+
+/// `forward` says what is true when it stops: everything delivered (`--once`), or, stopped
+/// while the collector is down, that events were NOT delivered; never "caught up" meanwhile.
+#[test]
+fn forward_says_what_was_delivered_when_it_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("desk1.jsonl");
+    let out = cli::record_all(
+        &journal,
+        "ep",
+        "alice",
+        &["note one", "note two", "note three"],
+    );
+    assert!(out.status.success());
+    let total = cli::lines(&journal).len();
+
+    // The collector is down: SIGTERM while it retries.
+    let to = format!("syslog+unix://{}", dir.path().join("down.sock").display());
+    let mut fwd = Forwarder::start(&journal, &to, &["--once"]);
+    fwd.wait_for("collector down");
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(fwd.child.id() as i32, libc::SIGTERM) };
+    assert!(fwd.finish().success());
+    let said = fwd.seen.join("\n");
+    assert!(!said.contains("caught up"), "{said}");
+    assert!(said.contains("NOT delivered"), "{said}");
+
+    // A collector of our own (a Unix datagram socket): everything arrives, and `--once` says so.
+    let sock = dir.path().join("up.sock");
+    let collector = std::os::unix::net::UnixDatagram::bind(&sock).unwrap();
+    let to = format!("syslog+unix://{}", sock.display());
+    let mut fwd = Forwarder::start(&journal, &to, &["--once"]);
+    assert!(fwd.finish().success());
+    let said = fwd.seen.join("\n");
+    assert!(
+        said.contains(&format!(
+            "everything delivered, up to #{total} ({total} events in all)"
+        )),
+        "{said}"
+    );
+    assert!(!said.contains("waiting for more"), "{said}");
+    collector
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut buf = vec![0u8; 65536];
+    for _ in 0..total {
+        collector.recv(&mut buf).expect("each event arrived");
+    }
 }
 
 /// `run --forward` takes the address as `forward --to` does: a bad one is the same usage error
