@@ -153,7 +153,7 @@ mod tests {
         let p = Positions::index(doc);
         assert_eq!(p.value("a[1].id"), None);
         assert_eq!(p.value_or_enclosing("a[1].id"), Some((3, 5)));
-        assert_eq!(p.value_or_enclosing("a[0].id"), Some((2, 12)));
+        assert_eq!(p.value_or_enclosing("a[0].id"), Some((2, 13)));
         assert_eq!(p.value_or_enclosing("b.c"), None);
     }
 }
