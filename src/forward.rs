@@ -72,6 +72,26 @@ pub enum Status {
     },
     /// The collector takes messages again.
     Up { journal: PathBuf },
+    /// The forwarder stopped: everything delivered (`--once`), asked to stop (a signal) after
+    /// delivering up to `seq`, or asked to stop with events not yet delivered (the collector
+    /// down): each says which, never "caught up" while events wait.
+    Stopped {
+        journal: PathBuf,
+        seq: u64,
+        sent: u64,
+        how: Stop,
+    },
+}
+
+/// How a forwarder stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// `--once`: the journal read to its end, all of it delivered.
+    Done,
+    /// Asked to stop between batches: delivered up to the position.
+    Asked,
+    /// Asked to stop while events read from the journal were not delivered.
+    Undelivered,
 }
 
 impl std::fmt::Display for Status {
@@ -110,6 +130,33 @@ impl std::fmt::Display for Status {
                 retry_in.as_secs_f64()
             ),
             Status::Up { journal } => write!(f, "{}: collector back: sending again", j(journal)),
+            Status::Stopped {
+                journal,
+                seq,
+                sent,
+                how,
+            } => match how {
+                Stop::Done => write!(
+                    f,
+                    "{}: everything delivered, up to #{seq} ({sent} events in all); stopped",
+                    j(journal)
+                ),
+                Stop::Asked => write!(
+                    f,
+                    "{}: stopped after delivering up to #{seq} ({sent} events in all); started again, it goes on from there",
+                    j(journal)
+                ),
+                Stop::Undelivered if *seq == 0 => write!(
+                    f,
+                    "{}: stopped with events NOT delivered (the collector did not take them; none delivered yet); started again, it sends them",
+                    j(journal)
+                ),
+                Stop::Undelivered => write!(
+                    f,
+                    "{}: stopped with the events after #{seq} NOT delivered (the collector did not take them; {sent} events delivered before); started again, it sends them",
+                    j(journal)
+                ),
+            },
         }
     }
 }
@@ -136,19 +183,16 @@ pub enum ForwardError {
     },
 }
 
-/// Forward `journal` to `url` until the returned future is dropped, the receiver of `status_tx`
-/// is dropped, or the journal cannot be followed (the error). For the app's loop: spawn it as a
-/// task (`tokio::spawn(forward::run(path, url, tx))`) and show what comes on the channel.
+/// Forward `journal` to `target` until the returned future is dropped, the receiver of
+/// `status_tx` is dropped, or the journal cannot be followed (the error). For the app's loop:
+/// spawn it as a task (`tokio::spawn(forward::run(path, target, tx))`) and show what comes on the
+/// channel. The address is parsed by the caller, before anything starts, so that a bad one is a
+/// usage error rather than a forwarder that stops at once.
 pub async fn run(
     journal: PathBuf,
-    url: String,
+    target: Target,
     status_tx: tokio::sync::mpsc::UnboundedSender<Status>,
 ) -> Result<(), ForwardError> {
-    let target: Target = url.parse().map_err(|e: AddressError| ForwardError::Io {
-        journal: journal.clone(),
-        what: "forward",
-        source: std::io::Error::other(e),
-    })?;
     run_until(
         journal,
         target,
@@ -330,16 +374,16 @@ pub fn forward_blocking(
     fw.save()?;
     let mut waiter = Waiter::new(journal, IDLE);
     let mut link: Option<Link> = None;
-    loop {
+    let how = loop {
         if stop.now() {
-            break;
+            break Stop::Asked;
         }
         let items = tail.read_up_to(BATCH_BYTES)?;
         if items.is_empty() {
-            fw.idle()?;
             if once {
-                break;
+                break Stop::Done;
             }
+            fw.idle()?;
             waiter.wait(IDLE);
             continue;
         }
@@ -354,14 +398,21 @@ pub fn forward_blocking(
         }
         let outs = messages(&items, &ctx);
         if !fw.deliver(target, &mut link, &outs)? {
-            break;
+            break Stop::Undelivered;
         }
-    }
+    };
     // Stopped as asked (a signal, `--once`): said in the position, so `handover` does not take
     // it for a forwarder that died.
     fw.state.state = "stopped".into();
     fw.save()?;
-    fw.idle()
+    fw.sync()?;
+    (fw.report)(Status::Stopped {
+        journal: journal.to_owned(),
+        seq: fw.state.seq,
+        sent: fw.state.sent,
+        how,
+    });
+    Ok(())
 }
 
 /// The roles an `attach` item names.
@@ -483,8 +534,8 @@ impl Fwd<'_, '_> {
         Ok(())
     }
 
-    /// Nothing to send: make the position durable and say so once.
-    fn idle(&mut self) -> Result<(), ForwardError> {
+    /// Make the position durable, if a rename since the last sync left it otherwise.
+    fn sync(&mut self) -> Result<(), ForwardError> {
         if self.unsynced {
             position::sync(&self.pos_path).map_err(|source| ForwardError::Io {
                 journal: self.journal.to_owned(),
@@ -493,6 +544,12 @@ impl Fwd<'_, '_> {
             })?;
             self.unsynced = false;
         }
+        Ok(())
+    }
+
+    /// Nothing to send: make the position durable and say so once.
+    fn idle(&mut self) -> Result<(), ForwardError> {
+        self.sync()?;
         if self.caught_up_at != Some(self.state.seq) {
             self.caught_up_at = Some(self.state.seq);
             (self.report)(Status::CaughtUp {

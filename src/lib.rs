@@ -38,6 +38,7 @@ pub mod report;
 pub mod run;
 pub mod runbook;
 pub mod setup;
+pub mod shell;
 pub mod site;
 pub mod text;
 pub mod theme;

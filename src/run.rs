@@ -69,7 +69,7 @@ pub struct Setup {
     /// Runs the steps' checks (`drillbook run`); none in `watch`, which records nothing.
     pub checks: Option<crate::check::Runner>,
     /// `run --forward URL`: the journal forwarded to a syslog collector by a task of its own.
-    pub forward: Option<String>,
+    pub forward: Option<crate::forward::Target>,
 }
 
 /// A start-up probe: a future that ends with a message for `update`.
@@ -131,6 +131,9 @@ pub enum Happened<'a> {
     Recorded(&'a Event),
     /// An append failed.
     NotRecorded { error: &'a str },
+    /// `run --forward`: the forwarder started, the collector went down or came back, or
+    /// forwarding stopped.
+    Forwarding(&'a str),
 }
 
 /// Where the model is shown: a screen of frames, or lines.
@@ -303,9 +306,11 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
         });
     }
     let forwarder = match (&forward_to, &source) {
-        (Some(url), Source::Write(j)) => {
-            Some(forward_task(j.path().to_owned(), url.clone(), tx.clone()))
-        }
+        (Some(target), Source::Write(j)) => Some(forward_task(
+            j.path().to_owned(),
+            target.clone(),
+            tx.clone(),
+        )),
         _ => None,
     };
     if let Source::Watch(paths) = &source
@@ -418,6 +423,11 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
                 }
             },
             Some(m) = rx.recv() => {
+                // A headless run has no status line: the forwarder's changes (down, back,
+                // stopped) are lines of their own.
+                if let Message::Forwarding { text, .. } = &m {
+                    frontend.happened(&model, clock.now(), Happened::Forwarding(text));
+                }
                 if let Message::Notified { channel, result, .. } = &m {
                     ctx.in_flight = ctx.in_flight.saturating_sub(1);
                     if let Err(error) = result {
@@ -494,20 +504,24 @@ fn source_opt(s: &mut Source) -> Option<&mut Journal> {
 /// sent to the loop: started, collector down (retrying), collector back, stopped.
 fn forward_task(
     journal: PathBuf,
-    url: String,
+    target: crate::forward::Target,
     tx: mpsc::UnboundedSender<Message>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         use crate::forward::Status;
         let (status_tx, mut status) = mpsc::unbounded_channel();
-        let run = crate::forward::run(journal, url, status_tx);
+        let run = crate::forward::run(journal, target, status_tx);
         tokio::pin!(run);
         loop {
             tokio::select! {
                 Some(s) = status.recv() => {
                     // Caught up is the normal state: only changes are worth the status line.
                     if !matches!(s, Status::CaughtUp { .. }) {
-                        let down = matches!(s, Status::Down { .. });
+                        let down = matches!(
+                            s,
+                            Status::Down { .. }
+                                | Status::Stopped { how: crate::forward::Stop::Undelivered, .. }
+                        );
                         let _ = tx.send(Message::Forwarding { text: s.to_string(), down });
                     }
                 }
@@ -587,7 +601,9 @@ fn follow(
                     }
                     Ok(false) => {}
                     Err(e) => {
-                        let _ = tx.send(Message::JournalUnreadable(e.to_string()));
+                        let _ = tx.send(Message::JournalUnreadable(format!(
+                            "{e}; stopped following"
+                        )));
                         return;
                     }
                 }

@@ -295,6 +295,29 @@ impl Plan {
         hex(&h.finalize())
     }
 
+    /// The words of the command that opens this plan again: `drillbook run --role ep,hsn` for
+    /// the bundled runbooks, `drillbook run FILE...` (each quoted for a POSIX shell) for the
+    /// operator's own files, which `--role` would not open.
+    pub fn run_words(&self) -> Vec<String> {
+        let mut words = vec!["drillbook".to_owned(), "run".to_owned()];
+        if self
+            .runbooks
+            .iter()
+            .all(|r| r.source.starts_with(bundled::SOURCE_PREFIX))
+        {
+            words.push("--role".into());
+            words.push(self.roles().join(","));
+        } else {
+            words.extend(self.runbooks.iter().map(|r| crate::shell::word(&r.source)));
+        }
+        words
+    }
+
+    /// [`Plan::run_words`] as one line, neutralised for the terminal.
+    pub fn run_command(&self) -> String {
+        crate::text::clean_line(&self.run_words().join(" ")).into_owned()
+    }
+
     /// Deadlines that concern the loaded roles.
     pub fn deadlines(&self) -> impl Iterator<Item = &Deadline> {
         let roles = self.roles();

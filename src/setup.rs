@@ -86,6 +86,12 @@ pub enum ChoiceError {
     },
     #[error("--choose: no loaded runbook records `{0}`; load the runbook whose steps depend on it")]
     Unrecorded(String),
+    #[error("--choose: `{choice}` is given two options, `{first}` and `{second}`; give it one")]
+    Conflict {
+        choice: String,
+        first: String,
+        second: String,
+    },
 }
 
 /// Parse `--choose ID=OPTION`: the choice and its option as the session spells it.
@@ -121,6 +127,31 @@ pub fn parse_choice<'a>(plan: &'a Plan, spec: &str) -> Result<(&'a Choice, &'a s
         return Err(ChoiceError::Unrecorded(c.id.clone()));
     }
     Ok((c, option))
+}
+
+/// Parse every `--choose`: one option per choice. The same option given twice is taken once;
+/// two options for one choice are refused (journaled one after the other, the later would
+/// silently win).
+pub fn parse_choices<'a>(
+    plan: &'a Plan,
+    specs: &[String],
+) -> Result<Vec<(&'a Choice, &'a str)>, ChoiceError> {
+    let mut out: Vec<(&Choice, &str)> = Vec::new();
+    for spec in specs {
+        let (c, option) = parse_choice(plan, spec)?;
+        match out.iter().find(|(seen, _)| seen.id == c.id) {
+            Some((_, first)) if *first == option => {}
+            Some((_, first)) => {
+                return Err(ChoiceError::Conflict {
+                    choice: c.id.clone(),
+                    first: (*first).to_owned(),
+                    second: option.to_owned(),
+                });
+            }
+            None => out.push((c, option)),
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

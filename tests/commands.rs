@@ -254,6 +254,48 @@ fn roles_compose_with_each_step_tagged() {
     );
 }
 
+/// The last line of `schedule`: the command that opens what was loaded.
+fn open_command(out: &Output) -> String {
+    let said = text(&out.stdout);
+    let mut lines = said.lines().rev();
+    let cmd = lines.next().unwrap_or_default();
+    assert!(
+        lines.next().is_some_and(|l| l.ends_with("Open them with:")),
+        "{said}"
+    );
+    cmd.trim().to_owned()
+}
+
+#[test]
+fn schedule_suggests_the_command_that_opens_what_was_loaded() {
+    let bundled = drillbook(&["schedule", "--role", "ep,hsn"], &[]);
+    assert_eq!(open_command(&bundled), "drillbook run --role ep,hsn");
+
+    // The operator's own file, in a folder whose name needs quoting: `--role ep` would open the
+    // bundled runbook instead.
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("our runbooks");
+    let out = drillbook(&["runbooks", "export", folder.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let ep = folder.join("hkex-ps2-2023-11-25/ep.yaml");
+    let own = drillbook(&["schedule", ep.to_str().unwrap()], &[]);
+    assert_eq!(own.status.code(), Some(0), "{}", text(&own.stderr));
+    let cmd = open_command(&own);
+    assert_eq!(cmd, format!("drillbook run '{}'", ep.display()));
+    // Pasted into a shell, it names that same file: `schedule` given its words says the same.
+    let words = cmd.strip_prefix("drillbook run ").unwrap();
+    let again = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{} schedule {words}",
+            env!("CARGO_BIN_EXE_drillbook")
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    assert_eq!(open_command(&again), cmd);
+}
+
 #[test]
 fn runbook_files_compose_over_one_session() {
     let dir = tempfile::tempdir().unwrap();

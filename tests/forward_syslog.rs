@@ -52,6 +52,23 @@ impl Forwarder {
         }
     }
 
+    /// Wait for the forwarder to exit (bounded) and read the rest of what it said.
+    fn finish(&mut self) -> std::process::ExitStatus {
+        let start = Instant::now();
+        loop {
+            let left = Duration::from_secs(30).saturating_sub(start.elapsed());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => self.seen.push(l),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(e) => panic!(
+                    "forward still talking after 30s ({e}):\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+        self.child.wait().unwrap()
+    }
+
     /// Wait until a stderr line contains `what`.
     fn wait_for(&mut self, what: &str) {
         let start = Instant::now();
@@ -330,4 +347,103 @@ fn udp_and_the_unix_socket_carry_the_same_messages_and_a_second_forwarder_is_ref
     let out = drillbook(&["forward", journal.to_str().unwrap(), "--to", "tcp://x:1"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(cli::stderr(&out).contains("syslog+tcp://HOST:PORT"));
+}
+
+/// `forward` says what is true when it stops: everything delivered (`--once`), or, stopped
+/// while the collector is down, that events were NOT delivered; never "caught up" meanwhile.
+#[test]
+fn forward_says_what_was_delivered_when_it_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("desk1.jsonl");
+    let out = cli::record_all(
+        &journal,
+        "ep",
+        "alice",
+        &["note one", "note two", "note three"],
+    );
+    assert!(out.status.success());
+    let total = cli::lines(&journal).len();
+
+    // The collector is down: SIGTERM while it retries.
+    let to = format!("syslog+unix://{}", dir.path().join("down.sock").display());
+    let mut fwd = Forwarder::start(&journal, &to, &["--once"]);
+    fwd.wait_for("collector down");
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(fwd.child.id() as i32, libc::SIGTERM) };
+    assert!(fwd.finish().success());
+    let said = fwd.seen.join("\n");
+    assert!(!said.contains("caught up"), "{said}");
+    assert!(said.contains("NOT delivered"), "{said}");
+
+    // A collector of our own (a Unix datagram socket): everything arrives, and `--once` says so.
+    let sock = dir.path().join("up.sock");
+    let collector = std::os::unix::net::UnixDatagram::bind(&sock).unwrap();
+    let to = format!("syslog+unix://{}", sock.display());
+    let mut fwd = Forwarder::start(&journal, &to, &["--once"]);
+    assert!(fwd.finish().success());
+    let said = fwd.seen.join("\n");
+    assert!(
+        said.contains(&format!(
+            "everything delivered, up to #{total} ({total} events in all)"
+        )),
+        "{said}"
+    );
+    assert!(!said.contains("waiting for more"), "{said}");
+    collector
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut buf = vec![0u8; 65536];
+    for _ in 0..total {
+        collector.recv(&mut buf).expect("each event arrived");
+    }
+}
+
+/// `run --forward` takes the address as `forward --to` does: a bad one is the same usage error
+/// (exit 2) before the journal is opened, for the app and the headless run alike; and a headless
+/// run says on a line of its own when forwarding stops.
+#[test]
+fn run_forward_refuses_a_bad_address_up_front_and_says_when_forwarding_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let never = dir.path().join("never.jsonl");
+    let run = |extra: &[&str], journal: &Path, forward: &str| {
+        Command::new(BIN)
+            .args(["run", "--role", "ep", "--rehearse", "--speed", "3600"])
+            .args(["--start-at", "13:00", "--notify", "off"])
+            .args(extra)
+            .arg("--journal")
+            .arg(journal)
+            .args(["--forward", forward])
+            .env("TZ", "UTC")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    for bad in ["bogus", "syslog+tcp://:99999", "syslog+unix://", "http://x"] {
+        let to = drillbook(&["forward", never.to_str().unwrap(), "--to", bad]);
+        assert_eq!(to.status.code(), Some(2));
+        let want = cli::stderr(&to).replacen("--to ", "--forward ", 1);
+        for extra in [&["--headless"][..], &[]] {
+            let out = run(extra, &never, bad);
+            assert_eq!(out.status.code(), Some(2), "{bad} {extra:?}");
+            assert_eq!(cli::stderr(&out), want, "{bad} {extra:?}");
+        }
+        assert!(!never.exists(), "refused before the journal was opened");
+    }
+
+    // Forwarding that stops: another forwarder already sends this journal to this collector.
+    let journal = dir.path().join("r.jsonl");
+    let first = run(&["--headless"], &journal, "syslog+udp://127.0.0.1:9");
+    assert!(first.status.success(), "{}", cli::stderr(&first));
+    let to = format!("syslog+unix://{}", dir.path().join("down.sock").display());
+    let mut other = Forwarder::start(&journal, &to, &[]);
+    other.wait_for("collector down");
+    let out = run(&["--headless"], &journal, &to);
+    assert!(out.status.success(), "{}", cli::stderr(&out));
+    let said = stdout(&out);
+    assert!(
+        said.lines().any(|l| l.contains(" forward ")
+            && l.contains("forwarding stopped")
+            && l.contains("another drillbook forwarder is already sending")),
+        "{said}"
+    );
 }

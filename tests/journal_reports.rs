@@ -312,6 +312,54 @@ fn log_follow_prints_appended_events_and_stops_on_sigterm() {
     let _ = std::io::stdout().flush();
 }
 
+/// A followed journal truncated under the follower: it stops, exit 1, and says why and that it
+/// stopped following, once.
+#[test]
+fn log_follow_says_once_that_it_stopped_when_the_journal_is_truncated() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("follow.jsonl");
+    let out = cli::record_all(&j, "ep", "alice", &["note one", "note two"]);
+    assert!(out.status.success());
+    let mut child = Command::new(cli::BIN)
+        .args(["log", "--follow"])
+        .arg(&j)
+        .env("TZ", "Europe/London")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let reader = {
+        let seen = Arc::clone(&seen);
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines().map_while(Result::ok) {
+                seen.lock().unwrap().push(l);
+            }
+        })
+    };
+    poll("the existing events", || {
+        seen.lock().unwrap().iter().any(|l| l.ends_with("detach"))
+    });
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&j)
+        .unwrap()
+        .set_len(100)
+        .unwrap();
+    let mut status = None;
+    poll("the follower to stop", || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    });
+    reader.join().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.unwrap().code(), Some(1), "{err}");
+    assert!(err.contains("truncated or rewritten"), "{err}");
+    assert_eq!(err.matches("stopped following").count(), 1, "{err}");
+}
+
 #[test]
 fn a_step_about_both_market_data_systems_counts_under_each() {
     use drillbook::journal::Record;

@@ -180,3 +180,50 @@ fn a_choice_the_session_does_not_have_is_a_usage_error() {
         "{err}"
     );
 }
+
+/// One choice given two options is refused before anything is journaled, naming both; the same
+/// option twice (spelled as the operator likes) is taken once.
+#[test]
+fn one_choice_takes_one_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |choose: &str, journal: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_drillbook"))
+            .args(["run", "--role", "ep", "--rehearse", "--speed", "3600"])
+            .args(["--headless", "--notify", "off", "--choose", choose])
+            .arg("--journal")
+            .arg(journal)
+            .env("TZ", "UTC")
+            .output()
+            .unwrap()
+    };
+    let conflict = dir.path().join("conflict.jsonl");
+    let out = run("drop-copy=no,drop-copy=yes", &conflict);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`drop-copy` is given two options, `no` and `yes`"),
+        "{err}"
+    );
+    assert!(!conflict.exists(), "refused before the journal was opened");
+
+    let repeat = dir.path().join("repeat.jsonl");
+    let out = run("drop-copy=no,drop-copy=NO", &repeat);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan = load_bundled(&["ep".to_owned()]).unwrap();
+    let settler = drillbook::setup::settler(&plan, "drop-copy").unwrap();
+    let events = journal::read(&repeat).unwrap().events;
+    let recorded: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match &e.action {
+            journal::Action::Evidence { step, value, .. } if *step == settler.id => {
+                Some(value.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(recorded, ["no"], "the repeated option journaled once");
+}

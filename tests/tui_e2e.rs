@@ -268,3 +268,39 @@ fn sigtstp_from_kill_stops_the_same_way() {
     assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGTSTP) }, 0);
     stopped_then_fg_works(&t);
 }
+
+/// The header of a session that has ended suggests rehearsing it: for the operator's own runbook
+/// file, with that file, not `--role`, which would open the bundled runbook.
+#[test]
+fn the_header_suggests_rehearsing_the_files_that_were_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(BIN)
+        .args(["runbooks", "export"])
+        .arg(dir.path().join("x"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    // A short relative path, so that the header line fits 80 columns whole.
+    let own = dir.path().join("r");
+    std::fs::create_dir(&own).unwrap();
+    for f in ["session.yaml", "ep.yaml"] {
+        std::fs::copy(
+            dir.path().join("x/hkex-ps2-2023-11-25").join(f),
+            own.join(f),
+        )
+        .unwrap();
+    }
+    // On the real clock the 2023 session has ended: the header shows the suggestion.
+    let cmd = format!(
+        "cd {} && env NO_COLOR= TZ=Europe/London {BIN} run r/ep.yaml --journal j.jsonl --notify off; echo EXITED $?; sleep 60",
+        dir.path().display()
+    );
+    let t = Tmux::start("rehearse-own", &cmd);
+    let screen = t.wait_for("the rehearse suggestion", |s| s.contains("Rehearse:"));
+    assert!(
+        screen.contains("Rehearse: drillbook run r/ep.yaml --rehearse"),
+        "{screen}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("the app to quit", |s| s.contains("EXITED"));
+}

@@ -604,6 +604,33 @@ fn conditional_steps_name_choices_and_options_the_session_declares() {
 }
 
 #[test]
+fn evidence_and_system_names_are_given_and_evidence_names_once() {
+    expect_one(
+        "duplicate-evidence.yaml",
+        10,
+        52,
+        "evidence field `logon time` is listed twice",
+    );
+    expect_one(
+        "empty-evidence.yaml",
+        12,
+        11,
+        "an evidence field needs a name",
+    );
+    expect_one("empty-system.yaml", 10, 23, "a system name cannot be empty");
+}
+
+#[test]
+fn a_step_repeated_through_an_alias_is_reported_at_the_alias() {
+    expect_one(
+        "alias-duplicate-step.yaml",
+        10,
+        7,
+        "duplicate step id `logon` (first used at line 8, column 19)",
+    );
+}
+
+#[test]
 fn a_deadline_target_comes_before_the_deadline() {
     expect_one(
         "target-after-due.yaml",

@@ -8,10 +8,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// A collector address from the command line (`--to`, `run --forward`), or the usage error
+/// both give for a bad one.
+pub(super) fn target(flag: &str, url: &str) -> Result<Target, Failure> {
+    url.parse()
+        .map_err(|e: forward::AddressError| Failure::usage(format!("{flag} {e}")))
+}
+
 pub fn run(journals: &[PathBuf], to: &str, once: bool) -> Outcome {
-    let target: Target = to
-        .parse()
-        .map_err(|e: forward::AddressError| Failure::usage(format!("--to {e}")))?;
+    let target = target("--to", to)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

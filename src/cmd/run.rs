@@ -122,6 +122,13 @@ pub fn run(args: &RunArgs) -> Outcome {
         crate::check::DEFAULT_LIMIT,
     );
     let channels = crate::notify::channels(&args.notify).map_err(Failure::usage)?;
+    // As `drillbook forward --to` refuses a bad address: before the journal is opened, for the
+    // app and the headless run alike (a cron job must not run with nothing forwarded).
+    let forward = args
+        .forward
+        .as_deref()
+        .map(|url| super::forward::target("--forward", url))
+        .transpose()?;
     if !args.headless {
         need_terminal()?;
     }
@@ -134,12 +141,7 @@ pub fn run(args: &RunArgs) -> Outcome {
             args.rehearse.then(crate::clock::wall_now),
         ),
     };
-    let choices = args
-        .choose
-        .iter()
-        .map(|c| crate::setup::parse_choice(&plan, c))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Failure::usage)?;
+    let choices = crate::setup::parse_choices(&plan, &args.choose).map_err(Failure::usage)?;
     let (mut journal, mut replay) = open_journal(&path, &plan, args)?;
     let clock = clock_for(args, &plan, &replay)?;
     // What the journal held before this run: the choices below are this run's own actions.
@@ -182,7 +184,7 @@ pub fn run(args: &RunArgs) -> Outcome {
             channels,
             arrival: None,
             checks: Some(checks),
-            forward: args.forward.clone(),
+            forward,
         };
         return headless(args, setup, &path);
     }
@@ -212,7 +214,7 @@ pub fn run(args: &RunArgs) -> Outcome {
             channels,
             arrival: Some(arrival),
             checks: Some(checks),
-            forward: args.forward.clone(),
+            forward,
         },
         theme,
     )
@@ -289,18 +291,7 @@ fn headless(args: &RunArgs, setup: Setup, path: &Path) -> Outcome {
 /// rehearsal (its journal is a file of its own, so it is named), the journal path, quoted for a
 /// POSIX shell.
 fn resume_command(args: &RunArgs, plan: &Plan, path: &Path) -> String {
-    let mut cmd = vec!["drillbook".to_owned(), "run".to_owned()];
-    if args.select.runbooks.is_empty() {
-        cmd.push("--role".into());
-        cmd.push(plan.roles().join(","));
-    } else {
-        cmd.extend(
-            args.select
-                .runbooks
-                .iter()
-                .map(|p| shell_word(&p.display().to_string())),
-        );
-    }
+    let mut cmd = plan.run_words();
     if args.rehearse {
         cmd.push("--rehearse".into());
         if let Some(s) = args.speed {
@@ -314,20 +305,8 @@ fn resume_command(args: &RunArgs, plan: &Plan, path: &Path) -> String {
         cmd.push("--headless".into());
     }
     cmd.push("--journal".into());
-    cmd.push(shell_word(&path.display().to_string()));
+    cmd.push(crate::shell::word(&path.display().to_string()));
     clean_line(&cmd.join(" ")).into_owned()
-}
-
-/// One word for a POSIX shell: as is when plain, else in single quotes.
-fn shell_word(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:+=,@".contains(c))
-    {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
 }
 
 /// `--rehearse --resume`: the newest rehearsal journal of these roles in the default folder (the
@@ -349,10 +328,10 @@ fn newest_rehearsal(plan: &Plan) -> Result<PathBuf, Failure> {
     match newest {
         Some(n) => Ok(dir.join(n)),
         None => Err(Failure::new(format!(
-            "--resume: no rehearsal journal for roles {} in {}; start one with `drillbook run --role {} --rehearse`",
+            "--resume: no rehearsal journal for roles {} in {}; start one with `{} --rehearse`",
             plan.roles().join(", "),
             dir.display(),
-            plan.roles().join(",")
+            plan.run_command()
         ))),
     }
 }

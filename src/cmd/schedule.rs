@@ -11,10 +11,11 @@ use std::fmt::Write;
 
 pub fn run(select: &Selection) -> Outcome {
     let plan = load_selection(select)?;
-    Ok(crate::out::print(&crate::text::fold_lines(
-        &render(&plan, zones::local_tz()),
-        80,
-    ))?)
+    let mut out = crate::text::fold_lines(&render(&plan, zones::local_tz()), 80);
+    // The command that opens what was loaded, on a line of its own and never folded: it is
+    // there to be pasted, and a fold would split a quoted path.
+    let _ = writeln!(out, "  {}", plan.run_command());
+    Ok(crate::out::print(&out)?)
 }
 
 fn day(t: DateTime<Utc>, tz: Tz) -> chrono::NaiveDate {
@@ -37,7 +38,7 @@ fn span(start: Boundary, end: Boundary, tz: Tz) -> String {
     format!("{}-{}", fmt(start, true), fmt(end, !same_day))
 }
 
-/// The schedule as text; `run` folds it to 80 columns.
+/// The schedule as text; `run` folds it to 80 columns and adds the command that opens it.
 pub fn render(plan: &Plan, local: Tz) -> String {
     let s = &plan.session;
     let mut out = String::new();
@@ -125,10 +126,9 @@ pub fn render(plan: &Plan, local: Tz) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{} steps in {} runbook(s). Open them: drillbook run --role {}",
+        "\n{} steps in {} runbook(s). Open them with:",
         plan.steps.len(),
         plan.runbooks.len(),
-        plan.roles().join(",")
     );
     out
 }

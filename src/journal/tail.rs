@@ -78,7 +78,8 @@ impl Item {
     }
 }
 
-/// Why a tail stopped. Each is final: the follower says so and stops.
+/// Why a tail stopped. Each is final: the follower says so and stops (the follower says
+/// "stopped following" in its own words; the message says only what happened).
 #[derive(Debug, thiserror::Error)]
 pub enum TailError {
     /// The journal cannot be opened by the rules for files (a FIFO, a device, a folder...).
@@ -91,26 +92,26 @@ pub enum TailError {
     },
     /// The name now leads to another file (renamed over, or deleted and created anew).
     #[error(
-        "{}: the journal was replaced by another file (its name now leads to a new file); stopped following. \
-         A journal is only ever appended to: start again on the new file if that is intended",
+        "{}: the journal was replaced by another file (its name now leads to a new file; a journal \
+         is only ever appended to: start again on the new file if that is intended)",
         .path.display()
     )]
     Replaced { path: PathBuf },
     /// The name leads nowhere any more.
     #[error(
-        "{}: the journal was removed (renamed or deleted); stopped following",
+        "{}: the journal was removed (renamed or deleted)",
         .path.display()
     )]
     Removed { path: PathBuf },
     /// The file is shorter than what was already read: truncated or rewritten in place.
     #[error(
-        "{}: the journal shrank from {had} to {now} bytes under the reader: it was truncated or rewritten; stopped following",
+        "{}: the journal shrank from {had} to {now} bytes under the reader: it was truncated or rewritten",
         .path.display()
     )]
     Truncated { path: PathBuf, had: u64, now: u64 },
     /// A line longer than [`LINE_CAP`], or a file past [`READ_CAP`].
     #[error(
-        "{}:{line}: a line longer than {} MiB, or a journal past {} MiB: not a journal being written; stopped following",
+        "{}:{line}: a line longer than {} MiB, or a journal past {} MiB: not a journal being written",
         .path.display(),
         LINE_CAP >> 20,
         READ_CAP >> 20

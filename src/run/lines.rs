@@ -200,6 +200,7 @@ impl<W: Write> Frontend for Lines<W> {
                     &format!("journal write failed, action NOT recorded: {error}"),
                 );
             }
+            Happened::Forwarding(text) => self.line(model, now, "forward", text),
         }
     }
 

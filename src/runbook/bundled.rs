@@ -3,6 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+/// How a bundled file is named in messages and in [`super::Runbook::source`].
+pub const SOURCE_PREFIX: &str = "bundled:";
+
 /// The folder (and session id) of the bundled session.
 pub const BUNDLED_SESSION: &str = "hkex-ps2-2023-11-25";
 

@@ -252,15 +252,16 @@ impl<'a> Reporter<'a> {
         self.positions
             .get_or_insert_with(|| Positions::index(&self.file.text))
     }
-    /// A problem with the value at `path`.
+    /// A problem with the value at `path` (inside an alias: at the alias).
     pub(super) fn at(&mut self, path: &str, msg: impl std::fmt::Display) {
-        let pos = self.positions().value(path);
+        let pos = self.positions().value_or_enclosing(path);
         self.problems
             .push(Problem::new(&self.file.display, pos, msg));
     }
-    /// A problem with the key naming `path`.
+    /// A problem with the key naming `path` (inside an alias: at the alias).
     pub(super) fn at_key(&mut self, path: &str, msg: impl std::fmt::Display) {
-        let pos = self.positions().key(path);
+        let p = self.positions();
+        let pos = p.key(path).or_else(|| p.value_or_enclosing(path));
         self.problems
             .push(Problem::new(&self.file.display, pos, msg));
     }

@@ -113,6 +113,19 @@ impl Positions {
         self.values.get(path).copied()
     }
 
+    /// Where the value at `path` starts, else where the nearest node enclosing it starts: a
+    /// node repeated through an alias (`- *step`) has no positions inside it, so a problem in
+    /// it is placed at the alias.
+    pub fn value_or_enclosing(&self, path: &str) -> Option<(usize, usize)> {
+        let mut p = path;
+        loop {
+            if let Some(v) = self.value(p) {
+                return Some(v);
+            }
+            p = &p[..p.rfind(['.', '['])?];
+        }
+    }
+
     /// Where the key naming `path` starts, else where its value starts.
     pub fn key(&self, path: &str) -> Option<(usize, usize)> {
         self.keys.get(path).copied().or_else(|| self.value(path))
@@ -132,5 +145,15 @@ mod tests {
         assert_eq!(p.value("phases[0].end"), Some((4, 10)));
         assert_eq!(p.key("steps.primary"), Some((6, 3)));
         assert_eq!(p.value("steps.primary[0].id"), Some((7, 11)));
+    }
+
+    #[test]
+    fn inside_an_alias_the_alias_is_the_position() {
+        let doc = "a:\n  - &s {id: x}\n  - *s\n";
+        let p = Positions::index(doc);
+        assert_eq!(p.value("a[1].id"), None);
+        assert_eq!(p.value_or_enclosing("a[1].id"), Some((3, 5)));
+        assert_eq!(p.value_or_enclosing("a[0].id"), Some((2, 13)));
+        assert_eq!(p.value_or_enclosing("b.c"), None);
     }
 }

@@ -44,7 +44,7 @@ impl Place {
     pub(super) fn display(&self) -> String {
         match self {
             Place::Disk(p) => p.display().to_string(),
-            Place::Bundled(n) => format!("bundled:{n}"),
+            Place::Bundled(n) => format!("{}{n}", super::bundled::SOURCE_PREFIX),
         }
     }
 

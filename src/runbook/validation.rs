@@ -390,7 +390,7 @@ pub(super) fn step_from(
         // Positions are indexed only now that there is something to report.
         let first = if first.runbook == cx.index {
             let first_path = step_path(&cx.groups[first.group], first.index, "id");
-            match r.positions().value(&first_path) {
+            match r.positions().value_or_enclosing(&first_path) {
                 Some((line, col)) => format!("line {line}, column {col}"),
                 None => first_path,
             }
@@ -418,6 +418,7 @@ pub(super) fn step_from(
         );
     }
     check_choices(r, cx, &path, &step);
+    check_names(r, &path, &step);
     let due = match &step.due {
         None => None,
         Some(d) => match TimeSpec::parse(d, false, false)
@@ -506,6 +507,42 @@ pub(super) fn site_declarations(
         out.push((name, about));
     }
     out
+}
+
+/// Evidence fields and systems have names (an empty one is a field nobody can fill, a system the
+/// report cannot count), each listed once: the journal records evidence by its field's name, and
+/// the report would count a step twice for a system listed twice.
+pub(super) fn check_names(r: &mut Reporter, path: &dyn Fn(&str) -> String, step: &RawStep) {
+    names_once(
+        r,
+        &path("evidence"),
+        &step.evidence,
+        "evidence field",
+        "an evidence field needs a name",
+    );
+    names_once(
+        r,
+        &path("system"),
+        &step.system.0,
+        "system",
+        "a system name cannot be empty: name the system (OTP-C) or leave `system` out",
+    );
+}
+
+/// Each name of the list at `list_path` non-empty and unlike the ones before it.
+fn names_once(r: &mut Reporter, list_path: &str, names: &[String], what: &str, empty: &str) {
+    let mut seen = HashSet::new();
+    for (i, name) in names.iter().enumerate() {
+        let name = name.trim();
+        if name.is_empty() {
+            r.at(&format!("{list_path}[{i}]"), empty);
+        } else if !seen.insert(name) {
+            r.at(
+                &format!("{list_path}[{i}]"),
+                format!("{what} `{name}` is listed twice"),
+            );
+        }
+    }
 }
 
 /// `settles` and `applies_if` name the session's choices and their options, and a condition

@@ -161,10 +161,7 @@ fn focus_line<'a>(m: &Model, theme: &Theme, now: DateTime<Utc>) -> Line<'a> {
         return Line::from(vec![
             Span::raw(format!(" {}", summary(m))),
             Span::styled(
-                format!(
-                    " Rehearse: drillbook run --role {} --rehearse",
-                    m.plan.roles().join(",")
-                ),
+                format!(" Rehearse: {} --rehearse", m.plan.run_command()),
                 theme.dim,
             ),
         ]);
