@@ -647,8 +647,8 @@ impl Journal {
     /// ending the fragment, one `torn_set_aside` event per unparsable line, then the action.
     /// A crash anywhere inside that write leaves a prefix that replay accepts as a torn end.
     pub fn append(&mut self, action: Action, clock: &dyn Clock) -> Result<Event, AppendError> {
-        if let Some(field) = secret_in(&action) {
-            return Err(AppendError::Secret(field));
+        if let Some((field, form)) = secret_in(&action) {
+            return Err(AppendError::Secret { field, form });
         }
         let rehearsal = clock.rehearsal().is_some();
         if self.rehearsal.is_some_and(|r| r != rehearsal) {
@@ -738,15 +738,19 @@ fn fragment_lengths(region: &[u8]) -> Vec<u64> {
 pub enum AppendError {
     /// The text of this field looks like a credential: an append-only file could never forget it.
     #[error(
-        "{0} looks like it holds a password or key (record that the credential was checked, never the credential)"
+        "{field} looks like it holds a password or key ({form}): record that the credential was checked, never the credential"
     )]
-    Secret(&'static str),
+    Secret {
+        field: &'static str,
+        form: crate::text::SecretForm,
+    },
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
-/// The field of an action whose free text looks like a secret, if any.
-fn secret_in(action: &Action) -> Option<&'static str> {
+/// The field of an action whose free text looks like a secret, and what it looked like.
+fn secret_in(action: &Action) -> Option<(&'static str, crate::text::SecretForm)> {
+    use crate::text::secret_form as secret;
     // A check's text comes from the host (a log line, a command's output): the checks withhold
     // what looks like a credential before it gets here, and this is the backstop.
     if let Action::Check {
@@ -756,16 +760,15 @@ fn secret_in(action: &Action) -> Option<&'static str> {
         ..
     } = action
     {
-        let secret = crate::text::looks_like_secret;
-        return if secret(detail) {
-            Some("the check's detail")
-        } else if secret(target) {
-            Some("the check's target")
-        } else if values.iter().any(|v| secret(&v.value)) {
-            Some("a value the check captured")
-        } else {
-            None
-        };
+        return secret(detail)
+            .map(|f| ("the check's detail", f))
+            .or_else(|| secret(target).map(|f| ("the check's target", f)))
+            .or_else(|| {
+                values
+                    .iter()
+                    .find_map(|v| secret(&v.value))
+                    .map(|f| ("a value the check captured", f))
+            });
     }
     let texts: [(&'static str, Option<&str>); 2] = match action {
         Action::Step { note, .. } => [("the note", note.as_deref()), ("", None)],
@@ -782,8 +785,7 @@ fn secret_in(action: &Action) -> Option<&'static str> {
     };
     texts
         .into_iter()
-        .find(|(_, t)| t.is_some_and(crate::text::looks_like_secret))
-        .map(|(f, _)| f)
+        .find_map(|(f, t)| t.and_then(secret).map(|form| (f, form)))
 }
 
 /// Who holds the lock on `file`: the process in `/proc/locks` holding a lock on the same device
@@ -1119,7 +1121,10 @@ mod tests {
                 note: Some("password hunter2".into()),
             },
         ] {
-            assert!(matches!(j.append(a, &clock), Err(AppendError::Secret(_))));
+            assert!(matches!(
+                j.append(a, &clock),
+                Err(AppendError::Secret { .. })
+            ));
         }
         j.append(
             Action::Note {

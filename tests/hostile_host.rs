@@ -396,14 +396,37 @@ fn no_secret_is_journaled_by_any_command() {
             "failed ep-pre-registration trader password: Hunter2xyz",
             "evidence ep-pre-registration sent by = token=s3cr3t",
             "note password reset desk called",
+            // Ordinary ways of writing one down (break findings #2).
+            "note password for OCG is Hunter2!",
+            "note pass: Hunter2!",
+            "note p/w Hunter2!",
+            "note 密碼：Hunter2",
+            "note Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.abc.def",
+            "note ftp://trader1:Hunter2!@10.0.0.1/",
+            "note password -> Hunter2!",
+            "note pwd for trader1: Hunter2",
+            "note OCG passwd reset, now Hunter2!",
+            // ... and operations text that must still be recordable.
+            "note credential confirmed by alice",
+            "note password reset done by desk, new one given by phone",
+            "note token bucket throttle 500/s",
         ],
     );
     let replies = stdout(&out);
     assert_eq!(
         replies.matches("looks like it holds a password").count(),
-        6,
+        15,
         "{replies}"
     );
+    // The refusal says what it saw, so the operator can rephrase.
+    for why in [
+        "(`pwd` followed by a value)",
+        "(a password in a web address)",
+        "(a bearer token)",
+        "(`密碼` followed by a value)",
+    ] {
+        assert!(replies.contains(why), "{why}:\n{replies}");
+    }
     let out = drillbook(&["handover", "--ack", p, "--note", "password: hunter2"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let out = drillbook(&["handover", "--ack", p, "--operator", "token=s3cr3t"]);
@@ -412,10 +435,14 @@ fn no_secret_is_journaled_by_any_command() {
     for secret in ["hunter2", "Hunter2", "s3cr3t"] {
         assert!(!text.contains(secret), "{secret} journaled:\n{text}");
     }
-    assert!(
-        text.contains("password reset desk called"),
-        "an ordinary phrase is kept"
-    );
+    for kept in [
+        "password reset desk called",
+        "credential confirmed by alice",
+        "password reset done by desk, new one given by phone",
+        "token bucket throttle 500/s",
+    ] {
+        assert!(text.contains(kept), "an ordinary phrase is kept: {kept}");
+    }
 }
 
 #[test]
