@@ -166,6 +166,41 @@ pub fn sync_parent(path: &Path) -> std::io::Result<()> {
 pub struct Appendable {
     pub file: File,
     pub created: bool,
+    /// The permissions the file had when others could read or write it (now taken away).
+    pub tightened: Option<Exposure>,
+}
+
+/// Group or other permission bits found on a private file.
+#[derive(Debug, Clone, Copy)]
+pub struct Exposure {
+    /// The permission bits found (`0o644`, `0o666`).
+    pub mode: u32,
+    /// When the file was last written: others who could write could have done so up to then.
+    pub modified: chrono::DateTime<chrono::Utc>,
+    /// Its length in bytes when found.
+    pub len: u64,
+}
+
+impl Exposure {
+    /// What a file's metadata shows: None when only its owner can read and write it.
+    pub fn of(meta: &std::fs::Metadata) -> Option<Self> {
+        let mode = meta.mode() & 0o7777;
+        (mode & 0o077 != 0).then(|| Self {
+            mode,
+            modified: chrono::DateTime::from_timestamp(meta.mtime(), 0).unwrap_or_default(),
+            len: meta.len(),
+        })
+    }
+
+    /// Whether someone other than the owner could write it (group or other write bit).
+    pub fn writable_by_others(&self) -> bool {
+        self.mode & 0o022 != 0
+    }
+
+    /// `0666`.
+    pub fn octal(&self) -> String {
+        format!("{:04o}", self.mode)
+    }
 }
 
 /// Open (or create, owner-only) a file to append to, refusing what a writer must never write:
@@ -195,12 +230,22 @@ pub fn open_appendable(path: &Path) -> Result<Appendable, FileError> {
     if meta.uid() != current_uid() {
         return Err(FileError::NotOwned { owner: meta.uid() });
     }
-    if created {
+    // An existing file keeps the mode it was made with (`touch` under umask 022, a copy): what
+    // the writer holds is made private through its own descriptor (fchmod: no path to swap),
+    // and the caller says so, once, since the file is private from then on.
+    let tightened = if created { None } else { Exposure::of(&meta) };
+    if created || tightened.is_some() {
         file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    if created {
         sync_parent(&target)?;
     }
     clear_nonblock(&file)?;
-    Ok(Appendable { file, created })
+    Ok(Appendable {
+        file,
+        created,
+        tightened,
+    })
 }
 
 /// Create a new file owner-only, failing if anything (a file or a link) is already there.

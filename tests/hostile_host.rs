@@ -582,3 +582,114 @@ fn no_command_panics_on_a_full_or_closed_stdout() {
         assert!(err.is_empty(), "{args:?}: {err}");
     }
 }
+
+/// A throwaway second user for the shared-host tests (made once; needs root, as this machine
+/// and CI run the tests), its name and uid.
+fn other_user() -> (&'static str, u32) {
+    static MADE: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    const NAME: &str = "dbkmallory";
+    let uid = *MADE.get_or_init(|| {
+        let id = || {
+            Command::new("id")
+                .args(["-u", NAME])
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .and_then(|o| stdout(&o).trim().parse::<u32>().ok())
+        };
+        if let Some(uid) = id() {
+            return uid;
+        }
+        let out = Command::new("useradd")
+            .args(["-M", "-r", "-s", "/bin/sh", NAME])
+            .output()
+            .expect("useradd runs (the tests run as root)");
+        id().unwrap_or_else(|| panic!("useradd {NAME}: {}", stderr(&out)))
+    });
+    (NAME, uid)
+}
+
+/// `sh -c SCRIPT` as the other user; whether it succeeded.
+fn as_other_user(script: &str) -> bool {
+    let (name, _) = other_user();
+    Command::new("runuser")
+        .args(["-u", name, "--", "sh", "-c", script])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+}
+
+#[test]
+fn a_journal_others_can_write_is_made_private_on_open_and_readers_warn() {
+    let dir = tempfile::tempdir().unwrap();
+    // A shared folder the other user can reach.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let j = dir.path().join("j.jsonl");
+    let p = j.to_str().unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let out = cli::record_all(&j, "ep", "alice", &["note real note"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Copied in, or made with `touch` under umask 000: the mode it has is 0666.
+    std::fs::set_permissions(&j, std::fs::Permissions::from_mode(0o666)).unwrap();
+    // Another user forges the next event: a step done, in alice's name.
+    let last = cli::lines(&j).pop().unwrap();
+    let mut forged = last.clone();
+    forged["seq"] = (last["seq"].as_u64().unwrap() + 1).into();
+    forged["kind"] = "note".into();
+    forged["text"] = "forged by another user".into();
+    forged.as_object_mut().unwrap().remove("reason");
+    let forged_file = dir.path().join("forged");
+    std::fs::write(&forged_file, format!("{forged}\n")).unwrap();
+    std::fs::set_permissions(&forged_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let append = format!("cat '{}' >> '{p}'", forged_file.display());
+    assert!(as_other_user(&append), "0666: the other user can append");
+
+    // Every reader reads it, and says that anyone could have added events.
+    for args in [vec!["log", p], vec!["handover", p], vec!["report", p]] {
+        let out = drillbook(&args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("writable by others (mode 0666)")
+                && err.contains("anyone could have added"),
+            "{args:?} warns:\n{err}"
+        );
+    }
+    // The writer makes it private through its descriptor and says so, with what to check.
+    let out = cli::record_all(&j, "ep", "alice", &["note after"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("was writable by others (mode 0666); drillbook made it private (0600)")
+            && err.contains("check with `drillbook log"),
+        "{err}"
+    );
+    assert_eq!(mode(&j), 0o600);
+    assert!(
+        !as_other_user(&append),
+        "0600: the other user cannot append"
+    );
+    // Told once: from now on the journal is private and nobody warns.
+    let out = cli::record_all(&j, "ep", "alice", &["note again"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("others"), "{}", stderr(&out));
+    let out = drillbook(&["log", p]);
+    assert!(!stderr(&out).contains("others"), "{}", stderr(&out));
+
+    // A journal made with `touch` under umask 022 (0644, readable by all): made private, and
+    // said so without the words for a forgery, since nobody else could write it.
+    let t = dir.path().join("touched.jsonl");
+    std::fs::write(&t, "").unwrap();
+    std::fs::set_permissions(&t, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = cli::record_all(&t, "ep", "alice", &["note x"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("was readable by others (mode 0644); drillbook made it private (0600)")
+            && !err.contains("anyone could"),
+        "{err}"
+    );
+    assert_eq!(mode(&t), 0o600);
+}

@@ -5,7 +5,7 @@
 //! journal's confirmation of a boundary side by side. One journal named alone goes the way it
 //! always went (`from_journal`), so nothing changes for it.
 
-use super::from_journal::torn_note;
+use super::from_journal::notes;
 use super::log::Layout;
 use super::{Failure, Outcome, load_selection};
 use crate::cli::Selection;
@@ -73,8 +73,8 @@ fn read(journals: &[PathBuf]) -> Result<Vec<Source>, Failure> {
         ));
     }
     for s in &sources {
-        if let Some(t) = torn_note(&s.path, &s.replay) {
-            crate::out::eprintln(&t);
+        for n in notes(&s.path, &s.replay) {
+            crate::out::eprintln(&n);
         }
     }
     Ok(sources)
