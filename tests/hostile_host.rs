@@ -693,3 +693,89 @@ fn a_journal_others_can_write_is_made_private_on_open_and_readers_warn() {
     );
     assert_eq!(mode(&t), 0o600);
 }
+
+#[test]
+fn export_writes_only_into_a_folder_of_the_users_own() {
+    let (_, uid) = other_user();
+    let dir = tempfile::tempdir().unwrap();
+    // A shared folder (sticky, writable by all, like /tmp) and a folder of the user's own.
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let victim = dir.path().join("victimdir");
+    std::fs::create_dir(&victim).unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    let export = |target: &Path| drillbook(&["runbooks", "export", &s(target)]);
+
+    // The other user's folder, holding a link to the victim's folder named for the session.
+    let exp = shared.join("exp");
+    assert!(as_other_user(&format!(
+        "mkdir '{0}' && ln -s '{1}' '{0}/{2}'",
+        s(&exp),
+        s(&victim),
+        cli::SESSION
+    )));
+    let out = export(&exp);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains(&format!("is a folder of another user (uid {uid})")),
+        "{}",
+        stderr(&out)
+    );
+    // The other user's link to the victim's folder as DIR itself: refused as a planted link.
+    let link = shared.join("link");
+    assert!(as_other_user(&format!(
+        "ln -s '{}' '{}'",
+        s(&victim),
+        s(&link)
+    )));
+    let out = export(&link);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("symbolic link owned by another user"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_dir(&victim).unwrap().count(),
+        0,
+        "nothing written"
+    );
+
+    // The user's own folder where the other user got a session folder in first (its folder was
+    // left open for a moment): refused, never written into.
+    let mine = dir.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::set_permissions(&mine, std::fs::Permissions::from_mode(0o777)).unwrap();
+    assert!(as_other_user(&format!(
+        "mkdir -m 777 '{}/{}'",
+        s(&mine),
+        cli::SESSION
+    )));
+    let out = export(&mine);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("others can write into (mode 0777, no sticky bit)"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::set_permissions(&mine, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let out = export(&mine);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_dir(mine.join(cli::SESSION)).unwrap().count(),
+        0,
+        "nothing written into the other user's session folder"
+    );
+
+    // A sticky shared folder is fine: the session folder is the user's, made fresh, 0700.
+    let out = export(&shared);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let made = std::fs::symlink_metadata(shared.join(cli::SESSION)).unwrap();
+    assert!(made.is_dir());
+    assert_eq!(made.uid(), drillbook::files::current_uid());
+    assert_eq!(made.permissions().mode() & 0o777, 0o700);
+    assert!(shared.join(cli::SESSION).join("ep.yaml").is_file());
+}
