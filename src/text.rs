@@ -482,6 +482,74 @@ pub fn ellipsize(s: &str, max: usize) -> String {
     t
 }
 
+/// How many characters of a quoted excerpt of the input a diagnostic shows.
+pub const EXCERPT: usize = 80;
+
+/// The most a diagnostic message shows at all, whatever it quotes.
+const DIAGNOSTIC_MAX: usize = 1000;
+
+/// A diagnostic message (a parser's, quoting the input) made short and safe to show: each quoted
+/// excerpt in it (serde's `"..."`, written with Rust's debug escapes, and `` `...` ``) is
+/// decoded, neutralised like everything else ([`clean_line`]: `\u{1b}` shows as `␛`, not as
+/// Rust's escape) and cut to [`EXCERPT`] characters with `…`; the rest is neutralised too. A
+/// one-line file of megabytes gives a message of one line, not megabytes.
+pub fn diagnostic(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len().min(DIAGNOSTIC_MAX) + 8);
+    let mut chars = msg.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                let (inner, closed) = debug_string(&mut chars);
+                out.push('"');
+                out.push_str(&ellipsize(&clean_line(&inner), EXCERPT));
+                if closed {
+                    out.push('"');
+                }
+            }
+            '`' => {
+                let inner: String = chars.by_ref().take_while(|&c| c != '`').collect();
+                out.push('`');
+                out.push_str(&ellipsize(&clean_line(&inner), EXCERPT));
+                out.push('`');
+            }
+            c => out.push_str(&clean_line(c.encode_utf8(&mut [0; 4]))),
+        }
+        if out.chars().count() > DIAGNOSTIC_MAX {
+            return ellipsize(&out, DIAGNOSTIC_MAX);
+        }
+    }
+    out
+}
+
+/// The rest of a `"`-quoted string written with Rust's debug escapes (`\"`, `\\`, `\n`,
+/// `\u{1b}`), decoded, and whether its closing quote was found.
+fn debug_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> (String, bool) {
+    let mut s = String::new();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return (s, true),
+            '\\' => match chars.next() {
+                Some('n') => s.push('\n'),
+                Some('r') => s.push('\r'),
+                Some('t') => s.push('\t'),
+                Some('0') => s.push('\0'),
+                Some('u') if chars.peek() == Some(&'{') => {
+                    chars.next();
+                    let hex: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                    match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                        Some(ch) => s.push(ch),
+                        None => s.push('\u{fffd}'),
+                    }
+                }
+                Some(other) => s.push(other),
+                None => s.push('\\'),
+            },
+            c => s.push(c),
+        }
+    }
+    (s, false)
+}
+
 /// Levenshtein distance over bytes, for "did you mean" on short ASCII names.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let (a, b) = (a.as_bytes(), b.as_bytes());
@@ -634,6 +702,40 @@ mod tests {
             secret_form("ftp://trader1:Hunter2!@10.0.0.1/").map(|f| f.to_string()),
             Some("a password in a web address".into())
         );
+    }
+
+    #[test]
+    fn diagnostics_cut_quoted_excerpts_and_show_controls_as_stand_ins() {
+        // serde's debug-quoted scalar: decoded and shown through the neutraliser.
+        let d = diagnostic(
+            r#"invalid type: string "\u{1b}]0;PWN\u{7}\u{1b}[2J x", expected a session file"#,
+        );
+        assert_eq!(
+            d,
+            "invalid type: string \"\u{241b}]0;PWN\u{2407}\u{241b}[2J x\", expected a session file"
+        );
+        // A scalar of megabytes: 80 characters of it.
+        let huge = format!(
+            "invalid type: string {:?}, expected a session file",
+            "A".repeat(5_000_000)
+        );
+        let d = diagnostic(&huge);
+        assert!(d.chars().count() < 200, "{}", d.len());
+        assert!(
+            d.contains(&format!("\"{}…\"", "A".repeat(EXCERPT - 1))),
+            "{d}"
+        );
+        assert!(d.ends_with(", expected a session file"), "{d}");
+        // Back-quoted names too, raw control characters and all.
+        let d = diagnostic(&format!(
+            "unknown field `{}\u{1b}[31m`, expected `id`",
+            "b".repeat(500)
+        ));
+        assert!(d.chars().count() < 200 && !d.contains('\u{1b}'), "{d}");
+        assert!(d.ends_with(", expected `id`"), "{d}");
+        // Escaped quotes and backslashes inside, and a message without quotes, unchanged.
+        assert_eq!(diagnostic(r#"bad "a\"b\\c""#), r#"bad "a"b\c""#);
+        assert_eq!(diagnostic("the file ends early"), "the file ends early");
     }
 
     #[test]

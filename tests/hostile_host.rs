@@ -779,3 +779,29 @@ fn export_writes_only_into_a_folder_of_the_users_own() {
     assert_eq!(made.permissions().mode() & 0o777, 0o700);
     assert!(shared.join(cli::SESSION).join("ep.yaml").is_file());
 }
+
+#[test]
+fn a_hostile_journal_line_is_quoted_short_and_through_the_neutraliser() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("j.jsonl");
+    let out = cli::record_all(&j, "ep", "alice", &["note one", "note two"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&j).unwrap();
+    let (first, rest) = text.split_once('\n').unwrap();
+    // A line in the middle whose `seq` is a string of megabytes with an escape sequence in it.
+    let bad = format!(
+        "{{\"v\":1,\"seq\":\"c\\u001b]0;PWNED\\u0007{}\"}}",
+        "x".repeat(2_000_000)
+    );
+    std::fs::write(&j, format!("{first}\n{bad}\n{rest}")).unwrap();
+    let out = drillbook(&["log", j.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", &err[..err.len().min(400)]);
+    assert!(err.len() < 1000, "{} bytes", err.len());
+    assert!(err.contains("not a drillbook journal line"), "{err}");
+    assert!(err.contains("\"c␛]0;PWNED␇xxx"), "{err}");
+    assert!(
+        !err.contains("\\u{") && control_bytes(&err).is_empty(),
+        "{err}"
+    );
+}
