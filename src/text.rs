@@ -482,6 +482,36 @@ pub fn ellipsize(s: &str, max: usize) -> String {
     t
 }
 
+/// Text someone typed (a note, an evidence value, a reason, a name), neutralised and escaped for
+/// Markdown so that it renders as the text it is: no raw HTML (`<script>`), no link or image
+/// (`[x](javascript:…)`), no code span or emphasis. The set is kept small so the terminal
+/// reader still reads it easily: `<`, `[`, `]`, a backtick and `*` always; `_` only where it
+/// could open or close emphasis (not inside a word: `ep_pre_check` stays as it is); a backslash
+/// only before punctuation (`C:\logs` stays). `>` is left, as it quotes only at a line's start,
+/// where typed text never is (folding never starts a line with it).
+pub fn md_text(s: &str) -> String {
+    let s = clean_line(s);
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
+        let word = |j: Option<usize>| {
+            j.and_then(|j| chars.get(j))
+                .is_some_and(|c| c.is_alphanumeric())
+        };
+        let escape = match c {
+            '<' | '[' | ']' | '`' | '*' => true,
+            '_' => !(word(i.checked_sub(1)) && word(Some(i + 1))),
+            '\\' => chars.get(i + 1).is_some_and(char::is_ascii_punctuation),
+            _ => false,
+        };
+        if escape {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// How many characters of a quoted excerpt of the input a diagnostic shows.
 pub const EXCERPT: usize = 80;
 
@@ -736,6 +766,29 @@ mod tests {
         // Escaped quotes and backslashes inside, and a message without quotes, unchanged.
         assert_eq!(diagnostic(r#"bad "a\"b\\c""#), r#"bad "a"b\c""#);
         assert_eq!(diagnostic("the file ends early"), "the file ends early");
+    }
+
+    #[test]
+    fn typed_text_renders_as_text_in_markdown() {
+        assert_eq!(
+            md_text("<script>alert(1)</script> [click](javascript:alert(1))"),
+            "\\<script>alert(1)\\</script> \\[click\\](javascript:alert(1))"
+        );
+        assert_eq!(
+            md_text("`rm` *now* _here_"),
+            "\\`rm\\` \\*now\\* \\_here\\_"
+        );
+        // Readable where nothing would render: words, paths, arrows.
+        for kept in [
+            "ep_pre_check ok",
+            "C:\\logs\\ocg",
+            "OCG -> backup 10:02",
+            "a|b",
+        ] {
+            assert_eq!(md_text(kept), kept);
+        }
+        assert_eq!(md_text("x\\*y"), "x\\\\\\*y");
+        assert_eq!(md_text("a\u{1b}[2J"), "a\u{241b}\\[2J");
     }
 
     #[test]

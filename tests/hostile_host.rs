@@ -805,3 +805,41 @@ fn a_hostile_journal_line_is_quoted_short_and_through_the_neutraliser() {
         "{err}"
     );
 }
+
+#[test]
+fn typed_markdown_in_notes_renders_as_text_in_report_and_handover() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("j.jsonl");
+    let p = j.to_str().unwrap();
+    let hostile =
+        "<script>alert(1)</script> [click](javascript:alert(1)) `code` *bold* ep_pre_check";
+    let out = cli::record_all(
+        &j,
+        "ep",
+        "alice",
+        &[
+            &format!("note {hostile}"),
+            &format!("failed ep-pre-registration {hostile}"),
+            &format!("evidence ep-pre-registration sent by = <b>bob</b>"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let escaped = r"\<script>alert(1)\</script> \[click\](javascript:alert(1)) \`code\` \*bold\* ep_pre_check";
+    for cmd in ["report", "handover"] {
+        let out = drillbook(&[cmd, p]);
+        assert!(out.status.success(), "{cmd}: {}", stderr(&out));
+        let md = cli::unfold(&stdout(&out));
+        // Nothing left unescaped: without the escaped forms, no tag and no link remain.
+        let bare = md.replace(r"\<", "").replace(r"\]", "");
+        assert!(
+            !bare.contains("<script>") && !bare.contains("](javascript"),
+            "{cmd}:\n{md}"
+        );
+        assert!(md.contains(escaped), "{cmd} keeps the text, escaped:\n{md}");
+    }
+    let md = cli::unfold(&stdout(&drillbook(&["report", p])));
+    assert!(md.contains(r"\<b>bob\</b>"), "{md}");
+    // The CSV and JSON reports carry the text as typed: escaping is Markdown's alone.
+    let csv = stdout(&drillbook(&["report", p, "--format", "csv"]));
+    assert!(csv.contains("<script>alert(1)</script>"), "{csv}");
+}
