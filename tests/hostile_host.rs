@@ -820,7 +820,7 @@ fn typed_markdown_in_notes_renders_as_text_in_report_and_handover() {
         &[
             &format!("note {hostile}"),
             &format!("failed ep-pre-registration {hostile}"),
-            &format!("evidence ep-pre-registration sent by = <b>bob</b>"),
+            "evidence ep-pre-registration sent by = <b>bob</b>",
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
