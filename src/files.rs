@@ -38,6 +38,21 @@ pub enum FileError {
     /// A file drillbook would write that belongs to someone else.
     #[error("belongs to another user (uid {owner}): drillbook writes only its own files")]
     NotOwned { owner: u32 },
+    /// A folder drillbook would write into that belongs to someone else.
+    #[error(
+        "is a folder of another user (uid {owner}): drillbook writes only into the user's own folders"
+    )]
+    FolderNotOwned { owner: u32 },
+    /// A folder others can write into, without the sticky bit that stops them replacing entries.
+    #[error(
+        "is a folder others can write into (mode {mode:04o}, no sticky bit): anyone could replace what drillbook writes there"
+    )]
+    FolderOpen { mode: u32 },
+    /// A folder drillbook was to create is there already (it may be someone else's, or a link).
+    #[error(
+        "already exists; drillbook creates it itself and does not write into one already there"
+    )]
+    FolderExists,
     #[error("cannot be read: {}", io_words(.0))]
     Io(#[from] std::io::Error),
 }
@@ -166,6 +181,41 @@ pub fn sync_parent(path: &Path) -> std::io::Result<()> {
 pub struct Appendable {
     pub file: File,
     pub created: bool,
+    /// The permissions the file had when others could read or write it (now taken away).
+    pub tightened: Option<Exposure>,
+}
+
+/// Group or other permission bits found on a private file.
+#[derive(Debug, Clone, Copy)]
+pub struct Exposure {
+    /// The permission bits found (`0o644`, `0o666`).
+    pub mode: u32,
+    /// When the file was last written: others who could write could have done so up to then.
+    pub modified: chrono::DateTime<chrono::Utc>,
+    /// Its length in bytes when found.
+    pub len: u64,
+}
+
+impl Exposure {
+    /// What a file's metadata shows: None when only its owner can read and write it.
+    pub fn of(meta: &std::fs::Metadata) -> Option<Self> {
+        let mode = meta.mode() & 0o7777;
+        (mode & 0o077 != 0).then(|| Self {
+            mode,
+            modified: chrono::DateTime::from_timestamp(meta.mtime(), 0).unwrap_or_default(),
+            len: meta.len(),
+        })
+    }
+
+    /// Whether someone other than the owner could write it (group or other write bit).
+    pub fn writable_by_others(&self) -> bool {
+        self.mode & 0o022 != 0
+    }
+
+    /// `0666`.
+    pub fn octal(&self) -> String {
+        format!("{:04o}", self.mode)
+    }
 }
 
 /// Open (or create, owner-only) a file to append to, refusing what a writer must never write:
@@ -195,12 +245,22 @@ pub fn open_appendable(path: &Path) -> Result<Appendable, FileError> {
     if meta.uid() != current_uid() {
         return Err(FileError::NotOwned { owner: meta.uid() });
     }
-    if created {
+    // An existing file keeps the mode it was made with (`touch` under umask 022, a copy): what
+    // the writer holds is made private through its own descriptor (fchmod: no path to swap),
+    // and the caller says so, once, since the file is private from then on.
+    let tightened = if created { None } else { Exposure::of(&meta) };
+    if created || tightened.is_some() {
         file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    if created {
         sync_parent(&target)?;
     }
     clear_nonblock(&file)?;
-    Ok(Appendable { file, created })
+    Ok(Appendable {
+        file,
+        created,
+        tightened,
+    })
 }
 
 /// Create a new file owner-only, failing if anything (a file or a link) is already there.
@@ -211,6 +271,84 @@ pub fn create_new_private(path: &Path) -> std::io::Result<File> {
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
+}
+
+/// A folder of the user's own to write into, open (the descriptor is what later files are made
+/// relative to, so no path can be swapped under them): created owner-only with its parents when
+/// missing; a symlink is followed only when the user owns it; the folder reached must be the
+/// user's, and not writable by others unless sticky (then others cannot replace its entries).
+pub fn open_own_dir(dir: &Path) -> Result<File, FileError> {
+    create_private_dir_all(dir)?;
+    let target = resolve_own_link(dir)?;
+    let folder = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(&target)
+        .map_err(|e| refine_nofollow(&target, e))?;
+    let meta = folder.metadata()?;
+    if meta.uid() != current_uid() {
+        return Err(FileError::FolderNotOwned { owner: meta.uid() });
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o022 != 0 && mode & libc::S_ISVTX == 0 {
+        return Err(FileError::FolderOpen { mode });
+    }
+    Ok(folder)
+}
+
+/// Create folder `name` in the open folder `parent`, owner-only (0700, whatever the umask), and
+/// open it: refused when anything (a folder, a link, a file) is there already, since a folder
+/// someone else made or linked there is theirs to change. The new entry is fsync'd.
+pub fn create_private_dir_at(parent: &File, name: &str) -> Result<File, FileError> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let c = std::ffi::CString::new(name).map_err(std::io::Error::other)?;
+    // SAFETY: mkdirat and openat on a descriptor we hold, with a NUL-terminated name; the
+    // descriptor openat returns is ours alone and handed to a File that closes it.
+    let folder = unsafe {
+        if libc::mkdirat(parent.as_raw_fd(), c.as_ptr(), 0o700) != 0 {
+            let e = std::io::Error::last_os_error();
+            return Err(if e.kind() == std::io::ErrorKind::AlreadyExists {
+                FileError::FolderExists
+            } else {
+                FileError::Io(e)
+            });
+        }
+        let fd = libc::openat(
+            parent.as_raw_fd(),
+            c.as_ptr(),
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        );
+        if fd < 0 {
+            return Err(FileError::Io(std::io::Error::last_os_error()));
+        }
+        File::from_raw_fd(fd)
+    };
+    folder.set_permissions(std::fs::Permissions::from_mode(0o700))?;
+    parent.sync_all()?;
+    Ok(folder)
+}
+
+/// Create file `name` in the open folder `parent`, owner-only (0600), failing if anything (a
+/// file or a link) is already there: `O_CREAT|O_EXCL|O_NOFOLLOW` relative to the folder.
+pub fn create_new_private_at(parent: &File, name: &str) -> std::io::Result<File> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let c = std::ffi::CString::new(name).map_err(std::io::Error::other)?;
+    // SAFETY: openat on a descriptor we hold with a NUL-terminated name; the new descriptor is
+    // handed to a File that owns and closes it.
+    let file = unsafe {
+        let fd = libc::openat(
+            parent.as_raw_fd(),
+            c.as_ptr(),
+            libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+            0o600 as libc::c_uint,
+        );
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        File::from_raw_fd(fd)
+    };
     file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     Ok(file)
 }

@@ -6,7 +6,7 @@ use crate::journal::StepState;
 use crate::journal::record::{Record, ShiftKind, Stamp};
 use crate::runbook::{Plan, Step};
 use crate::setup::state_of;
-use crate::text::clean_line;
+use crate::text::{clean_line, md_text};
 use crate::timeline::Timeline;
 use crate::zones;
 use chrono::{DateTime, Utc};
@@ -135,7 +135,7 @@ pub fn warnings(out: &mut String, plan: &Plan, ctx: &Context) {
 }
 
 fn by(stamp: &Stamp, f: Fmt) -> String {
-    format!("by {} at {}", clean_line(&stamp.who()), f.at(stamp.at))
+    format!("by {} at {}", md_text(&stamp.who()), f.at(stamp.at))
 }
 
 /// The handover Markdown.
@@ -333,7 +333,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
                     .flatten()
             });
             if let Some(n) = note {
-                let _ = write!(out, ": {}", clean_line(&n));
+                let _ = write!(out, ": {}", md_text(&n));
             }
             let _ = writeln!(out);
             details(&mut out, step, record, f);
@@ -384,9 +384,9 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
             out,
             "- {} {} on {on}{}: {}",
             f.at(n.stamp.at),
-            clean_line(&n.stamp.who()),
+            md_text(&n.stamp.who()),
             if n.issue { " (ISSUE)" } else { "" },
-            clean_line(&n.text)
+            md_text(&n.text)
         );
     }
 
@@ -409,7 +409,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
                 );
                 let _ = writeln!(out, "  - entered {}", by(&c.stamp, f));
                 if let Some(n) = &c.note {
-                    let _ = writeln!(out, "  - note: {}", clean_line(n));
+                    let _ = writeln!(out, "  - note: {}", md_text(n));
                 }
             }
             None if t.approximate => {
@@ -496,7 +496,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         let _ = writeln!(out, "None recorded.");
     }
     for e in &record.shifts {
-        let who = clean_line(&e.stamp.who()).into_owned();
+        let who = md_text(&e.stamp.who());
         let what = match &e.kind {
             ShiftKind::Attach { roles } => {
                 format!(
@@ -504,10 +504,10 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
                     clean_line(&roles.join(", "))
                 )
             }
-            ShiftKind::Detach { reason } => format!("{who} stopped ({})", clean_line(reason)),
+            ShiftKind::Detach { reason } => format!("{who} stopped ({})", md_text(reason)),
             ShiftKind::Handover { note: None } => format!("{who} acknowledged the handover"),
             ShiftKind::Handover { note: Some(n) } => {
-                format!("{who} acknowledged the handover: {}", clean_line(n))
+                format!("{who} acknowledged the handover: {}", md_text(n))
             }
         };
         let _ = writeln!(out, "- {}: {what}", f.at(e.stamp.at));
@@ -540,7 +540,7 @@ fn checks(out: &mut String, plan: &Plan, record: &Record, f: Fmt) {
             if last.simulated { " (simulated)" } else { "" },
             f.at(last.stamp.at),
             last.duration_ms,
-            clean_line(&last.detail),
+            md_text(&last.detail),
             if runs.len() > 1 {
                 format!(" (newest of {} runs)", runs.len())
             } else {
@@ -555,7 +555,7 @@ fn checks(out: &mut String, plan: &Plan, record: &Record, f: Fmt) {
                     out,
                     "  - sensed: {} = {} (its {} check, {})",
                     clean_line(field),
-                    clean_line(&e.value),
+                    md_text(&e.value),
                     clean_line(kind),
                     f.at(e.stamp.at)
                 );
@@ -595,7 +595,7 @@ fn open_line(
         if step.critical { ", critical" } else { "" }
     );
     if let Some(n) = record.state_of(&step.id).and_then(|c| c.note.as_deref()) {
-        let _ = write!(out, ": {}", clean_line(n));
+        let _ = write!(out, ": {}", md_text(n));
     }
     let _ = writeln!(out);
     // A step on a choice nobody recorded yet: the next shift must settle the choice before
@@ -618,7 +618,7 @@ fn details(out: &mut String, step: &Step, record: &Record, f: Fmt) {
         if let Some(e) = record.evidence_of(&step.id, field)
             && e.sensed.is_none()
         {
-            let _ = writeln!(out, "  - {}: {}", clean_line(field), clean_line(&e.value));
+            let _ = writeln!(out, "  - {}: {}", md_text(field), md_text(&e.value));
         }
     }
     for n in record
@@ -631,7 +631,7 @@ fn details(out: &mut String, step: &Step, record: &Record, f: Fmt) {
             "  - {} {}: {}",
             if n.issue { "ISSUE noted" } else { "note" },
             by(&n.stamp, f),
-            clean_line(&n.text)
+            md_text(&n.text)
         );
     }
 }

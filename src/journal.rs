@@ -221,6 +221,9 @@ pub struct Replay {
     /// The roles the newest `attach` named (a writer's replay keeps only the newest events, so
     /// the attach that says what the journal holds may be long gone from `events`).
     pub attached_roles: Option<Vec<String>>,
+    /// What to tell the operator about the journal's permissions, once: a writer found group or
+    /// other bits and took them away; a reader found it writable by others.
+    pub exposure: Option<String>,
 }
 
 impl Replay {
@@ -517,9 +520,11 @@ fn newer_format(
     }
 }
 
-/// Read and replay a journal without writing or locking it (log, handover, report, watch).
+/// Read and replay a journal without writing or locking it (log, handover, report, watch). A
+/// journal others can write is read, with a warning in [`Replay::exposure`]: anyone could have
+/// added events to it.
 pub fn read(path: &Path) -> Result<Replay, JournalError> {
-    let bytes = crate::files::read_capped(path, READ_CAP).map_err(|e| match e {
+    let refused = |e| match e {
         crate::files::FileError::Io(source) => JournalError::Io {
             path: path.into(),
             what: "read the journal",
@@ -529,8 +534,52 @@ pub fn read(path: &Path) -> Result<Replay, JournalError> {
             path: path.into(),
             reason: other.to_string(),
         },
-    })?;
-    parse(path, &bytes)
+    };
+    let file = crate::files::open_regular(path).map_err(refused)?;
+    let exposed = file
+        .metadata()
+        .ok()
+        .as_ref()
+        .and_then(crate::files::Exposure::of)
+        .filter(crate::files::Exposure::writable_by_others);
+    let bytes = crate::files::read_capped_from(file, READ_CAP).map_err(refused)?;
+    let mut replay = parse(path, &bytes)?;
+    replay.exposure = exposed.map(|x| {
+        format!(
+            "{}: warning: the journal is writable by others (mode {}): anyone could have added \
+             events to it (last written {}); its writer makes it private (0600) when it next opens it",
+            path.display(),
+            x.octal(),
+            crate::zones::day_hm(x.modified, chrono_tz::UTC)
+        )
+    });
+    Ok(replay)
+}
+
+/// What a writer tells the operator when it took group and other bits off a journal.
+fn tightened_words(path: &Path, x: &crate::files::Exposure, tz: Tz) -> String {
+    let mut s = format!(
+        "{}: the journal was {} by others (mode {}); drillbook made it private (0600)",
+        path.display(),
+        if x.writable_by_others() {
+            "writable"
+        } else {
+            "readable"
+        },
+        x.octal()
+    );
+    // An empty file holds no events for anyone to have added.
+    if x.writable_by_others() && x.len > 0 {
+        use std::fmt::Write as _;
+        let _ = write!(
+            s,
+            ". Anyone could have added events to it until now (it was last written {}): check \
+             with `drillbook log {}` that every event in it is yours",
+            crate::zones::day_hm(x.modified, tz),
+            path.display()
+        );
+    }
+    s
 }
 
 /// The one writer of a journal.
@@ -584,8 +633,9 @@ impl Journal {
                 reason: other.to_string(),
             },
         };
-        let crate::files::Appendable { file, .. } =
-            crate::files::open_appendable(path).map_err(file_error)?;
+        let crate::files::Appendable {
+            file, tightened, ..
+        } = crate::files::open_appendable(path).map_err(file_error)?;
         if let Err(e) = file.try_lock() {
             return Err(match e {
                 std::fs::TryLockError::WouldBlock => JournalError::Locked {
@@ -616,6 +666,7 @@ impl Journal {
             });
         }
         replay.hash_mismatch = replay.other_hash(&meta.sha256).map(str::to_owned);
+        replay.exposure = tightened.map(|x| tightened_words(path, &x, meta.tz));
         let next_seq = replay.events.last().map_or(1, |e| e.seq + 1);
         // Whatever lies past the last good line (a torn write, a recovery cut short) is found
         // by `append` as bytes past `len`, and set aside there, in the same write as the action.
@@ -647,8 +698,8 @@ impl Journal {
     /// ending the fragment, one `torn_set_aside` event per unparsable line, then the action.
     /// A crash anywhere inside that write leaves a prefix that replay accepts as a torn end.
     pub fn append(&mut self, action: Action, clock: &dyn Clock) -> Result<Event, AppendError> {
-        if let Some(field) = secret_in(&action) {
-            return Err(AppendError::Secret(field));
+        if let Some((field, form)) = secret_in(&action) {
+            return Err(AppendError::Secret { field, form });
         }
         let rehearsal = clock.rehearsal().is_some();
         if self.rehearsal.is_some_and(|r| r != rehearsal) {
@@ -738,15 +789,19 @@ fn fragment_lengths(region: &[u8]) -> Vec<u64> {
 pub enum AppendError {
     /// The text of this field looks like a credential: an append-only file could never forget it.
     #[error(
-        "{0} looks like it holds a password or key (record that the credential was checked, never the credential)"
+        "{field} looks like it holds a password or key ({form}): record that the credential was checked, never the credential"
     )]
-    Secret(&'static str),
+    Secret {
+        field: &'static str,
+        form: crate::text::SecretForm,
+    },
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
-/// The field of an action whose free text looks like a secret, if any.
-fn secret_in(action: &Action) -> Option<&'static str> {
+/// The field of an action whose free text looks like a secret, and what it looked like.
+fn secret_in(action: &Action) -> Option<(&'static str, crate::text::SecretForm)> {
+    use crate::text::secret_form as secret;
     // A check's text comes from the host (a log line, a command's output): the checks withhold
     // what looks like a credential before it gets here, and this is the backstop.
     if let Action::Check {
@@ -756,16 +811,15 @@ fn secret_in(action: &Action) -> Option<&'static str> {
         ..
     } = action
     {
-        let secret = crate::text::looks_like_secret;
-        return if secret(detail) {
-            Some("the check's detail")
-        } else if secret(target) {
-            Some("the check's target")
-        } else if values.iter().any(|v| secret(&v.value)) {
-            Some("a value the check captured")
-        } else {
-            None
-        };
+        return secret(detail)
+            .map(|f| ("the check's detail", f))
+            .or_else(|| secret(target).map(|f| ("the check's target", f)))
+            .or_else(|| {
+                values
+                    .iter()
+                    .find_map(|v| secret(&v.value))
+                    .map(|f| ("a value the check captured", f))
+            });
     }
     let texts: [(&'static str, Option<&str>); 2] = match action {
         Action::Step { note, .. } => [("the note", note.as_deref()), ("", None)],
@@ -782,8 +836,7 @@ fn secret_in(action: &Action) -> Option<&'static str> {
     };
     texts
         .into_iter()
-        .find(|(_, t)| t.is_some_and(crate::text::looks_like_secret))
-        .map(|(f, _)| f)
+        .find_map(|(f, t)| t.and_then(secret).map(|form| (f, form)))
 }
 
 /// Who holds the lock on `file`: the process in `/proc/locks` holding a lock on the same device
@@ -1119,7 +1172,10 @@ mod tests {
                 note: Some("password hunter2".into()),
             },
         ] {
-            assert!(matches!(j.append(a, &clock), Err(AppendError::Secret(_))));
+            assert!(matches!(
+                j.append(a, &clock),
+                Err(AppendError::Secret { .. })
+            ));
         }
         j.append(
             Action::Note {

@@ -73,31 +73,86 @@ pub fn strip_controls(s: &str) -> String {
         .collect()
 }
 
-/// Whether text looks like it carries a secret: a credential word followed by a value
-/// (`password: x`, `PASSWORD：x` with a full-width colon, `pw=x`, `token is x`, `password
-/// Hunter2`), a `user/password` pair after a login word (`login trader1/Hunter2!`), or a PEM key.
+/// What made text look like it carries a secret: said in the refusal, so the operator knows
+/// what to rephrase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretForm {
+    /// A credential word followed by a value: `password: x`, `pwd for trader1: x`, `p/w x`.
+    Keyword(&'static str),
+    /// A `user/password` or `user:password` pair after a login word.
+    LoginPair(&'static str),
+    /// A password inside a web address: `ftp://user:password@host`.
+    UrlPassword,
+    /// An HTTP bearer or basic credential, or a JSON web token.
+    BearerToken,
+    /// A PEM private key block.
+    PrivateKey,
+}
+
+impl std::fmt::Display for SecretForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretForm::Keyword(w) => write!(f, "`{w}` followed by a value"),
+            SecretForm::LoginPair(w) => write!(f, "a user and password after `{w}`"),
+            SecretForm::UrlPassword => f.write_str("a password in a web address"),
+            SecretForm::BearerToken => f.write_str("a bearer token"),
+            SecretForm::PrivateKey => f.write_str("a private key"),
+        }
+    }
+}
+
+/// Whether text looks like it carries a secret; see [`secret_form`].
+pub fn looks_like_secret(s: &str) -> bool {
+    secret_form(s).is_some()
+}
+
+/// Credential words, each with how much it takes to read what follows as a value.
+const WORDS: [(&str, Strength); 17] = [
+    ("password", Strength::Strong),
+    ("passwd", Strength::Strong),
+    ("passcode", Strength::Strong),
+    ("passphrase", Strength::Strong),
+    ("pwd", Strength::Strong),
+    ("pw", Strength::Strong),
+    ("p/w", Strength::Strong),
+    ("pin", Strength::Strong),
+    ("secret", Strength::Strong),
+    ("token", Strength::Strong),
+    ("apikey", Strength::Strong),
+    ("api key", Strength::Strong),
+    ("api_key", Strength::Strong),
+    ("private key", Strength::Strong),
+    // Chinese (traditional and simplified) "password", written without spaces around it.
+    ("密碼", Strength::Cjk),
+    ("密码", Strength::Cjk),
+    // "pass" is also a check's outcome ("smoke test pass: 12/12"): only `pass:` or `pass=`
+    // followed by something with a letter and a digit or symbol in it.
+    ("pass", Strength::Weak),
+];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Strength {
+    Strong,
+    Cjk,
+    Weak,
+}
+
+const LOGIN: [&str; 5] = ["login", "logon", "log in", "credentials", "creds"];
+
+/// What makes text look like it carries a secret, if anything: a credential word followed by a
+/// value (`password: x`, `PASSWORD：x` with a full-width colon, `pw=x`, `token is x`, `password
+/// Hunter2`, `password -> x`, `p/w x`, `密碼：x`), or followed by one within a few linking words
+/// (`password for OCG is x`, `pwd for trader1: x`, `passwd reset, now x`); a `user/password`
+/// pair after a login word (`login trader1/Hunter2!`); `user:password@` in a web address; a
+/// bearer token; a PEM key.
+///
 /// The journal records that a credential was confirmed and by whom, never the credential: such
 /// text is refused where every write passes ([`crate::journal::Journal::append`]), since an
 /// append-only file cannot forget it later. Ordinary runbook phrases ("password reset desk
-/// called", "credential confirmed by alice") are not secrets: a bare word after the keyword is
-/// taken as a value only when it looks like one (a digit or a symbol in it).
-pub fn looks_like_secret(s: &str) -> bool {
-    const WORDS: [&str; 13] = [
-        "password",
-        "passwd",
-        "passcode",
-        "passphrase",
-        "pwd",
-        "pw",
-        "pin",
-        "secret",
-        "token",
-        "apikey",
-        "api key",
-        "api_key",
-        "private key",
-    ];
-    const LOGIN: [&str; 5] = ["login", "logon", "log in", "credentials", "creds"];
+/// called", "credential confirmed by alice", "token bucket throttle 500/s") are not secrets: a
+/// word is taken as a value only after a separator, or when it looks like one (a digit or a
+/// symbol in it), and a value a few words on only after a separator and linking words.
+pub fn secret_form(s: &str) -> Option<SecretForm> {
     // Full-width and other look-alike separators read as their ASCII forms.
     let lower: String = s
         .to_lowercase()
@@ -105,11 +160,18 @@ pub fn looks_like_secret(s: &str) -> bool {
         .map(|c| match c {
             '\u{ff1a}' | '\u{fe55}' | '\u{a789}' => ':',
             '\u{ff1d}' => '=',
+            '\u{2192}' => '>',
             c => c,
         })
         .collect();
     if lower.contains("-----begin") {
-        return true;
+        return Some(SecretForm::PrivateKey);
+    }
+    if url_password(&lower) {
+        return Some(SecretForm::UrlPassword);
+    }
+    if bearer(&lower) {
+        return Some(SecretForm::BearerToken);
     }
     let word_start = |i: usize| {
         lower[..i]
@@ -123,29 +185,31 @@ pub fn looks_like_secret(s: &str) -> bool {
             .next()
             .is_none_or(|c| !c.is_alphanumeric())
     };
-    let keyword_value = WORDS.iter().any(|w| {
-        lower.match_indices(w).any(|(i, _)| {
+    for (w, strength) in WORDS {
+        let found = lower.match_indices(w).any(|(i, _)| {
             let end = i + w.len();
-            // Plurals and suffixes ("passwords", "tokens") are words about secrets, not values.
-            if !word_start(i) || !word_end(end) {
+            // Plurals and suffixes ("passwords", "tokens", "passed") are words about secrets,
+            // not values. Chinese runs words together: no boundaries there.
+            if strength != Strength::Cjk && (!word_start(i) || !word_end(end)) {
                 return false;
             }
-            let rest = lower[end..].trim_start();
-            let sep = rest
-                .strip_prefix(':')
-                .or_else(|| rest.strip_prefix('='))
-                .or_else(|| rest.strip_prefix("is "))
-                .or_else(|| rest.strip_prefix("was "));
-            match sep {
-                Some(v) => !v.trim().is_empty(),
-                // `password hunter2`: a bare next word counts when it looks like a value.
-                None => first_word(rest).is_some_and(looks_like_value),
+            let rest = &lower[end..];
+            match strength {
+                Strength::Weak => rest
+                    .strip_prefix([':', '='])
+                    .and_then(first_word)
+                    .is_some_and(password_like),
+                Strength::Strong | Strength::Cjk => value_follows(rest),
             }
-        })
-    });
-    keyword_value
-        || LOGIN.iter().any(|w| {
-            lower.match_indices(w).any(|(i, _)| {
+        });
+        if found {
+            return Some(SecretForm::Keyword(w));
+        }
+    }
+    LOGIN
+        .iter()
+        .find(|w| {
+            lower.match_indices(*w).any(|(i, _)| {
                 word_start(i)
                     && lower[i + w.len()..].split_whitespace().take(3).any(|t| {
                         t.split_once('/').or_else(|| t.split_once(':')).is_some_and(
@@ -162,19 +226,131 @@ pub fn looks_like_secret(s: &str) -> bool {
                     })
             })
         })
+        .map(|w| SecretForm::LoginPair(w))
+}
+
+/// Whether what follows a credential word gives its value: straight after it (`: x`, `= x`,
+/// `is x4`, `-> x4`, a bare `Hunter2`), or after a few linking words (`for OCG is x`, `for
+/// trader1: x`, `reset, now x`).
+fn value_follows(rest: &str) -> bool {
+    let rest = rest.trim_start();
+    // A label's separator: whatever follows is taken as the value (`secret: xyz`).
+    if let Some(v) = rest.strip_prefix([':', '=']) {
+        return !v.trim().is_empty();
+    }
+    // `password hunter2`, `password -> hunter2`, `PIN is 4821`, `密碼係abc123`: the next word
+    // counts when it looks like a value ("password is reset" is kept).
+    let next = rest
+        .strip_prefix("->")
+        .or_else(|| rest.strip_prefix("=>"))
+        .or_else(|| rest.strip_prefix('>'))
+        .or_else(|| rest.strip_prefix("is "))
+        .or_else(|| rest.strip_prefix("was "))
+        .or_else(|| rest.strip_prefix(['係', '是', '為', '为']))
+        .unwrap_or(rest);
+    first_word(next).is_some_and(looks_like_value) || linked_value(rest)
+}
+
+/// `for OCG is Hunter2!`, `for trader1: Hunter2`, `reset, now Hunter2!`, `is now Hunter2!`:
+/// up to five linking words (a preposition and the name it takes, a word saying the password
+/// changed, a separator), then something that looks like a password (a letter and a digit or
+/// symbol) after a separator. Any other word ends the search, so "password reset done by desk,
+/// new one given by phone" and "token bucket throttle 500/s" are kept.
+fn linked_value(rest: &str) -> bool {
+    const PREPOSITIONS: [&str; 4] = ["for", "of", "on", "at"];
+    const CHANGES: [&str; 8] = [
+        "reset", "changed", "set", "updated", "rotated", "new", "has", "been",
+    ];
+    const SEPARATORS: [&str; 7] = ["is", "was", "now", "to", "->", "=>", ">"];
+    let mut words = rest.split_whitespace().peekable();
+    let mut linked = 0;
+    while let Some(word) = words.next() {
+        let bare = word.trim_end_matches(',');
+        // `trader1:` ends a name and says the value follows.
+        let labelled = bare.len() > 1 && bare.ends_with([':', '=']);
+        if labelled || SEPARATORS.contains(&bare) {
+            if words.peek().is_some_and(|v| password_like(v)) {
+                return true;
+            }
+            if labelled {
+                return false;
+            }
+        } else if PREPOSITIONS.contains(&bare) {
+            // The name it takes: `for OCG`, `for trader1:` (a label, read next time round).
+            match words.peek() {
+                Some(name) if name.trim_end_matches(',').ends_with([':', '=']) => {}
+                Some(_) => {
+                    words.next();
+                }
+                None => return false,
+            }
+        } else if !CHANGES.contains(&bare) {
+            return false;
+        }
+        linked += 1;
+        if linked > 5 {
+            return false;
+        }
+    }
+    false
+}
+
+/// `scheme://user:password@host`: a web address carrying its password.
+fn url_password(lower: &str) -> bool {
+    lower.match_indices("://").any(|(i, _)| {
+        let authority = lower[i + 3..]
+            .split(|c: char| c == '/' || c.is_whitespace())
+            .next()
+            .unwrap_or("");
+        authority
+            .rsplit_once('@')
+            .and_then(|(userinfo, _)| userinfo.split_once(':'))
+            .is_some_and(|(_, pass)| !pass.is_empty())
+    })
+}
+
+/// `Bearer <token>`, `Authorization: Basic <base64>`, or a JSON web token anywhere (`eyJ...`
+/// with two dots: a base64 `{"` header).
+fn bearer(lower: &str) -> bool {
+    let mut words = lower.split_whitespace().peekable();
+    while let Some(w) = words.next() {
+        let next_is_token =
+            |t: Option<&&str>| t.is_some_and(|t| t.chars().count() >= 8 && looks_like_value(t));
+        if w == "bearer" && next_is_token(words.peek()) {
+            return true;
+        }
+        if w.starts_with("authorization") && words.peek().is_some_and(|n| *n == "basic") {
+            words.next();
+            if next_is_token(words.peek()) || words.peek().is_some_and(|t| t.len() >= 8) {
+                return true;
+            }
+        }
+        if w.trim_start_matches(['"', '\'', '(']).starts_with("eyj") && w.matches('.').count() >= 2
+        {
+            return true;
+        }
+    }
+    false
 }
 
 fn first_word(s: &str) -> Option<&str> {
     s.split_whitespace().next()
 }
 
-/// A token that reads as a password rather than an English word: it holds a digit, or a
-/// symbol other than closing punctuation.
+/// A token that reads as a password rather than an English word: it holds a digit, or an
+/// ASCII symbol other than closing punctuation (not Chinese punctuation: `已重設，由` is words).
 fn looks_like_value(t: &str) -> bool {
     let t = t.trim_end_matches(['.', ',', ';', ')']);
     t.chars().count() >= 3
         && t.chars()
-            .any(|c| c.is_ascii_digit() || (!c.is_alphanumeric() && c != '-' && c != '\''))
+            .any(|c| c.is_ascii_digit() || (c.is_ascii_punctuation() && c != '-' && c != '\''))
+}
+
+/// A token that reads as a password where a number or a time would not: a letter and a digit
+/// or symbol (`Hunter2`, `s3cret!`), not `12/12`, `10:45` or `OCG-C`.
+fn password_like(t: &str) -> bool {
+    let t = t.trim_end_matches(['.', ',', ';', ')']);
+    t.chars().any(char::is_alphabetic) && looks_like_value(t)
 }
 
 /// Words into lines at most `width` terminal columns wide, a word wider than a line cut into
@@ -306,6 +482,104 @@ pub fn ellipsize(s: &str, max: usize) -> String {
     t
 }
 
+/// Text someone typed (a note, an evidence value, a reason, a name), neutralised and escaped for
+/// Markdown so that it renders as the text it is: no raw HTML (`<script>`), no link or image
+/// (`[x](javascript:…)`), no code span or emphasis. The set is kept small so the terminal
+/// reader still reads it easily: `<`, `[`, `]`, a backtick and `*` always; `_` only where it
+/// could open or close emphasis (not inside a word: `ep_pre_check` stays as it is); a backslash
+/// only before punctuation (`C:\logs` stays). `>` is left, as it quotes only at a line's start,
+/// where typed text never is (folding never starts a line with it).
+pub fn md_text(s: &str) -> String {
+    let s = clean_line(s);
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
+        let word = |j: Option<usize>| {
+            j.and_then(|j| chars.get(j))
+                .is_some_and(|c| c.is_alphanumeric())
+        };
+        let escape = match c {
+            '<' | '[' | ']' | '`' | '*' => true,
+            '_' => !(word(i.checked_sub(1)) && word(Some(i + 1))),
+            '\\' => chars.get(i + 1).is_some_and(char::is_ascii_punctuation),
+            _ => false,
+        };
+        if escape {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// How many characters of a quoted excerpt of the input a diagnostic shows.
+pub const EXCERPT: usize = 80;
+
+/// The most a diagnostic message shows at all, whatever it quotes.
+const DIAGNOSTIC_MAX: usize = 1000;
+
+/// A diagnostic message (a parser's, quoting the input) made short and safe to show: each quoted
+/// excerpt in it (serde's `"..."`, written with Rust's debug escapes, and `` `...` ``) is
+/// decoded, neutralised like everything else ([`clean_line`]: `\u{1b}` shows as `␛`, not as
+/// Rust's escape) and cut to [`EXCERPT`] characters with `…`; the rest is neutralised too. A
+/// one-line file of megabytes gives a message of one line, not megabytes.
+pub fn diagnostic(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len().min(DIAGNOSTIC_MAX) + 8);
+    let mut chars = msg.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                let (inner, closed) = debug_string(&mut chars);
+                out.push('"');
+                out.push_str(&ellipsize(&clean_line(&inner), EXCERPT));
+                if closed {
+                    out.push('"');
+                }
+            }
+            '`' => {
+                let inner: String = chars.by_ref().take_while(|&c| c != '`').collect();
+                out.push('`');
+                out.push_str(&ellipsize(&clean_line(&inner), EXCERPT));
+                out.push('`');
+            }
+            c => out.push_str(&clean_line(c.encode_utf8(&mut [0; 4]))),
+        }
+        if out.chars().count() > DIAGNOSTIC_MAX {
+            return ellipsize(&out, DIAGNOSTIC_MAX);
+        }
+    }
+    out
+}
+
+/// The rest of a `"`-quoted string written with Rust's debug escapes (`\"`, `\\`, `\n`,
+/// `\u{1b}`), decoded, and whether its closing quote was found.
+fn debug_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> (String, bool) {
+    let mut s = String::new();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return (s, true),
+            '\\' => match chars.next() {
+                Some('n') => s.push('\n'),
+                Some('r') => s.push('\r'),
+                Some('t') => s.push('\t'),
+                Some('0') => s.push('\0'),
+                Some('u') if chars.peek() == Some(&'{') => {
+                    chars.next();
+                    let hex: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                    match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                        Some(ch) => s.push(ch),
+                        None => s.push('\u{fffd}'),
+                    }
+                }
+                Some(other) => s.push(other),
+                None => s.push('\\'),
+            },
+            c => s.push(c),
+        }
+    }
+    (s, false)
+}
+
 /// Levenshtein distance over bytes, for "did you mean" on short ASCII names.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let (a, b) = (a.as_bytes(), b.as_bytes());
@@ -392,6 +666,25 @@ mod tests {
             "API key: 42",
             "secret: xyz",
             "PIN 4821",
+            // Ordinary ways of writing one down (break findings #2).
+            "password for OCG is Hunter2!",
+            "pass: Hunter2!",
+            "p/w Hunter2!",
+            "密碼：Hunter2",
+            "登入密码 abc123",
+            "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.abc.def",
+            "bearer abcd1234efgh",
+            "Authorization: Basic dHJhZGVyMTpIdW50ZXIy",
+            "ftp://trader1:Hunter2!@10.0.0.1/",
+            "see https://ops:s3cret@gw.example/status",
+            "password -> Hunter2!",
+            "password \u{2192} Hunter2!",
+            "pwd for trader1: Hunter2",
+            "OCG passwd reset, now Hunter2!",
+            "password is now Hunter2!",
+            "password changed to Hunter2!",
+            "the token for OCG-C is abc123",
+            "PIN is 4821",
         ] {
             assert!(looks_like_secret(s), "{s}");
         }
@@ -409,9 +702,93 @@ mod tests {
             "logon accepted, next seq 1/2",
             "spinning up the backup gateway",
             "OCG-C primary endpoint reached",
+            // Operations text that names a credential without giving one.
+            "password reset done by desk, new one given by phone",
+            "password is reset",
+            "password for trader1 expires in 30 days",
+            "password reset at 10:30, ticket INC12345 raised",
+            "password for OCG is with the desk",
+            "token bucket throttle 500/s",
+            "bearer of the OCG-C logon confirmation",
+            "smoke test pass: 12/12",
+            "check pass: OCG-C reached",
+            "passed: 5 of 5",
+            "passive listener on 10.0.0.1:5000",
+            "密碼已重設，由 alice 確認",
+            "see https://status.example/ps2 for notices",
+            "ssh trader1@10.0.0.1 accepted",
+            "ftp://anonymous@mirror.example/",
+            "session token rotated at 10:05",
+            "pin the OMD-C line to 10:00",
         ] {
             assert!(!looks_like_secret(s), "{s}");
         }
+        // The refusal says what it saw, so the operator knows what to rephrase.
+        assert_eq!(
+            secret_form("pwd for trader1: Hunter2"),
+            Some(SecretForm::Keyword("pwd"))
+        );
+        assert_eq!(
+            secret_form("ftp://trader1:Hunter2!@10.0.0.1/").map(|f| f.to_string()),
+            Some("a password in a web address".into())
+        );
+    }
+
+    #[test]
+    fn diagnostics_cut_quoted_excerpts_and_show_controls_as_stand_ins() {
+        // serde's debug-quoted scalar: decoded and shown through the neutraliser.
+        let d = diagnostic(
+            r#"invalid type: string "\u{1b}]0;PWN\u{7}\u{1b}[2J x", expected a session file"#,
+        );
+        assert_eq!(
+            d,
+            "invalid type: string \"\u{241b}]0;PWN\u{2407}\u{241b}[2J x\", expected a session file"
+        );
+        // A scalar of megabytes: 80 characters of it.
+        let huge = format!(
+            "invalid type: string {:?}, expected a session file",
+            "A".repeat(5_000_000)
+        );
+        let d = diagnostic(&huge);
+        assert!(d.chars().count() < 200, "{}", d.len());
+        assert!(
+            d.contains(&format!("\"{}…\"", "A".repeat(EXCERPT - 1))),
+            "{d}"
+        );
+        assert!(d.ends_with(", expected a session file"), "{d}");
+        // Back-quoted names too, raw control characters and all.
+        let d = diagnostic(&format!(
+            "unknown field `{}\u{1b}[31m`, expected `id`",
+            "b".repeat(500)
+        ));
+        assert!(d.chars().count() < 200 && !d.contains('\u{1b}'), "{d}");
+        assert!(d.ends_with(", expected `id`"), "{d}");
+        // Escaped quotes and backslashes inside, and a message without quotes, unchanged.
+        assert_eq!(diagnostic(r#"bad "a\"b\\c""#), r#"bad "a"b\c""#);
+        assert_eq!(diagnostic("the file ends early"), "the file ends early");
+    }
+
+    #[test]
+    fn typed_text_renders_as_text_in_markdown() {
+        assert_eq!(
+            md_text("<script>alert(1)</script> [click](javascript:alert(1))"),
+            "\\<script>alert(1)\\</script> \\[click\\](javascript:alert(1))"
+        );
+        assert_eq!(
+            md_text("`rm` *now* _here_"),
+            "\\`rm\\` \\*now\\* \\_here\\_"
+        );
+        // Readable where nothing would render: words, paths, arrows.
+        for kept in [
+            "ep_pre_check ok",
+            "C:\\logs\\ocg",
+            "OCG -> backup 10:02",
+            "a|b",
+        ] {
+            assert_eq!(md_text(kept), kept);
+        }
+        assert_eq!(md_text("x\\*y"), "x\\\\\\*y");
+        assert_eq!(md_text("a\u{1b}[2J"), "a\u{241b}\\[2J");
     }
 
     #[test]

@@ -206,7 +206,7 @@ fn parse(file: &str, text: &str) -> Result<ThemeFile, ThemeError> {
         let (line, col) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
         let msg = e.to_string();
         // Drop serde_yaml's own " at line N column M" suffix: the position leads the message.
-        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+        let msg = crate::text::diagnostic(msg.split(" at line ").next().unwrap_or(&msg));
         ThemeError(format!("{file}:{line}:{col}: {msg}"))
     })
 }

@@ -396,14 +396,37 @@ fn no_secret_is_journaled_by_any_command() {
             "failed ep-pre-registration trader password: Hunter2xyz",
             "evidence ep-pre-registration sent by = token=s3cr3t",
             "note password reset desk called",
+            // Ordinary ways of writing one down (break findings #2).
+            "note password for OCG is Hunter2!",
+            "note pass: Hunter2!",
+            "note p/w Hunter2!",
+            "note 密碼：Hunter2",
+            "note Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.abc.def",
+            "note ftp://trader1:Hunter2!@10.0.0.1/",
+            "note password -> Hunter2!",
+            "note pwd for trader1: Hunter2",
+            "note OCG passwd reset, now Hunter2!",
+            // ... and operations text that must still be recordable.
+            "note credential confirmed by alice",
+            "note password reset done by desk, new one given by phone",
+            "note token bucket throttle 500/s",
         ],
     );
     let replies = stdout(&out);
     assert_eq!(
         replies.matches("looks like it holds a password").count(),
-        6,
+        15,
         "{replies}"
     );
+    // The refusal says what it saw, so the operator can rephrase.
+    for why in [
+        "(`pwd` followed by a value)",
+        "(a password in a web address)",
+        "(a bearer token)",
+        "(`密碼` followed by a value)",
+    ] {
+        assert!(replies.contains(why), "{why}:\n{replies}");
+    }
     let out = drillbook(&["handover", "--ack", p, "--note", "password: hunter2"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let out = drillbook(&["handover", "--ack", p, "--operator", "token=s3cr3t"]);
@@ -412,10 +435,14 @@ fn no_secret_is_journaled_by_any_command() {
     for secret in ["hunter2", "Hunter2", "s3cr3t"] {
         assert!(!text.contains(secret), "{secret} journaled:\n{text}");
     }
-    assert!(
-        text.contains("password reset desk called"),
-        "an ordinary phrase is kept"
-    );
+    for kept in [
+        "password reset desk called",
+        "credential confirmed by alice",
+        "password reset done by desk, new one given by phone",
+        "token bucket throttle 500/s",
+    ] {
+        assert!(text.contains(kept), "an ordinary phrase is kept: {kept}");
+    }
 }
 
 #[test]
@@ -554,4 +581,265 @@ fn no_command_panics_on_a_full_or_closed_stdout() {
         );
         assert!(err.is_empty(), "{args:?}: {err}");
     }
+}
+
+/// A throwaway second user for the shared-host tests (made once; needs root, as this machine
+/// and CI run the tests), its name and uid.
+fn other_user() -> (&'static str, u32) {
+    static MADE: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    const NAME: &str = "dbkmallory";
+    let uid = *MADE.get_or_init(|| {
+        let id = || {
+            Command::new("id")
+                .args(["-u", NAME])
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .and_then(|o| stdout(&o).trim().parse::<u32>().ok())
+        };
+        if let Some(uid) = id() {
+            return uid;
+        }
+        let out = Command::new("useradd")
+            .args(["-M", "-r", "-s", "/bin/sh", NAME])
+            .output()
+            .expect("useradd runs (the tests run as root)");
+        id().unwrap_or_else(|| panic!("useradd {NAME}: {}", stderr(&out)))
+    });
+    (NAME, uid)
+}
+
+/// `sh -c SCRIPT` as the other user; whether it succeeded.
+fn as_other_user(script: &str) -> bool {
+    let (name, _) = other_user();
+    Command::new("runuser")
+        .args(["-u", name, "--", "sh", "-c", script])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+}
+
+#[test]
+fn a_journal_others_can_write_is_made_private_on_open_and_readers_warn() {
+    let dir = tempfile::tempdir().unwrap();
+    // A shared folder the other user can reach.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let j = dir.path().join("j.jsonl");
+    let p = j.to_str().unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let out = cli::record_all(&j, "ep", "alice", &["note real note"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Copied in, or made with `touch` under umask 000: the mode it has is 0666.
+    std::fs::set_permissions(&j, std::fs::Permissions::from_mode(0o666)).unwrap();
+    // Another user forges the next event: a step done, in alice's name.
+    let last = cli::lines(&j).pop().unwrap();
+    let mut forged = last.clone();
+    forged["seq"] = (last["seq"].as_u64().unwrap() + 1).into();
+    forged["kind"] = "note".into();
+    forged["text"] = "forged by another user".into();
+    forged.as_object_mut().unwrap().remove("reason");
+    let forged_file = dir.path().join("forged");
+    std::fs::write(&forged_file, format!("{forged}\n")).unwrap();
+    std::fs::set_permissions(&forged_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let append = format!("cat '{}' >> '{p}'", forged_file.display());
+    assert!(as_other_user(&append), "0666: the other user can append");
+
+    // Every reader reads it, and says that anyone could have added events.
+    for args in [vec!["log", p], vec!["handover", p], vec!["report", p]] {
+        let out = drillbook(&args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("writable by others (mode 0666)")
+                && err.contains("anyone could have added"),
+            "{args:?} warns:\n{err}"
+        );
+    }
+    // The writer makes it private through its descriptor and says so, with what to check.
+    let out = cli::record_all(&j, "ep", "alice", &["note after"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("was writable by others (mode 0666); drillbook made it private (0600)")
+            && err.contains("check with `drillbook log"),
+        "{err}"
+    );
+    assert_eq!(mode(&j), 0o600);
+    assert!(
+        !as_other_user(&append),
+        "0600: the other user cannot append"
+    );
+    // Told once: from now on the journal is private and nobody warns.
+    let out = cli::record_all(&j, "ep", "alice", &["note again"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("others"), "{}", stderr(&out));
+    let out = drillbook(&["log", p]);
+    assert!(!stderr(&out).contains("others"), "{}", stderr(&out));
+
+    // A journal made with `touch` under umask 022 (0644, readable by all): made private, and
+    // said so without the words for a forgery, since nobody else could write it.
+    let t = dir.path().join("touched.jsonl");
+    std::fs::write(&t, "").unwrap();
+    std::fs::set_permissions(&t, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = cli::record_all(&t, "ep", "alice", &["note x"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("was readable by others (mode 0644); drillbook made it private (0600)")
+            && !err.contains("anyone could"),
+        "{err}"
+    );
+    assert_eq!(mode(&t), 0o600);
+}
+
+#[test]
+fn export_writes_only_into_a_folder_of_the_users_own() {
+    let (_, uid) = other_user();
+    let dir = tempfile::tempdir().unwrap();
+    // A shared folder (sticky, writable by all, like /tmp) and a folder of the user's own.
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let victim = dir.path().join("victimdir");
+    std::fs::create_dir(&victim).unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    let export = |target: &Path| drillbook(&["runbooks", "export", &s(target)]);
+
+    // The other user's folder, holding a link to the victim's folder named for the session.
+    let exp = shared.join("exp");
+    assert!(as_other_user(&format!(
+        "mkdir '{0}' && ln -s '{1}' '{0}/{2}'",
+        s(&exp),
+        s(&victim),
+        cli::SESSION
+    )));
+    let out = export(&exp);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains(&format!("is a folder of another user (uid {uid})")),
+        "{}",
+        stderr(&out)
+    );
+    // The other user's link to the victim's folder as DIR itself: refused as a planted link.
+    let link = shared.join("link");
+    assert!(as_other_user(&format!(
+        "ln -s '{}' '{}'",
+        s(&victim),
+        s(&link)
+    )));
+    let out = export(&link);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("symbolic link owned by another user"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_dir(&victim).unwrap().count(),
+        0,
+        "nothing written"
+    );
+
+    // The user's own folder where the other user got a session folder in first (its folder was
+    // left open for a moment): refused, never written into.
+    let mine = dir.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::set_permissions(&mine, std::fs::Permissions::from_mode(0o777)).unwrap();
+    assert!(as_other_user(&format!(
+        "mkdir -m 777 '{}/{}'",
+        s(&mine),
+        cli::SESSION
+    )));
+    let out = export(&mine);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("others can write into (mode 0777, no sticky bit)"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::set_permissions(&mine, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let out = export(&mine);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_dir(mine.join(cli::SESSION)).unwrap().count(),
+        0,
+        "nothing written into the other user's session folder"
+    );
+
+    // A sticky shared folder is fine: the session folder is the user's, made fresh, 0700.
+    let out = export(&shared);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let made = std::fs::symlink_metadata(shared.join(cli::SESSION)).unwrap();
+    assert!(made.is_dir());
+    assert_eq!(made.uid(), drillbook::files::current_uid());
+    assert_eq!(made.permissions().mode() & 0o777, 0o700);
+    assert!(shared.join(cli::SESSION).join("ep.yaml").is_file());
+}
+
+#[test]
+fn a_hostile_journal_line_is_quoted_short_and_through_the_neutraliser() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("j.jsonl");
+    let out = cli::record_all(&j, "ep", "alice", &["note one", "note two"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&j).unwrap();
+    let (first, rest) = text.split_once('\n').unwrap();
+    // A line in the middle whose `seq` is a string of megabytes with an escape sequence in it.
+    let bad = format!(
+        "{{\"v\":1,\"seq\":\"c\\u001b]0;PWNED\\u0007{}\"}}",
+        "x".repeat(2_000_000)
+    );
+    std::fs::write(&j, format!("{first}\n{bad}\n{rest}")).unwrap();
+    let out = drillbook(&["log", j.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", &err[..err.len().min(400)]);
+    assert!(err.len() < 1000, "{} bytes", err.len());
+    assert!(err.contains("not a drillbook journal line"), "{err}");
+    assert!(err.contains("\"c␛]0;PWNED␇xxx"), "{err}");
+    assert!(
+        !err.contains("\\u{") && control_bytes(&err).is_empty(),
+        "{err}"
+    );
+}
+
+#[test]
+fn typed_markdown_in_notes_renders_as_text_in_report_and_handover() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("j.jsonl");
+    let p = j.to_str().unwrap();
+    let hostile =
+        "<script>alert(1)</script> [click](javascript:alert(1)) `code` *bold* ep_pre_check";
+    let out = cli::record_all(
+        &j,
+        "ep",
+        "alice",
+        &[
+            &format!("note {hostile}"),
+            &format!("failed ep-pre-registration {hostile}"),
+            "evidence ep-pre-registration sent by = <b>bob</b>",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let escaped = r"\<script>alert(1)\</script> \[click\](javascript:alert(1)) \`code\` \*bold\* ep_pre_check";
+    for cmd in ["report", "handover"] {
+        let out = drillbook(&[cmd, p]);
+        assert!(out.status.success(), "{cmd}: {}", stderr(&out));
+        let md = cli::unfold(&stdout(&out));
+        // Nothing left unescaped: without the escaped forms, no tag and no link remain.
+        let bare = md.replace(r"\<", "").replace(r"\]", "");
+        assert!(
+            !bare.contains("<script>") && !bare.contains("](javascript"),
+            "{cmd}:\n{md}"
+        );
+        assert!(md.contains(escaped), "{cmd} keeps the text, escaped:\n{md}");
+    }
+    let md = cli::unfold(&stdout(&drillbook(&["report", p])));
+    assert!(md.contains(r"\<b>bob\</b>"), "{md}");
+    // The CSV and JSON reports carry the text as typed: escaping is Markdown's alone.
+    let csv = stdout(&drillbook(&["report", p, "--format", "csv"]));
+    assert!(csv.contains("<script>alert(1)</script>"), "{csv}");
 }

@@ -639,3 +639,35 @@ fn a_deadline_target_comes_before_the_deadline() {
         "the target `2023-11-23 17:00` is after the deadline `2023-11-22`",
     );
 }
+
+#[test]
+fn a_hostile_scalar_is_quoted_short_and_through_the_neutraliser() {
+    let dir = tempfile::tempdir().unwrap();
+    // One scalar of 6.7 MB on one line: the message quotes 80 characters of it, not all.
+    let big = dir.path().join("bigline.yaml");
+    std::fs::write(&big, "Ab1+".repeat(1_700_000)).unwrap();
+    let (code, _, err) = validate(&[&big]);
+    assert_eq!(code, 1, "{}", &err[..err.len().min(400)]);
+    assert!(err.len() < 1000, "{} bytes:\n{}", err.len(), &err[..400]);
+    assert!(
+        err.contains(&format!(
+            "\"{}…\"",
+            "Ab1+".repeat(20).chars().take(79).collect::<String>()
+        )),
+        "{err}"
+    );
+    // /proc/kallsyms reports 0 bytes and holds megabytes on many lines.
+    if Path::new("/proc/kallsyms").exists() {
+        let (_, _, err) = validate(&[Path::new("/proc/kallsyms")]);
+        assert!(err.len() < 1000, "{} bytes", err.len());
+    }
+    // Escape sequences show as the neutraliser's stand-ins, not as Rust's `\u{1b}`.
+    let esc = dir.path().join("esc.yaml");
+    // (YAML's own escapes in a quoted scalar: the file is plain text, the value holds ESC, BEL.)
+    std::fs::write(&esc, "\"\\e]0;PWN\\a\\e[2J x\"\n").unwrap();
+    let (code, _, err) = validate(&[&esc]);
+    assert_eq!(code, 1);
+    assert!(err.contains("\"␛]0;PWN␇␛[2J x\""), "{err}");
+    assert!(!err.contains("\\u{") && !err.contains('\u{1b}'), "{err}");
+    assert_clean(&err);
+}

@@ -135,13 +135,22 @@ pub fn now_for(replay: &Replay) -> chrono::DateTime<chrono::Utc> {
     }
 }
 
-/// [`load`] for a command that reads the journal out: a torn last line is noted on stderr.
+/// [`load`] for a command that reads the journal out: a torn last line and a journal others
+/// can write are noted on stderr.
 pub fn load_noting_torn(path: &Path, runbooks: &[PathBuf]) -> Result<Loaded, Failure> {
     let loaded = load(path, runbooks)?;
-    if let Some(t) = torn_note(path, &loaded.replay) {
-        crate::out::eprintln(&t);
+    for n in notes(path, &loaded.replay) {
+        crate::out::eprintln(&n);
     }
     Ok(loaded)
+}
+
+/// What a reader says on stderr about a journal: a torn last line, and that others can write it.
+pub fn notes(path: &Path, replay: &Replay) -> Vec<String> {
+    torn_note(path, replay)
+        .into_iter()
+        .chain(replay.exposure.clone())
+        .collect()
 }
 
 /// What to print on stderr about a torn last line, if any.

@@ -79,6 +79,9 @@ pub fn ack(
     meta.roles = from_journal::roles(&replay);
     let (mut journal, fresh) =
         Journal::open(path, meta).map_err(|e| Failure::new(e.to_string()))?;
+    if let Some(x) = &fresh.exposure {
+        crate::out::eprintln(x);
+    }
     // In a rehearsal journal the acknowledgement carries the rehearsal stamp like every other
     // event in it: the session clock stopped at its last instant (jumped back there, since the
     // pause re-anchors wherever the running clock had got to).

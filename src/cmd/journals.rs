@@ -5,7 +5,7 @@
 //! journal's confirmation of a boundary side by side. One journal named alone goes the way it
 //! always went (`from_journal`), so nothing changes for it.
 
-use super::from_journal::torn_note;
+use super::from_journal::notes;
 use super::log::Layout;
 use super::{Failure, Outcome, load_selection};
 use crate::cli::Selection;
@@ -16,6 +16,7 @@ use crate::journal::record::{Confirmation, Record};
 use crate::report::{self, drift_words};
 use crate::runbook::{self, Plan};
 use crate::text::clean_line;
+use crate::text::md_text;
 use chrono_tz::Tz;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -73,8 +74,8 @@ fn read(journals: &[PathBuf]) -> Result<Vec<Source>, Failure> {
         ));
     }
     for s in &sources {
-        if let Some(t) = torn_note(&s.path, &s.replay) {
-            crate::out::eprintln(&t);
+        for n in notes(&s.path, &s.replay) {
+            crate::out::eprintln(&n);
         }
     }
     Ok(sources)
@@ -281,12 +282,12 @@ fn seen_section(m: &Many, rows: &[Seen], f: &Fmt) -> String {
                         let note = c
                             .note
                             .as_deref()
-                            .map_or_else(String::new, |n| format!(": {}", clean_line(n)));
+                            .map_or_else(String::new, |n| format!(": {}", md_text(n)));
                         format!(
                             "{} ({}), by {}{note}",
                             f.at(c.confirmed),
                             drift_words((c.confirmed - c.planned).num_seconds()),
-                            clean_line(&c.stamp.who())
+                            md_text(&c.stamp.who())
                         )
                     }
                     None => "not confirmed".to_owned(),

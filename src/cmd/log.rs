@@ -317,8 +317,8 @@ pub fn run(path: &Path, follow: bool, json: bool, wide: bool) -> Outcome {
         text.push('\n');
     }
     crate::out::print(&text)?;
-    if let Some(t) = from_journal::torn_note(path, &replay) {
-        crate::out::eprintln(&t);
+    for n in from_journal::notes(path, &replay) {
+        crate::out::eprintln(&n);
     }
     if !follow {
         return Ok(());

@@ -76,6 +76,9 @@ pub fn run(spec: &[String], journal_path: Option<&Path>, select: &Selection) -> 
     );
     let (mut journal, replay) =
         Journal::open(&path, meta).map_err(|e| Failure::new(e.to_string()))?;
+    if let Some(x) = &replay.exposure {
+        crate::out::eprintln(x);
+    }
     if let Some(f) = super::from_journal::role_mismatch(&path, &replay, &plan.roles()) {
         return Err(f);
     }

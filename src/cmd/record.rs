@@ -178,6 +178,9 @@ pub fn run(
     }
     let (mut journal, replay) =
         Journal::open(path, meta).map_err(|e| Failure::new(e.to_string()))?;
+    if let Some(x) = &replay.exposure {
+        crate::out::eprintln(x);
+    }
     if replay.is_rehearsal() {
         return Err(Failure::new(format!(
             "{}: a rehearsal journal; `record` writes real events, which must not be mixed into it",

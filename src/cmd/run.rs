@@ -149,6 +149,7 @@ pub fn run(args: &RunArgs) -> Outcome {
     record_choices(&plan, &choices, &mut journal, &mut replay, clock.as_ref())?;
     let now = clock.now();
     let torn = replay.torn.take();
+    let exposure = replay.exposure.take();
     let hash_mismatch = replay.hash_mismatch.take();
     // The record moves into the model (the writer's replay holds only the newest events).
     let record = std::mem::take(&mut replay.record);
@@ -163,8 +164,8 @@ pub fn run(args: &RunArgs) -> Outcome {
     // always headless, where nobody is at the keys; on the real clock only an operator confirms).
     model.auto_confirm = args.auto_confirm || (args.headless && args.rehearse);
     if args.headless {
-        if let Some(w) = tz_warning {
-            crate::out::eprintln(&w);
+        for w in tz_warning.iter().chain(&exposure) {
+            crate::out::eprintln(w);
         }
         // Terminal notification sequences go to the controlling terminal, never into stdout
         // (a file or a pipe a script reads): without one, that channel has nowhere to go.
@@ -196,9 +197,11 @@ pub fn run(args: &RunArgs) -> Outcome {
         let _ = write!(start, " · a torn last line ({}) will be set aside", t.line);
     }
     // Printed to stderr it would vanish under the full screen: the status line carries it.
-    model.status = Some(match tz_warning {
-        Some(w) => (format!("{w} · {start}"), Tone::Error),
-        None => (start, Tone::Info),
+    let warnings: Vec<String> = tz_warning.into_iter().chain(exposure).collect();
+    model.status = Some(if warnings.is_empty() {
+        (start, Tone::Info)
+    } else {
+        (format!("{} · {start}", warnings.join(" · ")), Tone::Error)
     });
     // What surrounds the app (no answered preflight, tmux passthrough off) is probed once the
     // screen is up, and said on one line.
@@ -357,9 +360,16 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
     let theme = theme(theme_spec)?;
     let (journals, runbooks) = super::journals::split(first, rest);
     // One journal, or several (a folder: the journals in it now, and those that join later).
+    // Said on the status line, where a read-only watcher looks (stderr is under the screen).
+    let mut exposure: Vec<String> = Vec::new();
     let (plan, record, events) = if super::journals::several(&journals) {
         let many = super::journals::load(&journals, &runbooks)?;
         one_rehearsal_clock(&many)?;
+        exposure.extend(
+            many.sources
+                .iter()
+                .filter_map(|s| s.replay.exposure.clone()),
+        );
         let slices: Vec<&[crate::journal::Event]> = many
             .sources
             .iter()
@@ -376,6 +386,7 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
         let Loaded {
             mut replay, plan, ..
         } = super::from_journal::load(first, &runbooks)?;
+        exposure.extend(replay.exposure.take());
         let record = std::mem::take(&mut replay.record);
         let start = replay.events.len().saturating_sub(crate::app::RECENT);
         (plan, record, replay.events.split_off(start))
@@ -393,9 +404,14 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
     model.journal_path.clone_from(&names);
     model.read_only = Some(names.clone());
     let watching = format!("watching {names} read-only; q quits");
-    model.status = Some(match tz_warning {
-        Some(w) => (format!("{w} · {watching}"), Tone::Error),
-        None => (watching, Tone::Info),
+    let warnings: Vec<String> = tz_warning.into_iter().chain(exposure).collect();
+    model.status = Some(if warnings.is_empty() {
+        (watching, Tone::Info)
+    } else {
+        (
+            format!("{} · {watching}", warnings.join(" · ")),
+            Tone::Error,
+        )
     });
     let ended = crate::run::run(
         Setup {

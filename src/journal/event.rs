@@ -342,7 +342,8 @@ pub fn plain_error(e: &serde_json::Error) -> String {
         use std::fmt::Write as _;
         let _ = write!(msg, " (at column {})", e.column());
     }
-    msg
+    // serde quotes the bad value whole, in Rust's escapes: cut and shown through the neutraliser.
+    crate::text::diagnostic(&msg)
 }
 
 #[cfg(test)]

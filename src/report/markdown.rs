@@ -24,7 +24,12 @@ pub fn edge(b: &Boundary, f: &Fmt) -> String {
 }
 
 fn by(b: &By, f: &Fmt) -> String {
-    format!("by {} at {}", b.who, f.at(b.at.utc))
+    format!("by {} at {}", md(&b.who), f.at(b.at.utc))
+}
+
+/// Text someone typed (or a host gave), as Markdown that renders as that text.
+fn md(s: &str) -> String {
+    crate::text::md_text(s)
 }
 
 /// What the state's note is called.
@@ -67,15 +72,15 @@ fn step_line(out: &mut String, st: &StepReport, f: &Fmt) {
         None => {}
     }
     if let Some(n) = &st.note {
-        let _ = writeln!(out, "  - {}: {n}", note_word(st.state));
+        let _ = writeln!(out, "  - {}: {}", note_word(st.state), md(n));
     }
     for e in &st.evidence {
         let _ = writeln!(
             out,
             "  - evidence: {} = {} ({} at {})",
-            e.field,
-            e.value,
-            e.by.who,
+            md(&e.field),
+            md(&e.value),
+            md(&e.by.who),
             f.at(e.by.at.utc)
         );
     }
@@ -83,8 +88,8 @@ fn step_line(out: &mut String, st: &StepReport, f: &Fmt) {
         let _ = writeln!(
             out,
             "  - sensed: {} = {} ({} at {})",
-            e.field,
-            e.value,
+            md(&e.field),
+            md(&e.value),
             sensed_or_who(e),
             f.at(e.by.at.utc)
         );
@@ -104,7 +109,7 @@ fn step_line(out: &mut String, st: &StepReport, f: &Fmt) {
             } else {
                 String::new()
             },
-            ch.detail
+            md(&ch.detail)
         );
     }
     for n in &st.notes {
@@ -113,7 +118,7 @@ fn step_line(out: &mut String, st: &StepReport, f: &Fmt) {
             "  - {} {}: {}",
             if n.issue { "ISSUE noted" } else { "note" },
             by(&n.by, f),
-            n.text
+            md(&n.text)
         );
     }
 }
@@ -168,13 +173,13 @@ pub fn render_md(plan: &Plan, r: &Report, f: &Fmt) -> String {
                     f.at(at.utc),
                     drift_words(secs),
                     by.as_ref().map_or_else(String::new, |w| {
-                        format!("{}, recorded {}", w.who, f.at(w.at.utc))
+                        format!("{}, recorded {}", md(&w.who), f.at(w.at.utc))
                     }),
                 ),
                 _ if b.approximate => ("not confirmed".into(), String::new(), String::new()),
                 _ => ("fixed".into(), String::new(), String::new()),
             };
-            let note = b.note.clone().unwrap_or_default();
+            let note = b.note.as_deref().map(md).unwrap_or_default();
             vec![b.label.clone(), planned, confirmed, drift, who, note]
         })
         .collect();
@@ -225,8 +230,8 @@ pub fn render_md(plan: &Plan, r: &Report, f: &Fmt) -> String {
             let _ = writeln!(
                 out,
                 "  - `{step}` {} = {} ({} at {})",
-                e.field,
-                e.value,
+                md(&e.field),
+                md(&e.value),
                 sensed_or_who(e),
                 f.at(e.by.at.utc)
             );
@@ -267,8 +272,8 @@ pub fn render_md(plan: &Plan, r: &Report, f: &Fmt) -> String {
             {
                 rows.push(vec![
                     format!("`{}`", st.id),
-                    e.field.clone(),
-                    e.value.clone(),
+                    md(&e.field),
+                    md(&e.value),
                     p.id.clone(),
                     st.systems.join(", "),
                     match &e.sensed {
@@ -298,9 +303,9 @@ pub fn render_md(plan: &Plan, r: &Report, f: &Fmt) -> String {
             out,
             "- {} {}{}: {}",
             f.at(n.by.at.utc),
-            n.by.who,
+            md(&n.by.who),
             if n.issue { " (ISSUE)" } else { "" },
-            n.text
+            md(&n.text)
         );
     }
 
@@ -327,8 +332,8 @@ pub fn render_md(plan: &Plan, r: &Report, f: &Fmt) -> String {
             out,
             "- {}: {head} by {}: {}",
             f.at(i.by.at.utc),
-            i.by.who,
-            i.text
+            md(&i.by.who),
+            md(&i.text)
         );
     }
 
@@ -375,10 +380,10 @@ pub fn render_md(plan: &Plan, r: &Report, f: &Fmt) -> String {
                     st.state.word()
                 );
                 if let Some(n) = &st.note {
-                    let _ = writeln!(out, "    - {}: {n}", note_word(st.state));
+                    let _ = writeln!(out, "    - {}: {}", note_word(st.state), md(n));
                 }
                 for e in &st.evidence {
-                    let _ = writeln!(out, "    - {} = {}", e.field, e.value);
+                    let _ = writeln!(out, "    - {} = {}", md(&e.field), md(&e.value));
                 }
             }
         }
@@ -435,6 +440,6 @@ pub fn is_time_field(field: &str) -> bool {
 fn sensed_or_who(e: &super::Evidence) -> String {
     match &e.sensed {
         Some(kind) => format!("sensed by its {kind} check"),
-        None => e.by.who.clone(),
+        None => md(&e.by.who),
     }
 }

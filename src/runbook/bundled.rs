@@ -50,10 +50,11 @@ pub(super) fn runbook_for(role: &str) -> Option<String> {
 /// Why the bundled runbooks could not be written out.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    #[error("{}: cannot create folder: {source}", .path.display())]
+    /// The folder to export into, or the session folder in it, is not one drillbook writes into.
+    #[error("{}: {}", .path.display(), folder_words(.source))]
     Folder {
         path: PathBuf,
-        source: std::io::Error,
+        source: crate::files::FileError,
     },
     #[error("{}: already exists; export does not overwrite", .0.display())]
     Exists(PathBuf),
@@ -64,29 +65,65 @@ pub enum ExportError {
     },
 }
 
+/// A folder refusal in words: what it is, or why it could not be made.
+fn folder_words(e: &crate::files::FileError) -> String {
+    match e {
+        crate::files::FileError::Io(e) => {
+            format!(
+                "cannot create or open the folder: {}",
+                crate::files::io_words(e)
+            )
+        }
+        crate::files::FileError::FolderExists => {
+            "already exists; export does not overwrite, nor write into a session folder already \
+             there (it may be someone else's, or a link): move it away or export elsewhere"
+                .into()
+        }
+        other => format!("{other}; name a folder of your own to export into"),
+    }
+}
+
 /// Write the bundled runbooks under `dir`, refusing to overwrite anything. Returns the paths written.
+///
+/// A runbook decides what an operator is told to do, so where it lands must be the user's alone:
+/// `dir` must be the user's own folder (created 0700 if missing; a symlink only the user's own;
+/// not writable by others unless sticky), the session folder is made in it fresh (0700), and
+/// every file is created relative to that folder's descriptor, `O_EXCL|O_NOFOLLOW`, 0600. A
+/// session folder already there (another user's, or a link one planted) is refused, never used.
 pub fn export(dir: &Path) -> Result<Vec<PathBuf>, ExportError> {
     use std::io::Write;
+    let top = crate::files::open_own_dir(dir).map_err(|source| ExportError::Folder {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let session_dir = dir.join(BUNDLED_SESSION);
+    let folder = crate::files::create_private_dir_at(&top, BUNDLED_SESSION).map_err(|source| {
+        ExportError::Folder {
+            path: session_dir.clone(),
+            source,
+        }
+    })?;
     let mut written = Vec::new();
     for (name, text) in FILES {
-        let path = dir.join(name);
-        if let Some(parent) = path.parent() {
-            crate::files::create_private_dir_all(parent).map_err(|source| ExportError::Folder {
-                path: parent.to_owned(),
-                source,
-            })?;
-        }
-        // Never through a link and never over a file: `create_new` fails on anything there.
+        let file_name = name.rsplit_once('/').map_or(*name, |(_, f)| f);
+        let path = session_dir.join(file_name);
         let write = |source| ExportError::Write {
             path: path.clone(),
             source,
         };
-        let mut f = crate::files::create_new_private(&path).map_err(|e| match e.kind() {
+        let mut f = crate::files::create_new_private_at(&folder, file_name).map_err(|e| match e
+            .kind()
+        {
             std::io::ErrorKind::AlreadyExists => ExportError::Exists(path.clone()),
             _ => write(e),
         })?;
         f.write_all(text.as_bytes()).map_err(write)?;
+        f.sync_all().map_err(write)?;
         written.push(path);
     }
+    folder.sync_all().map_err(|e| ExportError::Write {
+        path: session_dir.clone(),
+        source: e,
+    })?;
     Ok(written)
 }

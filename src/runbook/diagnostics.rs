@@ -71,7 +71,9 @@ pub(super) fn deserialize<T: serde::de::DeserializeOwned>(file: &LoadedFile) -> 
             &e.to_string(),
             e.location().map(|l| (l.line(), l.column())),
         );
-        Problem::new(&file.display, pos, msg)
+        // serde quotes a bad scalar whole, in Rust's escapes: cut and neutralised here, so a
+        // one-line file of megabytes is not carried (or printed) whole.
+        Problem::new(&file.display, pos, crate::text::diagnostic(&msg))
     })
 }
 

@@ -25,7 +25,8 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let msg = crate::text::clean_line(&self.message);
+        // A message may quote the input (a parser's does): excerpts cut, controls as stand-ins.
+        let msg = crate::text::diagnostic(&self.message);
         match self.position {
             Some((l, c)) => write!(f, "{}:{l}:{c}: {msg}", self.file),
             None => write!(f, "{}: {msg}", self.file),
