@@ -46,6 +46,11 @@ pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
 /// The shortest sleep on a rehearsal clock: at 3600x the displayed second flips every 0.3 ms of
 /// real time, and ten frames a second is all anyone can read.
 const REHEARSAL_FRAME: Duration = Duration::from_millis(100);
+/// The least time between two frames drawn for keys: keys that come faster than anyone types (a
+/// paste typed as keys, on a terminal without bracketed paste) are taken as they come and drawn
+/// together, not a frame per character, so the Enter behind them is read seconds sooner. A key
+/// after a pause is drawn at once.
+const KEY_FRAME: Duration = Duration::from_millis(30);
 /// How often `watch`'s follower looks at the journals when no change notification woke it
 /// (a journal on a network file system written from another host, a second journal of a list).
 const FOLLOW_FALLBACK: Duration = Duration::from_millis(250);
@@ -342,6 +347,8 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
     let mut wall_second = i64::MIN;
     let mut terminal_error = None;
     let mut clock_error = None;
+    let mut last_frame: Option<tokio::time::Instant> = None;
+    let mut from_terminal = false;
     while quit.is_none() {
         // The wall clock stepped back before 1970: leave the usual way, the detach journaled.
         let wall = match crate::clock::wall_checked() {
@@ -370,7 +377,15 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
             update(&mut model, Message::ClockChanged(rehearsal), now);
         }
         let seconds = frontend.shows_seconds();
-        if model.changed || (seconds && now.timestamp() != drawn_second) {
+        let due = model.changed || (seconds && now.timestamp() != drawn_second);
+        // After a key, a frame only when the last one is KEY_FRAME old; until then, the sleep
+        // below ends when it is.
+        let hold = (from_terminal && due)
+            .then(|| last_frame.map(|t| KEY_FRAME.saturating_sub(t.elapsed())))
+            .flatten()
+            .filter(|left| !left.is_zero());
+        if due && hold.is_none() {
+            last_frame = Some(tokio::time::Instant::now());
             if let Err(e) = frontend.frame(&model, now) {
                 quit = Some(format!("terminal error: {e}"));
                 terminal_error = Some(e);
@@ -387,6 +402,8 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
             break;
         }
         let sleep = sleep_for(&model, clock.as_ref(), now, seconds);
+        let sleep = hold.map_or(sleep, |left| sleep.min(left));
+        from_terminal = false;
         let msg = tokio::select! {
             Some(ev) = events.recv() => match ev {
                 Some(Ok(TermEvent::Key(k))) if is_ctrl_z(&k) => {
@@ -396,9 +413,15 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
                     frontend.suspend();
                     Some(Message::Resize)
                 }
-                Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => Some(Message::Key(k)),
+                Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => {
+                    from_terminal = true;
+                    Some(Message::Key(k))
+                }
                 Some(Ok(TermEvent::Resize(..))) => Some(Message::Resize),
-                Some(Ok(TermEvent::Paste(text))) => Some(Message::Paste(text)),
+                Some(Ok(TermEvent::Paste(text))) => {
+                    from_terminal = true;
+                    Some(Message::Paste(text))
+                }
                 Some(Ok(_)) => None,
                 // The terminal went away (an SSH drop without SIGHUP): quit the normal way.
                 Some(Err(e)) => Some(Message::Signal(format!("terminal input error: {e}"))),

@@ -268,3 +268,64 @@ fn sigtstp_from_kill_stops_the_same_way() {
     assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGTSTP) }, 0);
     stopped_then_fg_works(&t);
 }
+
+/// Break finding 5, in the real terminal: a paste (tmux's bracketed `paste-buffer -p`) with Enter
+/// sent straight after it. A 100 KB paste is one edit, cut to what a prompt holds (and said
+/// so), and the Enter behind it records the note within the usual wait; so does the Enter after
+/// a 12 000-character paste, and after 3 000 characters pasted as keys.
+#[test]
+fn an_enter_right_after_a_long_paste_records_the_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("paste.jsonl");
+    let t = Tmux::start("paste", &run_cmd(&j, false));
+    t.wait_for("the step list", |s| s.contains("▸ [ ]"));
+    let notes = || {
+        journal_lines(&j)
+            .into_iter()
+            .filter(|l| l["kind"] == "note")
+            .collect::<Vec<_>>()
+    };
+    for (n, what) in [(12_000, 'B'), (100_000, 'A')] {
+        let before = notes().len();
+        let file = dir.path().join(format!("paste-{n}.txt"));
+        std::fs::write(&file, what.to_string().repeat(n)).unwrap();
+        t.keys(&["n"]);
+        t.wait_for("the note prompt", |s| s.contains("Note on "));
+        assert!(
+            t.tmux(&["load-buffer", file.to_str().unwrap()])
+                .status
+                .success()
+        );
+        assert!(t.tmux(&["paste-buffer", "-p"]).status.success());
+        t.keys(&["Enter"]);
+        poll("the note to be journaled", || notes().len() == before + 1);
+        let text = notes()[before]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(text.chars().count(), 4000, "cut to what a prompt holds");
+        assert!(text.chars().all(|c| c == what));
+        t.wait_for("the prompt closed", |s| s.contains("recorded: note"));
+    }
+    // Without bracketed paste (`paste-buffer` alone: the text typed as keys), 3 000 characters
+    // and the Enter straight after them: the Enter is read (it used to wait for the next key,
+    // the tail of the paste left unread in the terminal), and the note is recorded whole.
+    let before = notes().len();
+    let file = dir.path().join("typed.txt");
+    std::fs::write(&file, "C".repeat(3000)).unwrap();
+    t.keys(&["n"]);
+    t.wait_for("the note prompt", |s| s.contains("Note on "));
+    assert!(
+        t.tmux(&["load-buffer", file.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(t.tmux(&["paste-buffer"]).status.success());
+    t.keys(&["Enter"]);
+    poll("the note typed as keys to be journaled", || {
+        notes().len() == before + 1
+    });
+    assert_eq!(notes()[before]["text"], "C".repeat(3000));
+    t.keys(&["q"]);
+    t.wait_for("the process to exit", |s| s.contains("EXITED 0"));
+}
