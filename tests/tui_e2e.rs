@@ -329,3 +329,43 @@ fn an_enter_right_after_a_long_paste_records_the_note() {
     t.keys(&["q"]);
     t.wait_for("the process to exit", |s| s.contains("EXITED 0"));
 }
+
+/// Walk finding 10: at exit the journal "held 34 actions" where the rehearsal report beside it
+/// said "33 operator actions, 1 undone". The exit line counts as the report does, and says
+/// what the undo adds.
+#[test]
+fn the_exit_count_agrees_with_the_rehearsal_report_on_undone_actions() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("undo.jsonl");
+    let cmd = format!(
+        "env NO_COLOR= TZ=Europe/London {BIN} run --role ep --rehearse --speed 1 --start-at 08:00 --journal {} --notify off --operator e2e; echo EXITED $?; sleep 60",
+        j.display()
+    );
+    let t = Tmux::start("undo", &cmd);
+    t.wait_for("the step list", |s| s.contains("▸ [ ]"));
+    t.keys(&["Space"]);
+    t.wait_for("the step done", |s| s.contains("recorded: "));
+    t.keys(&["Space"]);
+    poll("two steps journaled", || {
+        journal_lines(&j)
+            .iter()
+            .filter(|l| l["kind"] == "step")
+            .count()
+            == 2
+    });
+    t.keys(&["u"]);
+    t.wait_for("the undo question", |s| s.contains("Undo "));
+    t.keys(&["y"]);
+    poll("the undo journaled", || {
+        journal_lines(&j).iter().any(|l| l["kind"] == "undo")
+    });
+    t.keys(&["q"]);
+    t.wait_for("the process to exit", |s| s.contains("EXITED 0"));
+    let all = String::from_utf8_lossy(&t.tmux(&["capture-pane", "-p", "-J", "-S", "-300"]).stdout)
+        .into_owned();
+    assert!(
+        all.contains("the journal holds 2 actions, 1 undone (3 with the undo), last at "),
+        "{all}"
+    );
+    assert!(all.contains("2 operator actions, 1 undone"), "{all}");
+}

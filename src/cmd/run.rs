@@ -494,9 +494,8 @@ fn report(path: &Path, ended: &Ended, resumed: Option<&str>, resume: Option<&str
     }
     let tz = ended.model.plan.session.tz;
     if let Some(cmd) = resume
-        && let Some(s) = journal::read(path).ok().and_then(|r| r.resumed_summary(tz))
+        && let Some(s) = journal::read(path).ok().and_then(|r| held(&r, tz))
     {
-        let s = s.trim_start_matches("resumed ");
         let _ = writeln!(out, "the journal holds {s}");
         let _ = writeln!(out, "to resume: {cmd}");
     }
@@ -516,6 +515,33 @@ fn report(path: &Path, ended: &Ended, resumed: Option<&str>, resume: Option<&str
         return Err(Failure::new(format!("terminal error: {e}")));
     }
     Ok(())
+}
+
+/// What the journal holds, for the exit lines: `14 actions, last at 09:41:07 HKT by
+/// alice@host`. An undo is journaled as an action of its own; the count says so, in the
+/// rehearsal report's terms (`33 operator actions, 1 undone`): `33 actions, 1 undone (34 with
+/// the undo), last at …`.
+fn held(r: &Replay, tz: chrono_tz::Tz) -> Option<String> {
+    let summary = r.resumed_summary(tz)?;
+    let summary = summary.trim_start_matches("resumed ");
+    let undos = r
+        .events
+        .iter()
+        .filter(|e| matches!(e.action, Action::Undo { .. }))
+        .count();
+    let last = r.record.last.as_ref()?;
+    if undos == 0 || r.record.actions < undos {
+        return Some(summary.to_owned());
+    }
+    let kept = r.record.actions - undos;
+    Some(format!(
+        "{kept} action{}, {undos} undone ({} with the undo{}), last at {} by {}",
+        if kept == 1 { "" } else { "s" },
+        r.record.actions,
+        if undos == 1 { "" } else { "s" },
+        crate::zones::hms(last.at, tz),
+        clean_line(&last.who())
+    ))
 }
 
 /// `drillbook` with no arguments: pick roles, then run.
