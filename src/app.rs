@@ -70,12 +70,12 @@ pub enum Message {
     JournalChanged {
         record: Box<Record>,
         events: Vec<Event>,
-        clock_at: Option<DateTime<Utc>>,
+        clock_at: Option<crate::clock::Follow>,
     },
     /// `watch` on one journal: these events were appended since the last message.
     JournalAppended {
         events: Vec<Event>,
-        clock_at: Option<DateTime<Utc>>,
+        clock_at: Option<crate::clock::Follow>,
     },
     /// `watch`: the journal could not be read.
     JournalUnreadable(String),
@@ -908,8 +908,8 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
             m.refold();
             m.changed = true;
             let mut fx = m.on_time(now);
-            if let Some(at) = clock_at {
-                fx.push(Effect::Clock(ClockControl::JumpTo(at)));
+            if let Some(f) = clock_at {
+                fx.push(Effect::Clock(ClockControl::Follow(f)));
             }
             fx
         }
@@ -924,8 +924,8 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
             m.refold();
             m.changed = true;
             let mut fx = m.on_time(now);
-            if let Some(at) = clock_at {
-                fx.push(Effect::Clock(ClockControl::JumpTo(at)));
+            if let Some(f) = clock_at {
+                fx.push(Effect::Clock(ClockControl::Follow(f)));
             }
             fx
         }

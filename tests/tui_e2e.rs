@@ -369,3 +369,87 @@ fn the_exit_count_agrees_with_the_rehearsal_report_on_undone_actions() {
     );
     assert!(all.contains("2 operator actions, 1 undone"), "{all}");
 }
+
+/// Break finding 9: `watch` on a rehearsal that has ended kept its clock running at the
+/// rehearsal's speed (the header reached 22 Dec 2023, the `H` overlay's "Written at" disagreed
+/// with `handover`). The watcher's clock stops where the rehearsal ended: it stays put, the
+/// header says STOPPED, and the overlay's "Written at" is `handover`'s.
+#[test]
+fn watch_on_an_ended_rehearsal_stops_its_clock_where_handover_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("ended.jsonl");
+    // A headless rehearsal at 3600x from 13:30: it reaches the session's end within a second
+    // and detaches ("session ended").
+    let out = std::process::Command::new(BIN)
+        .args([
+            "run",
+            "--role",
+            "ep",
+            "--rehearse",
+            "--speed",
+            "3600",
+            "--headless",
+        ])
+        .args(["--start-at", "13:30", "--notify", "off", "--journal"])
+        .arg(&j)
+        .output()
+        .expect("the headless rehearsal runs");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(journal_lines(&j).last().unwrap()["kind"], "detach");
+    let handover = std::process::Command::new(BIN)
+        .arg("handover")
+        .arg(&j)
+        .output()
+        .expect("handover runs");
+    let handover = String::from_utf8_lossy(&handover.stdout).into_owned();
+    let written = handover
+        .lines()
+        .find(|l| l.starts_with("- Written at: "))
+        .unwrap_or_else(|| panic!("{handover}"))
+        .to_owned();
+
+    let t = Tmux::start(
+        "ended",
+        &format!(
+            "env TZ=Europe/London {BIN} watch {}; echo EXITED $?; sleep 60",
+            j.display()
+        ),
+    );
+    let first = t.wait_for("the watch screen", |s| s.contains("WATCHING"));
+    assert!(first.contains(" STOPPED"), "{first}");
+    let clock = |s: &str| {
+        s.lines()
+            .nth(1)
+            .and_then(|l| l.split("HKT").next())
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let at = clock(&first);
+    assert!(
+        at.starts_with("14:0"),
+        "stopped at the session's end: {first}"
+    );
+    // At 3600x a running clock moves an hour a second: watched for two seconds, every screen
+    // shows the same instant.
+    for _ in 0..20 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let later = t.screen();
+        assert_eq!(clock(&later), at, "{later}");
+    }
+    t.keys(&["H"]);
+    let overlay = t.wait_for("the handover overlay", |s| s.contains("Written at"));
+    let shown = overlay
+        .lines()
+        .find(|l| l.contains("Written at"))
+        .unwrap_or_default();
+    // The overlay is boxed: compare what follows the label.
+    let when = written.trim_start_matches("- Written at: ");
+    let when = when.split(" (").next().unwrap_or(when);
+    assert!(
+        shown.contains(when),
+        "overlay {shown:?}, handover {written:?}"
+    );
+    t.keys(&["q", "q"]);
+    t.wait_for("watch to exit", |s| s.contains("EXITED 0"));
+}

@@ -378,9 +378,16 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
     let theme = theme(theme_spec)?;
     let (journals, runbooks) = super::journals::split(first, rest);
     // One journal, or several (a folder: the journals in it now, and those that join later).
-    let (plan, record, events) = if super::journals::several(&journals) {
+    let wall = crate::clock::wall_now();
+    let (plan, record, events, follow) = if super::journals::several(&journals) {
         let many = super::journals::load(&journals, &runbooks)?;
         one_rehearsal_clock(&many)?;
+        let lasts: Vec<&crate::journal::Event> = many
+            .sources
+            .iter()
+            .filter_map(|s| s.replay.events.last())
+            .collect();
+        let follow = crate::run::watch_clock(&lasts, wall, crate::run::session_end(&many.plan));
         let slices: Vec<&[crate::journal::Event]> = many
             .sources
             .iter()
@@ -392,17 +399,19 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
             .iter()
             .map(|(_, e)| (*e).clone())
             .collect();
-        (many.plan, many.record, events)
+        (many.plan, many.record, events, follow)
     } else {
         let Loaded {
             mut replay, plan, ..
         } = super::from_journal::load(first, &runbooks)?;
         let record = std::mem::take(&mut replay.record);
         let start = replay.events.len().saturating_sub(crate::app::RECENT);
-        (plan, record, replay.events.split_off(start))
+        let lasts: Vec<&crate::journal::Event> = replay.events.last().into_iter().collect();
+        let follow = crate::run::watch_clock(&lasts, wall, crate::run::session_end(&plan));
+        (plan, record, replay.events.split_off(start), follow)
     };
     need_terminal()?;
-    let clock = watch_clock(events.last());
+    let clock = watch_clock(follow, events.last());
     let mut model = Model::new(plan, record, &events, clock.now());
     let (local_tz, tz_warning) = crate::zones::local_zone();
     let names = journals
@@ -475,12 +484,21 @@ fn one_rehearsal_clock(many: &super::journals::Many) -> Result<(), Failure> {
 const SAME_REHEARSAL: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
 
 /// The clock a watcher reads the journal by: the real one, or for a rehearsal its virtual clock,
-/// carried on from the last event at the rehearsal's speed. Pauses are not journaled, so this
-/// follows a running rehearsal closely and a paused one only until its next event.
-fn watch_clock(last: Option<&crate::journal::Event>) -> Arc<dyn Clock> {
-    match last.and_then(|e| Some((e.carried_to(crate::clock::wall_now())?, e.rehearsal?.speed))) {
-        None => Arc::new(SystemClock),
-        Some((at, speed)) => Arc::new(RehearsalClock::new(at, speed)),
+/// set by [`crate::run::watch_clock`]: carried on from the last event at the rehearsal's speed
+/// while a writer is attached, stopped where the rehearsal ended once none is. Pauses are not
+/// journaled, so this follows a running rehearsal closely and a paused one only until its next
+/// event.
+fn watch_clock(
+    follow: Option<crate::clock::Follow>,
+    last: Option<&crate::journal::Event>,
+) -> Arc<dyn Clock> {
+    match (follow, last.and_then(|e| e.rehearsal)) {
+        (Some(f), Some(r)) => {
+            let clock = RehearsalClock::new(f.at, r.speed);
+            clock.control(crate::clock::ClockControl::Follow(f));
+            Arc::new(clock)
+        }
+        _ => Arc::new(SystemClock),
     }
 }
 
