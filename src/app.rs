@@ -70,12 +70,12 @@ pub enum Message {
     JournalChanged {
         record: Box<Record>,
         events: Vec<Event>,
-        clock_at: Option<DateTime<Utc>>,
+        clock_at: Option<crate::clock::Follow>,
     },
     /// `watch` on one journal: these events were appended since the last message.
     JournalAppended {
         events: Vec<Event>,
-        clock_at: Option<DateTime<Utc>>,
+        clock_at: Option<crate::clock::Follow>,
     },
     /// `watch`: the journal could not be read.
     JournalUnreadable(String),
@@ -908,8 +908,8 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
             m.refold();
             m.changed = true;
             let mut fx = m.on_time(now);
-            if let Some(at) = clock_at {
-                fx.push(Effect::Clock(ClockControl::JumpTo(at)));
+            if let Some(f) = clock_at {
+                fx.push(Effect::Clock(ClockControl::Follow(f)));
             }
             fx
         }
@@ -924,8 +924,8 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
             m.refold();
             m.changed = true;
             let mut fx = m.on_time(now);
-            if let Some(at) = clock_at {
-                fx.push(Effect::Clock(ClockControl::JumpTo(at)));
+            if let Some(f) = clock_at {
+                fx.push(Effect::Clock(ClockControl::Follow(f)));
             }
             fx
         }
@@ -998,6 +998,22 @@ fn recorded(m: &mut Model, ev: Event, now: DateTime<Utc>) -> Vec<Effect> {
     // The list as it stood, to find the next open step after the one acted on.
     let before = m.list_steps(now);
     let mine = m.unsent.take_if(|u| u.action == ev.action);
+    let cut = mine
+        .as_ref()
+        .and_then(|u| u.input.as_ref())
+        .map_or(0, |i| i.cut);
+    if cut > 0
+        && let Some((text, _)) = &mut m.status
+    {
+        // An Enter pressed straight after the paste never saw the prompt say it.
+        let _ = std::fmt::Write::write_fmt(
+            text,
+            format_args!(
+                " (cut to {} characters: {cut} pasted characters left out)",
+                input::MAX_CHARS
+            ),
+        );
+    }
     if mine.is_none() && ev.action.is_operator_action() {
         // Someone else's action (or one not from this screen): redo no longer follows.
         m.redo.clear();
@@ -1160,12 +1176,24 @@ fn typing_key(m: &mut Model, mut input: Input, k: KeyEvent, now: DateTime<Utc>) 
 fn on_paste(m: &mut Model, text: &str) {
     match &mut m.mode {
         Mode::Typing(input) => {
-            let shown = input.paste(text);
-            if shown > 0 {
-                input.error = Some(format!(
-                    "pasted text held {shown} control character{} (escape sequences): shown as ␛, ␇ … and kept so; edit or Esc",
-                    if shown == 1 { "" } else { "s" }
+            let p = input.paste(text);
+            let mut said = Vec::new();
+            if p.cut > 0 {
+                said.push(format!(
+                    "pasted text cut: a prompt holds at most {} characters, {} left out",
+                    input::MAX_CHARS,
+                    p.cut
                 ));
+            }
+            if p.shown > 0 {
+                said.push(format!(
+                    "pasted text held {} control character{} (escape sequences): shown as ␛, ␇ … and kept so",
+                    p.shown,
+                    if p.shown == 1 { "" } else { "s" }
+                ));
+            }
+            if !said.is_empty() {
+                input.error = Some(format!("{}; edit or Esc", said.join("; ")));
             }
         }
         _ => m.say(

@@ -37,6 +37,17 @@ pub enum ClockControl {
     Slower,
     /// Jump to this session instant.
     JumpTo(DateTime<Utc>),
+    /// `watch`: set the clock from the journal followed (see [`Follow`]).
+    Follow(Follow),
+}
+
+/// Where a watcher's rehearsal clock stands by the journal it follows: at `at`, running on at
+/// the rehearsal's speed but never past `until` (the rehearsal's end: it stops there; `at ==
+/// until` is stopped now).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Follow {
+    pub at: DateTime<Utc>,
+    pub until: DateTime<Utc>,
 }
 
 /// The speeds the `+`/`-` keys step through.
@@ -123,6 +134,8 @@ struct Anchor {
     real_at: Instant,
     speed: f64,
     paused: bool,
+    /// A watcher's clock stops here (see [`Follow`]).
+    until: Option<DateTime<Utc>>,
 }
 
 /// Session time running at `speed` times real time from a chosen start, built on tokio's clock.
@@ -139,6 +152,7 @@ impl RehearsalClock {
                 real_at: Instant::now(),
                 speed,
                 paused: false,
+                until: None,
             }),
         }
     }
@@ -156,7 +170,13 @@ impl RehearsalClock {
         let real = Instant::now().saturating_duration_since(a.real_at);
         #[allow(clippy::cast_possible_truncation)]
         let nanos = (real.as_nanos() as f64 * a.speed) as i64;
-        a.virtual_at + TimeDelta::nanoseconds(nanos)
+        let t = a.virtual_at + TimeDelta::nanoseconds(nanos);
+        a.until.map_or(t, |u| t.min(u))
+    }
+
+    /// Stopped: paused, or a watcher's clock at its `until`.
+    fn stopped(a: &Anchor) -> bool {
+        a.paused || a.until.is_some_and(|u| Self::virtual_now(a) >= u)
     }
 
     /// Re-anchor at the current virtual instant, then apply `f`.
@@ -188,7 +208,7 @@ impl Clock for RehearsalClock {
     }
     fn real_until(&self, t: DateTime<Utc>) -> Option<Duration> {
         let a = self.lock();
-        if a.paused {
+        if Self::stopped(&a) || a.until.is_some_and(|u| t > u) {
             return None;
         }
         let ahead = (t - Self::virtual_now(&a))
@@ -200,7 +220,7 @@ impl Clock for RehearsalClock {
         let a = self.lock();
         Some(RehearsalState {
             speed: a.speed,
-            paused: a.paused,
+            paused: Self::stopped(&a),
         })
     }
     fn control(&self, c: ClockControl) -> bool {
@@ -222,6 +242,10 @@ impl Clock for RehearsalClock {
                 self.set_speed(next.unwrap_or(now));
             }
             ClockControl::JumpTo(t) => self.jump_to(t),
+            ClockControl::Follow(f) => self.reanchor(|a| {
+                a.virtual_at = f.at.min(f.until);
+                a.until = Some(f.until);
+            }),
         }
         true
     }
@@ -305,5 +329,24 @@ mod tests {
         c.control(ClockControl::TogglePause);
         assert!(!c.rehearsal().unwrap().paused);
         assert!(!SystemClock.control(ClockControl::TogglePause));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_followed_clock_runs_to_its_until_and_stops_there() {
+        let t0 = Utc.with_ymd_and_hms(2023, 11, 25, 13, 59, 0).unwrap();
+        let end = t0 + TimeDelta::minutes(1);
+        let c = RehearsalClock::new(t0, 60.0);
+        c.control(ClockControl::Follow(Follow { at: t0, until: end }));
+        assert!(!c.rehearsal().unwrap().paused);
+        assert_eq!(c.real_until(end + TimeDelta::seconds(1)), None, "never");
+        tokio::time::advance(Duration::from_millis(500)).await;
+        assert_eq!(c.now(), t0 + TimeDelta::seconds(30));
+        tokio::time::advance(Duration::from_secs(3600)).await;
+        assert_eq!(c.now(), end, "stopped at its until");
+        assert!(c.rehearsal().unwrap().paused);
+        // Stopped now: at == until.
+        c.control(ClockControl::Follow(Follow { at: t0, until: t0 }));
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_eq!(c.now(), t0);
     }
 }

@@ -46,6 +46,11 @@ pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
 /// The shortest sleep on a rehearsal clock: at 3600x the displayed second flips every 0.3 ms of
 /// real time, and ten frames a second is all anyone can read.
 const REHEARSAL_FRAME: Duration = Duration::from_millis(100);
+/// The least time between two frames drawn for keys: keys that come faster than anyone types (a
+/// paste typed as keys, on a terminal without bracketed paste) are taken as they come and drawn
+/// together, not a frame per character, so the Enter behind them is read seconds sooner. A key
+/// after a pause is drawn at once.
+const KEY_FRAME: Duration = Duration::from_millis(30);
 /// How often `watch`'s follower looks at the journals when no change notification woke it
 /// (a journal on a network file system written from another host, a second journal of a list).
 const FOLLOW_FALLBACK: Duration = Duration::from_millis(250);
@@ -314,7 +319,7 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
         _ => None,
     };
     if let Source::Watch(paths) = &source
-        && let Err(e) = follow(paths.clone(), tx.clone())
+        && let Err(e) = follow(paths.clone(), session_end(&model.plan), tx.clone())
     {
         update(
             &mut model,
@@ -347,6 +352,8 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
     let mut wall_second = i64::MIN;
     let mut terminal_error = None;
     let mut clock_error = None;
+    let mut last_frame: Option<tokio::time::Instant> = None;
+    let mut from_terminal = false;
     while quit.is_none() {
         // The wall clock stepped back before 1970: leave the usual way, the detach journaled.
         let wall = match crate::clock::wall_checked() {
@@ -375,7 +382,15 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
             update(&mut model, Message::ClockChanged(rehearsal), now);
         }
         let seconds = frontend.shows_seconds();
-        if model.changed || (seconds && now.timestamp() != drawn_second) {
+        let due = model.changed || (seconds && now.timestamp() != drawn_second);
+        // After a key, a frame only when the last one is KEY_FRAME old; until then, the sleep
+        // below ends when it is.
+        let hold = (from_terminal && due)
+            .then(|| last_frame.map(|t| KEY_FRAME.saturating_sub(t.elapsed())))
+            .flatten()
+            .filter(|left| !left.is_zero());
+        if due && hold.is_none() {
+            last_frame = Some(tokio::time::Instant::now());
             if let Err(e) = frontend.frame(&model, now) {
                 quit = Some(format!("terminal error: {e}"));
                 terminal_error = Some(e);
@@ -392,6 +407,8 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
             break;
         }
         let sleep = sleep_for(&model, clock.as_ref(), now, seconds);
+        let sleep = hold.map_or(sleep, |left| sleep.min(left));
+        from_terminal = false;
         let msg = tokio::select! {
             Some(ev) = events.recv() => match ev {
                 Some(Ok(TermEvent::Key(k))) if is_ctrl_z(&k) => {
@@ -401,9 +418,15 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
                     frontend.suspend();
                     Some(Message::Resize)
                 }
-                Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => Some(Message::Key(k)),
+                Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => {
+                    from_terminal = true;
+                    Some(Message::Key(k))
+                }
                 Some(Ok(TermEvent::Resize(..))) => Some(Message::Resize),
-                Some(Ok(TermEvent::Paste(text))) => Some(Message::Paste(text)),
+                Some(Ok(TermEvent::Paste(text))) => {
+                    from_terminal = true;
+                    Some(Message::Paste(text))
+                }
                 Some(Ok(_)) => None,
                 // The terminal went away (an SSH drop without SIGHUP): quit the normal way.
                 Some(Err(e)) => Some(Message::Signal(format!("terminal input error: {e}"))),
@@ -538,6 +561,47 @@ fn forward_task(
     })
 }
 
+/// The session's end: the end of its last phase.
+pub fn session_end(plan: &crate::runbook::Plan) -> DateTime<Utc> {
+    plan.session
+        .phases
+        .iter()
+        .map(|p| p.end.at)
+        .max()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// A watcher's clock for a rehearsal, from the last event of each journal it follows (`None`:
+/// not a rehearsal, the real clock). While a writer is attached, the rehearsal's clock carried
+/// on from the newest event at its speed, as far as the session's end (or that event, if later):
+/// with no writer to say otherwise, a rehearsal does not run on into December. Once every
+/// writer has detached (quit, signal, `session ended`) the rehearsal is over and the clock stops
+/// at the newest event's session time: the instant `handover` describes a finished rehearsal at
+/// (`from_journal::now_for`), so the header and the `H` overlay agree with it.
+pub fn watch_clock(
+    lasts: &[&Event],
+    wall: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Option<crate::clock::Follow> {
+    let newest = lasts.iter().max_by_key(|e| e.utc)?;
+    newest.rehearsal?;
+    let last_at = newest.session_time();
+    let ended = lasts
+        .iter()
+        .all(|e| matches!(e.action, Action::Detach { .. }));
+    if ended {
+        return Some(crate::clock::Follow {
+            at: last_at,
+            until: last_at,
+        });
+    }
+    let until = end.max(last_at);
+    Some(crate::clock::Follow {
+        at: newest.carried_to(wall)?.min(until),
+        until,
+    })
+}
+
 /// `watch`: follow the journals (files, or folders whose journals appearing later join) on a
 /// thread of its own, through the shared incremental tail (`journal::merge::Follower` over
 /// `journal::tail`): woken by inotify, or at [`FOLLOW_FALLBACK`]. Each change goes to the loop as
@@ -545,6 +609,7 @@ fn forward_task(
 /// watcher's clock is set to (a pause or a jump there shows here).
 fn follow(
     paths: Vec<PathBuf>,
+    end: DateTime<Utc>,
     tx: mpsc::UnboundedSender<Message>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
@@ -566,6 +631,12 @@ fn follow(
                 match follower.poll() {
                     Ok(true) => {
                         let wall = crate::clock::wall_now();
+                        let lasts: Vec<&Event> = follower
+                            .journals
+                            .iter()
+                            .filter_map(|j| j.events.last())
+                            .collect();
+                        let clock_at = watch_clock(&lasts, wall, end);
                         let appended = match (single, sent, follower.journals.first()) {
                             (true, Some((n, seq)), Some(j))
                                 if j.events.len() >= n
@@ -576,7 +647,6 @@ fn follow(
                             _ => None,
                         };
                         let msg = if let Some(events) = appended {
-                            let clock_at = events.last().and_then(|e| e.carried_to(wall));
                             Message::JournalAppended { events, clock_at }
                         } else {
                             let timeline = follower.timeline();
@@ -585,7 +655,6 @@ fn follow(
                                 .iter()
                                 .map(|(_, e)| (*e).clone())
                                 .collect();
-                            let clock_at = events.last().and_then(|e| e.carried_to(wall));
                             Message::JournalChanged {
                                 record: Box::new(follower.record()),
                                 events,
@@ -738,5 +807,65 @@ impl Ctx<'_> {
             }
         }
         quit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::Rehearsal;
+    use chrono::TimeDelta;
+
+    /// A rehearsal event written at `wall`, its session clock at `at`, at 60x.
+    fn ev(wall: DateTime<Utc>, at: DateTime<Utc>, action: Action) -> Event {
+        let mut e = Event::sample(1, wall, action);
+        e.rehearsal = Some(Rehearsal {
+            virtual_utc: at,
+            speed: 60.0,
+        });
+        e
+    }
+
+    #[test]
+    fn a_watchers_rehearsal_clock_runs_to_the_session_end_and_stops_when_the_writers_leave() {
+        let wall = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let end = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let note = || Action::Note {
+            step: None,
+            text: "x".into(),
+            issue: false,
+        };
+        let detach = || Action::Detach {
+            reason: "quit".into(),
+        };
+        // Written 10 s ago at 60x, 20 minutes before the end: carried 10 minutes on.
+        let live = ev(
+            wall - TimeDelta::seconds(10),
+            end - TimeDelta::minutes(20),
+            note(),
+        );
+        let f = watch_clock(&[&live], wall, end).unwrap();
+        assert_eq!(f.at, end - TimeDelta::minutes(10));
+        assert_eq!(f.until, end);
+        // Written an hour ago: carried to the session's end, not past it.
+        let old = ev(
+            wall - TimeDelta::hours(1),
+            end - TimeDelta::minutes(20),
+            note(),
+        );
+        assert_eq!(watch_clock(&[&old], wall, end).unwrap().at, end);
+        // The writer left: stopped at its last event, whenever that was.
+        let gone = ev(
+            wall - TimeDelta::hours(1),
+            end - TimeDelta::minutes(20),
+            detach(),
+        );
+        let f = watch_clock(&[&gone], wall, end).unwrap();
+        assert_eq!((f.at, f.until), (gone.session_time(), gone.session_time()));
+        // Several journals: running while any writer is attached.
+        assert_eq!(watch_clock(&[&gone, &live], wall, end).unwrap().until, end);
+        // Not a rehearsal: the real clock.
+        let real = Event::sample(1, wall, note());
+        assert_eq!(watch_clock(&[&real], wall, end), None);
     }
 }

@@ -60,10 +60,10 @@ pub fn render(
         too_small(area, buf, theme);
         return None;
     }
-    let banner_text = banner_text(m);
+    let banner_text = banner_text(m, area.width);
     let banner_h = banner_text
         .as_deref()
-        .map_or(0, |t| wrapped_height(t, area.width, 2));
+        .map_or(0, |t| wrapped_height(t, area.width, BANNER_ROWS));
     let notice_text = m
         .notice
         .as_deref()
@@ -125,20 +125,49 @@ pub fn render(
 }
 
 /// The banner's line: the latest alert; its body alone when it repeats its title (said once, at
-/// every width). The start-up notice has a line of its own above it.
-fn banner_text(m: &Model) -> Option<String> {
+/// every width). It takes up to two rows: when it does not fit, the body's closing aside (the
+/// awaiting alert's "(the rundown's time, or a sign such as …)") gives way first, so that what
+/// to do (`press c when it is observed`) and `(b dismisses)` stay whole. The start-up notice has
+/// a line of its own above it.
+fn banner_text(m: &Model, width: u16) -> Option<String> {
     use crate::text::clean_line;
-    if let Some(a) = &m.banner {
-        let title = clean_line(&a.title);
-        let body = clean_line(&a.body);
-        let text = if repeats(&title, &body) {
-            body.into_owned()
+    let a = m.banner.as_ref()?;
+    let title = clean_line(&a.title);
+    let body = clean_line(&a.body);
+    let compose = |body: &str| {
+        let text = if repeats(&title, body) {
+            body.to_owned()
         } else {
             format!("{title}: {body}")
         };
-        return Some(format!(" {text}  (b dismisses)"));
+        format!(" {text}  (b dismisses)")
+    };
+    let full = compose(&body);
+    let fits = |t: &str| {
+        Paragraph::new(t)
+            .wrap(Wrap { trim: true })
+            .line_count(width)
+            <= BANNER_ROWS
+    };
+    if fits(&full) {
+        return Some(full);
     }
-    None
+    Some(without_aside(&body).map_or(full, |b| compose(&b)))
+}
+
+/// The most rows the notification banner takes.
+const BANNER_ROWS: usize = 2;
+
+/// `body` without its closing parenthetical aside (`Do x (because y).` → `Do x.`), when it has
+/// one.
+fn without_aside(body: &str) -> Option<String> {
+    let (core, stop) = match body.strip_suffix('.') {
+        Some(c) => (c, "."),
+        None => (body, ""),
+    };
+    let inner = core.strip_suffix(')')?;
+    let open = inner.rfind(" (")?;
+    Some(format!("{}{stop}", &inner[..open]))
 }
 
 /// Whether `body` says `title` again: it begins with the title, or with most of it (the words
@@ -215,6 +244,47 @@ pub(crate) fn fit(s: &str, width: usize) -> String {
     } else {
         cut(s, width)
     }
+}
+
+/// `s` in at most `width` columns, its middle elided with `…` when it does not fit: the start
+/// and, longer, the end stay (a path keeps its folder's start and its file name).
+pub(crate) fn elide_middle(s: &str, width: usize) -> String {
+    if s.width() <= width {
+        return s.to_owned();
+    }
+    if width < 2 {
+        return fit(s, width);
+    }
+    let tail_w = (width - 1) * 2 / 3;
+    let head = cut_plain(s, width - 1 - tail_w);
+    // The tail: the last characters that fit in `tail_w` columns.
+    let mut tail = Vec::new();
+    let mut used = 0;
+    for ch in s.chars().rev() {
+        let w = ch.width().unwrap_or(0);
+        if used + w > tail_w {
+            break;
+        }
+        used += w;
+        tail.push(ch);
+    }
+    let tail: String = tail.into_iter().rev().collect();
+    format!("{head}…{tail}")
+}
+
+/// The first characters of `s` that fit in `width` columns, without an ellipsis.
+fn cut_plain(s: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    for ch in s.chars() {
+        let w = ch.width().unwrap_or(0);
+        if used + w > width {
+            break;
+        }
+        used += w;
+        out.push(ch);
+    }
+    out
 }
 
 /// `s` in at most `width` columns, the last of them `…`.
@@ -396,6 +466,19 @@ mod tests {
     }
 
     #[test]
+    fn a_long_path_loses_its_middle_and_keeps_its_ends() {
+        let p =
+            "/tmp/walk/state/drillbook/hkex-ps2-2023-11-25--ep-rehearsal-20261202T045833Z.jsonl";
+        let e = elide_middle(p, 40);
+        assert_eq!(e.width(), 40);
+        assert!(e.starts_with("/tmp/walk/"), "{e}");
+        assert!(e.ends_with("20261202T045833Z.jsonl"), "{e}");
+        assert_eq!(e.matches('…').count(), 1, "{e}");
+        assert_eq!(elide_middle("/short/path", 40), "/short/path");
+        assert!(elide_middle("交易所測試交易所測試", 7).width() <= 7);
+    }
+
+    #[test]
     fn text_longer_than_its_lines_ends_in_an_ellipsis() {
         let long = "word ".repeat(60);
         let t = wrap_fit(&long, 40, 3);
@@ -418,6 +501,19 @@ mod tests {
             "In 15 min: Primary site ends",
             "At 10:00 HKT (Sat 25 Nov)."
         ));
+    }
+
+    #[test]
+    fn an_aside_gives_way() {
+        assert_eq!(
+            without_aside("press c when it is observed (the rundown's time, or a sign)."),
+            Some("press c when it is observed.".into())
+        );
+        assert_eq!(
+            without_aside("At 10:00 HKT (Sat 25 Nov)"),
+            Some("At 10:00 HKT".into())
+        );
+        assert_eq!(without_aside("At 10:00 HKT."), None);
     }
 
     #[test]

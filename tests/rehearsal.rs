@@ -526,3 +526,53 @@ async fn the_selection_stays_on_its_step_across_the_10_00_boundary() {
         "Space recorded the step selected before 10:00"
     );
 }
+
+/// Counts the frames the loop draws.
+#[derive(Default)]
+struct Frames(usize);
+impl run::Frontend for Frames {
+    fn frame(&mut self, _: &Model, _: chrono::DateTime<chrono::Utc>) -> std::io::Result<()> {
+        self.0 += 1;
+        Ok(())
+    }
+    fn shows_seconds(&self) -> bool {
+        true
+    }
+    fn happened(&mut self, _: &Model, _: chrono::DateTime<chrono::Utc>, _: run::Happened<'_>) {}
+    fn terminal_bytes(&mut self, _: &[u8]) -> Result<(), drillbook::notify::SendError> {
+        Ok(())
+    }
+}
+
+/// Break finding 5, the loop's part: a paste typed as keys (a terminal without bracketed paste)
+/// arrives faster than anyone types. The keys are taken as they come and drawn together, not a
+/// frame per character (which made the Enter behind 6 000 of them wait seconds), and the Enter
+/// records the note.
+#[tokio::test(start_paused = true)]
+async fn keys_faster_than_typing_are_drawn_together_and_the_enter_behind_them_records() {
+    use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
+    let p = plan();
+    let tz = p.session.tz;
+    let clock = Arc::new(ManualClock::new(
+        journal::session_instant(tz, "2023-11-25 10:30:00").unwrap(),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let s = setup(p, clock, &dir, vec![]);
+    let press = |c: KeyCode| Ok(TermEvent::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+    let mut keys = vec![press(KeyCode::Char('n'))];
+    keys.extend((0..3000).map(|_| press(KeyCode::Char('x'))));
+    keys.push(press(KeyCode::Enter));
+    // The stream ends after the keys: the loop then quits as for a closed terminal.
+    let inputs = Inputs {
+        events: Box::pin(futures_util::stream::iter(keys)),
+        interrupts: Box::pin(futures_util::stream::pending()),
+        timer: run::timer::Timer::Tokio,
+    };
+    let mut frames = Frames::default();
+    let ended = run::drive(&mut frames, s, inputs).await;
+    assert_eq!(ended.reason, "terminal closed");
+    let r = journal::read(&journal_path(&dir)).unwrap();
+    assert_eq!(r.record.notes.len(), 1, "the Enter recorded the note");
+    assert_eq!(r.record.notes[0].text, "x".repeat(3000));
+    assert!(frames.0 < 20, "{} frames for 3 002 keys", frames.0);
+}

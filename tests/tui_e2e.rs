@@ -304,3 +304,188 @@ fn the_header_suggests_rehearsing_the_files_that_were_loaded() {
     t.keys(&["q"]);
     t.wait_for("the app to quit", |s| s.contains("EXITED"));
 }
+
+/// Break finding 5, in the real terminal: a paste (tmux's bracketed `paste-buffer -p`) with Enter
+/// sent straight after it. A 100 KB paste is one edit, cut to what a prompt holds (and said
+/// so), and the Enter behind it records the note within the usual wait; so does the Enter after
+/// a 12 000-character paste, and after 3 000 characters pasted as keys.
+#[test]
+fn an_enter_right_after_a_long_paste_records_the_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("paste.jsonl");
+    let t = Tmux::start("paste", &run_cmd(&j, false));
+    t.wait_for("the step list", |s| s.contains("▸ [ ]"));
+    let notes = || {
+        journal_lines(&j)
+            .into_iter()
+            .filter(|l| l["kind"] == "note")
+            .collect::<Vec<_>>()
+    };
+    for (n, what) in [(12_000, 'B'), (100_000, 'A')] {
+        let before = notes().len();
+        let file = dir.path().join(format!("paste-{n}.txt"));
+        std::fs::write(&file, what.to_string().repeat(n)).unwrap();
+        t.keys(&["n"]);
+        t.wait_for("the note prompt", |s| s.contains("Note on "));
+        assert!(
+            t.tmux(&["load-buffer", file.to_str().unwrap()])
+                .status
+                .success()
+        );
+        assert!(t.tmux(&["paste-buffer", "-p"]).status.success());
+        t.keys(&["Enter"]);
+        poll("the note to be journaled", || notes().len() == before + 1);
+        let text = notes()[before]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(text.chars().count(), 4000, "cut to what a prompt holds");
+        assert!(text.chars().all(|c| c == what));
+        t.wait_for("the prompt closed", |s| s.contains("recorded: note"));
+    }
+    // Without bracketed paste (`paste-buffer` alone: the text typed as keys), 3 000 characters
+    // and the Enter straight after them: the Enter is read (it used to wait for the next key,
+    // the tail of the paste left unread in the terminal), and the note is recorded whole.
+    let before = notes().len();
+    let file = dir.path().join("typed.txt");
+    std::fs::write(&file, "C".repeat(3000)).unwrap();
+    t.keys(&["n"]);
+    t.wait_for("the note prompt", |s| s.contains("Note on "));
+    assert!(
+        t.tmux(&["load-buffer", file.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(t.tmux(&["paste-buffer"]).status.success());
+    t.keys(&["Enter"]);
+    poll("the note typed as keys to be journaled", || {
+        notes().len() == before + 1
+    });
+    assert_eq!(notes()[before]["text"], "C".repeat(3000));
+    t.keys(&["q"]);
+    t.wait_for("the process to exit", |s| s.contains("EXITED 0"));
+}
+
+/// Walk finding 10: at exit the journal "held 34 actions" where the rehearsal report beside it
+/// said "33 operator actions, 1 undone". The exit line counts as the report does, and says
+/// what the undo adds.
+#[test]
+fn the_exit_count_agrees_with_the_rehearsal_report_on_undone_actions() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("undo.jsonl");
+    let cmd = format!(
+        "env NO_COLOR= TZ=Europe/London {BIN} run --role ep --rehearse --speed 1 --start-at 08:00 --journal {} --notify off --operator e2e; echo EXITED $?; sleep 60",
+        j.display()
+    );
+    let t = Tmux::start("undo", &cmd);
+    t.wait_for("the step list", |s| s.contains("▸ [ ]"));
+    t.keys(&["Space"]);
+    t.wait_for("the step done", |s| s.contains("recorded: "));
+    t.keys(&["Space"]);
+    poll("two steps journaled", || {
+        journal_lines(&j)
+            .iter()
+            .filter(|l| l["kind"] == "step")
+            .count()
+            == 2
+    });
+    t.keys(&["u"]);
+    t.wait_for("the undo question", |s| s.contains("Undo "));
+    t.keys(&["y"]);
+    poll("the undo journaled", || {
+        journal_lines(&j).iter().any(|l| l["kind"] == "undo")
+    });
+    t.keys(&["q"]);
+    t.wait_for("the process to exit", |s| s.contains("EXITED 0"));
+    let all = String::from_utf8_lossy(&t.tmux(&["capture-pane", "-p", "-J", "-S", "-300"]).stdout)
+        .into_owned();
+    assert!(
+        all.contains("the journal holds 2 actions, 1 undone (3 with the undo), last at "),
+        "{all}"
+    );
+    assert!(all.contains("2 operator actions, 1 undone"), "{all}");
+}
+
+/// Break finding 9: `watch` on a rehearsal that has ended kept its clock running at the
+/// rehearsal's speed (the header reached 22 Dec 2023, the `H` overlay's "Written at" disagreed
+/// with `handover`). The watcher's clock stops where the rehearsal ended: it stays put, the
+/// header says STOPPED, and the overlay's "Written at" is `handover`'s.
+#[test]
+fn watch_on_an_ended_rehearsal_stops_its_clock_where_handover_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("ended.jsonl");
+    // A headless rehearsal at 3600x from 13:30: it reaches the session's end within a second
+    // and detaches ("session ended").
+    let out = std::process::Command::new(BIN)
+        .args([
+            "run",
+            "--role",
+            "ep",
+            "--rehearse",
+            "--speed",
+            "3600",
+            "--headless",
+        ])
+        .args(["--start-at", "13:30", "--notify", "off", "--journal"])
+        .arg(&j)
+        .output()
+        .expect("the headless rehearsal runs");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(journal_lines(&j).last().unwrap()["kind"], "detach");
+    let handover = std::process::Command::new(BIN)
+        .arg("handover")
+        .arg(&j)
+        .output()
+        .expect("handover runs");
+    let handover = String::from_utf8_lossy(&handover.stdout).into_owned();
+    let written = handover
+        .lines()
+        .find(|l| l.starts_with("- Written at: "))
+        .unwrap_or_else(|| panic!("{handover}"))
+        .to_owned();
+
+    let t = Tmux::start(
+        "ended",
+        &format!(
+            "env TZ=Europe/London {BIN} watch {}; echo EXITED $?; sleep 60",
+            j.display()
+        ),
+    );
+    let first = t.wait_for("the watch screen", |s| s.contains("WATCHING"));
+    assert!(first.contains(" STOPPED"), "{first}");
+    let clock = |s: &str| {
+        s.lines()
+            .nth(1)
+            .and_then(|l| l.split("HKT").next())
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let at = clock(&first);
+    assert!(
+        at.starts_with("14:0"),
+        "stopped at the session's end: {first}"
+    );
+    // At 3600x a running clock moves an hour a second: watched for two seconds, every screen
+    // shows the same instant.
+    for _ in 0..20 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let later = t.screen();
+        assert_eq!(clock(&later), at, "{later}");
+    }
+    t.keys(&["H"]);
+    let overlay = t.wait_for("the handover overlay", |s| s.contains("Written at"));
+    let shown = overlay
+        .lines()
+        .find(|l| l.contains("Written at"))
+        .unwrap_or_default();
+    // The overlay is boxed: compare what follows the label.
+    let when = written.trim_start_matches("- Written at: ");
+    let when = when.split(" (").next().unwrap_or(when);
+    assert!(
+        shown.contains(when),
+        "overlay {shown:?}, handover {written:?}"
+    );
+    t.keys(&["q", "q"]);
+    t.wait_for("watch to exit", |s| s.contains("EXITED 0"));
+}

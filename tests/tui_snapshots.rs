@@ -932,3 +932,125 @@ fn the_watch_footer_offers_no_clock_keys() {
     );
     assert!(f.contains("? help"), "{f}");
 }
+
+/// Walk finding 10: a rehearsal journal's path (longer than a row) at start-up took three rows
+/// of the status area at 80x24, leaving the step detail two. It takes one row, its middle
+/// elided; the journal pane (`L`) has it whole.
+#[test]
+fn a_long_journal_path_takes_one_row_and_the_journal_pane_has_it_whole() {
+    let (mut m, now) = failover_awaiting();
+    let path = "/home/alice/.local/state/drillbook/hkex-ps2-2023-11-25--ep-rehearsal-20261202T045833Z.jsonl";
+    m.journal_path = path.into();
+    m.status = Some((format!("journal {path}"), drillbook::app::Tone::Info));
+    let t = draw(&m, &Theme::default(), now, 80, 24);
+    insta::assert_snapshot!("long_journal_path_80x24", t.backend());
+    let text = text_of(&t);
+    let rows: Vec<&str> = text.lines().map(|l| l.trim_matches('"')).collect();
+    // The row above the footer: the path's start and end, its middle elided.
+    let status = rows[rows.len() - 2];
+    assert!(status.starts_with("journal /home/alice/"), "{text}");
+    assert!(
+        status
+            .trim_end()
+            .ends_with("-ep-rehearsal-20261202T045833Z.jsonl"),
+        "{text}"
+    );
+    assert!(status.contains('…'), "{status}");
+    assert!(
+        !rows[rows.len() - 3].contains("jsonl") && !rows[rows.len() - 3].starts_with("journal"),
+        "one row: {text}"
+    );
+    m.show_log = true;
+    m.status = None;
+    let text = text_of(&draw(&m, &Theme::default(), now, 80, 24));
+    let joined: String = text.lines().map(|l| l.trim_matches('"')).collect();
+    assert!(joined.contains(&format!("journal {path}")), "{text}");
+}
+
+/// Walk finding 10: a step deferred after its due time and still open past it read
+/// `[>] OVERDUE (deferred)  24 Nov 23:00 late ! ep …`, its title 11 columns right of the others.
+/// It reads `[>] OVERDUE` (the glyph says deferred), its columns those of every other row.
+#[test]
+fn a_deferred_step_past_its_due_time_keeps_the_list_columns() {
+    let deferred = Action::Step {
+        step: "ep-primary-boundary".into(),
+        state: StepState::Deferred,
+        note: None,
+    };
+    let now = hkt(25, 10, 1);
+    let mut actions = prepared(&["ep"]);
+    actions.push((hkt(25, 9, 58), deferred));
+    let m = model(now, actions);
+    let t = draw(&m, &Theme::default(), now, 80, 24);
+    insta::assert_snapshot!("deferred_overdue_80x24", t.backend());
+    let text = text_of(&t);
+    let row = text
+        .lines()
+        .find(|l| l.contains("[>]"))
+        .unwrap_or_else(|| panic!("no deferred row:\n{text}"));
+    assert!(row.contains("[>] OVERDUE "), "{row}");
+    assert!(
+        !row.contains("(deferred)") && !row.contains("late"),
+        "{row}"
+    );
+    let title_col = |l: &str| l.find(" ep ").expect("a role column");
+    let other = text
+        .lines()
+        .find(|l| l.contains("[ ] pending") && l.contains(" ep "))
+        .unwrap_or_else(|| panic!("no pending row:\n{text}"));
+    assert_eq!(title_col(row), title_col(other), "{row}\n{other}");
+}
+
+/// Walk finding 10: with the overdue filter the rule read `0 of 0 settled` (the phase's own
+/// steps, none overdue) above three overdue carried steps. Filtered, it says how many the filter
+/// shows.
+#[test]
+fn a_filtered_list_says_how_many_steps_the_filter_shows() {
+    let (mut m, now) = failover_awaiting();
+    m.filter.state = drillbook::app::StateFilter::Overdue;
+    let all = m
+        .rows(now)
+        .iter()
+        .filter(|r| matches!(r, drillbook::app::Row::Step(_)))
+        .count();
+    // 18 rows: the list does not all fit, and its rule carries `1-N of M` too.
+    for h in [24, 18] {
+        let text = text_of(&draw(&m, &Theme::default(), now, 80, h));
+        let rule = text
+            .lines()
+            .find(|l| l.contains("· only overdue"))
+            .unwrap_or_else(|| panic!("no filter in the rule:\n{text}"));
+        assert!(!rule.contains("settled"), "{rule}");
+        assert!(rule.contains(&format!("· {all} shown")), "{rule}");
+    }
+}
+
+/// Walk finding 10: the awaiting-confirmation banner was cut at 80 columns (`… a DR completed
+/// sign…`), `(b dismisses)` lost. When it does not fit its two rows, its aside gives way: what
+/// to do (`press c`) and how to dismiss it stay whole, at 80 columns and at 60.
+#[test]
+fn the_awaiting_banner_keeps_press_c_and_b_whole() {
+    let (mut m, now) = failover_awaiting();
+    let awaiting = drillbook::alerts::Scheduler::new(hkt(25, 10, 59))
+        .due(&m.plan, &m.timeline, &m.record, hkt(25, 11, 1))
+        .into_iter()
+        .find(|a| a.key.ends_with(":awaiting"))
+        .expect("the awaiting alert is due at 11:01");
+    m.banner = Some(awaiting);
+    for w in [80, 60] {
+        let t = draw(&m, &Theme::default(), now, w, 24);
+        if w == 80 {
+            insta::assert_snapshot!("awaiting_banner_80x24", t.backend());
+        }
+        let text = text_of(&t);
+        let joined: String = text
+            .lines()
+            .map(|l| l.trim_matches('"').trim_end())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            joined.contains("press c when it is observed.  (b dismisses)"),
+            "{w} columns:\n{text}"
+        );
+    }
+}

@@ -2,11 +2,26 @@
 //!
 //! The editing itself (a cursor that moves by grapheme and word, Home/End, Ctrl-W, Ctrl-U, the
 //! scroll that keeps the cursor in view) is `tui-input`'s, fed crossterm keys. Typed text is
-//! untrusted like any other: no control character gets in.
+//! untrusted like any other: no control character gets in. A prompt holds at most
+//! [`MAX_CHARS`] characters: `tui-input` recounts its whole text on every edit, so a line
+//! without a bound would cost each key (or each character of a paste read as keys) more than
+//! the last, and a note is a note, not a log file.
 
 use super::Prompt;
 use crossterm::event::{Event as TermEvent, KeyEvent};
 use tui_input::InputRequest;
+
+/// The most characters a prompt holds: a note of a few KiB, more than any note, reason or
+/// evidence value needs, and cheap to edit on a shared host.
+pub const MAX_CHARS: usize = 4000;
+
+/// What a paste did: how many control characters it made visible, how many characters it left
+/// out because the prompt was full.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pasted {
+    pub shown: usize,
+    pub cut: usize,
+}
 
 /// A prompt and what is typed at it.
 #[derive(Debug, Clone)]
@@ -16,6 +31,8 @@ pub struct Input {
     /// Why the last Enter was refused (an empty note, a secret, a time that cannot be), shown
     /// beside the prompt until the text changes.
     pub error: Option<String>,
+    /// Pasted characters left out because the prompt was full: said again once it is recorded.
+    pub cut: usize,
 }
 
 impl PartialEq for Input {
@@ -30,11 +47,16 @@ impl PartialEq for Input {
 impl Input {
     /// A prompt with `text` typed already, the cursor at its end.
     pub fn new(prompt: Prompt, text: &str) -> Self {
-        let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+        let clean: String = text
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(MAX_CHARS)
+            .collect();
         Self {
             prompt,
             line: tui_input::Input::new(clean),
             error: None,
+            cut: 0,
         }
     }
 
@@ -57,26 +79,43 @@ impl Input {
         self.line.visual_scroll(width)
     }
 
-    /// Pasted text inserted at the cursor, on one line: line breaks become spaces (a trailing
-    /// one is dropped), every other control character its visible stand-in
-    /// ([`crate::text::clean_line`]). Returns how many were made visible.
-    pub fn paste(&mut self, text: &str) -> usize {
+    /// Pasted text inserted at the cursor, on one line, as one edit (linear in the paste's
+    /// length, whatever its length): line breaks become spaces (a trailing one is dropped),
+    /// every other control character its visible stand-in ([`crate::text::clean_line`]); what
+    /// does not fit in [`MAX_CHARS`] is left out.
+    pub fn paste(&mut self, text: &str) -> Pasted {
         let one_line = text.trim_end_matches(['\r', '\n']).replace("\r\n", " ");
         let one_line = one_line.replace(['\r', '\n'], " ");
         // The neutraliser maps each character to one: count the ones it changed.
         let shown_text = crate::text::clean_line(&one_line);
-        let shown = one_line
-            .chars()
-            .zip(shown_text.chars())
-            .filter(|(a, b)| a != b)
-            .count();
-        for c in shown_text.chars() {
-            self.line.handle(InputRequest::InsertChar(c));
+        let room = MAX_CHARS.saturating_sub(self.line.value().chars().count());
+        let mut out = Pasted::default();
+        let mut kept = String::with_capacity(shown_text.len().min(room * 4));
+        let mut n = 0;
+        for (a, b) in one_line.chars().zip(shown_text.chars()) {
+            if n == room {
+                out.cut += 1;
+                continue;
+            }
+            if a != b {
+                out.shown += 1;
+            }
+            kept.push(b);
+            n += 1;
         }
+        let cursor = self.line.cursor();
+        let value = self.line.value();
+        let at = value
+            .char_indices()
+            .nth(cursor)
+            .map_or(value.len(), |(i, _)| i);
+        let joined = format!("{}{kept}{}", &value[..at], &value[at..]);
+        self.line = tui_input::Input::new(joined).with_cursor(cursor + n);
+        self.cut += out.cut;
         if !text.is_empty() {
             self.error = None;
         }
-        shown
+        out
     }
 
     /// An editing key; whether it changed anything. A change clears the refusal shown.
@@ -84,10 +123,14 @@ impl Input {
         let Some(req) = tui_input::backend::crossterm::to_input_request(&TermEvent::Key(k)) else {
             return false;
         };
-        if let InputRequest::InsertChar(c) = req
-            && c.is_control()
-        {
-            return false;
+        if let InputRequest::InsertChar(c) = req {
+            if c.is_control() {
+                return false;
+            }
+            if self.line.value().chars().count() >= MAX_CHARS {
+                self.error = Some(full());
+                return true;
+            }
         }
         let before = self.line.cursor();
         let changed = self.line.handle(req).is_some_and(|s| s.value);
@@ -96,6 +139,11 @@ impl Input {
         }
         changed || self.line.cursor() != before
     }
+}
+
+/// What a full prompt says.
+pub fn full() -> String {
+    format!("the prompt holds at most {MAX_CHARS} characters: the rest was not taken")
 }
 
 #[cfg(test)]
@@ -135,6 +183,29 @@ mod tests {
         assert!(i.error.is_some(), "moving changes nothing");
         i.key(k(KeyCode::Char('x')));
         assert!(i.error.is_none());
+    }
+
+    #[test]
+    fn a_paste_is_one_edit_at_the_cursor_and_stops_at_the_limit() {
+        let mut i = Input::new(Prompt::SessionNote, "ab");
+        i.key(k(KeyCode::Left));
+        let p = i.paste("x\ny\u{7}");
+        assert_eq!(i.text(), "ax y␇b");
+        assert_eq!(i.cursor(), 5, "the cursor after what was pasted");
+        assert_eq!(p, Pasted { shown: 1, cut: 0 });
+        // 100 000 characters: only what fits is taken, and the rest is counted.
+        let p = i.paste(&"A".repeat(100_000));
+        assert_eq!(i.text().chars().count(), MAX_CHARS);
+        assert_eq!(p.cut, 100_000 - (MAX_CHARS - 6));
+        assert!(
+            i.text().ends_with("AAAb"),
+            "the text after the cursor is kept"
+        );
+        // Full: a typed character is not taken either, and the prompt says why.
+        assert!(i.key(k(KeyCode::Char('z'))));
+        assert_eq!(i.text().chars().count(), MAX_CHARS);
+        assert!(!i.text().contains('z'));
+        assert_eq!(i.error.as_deref(), Some(full().as_str()));
     }
 
     #[test]

@@ -1296,3 +1296,35 @@ fn recording_a_choice_says_which_value_was_recorded() {
         r.status()
     );
 }
+
+/// Break finding 5: a 100 KB paste into the note prompt. It is one edit, cut to what a prompt
+/// holds and said so beside the prompt, and the Enter after it records the note.
+#[test]
+fn a_long_paste_is_cut_to_what_a_prompt_holds_and_said_so() {
+    let mut r = Rig::new(hkt(25, 8, 10));
+    r.send(key('n'));
+    r.send(Message::Paste("A".repeat(100_000)));
+    assert_eq!(r.typing().text().chars().count(), input::MAX_CHARS);
+    let notice = r.typing().error.clone().unwrap_or_default();
+    assert!(
+        notice.contains(&format!(
+            "at most {} characters, {} left out",
+            input::MAX_CHARS,
+            100_000 - input::MAX_CHARS
+        )),
+        "{notice}"
+    );
+    r.send(code(KeyCode::Enter));
+    assert!(matches!(r.m.mode, Mode::Normal), "{}", r.status());
+    assert_eq!(r.m.record.notes.len(), 1, "{}", r.status());
+    assert_eq!(r.m.record.notes[0].text.chars().count(), input::MAX_CHARS);
+    assert!(
+        r.status().contains(&format!(
+            "(cut to {} characters: {} pasted characters left out)",
+            input::MAX_CHARS,
+            100_000 - input::MAX_CHARS
+        )),
+        "{}",
+        r.status()
+    );
+}

@@ -362,7 +362,8 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
     // One journal, or several (a folder: the journals in it now, and those that join later).
     // Said on the status line, where a read-only watcher looks (stderr is under the screen).
     let mut exposure: Vec<String> = Vec::new();
-    let (plan, record, events) = if super::journals::several(&journals) {
+    let wall = crate::clock::wall_now();
+    let (plan, record, events, follow) = if super::journals::several(&journals) {
         let many = super::journals::load(&journals, &runbooks)?;
         one_rehearsal_clock(&many)?;
         exposure.extend(
@@ -370,6 +371,12 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
                 .iter()
                 .filter_map(|s| s.replay.exposure.clone()),
         );
+        let lasts: Vec<&crate::journal::Event> = many
+            .sources
+            .iter()
+            .filter_map(|s| s.replay.events.last())
+            .collect();
+        let follow = crate::run::watch_clock(&lasts, wall, crate::run::session_end(&many.plan));
         let slices: Vec<&[crate::journal::Event]> = many
             .sources
             .iter()
@@ -381,7 +388,7 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
             .iter()
             .map(|(_, e)| (*e).clone())
             .collect();
-        (many.plan, many.record, events)
+        (many.plan, many.record, events, follow)
     } else {
         let Loaded {
             mut replay, plan, ..
@@ -389,10 +396,12 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
         exposure.extend(replay.exposure.take());
         let record = std::mem::take(&mut replay.record);
         let start = replay.events.len().saturating_sub(crate::app::RECENT);
-        (plan, record, replay.events.split_off(start))
+        let lasts: Vec<&crate::journal::Event> = replay.events.last().into_iter().collect();
+        let follow = crate::run::watch_clock(&lasts, wall, crate::run::session_end(&plan));
+        (plan, record, replay.events.split_off(start), follow)
     };
     need_terminal()?;
-    let clock = watch_clock(events.last());
+    let clock = watch_clock(follow, events.last());
     let mut model = Model::new(plan, record, &events, clock.now());
     let (local_tz, tz_warning) = crate::zones::local_zone();
     let names = journals
@@ -470,12 +479,21 @@ fn one_rehearsal_clock(many: &super::journals::Many) -> Result<(), Failure> {
 const SAME_REHEARSAL: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
 
 /// The clock a watcher reads the journal by: the real one, or for a rehearsal its virtual clock,
-/// carried on from the last event at the rehearsal's speed. Pauses are not journaled, so this
-/// follows a running rehearsal closely and a paused one only until its next event.
-fn watch_clock(last: Option<&crate::journal::Event>) -> Arc<dyn Clock> {
-    match last.and_then(|e| Some((e.carried_to(crate::clock::wall_now())?, e.rehearsal?.speed))) {
-        None => Arc::new(SystemClock),
-        Some((at, speed)) => Arc::new(RehearsalClock::new(at, speed)),
+/// set by [`crate::run::watch_clock`]: carried on from the last event at the rehearsal's speed
+/// while a writer is attached, stopped where the rehearsal ended once none is. Pauses are not
+/// journaled, so this follows a running rehearsal closely and a paused one only until its next
+/// event.
+fn watch_clock(
+    follow: Option<crate::clock::Follow>,
+    last: Option<&crate::journal::Event>,
+) -> Arc<dyn Clock> {
+    match (follow, last.and_then(|e| e.rehearsal)) {
+        (Some(f), Some(r)) => {
+            let clock = RehearsalClock::new(f.at, r.speed);
+            clock.control(crate::clock::ClockControl::Follow(f));
+            Arc::new(clock)
+        }
+        _ => Arc::new(SystemClock),
     }
 }
 
@@ -489,9 +507,8 @@ fn report(path: &Path, ended: &Ended, resumed: Option<&str>, resume: Option<&str
     }
     let tz = ended.model.plan.session.tz;
     if let Some(cmd) = resume
-        && let Some(s) = journal::read(path).ok().and_then(|r| r.resumed_summary(tz))
+        && let Some(s) = journal::read(path).ok().and_then(|r| held(&r, tz))
     {
-        let s = s.trim_start_matches("resumed ");
         let _ = writeln!(out, "the journal holds {s}");
         let _ = writeln!(out, "to resume: {cmd}");
     }
@@ -511,6 +528,33 @@ fn report(path: &Path, ended: &Ended, resumed: Option<&str>, resume: Option<&str
         return Err(Failure::new(format!("terminal error: {e}")));
     }
     Ok(())
+}
+
+/// What the journal holds, for the exit lines: `14 actions, last at 09:41:07 HKT by
+/// alice@host`. An undo is journaled as an action of its own; the count says so, in the
+/// rehearsal report's terms (`33 operator actions, 1 undone`): `33 actions, 1 undone (34 with
+/// the undo), last at …`.
+fn held(r: &Replay, tz: chrono_tz::Tz) -> Option<String> {
+    let summary = r.resumed_summary(tz)?;
+    let summary = summary.trim_start_matches("resumed ");
+    let undos = r
+        .events
+        .iter()
+        .filter(|e| matches!(e.action, Action::Undo { .. }))
+        .count();
+    let last = r.record.last.as_ref()?;
+    if undos == 0 || r.record.actions < undos {
+        return Some(summary.to_owned());
+    }
+    let kept = r.record.actions - undos;
+    Some(format!(
+        "{kept} action{}, {undos} undone ({} with the undo{}), last at {} by {}",
+        if kept == 1 { "" } else { "s" },
+        r.record.actions,
+        if undos == 1 { "" } else { "s" },
+        crate::zones::hms(last.at, tz),
+        clean_line(&last.who())
+    ))
 }
 
 /// `drillbook` with no arguments: pick roles, then run.

@@ -10,17 +10,28 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-fn status_text(m: &Model) -> Option<String> {
-    m.status.as_ref().map(|(t, _)| clean_line(t).into_owned())
+/// The status message as shown: the journal's path in it (the start-up message) takes at most
+/// one row, its middle elided; the full path is in the journal pane (`L`), the handover (`H`)
+/// and printed at exit. A rehearsal's path alone took three rows of the detail pane at 80x24.
+fn status_text(m: &Model, width: u16) -> Option<String> {
+    m.status.as_ref().map(|(t, _)| {
+        let t = clean_line(t).into_owned();
+        let path = clean_line(&m.journal_path);
+        if path.is_empty() {
+            return t;
+        }
+        let room = usize::from(width).saturating_sub("journal ".len());
+        t.replace(path.as_ref(), &super::elide_middle(&path, room))
+    })
 }
 
 /// Lines the status takes: all of its message (a resume message, a refusal), up to three.
 pub fn status_height(m: &Model, width: u16) -> u16 {
-    status_text(m).map_or(1, |t| super::wrapped_height(&t, width, super::MAX_WRAP))
+    status_text(m, width).map_or(1, |t| super::wrapped_height(&t, width, super::MAX_WRAP))
 }
 
 pub fn render_status(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme) {
-    let p = match (&m.status, status_text(m)) {
+    let p = match (&m.status, status_text(m, area.width)) {
         (Some((_, tone)), Some(t)) => {
             Paragraph::new(super::wrap_fit(&t, area.width, super::MAX_WRAP))
                 .style(match tone {
@@ -31,9 +42,12 @@ pub fn render_status(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme) {
                 .wrap(Wrap { trim: true })
         }
         _ => Paragraph::new(Line::styled(
-            super::fit(
-                &format!("journal {}", clean_line(&m.journal_path)),
-                usize::from(area.width),
+            format!(
+                "journal {}",
+                super::elide_middle(
+                    &clean_line(&m.journal_path),
+                    usize::from(area.width).saturating_sub("journal ".len())
+                )
             ),
             theme.dim,
         )),

@@ -1,4 +1,5 @@
-//! The journal pane (`L`): the latest entries, newest at the bottom, as the journal holds them.
+//! The journal pane (`L`): the journal's full path (the status line elides its middle), then
+//! the latest entries, newest at the bottom, as the journal holds them.
 
 use crate::app::Model;
 use crate::journal::Action;
@@ -9,23 +10,37 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
+use unicode_width::UnicodeWidthStr;
 
 pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme) {
     if area.height == 0 {
         return;
     }
     let title = vec![Span::styled(
-        format!(
-            "Journal {} · latest entries (L hides)",
-            clean_line(&m.journal_path)
-        ),
+        "Journal · latest entries (L hides)",
         theme.rule,
     )];
     let mut lines = vec![super::fit_line(
         super::rule(title, area.width, theme.rule).spans,
         usize::from(area.width),
     )];
-    let rows = area.height.saturating_sub(1) as usize;
+    // The path whole, in as many rows as it takes (up to three, leaving room for entries).
+    let path = format!("journal {}", clean_line(&m.journal_path));
+    let width = usize::from(area.width).max(1);
+    let max_rows = usize::from(area.height.saturating_sub(2)).clamp(1, 3);
+    let mut start = 0;
+    let total = path.width();
+    while start < total && lines.len() <= max_rows {
+        let last = lines.len() == max_rows;
+        let row = if last && total - start > width {
+            super::fit(&super::slice_cols(&path, start, total - start), width)
+        } else {
+            super::slice_cols(&path, start, width)
+        };
+        start += width;
+        lines.push(Line::styled(row, theme.dim));
+    }
+    let rows = (area.height as usize).saturating_sub(lines.len());
     let skip = m.recent.len().saturating_sub(rows);
     let tz = m.plan.session.tz;
     for e in m.recent.iter().skip(skip) {

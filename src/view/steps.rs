@@ -1,12 +1,11 @@
 //! The step list: the viewed phase's steps of every role in one time order (with the open steps
 //! carried from phases that have ended, under "carried from <phase>"), or the open-items view.
 //! Each step reads glyph and word for the state (never colour alone), due time, `late` when
-//! recorded after it, `!` for critical, role, title; a pending step past its due time reads
-//! `OVERDUE`. The rule says where the list stands (`9-13 of 13`, `more below`) when it does not
+//! recorded after it, `!` for critical, role, title; a pending or deferred step past its due
+//! time reads `OVERDUE` (a deferred one keeps its glyph `[>]`), in the same columns. The rule says where the list stands (`9-13 of 13`, `more below`) when it does not
 //! all fit. The phase's deadlines follow the steps.
 
 use crate::app::{ListView, Model, Pane, Row, due_label};
-use crate::journal::StepState;
 use crate::runbook::Deadline;
 use crate::text::clean_line;
 use crate::theme::Theme;
@@ -106,22 +105,46 @@ fn title<'a>(
             if p != m.clock_phase(now) {
                 extra.push(Span::styled(" · browsing (t: now)", theme.rule));
             }
-            let long = format!(" · {settled} of {} settled", own.len());
-            let short = format!(" · {settled}/{} settled", own.len());
-            let with = |name: String, settled: Option<&String>| {
+            // Filtered, the list is not the phase: it says how many steps the filter shows
+            // (a settled count of the filtered list read `0 of 0 settled`).
+            let (long, short) = if m.filter.is_on() {
+                (format!(" · {} shown", steps.len()), String::new())
+            } else {
+                (
+                    format!(" · {settled} of {} settled", own.len()),
+                    format!(" · {settled}/{} settled", own.len()),
+                )
+            };
+            let with_extra = |name: String, settled: Option<&String>, with_carried: bool| {
                 let mut v = vec![Span::styled(name, style)];
                 if let Some(t) = settled {
                     v.push(Span::styled(t.clone(), theme.rule));
                 }
-                v.extend(extra.iter().cloned());
+                v.extend(
+                    extra
+                        .iter()
+                        .skip(usize::from(!with_carried && carried > 0))
+                        .cloned(),
+                );
                 v
             };
-            vec![
-                with(format!("{name}{times}"), Some(&long)),
-                with(name.clone(), Some(&long)),
-                with(name.clone(), Some(&short)),
-                with(name, None),
-            ]
+            let with = |name: String, settled: Option<&String>| with_extra(name, settled, true);
+            if m.filter.is_on() {
+                // The count shown and the filter stay; the carried count goes, then the name
+                // gives way.
+                vec![
+                    with(format!("{name}{times}"), Some(&long)),
+                    with(name.clone(), Some(&long)),
+                    with_extra(name, Some(&long), false),
+                ]
+            } else {
+                vec![
+                    with(format!("{name}{times}"), Some(&long)),
+                    with(name.clone(), Some(&long)),
+                    with(name.clone(), Some(&short)),
+                    with(name, None),
+                ]
+            }
         }
     };
     let width = |v: &[Span]| v.iter().chain(tail.iter()).map(Span::width).sum::<usize>();
@@ -322,9 +345,11 @@ fn step_line<'a>(
         (state.word(), super::state_style(theme, state))
     };
     let due = due_label(&m.plan, step).unwrap_or_default();
-    let late = if m.late(i) { "late" } else { "" };
+    // `late` is for a step recorded after its due time; one still open past it (pending, or
+    // deferred: its glyph `[>]` says so) reads OVERDUE alone, in the same columns as the rest.
+    let late = if m.late(i) && !overdue { "late" } else { "" };
     let sel = if selected { "▸ " } else { "  " };
-    let mut spans = vec![
+    let spans = vec![
         Span::raw(sel),
         Span::styled(format!("{} {word:<8}", state.glyph()), word_style),
         Span::styled(format!(" {due:>w$}", w = cols.due), theme.dim),
@@ -336,9 +361,6 @@ fn step_line<'a>(
         ),
         Span::raw(clean_line(&step.title).into_owned()),
     ];
-    if state == StepState::Deferred && overdue {
-        spans.insert(2, Span::styled("(deferred) ", theme.deferred));
-    }
     // A title cut at the edge ends in `…`: the detail pane has it whole.
     let mut line = super::fit_line(spans, cols.width);
     if selected {
