@@ -257,6 +257,16 @@ impl Replay {
         self.good_len
     }
 
+    /// Where a tail reads on from what this replay read: `log --follow` opens its tail there, so
+    /// a journal truncated or replaced between the two reads is caught, not read from its start.
+    pub fn tail_position(&self) -> tail::Position {
+        tail::Position {
+            offset: self.good_len,
+            line: self.lines,
+            seq: self.events.last().map_or(0, |e| e.seq),
+        }
+    }
+
     /// Whether the journal is a rehearsal journal.
     pub fn is_rehearsal(&self) -> bool {
         self.head.as_ref().is_some_and(|e| e.rehearsal.is_some())

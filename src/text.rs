@@ -415,34 +415,45 @@ pub fn wrap_pieces<'a>(words: impl IntoIterator<Item = &'a str>, width: usize) -
 /// indented two past the line's own indent: printed reports stay readable in an 80-column
 /// terminal instead of wrapping mid-word.
 pub fn fold_lines(text: &str, width: usize) -> String {
-    fold_where(text, width, |_| true)
+    fold_where(text, width, |indent, _| Some(indent + 2))
 }
 
-/// Markdown folded as [`fold_lines`] folds text: list items and paragraphs only (a folded line
-/// indented two past its own is the same item or paragraph when rendered); headings, table rows,
-/// quotes and fenced code kept whole, as folding would change what they are.
+/// Markdown folded as [`fold_lines`] folds text: list items (continued two past the marker's
+/// indent, under the item's text) and paragraphs (continued at their own indent) only: rendered,
+/// each is the same item or paragraph. Headings, table rows, quotes and fenced code are kept
+/// whole, as folding would change what they are.
 pub fn fold_markdown(text: &str, width: usize) -> String {
     let mut fenced = false;
-    fold_where(text, width, |line| {
-        let t = line.trim_start();
+    fold_where(text, width, |indent, t| {
         if t.starts_with("```") {
             fenced = !fenced;
-            return false;
+            return None;
         }
-        !fenced && !t.starts_with(['#', '|', '>'])
+        if fenced || t.starts_with(['#', '|', '>']) {
+            return None;
+        }
+        let item = t.starts_with("- ") || t.starts_with("* ") || t.starts_with("+ ");
+        Some(if item { indent + 2 } else { indent })
     })
 }
 
-fn fold_where(text: &str, width: usize, mut foldable: impl FnMut(&str) -> bool) -> String {
+/// Fold each line `hang` says may fold (given its indent and its text after it: the indent of
+/// its continuation lines, or None to keep it whole).
+fn fold_where(
+    text: &str,
+    width: usize,
+    mut hang: impl FnMut(usize, &str) -> Option<usize>,
+) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
-        if !foldable(line) || line.chars().count() <= width {
+        let indent = line.len() - line.trim_start().len();
+        let hang = hang(indent, line.trim_start());
+        let Some(hang) = hang.filter(|_| line.chars().count() > width) else {
             out.push_str(line);
             out.push('\n');
             continue;
-        }
-        let indent = line.len() - line.trim_start().len();
-        let width = width.max(indent + 22);
+        };
+        let width = width.max(hang + 20);
         let mut cur = line[..indent].to_owned();
         let mut fresh = true;
         for word in line.trim_start().split(' ') {
@@ -457,7 +468,7 @@ fn fold_where(text: &str, width: usize, mut foldable: impl FnMut(&str) -> bool) 
             if !fresh && full && !opens_block {
                 out.push_str(&cur);
                 out.push('\n');
-                cur = " ".repeat(indent + 2);
+                cur = " ".repeat(hang);
                 fresh = true;
             }
             if !fresh {

@@ -324,6 +324,10 @@ pub fn run(path: &Path, follow: bool, json: bool, wide: bool) -> Outcome {
         return Ok(());
     }
     let printed = replay.events.last().map_or(0, |e| e.seq);
+    let from = (
+        replay.tail_position(),
+        replay.events.first().map(crate::journal::tail::Head::of),
+    );
     let mut out = Follow {
         layout,
         tz,
@@ -331,7 +335,7 @@ pub fn run(path: &Path, follow: bool, json: bool, wide: bool) -> Outcome {
         day,
         seen_first: !replay.events.is_empty(),
     };
-    follow_from(path, printed, &mut out)
+    follow_from(path, printed, from, &mut out)
 }
 
 /// How `--follow` prints what the tail reads.
@@ -347,9 +351,25 @@ struct Follow {
 /// woken by inotify (or a look every [`FOLLOW_FALLBACK`]), printing each event after `printed`
 /// as it is appended, until SIGINT or SIGTERM, or until the journal is replaced or truncated
 /// (said, and the exit is 1).
-fn follow_from(path: &Path, printed: u64, out: &mut Follow) -> Outcome {
+fn follow_from(
+    path: &Path,
+    printed: u64,
+    (pos, head): (
+        crate::journal::tail::Position,
+        Option<crate::journal::tail::Head>,
+    ),
+    out: &mut Follow,
+) -> Outcome {
     use crate::journal::tail::{Followed, Item, Tail};
-    let tail = Tail::open(path).map_err(|e| Failure::new(e.to_string()))?;
+    // From where the printed events ended: a journal cut or replaced since is said, not reread.
+    let tail = Tail::open_at(path, pos, head).map_err(|e| match e {
+        crate::journal::tail::TailError::PositionMismatch { .. } => Failure::new(format!(
+            "{}: the journal changed between printing it and following it: it was truncated or \
+             rewritten; stopped following",
+            path.display()
+        )),
+        e => Failure::new(format!("{e}; stopped following")),
+    })?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

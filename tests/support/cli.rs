@@ -197,18 +197,29 @@ pub fn rehearsal_twin(name: &str, dir: &Path, out: &str) -> std::path::PathBuf {
 }
 
 /// Markdown as `handover` and `report` print it, with each folded line joined back to the item
-/// or paragraph it continues (a continuation is indented and never starts a list item: see
-/// `text::fold_markdown`), so a test can look for a whole sentence.
+/// or paragraph it continues (see `text::fold_markdown`: an item continues indented under its
+/// text, a paragraph at its own indent, and a continuation never starts a block of its own), so
+/// a test can look for a whole sentence.
 pub fn unfold(md: &str) -> String {
-    let mut out = String::with_capacity(md.len());
-    for line in md.lines() {
-        let t = line.trim_start();
-        let marker = t.starts_with("- ")
+    let opens = |t: &str| {
+        t.starts_with("- ")
             || t.starts_with("* ")
             || t.starts_with("+ ")
+            || t.starts_with(['#', '|', '>'])
+            || t.starts_with("```")
             || t.split_once(". ")
-                .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-        if line.starts_with("  ") && !marker && !t.is_empty() && !out.is_empty() {
+                .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let mut out = String::with_capacity(md.len());
+    let mut prev = "";
+    for line in md.lines() {
+        let t = line.trim_start();
+        let p = prev.trim_start();
+        let after_text = !p.is_empty() && !p.starts_with(['#', '|']) && !p.starts_with("```");
+        // Under an item (indented), or a paragraph's next line at the paragraph's own indent.
+        let continues =
+            !t.is_empty() && !opens(t) && after_text && (line.starts_with("  ") || !opens(p));
+        if continues {
             out.pop();
             out.push(' ');
             out.push_str(t);
@@ -216,6 +227,7 @@ pub fn unfold(md: &str) -> String {
             out.push_str(line);
         }
         out.push('\n');
+        prev = line;
     }
     out
 }
