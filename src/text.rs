@@ -494,28 +494,30 @@ pub fn ellipsize(s: &str, max: usize) -> String {
 }
 
 /// Text someone typed (a note, an evidence value, a reason, a name), neutralised and escaped for
-/// Markdown so that it renders as the text it is: no raw HTML (`<script>`), no link or image
-/// (`[x](javascript:…)`), no code span or emphasis. The set is kept small so the terminal
-/// reader still reads it easily: `<`, `[`, `]`, a backtick and `*` always; `_` only where it
-/// could open or close emphasis (not inside a word: `ep_pre_check` stays as it is); a backslash
-/// only before punctuation (`C:\logs` stays). `>` is left, as it quotes only at a line's start,
-/// where typed text never is (folding never starts a line with it).
+/// Markdown only where it would become markup that acts: raw HTML (`<script>`, `<!--`, an
+/// autolink `<http:…>`) and links or images (`[x](javascript:…)`, `[x][ref]`, `[x]: url`). The
+/// rest stays as typed: the next shift reads this in a terminal, where `\*` and `` \` `` are
+/// noise, and emphasis or a code span changes how a word looks, not what it does. A backslash is
+/// doubled only before what is escaped here, so it cannot undo the escape.
 pub fn md_text(s: &str) -> String {
     let s = clean_line(s);
     let chars: Vec<char> = s.chars().collect();
+    // A `[` opens a link only if a `](`, `][` or `]:` follows it somewhere.
+    let link_after = |i: usize| {
+        chars[i..]
+            .windows(2)
+            .any(|w| w[0] == ']' && matches!(w[1], '(' | '[' | ':'))
+    };
+    let acts = |i: usize| match chars.get(i) {
+        Some('<') => chars
+            .get(i + 1)
+            .is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?')),
+        Some('[') => link_after(i),
+        _ => false,
+    };
     let mut out = String::with_capacity(s.len() + 8);
     for (i, &c) in chars.iter().enumerate() {
-        let word = |j: Option<usize>| {
-            j.and_then(|j| chars.get(j))
-                .is_some_and(|c| c.is_alphanumeric())
-        };
-        let escape = match c {
-            '<' | '[' | ']' | '`' | '*' => true,
-            '_' => !(word(i.checked_sub(1)) && word(Some(i + 1))),
-            '\\' => chars.get(i + 1).is_some_and(char::is_ascii_punctuation),
-            _ => false,
-        };
-        if escape {
+        if acts(i) || (c == '\\' && acts(i + 1)) {
             out.push('\\');
         }
         out.push(c);
@@ -783,23 +785,27 @@ mod tests {
     fn typed_text_renders_as_text_in_markdown() {
         assert_eq!(
             md_text("<script>alert(1)</script> [click](javascript:alert(1))"),
-            "\\<script>alert(1)\\</script> \\[click\\](javascript:alert(1))"
+            "\\<script>alert(1)\\</script> \\[click](javascript:alert(1))"
         );
         assert_eq!(
-            md_text("`rm` *now* _here_"),
-            "\\`rm\\` \\*now\\* \\_here\\_"
+            md_text("[x][ref] <!-- c --> <https://e.x>"),
+            "\\[x][ref] \\<!-- c --> \\<https://e.x>"
         );
-        // Readable where nothing would render: words, paths, arrows.
+        // A backslash typed before it cannot undo the escape.
+        assert_eq!(md_text("\\<b>"), "\\\\\\<b>");
+        // Readable where nothing would act: words, paths, arrows, FIX fields, brackets alone.
         for kept in [
             "ep_pre_check ok",
             "C:\\logs\\ocg",
             "OCG -> backup 10:02",
             "a|b",
+            "<35=5|58=Failover> in 1234 < out 5678",
+            "`rm` *now* _here_",
+            "[ORD-1, ORD-2] survived",
         ] {
             assert_eq!(md_text(kept), kept);
         }
-        assert_eq!(md_text("x\\*y"), "x\\\\\\*y");
-        assert_eq!(md_text("a\u{1b}[2J"), "a\u{241b}\\[2J");
+        assert_eq!(md_text("a\u{1b}[2J"), "a\u{241b}[2J");
     }
 
     #[test]
