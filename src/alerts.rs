@@ -247,18 +247,30 @@ fn candidates(
         };
         let passed = status.passed > i;
 
-        for lead in &s.lead {
+        // Longest first: each warning gives way to the next shorter one, so a clock that jumps
+        // (a rehearsal's `>`, a suspend) sends the one that is still true, not a stale "In 15 min".
+        let mut leads = s.lead.clone();
+        leads.sort_by(|a, b| b.cmp(a));
+        for (k, lead) in leads.iter().enumerate() {
+            let until = leads.get(k + 1).map_or(eff, |shorter| eff - *shorter);
+            // What is left when it is sent, if that is later than planned: never more than is true.
+            let left = ((eff - now).num_seconds() + 59).div_euclid(60).max(1);
             let mins = lead.num_minutes();
+            let says = if now > eff - *lead {
+                left.min(mins)
+            } else {
+                mins
+            };
             let (title, body) = if unconfirmed_approx {
                 (
-                    format!("In ~{mins} min: {label}"),
+                    format!("In ~{says} min: {label}"),
                     format!(
                         "Expected {when}, approximate: press c when it is observed (the rundown's time, or a sign such as a DR completed signal or a logon accepted at the backup site)."
                     ),
                 )
             } else {
                 (
-                    format!("In {mins} min: {label}"),
+                    format!("In {says} min: {label}"),
                     format!("At {when} ({}).", zones::day_hm(eff, tz)),
                 )
             };
@@ -270,7 +282,7 @@ fn candidates(
                     due: eff - *lead,
                 },
                 active: !passed,
-                useful_until: Some(eff),
+                useful_until: Some(until),
                 warns_of: Some(t.key.clone()),
             });
         }

@@ -825,7 +825,8 @@ fn typed_markdown_in_notes_renders_as_text_in_report_and_handover() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     // Escaped only where markup would act (a tag, a link); emphasis and code marks stay as typed.
-    let escaped = r"\<script>alert(1)\</script> \[click](javascript:alert(1)) `code` *bold* ep_pre_check";
+    let escaped =
+        r"\<script>alert(1)\</script> \[click](javascript:alert(1)) `code` *bold* ep_pre_check";
     for cmd in ["report", "handover"] {
         let out = drillbook(&[cmd, p]);
         assert!(out.status.success(), "{cmd}: {}", stderr(&out));

@@ -506,3 +506,34 @@ fn next_due_names_the_next_wake_and_lead_overrides_parse() {
         .collect();
     assert_eq!(k, ["primary.end@-30m"]);
 }
+
+/// A clock that jumps past two warnings (a rehearsal's `>` to 10:59, a suspend) sends the one
+/// still true, with what is left: not "In ~15 min" and "In ~5 min" a minute before the boundary.
+#[test]
+fn a_jump_past_the_warnings_sends_the_shortest_with_what_is_left() {
+    let p = plan(&["ep"]);
+    let mut sched = Scheduler::new(hkt(25, 10, 30));
+    let tl = Timeline::new(&p.session);
+    assert!(
+        sched
+            .due(&p, &tl, &Record::default(), hkt(25, 10, 30))
+            .is_empty()
+    );
+    let got = sched.due(&p, &tl, &Record::default(), hkt(25, 10, 59));
+    let keys: Vec<&str> = got.iter().map(|a| a.key.as_str()).collect();
+    assert_eq!(keys, ["failover.end@-5m"], "{got:?}");
+    assert!(got[0].title.starts_with("In ~1 min: "), "{:?}", got[0]);
+    // On time, a warning says its own lead.
+    let on_time = day(
+        &p,
+        hkt(25, 10, 40),
+        hkt(25, 10, 46),
+        &Record::default(),
+        None,
+    );
+    assert!(
+        alert(&on_time, "failover.end@-15m")
+            .title
+            .starts_with("In ~15 min: ")
+    );
+}
