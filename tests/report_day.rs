@@ -665,11 +665,11 @@ fn the_rehearsal_report_is_the_fold_of_its_journal() {
         &[
             "- Rehearsed from 07:40 HKT to 12:02 HKT (session clock); 31 operator actions, 2 undone",
             // Under way before the rehearsal started: said so, no drift.
-            "- Preparation\n  - Planned start: 15 Nov 09:00 HKT\n  - Reached: began before the rehearsal started (07:40 HKT)\n  - Drift: —\n  - Steps settled: 18 of 20 open\n",
-            "- Primary site\n  - Planned start: 08:00 HKT\n  - Reached: 08:00 HKT\n  - Drift: +0s\n  - Steps settled: 8 of 13 open\n",
+            "- Preparation\n  - Planned start: 15 Nov 09:00 HKT\n  - Reached: began before the rehearsal started (07:40 HKT)\n  - Drift: —\n  - Steps settled: 2 of 20 settled (18 open)\n",
+            "- Primary site\n  - Planned start: 08:00 HKT\n  - Reached: 08:00 HKT\n  - Drift: +0s\n  - Steps settled: 5 of 13 settled (8 open)\n",
             // The confirmation that stands (11:06), not the undone one (11:03).
-            "- Backup site\n  - Planned start: ~11:00 HKT\n  - Reached: 11:06 HKT\n  - Drift: +6m00s\n  - Steps settled: 17 of 21 open\n",
-            "- Clean-up\n  - Planned start: 12:10 HKT\n  - Reached: not reached\n  - Steps settled: 12 of 12 open\n",
+            "- Backup site\n  - Planned start: ~11:00 HKT\n  - Reached: 11:06 HKT\n  - Drift: +6m00s\n  - Steps settled: 4 of 21 settled (17 open)\n",
+            "- Clean-up\n  - Planned start: 12:10 HKT\n  - Reached: not reached\n  - Steps settled: 0 of 12 settled (12 open)\n",
             "- Confirm which OCG-C sessions the firm has and that their credentials work (ep-pre-credentials): due 24 Nov 17:00 HKT, done 07:45 HKT (14h45m late) by alice@desk1",
         ],
     );

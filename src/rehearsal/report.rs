@@ -204,7 +204,7 @@ pub fn render(plan: &Plan, events: &[Event]) -> String {
 }
 
 /// How long phase `p`'s steps took to settle after it was reached: `all 7 in 47m00s`, or how many
-/// are still open. Steps n/a by the runbook settle without anyone, so they do not set the time.
+/// are settled and open (`1 of 11 settled (10 open)`). Steps n/a by the runbook settle without anyone, so they do not set the time.
 fn settled(plan: &Plan, record: &Record, p: usize, reached: Option<DateTime<Utc>>) -> String {
     let steps: Vec<_> = plan.steps_in(p).map(|(_, st)| st).collect();
     if steps.is_empty() {
@@ -215,7 +215,7 @@ fn settled(plan: &Plan, record: &Record, p: usize, reached: Option<DateTime<Utc>
         .filter(|st| !state_of(plan, st, record).is_closed())
         .count();
     if open > 0 {
-        return format!("{open} of {} open", steps.len());
+        return format!("{} of {} settled ({open} open)", steps.len() - open, steps.len());
     }
     let last = steps
         .iter()
