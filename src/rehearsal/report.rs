@@ -142,7 +142,8 @@ pub fn render(plan: &Plan, events: &[Event]) -> String {
         let due = st.due.map_or_else(
             || "no due time".to_owned(),
             |d| {
-                let over = if ended.is_some_and(|e| d < e) {
+                // A failed step is open for follow-up, not late: it was acted on.
+                let over = if state != StepState::Failed && ended.is_some_and(|e| d < e) {
                     " (overdue at the end)"
                 } else {
                     ""
