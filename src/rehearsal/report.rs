@@ -216,7 +216,11 @@ fn settled(plan: &Plan, record: &Record, p: usize, reached: Option<DateTime<Utc>
         .filter(|st| !state_of(plan, st, record).is_closed())
         .count();
     if open > 0 {
-        return format!("{} of {} settled ({open} open)", steps.len() - open, steps.len());
+        return format!(
+            "{} of {} settled ({open} open)",
+            steps.len() - open,
+            steps.len()
+        );
     }
     let last = steps
         .iter()

@@ -50,7 +50,7 @@ pub fn help(area: Rect, buf: &mut Buffer, theme: &Theme) {
         .style(theme.overlay);
     let inner = block.inner(area);
     block.render(area, buf);
-    let legend2 = "OVERDUE pending or deferred past due · late recorded after due · ! critical";
+    let legend2 = "OVERDUE open past due · late done after due · ! critical · ? choice unrecorded";
     let rows = inner.height.saturating_sub(1) as usize;
     let n = keys::KEYS.len();
     let cols = if rows == 0 { 1 } else { n.div_ceil(rows) }.max(1);

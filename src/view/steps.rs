@@ -319,6 +319,13 @@ fn heading_line<'a>(m: &Model, theme: &Theme, row: Row, width: usize) -> Line<'a
     )
 }
 
+/// Whether step `i` hangs on a choice nobody has recorded yet.
+fn undecided(m: &Model, i: usize) -> bool {
+    crate::setup::undecided(&m.plan, &m.plan.steps[i], &m.record)
+        .next()
+        .is_some()
+}
+
 /// The widths a step line is laid out in: the due and role columns (the widest in the list, so
 /// that titles line up) and the whole line.
 #[derive(Clone, Copy)]
@@ -354,7 +361,16 @@ fn step_line<'a>(
         Span::styled(format!("{} {word:<8}", state.glyph()), word_style),
         Span::styled(format!(" {due:>w$}", w = cols.due), theme.dim),
         Span::styled(format!(" {late:<4}"), theme.late),
-        Span::styled(if step.critical { " !" } else { "  " }, theme.critical),
+        // `?`: it applies only if a choice not recorded yet goes its way ("log off at 10:00"
+        // when the rundown may have said stay connected): settle the choice before acting.
+        Span::styled(
+            match (!state.is_closed() && undecided(m, i), step.critical) {
+                (true, _) => " ?",
+                (false, true) => " !",
+                (false, false) => "  ",
+            },
+            theme.critical,
+        ),
         Span::styled(
             format!(" {:<w$} ", clean_line(&step.role), w = cols.role),
             theme.dim,
