@@ -215,8 +215,8 @@ pub fn parse(display: &str, text: &str) -> Result<BTreeMap<String, String>, Prob
     problems.into_result(out)
 }
 
-/// Whether a site value's name says it holds a credential: one of its words (split at `_`,
-/// digits at the end dropped) is a word for one.
+/// Whether a site value's name says it holds a credential: it contains a long word for one, or
+/// one of its words (split at `_`, `-`, `.`, digits at the end dropped) is a short one.
 fn named_secret(name: &str) -> bool {
     const WORDS: [&str; 18] = [
         "password",
@@ -238,9 +238,23 @@ fn named_secret(name: &str) -> bool {
         "auth",
         "bearer",
     ];
-    name.split('_')
-        .map(|w| w.trim_end_matches(|c: char| c.is_ascii_digit()))
-        .any(|w| WORDS.contains(&w))
+    // Long words anywhere in the name (`ocgpassword`, `logon_secret2x`, `fixToken`); short ones
+    // only as a word of it, at `_`, `-` or `.` (`pin` is not `spinning_host`, `key` not `keyboard`).
+    const ANYWHERE: [&str; 7] = [
+        "password",
+        "passwd",
+        "passphrase",
+        "passcode",
+        "secret",
+        "token",
+        "credential",
+    ];
+    let name = name.to_ascii_lowercase();
+    ANYWHERE.iter().any(|w| name.contains(w))
+        || name
+            .split(['_', '-', '.'])
+            .map(|w| w.trim_end_matches(|c: char| c.is_ascii_digit()))
+            .any(|w| WORDS.contains(&w))
 }
 
 /// Whether a file is a site file (a top-level `site:` and no `session:`): `validate` on an
@@ -334,6 +348,7 @@ mod tests {
         let site = Site::from_values(
             [
                 ("pw", "Hunter2!"),
+                ("ocgpassword", "plainwords"),
                 ("ocg_password2", "pa55"),
                 ("api_token", "abcd1234XYZ"),
                 ("conn", "user=t password=letmein9"),
@@ -343,7 +358,7 @@ mod tests {
             .map(|(n, v)| (n.to_owned(), v.to_owned())),
         );
         let names: Vec<&str> = site.secrets().into_iter().map(|(n, _)| n).collect();
-        assert_eq!(names.len(), 4, "{names:?}");
+        assert_eq!(names.len(), 5, "{names:?}");
         assert!(!names.contains(&"status_word") && !names.contains(&"ocg_primary_host"));
         assert_eq!(
             site.scrub("--pass Hunter2! pa55 abcd1234XYZ READY 10.0.0.1"),

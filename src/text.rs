@@ -107,7 +107,7 @@ pub fn looks_like_secret(s: &str) -> bool {
 }
 
 /// Credential words, each with how much it takes to read what follows as a value.
-const WORDS: [(&str, Strength); 17] = [
+const WORDS: [(&str, Strength); 20] = [
     ("password", Strength::Strong),
     ("passwd", Strength::Strong),
     ("passcode", Strength::Strong),
@@ -122,9 +122,12 @@ const WORDS: [(&str, Strength); 17] = [
     ("api key", Strength::Strong),
     ("api_key", Strength::Strong),
     ("private key", Strength::Strong),
-    // Chinese (traditional and simplified) "password", written without spaces around it.
+    // Chinese (traditional and simplified) "password" and "PIN", written without spaces around.
     ("密碼", Strength::Cjk),
     ("密码", Strength::Cjk),
+    ("口令", Strength::Cjk),
+    ("pin碼", Strength::Cjk),
+    ("pin码", Strength::Cjk),
     // "pass" is also a check's outcome ("smoke test pass: 12/12"): only `pass:` or `pass=`
     // followed by something with a letter and a digit or symbol in it.
     ("pass", Strength::Weak),
@@ -194,82 +197,147 @@ pub fn secret_form(s: &str) -> Option<SecretForm> {
                 return false;
             }
             let rest = &lower[end..];
+            // A PIN is digits: `PIN 4821`, `PIN code is 4821`; "CPU pin: cores 2-3" is not one.
+            let pin = w.starts_with("pin");
             match strength {
-                Strength::Weak => rest
-                    .strip_prefix([':', '='])
-                    .and_then(first_word)
-                    .is_some_and(password_like),
-                Strength::Strong | Strength::Cjk => value_follows(rest),
+                // `pass: Hunter2!`, `pass Hunter2!`: a symbol in it, as a check's "pass: TC01"
+                // or "pass 12/12" has none.
+                Strength::Weak => first_word(rest.strip_prefix([':', '=']).unwrap_or(rest))
+                    .is_some_and(|v| password_like(v) && has_symbol(v)),
+                Strength::Strong | Strength::Cjk => value_follows(rest, pin),
             }
         });
         if found {
             return Some(SecretForm::Keyword(w));
         }
     }
-    LOGIN
-        .iter()
-        .find(|w| {
-            lower.match_indices(*w).any(|(i, _)| {
-                word_start(i)
-                    && lower[i + w.len()..].split_whitespace().take(3).any(|t| {
-                        t.split_once('/').or_else(|| t.split_once(':')).is_some_and(
-                            |(user, pass)| {
-                                // A user name: letters, digits, `._-`, at least one letter
-                                // (`time=11:03:12` and `08:01` are not user:password).
-                                user.chars().any(char::is_alphabetic)
-                                    && user
-                                        .chars()
-                                        .all(|c| c.is_alphanumeric() || "._-".contains(c))
-                                    && looks_like_value(pass)
-                            },
-                        )
-                    })
-            })
-        })
-        .map(|w| SecretForm::LoginPair(w))
+    login_pair(s).map(SecretForm::LoginPair)
+}
+
+/// `login trader1/Hunter2!`, `logon with creds ops:S3cret!`, `login trader1 / Hunter2!`: within
+/// three words after a login word, a user name and a password joined by `/` or `:`. Read in the
+/// text's own case, as the password must look like one (a symbol, or upper and lower case with
+/// a digit): `logon SENDER1/TARGET1 accepted`, `login to ocg-bk01:9001` and `MsgSeqNum:1024` are
+/// a CompID pair, a port and a field, not credentials.
+fn login_pair(s: &str) -> Option<&'static str> {
+    let tokens: Vec<&str> = s.split_whitespace().collect();
+    let user_ok = |u: &str| {
+        u.chars().any(char::is_alphabetic)
+            && u.chars().all(|c| c.is_alphanumeric() || "._-".contains(c))
+    };
+    for (k, t) in tokens.iter().enumerate() {
+        let lower = t.to_lowercase();
+        let lower = lower.trim_end_matches([':', ',']);
+        let Some(w) = LOGIN.iter().find(|w| {
+            **w == lower
+                || (**w == "log in"
+                    && lower == "log"
+                    && tokens
+                        .get(k + 1)
+                        .is_some_and(|n| n.eq_ignore_ascii_case("in")))
+        }) else {
+            continue;
+        };
+        let after = &tokens[(k + 1).min(tokens.len())..];
+        for (j, t) in after.iter().take(3).enumerate() {
+            let pair = t.split_once('/').or_else(|| t.split_once(':'));
+            let spaced = (matches!(after.get(j + 1), Some(&"/" | &":")))
+                .then(|| after.get(j + 2).map(|p| (*t, *p)))
+                .flatten();
+            if let Some((user, pass)) = pair.or(spaced)
+                && user_ok(user)
+                && strong_password(pass)
+            {
+                return Some(w);
+            }
+        }
+    }
+    None
 }
 
 /// Whether what follows a credential word gives its value: straight after it (`: x`, `= x`,
-/// `is x4`, `-> x4`, a bare `Hunter2`), or after a few linking words (`for OCG is x`, `for
-/// trader1: x`, `reset, now x`).
-fn value_follows(rest: &str) -> bool {
+/// `is x4`, `-> x4`, `- x4`, `, x4,`, a bare `Hunter2`), or after a few linking words (`for OCG
+/// is x`, `for trader1: x`, `reset, now x`). `pin`: a PIN's value is digits.
+fn value_follows(rest: &str, pin: bool) -> bool {
     let rest = rest.trim_start();
-    // A label's separator: whatever follows is taken as the value (`secret: xyz`).
+    // A label's separator: what follows is the value (`secret: xyz`), unless it says there is
+    // none or points elsewhere (`secret: none used`, `pwd: /opt/bss`, `PIN: cores 2-3`).
     if let Some(v) = rest.strip_prefix([':', '=']) {
-        return !v.trim().is_empty();
+        return first_word(v).is_some_and(|v| {
+            !NOT_VALUES.contains(&v.trim_end_matches(['.', ',', ';']))
+                && !v.starts_with(['/', '~'])
+                && !placeholder(v)
+                && (!pin || v.chars().any(|c| c.is_ascii_digit()))
+        });
     }
-    // `password hunter2`, `password -> hunter2`, `PIN is 4821`, `密碼係abc123`: the next word
-    // counts when it looks like a value ("password is reset" is kept).
+    // `password hunter2`, `password -> hunter2`, `PIN is 4821`, `密碼係abc123`, `password,
+    // Hunter2!,`: the next word counts when it looks like a value ("password is reset" is kept).
     let next = rest
         .strip_prefix("->")
         .or_else(|| rest.strip_prefix("=>"))
-        .or_else(|| rest.strip_prefix('>'))
+        .or_else(|| rest.strip_prefix(['>', '-', '\u{2013}', '\u{2014}', ',']))
         .or_else(|| rest.strip_prefix("is "))
         .or_else(|| rest.strip_prefix("was "))
         .or_else(|| rest.strip_prefix(['係', '是', '為', '为']))
         .unwrap_or(rest);
-    first_word(next).is_some_and(looks_like_value) || linked_value(rest)
+    first_word(next).is_some_and(|v| value_word(v, pin)) || linked_value(rest, pin)
 }
+
+/// What a label's value may be that is not one.
+const NOT_VALUES: [&str; 16] = [
+    "none",
+    "n/a",
+    "na",
+    "nil",
+    "-",
+    "unchanged",
+    "ok",
+    "confirmed",
+    "verified",
+    "reset",
+    "changed",
+    "expired",
+    "given",
+    "sent",
+    "same",
+    "see",
+];
 
 /// `for OCG is Hunter2!`, `for trader1: Hunter2`, `reset, now Hunter2!`, `is now Hunter2!`:
 /// up to five linking words (a preposition and the name it takes, a word saying the password
 /// changed, a separator), then something that looks like a password (a letter and a digit or
 /// symbol) after a separator. Any other word ends the search, so "password reset done by desk,
 /// new one given by phone" and "token bucket throttle 500/s" are kept.
-fn linked_value(rest: &str) -> bool {
+fn linked_value(rest: &str, pin: bool) -> bool {
     const PREPOSITIONS: [&str; 4] = ["for", "of", "on", "at"];
-    const CHANGES: [&str; 8] = [
-        "reset", "changed", "set", "updated", "rotated", "new", "has", "been",
+    // Words that change or name the credential on the way to its value ("PIN code is 4821",
+    // "password for OCG login is now Hunter2!").
+    const CHANGES: [&str; 13] = [
+        "reset", "changed", "set", "updated", "rotated", "new", "has", "been", "login", "logon",
+        "account", "user", "code",
     ];
-    const SEPARATORS: [&str; 7] = ["is", "was", "now", "to", "->", "=>", ">"];
+    const SEPARATORS: [&str; 12] = [
+        "is", "was", "now", "to", "->", "=>", ">", "=", ":", "-", "\u{2013}", "\u{2014}",
+    ];
     let mut words = rest.split_whitespace().peekable();
     let mut linked = 0;
+    // A label (`trader1:`) counts only as the name a preposition took or a word of change
+    // (`pwd for trader1: x`, `reset: x`): "token bucket: 500/s" labels something else.
+    let mut may_label = false;
     while let Some(word) = words.next() {
         let bare = word.trim_end_matches(',');
-        // `trader1:` ends a name and says the value follows.
         let labelled = bare.len() > 1 && bare.ends_with([':', '=']);
+        let labelled =
+            labelled && (may_label || CHANGES.contains(&bare.trim_end_matches([':', '='])));
+        if !labelled && bare.len() > 1 && bare.ends_with([':', '=']) {
+            return false;
+        }
+        may_label = PREPOSITIONS.contains(&bare);
         if labelled || SEPARATORS.contains(&bare) {
-            if words.peek().is_some_and(|v| password_like(v)) {
+            if words
+                .peek()
+                .is_some_and(|v| password_like(v) || (pin && pin_digits(v)))
+            {
                 return true;
             }
             if labelled {
@@ -337,6 +405,54 @@ fn first_word(s: &str) -> Option<&str> {
     s.split_whitespace().next()
 }
 
+/// A bare word after a credential word that reads as its value: a digit or a symbol past its
+/// first character (`Hunter2`, `s3cret!`, `0xdeadbeef`, `4821`), not a word with only closing
+/// punctuation (`reset:`), a path (`/opt/bss`) or a conjunction (`/PIN`); a PIN's is digits.
+fn value_word(t: &str, pin: bool) -> bool {
+    let t = t.trim_end_matches(['.', ',', ';', ')', ':']);
+    if pin {
+        return pin_digits(t);
+    }
+    t.chars().count() >= 3
+        && !t.starts_with(['/', '~'])
+        && !placeholder(t)
+        && t.chars()
+            .skip(1)
+            .any(|c| c.is_ascii_digit() || (c.is_ascii_punctuation() && c != '-' && c != '\''))
+}
+
+/// A site value's name as a runbook writes it (`${pw}`): where the value goes, not the value.
+fn placeholder(t: &str) -> bool {
+    t.starts_with("${")
+}
+
+/// Four to eight digits, as a PIN is written.
+fn pin_digits(t: &str) -> bool {
+    let t = t.trim_end_matches(['.', ',', ';', ')']);
+    (4..=8).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A symbol a password has and an identifier, a count or a time does not.
+fn has_symbol(t: &str) -> bool {
+    t.trim_end_matches(['.', ',', ';', ')'])
+        .chars()
+        .any(|c| "!@#$%^&*+=?~".contains(c))
+}
+
+/// A password as people write them, read in its own case: a letter, at least six characters,
+/// and a symbol, or upper and lower case with a digit (`Hunter2!`, `S3cret!`, `Hunter22`; not
+/// `TARGET1`, `9001` or `seq1042`).
+fn strong_password(t: &str) -> bool {
+    let t = t.trim_end_matches(['.', ',', ';', ')']);
+    let any = |f: fn(&char) -> bool| t.chars().any(|c| f(&c));
+    t.chars().count() >= 6
+        && any(|c| c.is_alphabetic())
+        && (has_symbol(t)
+            || (any(char::is_ascii_lowercase)
+                && any(char::is_ascii_uppercase)
+                && any(char::is_ascii_digit)))
+}
+
 /// A token that reads as a password rather than an English word: it holds a digit, or an
 /// ASCII symbol other than closing punctuation (not Chinese punctuation: `已重設，由` is words).
 fn looks_like_value(t: &str) -> bool {
@@ -350,7 +466,7 @@ fn looks_like_value(t: &str) -> bool {
 /// or symbol (`Hunter2`, `s3cret!`), not `12/12`, `10:45` or `OCG-C`.
 fn password_like(t: &str) -> bool {
     let t = t.trim_end_matches(['.', ',', ';', ')']);
-    t.chars().any(char::is_alphabetic) && looks_like_value(t)
+    !placeholder(t) && t.chars().any(char::is_alphabetic) && looks_like_value(t)
 }
 
 /// Words into lines at most `width` terminal columns wide, a word wider than a line cut into
@@ -461,6 +577,8 @@ fn fold_where(
             // quote of its own ("OTP-C - OCG-C" broken before the dash): it runs on instead.
             let opens_block = matches!(word, "-" | "*" | "+")
                 || word.starts_with(['#', '>', '|'])
+                || word.starts_with("```")
+                || word.starts_with("~~~")
                 || word
                     .strip_suffix(['.', ')'])
                     .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
@@ -698,6 +816,18 @@ mod tests {
             "password changed to Hunter2!",
             "the token for OCG-C is abc123",
             "PIN is 4821",
+            // More ordinary ways (second break round).
+            "password for trader1 = Hunter2!",
+            "pwd of OCG = Hunter2!",
+            "password for OCG login is now Hunter2!",
+            "the new OCG password, Hunter2!, works",
+            "pass Hunter2!",
+            "login trader1 / Hunter2!",
+            "password - Hunter2!",
+            "PIN code is 4821",
+            "PIN碼：4821",
+            "口令：Hunter2",
+            "logon SENDER1/Target1x",
         ] {
             assert!(looks_like_secret(s), "{s}");
         }
@@ -733,6 +863,24 @@ mod tests {
             "ftp://anonymous@mirror.example/",
             "session token rotated at 10:05",
             "pin the OMD-C line to 10:00",
+            // PS2 operations text the second break round saw refused.
+            "logon SENDER1/TARGET1 accepted",
+            "Logon accepted MsgSeqNum:1024",
+            "login to ocg-bk01:9001 ok",
+            "Password reset: done by desk",
+            "password/PIN confirmed by alice",
+            "token bucket: 500/s",
+            "Test pass: TC01",
+            "CPU pin: cores 2-3",
+            "secret: none used",
+            "ran pwd: /opt/bss",
+            "Logon accepted SenderCompID=FIRM01 TargetCompID=HKEX seq 1",
+            "login ok, throttle 500/s, seq 1:1042",
+            "pass 12/12",
+            "ORD-1, ORD-2 survived; in 1234 / out 5678",
+            "10:00:41 Logout \"system failover\"",
+            "/bin/echo --user trader1 --pass ${pw}",
+            "bss-cli logon --password ${ocg_password}",
         ] {
             assert!(!looks_like_secret(s), "{s}");
         }

@@ -907,12 +907,11 @@ fn a_site_secret_given_to_a_command_is_named_never_journaled_or_shown() {
         .find(|v| v["name"] == "out")
         .unwrap();
     assert_eq!(out["value"], "--user trader1 --pass ${pw}", "{pass}");
-    // A target that reads as a password even with the name in it: the program is kept, the
-    // arguments withheld, and the event is recorded rather than refused.
+    // `--password ${pw}` names where the value goes, not the value: shown as written (a target
+    // holding a value that reads as a password is withheld: the test below).
     let password = of("password");
     assert_eq!(
-        password["target"],
-        "/bin/sh (its arguments withheld: they look like they hold a credential)",
+        password["target"], "/bin/sh -c echo given $2 >&2; exit 3 sh --password ${pw}",
         "{password}"
     );
     assert_eq!(password["outcome"], "fail", "{password}");
