@@ -45,6 +45,8 @@ const BATCH_MESSAGES: usize = 256;
 /// The first wait after a failed delivery; doubled up to [`BACKOFF_MAX`].
 const BACKOFF_START: Duration = Duration::from_millis(500);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// `--once` retries a collector that is down for about this long (0.5 + 1 + 2 + 4 s), then stops.
+const ONCE_PATIENCE: Duration = Duration::from_secs(4);
 /// How often an idle forwarder looks at the journal when no change notification woke it.
 const IDLE: Duration = Duration::from_secs(1);
 
@@ -169,6 +171,12 @@ pub enum ForwardError {
     Journal(#[from] TailError),
     #[error(transparent)]
     Position(#[from] PositionError),
+    /// `--once` met a collector that stayed down: what was not delivered waits for the next run.
+    #[error(
+        "{}: the collector stayed down: events NOT delivered; the next run sends them",
+        .journal.display()
+    )]
+    OnceUndelivered { journal: PathBuf },
     /// Another forwarder sends this journal to this collector.
     #[error(
         "{}: another drillbook forwarder is already sending this journal to {to}; one at a time",
@@ -369,6 +377,7 @@ pub fn forward_blocking(
         unsynced: false,
         caught_up_at: None,
         reported_down: false,
+        once,
     };
     // Running now, under this pid: what `handover` reads.
     fw.save()?;
@@ -406,12 +415,18 @@ pub fn forward_blocking(
     fw.state.state = "stopped".into();
     fw.save()?;
     fw.sync()?;
+    let undelivered = once && matches!(how, Stop::Undelivered);
     (fw.report)(Status::Stopped {
         journal: journal.to_owned(),
         seq: fw.state.seq,
         sent: fw.state.sent,
         how,
     });
+    if undelivered {
+        return Err(ForwardError::OnceUndelivered {
+            journal: journal.to_owned(),
+        });
+    }
     Ok(())
 }
 
@@ -479,6 +494,9 @@ struct Fwd<'a, 'b> {
     caught_up_at: Option<u64>,
     /// A `Down` was reported and no `Up` since.
     reported_down: bool,
+    /// `--once`: a run from cron gives up on a collector that stays down (said, exit 1) rather
+    /// than retrying until the next run finds it still holding the journal.
+    once: bool,
 }
 
 impl Fwd<'_, '_> {
@@ -577,6 +595,9 @@ impl Fwd<'_, '_> {
                 error: e.0.clone(),
                 retry_in: *backoff,
             });
+        }
+        if self.once && *backoff > ONCE_PATIENCE {
+            return Ok(false);
         }
         let stopped = self.stop.sleep(*backoff);
         *backoff = (*backoff * 2).min(BACKOFF_MAX);

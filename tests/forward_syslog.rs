@@ -364,9 +364,9 @@ fn forward_says_what_was_delivered_when_it_stops() {
     assert!(out.status.success());
     let total = cli::lines(&journal).len();
 
-    // The collector is down: SIGTERM while it retries.
+    // The collector is down: without `--once`, SIGTERM while it retries; it says so, exit 0.
     let to = format!("syslog+unix://{}", dir.path().join("down.sock").display());
-    let mut fwd = Forwarder::start(&journal, &to, &["--once"]);
+    let mut fwd = Forwarder::start(&journal, &to, &[]);
     fwd.wait_for("collector down");
     // SAFETY: signalling our own child.
     unsafe { libc::kill(fwd.child.id() as i32, libc::SIGTERM) };
@@ -374,6 +374,16 @@ fn forward_says_what_was_delivered_when_it_stops() {
     let said = fwd.seen.join("\n");
     assert!(!said.contains("caught up"), "{said}");
     assert!(said.contains("NOT delivered"), "{said}");
+    // With `--once` (a cron job), a collector that stays down is given a few seconds, then the
+    // run ends by itself, exit 1, rather than holding the journal until the next run.
+    let mut fwd = Forwarder::start(&journal, &to, &["--once"]);
+    assert_eq!(fwd.finish().code(), Some(1));
+    let said = fwd.seen.join("\n");
+    assert!(!said.contains("caught up"), "{said}");
+    assert!(
+        said.contains("the collector stayed down: events NOT delivered; the next run sends them"),
+        "{said}"
+    );
 
     // A collector of our own (a Unix datagram socket): everything arrives, and `--once` says so.
     let sock = dir.path().join("up.sock");
