@@ -226,4 +226,19 @@ fn one_choice_takes_one_option() {
         })
         .collect();
     assert_eq!(recorded, ["no"], "the repeated option journaled once");
+
+    // Resumed with the other option: changed as asked, and said, not silently.
+    let out = run("drop-copy=yes", &repeat);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "--choose changed `drop-copy` from no (recorded earlier in this journal) to yes"
+        ),
+        "{err}"
+    );
 }

@@ -146,7 +146,7 @@ pub fn run(args: &RunArgs) -> Outcome {
     let clock = clock_for(args, &plan, &replay)?;
     // What the journal held before this run: the choices below are this run's own actions.
     let resumed = replay.resumed_summary(plan.session.tz);
-    record_choices(&plan, &choices, &mut journal, &mut replay, clock.as_ref())?;
+    let changed = record_choices(&plan, &choices, &mut journal, &mut replay, clock.as_ref())?;
     let now = clock.now();
     let torn = replay.torn.take();
     let exposure = replay.exposure.take();
@@ -164,7 +164,7 @@ pub fn run(args: &RunArgs) -> Outcome {
     // always headless, where nobody is at the keys; on the real clock only an operator confirms).
     model.auto_confirm = args.auto_confirm || (args.headless && args.rehearse);
     if args.headless {
-        for w in tz_warning.iter().chain(&exposure) {
+        for w in tz_warning.iter().chain(&exposure).chain(&changed) {
             crate::out::eprintln(w);
         }
         // Terminal notification sequences go to the controlling terminal, never into stdout
@@ -197,7 +197,11 @@ pub fn run(args: &RunArgs) -> Outcome {
         let _ = write!(start, " · a torn last line ({}) will be set aside", t.line);
     }
     // Printed to stderr it would vanish under the full screen: the status line carries it.
-    let warnings: Vec<String> = tz_warning.into_iter().chain(exposure).collect();
+    let warnings: Vec<String> = tz_warning
+        .into_iter()
+        .chain(exposure)
+        .chain(changed)
+        .collect();
     model.status = Some(if warnings.is_empty() {
         (start, Tone::Info)
     } else {
@@ -235,17 +239,26 @@ pub fn run(args: &RunArgs) -> Outcome {
 }
 
 /// `--choose`: each choice journaled as the evidence of the step that settles it, unless the
-/// journal already holds that option (a resumed run does not repeat it).
+/// journal already holds that option (a resumed run does not repeat it). A resumed journal that
+/// held the other option is changed, as asked, and said: what it held, and what it holds now.
 fn record_choices(
     plan: &Plan,
     choices: &[(&crate::runbook::Choice, &str)],
     journal: &mut Journal,
     replay: &mut Replay,
     clock: &dyn Clock,
-) -> Result<(), Failure> {
+) -> Result<Vec<String>, Failure> {
+    let mut changed = Vec::new();
     for (c, option) in choices {
-        if crate::setup::recorded(plan, &replay.record, &c.id) == Some(*option) {
+        let before = crate::setup::recorded(plan, &replay.record, &c.id);
+        if before == Some(*option) {
             continue;
+        }
+        if let Some(was) = before {
+            changed.push(format!(
+                "--choose changed `{}` from {was} (recorded earlier in this journal) to {option}",
+                c.id
+            ));
         }
         let Some(step) = crate::setup::settler(plan, &c.id) else {
             continue;
@@ -264,7 +277,7 @@ fn record_choices(
         replay.record.apply(&ev);
         replay.events.push(ev);
     }
-    Ok(())
+    Ok(changed)
 }
 
 /// `--headless`: the app's loop with a line printer for a screen, one line per transition and
