@@ -489,3 +489,82 @@ fn watch_on_an_ended_rehearsal_stops_its_clock_where_handover_does() {
     t.keys(&["q", "q"]);
     t.wait_for("watch to exit", |s| s.contains("EXITED 0"));
 }
+
+/// walk 2 N1: a host rehearsal in one terminal, `watch` on its journal in another. The host's
+/// `-` (x30), `p` (pause) and `>` (jump) reach the watcher through the journal: its header
+/// says x30 and PAUSED, its clock stands where the host's stands, and it shows the jump.
+/// Before, the watcher kept x60, ran on through a pause, and showed the failover's end awaiting
+/// before the host reached it.
+#[test]
+fn watch_follows_the_hosts_speed_pause_and_jump() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("host.jsonl");
+    let host = Tmux::start(
+        "clock-host",
+        &format!(
+            "env NO_COLOR= TZ=Europe/London {BIN} run --role ep --rehearse --speed 60 --start-at 09:55 --notify off --operator host --journal {}; echo EXITED $?; sleep 60",
+            j.display()
+        ),
+    );
+    host.wait_for("the host's rehearsal", |s| s.contains("REHEARSAL x60"));
+    let watcher = Tmux::start(
+        "clock-watch",
+        &format!(
+            "env NO_COLOR= TZ=Europe/London {BIN} watch {}; echo EXITED $?; sleep 60",
+            j.display()
+        ),
+    );
+    watcher.wait_for("the watcher at x60", |s| {
+        s.contains("REHEARSAL x60") && s.contains("WATCHING")
+    });
+    // The session clock on the header's second row: `09:56:12 HKT …`.
+    let clock = |s: &str| {
+        s.lines()
+            .nth(1)
+            .and_then(|l| l.split("HKT").next())
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    host.keys(&["-"]);
+    host.wait_for("the host at x30", |s| s.contains("REHEARSAL x30"));
+    watcher.wait_for("the watcher at x30", |s| s.contains("REHEARSAL x30"));
+    host.keys(&["p"]);
+    let paused = host.wait_for("the host paused", |s| s.contains("x30 PAUSED"));
+    let at = clock(&paused);
+    assert!(at.starts_with("09:") || at.starts_with("10:"), "{paused}");
+    // The watcher holds the host's instant (it ran on at x60 before: minutes ahead).
+    let seen = watcher.wait_for("the watcher paused where the host is", |s| {
+        s.contains("x30 PAUSED") && clock(s) == at
+    });
+    assert!(!seen.contains("AWAITING"), "{seen}");
+    // Still there a second later: a paused clock does not run on.
+    let t0 = std::time::Instant::now();
+    while t0.elapsed() < std::time::Duration::from_millis(1500) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let s = watcher.screen();
+        assert_eq!(clock(&s), at, "{s}");
+    }
+    // Resume, then pause and jump to a minute before the next boundary.
+    host.keys(&["p"]);
+    watcher.wait_for("the watcher running again", |s| {
+        s.contains("REHEARSAL x30") && !s.contains("PAUSED")
+    });
+    host.keys(&["p", ">"]);
+    let jumped = host.wait_for("the host paused after the jump", |s| {
+        s.contains("x30 PAUSED") && s.contains("jumped to")
+    });
+    let at = clock(&jumped);
+    assert!(
+        at.ends_with(":59:00"),
+        "a minute before a boundary: {jumped}"
+    );
+    watcher.wait_for("the watcher at the jump", |s| {
+        s.contains("x30 PAUSED") && clock(s) == at
+    });
+    host.keys(&["q"]);
+    host.wait_for("the host to exit", |s| s.contains("EXITED 0"));
+    watcher.wait_for("the watcher stopped", |s| s.contains(" STOPPED"));
+    watcher.keys(&["q"]);
+    watcher.wait_for("watch to exit", |s| s.contains("EXITED 0"));
+}

@@ -371,17 +371,12 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
                 .iter()
                 .filter_map(|s| s.replay.exposure.clone()),
         );
-        let lasts: Vec<&crate::journal::Event> = many
-            .sources
-            .iter()
-            .filter_map(|s| s.replay.events.last())
-            .collect();
-        let follow = crate::run::watch_clock(&lasts, wall, crate::run::session_end(&many.plan));
         let slices: Vec<&[crate::journal::Event]> = many
             .sources
             .iter()
             .map(|s| s.replay.events.as_slice())
             .collect();
+        let follow = crate::run::watch_clock(&slices, wall, crate::run::session_end(&many.plan));
         let timeline = crate::journal::merge::timeline(&slices);
         let start = timeline.len().saturating_sub(crate::app::RECENT);
         let events: Vec<_> = timeline[start..]
@@ -396,8 +391,8 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
         exposure.extend(replay.exposure.take());
         let record = std::mem::take(&mut replay.record);
         let start = replay.events.len().saturating_sub(crate::app::RECENT);
-        let lasts: Vec<&crate::journal::Event> = replay.events.last().into_iter().collect();
-        let follow = crate::run::watch_clock(&lasts, wall, crate::run::session_end(&plan));
+        let follow =
+            crate::run::watch_clock(&[&replay.events], wall, crate::run::session_end(&plan));
         (plan, record, replay.events.split_off(start), follow)
     };
     need_terminal()?;
@@ -444,16 +439,14 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
 /// otherwise show the live host's failover as "session ended".
 fn one_rehearsal_clock(many: &super::journals::Many) -> Result<(), Failure> {
     let now = crate::clock::wall_now();
+    let end = crate::run::session_end(&many.plan);
+    // Each journal's clock as a watcher of it alone would set it (a paused host's held).
     let clocks: Vec<(&Path, DateTime<Utc>, f64)> = many
         .sources
         .iter()
         .filter_map(|s| {
-            let last = s.replay.events.last()?;
-            Some((
-                s.path.as_path(),
-                last.carried_to(now)?,
-                last.rehearsal?.speed,
-            ))
+            let f = crate::run::watch_clock(&[&s.replay.events], now, end)?;
+            Some((s.path.as_path(), f.at, f.speed))
         })
         .collect();
     let Some(&(first, at0, speed0)) = clocks.first() else {
@@ -479,10 +472,9 @@ fn one_rehearsal_clock(many: &super::journals::Many) -> Result<(), Failure> {
 const SAME_REHEARSAL: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
 
 /// The clock a watcher reads the journal by: the real one, or for a rehearsal its virtual clock,
-/// set by [`crate::run::watch_clock`]: carried on from the last event at the rehearsal's speed
-/// while a writer is attached, stopped where the rehearsal ended once none is. Pauses are not
-/// journaled, so this follows a running rehearsal closely and a paused one only until its next
-/// event.
+/// set by [`crate::run::watch_clock`]: carried on from the last event at the writer's speed
+/// while a writer is attached (held while its clock is paused), stopped where the rehearsal
+/// ended once none is; set again as the journal grows.
 fn watch_clock(
     follow: Option<crate::clock::Follow>,
     last: Option<&crate::journal::Event>,

@@ -24,12 +24,14 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
     // Line 1: title, roles, markers on the right.
     let mut marks = Vec::new();
     if let Some(r) = m.rehearsal {
-        // A watcher cannot pause: its clock stops where the rehearsal ended (or at the session's
-        // end) and stays there.
-        let paused = match (r.paused, m.read_only.is_some()) {
-            (false, _) => "",
-            (true, false) => " PAUSED",
-            (true, true) => " STOPPED",
+        // A watcher's clock is paused when the writer's is (journaled), and stops where the
+        // rehearsal ended (or at the session's end) and stays there.
+        let paused = if r.stopped {
+            " STOPPED"
+        } else if r.paused {
+            " PAUSED"
+        } else {
+            ""
         };
         marks.push(format!(" REHEARSAL x{}{paused} ", r.speed));
     }
