@@ -568,3 +568,39 @@ fn watch_follows_the_hosts_speed_pause_and_jump() {
     watcher.keys(&["q"]);
     watcher.wait_for("watch to exit", |s| s.contains("EXITED 0"));
 }
+
+/// walk 2 N9: in `watch`, `c` records nothing, so the header's awaiting line must not tell the
+/// supervisor to press it: it says the host confirms.
+#[test]
+fn watch_says_the_host_confirms_an_awaited_boundary() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("host.jsonl");
+    let host = Tmux::start(
+        "await-host",
+        &format!(
+            "env NO_COLOR= TZ=Europe/London {BIN} run --role ep --rehearse --speed 60 --start-at 10:59 --notify off --operator host --journal {}; echo EXITED $?; sleep 60",
+            j.display()
+        ),
+    );
+    let on_host = host.wait_for("the host awaiting", |s| s.contains("AWAITING CONFIRMATION"));
+    assert!(on_host.contains("press c when observed"), "{on_host}");
+    let watcher = Tmux::start(
+        "await-watch",
+        &format!(
+            "env NO_COLOR= TZ=Europe/London {BIN} watch {}; echo EXITED $?; sleep 60",
+            j.display()
+        ),
+    );
+    let seen = watcher.wait_for("the watcher awaiting", |s| {
+        s.contains("AWAITING CONFIRMATION") && s.contains("WATCHING")
+    });
+    assert!(
+        seen.contains("the host confirms it"),
+        "{seen}"
+    );
+    assert!(!seen.contains("press c"), "{seen}");
+    host.keys(&["q"]);
+    host.wait_for("the host to exit", |s| s.contains("EXITED 0"));
+    watcher.keys(&["q"]);
+    watcher.wait_for("watch to exit", |s| s.contains("EXITED 0"));
+}

@@ -155,10 +155,16 @@ fn focus_line<'a>(m: &Model, theme: &Theme, now: DateTime<Utc>) -> Line<'a> {
     let st = m.status_at(now);
     if let Some(n) = st.awaiting {
         let t = &m.timeline.transitions[n];
+        // A watcher cannot confirm (`c` records): it says who does.
+        let who = if m.read_only.is_some() {
+            "the host confirms it"
+        } else {
+            "press c when observed"
+        };
         return Line::from(vec![
             Span::styled(" AWAITING CONFIRMATION ", theme.awaiting),
             Span::raw(format!(
-                " planned ~{}, {} ago: press c when observed ({})",
+                " planned ~{}, {} ago: {who} ({})",
                 zones::hm(t.at, tz).split(' ').next().unwrap_or_default(),
                 zones::span(now - t.at),
                 clean_line(&s.transition_label(t))
