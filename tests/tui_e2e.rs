@@ -594,13 +594,41 @@ fn watch_says_the_host_confirms_an_awaited_boundary() {
     let seen = watcher.wait_for("the watcher awaiting", |s| {
         s.contains("AWAITING CONFIRMATION") && s.contains("WATCHING")
     });
-    assert!(
-        seen.contains("the host confirms it"),
-        "{seen}"
-    );
+    assert!(seen.contains("the host confirms it"), "{seen}");
     assert!(!seen.contains("press c"), "{seen}");
     host.keys(&["q"]);
     host.wait_for("the host to exit", |s| s.contains("EXITED 0"));
     watcher.keys(&["q"]);
     watcher.wait_for("watch to exit", |s| s.contains("EXITED 0"));
+}
+
+/// walk 2 N10: a rehearsal started at x60 and slowed to x30 with `-`: the command printed at
+/// exit to resume it says `--speed 30`, the speed it ended at, not the starting `--speed 60`.
+#[test]
+fn the_resume_command_keeps_the_speed_the_rehearsal_ended_at() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("slowed.jsonl");
+    let t = Tmux::start(
+        "resume-speed",
+        &format!(
+            "env NO_COLOR= TZ=Europe/London {BIN} run --role ep --rehearse --speed 60 --start-at 09:55 --notify off --operator host --journal {}; echo EXITED $?; sleep 60",
+            j.display()
+        ),
+    );
+    t.wait_for("the rehearsal", |s| s.contains("REHEARSAL x60"));
+    t.keys(&["-"]);
+    t.wait_for("x30", |s| s.contains("REHEARSAL x30"));
+    t.keys(&["q"]);
+    t.wait_for("the exit", |s| s.contains("EXITED 0"));
+    // The exit lines and the rehearsal report after them: more than a screen.
+    let all = String::from_utf8_lossy(&t.tmux(&["capture-pane", "-p", "-J", "-S", "-400"]).stdout)
+        .into_owned();
+    let resume = all
+        .lines()
+        .find(|l| l.starts_with("to resume: "))
+        .unwrap_or_else(|| panic!("{all}"));
+    assert!(
+        resume.contains("--rehearse --speed 30 --journal"),
+        "{resume}"
+    );
 }

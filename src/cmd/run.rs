@@ -226,7 +226,12 @@ pub fn run(args: &RunArgs) -> Outcome {
         &path,
         &ended,
         resumed.as_deref(),
-        Some(&resume_command(args, &ended.model.plan, &path)),
+        Some(&resume_command(
+            args,
+            &ended.model.plan,
+            &path,
+            ended.model.rehearsal.map(|r| r.speed),
+        )),
     );
     if args.rehearse {
         rehearsal_report(&path, &ended.model.plan);
@@ -274,7 +279,11 @@ fn headless(args: &RunArgs, setup: Setup, path: &Path) -> Outcome {
         .map_err(|e| Failure::new(format!("cannot start the headless run: {e}")))?;
     let plan = &ended.model.plan;
     crate::out::println(&format!("journal {} ({})", path.display(), ended.reason))?;
-    crate::out::println(&format!("to resume: {}", resume_command(args, plan, path)))?;
+    let speed = ended.model.rehearsal.map(|r| r.speed);
+    crate::out::println(&format!(
+        "to resume: {}",
+        resume_command(args, plan, path, speed)
+    ))?;
     if args.rehearse {
         rehearsal_report(path, plan);
     }
@@ -291,13 +300,17 @@ fn headless(args: &RunArgs, setup: Setup, path: &Path) -> Outcome {
 }
 
 /// The exact command that continues this journal: the same runbooks, `--rehearse` for a
-/// rehearsal (its journal is a file of its own, so it is named), the journal path, quoted for a
-/// POSIX shell.
-fn resume_command(args: &RunArgs, plan: &Plan, path: &Path) -> String {
+/// rehearsal (its journal is a file of its own, so it is named) at the speed it ended at
+/// (`ended_speed`: a `-` during the run changed it; left out when it is the default and none
+/// was given), the journal path, quoted for a POSIX shell.
+fn resume_command(args: &RunArgs, plan: &Plan, path: &Path, ended_speed: Option<f64>) -> String {
     let mut cmd = plan.run_words();
     if args.rehearse {
         cmd.push("--rehearse".into());
-        if let Some(s) = args.speed {
+        let speed = ended_speed.or(args.speed).filter(|s| {
+            args.speed.is_some() || (s - rehearsal::DEFAULT_SPEED).abs() > f64::EPSILON
+        });
+        if let Some(s) = speed {
             cmd.push(format!("--speed {s}"));
         }
         if let Some(d) = args.date {
