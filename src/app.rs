@@ -79,8 +79,16 @@ pub enum Message {
     },
     /// `watch`: the journal could not be read.
     JournalUnreadable(String),
-    /// The rehearsal clock was paused, sped up or jumped (or the loop saw it change).
+    /// The rehearsal clock changed by itself, or a watcher's was set from its journal (the loop
+    /// saw it change).
     ClockChanged(Option<RehearsalState>),
+    /// The loop steered the rehearsal clock as a key asked ([`Effect::Clock`]): `from` is the
+    /// session instant before, `state` the clock after. The writer journals the change.
+    ClockSteered {
+        control: ClockControl,
+        from: DateTime<Utc>,
+        state: Option<RehearsalState>,
+    },
     /// What the start-up probe found around the app (channels, tmux passthrough).
     Arrived(Surroundings),
     /// `run --forward`: the forwarder's state changed (started, collector down or back, stopped).
@@ -829,6 +837,11 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
             m.changed = true;
             Vec::new()
         }
+        Message::ClockSteered {
+            control,
+            from,
+            state,
+        } => clock_steered(m, control, from, state, now),
         Message::Drawn => {
             m.changed = false;
             Vec::new()
@@ -970,6 +983,63 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
     }
 }
 
+/// A key steered the rehearsal clock: show it, and journal what changed (once per change; a
+/// `+` at the top of the ladder or a jump that went nowhere changes nothing and records nothing),
+/// so that a watcher's clock follows this one (see `run::watch_clock`).
+fn clock_steered(
+    m: &mut Model,
+    control: ClockControl,
+    from: DateTime<Utc>,
+    state: Option<RehearsalState>,
+    now: DateTime<Utc>,
+) -> Vec<Effect> {
+    use crate::journal::ClockChange;
+    let before = m.rehearsal;
+    m.rehearsal = state;
+    m.changed = true;
+    let (Some(b), Some(a)) = (before, state) else {
+        return Vec::new();
+    };
+    if m.read_only.is_some() {
+        return Vec::new();
+    }
+    let change = match control {
+        ClockControl::TogglePause if a.paused != b.paused => {
+            if a.paused {
+                ClockChange::Pause
+            } else {
+                ClockChange::Resume
+            }
+        }
+        ClockControl::Faster | ClockControl::Slower if (a.speed - b.speed).abs() > f64::EPSILON => {
+            ClockChange::Speed
+        }
+        ClockControl::Faster | ClockControl::Slower => {
+            m.say(
+                format!(
+                    "already at the {} speed, x{}",
+                    if control == ClockControl::Faster {
+                        "fastest"
+                    } else {
+                        "slowest"
+                    },
+                    a.speed
+                ),
+                Tone::Info,
+            );
+            return Vec::new();
+        }
+        ClockControl::JumpTo(_) if now != from => ClockChange::Jump,
+        _ => return Vec::new(),
+    };
+    vec![Effect::Append(Action::RehearsalClock {
+        change,
+        speed: a.speed,
+        paused: a.paused,
+        from: (change == ClockChange::Jump).then_some(from),
+    })]
+}
+
 /// The journal has an event on disk: fold it in, and finish what the operator's action asked for.
 fn recorded(m: &mut Model, ev: Event, now: DateTime<Utc>) -> Vec<Effect> {
     m.changed = true;
@@ -981,6 +1051,7 @@ fn recorded(m: &mut Model, ev: Event, now: DateTime<Utc>) -> Vec<Effect> {
             | Action::Notification { .. }
             | Action::TornSetAside { .. }
             | Action::NotifyCheck { .. }
+            | Action::RehearsalClock { .. }
     );
     let check = sensing::answered(m, &ev.action, None);
     if !quiet && !check {

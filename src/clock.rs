@@ -42,12 +42,14 @@ pub enum ClockControl {
 }
 
 /// Where a watcher's rehearsal clock stands by the journal it follows: at `at`, running on at
-/// the rehearsal's speed but never past `until` (the rehearsal's end: it stops there; `at ==
-/// until` is stopped now).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// the writer's `speed` (or held there while the writer's clock is `paused`) but never past
+/// `until` (the rehearsal's end: it stops there; `at == until` is stopped now).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Follow {
     pub at: DateTime<Utc>,
     pub until: DateTime<Utc>,
+    pub speed: f64,
+    pub paused: bool,
 }
 
 /// The speeds the `+`/`-` keys step through.
@@ -125,7 +127,11 @@ impl Clock for SystemClock {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RehearsalState {
     pub speed: f64,
+    /// Paused (`p`; for a watcher: the writer's clock is paused).
     pub paused: bool,
+    /// A watcher's clock at the rehearsal's end (see [`Follow`]): it will not run again unless
+    /// a writer attaches.
+    pub stopped: bool,
 }
 
 #[derive(Debug)]
@@ -220,7 +226,8 @@ impl Clock for RehearsalClock {
         let a = self.lock();
         Some(RehearsalState {
             speed: a.speed,
-            paused: Self::stopped(&a),
+            paused: a.paused,
+            stopped: !a.paused && Self::stopped(&a),
         })
     }
     fn control(&self, c: ClockControl) -> bool {
@@ -245,6 +252,8 @@ impl Clock for RehearsalClock {
             ClockControl::Follow(f) => self.reanchor(|a| {
                 a.virtual_at = f.at.min(f.until);
                 a.until = Some(f.until);
+                a.speed = f.speed.clamp(1.0, 3600.0);
+                a.paused = f.paused;
             }),
         }
         true
@@ -336,17 +345,50 @@ mod tests {
         let t0 = Utc.with_ymd_and_hms(2023, 11, 25, 13, 59, 0).unwrap();
         let end = t0 + TimeDelta::minutes(1);
         let c = RehearsalClock::new(t0, 60.0);
-        c.control(ClockControl::Follow(Follow { at: t0, until: end }));
-        assert!(!c.rehearsal().unwrap().paused);
+        let follow = |at, until| Follow {
+            at,
+            until,
+            speed: 60.0,
+            paused: false,
+        };
+        c.control(ClockControl::Follow(follow(t0, end)));
+        assert!(!c.rehearsal().unwrap().stopped);
         assert_eq!(c.real_until(end + TimeDelta::seconds(1)), None, "never");
         tokio::time::advance(Duration::from_millis(500)).await;
         assert_eq!(c.now(), t0 + TimeDelta::seconds(30));
         tokio::time::advance(Duration::from_secs(3600)).await;
         assert_eq!(c.now(), end, "stopped at its until");
-        assert!(c.rehearsal().unwrap().paused);
+        let r = c.rehearsal().unwrap();
+        assert!(r.stopped && !r.paused, "{r:?}");
         // Stopped now: at == until.
-        c.control(ClockControl::Follow(Follow { at: t0, until: t0 }));
+        c.control(ClockControl::Follow(follow(t0, t0)));
         tokio::time::advance(Duration::from_secs(10)).await;
         assert_eq!(c.now(), t0);
+    }
+
+    /// The writer slowed to x30, then paused: the watcher's clock does the same.
+    #[tokio::test(start_paused = true)]
+    async fn a_followed_clock_takes_the_writers_speed_and_pause() {
+        let t0 = Utc.with_ymd_and_hms(2023, 11, 25, 2, 0, 0).unwrap();
+        let end = t0 + TimeDelta::hours(4);
+        let c = RehearsalClock::new(t0, 60.0);
+        let mut f = Follow {
+            at: t0,
+            until: end,
+            speed: 30.0,
+            paused: false,
+        };
+        c.control(ClockControl::Follow(f));
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert_eq!(c.now(), t0 + TimeDelta::minutes(1), "x30, not x60");
+        assert!((c.rehearsal().unwrap().speed - 30.0).abs() < f64::EPSILON);
+        f.at = t0 + TimeDelta::minutes(1);
+        f.paused = true;
+        c.control(ClockControl::Follow(f));
+        tokio::time::advance(Duration::from_secs(60)).await;
+        assert_eq!(c.now(), f.at, "held while the writer is paused");
+        let r = c.rehearsal().unwrap();
+        assert!(r.paused && !r.stopped, "{r:?}");
+        assert_eq!(c.real_until(end), None);
     }
 }

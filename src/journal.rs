@@ -14,7 +14,7 @@ pub mod merge;
 pub mod record;
 pub mod tail;
 
-pub use event::{Action, Captured, CheckOutcome, Event, Rehearsal, StepState};
+pub use event::{Action, Captured, CheckOutcome, ClockChange, Event, Rehearsal, StepState};
 pub use record::Record;
 
 use crate::clock::Clock;

@@ -25,7 +25,7 @@ pub mod timer;
 
 use crate::alerts::{Alert, SendError};
 use crate::app::{Effect, Message, Model, update};
-use crate::clock::Clock;
+use crate::clock::{Clock, ClockControl};
 use crate::journal::{self, Action, Event, Journal};
 use crate::notify::Notifier;
 use chrono::{DateTime, Utc};
@@ -571,35 +571,67 @@ pub fn session_end(plan: &crate::runbook::Plan) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
-/// A watcher's clock for a rehearsal, from the last event of each journal it follows (`None`:
-/// not a rehearsal, the real clock). While a writer is attached, the rehearsal's clock carried
-/// on from the newest event at its speed, as far as the session's end (or that event, if later):
-/// with no writer to say otherwise, a rehearsal does not run on into December. Once every
-/// writer has detached (quit, signal, `session ended`) the rehearsal is over and the clock stops
-/// at the newest event's session time: the instant `handover` describes a finished rehearsal at
-/// (`from_journal::now_for`), so the header and the `H` overlay agree with it.
+/// A watcher's clock for a rehearsal, from the events of each journal it follows (`None`: not
+/// a rehearsal, the real clock). It follows the journal with the newest event: while its writer
+/// is attached, the rehearsal's clock carried on from that event at its speed (the speed stamped
+/// on it, so a `-` on the host slows the watcher too), as far as the session's end (or that
+/// event, if later): with no writer to say otherwise, a rehearsal does not run on into December.
+/// A writer whose clock is paused (its last `rehearsal_clock` since its `attach` says so) holds
+/// the watcher's at that event. Once every writer has detached (quit, signal, `session ended`)
+/// the rehearsal is over and the clock stops at the newest event's session time: the instant
+/// `handover` describes a finished rehearsal at (`from_journal::now_for`), so the header and the
+/// `H` overlay agree with it.
 pub fn watch_clock(
-    lasts: &[&Event],
+    journals: &[&[Event]],
     wall: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Option<crate::clock::Follow> {
-    let newest = lasts.iter().max_by_key(|e| e.utc)?;
-    newest.rehearsal?;
-    let last_at = newest.session_time();
-    let ended = lasts
+    let events = journals
         .iter()
+        .filter(|e| !e.is_empty())
+        .max_by_key(|e| e.last().map(|e| e.utc))?;
+    let newest = events.last()?;
+    let speed = newest.rehearsal?.speed;
+    let last_at = newest.session_time();
+    let ended = journals
+        .iter()
+        .filter_map(|e| e.last())
         .all(|e| matches!(e.action, Action::Detach { .. }));
     if ended {
         return Some(crate::clock::Follow {
             at: last_at,
             until: last_at,
+            speed,
+            paused: false,
         });
     }
     let until = end.max(last_at);
+    let paused = paused_at_end(events);
+    let at = if paused {
+        last_at
+    } else {
+        newest.carried_to(wall)?
+    };
     Some(crate::clock::Follow {
-        at: newest.carried_to(wall)?.min(until),
+        at: at.min(until),
         until,
+        speed,
+        paused,
     })
+}
+
+/// Whether a rehearsal journal's clock stands paused after its last event: its newest
+/// `rehearsal_clock` says so, unless a writer attached since (a new writer's clock runs).
+fn paused_at_end(events: &[Event]) -> bool {
+    events
+        .iter()
+        .rev()
+        .find_map(|e| match e.action {
+            Action::RehearsalClock { paused, .. } => Some(paused),
+            Action::Attach { .. } => Some(false),
+            _ => None,
+        })
+        .unwrap_or(false)
 }
 
 /// `watch`: follow the journals (files, or folders whose journals appearing later join) on a
@@ -631,12 +663,12 @@ fn follow(
                 match follower.poll() {
                     Ok(true) => {
                         let wall = crate::clock::wall_now();
-                        let lasts: Vec<&Event> = follower
+                        let journals: Vec<&[Event]> = follower
                             .journals
                             .iter()
-                            .filter_map(|j| j.events.last())
+                            .map(|j| j.events.as_slice())
                             .collect();
-                        let clock_at = watch_clock(&lasts, wall, end);
+                        let clock_at = watch_clock(&journals, wall, end);
                         let appended = match (single, sent, follower.journals.first()) {
                             (true, Some((n, seq)), Some(j))
                                 if j.events.len() >= n
@@ -797,8 +829,17 @@ impl Ctx<'_> {
                 }
                 Effect::Clock(c) => {
                     if self.clock.control(c) {
-                        let now = self.clock.now();
-                        update(model, Message::ClockChanged(self.clock.rehearsal()), now);
+                        let state = self.clock.rehearsal();
+                        let msg = match c {
+                            ClockControl::Follow(_) => Message::ClockChanged(state),
+                            // A key steered it: the model journals the change (once).
+                            control => Message::ClockSteered {
+                                control,
+                                from: now,
+                                state,
+                            },
+                        };
+                        queue.extend(update(model, msg, self.clock.now()));
                         // A jump may have passed boundaries: deal with them now, not at the next wake.
                         queue.extend(update(model, Message::Tick, self.clock.now()));
                         frontend.observe(model, self.clock.now());
@@ -844,28 +885,95 @@ mod tests {
             end - TimeDelta::minutes(20),
             note(),
         );
-        let f = watch_clock(&[&live], wall, end).unwrap();
+        let one = |e: &Event| vec![e.clone()];
+        let f = watch_clock(&[&one(&live)], wall, end).unwrap();
         assert_eq!(f.at, end - TimeDelta::minutes(10));
         assert_eq!(f.until, end);
+        assert!(!f.paused);
         // Written an hour ago: carried to the session's end, not past it.
         let old = ev(
             wall - TimeDelta::hours(1),
             end - TimeDelta::minutes(20),
             note(),
         );
-        assert_eq!(watch_clock(&[&old], wall, end).unwrap().at, end);
+        assert_eq!(watch_clock(&[&one(&old)], wall, end).unwrap().at, end);
         // The writer left: stopped at its last event, whenever that was.
         let gone = ev(
             wall - TimeDelta::hours(1),
             end - TimeDelta::minutes(20),
             detach(),
         );
-        let f = watch_clock(&[&gone], wall, end).unwrap();
+        let f = watch_clock(&[&one(&gone)], wall, end).unwrap();
         assert_eq!((f.at, f.until), (gone.session_time(), gone.session_time()));
         // Several journals: running while any writer is attached.
-        assert_eq!(watch_clock(&[&gone, &live], wall, end).unwrap().until, end);
+        assert_eq!(
+            watch_clock(&[&one(&gone), &one(&live)], wall, end)
+                .unwrap()
+                .until,
+            end
+        );
         // Not a rehearsal: the real clock.
         let real = Event::sample(1, wall, note());
-        assert_eq!(watch_clock(&[&real], wall, end), None);
+        assert_eq!(watch_clock(&[&one(&real)], wall, end), None);
+    }
+
+    /// walk 2 N1: the host slowed to x30 (`-`) then paused (`p`); each change is journaled and
+    /// the watcher's clock takes it: x30 from the speed change, held at the pause (not carried
+    /// on at the first speed), running again from a new writer's attach.
+    #[test]
+    fn a_watchers_clock_takes_the_writers_speed_changes_and_pauses() {
+        use crate::journal::ClockChange;
+        let wall = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let end = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let at = end - TimeDelta::hours(2);
+        let attach = Action::Attach {
+            pid: 1,
+            version: "0".into(),
+            roles: vec![],
+        };
+        let clock = |change, speed, paused| Action::RehearsalClock {
+            change,
+            speed,
+            paused,
+            from: None,
+        };
+        let mut slower = ev(
+            wall - TimeDelta::seconds(10),
+            at,
+            clock(ClockChange::Speed, 30.0, false),
+        );
+        slower.rehearsal.as_mut().unwrap().speed = 30.0;
+        let mut events = vec![
+            ev(wall - TimeDelta::seconds(20), at, attach.clone()),
+            slower,
+        ];
+        let f = watch_clock(&[&events], wall, end).unwrap();
+        assert!((f.speed - 30.0).abs() < f64::EPSILON, "{f:?}");
+        assert_eq!(f.at, at + TimeDelta::minutes(5), "10 s at x30, not x60");
+        assert!(!f.paused);
+        // Paused 60 s ago, then a note recorded while paused: held where it was paused.
+        let mut pause = ev(
+            wall - TimeDelta::seconds(60),
+            at,
+            clock(ClockChange::Pause, 30.0, true),
+        );
+        pause.rehearsal.as_mut().unwrap().speed = 30.0;
+        events.push(pause);
+        let note = Action::Note {
+            step: None,
+            text: "while paused".into(),
+            issue: false,
+        };
+        let mut quiet = ev(wall - TimeDelta::seconds(5), at, note);
+        quiet.rehearsal.as_mut().unwrap().speed = 30.0;
+        events.push(quiet);
+        let f = watch_clock(&[&events], wall, end).unwrap();
+        assert!(f.paused, "{f:?}");
+        assert_eq!(f.at, at, "held at the pause");
+        // A new writer attached: its clock runs.
+        events.push(ev(wall - TimeDelta::seconds(1), at, attach));
+        let f = watch_clock(&[&events], wall, end).unwrap();
+        assert!(!f.paused);
+        assert_eq!(f.at, at + TimeDelta::minutes(1));
     }
 }

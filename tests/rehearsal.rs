@@ -576,3 +576,151 @@ async fn keys_faster_than_typing_are_drawn_together_and_the_enter_behind_them_re
     assert_eq!(r.record.notes[0].text, "x".repeat(3000));
     assert!(frames.0 < 20, "{} frames for 3 002 keys", frames.0);
 }
+
+/// walk 2 N1: a watcher follows the host's clock only if the host journals its changes. The
+/// clock keys `-`, `p`, `p`, `>` on the real loop each journal one `rehearsal_clock` event (no
+/// more: the loop's own look at the clock must not journal it again), stamped with the clock
+/// after the change, and `run::watch_clock` over that journal gives the host's speed and pause.
+#[tokio::test(start_paused = true)]
+async fn clock_keys_journal_each_change_once_and_a_watchers_clock_follows_them() {
+    use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
+    use drillbook::journal::{Action, ClockChange};
+    use ratatui::backend::TestBackend;
+    let p = plan();
+    let tz = p.session.tz;
+    let start = journal::session_instant(tz, "2023-11-25 09:55:00").unwrap();
+    let clock = Arc::new(RehearsalClock::new(start, 60.0));
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = setup(p.clone(), clock.clone(), &dir, vec![]);
+    s.model.auto_confirm = false;
+    let (keys_tx, keys_rx) = tokio::sync::mpsc::unbounded_channel::<std::io::Result<TermEvent>>();
+    let (int_tx, int_rx) = tokio::sync::mpsc::unbounded_channel();
+    let inputs = Inputs {
+        events: Box::pin(futures_util::stream::unfold(keys_rx, |mut rx| async move {
+            rx.recv().await.map(|e| (e, rx))
+        })),
+        interrupts: Box::pin(futures_util::stream::unfold(int_rx, |mut rx| async move {
+            rx.recv().await.map(|i| (i, rx))
+        })),
+        timer: run::timer::Timer::Tokio,
+    };
+    let mut terminal = ratatui::Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let press = |c: char| {
+        Ok(TermEvent::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )))
+    };
+    let path = journal_path(&dir);
+    let clock_events = || -> Vec<(ClockChange, f64, bool, bool)> {
+        journal::read(&path)
+            .unwrap()
+            .events
+            .iter()
+            .filter_map(|e| match e.action {
+                Action::RehearsalClock {
+                    change,
+                    speed,
+                    paused,
+                    from,
+                } => {
+                    assert!((e.rehearsal.unwrap().speed - speed).abs() < f64::EPSILON);
+                    Some((change, speed, paused, from.is_some()))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let screen = |t: &ratatui::Terminal<TestBackend>| -> String {
+        t.backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(ratatui::buffer::Cell::symbol)
+            .collect()
+    };
+    let wait_for = |n: usize| {
+        let clock_events = &clock_events;
+        async move {
+            for _ in 0..50 {
+                if clock_events().len() >= n {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            panic!("{n} clock events expected: {:?}", clock_events());
+        }
+    };
+    let steer = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        keys_tx.send(press('-')).unwrap();
+        wait_for(1).await;
+        keys_tx.send(press('p')).unwrap();
+        wait_for(2).await;
+        // Held: a watcher now reads the host paused at the pause's instant, whenever it looks.
+        let events = journal::read(&path).unwrap().events;
+        let later = drillbook::clock::wall_now() + chrono::TimeDelta::minutes(5);
+        let f = run::watch_clock(&[&events], later, run::session_end(&p)).unwrap();
+        assert!(f.paused, "{f:?}");
+        assert!((f.speed - 30.0).abs() < f64::EPSILON, "{f:?}");
+        let paused_at = clock.now();
+        assert_eq!(f.at, paused_at);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        keys_tx.send(press('p')).unwrap();
+        wait_for(3).await;
+        let jumped_from = clock.now();
+        keys_tx.send(press('>')).unwrap();
+        wait_for(4).await;
+        // Time for the loop to look at the clock again: it must not journal anything more.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        int_tx.send(Interrupt::Quit("SIGINT".into())).unwrap();
+        (paused_at, jumped_from)
+    };
+    let (ended, (paused_at, jumped_from)) = {
+        let mut scr = run::screen::Screen {
+            terminal: &mut terminal,
+            theme: drillbook::theme::Theme::default(),
+            raw: Box::new(Shared::default()),
+            job_control: false,
+        };
+        tokio::join!(run::drive(&mut scr, s, inputs), steer)
+    };
+    assert_eq!(ended.reason, "SIGINT");
+    assert_eq!(
+        clock_events(),
+        vec![
+            (ClockChange::Speed, 30.0, false, false),
+            (ClockChange::Pause, 30.0, true, false),
+            (ClockChange::Resume, 30.0, false, false),
+            (ClockChange::Jump, 30.0, false, true),
+        ],
+        "one event per change"
+    );
+    let events = journal::read(&path).unwrap().events;
+    let jump = events
+        .iter()
+        .find(|e| {
+            matches!(
+                e.action,
+                Action::RehearsalClock {
+                    change: ClockChange::Jump,
+                    ..
+                }
+            )
+        })
+        .unwrap();
+    let Action::RehearsalClock { from, .. } = jump.action else {
+        unreachable!()
+    };
+    assert!(from.unwrap() >= jumped_from && from.unwrap() > paused_at);
+    assert_eq!(
+        jump.session_time(),
+        journal::session_instant(tz, "2023-11-25 09:59:00").unwrap(),
+        "a minute before 10:00"
+    );
+    assert!(
+        screen(&terminal).contains("REHEARSAL x30"),
+        "{}",
+        screen(&terminal)
+    );
+}

@@ -489,3 +489,146 @@ fn watch_on_an_ended_rehearsal_stops_its_clock_where_handover_does() {
     t.keys(&["q", "q"]);
     t.wait_for("watch to exit", |s| s.contains("EXITED 0"));
 }
+
+/// walk 2 N1: a host rehearsal in one terminal, `watch` on its journal in another. The host's
+/// `-` (x30), `p` (pause) and `>` (jump) reach the watcher through the journal: its header
+/// says x30 and PAUSED, its clock stands where the host's stands, and it shows the jump.
+/// Before, the watcher kept x60, ran on through a pause, and showed the failover's end awaiting
+/// before the host reached it.
+#[test]
+fn watch_follows_the_hosts_speed_pause_and_jump() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("host.jsonl");
+    let host = Tmux::start(
+        "clock-host",
+        &format!(
+            "env NO_COLOR= TZ=Europe/London {BIN} run --role ep --rehearse --speed 60 --start-at 09:55 --notify off --operator host --journal {}; echo EXITED $?; sleep 60",
+            j.display()
+        ),
+    );
+    host.wait_for("the host's rehearsal", |s| s.contains("REHEARSAL x60"));
+    let watcher = Tmux::start(
+        "clock-watch",
+        &format!(
+            "env NO_COLOR= TZ=Europe/London {BIN} watch {}; echo EXITED $?; sleep 60",
+            j.display()
+        ),
+    );
+    watcher.wait_for("the watcher at x60", |s| {
+        s.contains("REHEARSAL x60") && s.contains("WATCHING")
+    });
+    // The session clock on the header's second row: `09:56:12 HKT …`.
+    let clock = |s: &str| {
+        s.lines()
+            .nth(1)
+            .and_then(|l| l.split("HKT").next())
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    host.keys(&["-"]);
+    host.wait_for("the host at x30", |s| s.contains("REHEARSAL x30"));
+    watcher.wait_for("the watcher at x30", |s| s.contains("REHEARSAL x30"));
+    host.keys(&["p"]);
+    let paused = host.wait_for("the host paused", |s| s.contains("x30 PAUSED"));
+    let at = clock(&paused);
+    assert!(at.starts_with("09:") || at.starts_with("10:"), "{paused}");
+    // The watcher holds the host's instant (it ran on at x60 before: minutes ahead).
+    let seen = watcher.wait_for("the watcher paused where the host is", |s| {
+        s.contains("x30 PAUSED") && clock(s) == at
+    });
+    assert!(!seen.contains("AWAITING"), "{seen}");
+    // Still there a second later: a paused clock does not run on.
+    let t0 = std::time::Instant::now();
+    while t0.elapsed() < std::time::Duration::from_millis(1500) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let s = watcher.screen();
+        assert_eq!(clock(&s), at, "{s}");
+    }
+    // Resume, then pause and jump to a minute before the next boundary.
+    host.keys(&["p"]);
+    watcher.wait_for("the watcher running again", |s| {
+        s.contains("REHEARSAL x30") && !s.contains("PAUSED")
+    });
+    host.keys(&["p", ">"]);
+    let jumped = host.wait_for("the host paused after the jump", |s| {
+        s.contains("x30 PAUSED") && s.contains("jumped to")
+    });
+    let at = clock(&jumped);
+    assert!(
+        at.ends_with(":59:00"),
+        "a minute before a boundary: {jumped}"
+    );
+    watcher.wait_for("the watcher at the jump", |s| {
+        s.contains("x30 PAUSED") && clock(s) == at
+    });
+    host.keys(&["q"]);
+    host.wait_for("the host to exit", |s| s.contains("EXITED 0"));
+    watcher.wait_for("the watcher stopped", |s| s.contains(" STOPPED"));
+    watcher.keys(&["q"]);
+    watcher.wait_for("watch to exit", |s| s.contains("EXITED 0"));
+}
+
+/// walk 2 N9: in `watch`, `c` records nothing, so the header's awaiting line must not tell the
+/// supervisor to press it: it says the host confirms.
+#[test]
+fn watch_says_the_host_confirms_an_awaited_boundary() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("host.jsonl");
+    let host = Tmux::start(
+        "await-host",
+        &format!(
+            "env NO_COLOR= TZ=Europe/London {BIN} run --role ep --rehearse --speed 60 --start-at 10:59 --notify off --operator host --journal {}; echo EXITED $?; sleep 60",
+            j.display()
+        ),
+    );
+    let on_host = host.wait_for("the host awaiting", |s| s.contains("AWAITING CONFIRMATION"));
+    assert!(on_host.contains("press c when observed"), "{on_host}");
+    let watcher = Tmux::start(
+        "await-watch",
+        &format!(
+            "env NO_COLOR= TZ=Europe/London {BIN} watch {}; echo EXITED $?; sleep 60",
+            j.display()
+        ),
+    );
+    let seen = watcher.wait_for("the watcher awaiting", |s| {
+        s.contains("AWAITING CONFIRMATION") && s.contains("WATCHING")
+    });
+    assert!(seen.contains("the host confirms it"), "{seen}");
+    assert!(!seen.contains("press c"), "{seen}");
+    host.keys(&["q"]);
+    host.wait_for("the host to exit", |s| s.contains("EXITED 0"));
+    watcher.keys(&["q"]);
+    watcher.wait_for("watch to exit", |s| s.contains("EXITED 0"));
+}
+
+/// walk 2 N10: a rehearsal started at x60 and slowed to x30 with `-`: the command printed at
+/// exit to resume it says `--speed 30`, the speed it ended at, not the starting `--speed 60`.
+#[test]
+fn the_resume_command_keeps_the_speed_the_rehearsal_ended_at() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("slowed.jsonl");
+    let t = Tmux::start(
+        "resume-speed",
+        &format!(
+            "env NO_COLOR= TZ=Europe/London {BIN} run --role ep --rehearse --speed 60 --start-at 09:55 --notify off --operator host --journal {}; echo EXITED $?; sleep 60",
+            j.display()
+        ),
+    );
+    t.wait_for("the rehearsal", |s| s.contains("REHEARSAL x60"));
+    t.keys(&["-"]);
+    t.wait_for("x30", |s| s.contains("REHEARSAL x30"));
+    t.keys(&["q"]);
+    t.wait_for("the exit", |s| s.contains("EXITED 0"));
+    // The exit lines and the rehearsal report after them: more than a screen.
+    let all = String::from_utf8_lossy(&t.tmux(&["capture-pane", "-p", "-J", "-S", "-400"]).stdout)
+        .into_owned();
+    let resume = all
+        .lines()
+        .find(|l| l.starts_with("to resume: "))
+        .unwrap_or_else(|| panic!("{all}"));
+    assert!(
+        resume.contains("--rehearse --speed 30 --journal"),
+        "{resume}"
+    );
+}

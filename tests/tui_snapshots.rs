@@ -351,6 +351,7 @@ fn rehearsal_paused_shows_the_marker_and_the_clock_keys() {
     m.rehearsal = Some(RehearsalState {
         speed: 600.0,
         paused: true,
+        stopped: false,
     });
     let theme = Theme::load(Some("mono"), false).unwrap();
     let t = draw(&m, &theme, now, 80, 24);
@@ -918,6 +919,7 @@ fn the_watch_footer_offers_no_clock_keys() {
     m.rehearsal = Some(RehearsalState {
         speed: 60.0,
         paused: false,
+        stopped: false,
     });
     let footer = |m: &Model| {
         let text = text_of(&draw(m, &Theme::default(), now, 80, 24));

@@ -361,6 +361,7 @@ fn quit_asks_in_a_live_session_and_when_something_is_half_typed() {
             r.m.rehearsal = Some(crate::clock::RehearsalState {
                 speed: 60.0,
                 paused: false,
+                stopped: false,
             });
         }
         if watch {
@@ -492,6 +493,7 @@ fn a_rehearsal_marks_its_alerts_and_steers_the_clock_by_key() {
     r.m.rehearsal = Some(crate::clock::RehearsalState {
         speed: 60.0,
         paused: false,
+        stopped: false,
     });
     assert_eq!(
         r.send(key('p')),

@@ -144,6 +144,21 @@ pub fn payload(a: &Action, tz: Tz) -> String {
         Action::TornSetAside { line, bytes } => format!("line {line} ({bytes} bytes) set aside"),
         Action::Undo { target } => format!("of #{target}"),
         Action::Detach { reason } => c(reason),
+        Action::RehearsalClock {
+            change,
+            speed,
+            paused,
+            from,
+        } => {
+            let mut s = format!("{} x{speed}", change.word());
+            if let Some(f) = from {
+                let _ = write!(s, ", from {}", crate::zones::hms(*f, tz));
+            }
+            if *paused && *change != crate::journal::ClockChange::Pause {
+                s.push_str(", paused");
+            }
+            s
+        }
     }
 }
 

@@ -230,7 +230,12 @@ pub fn run(args: &RunArgs) -> Outcome {
         &path,
         &ended,
         resumed.as_deref(),
-        Some(&resume_command(args, &ended.model.plan, &path)),
+        Some(&resume_command(
+            args,
+            &ended.model.plan,
+            &path,
+            ended.model.rehearsal.map(|r| r.speed),
+        )),
     );
     if args.rehearse {
         rehearsal_report(&path, &ended.model.plan);
@@ -287,7 +292,11 @@ fn headless(args: &RunArgs, setup: Setup, path: &Path) -> Outcome {
         .map_err(|e| Failure::new(format!("cannot start the headless run: {e}")))?;
     let plan = &ended.model.plan;
     crate::out::println(&format!("journal {} ({})", path.display(), ended.reason))?;
-    crate::out::println(&format!("to resume: {}", resume_command(args, plan, path)))?;
+    let speed = ended.model.rehearsal.map(|r| r.speed);
+    crate::out::println(&format!(
+        "to resume: {}",
+        resume_command(args, plan, path, speed)
+    ))?;
     if args.rehearse {
         rehearsal_report(path, plan);
     }
@@ -304,13 +313,17 @@ fn headless(args: &RunArgs, setup: Setup, path: &Path) -> Outcome {
 }
 
 /// The exact command that continues this journal: the same runbooks, `--rehearse` for a
-/// rehearsal (its journal is a file of its own, so it is named), the journal path, quoted for a
-/// POSIX shell.
-fn resume_command(args: &RunArgs, plan: &Plan, path: &Path) -> String {
+/// rehearsal (its journal is a file of its own, so it is named) at the speed it ended at
+/// (`ended_speed`: a `-` during the run changed it; left out when it is the default and none
+/// was given), the journal path, quoted for a POSIX shell.
+fn resume_command(args: &RunArgs, plan: &Plan, path: &Path, ended_speed: Option<f64>) -> String {
     let mut cmd = plan.run_words();
     if args.rehearse {
         cmd.push("--rehearse".into());
-        if let Some(s) = args.speed {
+        let speed = ended_speed.or(args.speed).filter(|s| {
+            args.speed.is_some() || (s - rehearsal::DEFAULT_SPEED).abs() > f64::EPSILON
+        });
+        if let Some(s) = speed {
             cmd.push(format!("--speed {s}"));
         }
         if let Some(d) = args.date {
@@ -384,17 +397,12 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
                 .iter()
                 .filter_map(|s| s.replay.exposure.clone()),
         );
-        let lasts: Vec<&crate::journal::Event> = many
-            .sources
-            .iter()
-            .filter_map(|s| s.replay.events.last())
-            .collect();
-        let follow = crate::run::watch_clock(&lasts, wall, crate::run::session_end(&many.plan));
         let slices: Vec<&[crate::journal::Event]> = many
             .sources
             .iter()
             .map(|s| s.replay.events.as_slice())
             .collect();
+        let follow = crate::run::watch_clock(&slices, wall, crate::run::session_end(&many.plan));
         let timeline = crate::journal::merge::timeline(&slices);
         let start = timeline.len().saturating_sub(crate::app::RECENT);
         let events: Vec<_> = timeline[start..]
@@ -409,8 +417,8 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
         exposure.extend(replay.exposure.take());
         let record = std::mem::take(&mut replay.record);
         let start = replay.events.len().saturating_sub(crate::app::RECENT);
-        let lasts: Vec<&crate::journal::Event> = replay.events.last().into_iter().collect();
-        let follow = crate::run::watch_clock(&lasts, wall, crate::run::session_end(&plan));
+        let follow =
+            crate::run::watch_clock(&[&replay.events], wall, crate::run::session_end(&plan));
         (plan, record, replay.events.split_off(start), follow)
     };
     need_terminal()?;
@@ -457,16 +465,14 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
 /// otherwise show the live host's failover as "session ended".
 fn one_rehearsal_clock(many: &super::journals::Many) -> Result<(), Failure> {
     let now = crate::clock::wall_now();
+    let end = crate::run::session_end(&many.plan);
+    // Each journal's clock as a watcher of it alone would set it (a paused host's held).
     let clocks: Vec<(&Path, DateTime<Utc>, f64)> = many
         .sources
         .iter()
         .filter_map(|s| {
-            let last = s.replay.events.last()?;
-            Some((
-                s.path.as_path(),
-                last.carried_to(now)?,
-                last.rehearsal?.speed,
-            ))
+            let f = crate::run::watch_clock(&[&s.replay.events], now, end)?;
+            Some((s.path.as_path(), f.at, f.speed))
         })
         .collect();
     let Some(&(first, at0, speed0)) = clocks.first() else {
@@ -492,10 +498,9 @@ fn one_rehearsal_clock(many: &super::journals::Many) -> Result<(), Failure> {
 const SAME_REHEARSAL: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
 
 /// The clock a watcher reads the journal by: the real one, or for a rehearsal its virtual clock,
-/// set by [`crate::run::watch_clock`]: carried on from the last event at the rehearsal's speed
-/// while a writer is attached, stopped where the rehearsal ended once none is. Pauses are not
-/// journaled, so this follows a running rehearsal closely and a paused one only until its next
-/// event.
+/// set by [`crate::run::watch_clock`]: carried on from the last event at the writer's speed
+/// while a writer is attached (held while its clock is paused), stopped where the rehearsal
+/// ended once none is; set again as the journal grows.
 fn watch_clock(
     follow: Option<crate::clock::Follow>,
     last: Option<&crate::journal::Event>,

@@ -68,6 +68,30 @@ pub struct Rehearsal {
     pub speed: f64,
 }
 
+/// How a rehearsal's clock was steered (the `p`, `+`/`-` and `>` keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockChange {
+    Pause,
+    Resume,
+    /// Faster or slower: the event's `rehearsal.speed` is the new speed.
+    Speed,
+    /// Jumped: the event's `rehearsal.virtual_utc` is where to, `from` where from.
+    Jump,
+}
+
+impl ClockChange {
+    /// The word `log` and the journal pane show.
+    pub fn word(self) -> &'static str {
+        match self {
+            ClockChange::Pause => "paused",
+            ClockChange::Resume => "resumed",
+            ClockChange::Speed => "speed",
+            ClockChange::Jump => "jumped",
+        }
+    }
+}
+
 /// What a check saw, in one word. `not_configured` and `refused` are not failures: nothing
 /// was observed (a site value unset; a command check drillbook was not allowed to run).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -202,6 +226,21 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         simulated: bool,
     },
+    /// A rehearsal's clock was paused, resumed, sped up or slowed down, or jumped, so that a
+    /// watcher's clock follows the writer's (it carries the clock on from the newest event at
+    /// its speed, and holds it while `paused`). The envelope's `rehearsal` stamp is the clock
+    /// after the change. Older journals have none: their clock ran at one speed between
+    /// attaches, as far as anyone can tell.
+    RehearsalClock {
+        change: ClockChange,
+        /// The speed after the change (as the envelope's `rehearsal.speed`).
+        speed: f64,
+        /// The clock stands still after this change (until a `resume`, or the next `attach`).
+        paused: bool,
+        /// A jump's start: the session instant the clock jumped from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<DateTime<Utc>>,
+    },
     /// The incoming operator acknowledged the handover.
     Handover {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -228,6 +267,7 @@ impl Action {
             Action::Notification { .. } => "notification",
             Action::NotifyCheck { .. } => "notify_check",
             Action::Check { .. } => "check",
+            Action::RehearsalClock { .. } => "rehearsal_clock",
             Action::Handover { .. } => "handover",
             Action::TornSetAside { .. } => "torn_set_aside",
             Action::Undo { .. } => "undo",
@@ -444,6 +484,18 @@ mod tests {
                 started: t,
                 duration_ms: 0,
                 simulated: true,
+            },
+            Action::RehearsalClock {
+                change: ClockChange::Pause,
+                speed: 30.0,
+                paused: true,
+                from: None,
+            },
+            Action::RehearsalClock {
+                change: ClockChange::Jump,
+                speed: 60.0,
+                paused: false,
+                from: Some(t - chrono::TimeDelta::minutes(40)),
             },
             Action::Handover { note: None },
             Action::TornSetAside { line: 3, bytes: 9 },

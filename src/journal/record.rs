@@ -305,7 +305,9 @@ impl Record {
                         stamp: stamp(),
                     });
             }
-            Action::TornSetAside { .. } => {}
+            // A rehearsal clock's changes are for a watcher's clock and the rehearsal report,
+            // which read the events: the record of the session does not change.
+            Action::TornSetAside { .. } | Action::RehearsalClock { .. } => {}
         }
     }
 

@@ -14,6 +14,68 @@ use chrono::{DateTime, Utc};
 use std::fmt::Write;
 
 /// Markdown, for the end of a rehearsal and for `drillbook report` on a rehearsal journal.
+/// How the rehearsal's clock was steered, from its `rehearsal_clock` events (none in older
+/// journals: then nothing is said): the speeds it ran at, how often it was paused, and each
+/// jump, since a phase reached by a jump was not lived through.
+fn clock_changes(events: &[Event], tz: chrono_tz::Tz, day: chrono::NaiveDate) -> Option<String> {
+    use crate::journal::ClockChange;
+    let mut speeds: Vec<f64> = events
+        .first()
+        .and_then(|e| e.rehearsal)
+        .map(|r| r.speed)
+        .into_iter()
+        .collect();
+    let (mut pauses, mut jumps, mut any) = (0, Vec::new(), false);
+    for e in events {
+        let at = e.session_time();
+        match &e.action {
+            Action::RehearsalClock {
+                change,
+                speed,
+                from,
+                ..
+            } => {
+                any = true;
+                match change {
+                    ClockChange::Pause => pauses += 1,
+                    ClockChange::Resume => {}
+                    ClockChange::Speed => speeds.push(*speed),
+                    ClockChange::Jump => jumps.push(format!(
+                        "{} to {}",
+                        from.map_or_else(|| "?".into(), |f| zones::hm_on(f, tz, day)),
+                        zones::hm_on(at, tz, day)
+                    )),
+                }
+            }
+            // A writer attaching again may run at another speed.
+            Action::Attach { .. } => speeds.extend(e.rehearsal.map(|r| r.speed)),
+            _ => {}
+        }
+    }
+    if !any {
+        return None;
+    }
+    speeds.dedup();
+    let speeds: Vec<String> = speeds.iter().map(|s| format!("x{s}")).collect();
+    let mut line = format!("- Clock: {}", speeds.join(", then "));
+    match pauses {
+        0 => {}
+        1 => line.push_str("; paused once"),
+        n => {
+            let _ = write!(line, "; paused {n} times");
+        }
+    }
+    if !jumps.is_empty() {
+        let _ = write!(
+            line,
+            "; jumped {} (what lay between was not lived through)",
+            jumps.join(", ")
+        );
+    }
+    line.push('.');
+    Some(line)
+}
+
 pub fn render(plan: &Plan, events: &[Event]) -> String {
     let record = Record::from_events(events);
     let s = &plan.session;
@@ -51,6 +113,10 @@ pub fn render(plan: &Plan, events: &[Event]) -> String {
                 "s"
             },
         );
+    }
+
+    if let Some(line) = clock_changes(events, tz, day) {
+        let _ = writeln!(out, "{line}");
     }
 
     let tl = Timeline::with_confirmations(s, &record);

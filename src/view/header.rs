@@ -24,12 +24,14 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
     // Line 1: title, roles, markers on the right.
     let mut marks = Vec::new();
     if let Some(r) = m.rehearsal {
-        // A watcher cannot pause: its clock stops where the rehearsal ended (or at the session's
-        // end) and stays there.
-        let paused = match (r.paused, m.read_only.is_some()) {
-            (false, _) => "",
-            (true, false) => " PAUSED",
-            (true, true) => " STOPPED",
+        // A watcher's clock is paused when the writer's is (journaled), and stops where the
+        // rehearsal ended (or at the session's end) and stays there.
+        let paused = if r.stopped {
+            " STOPPED"
+        } else if r.paused {
+            " PAUSED"
+        } else {
+            ""
         };
         marks.push(format!(" REHEARSAL x{}{paused} ", r.speed));
     }
@@ -153,10 +155,16 @@ fn focus_line<'a>(m: &Model, theme: &Theme, now: DateTime<Utc>) -> Line<'a> {
     let st = m.status_at(now);
     if let Some(n) = st.awaiting {
         let t = &m.timeline.transitions[n];
+        // A watcher cannot confirm (`c` records): it says who does.
+        let who = if m.read_only.is_some() {
+            "the host confirms it"
+        } else {
+            "press c when observed"
+        };
         return Line::from(vec![
             Span::styled(" AWAITING CONFIRMATION ", theme.awaiting),
             Span::raw(format!(
-                " planned ~{}, {} ago: press c when observed ({})",
+                " planned ~{}, {} ago: {who} ({})",
                 zones::hm(t.at, tz).split(' ').next().unwrap_or_default(),
                 zones::span(now - t.at),
                 clean_line(&s.transition_label(t))

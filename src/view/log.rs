@@ -50,6 +50,9 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme) {
             }
             Action::Evidence { value, .. } => format!(" = {}", clean_line(value)),
             Action::Detach { reason } => format!(" ({})", clean_line(reason)),
+            Action::RehearsalClock { change, speed, .. } => {
+                format!(" {} x{speed}", change.word())
+            }
             Action::Notification { ok, channel, .. } => {
                 format!(
                     " on {} {}",
