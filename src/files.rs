@@ -212,6 +212,17 @@ impl Exposure {
         self.mode & 0o022 != 0
     }
 
+    /// Who besides the owner could write it, in words: "its group", "others", "its group and
+    /// others" (a group-writable file is not "writable by anyone").
+    pub fn writers(&self) -> &'static str {
+        match (self.mode & 0o020 != 0, self.mode & 0o002 != 0) {
+            (true, true) => "its group and others",
+            (true, false) => "its group",
+            (false, true) => "others",
+            (false, false) => "nobody else",
+        }
+    }
+
     /// `0666`.
     pub fn octal(&self) -> String {
         format!("{:04o}", self.mode)

@@ -554,13 +554,25 @@ pub fn read(path: &Path) -> Result<Replay, JournalError> {
         .filter(crate::files::Exposure::writable_by_others);
     let bytes = crate::files::read_capped_from(file, READ_CAP).map_err(refused)?;
     let mut replay = parse(path, &bytes)?;
+    // The last write in the zone the journal's own events were written in, as the writer says
+    // it (the reader has no session yet: the first event's offset stands for it).
+    let offset = replay
+        .events
+        .first()
+        .and_then(|e| DateTime::parse_from_rfc3339(&e.local).ok())
+        .map_or(chrono::FixedOffset::east_opt(0).expect("UTC"), |t| {
+            *t.offset()
+        });
     replay.exposure = exposed.map(|x| {
         format!(
-            "{}: warning: the journal is writable by others (mode {}): anyone could have added \
-             events to it (last written {}); its writer makes it private (0600) when it next opens it",
+            "{}: warning: the journal is writable by {} (mode {}): they could have added events \
+             to it (last written {}); its writer makes it private (0600) when it next opens it",
             path.display(),
+            x.writers(),
             x.octal(),
-            crate::zones::day_hm(x.modified, chrono_tz::UTC)
+            x.modified
+                .with_timezone(&offset)
+                .format("%a %d %b %H:%M (UTC%:z)")
         )
     });
     Ok(replay)
@@ -569,12 +581,12 @@ pub fn read(path: &Path) -> Result<Replay, JournalError> {
 /// What a writer tells the operator when it took group and other bits off a journal.
 fn tightened_words(path: &Path, x: &crate::files::Exposure, tz: Tz) -> String {
     let mut s = format!(
-        "{}: the journal was {} by others (mode {}); drillbook made it private (0600)",
+        "{}: the journal was {} (mode {}); drillbook made it private (0600)",
         path.display(),
         if x.writable_by_others() {
-            "writable"
+            format!("writable by {}", x.writers())
         } else {
-            "readable"
+            "readable by others".to_owned()
         },
         x.octal()
     );
@@ -583,7 +595,7 @@ fn tightened_words(path: &Path, x: &crate::files::Exposure, tz: Tz) -> String {
         use std::fmt::Write as _;
         let _ = write!(
             s,
-            ". Anyone could have added events to it until now (it was last written {}): check \
+            ". They could have added events to it until now (it was last written {}): check \
              with `drillbook log {}` that every event in it is yours",
             crate::zones::day_hm(x.modified, tz),
             path.display()

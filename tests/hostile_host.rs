@@ -646,14 +646,14 @@ fn a_journal_others_can_write_is_made_private_on_open_and_readers_warn() {
     let append = format!("cat '{}' >> '{p}'", forged_file.display());
     assert!(as_other_user(&append), "0666: the other user can append");
 
-    // Every reader reads it, and says that anyone could have added events.
+    // Every reader reads it, and says who could have added events.
     for args in [vec!["log", p], vec!["handover", p], vec!["report", p]] {
         let out = drillbook(&args);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         let err = stderr(&out);
         assert!(
-            err.contains("writable by others (mode 0666)")
-                && err.contains("anyone could have added"),
+            err.contains("writable by its group and others (mode 0666)")
+                && err.contains("they could have added"),
             "{args:?} warns:\n{err}"
         );
     }
@@ -662,8 +662,9 @@ fn a_journal_others_can_write_is_made_private_on_open_and_readers_warn() {
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("was writable by others (mode 0666); drillbook made it private (0600)")
-            && err.contains("check with `drillbook log"),
+        err.contains(
+            "was writable by its group and others (mode 0666); drillbook made it private (0600)"
+        ) && err.contains("check with `drillbook log"),
         "{err}"
     );
     assert_eq!(mode(&j), 0o600);
