@@ -352,7 +352,9 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
     let mut wall_second = i64::MIN;
     let mut terminal_error = None;
     let mut clock_error = None;
-    let mut last_frame: Option<tokio::time::Instant> = None;
+    // When the last frame drawn for a key was: a burst of keys is drawn together. A frame for
+    // the clock does not count, so a key after a pause is drawn at once whatever the clock did.
+    let mut last_key_frame: Option<tokio::time::Instant> = None;
     let mut from_terminal = false;
     while quit.is_none() {
         // The wall clock stepped back before 1970: leave the usual way, the detach journaled.
@@ -386,11 +388,13 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
         // After a key, a frame only when the last one is KEY_FRAME old; until then, the sleep
         // below ends when it is.
         let hold = (from_terminal && due)
-            .then(|| last_frame.map(|t| KEY_FRAME.saturating_sub(t.elapsed())))
+            .then(|| last_key_frame.map(|t| KEY_FRAME.saturating_sub(t.elapsed())))
             .flatten()
             .filter(|left| !left.is_zero());
         if due && hold.is_none() {
-            last_frame = Some(tokio::time::Instant::now());
+            if from_terminal {
+                last_key_frame = Some(tokio::time::Instant::now());
+            }
             if let Err(e) = frontend.frame(&model, now) {
                 quit = Some(format!("terminal error: {e}"));
                 terminal_error = Some(e);
