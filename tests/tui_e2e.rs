@@ -499,21 +499,9 @@ fn watch_on_an_ended_rehearsal_stops_its_clock_where_handover_does() {
 fn watch_follows_the_hosts_speed_pause_and_jump() {
     let dir = tempfile::tempdir().unwrap();
     let j = dir.path().join("host.jsonl");
-    let host = Tmux::start(
-        "clock-host",
-        &format!(
-            "env NO_COLOR= TZ=Europe/London {BIN} run --role ep --rehearse --speed 60 --start-at 09:55 --notify off --operator host --journal {}; echo EXITED $?; sleep 60",
-            j.display()
-        ),
-    );
+    let host = host_rehearsal("clock-host", &j, "09:55");
     host.wait_for("the host's rehearsal", |s| s.contains("REHEARSAL x60"));
-    let watcher = Tmux::start(
-        "clock-watch",
-        &format!(
-            "env NO_COLOR= TZ=Europe/London {BIN} watch {}; echo EXITED $?; sleep 60",
-            j.display()
-        ),
-    );
+    let watcher = watcher("clock-watch", &j);
     watcher.wait_for("the watcher at x60", |s| {
         s.contains("REHEARSAL x60") && s.contains("WATCHING")
     });
@@ -575,22 +563,10 @@ fn watch_follows_the_hosts_speed_pause_and_jump() {
 fn watch_says_the_host_confirms_an_awaited_boundary() {
     let dir = tempfile::tempdir().unwrap();
     let j = dir.path().join("host.jsonl");
-    let host = Tmux::start(
-        "await-host",
-        &format!(
-            "env NO_COLOR= TZ=Europe/London {BIN} run --role ep --rehearse --speed 60 --start-at 10:59 --notify off --operator host --journal {}; echo EXITED $?; sleep 60",
-            j.display()
-        ),
-    );
+    let host = host_rehearsal("await-host", &j, "10:59");
     let on_host = host.wait_for("the host awaiting", |s| s.contains("AWAITING CONFIRMATION"));
     assert!(on_host.contains("press c when observed"), "{on_host}");
-    let watcher = Tmux::start(
-        "await-watch",
-        &format!(
-            "env NO_COLOR= TZ=Europe/London {BIN} watch {}; echo EXITED $?; sleep 60",
-            j.display()
-        ),
-    );
+    let watcher = watcher("await-watch", &j);
     let seen = watcher.wait_for("the watcher awaiting", |s| {
         s.contains("AWAITING CONFIRMATION") && s.contains("WATCHING")
     });
@@ -608,13 +584,7 @@ fn watch_says_the_host_confirms_an_awaited_boundary() {
 fn the_resume_command_keeps_the_speed_the_rehearsal_ended_at() {
     let dir = tempfile::tempdir().unwrap();
     let j = dir.path().join("slowed.jsonl");
-    let t = Tmux::start(
-        "resume-speed",
-        &format!(
-            "env NO_COLOR= TZ=Europe/London {BIN} run --role ep --rehearse --speed 60 --start-at 09:55 --notify off --operator host --journal {}; echo EXITED $?; sleep 60",
-            j.display()
-        ),
-    );
+    let t = host_rehearsal("resume-speed", &j, "09:55");
     t.wait_for("the rehearsal", |s| s.contains("REHEARSAL x60"));
     t.keys(&["-"]);
     t.wait_for("x30", |s| s.contains("REHEARSAL x30"));
@@ -631,4 +601,27 @@ fn the_resume_command_keeps_the_speed_the_rehearsal_ended_at() {
         resume.contains("--rehearse --speed 30 --journal"),
         "{resume}"
     );
+}
+
+/// An ep rehearsal at x60 from `start_at`, in a terminal of its own, journaling into `j` as
+/// `host`; `EXITED <code>` is printed when it ends.
+fn host_rehearsal(name: &str, j: &std::path::Path, start_at: &str) -> Tmux {
+    Tmux::start(
+        name,
+        &format!(
+            "env NO_COLOR= TZ=Europe/London {BIN} run --role ep --rehearse --speed 60 --start-at {start_at} --notify off --operator host --journal {}; echo EXITED $?; sleep 60",
+            j.display()
+        ),
+    )
+}
+
+/// `drillbook watch j` in a terminal of its own; `EXITED <code>` is printed when it ends.
+fn watcher(name: &str, j: &std::path::Path) -> Tmux {
+    Tmux::start(
+        name,
+        &format!(
+            "env NO_COLOR= TZ=Europe/London {BIN} watch {}; echo EXITED $?; sleep 60",
+            j.display()
+        ),
+    )
 }
