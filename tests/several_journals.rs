@@ -343,3 +343,51 @@ fn another_session_or_a_rehearsal_among_real_journals_is_refused_and_nothing_is_
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stdout(&out).contains("## Journals"));
 }
+
+/// Two different rehearsals in one folder (a finished 3600x day beside another at 60x, started
+/// from the failover a little later) are not one record: `handover` and `report` refuse, naming
+/// both, as `watch` does. Two hosts of one team rehearsal (the same clock) are read as one.
+#[test]
+fn handover_and_report_refuse_two_different_rehearsals() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("team");
+    std::fs::create_dir(&folder).unwrap();
+    let headless = |role: &str, speed: &str, start: &str, file: &str| {
+        let out = drillbook(&[
+            "run",
+            "--role",
+            role,
+            "--rehearse",
+            "--headless",
+            "--notify",
+            "off",
+            "--speed",
+            speed,
+            "--start-at",
+            start,
+            "--journal",
+            folder.join(file).to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    headless("ccep", "3600", "primary", "ccep.jsonl");
+    headless("omd", "3600", "failover", "omd.jsonl");
+    for cmd in ["handover", "report"] {
+        let out = drillbook(&[cmd, folder.to_str().unwrap()]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {err}");
+        assert!(err.contains("are different rehearsals"), "{cmd}: {err}");
+        assert!(
+            err.contains("ccep.jsonl (x3600") && err.contains("omd.jsonl (x3600"),
+            "{err}"
+        );
+    }
+    // One rehearsal's journal beside a copy of it (two hosts on one clock): one record.
+    let one = dir.path().join("one");
+    std::fs::create_dir(&one).unwrap();
+    let text = std::fs::read_to_string(folder.join("ccep.jsonl")).unwrap();
+    std::fs::write(one.join("a.jsonl"), &text).unwrap();
+    std::fs::write(one.join("b.jsonl"), &text).unwrap();
+    let out = drillbook(&["report", one.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}

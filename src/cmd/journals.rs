@@ -314,9 +314,64 @@ fn insert_before(text: &mut String, marker: &str, section: &str) {
     }
 }
 
+/// Rehearsal journals make one record only when they are one rehearsal: the same speed, and
+/// their clocks, each carried from its first event to the earliest of them, within 15 minutes
+/// of each other (hosts that start a team rehearsal together). A finished rehearsal at 3600x
+/// beside a live one at 60x would otherwise give one handover of two different days.
+fn one_rehearsal(m: &Many) -> Result<(), Failure> {
+    if !m.rehearsal {
+        return Ok(());
+    }
+    let starts: Vec<(
+        &std::path::Path,
+        chrono::DateTime<chrono::Utc>,
+        chrono::DateTime<chrono::Utc>,
+        f64,
+    )> = m
+        .sources
+        .iter()
+        .filter_map(|s| {
+            let e = s.replay.events.first()?;
+            let r = e.rehearsal?;
+            Some((s.path.as_path(), e.utc, r.virtual_utc, r.speed))
+        })
+        .collect();
+    let Some(w0) = starts.iter().map(|s| s.1).min() else {
+        return Ok(());
+    };
+    let at_w0 = |(_, wall, virt, speed): &(
+        _,
+        chrono::DateTime<chrono::Utc>,
+        chrono::DateTime<chrono::Utc>,
+        f64,
+    )| {
+        let back = (*wall - w0).num_milliseconds() as f64 * speed;
+        *virt - chrono::TimeDelta::milliseconds(back as i64)
+    };
+    let tz = m.plan.session.tz;
+    let first = &starts[0];
+    for other in &starts[1..] {
+        if (other.3 - first.3).abs() > f64::EPSILON * first.3
+            || (at_w0(other) - at_w0(first)).abs() > chrono::TimeDelta::minutes(15)
+        {
+            return Err(Failure::new(format!(
+                "{} (x{}, from {}) and {} (x{}, from {}) are different rehearsals: one record has one clock; read each journal alone",
+                first.0.display(),
+                first.3,
+                crate::zones::day_hm(first.2, tz),
+                other.0.display(),
+                other.3,
+                crate::zones::day_hm(other.2, tz),
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// `handover J1 J2 ...` / `handover FOLDER`.
 pub fn handover(journals: &[PathBuf], runbooks: &[PathBuf], at: Option<&str>) -> Outcome {
     let mut m = load(journals, runbooks)?;
+    one_rehearsal(&m)?;
     let now = match at {
         None => now_for(&m),
         Some(a) => super::handover::at_instant(&m.plan, a)?,
@@ -355,6 +410,7 @@ pub fn handover(journals: &[PathBuf], runbooks: &[PathBuf], at: Option<&str>) ->
 /// `report J1 J2 ... [--format md|csv|json]` / `report FOLDER`.
 pub fn report(journals: &[PathBuf], runbooks: &[PathBuf], format: &str) -> Outcome {
     let m = load(journals, runbooks)?;
+    one_rehearsal(&m)?;
     let ctx = context(&m, now_for(&m));
     let f = Fmt::new(&m.plan, ctx.local_tz);
     let model = report::build(&m.plan, &m.record, &ctx);
