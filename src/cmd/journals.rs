@@ -314,58 +314,89 @@ fn insert_before(text: &mut String, marker: &str, section: &str) {
     }
 }
 
-/// Rehearsal journals make one record only when they are one rehearsal: the same speed, and
-/// their clocks, each carried from its first event to the earliest of them, within 15 minutes
-/// of each other (hosts that start a team rehearsal together). A finished rehearsal at 3600x
-/// beside a live one at 60x would otherwise give one handover of two different days.
-fn one_rehearsal(m: &Many) -> Result<(), Failure> {
-    if !m.rehearsal {
-        return Ok(());
-    }
-    let starts: Vec<(
-        &std::path::Path,
-        chrono::DateTime<chrono::Utc>,
-        chrono::DateTime<chrono::Utc>,
-        f64,
-    )> = m
-        .sources
-        .iter()
-        .filter_map(|s| {
-            let e = s.replay.events.first()?;
-            let r = e.rehearsal?;
-            Some((s.path.as_path(), e.utc, r.virtual_utc, r.speed))
-        })
-        .collect();
-    let Some(w0) = starts.iter().map(|s| s.1).min() else {
+/// One journal's rehearsal clock, for telling one rehearsal from two.
+pub struct RehearsalClock<'a> {
+    pub path: &'a std::path::Path,
+    /// Its session clock at an instant common to all the journals compared.
+    pub at_common: chrono::DateTime<chrono::Utc>,
+    /// Its session clock as the message names it.
+    pub shown: (&'static str, chrono::DateTime<chrono::Utc>),
+    pub speed: f64,
+}
+
+/// How far apart the session clocks of one team rehearsal may be: hosts started by hand a few
+/// seconds apart at 60x are minutes apart in session time.
+const SAME_REHEARSAL: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
+
+/// Refused, naming the first two that differ, unless every clock has the same speed and is
+/// within [`SAME_REHEARSAL`] of the first: `why` says what needs one clock.
+pub fn one_rehearsal_of(
+    clocks: &[RehearsalClock],
+    tz: chrono_tz::Tz,
+    why: &str,
+) -> Result<(), Failure> {
+    let Some(first) = clocks.first() else {
         return Ok(());
     };
-    let at_w0 = |(_, wall, virt, speed): &(
-        _,
-        chrono::DateTime<chrono::Utc>,
-        chrono::DateTime<chrono::Utc>,
-        f64,
-    )| {
-        let back = (*wall - w0).num_milliseconds() as f64 * speed;
-        *virt - chrono::TimeDelta::milliseconds(back as i64)
-    };
-    let tz = m.plan.session.tz;
-    let first = &starts[0];
-    for other in &starts[1..] {
-        if (other.3 - first.3).abs() > f64::EPSILON * first.3
-            || (at_w0(other) - at_w0(first)).abs() > chrono::TimeDelta::minutes(15)
+    for other in &clocks[1..] {
+        if (other.speed - first.speed).abs() > f64::EPSILON * first.speed
+            || (other.at_common - first.at_common).abs() > SAME_REHEARSAL
         {
+            let name = |c: &RehearsalClock| {
+                format!(
+                    "{} (x{}, {} {})",
+                    c.path.display(),
+                    c.speed,
+                    c.shown.0,
+                    crate::zones::day_hm(c.shown.1, tz)
+                )
+            };
             return Err(Failure::new(format!(
-                "{} (x{}, from {}) and {} (x{}, from {}) are different rehearsals: one record has one clock; read each journal alone",
-                first.0.display(),
-                first.3,
-                crate::zones::day_hm(first.2, tz),
-                other.0.display(),
-                other.3,
-                crate::zones::day_hm(other.2, tz),
+                "{} and {} are different rehearsals: {why}",
+                name(first),
+                name(other)
             )));
         }
     }
     Ok(())
+}
+
+/// Rehearsal journals make one record only when they are one rehearsal: the same speed, and
+/// their clocks, each carried from its first event to the earliest of them, close together
+/// (hosts that start a team rehearsal together). A finished rehearsal at 3600x beside a live
+/// one at 60x would otherwise give one handover of two different days.
+fn one_rehearsal(m: &Many) -> Result<(), Failure> {
+    if !m.rehearsal {
+        return Ok(());
+    }
+    let firsts: Vec<_> = m
+        .sources
+        .iter()
+        .filter_map(|s| {
+            let e = s.replay.events.first()?;
+            Some((s.path.as_path(), e.utc, e.rehearsal?))
+        })
+        .collect();
+    let Some(w0) = firsts.iter().map(|f| f.1).min() else {
+        return Ok(());
+    };
+    let clocks: Vec<RehearsalClock> = firsts
+        .iter()
+        .map(|&(path, wall, r)| {
+            let back = (wall - w0).num_milliseconds() as f64 * r.speed;
+            RehearsalClock {
+                path,
+                at_common: r.virtual_utc - chrono::TimeDelta::milliseconds(back as i64),
+                shown: ("from", r.virtual_utc),
+                speed: r.speed,
+            }
+        })
+        .collect();
+    one_rehearsal_of(
+        &clocks,
+        m.plan.session.tz,
+        "one record has one clock; read each journal alone",
+    )
 }
 
 /// `handover J1 J2 ...` / `handover FOLDER`.

@@ -14,7 +14,6 @@ use crate::run::{Ended, Setup, Source};
 use crate::runbook::Plan;
 use crate::text::clean_line;
 use crate::theme::Theme;
-use chrono::{DateTime, Utc};
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -460,42 +459,32 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
 }
 
 /// Several rehearsal journals share one screen, so one clock: only when they are one rehearsal
-/// (the same speed, their clocks carried to now within [`SAME_REHEARSAL`] of each other), as
+/// (the same speed, their clocks carried to now within 15 minutes of each other), as
 /// hosts that start a team rehearsal together are. A finished rehearsal beside a live one would
 /// otherwise show the live host's failover as "session ended".
 fn one_rehearsal_clock(many: &super::journals::Many) -> Result<(), Failure> {
     let now = crate::clock::wall_now();
     let end = crate::run::session_end(&many.plan);
     // Each journal's clock as a watcher of it alone would set it (a paused host's held).
-    let clocks: Vec<(&Path, DateTime<Utc>, f64)> = many
+    let clocks: Vec<super::journals::RehearsalClock> = many
         .sources
         .iter()
         .filter_map(|s| {
             let f = crate::run::watch_clock(&[&s.replay.events], now, end)?;
-            Some((s.path.as_path(), f.at, f.speed))
+            Some(super::journals::RehearsalClock {
+                path: s.path.as_path(),
+                at_common: f.at,
+                shown: ("at", f.at),
+                speed: f.speed,
+            })
         })
         .collect();
-    let Some(&(first, at0, speed0)) = clocks.first() else {
-        return Ok(());
-    };
-    let tz = many.plan.session.tz;
-    for &(path, at, speed) in &clocks[1..] {
-        if (speed - speed0).abs() > f64::EPSILON * speed0 || (at - at0).abs() > SAME_REHEARSAL {
-            return Err(Failure::new(format!(
-                "{} (x{speed0}, at {}) and {} (x{speed}, at {}) are different rehearsals: one screen has one clock; watch each journal alone",
-                first.display(),
-                crate::zones::day_hm(at0, tz),
-                path.display(),
-                crate::zones::day_hm(at, tz),
-            )));
-        }
-    }
-    Ok(())
+    super::journals::one_rehearsal_of(
+        &clocks,
+        many.plan.session.tz,
+        "one screen has one clock; watch each journal alone",
+    )
 }
-
-/// How far apart the session clocks of one team rehearsal may be: hosts started by hand a few
-/// seconds apart at 60x are minutes apart in session time.
-const SAME_REHEARSAL: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
 
 /// The clock a watcher reads the journal by: the real one, or for a rehearsal its virtual clock,
 /// set by [`crate::run::watch_clock`]: carried on from the last event at the writer's speed
