@@ -5,6 +5,7 @@
 //! the operator sees that something odd was there instead of having the screen rewritten.
 
 use std::borrow::Cow;
+use unicode_width::UnicodeWidthStr;
 
 /// The visible stand-in for a neutralised character.
 fn stand_in(c: char) -> Option<char> {
@@ -484,7 +485,6 @@ pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
 /// wider. An empty word keeps an extra space where the text had two (the journal log keeps a
 /// note's spacing; [`wrap_words`] gives none).
 pub fn wrap_pieces<'a>(words: impl IntoIterator<Item = &'a str>, width: usize) -> Vec<String> {
-    use unicode_width::UnicodeWidthStr;
     let mut lines: Vec<String> = Vec::new();
     let mut cur = String::new();
     for word in words {
@@ -564,7 +564,7 @@ fn fold_where(
     for line in text.lines() {
         let indent = line.len() - line.trim_start().len();
         let hang = hang(indent, line.trim_start());
-        let Some(hang) = hang.filter(|_| line.chars().count() > width) else {
+        let Some(hang) = hang.filter(|_| line.width() > width) else {
             out.push_str(line);
             out.push('\n');
             continue;
@@ -572,7 +572,11 @@ fn fold_where(
         let width = width.max(hang + 20);
         let mut cur = line[..indent].to_owned();
         let mut fresh = true;
-        for word in line.trim_start().split(' ') {
+        for word in line
+            .trim_start()
+            .split(' ')
+            .flat_map(|w| cjk_pieces(w, width - hang))
+        {
             // A continuation never starts with what would make it a list item, a heading or a
             // quote of its own ("OTP-C - OCG-C" broken before the dash): it runs on instead.
             let opens_block = matches!(word, "-" | "*" | "+")
@@ -582,7 +586,7 @@ fn fold_where(
                 || word
                     .strip_suffix(['.', ')'])
                     .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-            let full = cur.chars().count() + 1 + word.chars().count() > width;
+            let full = cur.width() + 1 + word.width() > width;
             if !fresh && full && !opens_block {
                 out.push_str(&cur);
                 out.push('\n');
@@ -599,6 +603,29 @@ fn fold_where(
         out.push('\n');
     }
     out
+}
+
+/// A word as pieces to fold: whole, unless it is wider than `room` and holds wide (CJK)
+/// characters, which may be broken between (Chinese text runs without spaces). A long ASCII
+/// word (a path, a URL, a FIX fragment) stays whole: cut, it would no longer copy and paste.
+fn cjk_pieces(word: &str, room: usize) -> Vec<&str> {
+    use unicode_width::UnicodeWidthChar;
+    let wide = |c: char| c.width().unwrap_or(0) > 1;
+    if word.width() <= room || !word.chars().any(wide) {
+        return vec![word];
+    }
+    let mut pieces = Vec::new();
+    let (mut start, mut used) = (0, 0);
+    for (i, c) in word.char_indices() {
+        let w = c.width().unwrap_or(0);
+        if used + w > room && i > start {
+            pieces.push(&word[start..i]);
+            (start, used) = (i, 0);
+        }
+        used += w;
+    }
+    pieces.push(&word[start..]);
+    pieces
 }
 
 /// `s` (already neutralised) cut to `max` characters, ending in `…` when anything was cut.
@@ -756,6 +783,24 @@ mod tests {
                 40
             )
             .contains("\n    ")
+        );
+    }
+
+    #[test]
+    fn folding_counts_terminal_columns_and_breaks_chinese_text_between_characters() {
+        let value = "  - evidence: rundown received on = 22 Nov 2023 收到交易所的演習流程 rundown 📧 from 香港交易所 and 價格超出範圍價格超出範圍價格超出範圍價格超出範圍";
+        let folded = fold_markdown(value, 40);
+        for l in folded.lines() {
+            assert!(l.width() <= 40, "{} columns: {l}", l.width());
+        }
+        // Nothing typed is lost or reordered: the CJK run was only broken, never cut short.
+        assert_eq!(folded.replace(['\n', ' '], ""), value.replace(' ', ""));
+        // A long ASCII word (a path) is never broken: it would not copy and paste.
+        let path = format!("  - journal: /{}", "a".repeat(60));
+        assert!(
+            fold_markdown(&path, 40)
+                .lines()
+                .any(|l| l.trim() == format!("/{}", "a".repeat(60)))
         );
     }
 

@@ -601,6 +601,14 @@ fn the_resume_command_keeps_the_speed_the_rehearsal_ended_at() {
         resume.contains("--rehearse --speed 30 --journal"),
         "{resume}"
     );
+    // walk 3 R1: the rehearsal report printed at exit is folded to the 80 columns it was run in,
+    // as `drillbook report` folds it (`-J` joins what the terminal wrapped back into one line).
+    // (The resume command above stays whole, to be copied.)
+    let report = &all[all.find(resume).unwrap() + resume.len()..];
+    assert!(report.contains("Steps"), "{report}");
+    for l in report.lines() {
+        assert!(l.chars().count() <= 80, "over 80 columns: {l}");
+    }
 }
 
 /// An ep rehearsal at x60 from `start_at`, in a terminal of its own, journaling into `j` as

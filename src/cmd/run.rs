@@ -369,8 +369,9 @@ fn newest_rehearsal(plan: &Plan) -> Result<PathBuf, Failure> {
 fn rehearsal_report(path: &Path, plan: &Plan) {
     match journal::read(path) {
         Ok(r) => {
-            let _ =
-                crate::out::println(&format!("\n{}", rehearsal::report::render(plan, &r.events)));
+            // Folded as `drillbook report` folds it: the app was on an 80-column terminal.
+            let text = crate::text::fold_markdown(&rehearsal::report::render(plan, &r.events), 80);
+            let _ = crate::out::println(&format!("\n{text}"));
         }
         Err(e) => crate::out::eprintln(&format!(
             "drillbook: cannot read the rehearsal journal back for its report: {e}"
