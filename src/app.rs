@@ -1469,7 +1469,10 @@ fn next_overdue(m: &mut Model, now: DateTime<Utc>) {
     let i = overdue[pos];
     reveal(m, i, now);
     let s = &m.plan.steps[i];
-    let due = s.due.map(|d| zones::hm(d, m.plan.session.tz));
+    // With its date when that is not the session day: "due 17:00" beside "overdue" on the
+    // day would read as later today.
+    let session = &m.plan.session;
+    let due = s.due.map(|d| zones::hm_on(d, session.tz, session.date));
     m.say(
         format!(
             "overdue {} of {}: {} (due {})",

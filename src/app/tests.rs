@@ -743,6 +743,15 @@ fn the_open_items_view_puts_overdue_first_and_o_jumps_between_them() {
     r.send(key('O'));
     let a = r.m.cursor.unwrap();
     assert_eq!(a, r.m.overdue_steps(now)[0]);
+    // The oldest is due before the session day, and the status says which day (walk 3 R5):
+    // "due 17:00 HKT" beside "overdue" on the day would read as later today.
+    let due = r.m.plan.steps[a]
+        .due
+        .unwrap()
+        .with_timezone(&chrono_tz::Asia::Hong_Kong);
+    assert!(due.date_naive() < r.m.plan.session.date, "{due}");
+    let day = due.format("(due %d %b %H:%M HKT)").to_string();
+    assert!(r.status().ends_with(&day), "{} / {day}", r.status());
     r.send(key('O'));
     assert_eq!(r.m.cursor.unwrap(), r.m.overdue_steps(now)[1]);
     assert!(r.status().starts_with("overdue 2 of"), "{}", r.status());
