@@ -133,6 +133,29 @@ fn a_log_check_settles_its_step_when_the_logon_line_is_written() {
     t.keys(&["r"]);
     t.wait_for("no check to run", |s| s.contains("has no check to run"));
     assert_eq!(journal_lines(&j).len(), lines);
+
+    // A supervisor's `watch` shows the journaled outcome, not "not run yet · r runs it" (walk 3
+    // R7: the merged record the watcher reads had dropped the checks).
+    let w = Tmux::start(
+        "checks-watch",
+        &format!(
+            "env NO_COLOR= TZ=Europe/London {BIN} watch {} {}; sleep 60",
+            j.display(),
+            fixture("logon.yaml").display()
+        ),
+    );
+    w.wait_for("the watcher", |s| s.contains("WATCHING"));
+    w.keys(&["/"]);
+    assert!(
+        w.tmux(&["send-keys", "-l", "logon is accepted"])
+            .status
+            .success()
+    );
+    w.keys(&["Enter"]);
+    let s = w.wait_for("the check's outcome in watch", |s| {
+        s.contains("▸ [x] done") && s.contains("check: pass")
+    });
+    assert!(!s.contains("not run yet"), "{s}");
     t.keys(&["q"]);
     let end = t.wait_for("the exit", |s| s.contains("EXITED"));
     assert!(end.contains("EXITED 0"), "{end}");

@@ -255,48 +255,72 @@ pub fn timeline<'a>(journals: &[&'a [Event]]) -> Vec<(usize, &'a Event)> {
 pub fn merge_records<'a>(records: impl IntoIterator<Item = &'a Record>) -> Record {
     let mut out = Record::default();
     for r in records {
-        for (k, h) in &r.steps {
-            out.steps
-                .entry(k.clone())
-                .or_default()
-                .extend(h.iter().cloned());
+        // Every field named, so that one added to `Record` cannot be left out of merged views
+        // (the checks once were: `watch` showed "not run yet" for a check its host had run).
+        let Record {
+            steps,
+            evidence,
+            checks,
+            notes,
+            confirmations,
+            notifications,
+            handovers,
+            shifts,
+            notify_checks,
+            phases_entered,
+            undoable: _, // undo stays within its own journal: each record was folded first
+            actions,
+            last,
+            last_seq,
+        } = r;
+        for (k, h) in steps {
+            out.steps.entry(k.clone()).or_default().extend_from_slice(h);
         }
-        for (k, h) in &r.evidence {
+        for (k, h) in evidence {
             out.evidence
                 .entry(k.clone())
                 .or_default()
-                .extend(h.iter().cloned());
+                .extend_from_slice(h);
         }
-        for (k, h) in &r.confirmations {
+        for (k, h) in checks {
+            out.checks
+                .entry(k.clone())
+                .or_default()
+                .extend_from_slice(h);
+        }
+        for (k, h) in confirmations {
             out.confirmations
                 .entry(k.clone())
                 .or_default()
-                .extend(h.iter().cloned());
+                .extend_from_slice(h);
         }
-        out.notes.extend(r.notes.iter().cloned());
-        out.notifications.extend(r.notifications.iter().cloned());
-        out.handovers.extend(r.handovers.iter().cloned());
-        out.shifts.extend(r.shifts.iter().cloned());
-        out.notify_checks.extend(r.notify_checks.iter().cloned());
-        out.phases_entered.extend(r.phases_entered.iter().cloned());
-        out.actions += r.actions;
-        out.last_seq = out.last_seq.max(r.last_seq);
-        if let Some(l) = &r.last
+        out.notes.extend_from_slice(notes);
+        out.notifications.extend_from_slice(notifications);
+        out.handovers.extend_from_slice(handovers);
+        out.shifts.extend_from_slice(shifts);
+        out.notify_checks.extend_from_slice(notify_checks);
+        out.phases_entered.extend_from_slice(phases_entered);
+        out.actions += actions;
+        out.last_seq = out.last_seq.max(*last_seq);
+        if let Some(l) = last
             && out.last.as_ref().is_none_or(|o| l.at > o.at)
         {
             out.last = Some(l.clone());
         }
     }
     // Stable sorts: entries at the same instant keep the order the journals were given in.
-    for h in out.steps.values_mut() {
-        h.sort_by_key(|c| c.stamp.at);
-    }
-    for h in out.evidence.values_mut() {
-        h.sort_by_key(|c| c.stamp.at);
-    }
-    for h in out.confirmations.values_mut() {
-        h.sort_by_key(|c| c.stamp.at);
-    }
+    out.steps
+        .values_mut()
+        .for_each(|h| h.sort_by_key(|c| c.stamp.at));
+    out.evidence
+        .values_mut()
+        .for_each(|h| h.sort_by_key(|c| c.stamp.at));
+    out.checks
+        .values_mut()
+        .for_each(|h| h.sort_by_key(|c| c.stamp.at));
+    out.confirmations
+        .values_mut()
+        .for_each(|h| h.sort_by_key(|c| c.stamp.at));
     out.notes.sort_by_key(|n| n.stamp.at);
     out.notifications.sort_by_key(|n| n.stamp.at);
     out.handovers.sort_by_key(|s| s.at);

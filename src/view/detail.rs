@@ -71,6 +71,10 @@ fn check_lines(
     let mut l = vec![Span::raw("  ")];
     match (last, running) {
         (None, true) => l.push(Span::styled("check: running now", theme.label)),
+        // A watcher cannot run it: the host does.
+        (None, false) if m.read_only.is_some() => {
+            l.push(Span::styled("check: not run yet", style));
+        }
         (None, false) => l.push(Span::styled("check: not run yet · r runs it", style)),
         (Some(_), _) => {
             l.push(Span::styled(
