@@ -579,7 +579,8 @@ fn watch_says_the_host_confirms_an_awaited_boundary() {
 }
 
 /// walk 2 N10: a rehearsal started at x60 and slowed to x30 with `-`: the command printed at
-/// exit to resume it says `--speed 30`, the speed it ended at, not the starting `--speed 60`.
+/// exit to resume it says `--speed 30`, the speed it ended at, not the starting `--speed 60`,
+/// and keeps the operator it was started as.
 #[test]
 fn the_resume_command_keeps_the_speed_the_rehearsal_ended_at() {
     let dir = tempfile::tempdir().unwrap();
@@ -597,10 +598,9 @@ fn the_resume_command_keeps_the_speed_the_rehearsal_ended_at() {
         .lines()
         .find(|l| l.starts_with("to resume: "))
         .unwrap_or_else(|| panic!("{all}"));
-    assert!(
-        resume.contains("--rehearse --speed 30 --journal"),
-        "{resume}"
-    );
+    assert!(resume.contains("--rehearse --speed 30 "), "{resume}");
+    // walk 3 R11: and as who: `--operator host` was given, so the resumed run records as host.
+    assert!(resume.contains(" --operator host --journal "), "{resume}");
     // walk 3 R1: the rehearsal report printed at exit is folded to the 80 columns it was run in,
     // as `drillbook report` folds it (`-J` joins what the terminal wrapped back into one line).
     // (The resume command above stays whole, to be copied.)

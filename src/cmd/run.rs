@@ -332,6 +332,17 @@ fn resume_command(args: &RunArgs, plan: &Plan, path: &Path, ended_speed: Option<
     if args.headless {
         cmd.push("--headless".into());
     }
+    // Who records and where the checks read their values: left out, a resumed run would record
+    // as the account (on a shared one, someone else) and find its checks "not configured".
+    if let Some(o) = &args.operator {
+        cmd.push(format!("--operator {}", crate::shell::word(o)));
+    }
+    if let Some(site) = &args.site {
+        cmd.push(format!(
+            "--site {}",
+            crate::shell::word(&site.display().to_string())
+        ));
+    }
     cmd.push("--journal".into());
     cmd.push(crate::shell::word(&path.display().to_string()));
     clean_line(&cmd.join(" ")).into_owned()
