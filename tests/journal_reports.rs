@@ -91,7 +91,7 @@ fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
         ],
     );
     // --at takes the forms --start-at takes, in the session zone; each gives the same instant.
-    for at in ["11:56", "2023-11-25 11:56", AT] {
+    for at in ["11:56", "11:56:00", "2023-11-25 11:56", AT] {
         let out = drillbook(&["handover", &fx(), "--at", at]);
         assert!(out.status.success(), "{at}: {}", stderr(&out));
         has(
@@ -104,13 +104,22 @@ fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
         &cli::unfold(&stdout(&out)),
         &["- Written at: Sat 25 Nov 2023 11:00 HKT (Sat 03:00 GMT)"],
     );
-    let out = drillbook(&["handover", &fx(), "--at", "25:00"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("--at: `25:00` is not a possible time of day"),
-        "{}",
-        stderr(&out)
-    );
+    // A refusal says what is wrong once, then the forms, in the session zone (walk 3 R16).
+    for (at, why) in [
+        ("25:00", "the hour `25` is not 0-23"),
+        ("10:2", "minutes take two digits (`2`: 02 or 20?)"),
+        ("2023-13-01 10:00", "not a date (YYYY-MM-DD)"),
+        ("lunch", "not a time or a phase id"),
+    ] {
+        let out = drillbook(&["handover", &fx(), "--at", at]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("--at `{at}`: {why}; write HH:MM[:SS], ")),
+            "{err}"
+        );
+        assert!(err.trim_end().ends_with(", in Asia/Hong_Kong"), "{err}");
+    }
 }
 
 #[test]

@@ -28,7 +28,7 @@ pub struct Observed {
 /// `11:06` or `11:06:30` (hours 0-23, one digit or two), else what is wrong with it. Minutes
 /// and seconds take two digits: `10:2` is a typo for 10:20 as likely as for 10:02, and a
 /// boundary confirmed 18 minutes off is worse than a prompt that asks again.
-fn time_of_day(word: &str) -> Result<NaiveTime, TimeOfDayError> {
+pub fn time_of_day(word: &str) -> Result<NaiveTime, TimeOfDayError> {
     let parts: Vec<&str> = word.split(':').collect();
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let hour = |s: &str| match s.parse::<u32>() {

@@ -43,27 +43,38 @@ pub fn show(path: &Path, runbooks: &[PathBuf], at: Option<&str>) -> Outcome {
     Ok(crate::out::print(&crate::text::fold_markdown(&text, 80))?)
 }
 
-/// `--at`: the forms `--start-at` takes (`10:30`, `2023-11-25 10:30`, a phase id: its start),
-/// and `YYYY-MM-DD HH:MM:SS`, all in the session's zone, never the host's.
+/// `--at`: a time of day on the session day (`10:30`, `10:30:15`), a date and time
+/// (`2023-11-25 10:30[:15]`) or a phase id (its start), all in the session's zone, never the
+/// host's. Times read as the confirm prompt reads them: `10:2` asks `02 or 20?`.
 pub(super) fn at_instant(plan: &crate::runbook::Plan, a: &str) -> Result<DateTime<Utc>, Failure> {
     let s = &plan.session;
-    if let Some(t) = crate::journal::session_instant(s.tz, a.trim()) {
-        return Ok(t);
-    }
-    if let Some(i) = s.phase_index(a.trim()) {
+    let a = a.trim();
+    if let Some(i) = s.phase_index(a) {
         return Ok(s.phases[i].start.at);
     }
-    crate::runbook::timespec::TimeSpec::parse(a, false, false)
-        .and_then(|t| t.resolve(s.date, s.tz))
-        .map_err(|m| {
-            let ids: Vec<&str> = s.phases.iter().map(|p| p.id.as_str()).collect();
-            Failure::usage(format!(
-                "--at: {}; write HH:MM (on the session day), YYYY-MM-DD HH:MM[:SS], or a phase id ({}), in the session zone ({})",
-                crate::text::clean_line(&m.to_string()),
-                ids.join(", "),
-                s.tz
-            ))
-        })
+    let (day, time) = match a.split_once([' ', 'T']) {
+        Some((d, t)) => (
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok(),
+            t.trim(),
+        ),
+        None => (Some(s.date), a),
+    };
+    let why = match (day, crate::app::confirm::time_of_day(time)) {
+        (Some(day), Ok(t)) => {
+            return crate::runbook::timespec::resolve_local(day.and_time(t), s.tz)
+                .map_err(|e| Failure::usage(format!("--at: {e}")));
+        }
+        (None, _) => "not a date (YYYY-MM-DD)".to_owned(),
+        (_, Err(_)) if !a.contains(':') => "not a time or a phase id".to_owned(),
+        (_, Err(e)) => e.to_string(),
+    };
+    let ids: Vec<&str> = s.phases.iter().map(|p| p.id.as_str()).collect();
+    Err(Failure::usage(format!(
+        "--at `{}`: {why}; write HH:MM[:SS], YYYY-MM-DD HH:MM[:SS] or a phase id ({}), in {}",
+        crate::text::clean_line(a),
+        ids.join(", "),
+        s.tz
+    )))
 }
 
 /// `--ack`: append a `handover` event.
