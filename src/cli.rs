@@ -93,9 +93,9 @@ pub enum Command {
         /// A note with the acknowledgement. Only with --ack.
         #[arg(long, requires = "ack")]
         note: Option<String>,
-        /// Describe the session as at this session-zone time: `10:30` (the session day),
-        /// `2023-11-25 10:30[:00]`, or a phase id (its planned start), as `--start-at` takes them
-        /// (default: now; for a rehearsal journal, its last virtual instant).
+        /// Describe the session as at this session-zone time: `10:30[:15]` (the session day),
+        /// `2023-11-25 10:30[:15]`, or a phase id (its planned start) (default: now; for a
+        /// rehearsal journal, its last virtual instant).
         #[arg(long, conflicts_with = "ack")]
         at: Option<String>,
     },
