@@ -253,6 +253,27 @@ fn a_rehearsal_says_how_to_resume_it_and_resume_takes_the_newest_of_its_roles() 
         .filter(|e| e.file_name().to_string_lossy().ends_with(".jsonl"))
         .count();
     assert_eq!(rehearsals, 2, "no new journal was started");
+    // Resumed without --speed, it goes on at the speed it ran at (x3600), not the default x60.
+    let k = lines(Path::new(&journal)).len();
+    let out = run_in(
+        dir.path(),
+        &[
+            "run",
+            "--role",
+            "ep",
+            "--rehearse",
+            "--resume",
+            "--headless",
+            "--notify",
+            "off",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after = lines(Path::new(&journal));
+    assert!(after.len() > k);
+    for e in &after[k..] {
+        assert_eq!(e["rehearsal"]["speed"], 3600.0, "{e}");
+    }
     // With no rehearsal of those roles, --resume says so.
     let out = run_in(
         dir.path(),

@@ -97,16 +97,17 @@ fn clock_for(args: &RunArgs, plan: &Plan, replay: &Replay) -> Result<Arc<dyn Clo
     if !args.rehearse {
         return Ok(Arc::new(SystemClock));
     }
-    let resumed = replay
-        .events
-        .last()
-        .and_then(|e| e.rehearsal.as_ref())
-        .map(|r| r.virtual_utc);
+    let resumed = replay.events.last().and_then(|e| e.rehearsal.as_ref());
     let start = match (&args.start_at, resumed) {
-        (None, Some(t)) => t,
+        (None, Some(r)) => r.virtual_utc,
         (spec, _) => rehearsal::start_instant(plan, spec.as_deref()).map_err(Failure::usage)?,
     };
-    let speed = args.speed.unwrap_or(rehearsal::DEFAULT_SPEED);
+    // A resumed rehearsal goes on at the speed it ended at (a `-` may have slowed it), as the
+    // printed resume command says, unless --speed names another.
+    let speed = args
+        .speed
+        .or(resumed.map(|r| r.speed))
+        .unwrap_or(rehearsal::DEFAULT_SPEED);
     Ok(Arc::new(RehearsalClock::new(start, speed)))
 }
 
