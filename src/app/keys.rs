@@ -62,7 +62,8 @@ pub const KEYS: &[KeyHelp] = &[
         "Space",
         "done",
         "done (says so if it was)",
-        Ctx::Steps,
+        // Either pane: in the detail pane it records on the step shown, so the footer says so.
+        Ctx::Both,
         true,
         true,
     ),
@@ -298,8 +299,8 @@ pub const KEYS: &[KeyHelp] = &[
     ),
     k(
         "Enter",
-        "save",
-        "(typing) record it",
+        "ok",
+        "(typing) record; (search) go",
         Ctx::Input,
         true,
         false,
@@ -384,4 +385,18 @@ pub fn footer(
 /// Every key with its long text, as help lists them: the key table.
 pub fn help_rows() -> impl Iterator<Item = (&'static str, &'static str)> {
     KEYS.iter().map(|k| (k.keys, k.long))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Space records on the step shown in either pane, so both footers offer it (walk 3: the
+    /// detail pane's footer left it out and a step was marked done by surprise); `watch`'s not.
+    #[test]
+    fn the_footer_offers_what_the_keys_do_in_each_pane() {
+        let has = |ctx, read_only| footer(ctx, read_only, false, false).any(|k| k.keys == "Space");
+        assert!(has(Ctx::Steps, false) && has(Ctx::Detail, false));
+        assert!(!has(Ctx::Detail, true));
+    }
 }
