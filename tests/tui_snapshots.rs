@@ -279,6 +279,16 @@ fn after_the_end() {
         "{text}"
     );
     both_sizes("after", &m, now);
+    // At the end of a rehearsal, or watching, the header does not offer to start one.
+    let (mut m, now) = after();
+    m.rehearsal = Some(RehearsalState {
+        speed: 60.0,
+        paused: false,
+        stopped: true,
+    });
+    let text = format!("{}", draw(&m, &Theme::default(), now, 80, 24).backend());
+    assert!(text.contains("session ended on"), "{text}");
+    assert!(!text.contains("Rehearse:"), "{text}");
 }
 
 #[test]

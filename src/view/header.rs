@@ -172,13 +172,15 @@ fn focus_line<'a>(m: &Model, theme: &Theme, now: DateTime<Utc>) -> Line<'a> {
         ]);
     }
     if st.ended() {
-        return Line::from(vec![
-            Span::raw(format!(" {}", summary(m))),
-            Span::styled(
+        // After the real session, how to rehearse it; a rehearsal (or a watcher) has no use for it.
+        let mut spans = vec![Span::raw(format!(" {}", summary(m)))];
+        if m.rehearsal.is_none() && m.read_only.is_none() {
+            spans.push(Span::styled(
                 format!(" Rehearse: {} --rehearse", m.plan.run_command()),
                 theme.dim,
-            ),
-        ]);
+            ));
+        }
+        return Line::from(spans);
     }
     let day_start = s.day_phases().next().map(|(_, p)| p.start.at);
     if let Some(start) = day_start.filter(|d| *d > now) {
