@@ -846,3 +846,51 @@ fn typed_markdown_in_notes_renders_as_text_in_report_and_handover() {
     let csv = stdout(&drillbook(&["report", p, "--format", "csv"]));
     assert!(csv.contains("<script>alert(1)</script>"), "{csv}");
 }
+
+#[test]
+fn a_bare_web_address_typed_in_a_note_renders_as_code_never_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("j.jsonl");
+    let p = j.to_str().unwrap();
+    let out = cli::record_all(
+        &j,
+        "ep",
+        "alice",
+        &[
+            "note see https://evil.example/x and www.evil.example",
+            "failed ep-pre-registration portal at https://evil.example/login down",
+            "evidence ep-pre-registration sent by = www.evil.example/bob",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Rendered as GitHub renders Markdown (comrak with the GFM autolink extension).
+    let mut gfm = comrak::Options::default();
+    gfm.extension.autolink = true;
+    gfm.extension.table = true;
+    for cmd in ["report", "handover"] {
+        let out = drillbook(&[cmd, p]);
+        assert!(out.status.success(), "{cmd}: {}", stderr(&out));
+        let md = stdout(&out);
+        let html = comrak::markdown_to_html(&md, &gfm);
+        assert!(
+            !html.contains("<a href=\"https://evil") && !html.contains("<a href=\"http://www.evil"),
+            "{cmd} links an address:\n{html}"
+        );
+        for typed in [
+            "https://evil.example/x",
+            "www.evil.example",
+            "https://evil.example/login",
+        ] {
+            assert!(
+                html.contains(&format!("<code>{typed}</code>")),
+                "{cmd} shows {typed} as code:\n{md}"
+            );
+        }
+        // In the terminal it reads as typed, between backticks.
+        let md = cli::unfold(&md);
+        assert!(
+            md.contains("see `https://evil.example/x` and `www.evil.example`"),
+            "{cmd}:\n{md}"
+        );
+    }
+}
