@@ -24,6 +24,7 @@ pub mod log;
 pub mod multicast;
 pub mod schedule;
 pub mod spec;
+mod supervisor;
 pub mod tcp;
 
 use crate::journal::{Action, Captured, CheckOutcome, Record, StepState};

@@ -9,12 +9,17 @@
 //! - what drillbook creates is owner-only (0700 folders, 0600 files) whatever the umask, and the
 //!   folder entry of a new file is fsync'd, so a new journal survives a power loss;
 //! - a file is written only through `O_NOFOLLOW` (a symlink as the last component is refused) and
-//!   only when it is a regular file owned by the user.
+//!   only when it is a regular file owned by the user;
+//! - exported runbooks go only into a folder nobody else can swap, anywhere on the way to it
+//!   ([`open_own_dir`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+
+mod own_dir;
+pub use own_dir::open_own_dir;
 
 /// Why a file could not be read or opened.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +53,9 @@ pub enum FileError {
         "is a folder others can write into (mode {mode:04o}, no sticky bit): anyone could replace what drillbook writes there"
     )]
     FolderOpen { mode: u32 },
+    /// A folder or link on the way to where drillbook writes that someone else could change.
+    #[error("goes through {}, which {why}", .at.display())]
+    Along { at: PathBuf, why: Box<FileError> },
     /// A folder drillbook was to create is there already (it may be someone else's, or a link).
     #[error(
         "already exists; drillbook creates it itself and does not write into one already there"
@@ -284,29 +292,6 @@ pub fn create_new_private(path: &Path) -> std::io::Result<File> {
         .open(path)?;
     file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     Ok(file)
-}
-
-/// A folder of the user's own to write into, open (the descriptor is what later files are made
-/// relative to, so no path can be swapped under them): created owner-only with its parents when
-/// missing; a symlink is followed only when the user owns it; the folder reached must be the
-/// user's, and not writable by others unless sticky (then others cannot replace its entries).
-pub fn open_own_dir(dir: &Path) -> Result<File, FileError> {
-    create_private_dir_all(dir)?;
-    let target = resolve_own_link(dir)?;
-    let folder = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(&target)
-        .map_err(|e| refine_nofollow(&target, e))?;
-    let meta = folder.metadata()?;
-    if meta.uid() != current_uid() {
-        return Err(FileError::FolderNotOwned { owner: meta.uid() });
-    }
-    let mode = meta.mode() & 0o7777;
-    if mode & 0o022 != 0 && mode & libc::S_ISVTX == 0 {
-        return Err(FileError::FolderOpen { mode });
-    }
-    Ok(folder)
 }
 
 /// Create folder `name` in the open folder `parent`, owner-only (0700, whatever the umask), and

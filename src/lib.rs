@@ -15,6 +15,7 @@
 //! - [`handover`], [`report`], [`mdtable`]: what leaves the host, read from the record: the shift's handover,
 //!   the evidence report; their tables, sized for 80 columns.
 //! - [`forward`]: each journal event into the firm's syslog pipeline, at least once, in order.
+//! - [`hostport`]: `HOST:PORT`, read one way for checks and collectors alike.
 //! - [`alerts`], [`notify`]: what to notify and when, exactly once; the channels.
 //! - [`app`], [`view`], [`theme`], [`run`]: the TUI's model and update, drawing, styles, event loop.
 //! - [`rehearsal`]: accelerated time, the rehearsal report.
@@ -29,6 +30,7 @@ pub mod cmd;
 pub mod files;
 pub mod forward;
 pub mod handover;
+pub mod hostport;
 pub mod journal;
 pub mod mdtable;
 pub mod notify;

@@ -20,7 +20,7 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 pub use bundled::{BUNDLED_SESSION, ExportError, bundled_roles, export as export_bundled};
-pub use diagnostics::yaml_guard;
+pub use diagnostics::{from_yaml, yaml_guard};
 pub use load::{BundledError, load_bundled, load_paths, validate_paths};
 pub use problem::{Problem, Problems};
 pub use raw::{Basis, Ordered};

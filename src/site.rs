@@ -156,7 +156,7 @@ impl Site {
 pub fn parse(display: &str, text: &str) -> Result<BTreeMap<String, String>, Problems> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     crate::runbook::yaml_guard(display, text)?;
-    let raw: RawSite = serde_yaml::from_str(text).map_err(|e| {
+    let raw: RawSite = crate::runbook::from_yaml(text).map_err(|e| {
         let msg = e.to_string();
         let msg = msg
             .find(" at line ")

@@ -640,13 +640,35 @@ pub fn ellipsize(s: &str, max: usize) -> String {
 
 /// Text someone typed (a note, an evidence value, a reason, a name), neutralised and escaped for
 /// Markdown only where it would become markup that acts: raw HTML (`<script>`, `<!--`, an
-/// autolink `<http:…>`) and links or images (`[x](javascript:…)`, `[x][ref]`, `[x]: url`). The
-/// rest stays as typed: the next shift reads this in a terminal, where `\*` and `` \` `` are
-/// noise, and emphasis or a code span changes how a word looks, not what it does. A backslash is
-/// doubled only before what is escaped here, so it cannot undo the escape.
+/// autolink `<http:…>`), links or images (`[x](javascript:…)`, `[x][ref]`, `[x]: url`), and the
+/// bare web addresses GFM makes links of by itself (`https://…`, `www.…`). The rest stays as
+/// typed: the next shift reads this in a terminal, where `\*` and `` \` `` are noise, and emphasis
+/// or a code span changes how a word looks, not what it does. A backslash is doubled only before
+/// what is escaped here, so it cannot undo the escape.
+///
+/// A word holding a web address is set as code (`` `https://evil.example/x` ``): no renderer
+/// makes a link inside a code span, whereas whether a backslash before the `:` holds depends on
+/// when a renderer joins text and looks for addresses. The whole word is set, since GFM finds an
+/// address inside one (`a.https://…`). Its fence is longer than any run of backticks in the
+/// word, and in such a line the backticks outside it are escaped: a code span the typist opened
+/// before the address could otherwise close inside it and leave the rest of the address bare.
+/// An e-mail address is left as typed (a viewer may make a `mailto:` link of it, which fetches
+/// nothing).
 pub fn md_text(s: &str) -> String {
     let s = clean_line(s);
     let chars: Vec<char> = s.chars().collect();
+    // The words (between spaces: the neutraliser made every other blank a stand-in) that hold
+    // a web address, as ranges of `chars`.
+    let mut addresses = Vec::new();
+    let mut from = 0;
+    for (i, &c) in chars.iter().chain(std::iter::once(&' ')).enumerate() {
+        if c == ' ' {
+            if web_address(&chars[from..i]) {
+                addresses.push(from..i);
+            }
+            from = i + 1;
+        }
+    }
     // A `[` opens a link only if a `](`, `][` or `]:` follows it somewhere.
     let link_after = |i: usize| {
         chars[i..]
@@ -658,16 +680,49 @@ pub fn md_text(s: &str) -> String {
             .get(i + 1)
             .is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?')),
         Some('[') => link_after(i),
+        Some('`') => !addresses.is_empty(),
         _ => false,
     };
     let mut out = String::with_capacity(s.len() + 8);
-    for (i, &c) in chars.iter().enumerate() {
+    let mut i = 0;
+    while i < chars.len() {
+        if let Some(word) = addresses.iter().find(|r| r.start == i) {
+            out.push_str(&code_span(&chars[word.clone()]));
+            i = word.end;
+            continue;
+        }
+        let c = chars[i];
         if acts(i) || (c == '\\' && acts(i + 1)) {
             out.push('\\');
         }
         out.push(c);
+        i += 1;
     }
     out
+}
+
+/// Whether a word holds an address GFM would make a link of: a scheme's `://` or `www.`.
+fn web_address(word: &[char]) -> bool {
+    let lower: String = word.iter().collect::<String>().to_ascii_lowercase();
+    lower.contains("://") || lower.contains("www.")
+}
+
+/// `word` as a code span: fenced by one backtick more than its longest run of them, with a
+/// space inside each fence when it starts or ends with one (CommonMark strips the pair).
+fn code_span(word: &[char]) -> String {
+    let longest = word
+        .split(|&c| c != '`')
+        .map(<[char]>::len)
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if word.first() == Some(&'`') || word.last() == Some(&'`') {
+        " "
+    } else {
+        ""
+    };
+    let text: String = word.iter().collect();
+    format!("{fence}{pad}{text}{pad}{fence}")
 }
 
 /// How many characters of a quoted excerpt of the input a diagnostic shows.
@@ -982,7 +1037,7 @@ mod tests {
         );
         assert_eq!(
             md_text("[x][ref] <!-- c --> <https://e.x>"),
-            "\\[x][ref] \\<!-- c --> \\<https://e.x>"
+            "\\[x][ref] \\<!-- c --> `<https://e.x>`"
         );
         // A backslash typed before it cannot undo the escape.
         assert_eq!(md_text("\\<b>"), "\\\\\\<b>");
@@ -999,6 +1054,73 @@ mod tests {
             assert_eq!(md_text(kept), kept);
         }
         assert_eq!(md_text("a\u{1b}[2J"), "a\u{241b}[2J");
+    }
+
+    /// What a GFM renderer (comrak, with GitHub's autolink extension) makes of `md_text`'s output.
+    fn gfm(md: &str) -> String {
+        let mut o = comrak::Options::default();
+        o.extension.autolink = true;
+        o.extension.table = true;
+        comrak::markdown_to_html(md, &o)
+    }
+
+    #[test]
+    fn bare_web_addresses_are_set_as_code_never_linked() {
+        let cases = [
+            (
+                "see https://evil.example/x and www.evil.example",
+                "see `https://evil.example/x` and `www.evil.example`",
+            ),
+            // Inside a word, in brackets or emphasis, in capitals, another scheme.
+            (
+                "a.https://e.x/ (https://e.x) *www.e.x*",
+                "`a.https://e.x/` `(https://e.x)` `*www.e.x*`",
+            ),
+            (
+                "HTTPS://E.X WWW.E.X ftp://e.x",
+                "`HTTPS://E.X` `WWW.E.X` `ftp://e.x`",
+            ),
+            // Backticks in the address: a longer fence, padded where it touches one.
+            ("go `https://e.x`", "go `` `https://e.x` ``"),
+            ("https://e.x/a`b", "``https://e.x/a`b``"),
+            // A code span opened before the address cannot close inside it: escaped.
+            (
+                "`a https://x`https://evil.example/",
+                "\\`a ``https://x`https://evil.example/``",
+            ),
+            // A link or a tag around an address: the word is code, so neither acts.
+            (
+                "[click](https://evil.example) <b>https://e.x</b>",
+                "`[click](https://evil.example)` `<b>https://e.x</b>`",
+            ),
+            // A link whose text has a space: its `[` escaped, its address code.
+            (
+                "[click here](https://evil.example)",
+                "\\[click `here](https://evil.example)`",
+            ),
+        ];
+        for (typed, md) in cases {
+            assert_eq!(md_text(typed), md, "{typed}");
+            let html = gfm(md);
+            assert!(!html.contains("<a "), "{typed} renders a link:\n{html}");
+        }
+        // Rendered, the address reads as typed.
+        assert!(
+            gfm(&md_text("see https://evil.example/x"))
+                .contains("<code>https://evil.example/x</code>")
+        );
+        // In a table cell (mdtable escapes `|`) as well.
+        let cell = md_text("a|b https://e.x").replace('|', "\\|");
+        let html = gfm(&format!("| h |\n| --- |\n| {cell} |\n"));
+        assert!(
+            html.contains("<td>a|b <code>https://e.x</code></td>"),
+            "{html}"
+        );
+        // Without an address nothing changes: code marks stay as typed.
+        assert_eq!(
+            md_text("`rm` *now* ops@firm.example"),
+            "`rm` *now* ops@firm.example"
+        );
     }
 
     #[test]

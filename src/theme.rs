@@ -201,7 +201,7 @@ fn parse(file: &str, text: &str) -> Result<ThemeFile, ThemeError> {
         return Ok(ThemeFile::default());
     }
     crate::runbook::yaml_guard(file, text).map_err(|p| ThemeError(p.to_string()))?;
-    serde_yaml::from_str::<ThemeFile>(text).map_err(|e| {
+    crate::runbook::from_yaml::<ThemeFile>(text).map_err(|e| {
         // serde_yaml counts lines and columns from 1, as editors do.
         let (line, col) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
         let msg = e.to_string();

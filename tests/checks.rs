@@ -1067,6 +1067,153 @@ fn what_a_command_check_starts_is_killed_with_it() {
     cli::poll("the background child to end with the app", || ended(pid));
 }
 
+/// The processes still running (not zombies) whose command line holds `token`.
+fn running_with(token: &str) -> Vec<i32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        if String::from_utf8_lossy(&cmdline).contains(token) && !ended(pid) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// Kills, when dropped, every process still running with the token in its command line: a
+/// failing test leaves nothing behind on the host.
+struct Sweep(String);
+
+impl Drop for Sweep {
+    fn drop(&mut self) {
+        for pid in running_with(&self.0) {
+            // SAFETY: a signal to a process this test started (its command line holds the
+            // test's own token).
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+}
+
+/// A command that leaves processes holding `token` behind, each escaping another way:
+/// in a session of its own (`setsid`, so out of the process group too), double-forked (its
+/// parent gone at once), and one in the background that starts its own session and forks
+/// again; then sleeps `then`, or (with `then` None) execs a long sleep itself.
+fn escaping(token: &str, then: Option<&str>) -> String {
+    let last = then.map_or_else(
+        || format!("exec sleep {token}4"),
+        |t| format!("sleep {t}; exit 0"),
+    );
+    format!(
+        r#"["/bin/sh", "-c", "setsid sleep {token}1 & (sleep {token}2 &) ; (setsid sh -c 'sleep {token}3 & sleep 1000' &) ; {last}"]"#
+    )
+}
+
+#[test]
+fn nothing_a_command_check_starts_outlives_it_whatever_its_session() {
+    let dir = tempfile::tempdir().unwrap();
+    // Unique to this test run: `sleep 1000.<pid>1` and so on.
+    let token = format!("1000.{}", std::process::id());
+    // Should an assertion fail, what the test started does not stay behind on the host.
+    let _sweep = Sweep(token.clone());
+    let none_left = |when: &str| {
+        cli::poll(&format!("nothing left running {when}"), || {
+            running_with(&token).is_empty()
+        });
+    };
+    // The program answers (after its escapees have had time to leave) and exits 0.
+    let rb = runbook_in(
+        dir.path(),
+        "  unused: nothing\n",
+        &format!(
+            r"    - id: answers
+      title: Exits 0 and leaves processes in sessions of their own
+      check:
+        command: {}
+        allow: true
+        rehearsal_safe: true
+        timeout: 10s
+    - id: lingers
+      title: Runs past its timeout, its escapees with it
+      check:
+        command: {}
+        allow: true
+        rehearsal_safe: true
+        timeout: 1s
+",
+            escaping(&token, Some("0.5")),
+            escaping(&token, None)
+        ),
+    );
+    let t0 = Instant::now();
+    let out = drillbook(&[
+        "check",
+        "--runbook",
+        rb.to_str().unwrap(),
+        "--allow-commands",
+    ]);
+    let text = stdout(&out);
+    // It passes once it has exited: what it left holding its output is ended, not waited for.
+    assert!(text.contains("pass            answers"), "{text}");
+    assert!(text.contains("TIMEOUT         lingers"), "{text}");
+    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    none_left("after `check`");
+
+    // A run stopped by SIGTERM, and one killed by SIGKILL, while the check runs: its escapees
+    // are seen running first, then ended with it.
+    let rb = runbook_in(
+        dir.path(),
+        "  unused: nothing\n",
+        &format!(
+            r"    - id: lingers
+      title: Runs long, its escapees with it
+      check:
+        command: {}
+        allow: true
+        rehearsal_safe: true
+        timeout: 10m
+        every: 5s
+",
+            escaping(&token, None)
+        ),
+    );
+    for signal in [libc::SIGTERM, libc::SIGKILL] {
+        let child = std::process::Command::new(cli::BIN)
+            .arg("run")
+            .arg(&rb)
+            .args(["--allow-commands", "--rehearse", "--speed", "1"])
+            .args(["--start-at", "08:00", "--headless", "--notify", "off"])
+            .arg("--journal")
+            .arg(dir.path().join(format!("j{signal}.jsonl")))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // sleep …1, …2, …3 and …4, and the `sh -c 'sleep …3 & sleep 1000'` that started …3.
+        let seen = std::panic::catch_unwind(|| {
+            cli::poll("the check's five processes to run", || {
+                running_with(&token).len() == 5
+            });
+        });
+        // SAFETY: a signal to our own child.
+        unsafe { libc::kill(child.id() as i32, signal) };
+        assert!(seen.is_ok(), "{:?}", running_with(&token));
+        let out = child.wait_with_output().unwrap();
+        if signal == libc::SIGTERM {
+            assert!(out.status.success(), "{:?}", out.status);
+        }
+        none_left(&format!("after signal {signal} to the run"));
+    }
+}
+
 #[test]
 fn a_nul_byte_in_a_command_is_refused_at_its_position() {
     let dir = tempfile::tempdir().unwrap();

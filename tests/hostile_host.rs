@@ -782,6 +782,116 @@ fn export_writes_only_into_a_folder_of_the_users_own() {
 }
 
 #[test]
+fn export_refuses_a_way_to_its_folder_that_another_user_could_swap() {
+    let (_, uid) = other_user();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    let export = |target: &Path| drillbook(&["runbooks", "export", &s(target)]);
+    let refused = |target: &Path, says: &str| {
+        let out = export(target);
+        let err = stderr(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}: {}",
+            target.display(),
+            stdout(&out)
+        );
+        assert!(
+            err.contains(&format!("{}: goes through ", target.display())) && err.contains(says),
+            "{} says `{says}`:\n{err}",
+            target.display()
+        );
+    };
+
+    // A folder of the user's own that all can write into, not sticky: the other user can rename
+    // what is in it (so swap the export folder for one of their own), and export refuses it,
+    // creating nothing there.
+    let open = dir.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::create_dir(open.join("probe")).unwrap();
+    assert!(
+        as_other_user(&format!("mv '{0}/probe' '{0}/moved'", s(&open))),
+        "the other user can rename the user's folder in it"
+    );
+    refused(
+        &open.join("runbooks"),
+        &format!(
+            "goes through {}, which is a folder others can write into (mode 0777, no sticky bit)",
+            open.display()
+        ),
+    );
+    assert!(!open.join("runbooks").exists(), "nothing made in it");
+    // Deeper below it, and writable by the group only: the same.
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o775)).unwrap();
+    refused(&open.join("moved/deeper"), "(mode 0775, no sticky bit)");
+
+    // A sticky shared folder, with the other user's link and folder in it.
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    let link = shared.join("theirlink");
+    let theirs = shared.join("theirs");
+    assert!(as_other_user(&format!(
+        "ln -s '{}' '{}' && mkdir -m 755 '{}'",
+        s(&victim),
+        s(&link),
+        s(&theirs)
+    )));
+    refused(
+        &link.join("x"),
+        &format!(
+            "goes through {}, which is a symbolic link owned by another user (uid {uid})",
+            link.display()
+        ),
+    );
+    assert_eq!(
+        std::fs::read_dir(&victim).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    refused(
+        &theirs.join("x"),
+        &format!(
+            "goes through {}, which is a folder of another user (uid {uid})",
+            theirs.display()
+        ),
+    );
+    assert!(!theirs.join("x").exists(), "nothing made in their folder");
+
+    // The user's own link on the way, and a relative path, are fine: the folder is made 0700.
+    let mine = dir.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::os::unix::fs::symlink(&mine, shared.join("mylink")).unwrap();
+    let out = export(&shared.join("mylink/exports"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let made = std::fs::metadata(mine.join("exports")).unwrap();
+    assert_eq!(made.permissions().mode() & 0o777, 0o700);
+    assert!(
+        mine.join("exports")
+            .join(cli::SESSION)
+            .join("ep.yaml")
+            .is_file()
+    );
+    let out = Command::new(BIN)
+        .args(["runbooks", "export", "rel"])
+        .current_dir(&mine)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        mine.join("rel")
+            .join(cli::SESSION)
+            .join("ep.yaml")
+            .is_file()
+    );
+}
+
+#[test]
 fn a_hostile_journal_line_is_quoted_short_and_through_the_neutraliser() {
     let dir = tempfile::tempdir().unwrap();
     let j = dir.path().join("j.jsonl");
@@ -845,4 +955,52 @@ fn typed_markdown_in_notes_renders_as_text_in_report_and_handover() {
     // The CSV and JSON reports carry the text as typed: escaping is Markdown's alone.
     let csv = stdout(&drillbook(&["report", p, "--format", "csv"]));
     assert!(csv.contains("<script>alert(1)</script>"), "{csv}");
+}
+
+#[test]
+fn a_bare_web_address_typed_in_a_note_renders_as_code_never_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("j.jsonl");
+    let p = j.to_str().unwrap();
+    let out = cli::record_all(
+        &j,
+        "ep",
+        "alice",
+        &[
+            "note see https://evil.example/x and www.evil.example",
+            "failed ep-pre-registration portal at https://evil.example/login down",
+            "evidence ep-pre-registration sent by = www.evil.example/bob",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Rendered as GitHub renders Markdown (comrak with the GFM autolink extension).
+    let mut gfm = comrak::Options::default();
+    gfm.extension.autolink = true;
+    gfm.extension.table = true;
+    for cmd in ["report", "handover"] {
+        let out = drillbook(&[cmd, p]);
+        assert!(out.status.success(), "{cmd}: {}", stderr(&out));
+        let md = stdout(&out);
+        let html = comrak::markdown_to_html(&md, &gfm);
+        assert!(
+            !html.contains("<a href=\"https://evil") && !html.contains("<a href=\"http://www.evil"),
+            "{cmd} links an address:\n{html}"
+        );
+        for typed in [
+            "https://evil.example/x",
+            "www.evil.example",
+            "https://evil.example/login",
+        ] {
+            assert!(
+                html.contains(&format!("<code>{typed}</code>")),
+                "{cmd} shows {typed} as code:\n{md}"
+            );
+        }
+        // In the terminal it reads as typed, between backticks.
+        let md = cli::unfold(&md);
+        assert!(
+            md.contains("see `https://evil.example/x` and `www.evil.example`"),
+            "{cmd}:\n{md}"
+        );
+    }
 }

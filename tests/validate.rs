@@ -671,3 +671,66 @@ fn a_hostile_scalar_is_quoted_short_and_through_the_neutraliser() {
     assert!(!err.contains("\\u{") && !err.contains('\u{1b}'), "{err}");
     assert_clean(&err);
 }
+
+/// A YAML syntax error is reported as one, where the parser found it, even when the values
+/// before it already have the wrong shape: serde_yaml used to report those first (`id: [`, a
+/// sequence where a string belongs, "invalid type: sequence, expected a string" at 1:5).
+#[test]
+fn a_syntax_error_is_reported_as_one_not_as_the_type_error_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // (file text, line:column of the error, what the message says)
+    let cases = [
+        ("id: [\n", "2:1:", "did not find expected node content"),
+        (
+            "id: [\nsteps: {}\n",
+            "3:1:",
+            "did not find expected ',' or ']' (while parsing a flow sequence that starts at line 1, column 5)",
+        ),
+        (
+            "format: 1\nid: [\nsession: session.yaml\n",
+            "4:1:",
+            "did not find expected ',' or ']' (while parsing a flow sequence that starts at line 2, column 5)",
+        ),
+        (
+            "id: a: b\n",
+            "1:6:",
+            "mapping values are not allowed in this context",
+        ),
+    ];
+    for (i, (text, at, says)) in cases.iter().enumerate() {
+        let p = dir.path().join(format!("r{i}.yaml"));
+        std::fs::write(&p, text).unwrap();
+        let (code, _, err) = validate(&[&p]);
+        assert_eq!(code, 1, "{text:?}: {err}");
+        assert_clean(&err);
+        let first = err.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with(&format!("{}:{at} ", p.display())) && first.contains(says),
+            "{text:?}: expected `{at} {says}`, got:\n{err}"
+        );
+        assert!(!err.contains("invalid type"), "{text:?}:\n{err}");
+        assert!(err.ends_with("1 problem found\n"), "{text:?}:\n{err}");
+    }
+    // The site file is read through the same parse: `site: [` is a syntax error there too.
+    let site = dir.path().join("site.yaml");
+    std::fs::write(&site, "site: [\n  x: 1\n").unwrap();
+    let out = run_bounded(
+        &[
+            "check".as_ref(),
+            "--role".as_ref(),
+            "ep".as_ref(),
+            "--site".as_ref(),
+            site.as_os_str(),
+        ],
+        Duration::from_secs(60),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}:3:1: did not find expected ',' or ']'",
+            site.display()
+        )) && !err.contains("invalid type"),
+        "{err}"
+    );
+}

@@ -3,9 +3,10 @@
 //! blocks on a full pipe). A pass is exit status 0 and, when the check has a pattern, a line of
 //! the output matching it; its named groups are the values captured.
 //!
-//! It runs in a process group of its own; the group is killed at the timeout, once the program
-//! has exited (a background child it left would hold the pipes open and outlive drillbook), and
-//! when the probe is dropped.
+//! It runs under a supervisor of its own ([`super::supervisor`]), a subreaper that ends
+//! everything the program started, however it started it (`sleep 100 &`, `setsid …`, a double
+//! fork), once the program has exited (a background child it left would hold the pipes open and
+//! outlive drillbook), at the timeout, and when the probe is dropped or drillbook dies.
 //!
 //! Whether it may run at all is decided before this is called (`check::Runner`): only when the
 //! runbook marks it `allow: true` and the operator started drillbook with `--allow-commands`,
@@ -17,50 +18,14 @@ use crate::journal::CheckOutcome;
 use regex::Regex;
 use std::fmt::Write as _;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// The most of each output stream kept.
 pub const OUTPUT_CAP: usize = 64 * 1024;
 
-/// The process group a command runs in (its id is the program's pid): killed, all of it, at
-/// the timeout, once the program has exited, and when the probe is dropped (the app quits, the
-/// runner's backstop fires), so nothing a check started outlives it.
-struct Group {
-    pgid: Option<i32>,
-    /// Killed once the program has exited: a kill after that could only meet an empty group.
-    done: AtomicBool,
-}
-
-impl Group {
-    fn new(pid: Option<u32>) -> Self {
-        Self {
-            pgid: pid.and_then(|p| i32::try_from(p).ok()).filter(|p| *p > 1),
-            done: AtomicBool::new(false),
-        }
-    }
-
-    fn kill(&self) {
-        if self.done.swap(true, Ordering::Relaxed) {
-            return;
-        }
-        if let Some(pgid) = self.pgid {
-            // The kernel keeps a group's id in use while any member lives, so this reaches
-            // only the program's own group.
-            // SAFETY: killpg takes plain integers; a failure is only an error code.
-            unsafe {
-                libc::killpg(pgid, libc::SIGKILL);
-            }
-        }
-    }
-}
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
+/// How long a check that timed out waits for its supervisor to have ended everything.
+const ENDING: Duration = Duration::from_secs(5);
 
 /// Read a stream to its end, keeping the first `OUTPUT_CAP` bytes.
 async fn capped<R: AsyncRead + Unpin>(mut r: R) -> (Vec<u8>, bool) {
@@ -94,16 +59,23 @@ pub async fn probe(
         return Probed::new(CheckOutcome::Error, "no program to run".to_owned());
     };
     let program = shown;
-    let mut child = match tokio::process::Command::new(path)
-        .args(args)
-        .stdin(Stdio::null())
+    let mut cmd = tokio::process::Command::new(path);
+    cmd.args(args)
+        // The supervisor's line from drillbook: closed, it ends everything (the program gets
+        // /dev/null as its stdin, as before).
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        // Its own process group, so that what it starts (`sleep 100 &`) is killed with it.
-        .process_group(0)
-        .spawn()
-    {
+        // Not killed on drop: a supervisor killed could not end the program's tree; dropping
+        // `control` asks it to, and the runtime reaps it when it has.
+        .kill_on_drop(false)
+        // Out of drillbook's terminal group: Ctrl-C in a headless run is drillbook's to handle.
+        .process_group(0);
+    // SAFETY: the hook makes only async-signal-safe system calls (see `supervisor`).
+    unsafe {
+        cmd.pre_exec(|| super::supervisor::pre_exec());
+    }
+    let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
             return Probed::new(
@@ -112,42 +84,36 @@ pub async fn probe(
             );
         }
     };
-    let group = Group::new(child.id());
+    let control = child.stdin.take();
     let out = child.stdout.take();
     let err = child.stderr.take();
-    let work = async {
-        let ((o, e), status) = tokio::join!(
-            async {
-                tokio::join!(
-                    async {
-                        match out {
-                            Some(o) => capped(o).await,
-                            None => (Vec::new(), false),
-                        }
-                    },
-                    async {
-                        match err {
-                            Some(e) => capped(e).await,
-                            None => (Vec::new(), false),
-                        }
+    let finished = {
+        let work = async {
+            // The supervisor exits once the program has and everything it left is ended, so
+            // the pipes close then too.
+            tokio::join!(
+                async {
+                    match out {
+                        Some(o) => capped(o).await,
+                        None => (Vec::new(), false),
                     }
-                )
-            },
-            async {
-                let status = child.wait().await;
-                // What it left running would hold the pipes open (and outlive drillbook): the
-                // program has answered, so the rest of its group is killed and the reads end.
-                group.kill();
-                status
-            }
-        );
-        (o, e, status)
+                },
+                async {
+                    match err {
+                        Some(e) => capped(e).await,
+                        None => (Vec::new(), false),
+                    }
+                },
+                child.wait()
+            )
+        };
+        tokio::time::timeout(timeout, work).await
     };
-    // On timeout the whole group is killed (and dropping `work` drops the child, which
-    // kill_on_drop kills and reaps); if this future is dropped, `group` kills it on drop.
-    let Ok(((stdout, cut_out), (stderr, _), status)) = tokio::time::timeout(timeout, work).await
-    else {
-        group.kill();
+    let Ok(((stdout, cut_out), (stderr, _), status)) = finished else {
+        // The supervisor ends the program and all it started; "killed" is said once it has
+        // (bounded: a process stuck in the kernel cannot die until its I/O ends).
+        drop(control);
+        let _ = tokio::time::timeout(ENDING, child.wait()).await;
         return Probed::new(
             CheckOutcome::Timeout,
             format!(
@@ -156,6 +122,7 @@ pub async fn probe(
             ),
         );
     };
+    drop(control);
     let status = match status {
         Ok(s) => s,
         Err(e) => return Probed::new(CheckOutcome::Error, format!("waiting for {program}: {e}")),

@@ -7,31 +7,25 @@ use crate::journal::CheckOutcome;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-/// A `tcp` target that is not `HOST:PORT`: the target as written.
+/// A `tcp` target that is not `HOST:PORT`: the target as written, and why.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not HOST:PORT (such as 10.1.2.3:443 or gw.example:443)")]
-pub struct NotHostPort(String);
+#[error(
+    "`{}` is not HOST:PORT (such as 10.1.2.3:443 or gw.example:443): {why}",
+    crate::text::clean_line(.text)
+)]
+pub struct NotHostPort {
+    text: String,
+    why: crate::hostport::HostPortError,
+}
 
-/// `host:port`, `10.1.2.3:443`, `[fd00::1]:443`.
+/// `host:port`, `10.1.2.3:443`, `[fd00::1]:443`: read as [`crate::hostport`] reads every address.
 pub fn split_host_port(s: &str) -> Result<(String, u16), NotHostPort> {
-    let s = s.trim();
-    let bad = || NotHostPort(s.to_owned());
-    let (host, port) = s.rsplit_once(':').ok_or_else(bad)?;
-    let host = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    if host.is_empty()
-        || host.contains(char::is_whitespace)
-        || (host.contains(':') && !s.starts_with('['))
-    {
-        return Err(bad());
-    }
-    let port: u16 = port.parse().map_err(|_| bad())?;
-    if port == 0 {
-        return Err(bad());
-    }
-    Ok((host.to_owned(), port))
+    crate::hostport::parse(s)
+        .map(|hp| (hp.host, hp.port))
+        .map_err(|why| NotHostPort {
+            text: s.trim().to_owned(),
+            why,
+        })
 }
 
 /// Connect to `target` (resolved, each address in turn) within `timeout`.

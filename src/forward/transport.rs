@@ -58,19 +58,30 @@ pub const FORMS: &str = "syslog+unix:///dev/log, syslog+tcp://HOST:PORT or syslo
 #[error("`{}`: {why}; use {FORMS}", crate::text::clean_line(.address))]
 pub struct AddressError {
     address: String,
-    why: &'static str,
+    why: String,
 }
+
+/// The longest path a Unix socket address holds (`sun_path` is 108 bytes with its NUL).
+const MAX_SOCKET_PATH: usize = 107;
 
 impl std::str::FromStr for Target {
     type Err = AddressError;
     fn from_str(s: &str) -> Result<Self, AddressError> {
-        let bad = |why| AddressError {
+        let bad = |why: &dyn std::fmt::Display| AddressError {
             address: s.to_owned(),
-            why,
+            why: why.to_string(),
         };
         if let Some(path) = s.strip_prefix("syslog+unix://") {
             if !path.starts_with('/') {
-                return Err(bad("a Unix socket is named by its absolute path"));
+                return Err(bad(&"a Unix socket is named by its absolute path"));
+            }
+            if path.chars().any(char::is_control) {
+                return Err(bad(&"the socket path has a control character in it"));
+            }
+            if path.len() > MAX_SOCKET_PATH {
+                return Err(bad(&format_args!(
+                    "a Unix socket path is at most {MAX_SOCKET_PATH} bytes"
+                )));
             }
             return Ok(Target::Unix(PathBuf::from(path)));
         }
@@ -79,25 +90,11 @@ impl std::str::FromStr for Target {
         } else if let Some(r) = s.strip_prefix("syslog+udp://") {
             (false, r)
         } else {
-            return Err(bad("not a syslog address drillbook sends to"));
+            return Err(bad(&"not a syslog address drillbook sends to"));
         };
-        let rest = rest.trim_end_matches('/');
-        let (host, port) = if let Some(r) = rest.strip_prefix('[') {
-            let (h, p) = r.split_once("]:").ok_or_else(|| bad("write [IPv6]:PORT"))?;
-            (h, p)
-        } else {
-            rest.rsplit_once(':')
-                .ok_or_else(|| bad("the port is missing (HOST:PORT)"))?
-        };
-        if host.is_empty() || host.contains(['/', ' ', '@']) {
-            return Err(bad("the host is missing or not a host name"));
-        }
-        let port: u16 = port
-            .parse()
-            .ok()
-            .filter(|p| *p > 0)
-            .ok_or_else(|| bad("the port is not a number from 1 to 65535"))?;
-        let host = host.to_owned();
+        // The one reading of HOST:PORT that `tcp` checks and site values get too.
+        let crate::hostport::HostPort { host, port } =
+            crate::hostport::parse(rest.trim_end_matches('/')).map_err(|e| bad(&e))?;
         Ok(if tcp {
             Target::Tcp { host, port }
         } else {
@@ -287,6 +284,15 @@ mod tests {
             ("syslog+tcp://h:99999", "1 to 65535"),
             ("syslog+udp://:514", "host is missing"),
             ("syslog+unix://dev/log", "absolute path"),
+            ("syslog+unix:///dev/\u{1b}log", "control character"),
+            (
+                &format!("syslog+unix:///{}", "s".repeat(107)),
+                "at most 107 bytes",
+            ),
+            // The host read as every HOST:PORT is (`crate::hostport`).
+            ("syslog+tcp://::1:514", "written in brackets"),
+            ("syslog+udp://10.1.2:514", "not a whole IPv4 address"),
+            ("syslog+tcp://h@x:514", "is not a host name"),
         ] {
             let e = bad.parse::<Target>().unwrap_err().to_string();
             assert!(

@@ -87,7 +87,8 @@ fn folder_words(e: &crate::files::FileError) -> String {
 ///
 /// A runbook decides what an operator is told to do, so where it lands must be the user's alone:
 /// `dir` must be the user's own folder (created 0700 if missing; a symlink only the user's own;
-/// not writable by others unless sticky), the session folder is made in it fresh (0700), and
+/// not writable by others unless sticky), reached through folders and links only the user or
+/// root can change ([`crate::files::open_own_dir`]), the session folder is made in it fresh (0700), and
 /// every file is created relative to that folder's descriptor, `O_EXCL|O_NOFOLLOW`, 0600. A
 /// session folder already there (another user's, or a link one planted) is refused, never used.
 pub fn export(dir: &Path) -> Result<Vec<PathBuf>, ExportError> {

@@ -63,9 +63,27 @@ pub fn yaml_guard(display: &str, text: &str) -> Result<(), Problem> {
     Ok(())
 }
 
+/// serde_yaml's parse of `text` into `T`, with a YAML syntax error reported as one rather than as
+/// the type error it can show up as first.
+///
+/// serde_yaml parses up to the first syntax error and hands the events before it to the
+/// deserialiser, which reports the syntax error only if it runs out of events. When the events
+/// before the error are already the wrong shape (`id: [` and nothing more: a sequence where a
+/// string belongs), the type error comes first, at the wrong place, and the real mistake (a `[`
+/// never closed) is lost. So when `T` refuses the text, the text is read again as any YAML at all
+/// (`IgnoredAny`, which walks every event), and a failure there, a syntax error, is the one
+/// reported. Valid files pay nothing: the second read happens only on an error.
+pub fn from_yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, serde_yaml::Error> {
+    serde_yaml::from_str(text).map_err(|e| {
+        serde_yaml::from_str::<serde::de::IgnoredAny>(text)
+            .err()
+            .unwrap_or(e)
+    })
+}
+
 /// serde_yaml's parse of the whole file, its error made one positioned, plain-English problem.
 pub(super) fn deserialize<T: serde::de::DeserializeOwned>(file: &LoadedFile) -> Result<T, Problem> {
-    serde_yaml::from_str(&file.text).map_err(|e| {
+    from_yaml(&file.text).map_err(|e| {
         let (msg, pos) = plain_message(
             &file.text,
             &e.to_string(),
