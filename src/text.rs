@@ -638,76 +638,41 @@ pub fn ellipsize(s: &str, max: usize) -> String {
     t
 }
 
-/// Text someone typed (a note, an evidence value, a reason, a name), neutralised and escaped for
-/// Markdown only where it would become markup that acts: raw HTML (`<script>`, `<!--`, an
-/// autolink `<http:…>`), links or images (`[x](javascript:…)`, `[x][ref]`, `[x]: url`), and the
-/// bare web addresses GFM makes links of by itself (`https://…`, `www.…`). The rest stays as
-/// typed: the next shift reads this in a terminal, where `\*` and `` \` `` are noise, and emphasis
-/// or a code span changes how a word looks, not what it does. A backslash is doubled only before
-/// what is escaped here, so it cannot undo the escape.
-///
-/// A word holding a web address is set as code (`` `https://evil.example/x` ``): no renderer
-/// makes a link inside a code span, whereas whether a backslash before the `:` holds depends on
-/// when a renderer joins text and looks for addresses. The whole word is set, since GFM finds an
-/// address inside one (`a.https://…`). Its fence is longer than any run of backticks in the
-/// word, and in such a line the backticks outside it are escaped: a code span the typist opened
-/// before the address could otherwise close inside it and leave the rest of the address bare.
-/// An e-mail address is left as typed (a viewer may make a `mailto:` link of it, which fetches
-/// nothing).
+/// Text someone typed (a note, an evidence value, a reason, a name), neutralised, for Markdown
+/// that a renderer must leave inert and the next shift reads in a terminal exactly as typed. Text
+/// that would become markup that acts, namely raw HTML (`<b>`, `<script>`, `<!--`, an autolink
+/// `<http:…>`), a link or image (`[x](javascript:…)`, `[x][ref]`, `[x]: url`) or a bare web
+/// address GFM links by itself (`https://…`, `www.…`), is set whole as one code span: no
+/// renderer makes markup or a link inside one, and unlike backslash escapes (`\<b>`) it adds
+/// nothing inside what was typed, so a FIX or HTML fragment reads as typed between its fences.
+/// The rest is left as typed: emphasis changes how a word looks, not what it does. An e-mail
+/// address is left too (a viewer may make a `mailto:` link of it, which fetches nothing).
 pub fn md_text(s: &str) -> String {
     let s = clean_line(s);
-    let chars: Vec<char> = s.chars().collect();
-    // The words (between spaces: the neutraliser made every other blank a stand-in) that hold
-    // a web address, as ranges of `chars`.
-    let mut addresses = Vec::new();
-    let mut from = 0;
-    for (i, &c) in chars.iter().chain(std::iter::once(&' ')).enumerate() {
-        if c == ' ' {
-            if web_address(&chars[from..i]) {
-                addresses.push(from..i);
-            }
-            from = i + 1;
-        }
+    if markup_acts(&s) {
+        code_span(&s.chars().collect::<Vec<_>>())
+    } else {
+        s.into_owned()
     }
-    // A `[` opens a link only if a `](`, `][` or `]:` follows it somewhere.
-    let link_after = |i: usize| {
+}
+
+/// Whether a renderer would make something of `s` besides text: a tag, a link, an address.
+fn markup_acts(s: &str) -> bool {
+    let chars: Vec<char> = s.chars().collect();
+    let tag = chars
+        .windows(2)
+        .any(|w| w[0] == '<' && (w[1].is_ascii_alphabetic() || matches!(w[1], '/' | '!' | '?')));
+    // A `[` opens a link only if a `](`, `][` or `]:` follows it.
+    let link = chars.iter().position(|&c| c == '[').is_some_and(|i| {
         chars[i..]
             .windows(2)
             .any(|w| w[0] == ']' && matches!(w[1], '(' | '[' | ':'))
-    };
-    let acts = |i: usize| match chars.get(i) {
-        Some('<') => chars
-            .get(i + 1)
-            .is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?')),
-        Some('[') => link_after(i),
-        Some('`') => !addresses.is_empty(),
-        _ => false,
-    };
-    let mut out = String::with_capacity(s.len() + 8);
-    let mut i = 0;
-    while i < chars.len() {
-        if let Some(word) = addresses.iter().find(|r| r.start == i) {
-            out.push_str(&code_span(&chars[word.clone()]));
-            i = word.end;
-            continue;
-        }
-        let c = chars[i];
-        if acts(i) || (c == '\\' && acts(i + 1)) {
-            out.push('\\');
-        }
-        out.push(c);
-        i += 1;
-    }
-    out
+    });
+    let lower = s.to_ascii_lowercase();
+    tag || link || lower.contains("://") || lower.contains("www.")
 }
 
-/// Whether a word holds an address GFM would make a link of: a scheme's `://` or `www.`.
-fn web_address(word: &[char]) -> bool {
-    let lower: String = word.iter().collect::<String>().to_ascii_lowercase();
-    lower.contains("://") || lower.contains("www.")
-}
-
-/// `word` as a code span: fenced by one backtick more than its longest run of them, with a
+/// `text` as a code span: fenced by one backtick more than its longest run of them, with a
 /// space inside each fence when it starts or ends with one (CommonMark strips the pair).
 fn code_span(word: &[char]) -> String {
     let longest = word
@@ -1029,33 +994,6 @@ mod tests {
         assert_eq!(diagnostic("the file ends early"), "the file ends early");
     }
 
-    #[test]
-    fn typed_text_renders_as_text_in_markdown() {
-        assert_eq!(
-            md_text("<script>alert(1)</script> [click](javascript:alert(1))"),
-            "\\<script>alert(1)\\</script> \\[click](javascript:alert(1))"
-        );
-        assert_eq!(
-            md_text("[x][ref] <!-- c --> <https://e.x>"),
-            "\\[x][ref] \\<!-- c --> `<https://e.x>`"
-        );
-        // A backslash typed before it cannot undo the escape.
-        assert_eq!(md_text("\\<b>"), "\\\\\\<b>");
-        // Readable where nothing would act: words, paths, arrows, FIX fields, brackets alone.
-        for kept in [
-            "ep_pre_check ok",
-            "C:\\logs\\ocg",
-            "OCG -> backup 10:02",
-            "a|b",
-            "<35=5|58=Failover> in 1234 < out 5678",
-            "`rm` *now* _here_",
-            "[ORD-1, ORD-2] survived",
-        ] {
-            assert_eq!(md_text(kept), kept);
-        }
-        assert_eq!(md_text("a\u{1b}[2J"), "a\u{241b}[2J");
-    }
-
     /// What a GFM renderer (comrak, with GitHub's autolink extension) makes of `md_text`'s output.
     fn gfm(md: &str) -> String {
         let mut o = comrak::Options::default();
@@ -1064,63 +1002,74 @@ mod tests {
         comrak::markdown_to_html(md, &o)
     }
 
+    /// What GFM shows of text inside `<code>`: the typed text, HTML-escaped.
+    fn shown_as_code(typed: &str) -> String {
+        let esc = typed
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;");
+        format!("<code>{esc}</code>")
+    }
+
     #[test]
-    fn bare_web_addresses_are_set_as_code_never_linked() {
-        let cases = [
-            (
-                "see https://evil.example/x and www.evil.example",
-                "see `https://evil.example/x` and `www.evil.example`",
-            ),
-            // Inside a word, in brackets or emphasis, in capitals, another scheme.
-            (
-                "a.https://e.x/ (https://e.x) *www.e.x*",
-                "`a.https://e.x/` `(https://e.x)` `*www.e.x*`",
-            ),
-            (
-                "HTTPS://E.X WWW.E.X ftp://e.x",
-                "`HTTPS://E.X` `WWW.E.X` `ftp://e.x`",
-            ),
-            // Backticks in the address: a longer fence, padded where it touches one.
-            ("go `https://e.x`", "go `` `https://e.x` ``"),
-            ("https://e.x/a`b", "``https://e.x/a`b``"),
-            // A code span opened before the address cannot close inside it: escaped.
+    fn typed_markup_is_set_as_code_whole_and_read_as_typed() {
+        for typed in [
+            "<script>alert(1)</script> [click](javascript:alert(1))",
+            "[x][ref] <!-- c --> <https://e.x>",
+            "none; note: <b>bold</b> *stars* [link](http://x)",
+            "\\<b>",
+            "10:00:41 Logout <b>",
+            // Bare web addresses: inside a word, in brackets or emphasis, capitals, another scheme.
+            "see https://evil.example/x and www.evil.example",
+            "a.https://e.x/ (https://e.x) *www.e.x* HTTPS://E.X WWW.E.X ftp://e.x",
+            "[click here](https://evil.example) <b>https://e.x</b>",
+        ] {
+            let md = md_text(typed);
+            // In a terminal: the text as typed, between backticks; no backslash added.
+            assert_eq!(md, format!("`{typed}`"), "{typed}");
+            // Rendered: one code element holding exactly what was typed; no link, no tag.
+            let html = gfm(&md);
+            assert!(!html.contains("<a "), "{typed} renders a link:\n{html}");
+            assert!(html.contains(&shown_as_code(typed)), "{typed}:\n{html}");
+        }
+        // Backticks in it: a fence longer than any run of them, padded where it touches one, so
+        // a code span typed inside cannot close the fence and leave the rest bare.
+        for (typed, md) in [
+            ("go `https://e.x`", "`` go `https://e.x` ``"),
             (
                 "`a https://x`https://evil.example/",
-                "\\`a ``https://x`https://evil.example/``",
+                "`` `a https://x`https://evil.example/ ``",
             ),
-            // A link or a tag around an address: the word is code, so neither acts.
-            (
-                "[click](https://evil.example) <b>https://e.x</b>",
-                "`[click](https://evil.example)` `<b>https://e.x</b>`",
-            ),
-            // A link whose text has a space: its `[` escaped, its address code.
-            (
-                "[click here](https://evil.example)",
-                "\\[click `here](https://evil.example)`",
-            ),
-        ];
-        for (typed, md) in cases {
+            ("``<b>``", "``` ``<b>`` ```"),
+        ] {
             assert_eq!(md_text(typed), md, "{typed}");
             let html = gfm(md);
-            assert!(!html.contains("<a "), "{typed} renders a link:\n{html}");
+            assert!(!html.contains("<a ") && !html.contains("<b>"), "{html}");
+            assert!(html.contains(&shown_as_code(typed)), "{typed}:\n{html}");
         }
-        // Rendered, the address reads as typed.
-        assert!(
-            gfm(&md_text("see https://evil.example/x"))
-                .contains("<code>https://evil.example/x</code>")
-        );
         // In a table cell (mdtable escapes `|`) as well.
         let cell = md_text("a|b https://e.x").replace('|', "\\|");
         let html = gfm(&format!("| h |\n| --- |\n| {cell} |\n"));
         assert!(
-            html.contains("<td>a|b <code>https://e.x</code></td>"),
+            html.contains("<td><code>a|b https://e.x</code></td>"),
             "{html}"
         );
-        // Without an address nothing changes: code marks stay as typed.
-        assert_eq!(
-            md_text("`rm` *now* ops@firm.example"),
-            "`rm` *now* ops@firm.example"
-        );
+        // Where nothing would act, the text is left exactly as typed: words, paths, arrows,
+        // FIX fields, brackets alone, code marks and e-mail addresses.
+        for kept in [
+            "ep_pre_check ok",
+            "C:\\logs\\ocg",
+            "OCG -> backup 10:02",
+            "a|b",
+            "<35=5|58=Failover> in 1234 < out 5678",
+            "`rm` *now* _here_",
+            "[ORD-1, ORD-2] survived",
+            "ops@firm.example",
+        ] {
+            assert_eq!(md_text(kept), kept);
+        }
+        assert_eq!(md_text("a\u{1b}[2J"), "a\u{241b}[2J");
     }
 
     #[test]

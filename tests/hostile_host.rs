@@ -917,90 +917,65 @@ fn a_hostile_journal_line_is_quoted_short_and_through_the_neutraliser() {
     );
 }
 
+/// Markup typed into a note, a reason or an evidence value (a tag, a link, a bare web address)
+/// is set as one code span in the Markdown of `report` and `handover`: rendered as GitHub renders
+/// Markdown (comrak with the GFM autolink extension) it is neither a link nor a tag, and it reads
+/// exactly as typed, in the code element and in the terminal (walk 3 R3: `\<b>` was not as typed).
 #[test]
-fn typed_markdown_in_notes_renders_as_text_in_report_and_handover() {
+fn typed_markup_is_code_in_report_and_handover_never_a_link_or_a_tag() {
     let dir = tempfile::tempdir().unwrap();
     let j = dir.path().join("j.jsonl");
     let p = j.to_str().unwrap();
     let hostile =
         "<script>alert(1)</script> [click](javascript:alert(1)) `code` *bold* ep_pre_check";
+    let typed = [
+        hostile,
+        "see https://evil.example/x and www.evil.example",
+        "portal at https://evil.example/login down",
+        "<b>bob</b> www.evil.example/bob",
+    ];
     let out = cli::record_all(
         &j,
         "ep",
         "alice",
         &[
-            &format!("note {hostile}"),
-            &format!("failed ep-pre-registration {hostile}"),
-            "evidence ep-pre-registration sent by = <b>bob</b>",
+            &format!("note {}", typed[0]),
+            &format!("note {}", typed[1]),
+            &format!("failed ep-pre-registration {}", typed[2]),
+            &format!("evidence ep-pre-registration sent by = {}", typed[3]),
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    // Escaped only where markup would act (a tag, a link); emphasis and code marks stay as typed.
-    let escaped =
-        r"\<script>alert(1)\</script> \[click](javascript:alert(1)) `code` *bold* ep_pre_check";
-    for cmd in ["report", "handover"] {
-        let out = drillbook(&[cmd, p]);
-        assert!(out.status.success(), "{cmd}: {}", stderr(&out));
-        let md = cli::unfold(&stdout(&out));
-        // Nothing left unescaped: without the escaped forms, no tag and no link remain.
-        let bare = md.replace(r"\<", "").replace(r"\[click]", "");
-        assert!(
-            !bare.contains("<script>") && !bare.contains("](javascript"),
-            "{cmd}:\n{md}"
-        );
-        assert!(md.contains(escaped), "{cmd} keeps the text, escaped:\n{md}");
-    }
-    let md = cli::unfold(&stdout(&drillbook(&["report", p])));
-    assert!(md.contains(r"\<b>bob\</b>"), "{md}");
-    // The CSV and JSON reports carry the text as typed: escaping is Markdown's alone.
-    let csv = stdout(&drillbook(&["report", p, "--format", "csv"]));
-    assert!(csv.contains("<script>alert(1)</script>"), "{csv}");
-}
-
-#[test]
-fn a_bare_web_address_typed_in_a_note_renders_as_code_never_a_link() {
-    let dir = tempfile::tempdir().unwrap();
-    let j = dir.path().join("j.jsonl");
-    let p = j.to_str().unwrap();
-    let out = cli::record_all(
-        &j,
-        "ep",
-        "alice",
-        &[
-            "note see https://evil.example/x and www.evil.example",
-            "failed ep-pre-registration portal at https://evil.example/login down",
-            "evidence ep-pre-registration sent by = www.evil.example/bob",
-        ],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    // Rendered as GitHub renders Markdown (comrak with the GFM autolink extension).
     let mut gfm = comrak::Options::default();
     gfm.extension.autolink = true;
     gfm.extension.table = true;
     for cmd in ["report", "handover"] {
         let out = drillbook(&[cmd, p]);
         assert!(out.status.success(), "{cmd}: {}", stderr(&out));
-        let md = stdout(&out);
+        let md = cli::unfold(&stdout(&out));
         let html = comrak::markdown_to_html(&md, &gfm);
         assert!(
-            !html.contains("<a href=\"https://evil") && !html.contains("<a href=\"http://www.evil"),
-            "{cmd} links an address:\n{html}"
+            !html.contains("<a href=\"https://evil")
+                && !html.contains("<a href=\"http://www.evil")
+                && !html.contains("javascript:alert(1)\"")
+                && !html.contains("<script>")
+                && !html.contains("<b>bob"),
+            "{cmd} lets markup act:\n{html}"
         );
-        for typed in [
-            "https://evil.example/x",
-            "www.evil.example",
-            "https://evil.example/login",
-        ] {
+        for t in typed {
+            let esc = t
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;");
             assert!(
-                html.contains(&format!("<code>{typed}</code>")),
-                "{cmd} shows {typed} as code:\n{md}"
+                html.contains(&format!("<code>{esc}</code>")),
+                "{cmd}: {t}\n{md}"
             );
+            // In the terminal it reads as typed, between fences: nothing added inside.
+            assert!(md.contains(t), "{cmd}: {t}\n{md}");
         }
-        // In the terminal it reads as typed, between backticks.
-        let md = cli::unfold(&md);
-        assert!(
-            md.contains("see `https://evil.example/x` and `www.evil.example`"),
-            "{cmd}:\n{md}"
-        );
     }
+    // The CSV and JSON reports carry the text as typed: code spans are Markdown's alone.
+    let csv = stdout(&drillbook(&["report", p, "--format", "csv"]));
+    assert!(csv.contains("<script>alert(1)</script>"), "{csv}");
 }
