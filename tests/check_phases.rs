@@ -102,7 +102,7 @@ fn the_testers_line_is_no_sites_logon_and_a_backup_time_line_is_the_backup_sites
     assert_eq!(outcome, "TIMEOUT", "{text}");
     assert!(
         primary.contains(
-            "2 matching line(s) from after the phase ended (2023-11-25 10:00:00 HKT), not taken"
+            "none taken: 2 matching line(s) from after the phase ended at 2023-11-25 10:00:00 HKT"
         ),
         "{text}"
     );
@@ -171,7 +171,7 @@ fn one_line_in_two_phases_windows_passes_one_step_and_the_other_says_whose_it_is
     assert_eq!(other.0, "TIMEOUT", "{text}");
     assert!(
         other.2.contains(&format!(
-            "1 matching line(s) not taken (same line as {}, byte 0: a step of another phase has it; this one needs a line of its own)",
+            "none taken: 1 matching line(s) another phase's step took (same line as {}, byte 0: needs a line of its own)",
             passed[0].1
         )),
         "{text}"
@@ -291,7 +291,7 @@ fn in_a_rehearsal_the_backup_logon_is_not_taken_by_the_primary_check_still_follo
     }
     let detail = primary[0]["detail"].as_str().unwrap();
     assert!(
-        detail.contains("1 matching line(s) from after the phase ended ("),
+        detail.contains("1 matching line(s) from after the phase ended at "),
         "{detail}"
     );
     // The primary step stays open: nothing settled it.
@@ -453,7 +453,7 @@ async fn in_the_app_a_line_without_its_own_time_is_the_phase_s_it_is_read_in() {
     assert_eq!(r.outcome, CheckOutcome::Timeout, "{r:?}");
     assert!(
         r.detail
-            .contains("1 matching line(s) read after the phase ended ("),
+            .contains("1 matching line(s) read after the phase ended at "),
         "{}",
         r.detail
     );
@@ -462,7 +462,7 @@ async fn in_the_app_a_line_without_its_own_time_is_the_phase_s_it_is_read_in() {
     assert_eq!(r.outcome, CheckOutcome::Timeout, "{r:?}");
     assert!(
         r.detail
-            .contains("1 matching line(s) read before the phase started ("),
+            .contains("1 matching line(s) read before the phase started at "),
         "{}",
         r.detail
     );

@@ -422,7 +422,7 @@ async fn from_the_phase_start_lines_before_it_are_not_taken() {
     assert_eq!(r.outcome, CheckOutcome::Timeout, "{r:?}");
     assert!(
         r.detail.contains(
-            "2 matching line(s) from before the phase started (2023-11-25 12:00:00 HKT), not taken"
+            "none taken: 2 matching line(s) from before the phase started at 2023-11-25 12:00:00 HKT"
         ),
         "{}",
         r.detail

@@ -356,53 +356,67 @@ impl Follow {
 
     /// The detail of a run that ended without a match.
     fn nothing(&self, seen: &Seen) -> Probed {
-        let mut d = format!(
-            "no line matching `{}` in {} ({} new line{} read)",
-            super::excerpt(self.regex.as_str(), 80),
-            self.path.display(),
-            seen.lines,
-            if seen.lines == 1 { "" } else { "s" }
-        );
         let bound = |t: Option<DateTime<Utc>>| {
             t.map(|t| {
                 t.with_timezone(&self.shown)
-                    .format(" (%Y-%m-%d %H:%M:%S %Z)")
+                    .format(" at %Y-%m-%d %H:%M:%S %Z")
                     .to_string()
             })
             .unwrap_or_default()
         };
         let early = format!(
-            "matching line(s) from before the phase started{}, not taken",
+            "matching line(s) from before the phase started{}",
             bound(self.since)
         );
         let late = format!(
-            "matching line(s) from after the phase ended{}, not taken",
+            "matching line(s) from after the phase ended{}",
             bound(self.until)
         );
         let (read_start, read_end) = self.read_in.unwrap_or_default();
         let read_early = format!(
-            "matching line(s) read before the phase started{}, not taken (a line without its own time belongs to the phase it is read in)",
+            "matching line(s) read before the phase started{} (a line without its own time is the phase's it is read in)",
             bound(Some(read_start))
         );
         let read_late = format!(
-            "matching line(s) read after the phase ended{}, not taken (a line without its own time belongs to the phase it is read in)",
+            "matching line(s) read after the phase ended{} (a line without its own time is the phase's it is read in)",
             bound(read_end)
         );
         let taken = seen.taken_by.as_ref().map_or_else(String::new, |(step, byte)| {
             format!(
-                "matching line(s) not taken (same line as {step}, byte {byte}: a step of another phase has it; this one needs a line of its own)"
+                "matching line(s) another phase's step took (same line as {step}, byte {byte}: needs a line of its own)"
             )
         });
-        let notes = [
+        // Why matching lines were not taken comes first: on the screen's one row it is what
+        // the operator needs to read.
+        let why = [
             (seen.early, early.as_str()),
             (seen.late, late.as_str()),
             (seen.read_early, read_early.as_str()),
             (seen.read_late, read_late.as_str()),
             (seen.taken, taken.as_str()),
-            (
-                seen.bad_at,
-                "matching line(s) whose `at` is not a time, not taken",
-            ),
+            (seen.bad_at, "matching line(s) whose `at` is not a time"),
+        ];
+        let why: Vec<String> = why
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+        let read = format!(
+            "{} new line{} read",
+            seen.lines,
+            if seen.lines == 1 { "" } else { "s" }
+        );
+        let pattern = super::excerpt(self.regex.as_str(), 80);
+        let path = self.path.display();
+        let mut d = if why.is_empty() {
+            format!("no line matching `{pattern}` in {path} ({read})")
+        } else {
+            format!(
+                "none taken: {} (in {path}: {read}; pattern `{pattern}`)",
+                why.join("; ")
+            )
+        };
+        let notes = [
             (seen.long_lines, "line(s) over 64 KiB skipped"),
             (seen.rotations, "rotation(s) followed"),
             (seen.truncations, "truncation(s) followed"),
