@@ -14,10 +14,15 @@
 //! failed check never marks a step failed: the operator decides. [`schedule`] says which
 //! automatic checks (`every:`) are due at an instant.
 //!
+//! A log line is evidence for one phase only: reading from the phase's start, a line counts when
+//! its own time falls between the phase's start and its end (when known: see [`phase_end`]), and
+//! a line a step of another phase took ([`claims`]) is not taken again.
+//!
 //! In a rehearsal read-only checks run for real (testing the probes before the day is the point
 //! of a dry run); `--simulate-checks pass|fail|timeout` replaces every probe by that outcome,
 //! marked simulated in the journal.
 
+pub mod claims;
 pub mod command;
 pub mod file;
 pub mod log;
@@ -27,7 +32,7 @@ pub mod spec;
 mod supervisor;
 pub mod tcp;
 
-use crate::journal::{Action, Captured, CheckOutcome, Record, StepState};
+use crate::journal::{Action, Captured, CheckOutcome, LineRef, Record, StepState};
 use crate::runbook::Plan;
 use crate::site::Site;
 use chrono::{DateTime, TimeZone, Utc};
@@ -53,6 +58,8 @@ pub struct Probed {
     pub outcome: CheckOutcome,
     pub detail: String,
     pub values: Vec<(String, String)>,
+    /// The log line a pass took.
+    pub line: Option<LineRef>,
 }
 
 impl Probed {
@@ -61,6 +68,7 @@ impl Probed {
             outcome,
             detail: detail.to_string(),
             values: Vec::new(),
+            line: None,
         }
     }
 
@@ -170,25 +178,50 @@ impl Mode {
 
 /// One check to run: the step's, with the instant its phase started (on the wall clock: in a
 /// rehearsal, when the rehearsal entered the phase) for `from: phase_start` and
-/// `newer_than: phase_start`, and the session's zone for times read and shown.
+/// `newer_than: phase_start`, the instant it ended when that is known (a log line from after it
+/// is not this phase's), the phase (a line another phase's step took is not taken), and the
+/// session's zone for times read and shown.
 #[derive(Debug, Clone)]
 pub struct Job {
     pub step: String,
     pub check: Check,
+    pub phase: usize,
     pub phase_start: DateTime<Utc>,
+    pub phase_end: Option<DateTime<Utc>>,
+    /// Run on the session's clock (the app), not on a day of its own (`drillbook check`): a
+    /// log line without its own time is this phase's only when read while the phase is on.
+    pub in_session: bool,
     pub tz: Tz,
 }
 
 impl Job {
-    /// The job for plan step `step`, if it has a check.
+    /// The job for plan step `step`, if it has a check; its phase's end not known until
+    /// [`Job::ending`] says it.
     pub fn for_step(plan: &Plan, step: usize, phase_start: DateTime<Utc>) -> Option<Self> {
         let s = plan.steps.get(step)?;
         Some(Self {
             step: s.id.clone(),
             check: s.check.clone()?,
+            phase: s.phase,
             phase_start,
+            phase_end: None,
+            in_session: false,
             tz: plan.session.tz,
         })
+    }
+
+    /// The instant its phase ended (wall clock), when known.
+    #[must_use]
+    pub fn ending(mut self, end: Option<DateTime<Utc>>) -> Self {
+        self.phase_end = end;
+        self
+    }
+
+    /// Run on the session's clock: the app's checks.
+    #[must_use]
+    pub fn in_session(mut self) -> Self {
+        self.in_session = true;
+        self
     }
 }
 
@@ -207,6 +240,8 @@ pub struct CheckResult {
     pub started: DateTime<Utc>,
     pub duration: Duration,
     pub simulated: bool,
+    /// The log line a passing log check took.
+    pub line: Option<LineRef>,
 }
 
 impl CheckResult {
@@ -238,6 +273,7 @@ impl CheckResult {
             started: self.started,
             duration_ms: u64::try_from(self.duration.as_millis()).unwrap_or(u64::MAX),
             simulated: self.simulated,
+            line: self.line.clone().map(Box::new),
         }
     }
 }
@@ -280,6 +316,8 @@ pub struct Runner {
     permits: Arc<Semaphore>,
     /// Where each step's log check stopped, so the next run continues there.
     cursors: Arc<Mutex<HashMap<String, log::Cursor>>>,
+    /// The log lines passing checks took, so that no line serves steps of two phases.
+    lines: claims::Book,
 }
 
 impl Runner {
@@ -290,7 +328,14 @@ impl Runner {
             mode,
             permits: Arc::new(Semaphore::new(limit.max(1))),
             cursors: Arc::default(),
+            lines: claims::Book::default(),
         }
+    }
+
+    /// The lines the journal records passing checks taking, each kept for its step: a line
+    /// keeps the step it served across a restart.
+    pub fn remember(&self, plan: &Plan, record: &Record) {
+        self.lines.remember(plan, record);
     }
 
     pub fn mode(&self) -> Mode {
@@ -319,6 +364,7 @@ impl Runner {
         // the host gave back (a command echoing its `--pass`) names it instead (`${pw}`).
         let site = self.site.clone();
         let result = |target: String, p: Probed, started, duration, simulated| CheckResult {
+            line: p.line,
             step: job.step.clone(),
             kind,
             target: safe_target(&site.scrub(&target)),
@@ -471,11 +517,21 @@ impl Runner {
                     .lock()
                     .ok()
                     .and_then(|c| c.get(&job.step).copied());
+                let by_time = *from == spec::From::PhaseStart;
                 let follow = log::Follow {
                     path: fill(path).into(),
                     regex: pattern.regex,
-                    since: (*from == spec::From::PhaseStart).then_some(job.phase_start),
+                    since: by_time.then_some(job.phase_start),
+                    until: job.phase_end.filter(|_| by_time),
+                    read_in: (!by_time && job.in_session)
+                        .then_some((job.phase_start, job.phase_end)),
                     zone: zone.unwrap_or(job.tz),
+                    shown: job.tz,
+                    claim: Some(log::Claimant {
+                        book: self.lines.clone(),
+                        step: job.step.clone(),
+                        phase: job.phase,
+                    }),
                     deadline,
                     cursor,
                     cancel: cancel.clone(),
@@ -590,10 +646,57 @@ pub fn phase_start(timeline: &crate::timeline::Timeline, phase: usize) -> DateTi
     timeline.effective(start)
 }
 
+/// The instant a phase ended on the session's clock, when it is known: its end if fixed or
+/// confirmed; an approximate end not yet confirmed is bounded by the first later boundary that
+/// is (the timeline takes it as passed then); none when nothing later is known. A log line from
+/// this instant on is not evidence for the phase.
+pub fn phase_end(timeline: &crate::timeline::Timeline, phase: usize) -> Option<DateTime<Utc>> {
+    let (start, end) = timeline.bounds_of(phase);
+    if end == start {
+        return None;
+    }
+    (end..timeline.transitions.len())
+        .find(|&i| !timeline.transitions[i].approximate || timeline.confirmed_at(i).is_some())
+        .map(|i| timeline.effective(i))
+}
+
+/// [`phase_end`] on the wall clock, for the app: on the real day the same; in a rehearsal at
+/// `speed`, the wall instant the rehearsal clock was (or, at this speed, will be) there.
+pub fn phase_end_wall(
+    timeline: &crate::timeline::Timeline,
+    phase: usize,
+    session_now: DateTime<Utc>,
+    wall_now: DateTime<Utc>,
+    rehearsal_speed: Option<f64>,
+) -> Option<DateTime<Utc>> {
+    let end = phase_end(timeline, phase)?;
+    Some(on_the_wall(end, session_now, wall_now, rehearsal_speed))
+}
+
+/// A session instant on the wall clock: itself on the real day; in a rehearsal at `speed`, when
+/// the rehearsal clock was there, or at this speed will be (a pause or a jump makes it
+/// approximate).
+fn on_the_wall(
+    t: DateTime<Utc>,
+    session_now: DateTime<Utc>,
+    wall_now: DateTime<Utc>,
+    rehearsal_speed: Option<f64>,
+) -> DateTime<Utc> {
+    match rehearsal_speed {
+        None => t,
+        Some(speed) => {
+            let ahead = (t - session_now).num_milliseconds() as f64 / speed.max(1.0);
+            wall_now + chrono::TimeDelta::milliseconds(ahead as i64)
+        }
+    }
+}
+
 /// The wall-clock instant a job's `phase_start` is, for the app: the phase's effective start
 /// (confirmed, else planned) on the real day; in a rehearsal at `speed`, the wall instant the
 /// rehearsal clock was at that start, counted back from now (a pause or a jump since makes it
-/// approximate; [`entered_wall`] gives the journaled entry when the events are at hand).
+/// approximate; [`entered_wall`] gives the journaled entry when the events are at hand). A phase
+/// not yet begun starts when the rehearsal clock will get there at this speed, as on the real
+/// day it starts at its planned time: a line from before then is not the phase's.
 pub fn phase_start_wall(
     timeline: &crate::timeline::Timeline,
     phase: usize,
@@ -601,14 +704,12 @@ pub fn phase_start_wall(
     wall_now: DateTime<Utc>,
     rehearsal_speed: Option<f64>,
 ) -> DateTime<Utc> {
-    let start = phase_start(timeline, phase);
-    match rehearsal_speed {
-        None => start,
-        Some(speed) => {
-            let ago = (session_now - start).num_milliseconds().max(0) as f64 / speed.max(1.0);
-            wall_now - chrono::TimeDelta::milliseconds(ago as i64)
-        }
-    }
+    on_the_wall(
+        phase_start(timeline, phase),
+        session_now,
+        wall_now,
+        rehearsal_speed,
+    )
 }
 
 /// What the screen shows for a step's check: its newest outcome and how long ago it ran

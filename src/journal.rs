@@ -14,7 +14,9 @@ pub mod merge;
 pub mod record;
 pub mod tail;
 
-pub use event::{Action, Captured, CheckOutcome, ClockChange, Event, Rehearsal, StepState};
+pub use event::{
+    Action, Captured, CheckOutcome, ClockChange, Event, LineRef, Rehearsal, StepState,
+};
 pub use record::Record;
 
 use crate::clock::Clock;

@@ -736,18 +736,21 @@ impl Ctx<'_> {
         let (Some(runner), Some(s)) = (self.checks, model.plan.steps.get(step)) else {
             return;
         };
-        // Where "the phase's start" is on the wall clock: in a rehearsal, when the rehearsal
-        // clock was there (a log's lines carry today's times).
-        let start = crate::check::phase_start_wall(
-            &model.timeline,
-            s.phase,
+        // Where the phase's start and end are on the wall clock: in a rehearsal, when the
+        // rehearsal clock was (or will be) there (a log's lines carry today's times).
+        let (now, wall, speed) = (
             self.clock.now(),
             crate::clock::wall_now(),
             self.clock.rehearsal().map(|r| r.speed),
         );
+        let start = crate::check::phase_start_wall(&model.timeline, s.phase, now, wall, speed);
+        let end = crate::check::phase_end_wall(&model.timeline, s.phase, now, wall, speed);
         let Some(job) = crate::check::Job::for_step(&model.plan, step, start) else {
             return;
         };
+        // The lines the journal says passing checks took stay theirs (after a restart too).
+        runner.remember(&model.plan, &model.record);
+        let job = job.ending(end).in_session();
         let run = runner.run(job);
         let tx = self.tx.clone();
         tokio::spawn(async move {

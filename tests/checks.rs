@@ -421,8 +421,9 @@ async fn from_the_phase_start_lines_before_it_are_not_taken() {
     let r = fresh.run(job(&plan, "step", later)).await;
     assert_eq!(r.outcome, CheckOutcome::Timeout, "{r:?}");
     assert!(
-        r.detail
-            .contains("2 matching line(s) from before the phase started, not taken"),
+        r.detail.contains(
+            "none taken: 2 matching line(s) from before the phase started at 2023-11-25 12:00:00 HKT"
+        ),
         "{}",
         r.detail
     );
@@ -1289,6 +1290,7 @@ fn logon_result(outcome: CheckOutcome) -> CheckResult {
         started: Utc::now(),
         duration: Duration::from_millis(12),
         simulated: false,
+        line: None,
     }
 }
 
@@ -1434,6 +1436,7 @@ fn automatic_checks_are_due_in_their_phase_every_so_often_until_they_pass() {
         started: wall,
         duration_ms: 1,
         simulated: false,
+        line: None,
     };
     let record = Record::from_events(&[event(1, fail.clone())]);
     let later = |s: i64| wall + TimeDelta::seconds(s);
@@ -1472,16 +1475,13 @@ fn automatic_checks_are_due_in_their_phase_every_so_often_until_they_pass() {
 // --- `drillbook check` -----------------------------------------------------------------------
 
 /// A site file for the sensing fixture: both gateways at these ports, the log and snapshot in
-/// `dir`.
+/// `dir`. The logon line is of the primary window on the session's day (Hong Kong time): a log
+/// check reading from its phase's start takes only a line of its phase.
 fn site_file(dir: &Path, primary: u16, backup: u16) -> PathBuf {
     let log = dir.join("bss.log");
     std::fs::write(
         &log,
-        format!(
-            "{} heartbeat\n{} Logon accepted by the gateway NextSeq=42\n",
-            Utc::now().format("%Y-%m-%d %H:%M:%S"),
-            Utc::now().format("%Y-%m-%d %H:%M:%S")
-        ),
+        "2023-11-25 08:04:59 heartbeat\n2023-11-25 08:05:00 Logon accepted by the gateway NextSeq=42\n",
     )
     .unwrap();
     std::fs::write(dir.join("snap.csv"), "rows=1234\n").unwrap();
@@ -1875,6 +1875,7 @@ fn the_screen_line_gives_the_newest_outcome_and_its_age() {
         started: wall - TimeDelta::seconds(ago),
         duration_ms: 1,
         simulated,
+        line: None,
     };
     let record = Record::from_events(&[
         event(1, run(CheckOutcome::Fail, 200, false)),

@@ -807,6 +807,7 @@ fn sensed_evidence_and_check_outcomes_in_the_detail_pane() {
         started: at,
         duration_ms: 40,
         simulated: false,
+        line: None,
     };
     let mut actions = prepared(&["ep"]);
     actions.push((

@@ -1023,6 +1023,7 @@ fn logon_checked(m: &Model, step: &str, outcome: crate::journal::CheckOutcome) -
         started: hkt(25, 8, 3),
         duration: std::time::Duration::from_millis(20),
         simulated: false,
+        line: None,
     }))
 }
 

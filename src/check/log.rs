@@ -14,8 +14,15 @@
 //!
 //! A [`Cursor`] says where a run stopped (at a line boundary), so the next run of the same check
 //! continues there and no line written between two runs is missed.
+//!
+//! Which step a line is evidence for: reading from the phase's start, a line counts only when its
+//! own time (the group `at`) falls in the phase, not before it started and not after it ended
+//! (when its end is known); without its own time, in the app, only when it is read while the
+//! phase is in progress; and a line another phase's step already took is left to it (the
+//! [`claims`](super::claims) book), the detail saying whose it is.
 
 use super::Probed;
+use super::claims::{Book, line_ref};
 use crate::journal::CheckOutcome;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -51,11 +58,27 @@ pub struct Follow {
     /// Read from the file's start and take only lines whose group `at` is not before `since`;
     /// else start at the end (or at `cursor`).
     pub since: Option<DateTime<Utc>>,
+    /// With `since`: take only lines whose `at` is before this (the phase's end, when known).
+    pub until: Option<DateTime<Utc>>,
     /// The zone the log writes its times in.
     pub zone: Tz,
+    /// Without `since` (lines without their own time), in the app: take only lines read (wall
+    /// clock) from the phase's start and before its end, when known.
+    pub read_in: Option<(DateTime<Utc>, Option<DateTime<Utc>>)>,
+    /// The session's zone, for the phase's bounds in what is said.
+    pub shown: Tz,
+    /// The step this run is for, and its phase: a line another phase's step took is not taken.
+    pub claim: Option<Claimant>,
     pub deadline: Instant,
     pub cursor: Option<Cursor>,
     pub cancel: Arc<AtomicBool>,
+}
+
+/// Who a run takes lines for: its step and phase, and the book of lines taken.
+pub struct Claimant {
+    pub book: Book,
+    pub step: String,
+    pub phase: usize,
 }
 
 /// What the follow saw along the way, for the detail of a run that found nothing.
@@ -65,7 +88,13 @@ struct Seen {
     lines: u64,
     long_lines: u64,
     early: u64,
+    late: u64,
+    read_early: u64,
+    read_late: u64,
     bad_at: u64,
+    /// Matching lines that steps of other phases took, and the first such step.
+    taken: u64,
+    taken_by: Option<(String, u64)>,
     rotations: u64,
     truncations: u64,
 }
@@ -150,6 +179,7 @@ impl Follow {
             };
             if n > 0 {
                 seen.bytes += n as u64;
+                let read_at = crate::clock::wall_now();
                 let chunk = &buf[..n];
                 let mut pos = 0;
                 while pos < chunk.len() {
@@ -181,7 +211,12 @@ impl Follow {
                             seen.long_lines += 1;
                         } else {
                             seen.lines += 1;
-                            if let Some(p) = self.try_line(line, line_offset, &mut seen) {
+                            if let Some(p) = self.try_line(
+                                line,
+                                (cur.dev, cur.ino, line_offset),
+                                read_at,
+                                &mut seen,
+                            ) {
                                 let cursor = Cursor {
                                     dev: cur.dev,
                                     ino: cur.ino,
@@ -255,9 +290,15 @@ impl Follow {
         }
     }
 
-    /// A complete line: a pass when it matches (and, reading from the phase start, when its own
-    /// time is not before it).
-    fn try_line(&self, line: &[u8], offset: u64, seen: &mut Seen) -> Option<Probed> {
+    /// A complete line at `(dev, ino, offset)`: a pass when it matches, (reading from the phase
+    /// start) its own time falls in the phase, and no step of another phase took it.
+    fn try_line(
+        &self,
+        line: &[u8],
+        (dev, ino, offset): (u64, u64, u64),
+        read_at: DateTime<Utc>,
+        seen: &mut Seen,
+    ) -> Option<Probed> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let text = String::from_utf8_lossy(line);
         let caps = self.regex.captures(&text)?;
@@ -268,12 +309,33 @@ impl Follow {
                     seen.early += 1;
                     return None;
                 }
+                Some(t) if self.until.is_some_and(|end| t >= end) => {
+                    seen.late += 1;
+                    return None;
+                }
                 Some(_) => {}
                 None => {
                     seen.bad_at += 1;
                     return None;
                 }
             }
+        } else if let Some((start, end)) = self.read_in {
+            if read_at < start {
+                seen.read_early += 1;
+                return None;
+            }
+            if end.is_some_and(|end| read_at >= end) {
+                seen.read_late += 1;
+                return None;
+            }
+        }
+        let id = line_ref(dev, ino, offset, line);
+        if let Some(c) = &self.claim
+            && let Err(owner) = c.book.take(&id, &c.step, c.phase)
+        {
+            seen.taken += 1;
+            seen.taken_by.get_or_insert((owner.step, offset));
+            return None;
         }
         let mut p = Probed::new(
             CheckOutcome::Pass,
@@ -288,27 +350,73 @@ impl Follow {
                 p = p.value(name, m.as_str().to_owned());
             }
         }
+        p.line = Some(id);
         Some(p)
     }
 
     /// The detail of a run that ended without a match.
     fn nothing(&self, seen: &Seen) -> Probed {
-        let mut d = format!(
-            "no line matching `{}` in {} ({} new line{} read)",
-            super::excerpt(self.regex.as_str(), 80),
-            self.path.display(),
+        let bound = |t: Option<DateTime<Utc>>| {
+            t.map(|t| {
+                t.with_timezone(&self.shown)
+                    .format(" at %Y-%m-%d %H:%M:%S %Z")
+                    .to_string()
+            })
+            .unwrap_or_default()
+        };
+        let early = format!(
+            "matching line(s) from before the phase started{}",
+            bound(self.since)
+        );
+        let late = format!(
+            "matching line(s) from after the phase ended{}",
+            bound(self.until)
+        );
+        let (read_start, read_end) = self.read_in.unwrap_or_default();
+        let read_early = format!(
+            "matching line(s) read before the phase started{} (a line without its own time is the phase's it is read in)",
+            bound(Some(read_start))
+        );
+        let read_late = format!(
+            "matching line(s) read after the phase ended{} (a line without its own time is the phase's it is read in)",
+            bound(read_end)
+        );
+        let taken = seen.taken_by.as_ref().map_or_else(String::new, |(step, byte)| {
+            format!(
+                "matching line(s) another phase's step took (same line as {step}, byte {byte}: needs a line of its own)"
+            )
+        });
+        // Why matching lines were not taken comes first: on the screen's one row it is what
+        // the operator needs to read.
+        let why = [
+            (seen.early, early.as_str()),
+            (seen.late, late.as_str()),
+            (seen.read_early, read_early.as_str()),
+            (seen.read_late, read_late.as_str()),
+            (seen.taken, taken.as_str()),
+            (seen.bad_at, "matching line(s) whose `at` is not a time"),
+        ];
+        let why: Vec<String> = why
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+        let read = format!(
+            "{} new line{} read",
             seen.lines,
             if seen.lines == 1 { "" } else { "s" }
         );
+        let pattern = super::excerpt(self.regex.as_str(), 80);
+        let path = self.path.display();
+        let mut d = if why.is_empty() {
+            format!("no line matching `{pattern}` in {path} ({read})")
+        } else {
+            format!(
+                "none taken: {} (in {path}: {read}; pattern `{pattern}`)",
+                why.join("; ")
+            )
+        };
         let notes = [
-            (
-                seen.early,
-                "matching line(s) from before the phase started, not taken",
-            ),
-            (
-                seen.bad_at,
-                "matching line(s) whose `at` is not a time, not taken",
-            ),
             (seen.long_lines, "line(s) over 64 KiB skipped"),
             (seen.rotations, "rotation(s) followed"),
             (seen.truncations, "truncation(s) followed"),

@@ -67,13 +67,18 @@ pub fn run(args: &CheckArgs) -> Outcome {
         crate::out::println("no check to run: no step of these runbooks (and --phase) has one")?;
         return Ok(());
     }
-    // The session's phases as planned: on a day before the session a phase's start is its
-    // planned start (a log check reading from the phase's start takes lines from then on).
+    // The session's phases as planned: a log check reading from the phase's start takes the
+    // lines whose own time falls in the phase as planned (an approximate end bounded by the next
+    // fixed boundary), so that one line is never both sites' logon. The checks of all phases
+    // run at once and share the runner's book of lines taken: a line taken for one phase's step
+    // is not taken for another's, which says whose it is.
     let timeline = Timeline::new(&plan.session);
     let jobs: Vec<Job> = chosen
         .iter()
         .filter_map(|&i| {
-            Job::for_step(&plan, i, check::phase_start(&timeline, plan.steps[i].phase))
+            let phase = plan.steps[i].phase;
+            Job::for_step(&plan, i, check::phase_start(&timeline, phase))
+                .map(|j| j.ending(check::phase_end(&timeline, phase)))
         })
         .collect();
     let runner = Runner::new(

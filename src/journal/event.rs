@@ -142,6 +142,19 @@ pub struct Captured {
     pub field: Option<String>,
 }
 
+/// The log line a passing log check took: its file (device and inode, so that a rotated file's
+/// byte 0 is not the old one's), where the line begins, and a hash of its bytes (FNV-1a, so that
+/// a file truncated in place and written again is not taken for the old line at that offset).
+/// Journaled so that a line keeps the step it served across a restart: one line never serves
+/// steps of two phases.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LineRef {
+    pub dev: u64,
+    pub ino: u64,
+    pub byte: u64,
+    pub fnv: String,
+}
+
 /// What happened. Serialised with a `kind` tag, flattened into the event line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -225,6 +238,10 @@ pub enum Action {
         /// A rehearsal's `--simulate-checks`: nothing was probed.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         simulated: bool,
+        /// The log line a passing log check took (older journals have none). Boxed: most
+        /// events have none, and every action is as large as the largest.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        line: Option<Box<LineRef>>,
     },
     /// A rehearsal's clock was paused, resumed, sped up or slowed down, or jumped, so that a
     /// watcher's clock follows the writer's (it carries the clock on from the newest event at
@@ -473,6 +490,12 @@ mod tests {
                 started: t,
                 duration_ms: 1234,
                 simulated: false,
+                line: Some(Box::new(LineRef {
+                    dev: 2049,
+                    ino: 131_074,
+                    byte: 88_211,
+                    fnv: "cbf29ce484222325".into(),
+                })),
             },
             Action::Check {
                 step: "a".into(),
@@ -484,6 +507,7 @@ mod tests {
                 started: t,
                 duration_ms: 0,
                 simulated: true,
+                line: None,
             },
             Action::RehearsalClock {
                 change: ClockChange::Pause,

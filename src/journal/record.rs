@@ -68,6 +68,8 @@ pub struct CheckEntry {
     pub started: DateTime<Utc>,
     pub duration_ms: u64,
     pub simulated: bool,
+    /// The log line a passing log check took.
+    pub line: Option<super::LineRef>,
     pub stamp: Stamp,
 }
 
@@ -273,6 +275,7 @@ impl Record {
                 started,
                 duration_ms,
                 simulated,
+                line,
             } => {
                 // What a passing check captured for a field is that field's current value, as
                 // sensed; a typed value recorded later goes on top of it.
@@ -302,6 +305,7 @@ impl Record {
                         started: *started,
                         duration_ms: *duration_ms,
                         simulated: *simulated,
+                        line: line.as_deref().cloned(),
                         stamp: stamp(),
                     });
             }

@@ -1,0 +1,486 @@
+//! Which phase's step a log line is evidence for, on real files: a line reading from the phase's
+//! start counts only when its own time falls in the phase (not before it started, not after it
+//! ended when that is known); a line without its own time, in the app, only when it is read while
+//! the phase is on; and one line never serves steps of two phases, the second saying whose it is
+//! (across a restart too, from the journal). Through `drillbook check` with the bundled EP
+//! runbook and the tester's log line, and through `drillbook run`'s loop in a rehearsal whose
+//! primary-site check is still following the log when the backup site's logon is written.
+
+#[path = "support/cli.rs"]
+mod cli;
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use cli::{drillbook, stderr, stdout};
+use drillbook::check::{self, Job, Mode, Runner};
+use drillbook::journal::{Action, CheckOutcome, Event, Record};
+use drillbook::runbook::{Plan, load_paths};
+use drillbook::site::Site;
+use drillbook::timeline::Timeline;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/checks")
+        .join(name)
+}
+
+/// The tester's line: a logon on the day of the test, long after the session.
+const TESTERS_LINE: &str = "2026-12-02 14:19:03 LOGON ACCEPTED endpoint=10.1.1.1:5000\n";
+/// A logon at the primary site and one at the backup site, on the session's day (Hong Kong).
+const PRIMARY_LINE: &str = "2023-11-25 08:31:07 LOGON ACCEPTED endpoint=10.1.1.1:5000\n";
+const BACKUP_LINE: &str = "2023-11-25 11:04:40 LOGON ACCEPTED endpoint=10.2.2.2:5000\n";
+
+/// A site file giving the BSS log and, as the tester wrote it, the logon pattern.
+fn site_file(dir: &Path, log: &Path) -> PathBuf {
+    let path = dir.join("site.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "site:\n  bss_log: {}\n  bss_logon_accepted: '^(?P<at>\\S+ \\S+) LOGON ACCEPTED endpoint=(?P<endpoint>\\S+)'\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// `drillbook check`'s rows: the outcome and the row's text with its wrapped lines joined, by
+/// step.
+fn rows(text: &str) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = Vec::new();
+    for line in text.lines().skip(1) {
+        if line.starts_with(' ') {
+            if let Some(last) = out.last_mut() {
+                last.2.push(' ');
+                last.2.push_str(line.trim());
+            }
+        } else if let Some((outcome, rest)) = line.split_once("  ") {
+            let rest = rest.trim();
+            let step = rest.split(' ').next().unwrap_or_default().to_owned();
+            out.push((outcome.trim().to_owned(), step, rest.to_owned()));
+        }
+    }
+    out
+}
+
+fn row<'a>(rows: &'a [(String, String, String)], step: &str) -> (&'a str, &'a str) {
+    let r = rows
+        .iter()
+        .find(|r| r.1 == step)
+        .unwrap_or_else(|| panic!("no row for {step}: {rows:?}"));
+    (r.0.as_str(), r.2.as_str())
+}
+
+fn check_bundled(site: &Path) -> std::process::Output {
+    drillbook(&[
+        "check",
+        "--role",
+        "ep",
+        "--site",
+        site.to_str().unwrap(),
+        "ep-primary-logon-trading",
+        "ep-backup-logon-trading",
+    ])
+}
+
+#[test]
+fn the_testers_line_is_no_sites_logon_and_a_backup_time_line_is_the_backup_sites_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("bss.log");
+    std::fs::write(&log, format!("{TESTERS_LINE}{BACKUP_LINE}")).unwrap();
+    let out = check_bundled(&site_file(dir.path(), &log));
+    let text = stdout(&out);
+    assert!(
+        text.lines().all(|l| l.chars().count() <= 80),
+        "80 columns:\n{text}"
+    );
+    let rows = rows(&text);
+    // The primary-site step takes neither line: both are from after its phase ended.
+    let (outcome, primary) = row(&rows, "ep-primary-logon-trading");
+    assert_eq!(outcome, "TIMEOUT", "{text}");
+    assert!(
+        primary.contains(
+            "none taken: 2 matching line(s) from after the phase ended at 2023-11-25 10:00:00 HKT"
+        ),
+        "{text}"
+    );
+    // The backup-site step takes the line of its own window, not the tester's at byte 0.
+    let (outcome, backup) = row(&rows, "ep-backup-logon-trading");
+    assert_eq!(outcome, "pass", "{text}");
+    let at = TESTERS_LINE.len();
+    assert!(
+        backup.contains(&format!("at byte {at}: 2023-11-25 11:04:40")),
+        "{text}"
+    );
+    assert!(backup.contains("endpoint=10.2.2.2:5000"), "{text}");
+    assert!(text.contains("2 checks: 1 TIMEOUT, 1 pass."), "{text}");
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+}
+
+#[test]
+fn each_site_passes_on_the_logon_line_of_its_own_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("bss.log");
+    std::fs::write(&log, format!("{PRIMARY_LINE}{TESTERS_LINE}{BACKUP_LINE}")).unwrap();
+    let out = check_bundled(&site_file(dir.path(), &log));
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    let rows = rows(&text);
+    let (outcome, primary) = row(&rows, "ep-primary-logon-trading");
+    assert_eq!(outcome, "pass", "{text}");
+    assert!(primary.contains("at byte 0: 2023-11-25 08:31:07"), "{text}");
+    assert!(primary.contains("endpoint=10.1.1.1:5000"), "{text}");
+    let (outcome, backup) = row(&rows, "ep-backup-logon-trading");
+    assert_eq!(outcome, "pass", "{text}");
+    let at = PRIMARY_LINE.len() + TESTERS_LINE.len();
+    assert!(
+        backup.contains(&format!("at byte {at}: 2023-11-25 11:04:40")),
+        "{text}"
+    );
+}
+
+#[test]
+fn one_line_in_two_phases_windows_passes_one_step_and_the_other_says_whose_it_is() {
+    // 11:30 is in the backup window (from 11:00 as planned) and, while the failover's approximate
+    // end is not confirmed, in the failover's too (up to 12:10, the next fixed boundary): the
+    // time cannot tell, so the line goes to one step only.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("bss.log");
+    std::fs::write(
+        &log,
+        "2023-11-25 11:30:00 LOGON ACCEPTED endpoint=10.2.2.2:5000\n",
+    )
+    .unwrap();
+    let out = drillbook(&[
+        "check",
+        "--runbook",
+        fixture("sites.yaml").to_str().unwrap(),
+        "--site",
+        site_file(dir.path(), &log).to_str().unwrap(),
+        "failover-logon",
+        "backup-logon",
+    ]);
+    let text = stdout(&out);
+    let rows = rows(&text);
+    let passed: Vec<_> = rows.iter().filter(|r| r.0 == "pass").collect();
+    assert_eq!(passed.len(), 1, "one line, one pass:\n{text}");
+    assert!(passed[0].2.contains("at byte 0:"), "{text}");
+    let other = rows.iter().find(|r| r.0 != "pass").unwrap();
+    assert_eq!(other.0, "TIMEOUT", "{text}");
+    assert!(
+        other.2.contains(&format!(
+            "none taken: 1 matching line(s) another phase's step took (same line as {}, byte 0: needs a line of its own)",
+            passed[0].1
+        )),
+        "{text}"
+    );
+    assert!(
+        text.lines().all(|l| l.chars().count() <= 80),
+        "80 columns:\n{text}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+}
+
+// --- in `drillbook run` --------------------------------------------------------------------------
+
+/// The journal's complete lines (one being written while we read has no newline yet).
+fn journal(p: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(p).unwrap_or_default();
+    let done = text.rfind('\n').map_or("", |n| &text[..n]);
+    done.lines()
+        .map(|l| serde_json::from_str(l).expect("a journal line"))
+        .collect()
+}
+
+fn checks_of(j: &Path, step: &str) -> Vec<serde_json::Value> {
+    journal(j)
+        .into_iter()
+        .filter(|e| e["kind"] == "check" && e["step"] == step)
+        .collect()
+}
+
+/// Poll until `pred` holds, for up to `limit`.
+fn poll_for(what: &str, limit: Duration, mut pred: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !pred() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn in_a_rehearsal_the_backup_logon_is_not_taken_by_the_primary_check_still_following() {
+    // At x300 from 09:59 the primary window closes 0.2 s in; the primary check started then
+    // follows the log for 20 s. The failover ends at 11:00 (confirmed then: headless) 12.2 s in,
+    // and the backup window lasts until 14:00 in this copy of the session, 36.2 s in. The backup
+    // site's logon is written as soon as the backup phase is entered, with the wall clock's
+    // time in the session's zone (as a BSS on a rehearsal day writes it): the primary check
+    // still following the log sees it, and must leave it to the backup step.
+    let dir = tempfile::tempdir().unwrap();
+    let session = std::fs::read_to_string(fixture("session.yaml")).unwrap();
+    let longer = session.replace("end: \"12:10\"", "end: \"14:00\"");
+    assert_ne!(longer, session, "the backup window is made longer");
+    std::fs::write(dir.path().join("session.yaml"), longer).unwrap();
+    std::fs::copy(fixture("sites.yaml"), dir.path().join("sites.yaml")).unwrap();
+    let log = dir.path().join("bss.log");
+    std::fs::write(&log, "").unwrap();
+    let site = site_file(dir.path(), &log);
+    let j = dir.path().join("run.jsonl");
+    let mut child = std::process::Command::new(cli::BIN)
+        .arg("run")
+        .arg(dir.path().join("sites.yaml"))
+        .arg("--site")
+        .arg(&site)
+        .args(["--rehearse", "--speed", "300", "--start-at", "09:59"])
+        .args(["--headless", "--notify", "off", "--journal"])
+        .arg(&j)
+        .env("TZ", "Europe/London")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let entered = |phase: &str| {
+        journal(&j)
+            .iter()
+            .any(|e| e["kind"] == "phase_entered" && e["phase"] == phase)
+    };
+    poll_for("the backup phase", Duration::from_secs(30), || {
+        entered("backup")
+    });
+    assert!(
+        checks_of(&j, "primary-logon").is_empty(),
+        "the primary check is still following the log"
+    );
+    let hk = chrono_tz::Asia::Hong_Kong;
+    let line = format!(
+        "{} LOGON ACCEPTED endpoint=10.2.2.2:5000\n",
+        Utc::now()
+            .with_timezone(&hk)
+            .format("%Y-%m-%d %H:%M:%S%.3f")
+    );
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    f.write_all(line.as_bytes()).unwrap();
+    drop(f);
+
+    poll_for(
+        "the backup check's pass and the primary check's end",
+        Duration::from_secs(40),
+        || {
+            checks_of(&j, "backup-logon")
+                .iter()
+                .any(|e| e["outcome"] == "pass")
+                && !checks_of(&j, "primary-logon").is_empty()
+        },
+    );
+    let backup = checks_of(&j, "backup-logon");
+    let pass = backup.iter().find(|e| e["outcome"] == "pass").unwrap();
+    assert!(
+        pass["detail"].as_str().unwrap().contains("at byte 0:"),
+        "{pass}"
+    );
+    assert_eq!(pass["line"]["byte"], 0, "{pass}");
+    let primary = checks_of(&j, "primary-logon");
+    for e in &primary {
+        assert_ne!(
+            e["outcome"], "pass",
+            "the backup logon passed the primary step: {e}"
+        );
+    }
+    let detail = primary[0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("1 matching line(s) from after the phase ended at "),
+        "{detail}"
+    );
+    // The primary step stays open: nothing settled it.
+    let settled: Vec<_> = journal(&j)
+        .into_iter()
+        .filter(|e| e["kind"] == "step" && e["state"] == "done")
+        .map(|e| e["step"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(settled, ["backup-logon"], "{settled:?}");
+
+    // SAFETY: a signal to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let _ = child.wait();
+}
+
+// --- the runner --------------------------------------------------------------------------------
+
+fn sites() -> Plan {
+    load_paths(&[fixture("sites.yaml")]).expect("the sites fixture loads")
+}
+
+fn runner(log: &Path) -> Runner {
+    Runner::new(
+        Site::from_values([("bss_log".to_owned(), log.display().to_string())]),
+        Mode::default(),
+        check::DEFAULT_LIMIT,
+    )
+}
+
+/// The job of step `id` over its phase as planned, start and end, as `drillbook check` makes it.
+fn planned_job(plan: &Plan, id: &str) -> Job {
+    let i = plan.step_index(id).unwrap();
+    let tl = Timeline::new(&plan.session);
+    let phase = plan.steps[i].phase;
+    Job::for_step(plan, i, check::phase_start(&tl, phase))
+        .unwrap()
+        .ending(check::phase_end(&tl, phase))
+}
+
+#[tokio::test]
+async fn a_line_a_journaled_pass_took_stays_its_steps_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("bss.log");
+    std::fs::write(
+        &log,
+        "2023-11-25 11:30:00 LOGON ACCEPTED endpoint=10.2.2.2:5000\n",
+    )
+    .unwrap();
+    let plan = sites();
+    let first = runner(&log).run(planned_job(&plan, "failover-logon")).await;
+    assert_eq!(first.outcome, CheckOutcome::Pass, "{first:?}");
+    let line = first.line.clone().expect("a pass names its line");
+    assert_eq!(line.byte, 0);
+    // The journal keeps it: written and read back.
+    let event: Event = serde_json::from_str(
+        &serde_json::to_string(&serde_json::json!({
+            "v": 1, "seq": 7, "utc": "2023-11-25T03:30:01Z", "local": "", "operator": "o",
+            "host": "h", "session": "fixture-hk", "runbooks": ["sites"], "sha256": "",
+            "kind": "check", "step": "failover-logon", "check": "log",
+            "target": log.display().to_string(), "outcome": "pass", "detail": first.detail,
+            "started": "2023-11-25T03:30:00Z", "duration_ms": 1, "line": line,
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(matches!(&event.action, Action::Check { line: Some(l), .. } if **l == line));
+    let record = Record::from_events(&[event]);
+
+    // A new process: its runner knows the line from the journal only.
+    let after = runner(&log);
+    after.remember(&plan, &record);
+    let r = after.run(planned_job(&plan, "backup-logon")).await;
+    assert_eq!(r.outcome, CheckOutcome::Timeout, "{r:?}");
+    assert!(
+        r.detail.contains("same line as failover-logon, byte 0"),
+        "{}",
+        r.detail
+    );
+    // The step that took it may read it again.
+    let again = after.run(planned_job(&plan, "failover-logon")).await;
+    assert_eq!(again.outcome, CheckOutcome::Pass, "{again:?}");
+    assert_eq!(again.line, Some(line));
+}
+
+fn hkt(h: u32, m: u32) -> DateTime<Utc> {
+    chrono_tz::Asia::Hong_Kong
+        .with_ymd_and_hms(2023, 11, 25, h, m, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+#[test]
+fn a_phase_ends_where_the_timeline_knows_it_has() {
+    let plan = sites();
+    let mut tl = Timeline::new(&plan.session);
+    // A fixed end is the end.
+    assert_eq!(check::phase_end(&tl, 0), Some(hkt(10, 0)));
+    // An approximate end not yet confirmed: at the latest the next fixed boundary.
+    assert_eq!(check::phase_end(&tl, 1), Some(hkt(12, 10)));
+    assert_eq!(check::phase_start(&tl, 2), hkt(11, 0));
+    // Confirmed, it is the confirmed instant, and the next phase starts there.
+    tl.confirm("failover.end", hkt(10, 47));
+    assert_eq!(check::phase_end(&tl, 1), Some(hkt(10, 47)));
+    assert_eq!(check::phase_start(&tl, 2), hkt(10, 47));
+    assert_eq!(check::phase_end(&tl, 2), Some(hkt(12, 10)));
+    // In a rehearsal at x60, on the wall clock: past ends counted back, future ones ahead.
+    let wall = Utc::now();
+    let at = |h, m| check::phase_end_wall(&tl, 0, hkt(h, m), wall, Some(60.0));
+    assert_eq!(at(10, 30), Some(wall - TimeDelta::seconds(30)));
+    assert_eq!(at(9, 30), Some(wall + TimeDelta::seconds(30)));
+    // A phase not begun starts ahead too (a line from before it is not its).
+    assert_eq!(
+        check::phase_start_wall(&tl, 2, hkt(10, 17), wall, Some(60.0)),
+        wall + TimeDelta::seconds(30)
+    );
+}
+
+/// A runbook of one primary-site step whose log check has no time of its own (`from: now`).
+fn untimed(dir: &Path) -> Plan {
+    std::fs::copy(fixture("session.yaml"), dir.join("session.yaml")).unwrap();
+    let rb = dir.join("untimed.yaml");
+    std::fs::write(
+        &rb,
+        "format: 1\nid: untimed\nrole: ops\ntitle: Untimed\nsession: session.yaml\nsite:\n  bss_log: the log\nphases:\n  primary:\n    - id: tail\n      title: A logon line, no time in it\n      check:\n        log: ${bss_log}\n        match: 'LOGON ACCEPTED'\n        timeout: 300ms\n",
+    )
+    .unwrap();
+    load_paths(&[rb]).unwrap()
+}
+
+#[tokio::test]
+async fn in_the_app_a_line_without_its_own_time_is_the_phase_s_it_is_read_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = untimed(dir.path());
+    let log = dir.path().join("bss.log");
+    let now = Utc::now();
+    let job = |start: DateTime<Utc>, end: Option<DateTime<Utc>>| {
+        Job::for_step(&plan, 0, start)
+            .unwrap()
+            .ending(end)
+            .in_session()
+    };
+    // A run over the empty log leaves the runner's cursor at its start; the line is written
+    // after it, and the next run reads it from there.
+    let read = |start, end| {
+        let log = log.clone();
+        let job = job(start, end);
+        async move {
+            std::fs::write(&log, "").unwrap();
+            let r = runner(&log);
+            let first = r.run(job.clone()).await;
+            assert_eq!(first.outcome, CheckOutcome::Timeout, "{first:?}");
+            let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+            f.write_all(b"LOGON ACCEPTED\n").unwrap();
+            r.run(job).await
+        }
+    };
+    // The phase ended a minute ago: a line read now is not its.
+    let r = read(now - TimeDelta::hours(2), Some(now - TimeDelta::minutes(1))).await;
+    assert_eq!(r.outcome, CheckOutcome::Timeout, "{r:?}");
+    assert!(
+        r.detail
+            .contains("1 matching line(s) read after the phase ended at "),
+        "{}",
+        r.detail
+    );
+    // The phase starts in an hour: not yet its either.
+    let r = read(now + TimeDelta::hours(1), None).await;
+    assert_eq!(r.outcome, CheckOutcome::Timeout, "{r:?}");
+    assert!(
+        r.detail
+            .contains("1 matching line(s) read before the phase started at "),
+        "{}",
+        r.detail
+    );
+    // In progress: it is.
+    let r = read(now - TimeDelta::minutes(1), Some(now + TimeDelta::hours(1))).await;
+    assert_eq!(r.outcome, CheckOutcome::Pass, "{r:?}");
+    // `drillbook check`'s jobs are on no session clock: the line is taken when read.
+    std::fs::write(&log, "").unwrap();
+    let r = runner(&log);
+    let off_clock = Job::for_step(&plan, 0, now - TimeDelta::hours(2))
+        .unwrap()
+        .ending(Some(now - TimeDelta::minutes(1)));
+    let _ = r.run(off_clock.clone()).await;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .unwrap()
+        .write_all(b"LOGON ACCEPTED\n")
+        .unwrap();
+    assert_eq!(r.run(off_clock).await.outcome, CheckOutcome::Pass);
+}
