@@ -36,12 +36,13 @@ fn space_marks_a_step_done_on_screen_and_in_the_journal_then_q_quits() {
     let dir = tempfile::tempdir().unwrap();
     let j = dir.path().join("e2e.jsonl");
     let t = Tmux::start("space", &run_cmd(&j, false));
-    let first = t.wait_for("the step list", |s| s.contains("▸ [ ]"));
+    // The journal path is on the status line, drawn below the list: waiting for the list alone
+    // could read a frame tmux has only half taken in.
+    let path = format!("journal {}", j.display());
+    let first = t.wait_for("the step list and the journal path shown at start", |s| {
+        s.contains("▸ [ ]") && s.contains(&path)
+    });
     assert!(!first.contains(" done, "), "nothing done yet: {first}");
-    assert!(
-        first.contains(&format!("journal {}", j.display())),
-        "the journal path is shown at start:\n{first}"
-    );
     t.keys(&["Space"]);
     // The session is over, so every open step is carried into the last phase's list: once done,
     // the step leaves it; the header's count and the status say so.
