@@ -486,12 +486,19 @@ impl Model {
         crate::setup::state_of(&self.plan, &self.plan.steps[i], &self.record)
     }
 
-    /// Pending (or deferred) past its due time. A failed step past it is open too, but it says
-    /// `failed`, which is what the operator needs to read.
+    /// Pending (or deferred) past its due time ([`crate::standing::overdue`]). A failed step
+    /// past it is open too, but it says `failed, needs follow-up`.
     pub fn overdue(&self, i: usize, now: DateTime<Utc>) -> bool {
-        let s = &self.plan.steps[i];
-        matches!(self.state(i), StepState::Pending | StepState::Deferred)
-            && s.due.is_some_and(|d| d < now)
+        crate::standing::overdue(self.state(i), self.plan.steps[i].due, now)
+    }
+
+    /// How the steps of phase `p` stand: the list's rule and the phase bar count from it.
+    pub fn tally_in(&self, p: usize) -> crate::standing::Tally {
+        crate::standing::Tally::of(
+            (0..self.plan.steps.len())
+                .filter(|&i| self.plan.steps[i].phase == p)
+                .map(|i| self.state(i)),
+        )
     }
 
     /// Recorded (done, failed, skipped) after its due time.
@@ -620,11 +627,11 @@ impl Model {
                 confirmed,
                 ..
             } => format!(
-                "{} confirmed at {} ({} against the planned ~{})",
+                "{} confirmed at {} (planned ~{}, {})",
                 self.boundary_title(boundary),
                 zones::hms(*confirmed, tz),
-                crate::view::drift(*confirmed - *planned),
-                zones::hm(*planned, tz)
+                zones::hm(*planned, tz),
+                zones::drift(*confirmed - *planned)
             ),
             Action::Undo { target } => match self.find_action(*target) {
                 Some(a) => format!("undo of {}", self.describe(&a)),
@@ -1486,7 +1493,7 @@ fn next_overdue(m: &mut Model, now: DateTime<Utc>) {
 /// Space on a settled step), a prompt when a note is required, else appended.
 fn set_state(m: &mut Model, i: usize, state: StepState, space: bool) -> Vec<Effect> {
     let current = m.state(i);
-    let settled_space = space && current.is_closed();
+    let settled_space = space && current.is_settled();
     if settled_space || (current == state && !state.needs_note()) {
         let s = &m.plan.steps[i];
         let title = clean_line(&s.title).into_owned();

@@ -6,6 +6,7 @@ use crate::journal::StepState;
 use crate::journal::record::{Record, ShiftKind, Stamp};
 use crate::runbook::{Plan, Step};
 use crate::setup::state_of;
+use crate::standing::{self, Tally};
 use crate::text::{clean_line, md_text};
 use crate::timeline::Timeline;
 use crate::zones;
@@ -241,7 +242,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         let mut v: Vec<&Step> = plan
             .steps
             .iter()
-            .filter(|x| !state_of(plan, x, record).is_closed() && keep(x))
+            .filter(|x| state_of(plan, x, record).is_open() && keep(x))
             .collect();
         // Stable: critical first, then phase and runbook order.
         v.sort_by_key(|x| !x.critical);
@@ -298,6 +299,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
     // Steps by state.
     let _ = writeln!(out, "## Steps\n");
     let mut counts = Vec::new();
+    let tally = Tally::of(plan.steps.iter().map(|st| state_of(plan, st, record)));
     // What needs the next shift first: failed and deferred, then what was settled.
     for state in [
         StepState::Failed,
@@ -340,13 +342,13 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         }
         let _ = writeln!(out);
     }
-    let pending = plan
-        .steps
-        .iter()
-        .filter(|st| state_of(plan, st, record) == StepState::Pending)
-        .count();
-    counts.push(format!("{pending} pending"));
-    let _ = writeln!(out, "Totals: {}.", counts.join(", "));
+    counts.push(format!("{} pending", tally.pending));
+    let _ = writeln!(
+        out,
+        "Totals: {}; by state {}.",
+        tally.phrase(),
+        counts.join(", ")
+    );
     let unknown: Vec<&String> = {
         let mut v: Vec<&String> = record
             .steps
@@ -403,9 +405,9 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
                 let _ = writeln!(out, "- {label}: planned ~{}", f.hm(t.at));
                 let _ = writeln!(
                     out,
-                    "  - observed {}, {} against the plan",
+                    "  - observed {}, {}",
                     f.at(c.confirmed),
-                    tl.drift(i).map(zones::signed_span).unwrap_or_default()
+                    tl.drift(i).map(zones::drift).unwrap_or_default()
                 );
                 let _ = writeln!(out, "  - entered {}", by(&c.stamp, f));
                 if let Some(n) = &c.note {
@@ -576,7 +578,7 @@ fn open_line(
 ) {
     let state = state_of(plan, step, record);
     let due = step.due.map_or_else(String::new, |d| {
-        let over = if d < now && state != StepState::Failed {
+        let over = if standing::overdue(state, Some(d), now) {
             " **OVERDUE**"
         } else {
             ""
@@ -587,7 +589,7 @@ fn open_line(
         out,
         "- {} {} {} (`{}`, {}, phase {}{}){due}",
         state.glyph(),
-        state.word(),
+        standing::open_word(state),
         clean_line(&step.title),
         clean_line(&step.id),
         step.role,

@@ -59,14 +59,14 @@ fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
             "(`ep-backup-market-data`, ep) by alice@desk1 at 11:35:00 HKT (03:35:00 GMT): vendor screens not in scope today",
             "### Deferred (1)",
             "- [>] Simulate daily operations on OTP-C (`ep-primary-simulate`, ep) by alice@desk1 at 09:30:00 HKT (01:30:00 GMT)",
-            "Totals: 1 failed, 1 deferred, 1 skipped, 6 done, 0 n/a, 52 pending.",
+            "Totals: 7 of 61 settled, 54 open, 1 of them failed; by state 1 failed, 1 deferred, 1 skipped, 6 done, 0 n/a, 52 pending.",
             "## Open steps",
             "### Carried from earlier phases",
-            "- [!] failed Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`",
+            "- [!] failed, needs follow-up Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`",
             "(`hsn-pre-intention-form`, hsn, phase pre-session, critical), due Thu 23 Nov 17:00 HKT (Thu 23 Nov 09:00 GMT) **OVERDUE**",
             "(`hsn-cleanup-routing`, hsn, phase clean-up, critical), due Sat 25 Nov 13:00 HKT (Sat 25 Nov 05:00 GMT)\n",
             "- 08:20:00 HKT (00:20:00 GMT) alice@desk1 on session: Vendor called about the drop copy \u{241b}[31mred",
-            "- Failover to the backup site ends, Backup site starts: planned ~11:00 HKT\n  - observed 11:20:00 HKT (03:20:00 GMT), +20m00s against the plan\n  - entered by alice@desk1 at 11:21:00 HKT (03:21:00 GMT)\n",
+            "- Failover to the backup site ends, Backup site starts: planned ~11:00 HKT\n  - observed 11:20:00 HKT (03:20:00 GMT), 20m00s after plan\n  - entered by alice@desk1 at 11:21:00 HKT (03:21:00 GMT)\n",
             "- Primary site ends, Failover to the backup site starts: 10:00 HKT, fixed\n",
             // Typed evidence under its step.
             "(`ep-backup-logon-trading`, ep) by alice@desk1 at 11:25:00 HKT (03:25:00 GMT)\n  - logon time: 11:24:10\n",
@@ -123,8 +123,8 @@ fn report_has_the_result_per_system_and_phase_times_issues_references_and_contac
         &[
             "# Evidence report: HKEX PS2",
             // Too wide for 80 columns as tables: lists of the same cells.
-            "- OTP-C\n  - Preparation: incomplete (5 of 6 open)\n  - Primary site: FAILED (1 of 6 failed)\n  - Failover to the backup site: incomplete (5 of 5 open)\n  - Backup site: incomplete (9 of 10 open)\n",
-            "- HSN\n  - Preparation: incomplete (4 of 4 open)\n  - Primary site: success (2 of 2 done)\n  - Failover to the backup site: incomplete (2 of 2 open)\n  - Backup site: incomplete (2 of 3 open)\n",
+            "- OTP-C\n  - Preparation: incomplete (1 of 6 settled, 5 open)\n  - Primary site: FAILED (1 of 6 settled, 5 open, 1 of them failed)\n  - Failover to the backup site: incomplete (0 of 5 settled, 5 open)\n  - Backup site: incomplete (1 of 10 settled, 9 open)\n",
+            "- HSN\n  - Preparation: incomplete (0 of 4 settled, 4 open)\n  - Primary site: success (2 of 2 done)\n  - Failover to the backup site: incomplete (0 of 2 settled, 2 open)\n  - Backup site: incomplete (1 of 3 settled, 2 open)\n",
             "- `ep-primary-logon-trading`\n  - Field: logon time\n  - Value: 08:04:30\n  - Phase: primary\n  - Systems: OTP-C\n  - Recorded: 08:05:10 HKT",
             "- `ep-backup-logon-trading`\n  - Field: logon time\n  - Value: 11:24:10\n  - Phase: backup\n  - Systems: OTP-C\n  - Recorded: 11:25:10 HKT",
             "- `hsn-backup-connectivity`\n  - Field: time verified\n  - Value: 11:29\n  - Phase: backup\n  - Systems: HSN\n  - Recorded: 11:30:05 HKT",
@@ -132,7 +132,7 @@ fn report_has_the_result_per_system_and_phase_times_issues_references_and_contac
             "## Session notes\n\n- 08:20:00 HKT (00:20:00 GMT) alice@desk1: Vendor called about the drop copy \u{241b}[31mred\n",
             "## Notifications that failed\n\n- 10:45:00 HKT (02:45:00 GMT): `failover.end@-15m` on terminal: tmux passthrough is off",
             "- Failover to the backup site ends, Backup site starts\n  - Planned: ~11:00:00 HKT (03:00:00 GMT)\n  - Confirmed: 11:20:00 HKT (03:20:00 GMT)\n  - Drift: 20m00s after plan\n  - By: alice@desk1, recorded 11:21:00 HKT (03:21:00 GMT)\n",
-            "### Backup site: 11:20 HKT (confirmed; planned ~11:00 HKT, 20m00s after plan) to 12:10 HKT",
+            "### Backup site: 11:20:00 HKT (confirmed; planned ~11:00 HKT, 20m00s after plan) to 12:10 HKT",
             "- OPS/CS/010/23: Second Practice Session",
             "- MDD/23/690:",
             "- Participant General Enquiry Hotline (calls may be recorded), phone 2840 3626, e-mail trd@hkex.com.hk",
@@ -239,7 +239,7 @@ fn log_lines_show_both_zones_who_kind_and_neutralised_text() {
         &[
             "#12    2023-11-25 08:12:00 HKT  00:12:00 GMT  alice@desk1           step               ep-primary-logon-dropcopy failed: Drop Copy logon rejected: sequence reset needed\n",
             "#13    2023-11-25 08:20:00 HKT  00:20:00 GMT  alice@desk1           note               on the session: Vendor called about the drop copy \u{241b}[31mred\n",
-            "boundary_confirmed failover.end planned 11:00:00 HKT, confirmed 11:20:00 HKT (+20m00s)",
+            "boundary_confirmed failover.end planned 11:00:00 HKT, confirmed 11:20:00 HKT (20m00s after plan)",
             "undo               of #27",
         ],
     );
@@ -394,6 +394,6 @@ fn a_step_about_both_market_data_systems_counts_under_each() {
         .unwrap();
     assert_eq!(
         cell.tally.describe(),
-        format!("incomplete ({n} of {n} open)", n = both + 1)
+        format!("incomplete (0 of {n} settled, {n} open)", n = both + 1)
     );
 }

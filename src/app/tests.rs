@@ -868,7 +868,7 @@ fn a_confirmation_takes_the_observed_time_and_journals_both() {
     // Titles in the message, not `failover.end`.
     let s = r.status();
     assert!(
-        s.starts_with("recorded: Failover to the backup site ends, Backup site starts confirmed at 11:06:00 HKT (+6m"),
+        s.starts_with("recorded: Failover to the backup site ends, Backup site starts confirmed at 11:06:00 HKT (planned ~11:00 HKT, 6m00s after plan)"),
         "{s}"
     );
 }

@@ -8,13 +8,14 @@ use crate::journal::event::StepState;
 use crate::runbook::Plan;
 use std::fmt::Write;
 
-/// One end of a phase in a heading: `11:06 HKT (confirmed; planned ~11:00 HKT, 6m00s after plan)`,
-/// `~11:00 HKT (not confirmed)`, or a fixed `10:00 HKT`.
+/// One end of a phase in a heading: `11:06:00 HKT (confirmed; planned ~11:00 HKT, 6m00s after
+/// plan)` (observed to the second, as its drift), `~11:00 HKT (not confirmed)`, or a fixed
+/// `10:00 HKT`.
 pub fn edge(b: &Boundary, f: &Fmt) -> String {
     match (&b.confirmed, b.drift_seconds) {
         (Some(c), Some(d)) => format!(
             "{} (confirmed; planned ~{}, {})",
-            f.hm(c.utc),
+            crate::zones::hms(c.utc, f.tz),
             f.hm(b.planned.utc),
             drift_words(d)
         ),
@@ -54,7 +55,7 @@ fn step_line(out: &mut String, st: &StepReport, f: &Fmt) {
         out,
         "- {} {}: {} ({})",
         st.state.glyph(),
-        st.state.word(),
+        crate::standing::open_word(st.state),
         st.title,
         tags.join("; ")
     );

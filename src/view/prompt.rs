@@ -73,10 +73,10 @@ fn hint(m: &Model, input: &Input, now: DateTime<Utc>) -> Option<String> {
             let t = &m.timeline.transitions[*transition];
             Some(match confirm::parse(input.text(), *at, tz, now) {
                 Ok(o) => format!(
-                    "observed at {}, {} against ~{}{} · the time HH:MM[:SS], then a note",
+                    "observed at {} (planned ~{}, {}){} · the time HH:MM[:SS], then a note",
                     zones::hms(o.at, tz),
-                    super::drift(o.at - t.at),
                     zones::hm(t.at, tz),
+                    zones::drift(o.at - t.at),
                     if o.note.is_some() {
                         ", with a note"
                     } else {
