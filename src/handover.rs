@@ -118,12 +118,21 @@ fn day_both(t: DateTime<Utc>, tz: Tz, local: Tz) -> String {
     }
 }
 
-/// The header lines shared with the report: rehearsal label and hash mismatch.
-pub fn warnings(out: &mut String, plan: &Plan, ctx: &Context) {
-    if ctx.rehearsal {
-        let _ = writeln!(out, "> **{REHEARSAL_LABEL}**\n");
+/// The head the handover and the report share, each line within 80 columns: the rehearsal
+/// label once, first; the document's kind as its heading (the session's title goes in the
+/// `Session` item, where it can fold: a heading cannot); the runbook hash warning.
+pub fn head(
+    out: &mut String,
+    kind: &str,
+    plan: &Plan,
+    rehearsal: bool,
+    hash_mismatch: Option<&str>,
+) {
+    if rehearsal {
+        let _ = writeln!(out, "# {REHEARSAL_LABEL}\n");
     }
-    if let Some(old) = &ctx.hash_mismatch {
+    let _ = writeln!(out, "# {kind}\n");
+    if let Some(old) = hash_mismatch {
         let _ = writeln!(
             out,
             "> **WARNING: runbook hash mismatch.** The journal was written with runbook files of sha256 \
@@ -133,6 +142,29 @@ pub fn warnings(out: &mut String, plan: &Plan, ctx: &Context) {
             plan.content_hash()
         );
     }
+}
+
+/// `- Journal: \`PATH\``, several as `\`A\`, \`B\``. A path that would take the line past 80
+/// columns is written as its file and its folder, `\`NAME\` in \`FOLDER/\``: two words that
+/// fold apart, where one path in one code span could not fold at all.
+pub fn journal_item(journals: &str) -> String {
+    let spans: Vec<String> = journals
+        .split(", ")
+        .map(|p| {
+            let p = clean_line(p);
+            let path = std::path::Path::new(&*p);
+            match (path.parent(), path.file_name()) {
+                (Some(dir), Some(name))
+                    if "- Journal: ``".len() + p.chars().count() > 80
+                        && !dir.as_os_str().is_empty() =>
+                {
+                    format!("`{}` in `{}/`", name.to_string_lossy(), dir.display())
+                }
+                _ => format!("`{p}`"),
+            }
+        })
+        .collect();
+    format!("- Journal: {}", spans.join(", "))
 }
 
 fn by(stamp: &Stamp, f: Fmt) -> String {
@@ -147,14 +179,21 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
     let f = Fmt::new(plan, local);
     let now = ctx.now;
     let mut out = String::new();
-    if ctx.rehearsal {
-        let _ = writeln!(out, "# {REHEARSAL_LABEL}\n");
-    }
-    let _ = writeln!(out, "# Handover: {}\n", clean_line(&s.title));
-    warnings(&mut out, plan, ctx);
-    let _ = writeln!(out, "- Session: `{}`", clean_line(&s.id));
+    head(
+        &mut out,
+        "Handover",
+        plan,
+        ctx.rehearsal,
+        ctx.hash_mismatch.as_deref(),
+    );
+    let _ = writeln!(
+        out,
+        "- Session: {} (`{}`)",
+        clean_line(&s.title),
+        clean_line(&s.id)
+    );
     let _ = writeln!(out, "- Roles: {}", plan.roles().join(", "));
-    let _ = writeln!(out, "- Journal: `{}`", clean_line(&ctx.journal));
+    let _ = writeln!(out, "{}", journal_item(&ctx.journal));
     let _ = writeln!(out, "- Written at: {}", day_both(now, tz, local));
     if let Some(last) = &record.last {
         let _ = writeln!(

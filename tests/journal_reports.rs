@@ -44,7 +44,7 @@ fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
     has(
         &s,
         &[
-            "# Handover: HKEX PS2",
+            "# Handover\n\n- Session: HKEX PS2 - backbone network firmware upgrade, failover practice for securities market systems (`hkex-ps2-2023-11-25`)\n",
             "- Roles: ep, hsn",
             "- Written at: Sat 25 Nov 2023 11:56 HKT (Sat 03:56 GMT)",
             "- Last journal entry: #29 by bob@desk2 at 11:55:00 HKT (03:55:00 GMT)",
@@ -121,7 +121,7 @@ fn report_has_the_result_per_system_and_phase_times_issues_references_and_contac
     has(
         &s,
         &[
-            "# Evidence report: HKEX PS2",
+            "# Evidence report\n\n- Session: HKEX PS2 - backbone network firmware upgrade, failover practice for securities market systems (`hkex-ps2-2023-11-25`), Sat 25 Nov 2023\n",
             // Too wide for 80 columns as tables: lists of the same cells.
             "- OTP-C\n  - Preparation: incomplete (1 of 6 settled, 5 open)\n  - Primary site: FAILED (1 of 6 settled, 5 open, 1 of them failed)\n  - Failover to the backup site: incomplete (0 of 5 settled, 5 open)\n  - Backup site: incomplete (1 of 10 settled, 9 open)\n",
             "- HSN\n  - Preparation: incomplete (0 of 4 settled, 4 open)\n  - Primary site: success (2 of 2 done)\n  - Failover to the backup site: incomplete (0 of 2 settled, 2 open)\n  - Backup site: incomplete (1 of 3 settled, 2 open)\n",
@@ -226,6 +226,56 @@ fn a_rehearsal_journal_is_labelled_everywhere_and_reports_the_rehearsal() {
     let r = drillbook::journal::read(&j).unwrap();
     assert!(r.is_rehearsal());
     assert!(r.events.last().unwrap().rehearsal.is_some());
+}
+
+/// walk 2 N11: the head of `handover` fitted 80 columns but for its H1 (the session's title,
+/// 105 columns) and the journal's path (a rehearsal's default name in the state folder), and
+/// said `REHEARSAL — not the real record` twice. Now every line of the handover fits, the head
+/// of the report too, and the label is said once, first.
+#[test]
+fn the_head_of_handover_and_report_fits_80_columns_and_says_rehearsal_once() {
+    use unicode_width::UnicodeWidthStr;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("home/alice/.local/state/drillbook");
+    std::fs::create_dir_all(&state).unwrap();
+    let name = "hkex-ps2-2023-11-25--ep+hsn.rehearsal-20231125T014000Z.jsonl";
+    let j = state.join(name);
+    std::fs::rename(rehearsal_twin(dir.path()), &j).unwrap();
+    let p = j.to_str().unwrap();
+    assert!(
+        p.len() > 80 - "- Journal: ``".len(),
+        "a path that did not fit: {p}"
+    );
+    for cmd in ["handover", "report"] {
+        let out = drillbook(&[cmd, p]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let s = stdout(&out);
+        let head = &s[..s.find("\n## ").unwrap()];
+        // The report's phase headings carry both ends of a phase and stay whole; its head fits.
+        let lines: Vec<&str> = if cmd == "handover" {
+            s.lines().collect()
+        } else {
+            head.lines().collect()
+        };
+        for l in lines {
+            assert!(l.width() <= 80, "{cmd}: {} columns: {l}", l.width());
+        }
+        assert!(s.starts_with("# REHEARSAL — not the real record\n"), "{s}");
+        assert_eq!(
+            s.matches("REHEARSAL — not the real record").count(),
+            1,
+            "{s}"
+        );
+        let joined = cli::unfold(head);
+        assert!(
+            joined.contains(&format!("- Journal: `{name}` in `{}/`\n", state.display())),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("- Session: HKEX PS2 - backbone network firmware upgrade, failover practice for securities market systems (`hkex-ps2-2023-11-25`)"),
+            "{joined}"
+        );
+    }
 }
 
 #[test]
