@@ -1076,21 +1076,30 @@ fn recorded(m: &mut Model, ev: Event, now: DateTime<Utc>) -> Vec<Effect> {
     // The list as it stood, to find the next open step after the one acted on.
     let before = m.list_steps(now);
     let mine = m.unsent.take_if(|u| u.action == ev.action);
-    let cut = mine
+    let (cut, joined) = mine
         .as_ref()
         .and_then(|u| u.input.as_ref())
-        .map_or(0, |i| i.cut);
-    if cut > 0
-        && let Some((text, _)) = &mut m.status
-    {
+        .map_or((0, 0), |i| (i.cut, i.joined));
+    if let Some((text, _)) = &mut m.status {
         // An Enter pressed straight after the paste never saw the prompt say it.
-        let _ = std::fmt::Write::write_fmt(
-            text,
-            format_args!(
-                " (cut to {} characters: {cut} pasted characters left out)",
-                input::MAX_CHARS
-            ),
-        );
+        if joined > 0 {
+            let _ = std::fmt::Write::write_fmt(
+                text,
+                format_args!(
+                    " ({joined} pasted line break{} joined with spaces)",
+                    if joined == 1 { "" } else { "s" }
+                ),
+            );
+        }
+        if cut > 0 {
+            let _ = std::fmt::Write::write_fmt(
+                text,
+                format_args!(
+                    " (cut to {} characters: {cut} pasted characters left out)",
+                    input::MAX_CHARS
+                ),
+            );
+        }
     }
     if mine.is_none() && ev.action.is_operator_action() {
         // Someone else's action (or one not from this screen): redo no longer follows.
@@ -1249,13 +1258,22 @@ fn typing_key(m: &mut Model, mut input: Input, k: KeyEvent, now: DateTime<Utc>) 
 
 /// Pasted text goes into the prompt open, its control characters shown as the same stand-ins
 /// the screen uses (`␛`, `␇`: see `text`), and the prompt says how many there were: a careful
-/// tool neither drops bytes silently nor lets them through. Outside a prompt a paste is not a
+/// tool neither drops bytes silently nor lets them through. A prompt is one line: the lines of
+/// a paste are joined with spaces, and that is said too (walk 2 N11: a log excerpt pasted into
+/// a note read as one run-on line with nothing saying so). Outside a prompt a paste is not a
 /// stream of keys (a pasted `f` or Space would record): it is ignored, and said so.
 fn on_paste(m: &mut Model, text: &str) {
     match &mut m.mode {
         Mode::Typing(input) => {
             let p = input.paste(text);
             let mut said = Vec::new();
+            if p.joined > 0 {
+                said.push(format!(
+                    "pasted text held {} line break{}: joined into one line with spaces",
+                    p.joined,
+                    if p.joined == 1 { "" } else { "s" }
+                ));
+            }
             if p.cut > 0 {
                 said.push(format!(
                     "pasted text cut: a prompt holds at most {} characters, {} left out",

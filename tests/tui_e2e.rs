@@ -366,6 +366,49 @@ fn an_enter_right_after_a_long_paste_records_the_note() {
     t.wait_for("the process to exit", |s| s.contains("EXITED 0"));
 }
 
+/// walk 2 N11: a log excerpt of three lines pasted (bracketed) into a note became one line with
+/// nothing saying so. The prompt says how many line breaks were joined with spaces, and so does
+/// the status line after an Enter pressed straight behind the paste.
+#[test]
+fn a_multi_line_paste_into_a_note_says_its_lines_were_joined() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("lines.jsonl");
+    let t = Tmux::start("paste-lines", &run_cmd(&j, false));
+    t.wait_for("the step list", |s| s.contains("▸ [ ]"));
+    let file = dir.path().join("excerpt.txt");
+    std::fs::write(
+        &file,
+        "BSS log: 10:00:41 Logout\n10:01:10 reconnect attempt 1\n10:01:40 reconnect attempt 2\n",
+    )
+    .unwrap();
+    t.keys(&["n"]);
+    t.wait_for("the note prompt", |s| s.contains("Note on "));
+    assert!(
+        t.tmux(&["load-buffer", file.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(t.tmux(&["paste-buffer", "-p"]).status.success());
+    let joined = |s: &str| s.lines().map(str::trim_end).collect::<Vec<_>>().join(" ");
+    t.wait_for("the notice", |s| {
+        joined(s).contains("pasted text held 2 line breaks: joined into one line with spaces")
+    });
+    t.keys(&["Enter"]);
+    t.wait_for("the status line", |s| {
+        joined(s).contains("(2 pasted line breaks joined with spaces)")
+    });
+    let note = journal_lines(&j)
+        .into_iter()
+        .find(|l| l["kind"] == "note")
+        .expect("the note is journaled");
+    assert_eq!(
+        note["text"],
+        "BSS log: 10:00:41 Logout 10:01:10 reconnect attempt 1 10:01:40 reconnect attempt 2"
+    );
+    t.keys(&["q"]);
+    t.wait_for("the process to exit", |s| s.contains("EXITED 0"));
+}
+
 /// Walk finding 10: at exit the journal "held 34 actions" where the rehearsal report beside it
 /// said "33 operator actions, 1 undone". The exit line counts as the report does, and says
 /// what the undo adds.
