@@ -155,11 +155,11 @@ pub enum Prompt {
         step: usize,
     },
     SessionNote,
-    Failed {
+    /// Why `step` is to be `state`: failed, skipped or n/a, each of which needs its note
+    /// ([`StepState::needs_note`]).
+    Why {
         step: usize,
-    },
-    Skipped {
-        step: usize,
+        state: StepState,
     },
     Evidence {
         step: usize,
@@ -178,8 +178,15 @@ impl Prompt {
     /// Why Enter on an empty text is refused, when it is.
     pub fn empty_refusal(&self) -> Option<&'static str> {
         match self {
-            Prompt::Failed { .. } => Some("a failed step needs a note saying what failed"),
-            Prompt::Skipped { .. } => Some("a skipped step needs a reason"),
+            Prompt::Why {
+                state: StepState::Failed,
+                ..
+            } => Some("a failed step needs a note saying what failed"),
+            Prompt::Why {
+                state: StepState::NotApplicable,
+                ..
+            } => Some("a step marked n/a needs a reason"),
+            Prompt::Why { .. } => Some("a skipped step needs a reason"),
             Prompt::Evidence { .. } => Some("an evidence value cannot be empty"),
             Prompt::StepNote { .. } | Prompt::SessionNote => Some("a note cannot be empty"),
             Prompt::Confirm { .. } | Prompt::Search => None,
@@ -1364,14 +1371,9 @@ fn submit(m: &mut Model, input: Input, now: DateTime<Utc>) -> Vec<Effect> {
                 issue,
             }
         }
-        Prompt::Failed { step } => Action::Step {
+        Prompt::Why { step, state } => Action::Step {
             step: id(step),
-            state: StepState::Failed,
-            note: Some(text),
-        },
-        Prompt::Skipped { step } => Action::Step {
-            step: id(step),
-            state: StepState::Skipped,
+            state,
             note: Some(text),
         },
         Prompt::Evidence { step, field } => Action::Evidence {
@@ -1399,7 +1401,7 @@ fn submit(m: &mut Model, input: Input, now: DateTime<Utc>) -> Vec<Effect> {
             return m.send(action, Some(input), false);
         }
     };
-    let advance = matches!(input.prompt, Prompt::Failed { .. } | Prompt::Skipped { .. });
+    let advance = matches!(input.prompt, Prompt::Why { .. });
     m.status = None;
     m.send(action, Some(input), advance)
 }
@@ -1508,11 +1510,14 @@ fn next_overdue(m: &mut Model, now: DateTime<Utc>) {
 }
 
 /// A step's state from a key: refused when it would record nothing new (already that state, or
-/// Space on a settled step), a prompt when a note is required, else appended.
+/// Space on a settled step), a prompt when a note is required, else appended. A state that
+/// takes a note can be recorded again with a new one (`f` on a failed step), except on a step
+/// n/a by its runbook or a recorded choice: that one was never recorded, and says why.
 fn set_state(m: &mut Model, i: usize, state: StepState, space: bool) -> Vec<Effect> {
     let current = m.state(i);
     let settled_space = space && current.is_settled();
-    if settled_space || (current == state && !state.needs_note()) {
+    let recorded = m.record.state_of(&m.plan.steps[i].id).is_some();
+    if settled_space || (current == state && (!state.needs_note() || !recorded)) {
         let s = &m.plan.steps[i];
         let title = clean_line(&s.title).into_owned();
         let msg = if let Some(c) = m.record.state_of(&s.id) {
@@ -1534,12 +1539,7 @@ fn set_state(m: &mut Model, i: usize, state: StepState, space: bool) -> Vec<Effe
         return Vec::new();
     }
     if state.needs_note() {
-        let prompt = if state == StepState::Failed {
-            Prompt::Failed { step: i }
-        } else {
-            Prompt::Skipped { step: i }
-        };
-        m.mode = Mode::Typing(Input::new(prompt, ""));
+        m.mode = Mode::Typing(Input::new(Prompt::Why { step: i, state }, ""));
         return Vec::new();
     }
     m.status = None;

@@ -409,6 +409,63 @@ fn a_multi_line_paste_into_a_note_says_its_lines_were_joined() {
     t.wait_for("the process to exit", |s| s.contains("EXITED 0"));
 }
 
+/// walk 2 N11: `a` recorded n/a at once, and the report then read `n/a by …` with no why,
+/// beside the runbook's n/a steps that give one. An operator's n/a takes a reason, as failed
+/// and skipped do: an empty or blank one is refused with the prompt left open, and the report
+/// gives the reason.
+#[test]
+fn an_operators_na_takes_a_reason_and_the_report_gives_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("na.jsonl");
+    let t = Tmux::start("na-reason", &run_cmd(&j, false));
+    t.wait_for("the step list", |s| s.contains("▸ [ ]"));
+    t.keys(&["/"]);
+    t.keys(&["-l", "Flag it if no disconnect"]);
+    t.keys(&["Enter"]);
+    t.wait_for("the step selected", |s| {
+        s.contains("── ep-failover-absence ")
+    });
+    t.keys(&["a"]);
+    t.wait_for("the reason prompt", |s| {
+        s.contains("Why is Flag it if no disconnect was seen n/a (required)")
+    });
+    t.keys(&["-l", "   "]);
+    t.keys(&["Enter"]);
+    t.wait_for("the refusal", |s| {
+        s.contains("a step marked n/a needs a reason")
+    });
+    let steps = || {
+        journal_lines(&j)
+            .into_iter()
+            .filter(|l| l["kind"] == "step")
+            .count()
+    };
+    assert_eq!(steps(), 0, "nothing recorded without a reason");
+    t.keys(&["C-u"]);
+    t.keys(&["-l", "the rundown keeps us connected: nothing to flag"]);
+    t.keys(&["Enter"]);
+    poll("the n/a to be journaled", || steps() == 1);
+    t.keys(&["q"]);
+    t.wait_for("the process to exit", |s| s.contains("EXITED 0"));
+    let out = std::process::Command::new(BIN)
+        .args(["report", j.to_str().unwrap()])
+        .env("TZ", "Europe/London")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report = String::from_utf8_lossy(&out.stdout);
+    let item = report
+        .split("\n- ")
+        .find(|i| i.starts_with("[/] n/a: Flag it if no disconnect was seen"))
+        .unwrap_or_else(|| panic!("{report}"));
+    let item = item.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        item.contains("- n/a by e2e@")
+            && item.contains("- why n/a: the rundown keeps us connected: nothing to flag"),
+        "{item}"
+    );
+}
+
 /// Walk finding 10: at exit the journal "held 34 actions" where the rehearsal report beside it
 /// said "33 operator actions, 1 undone". The exit line counts as the report does, and says
 /// what the undo adds.

@@ -658,6 +658,8 @@ fn steps_of_a_phase_that_ended_open_are_carried_into_the_next() {
     for i in r.m.open_in(prep) {
         r.m.cursor = Some(i);
         r.send(key('a'));
+        r.type_text("not part of this test");
+        r.send(code(KeyCode::Enter));
     }
     r.select("ep-primary-ocg-lookup");
     r.send(key(' '));

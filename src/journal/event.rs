@@ -45,9 +45,14 @@ impl StepState {
         }
     }
 
-    /// Whether this state needs a note (failed) or reason (skipped) before it can be recorded.
+    /// Whether this state needs a note (failed) or reason (skipped, n/a) before it can be
+    /// recorded. An operator's n/a says why, as the runbook's n/a steps do (walk 2 N11: the
+    /// report read `n/a by root@vm` with no reason beside runbook n/a's that gave one).
     pub fn needs_note(self) -> bool {
-        matches!(self, StepState::Failed | StepState::Skipped)
+        matches!(
+            self,
+            StepState::Failed | StepState::Skipped | StepState::NotApplicable
+        )
     }
 
     /// Settled: nothing more is expected of the step (done, skipped, n/a). The rest is open;
