@@ -212,22 +212,19 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         Some(p) => {
             let ph = &s.phases[p];
             let (start, end) = tl.bounds_of(p);
-            let mark = |i: usize| {
-                if tl.transitions[i].approximate && tl.confirmed_at(i).is_none() {
-                    "~"
-                } else {
-                    ""
-                }
+            // `~11:00 HKT` planned, `10:58:30 HKT` confirmed (to the second, as observed).
+            let edge = |i: usize| match tl.confirmed_at(i) {
+                Some(c) => zones::hms(c, tz),
+                None if tl.transitions[i].approximate => format!("~{}", f.hm(tl.effective(i))),
+                None => f.hm(tl.effective(i)),
             };
             let _ = writeln!(
                 out,
-                "- Current phase: **{}** (`{}`), {}{} to {}{}",
+                "- Current phase: **{}** (`{}`), {} to {}",
                 clean_line(&ph.title),
                 ph.id,
-                mark(start),
-                f.hm(tl.effective(start)),
-                mark(end),
-                f.hm(tl.effective(end))
+                edge(start),
+                edge(end)
             );
         }
         None if st.before_start() => {

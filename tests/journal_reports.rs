@@ -49,7 +49,7 @@ fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
             "- Written at: Sat 25 Nov 2023 11:56 HKT (Sat 03:56 GMT)",
             "- Last journal entry: #29 by bob@desk2 at 11:55:00 HKT (03:55:00 GMT)",
             // The confirmed boundary moves the phase's start.
-            "- Current phase: **Backup site** (`backup`), 11:20 HKT to 12:10 HKT",
+            "- Current phase: **Backup site** (`backup`), 11:20:00 HKT to 12:10 HKT",
             "  - 12:10:00 HKT (04:10:00 GMT): Backup site ends, Clean-up starts (in 14m00s)",
             "### Done (6)",
             "- [x] Log in to OTP-C - OCG-C Trading session at the backup site (`ep-backup-logon-trading`, ep) by alice@desk1 at 11:25:00 HKT (03:25:00 GMT)",

@@ -132,6 +132,22 @@ fn a_failed_step_is_open_needs_follow_up_and_is_counted_alike_everywhere() {
     assert!(bar.contains(" 7 open "), "the phase bar: {bar}\n{s}");
     t.keys(&["q"]);
     t.wait_for("the exit", |s| s.contains("EXITED 0"));
+    // The rehearsal report printed at exit is folded at 80 columns, as `report` prints it: read
+    // with tmux's wrapped rows joined, none of its lines is longer (the resume command above it
+    // stays whole: it is to be copied).
+    let printed =
+        String::from_utf8_lossy(&t.tmux(&["capture-pane", "-p", "-J", "-S", "-400"]).stdout)
+            .into_owned();
+    let at = printed
+        .find("# REHEARSAL report")
+        .unwrap_or_else(|| panic!("{printed}"));
+    for l in printed[at..].lines() {
+        assert!(
+            l.chars().count() <= 80,
+            "{} columns: {l}",
+            l.chars().count()
+        );
+    }
 
     let journal = std::fs::read_to_string(&j).unwrap();
     assert!(
@@ -227,6 +243,10 @@ fn one_confirmation_shows_one_drift_everywhere() {
     );
     assert!(
         ho.contains("  - observed 10:58:30 HKT (02:58:30 GMT), 1m30s before plan\n"),
+        "{ho}"
+    );
+    assert!(
+        ho.contains("- Current phase: **Backup site** (`backup`), 10:58:30 HKT to 12:10 HKT"),
         "{ho}"
     );
     assert!(

@@ -458,7 +458,7 @@ fn handover_has_the_shift_history_every_open_step_and_dated_due_times() {
         &s,
         &[
             "- Written at: Sat 25 Nov 2023 12:05 HKT (Sat 04:05 GMT)",
-            "- Current phase: **Backup site** (`backup`), 11:06 HKT to 12:10 HKT",
+            "- Current phase: **Backup site** (`backup`), 11:06:00 HKT to 12:10 HKT",
         ],
     );
     // The confirmation as the next shift needs it: observed, entered by whom, and its note.
@@ -620,7 +620,7 @@ fn handover_at_a_time_folds_only_what_was_journaled_by_then() {
         ])));
         has(
             &s,
-            &["- Current phase: **Backup site** (`backup`), 11:03 HKT to 12:10 HKT"],
+            &["- Current phase: **Backup site** (`backup`), 11:03:00 HKT to 12:10 HKT"],
         );
         // 11:50:10: bob's mistaken "failed" stands until its undo at 11:50:20; the OMD-C failure
         // (11:55), its note (11:58) and bob leaving (12:02) are still to come.

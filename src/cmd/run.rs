@@ -365,12 +365,13 @@ fn newest_rehearsal(plan: &Plan) -> Result<PathBuf, Failure> {
 }
 
 /// The rehearsal report, from the journal as written: per phase planned vs reached, late steps,
-/// late confirmations.
+/// late confirmations. Folded at 80 columns as `drillbook report` prints it (the terminal cut
+/// its long items mid-word).
 fn rehearsal_report(path: &Path, plan: &Plan) {
     match journal::read(path) {
         Ok(r) => {
-            let _ =
-                crate::out::println(&format!("\n{}", rehearsal::report::render(plan, &r.events)));
+            let text = rehearsal::report::render(plan, &r.events);
+            let _ = crate::out::println(&format!("\n{}", crate::text::fold_markdown(&text, 80)));
         }
         Err(e) => crate::out::eprintln(&format!(
             "drillbook: cannot read the rehearsal journal back for its report: {e}"
