@@ -9,7 +9,8 @@
 //! - `B`: boundary `B` reached (`primary.start`, `primary.end`, `failover.end`, ...). A shared
 //!   end/start boundary is one transition, named after the phase it ends.
 //! - `B:awaiting`: approximate boundary `B` reached its planned time without a confirmation.
-//! - `step:ID:overdue`: critical step `ID` past its due time and not closed.
+//! - `step:ID:overdue`: critical step `ID` past its due time and not acted on (pending or
+//!   deferred: a failed step needs follow-up, it is not overdue; see [`crate::standing`]).
 //! - `deadline:ID@eve` / `deadline:ID@day`: the day before a deadline, and the day itself; both
 //!   against the deadline's `target` (the firm's own earlier time) when it has one.
 //!
@@ -26,7 +27,7 @@
 //!   is skipped), and never once the boundary has fired (a clock stepped back past it);
 //! - a boundary: until the next boundary is reached;
 //! - awaiting: while the boundary is still unconfirmed and not passed by a later fixed one;
-//! - overdue: while the step is not closed;
+//! - overdue: while the step is not acted on;
 //! - deadline eve: until the day's alert is due; deadline day: until the deadline.
 
 use crate::journal::Record;
@@ -295,9 +296,9 @@ fn candidates(
         let body = match (confirmed, t.starting) {
             (Some(c), _) => format!(
                 "Confirmed at {} (planned ~{}, {}).",
-                zones::hm(c, tz),
+                zones::hms(c, tz),
                 zones::hm(t.at, tz),
-                zones::signed_span(c - t.at)
+                zones::drift(c - t.at)
             ),
             (None, Some(p)) => format!(
                 "At {when}. Now: the steps of {}.",
@@ -345,7 +346,7 @@ fn candidates(
         if !step.critical {
             continue;
         }
-        // n/a by design or by a recorded choice: closed, so never overdue.
+        // n/a by design or by a recorded choice: settled, so never overdue; failed: acted on.
         let state = crate::setup::state_of(plan, step, record);
         // A choice not recorded yet leads title and body: "Overdue: Log off…" read at a glance
         // could send an operator to log off a session the rundown wanted connected.
@@ -378,7 +379,7 @@ fn candidates(
                 body,
                 due,
             },
-            active: !state.is_closed(),
+            active: state.awaits_action(),
             useful_until: None,
             warns_of: None,
         });

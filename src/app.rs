@@ -155,11 +155,11 @@ pub enum Prompt {
         step: usize,
     },
     SessionNote,
-    Failed {
+    /// Why `step` is to be `state`: failed, skipped or n/a, each of which needs its note
+    /// ([`StepState::needs_note`]).
+    Why {
         step: usize,
-    },
-    Skipped {
-        step: usize,
+        state: StepState,
     },
     Evidence {
         step: usize,
@@ -178,8 +178,15 @@ impl Prompt {
     /// Why Enter on an empty text is refused, when it is.
     pub fn empty_refusal(&self) -> Option<&'static str> {
         match self {
-            Prompt::Failed { .. } => Some("a failed step needs a note saying what failed"),
-            Prompt::Skipped { .. } => Some("a skipped step needs a reason"),
+            Prompt::Why {
+                state: StepState::Failed,
+                ..
+            } => Some("a failed step needs a note saying what failed"),
+            Prompt::Why {
+                state: StepState::NotApplicable,
+                ..
+            } => Some("a step marked n/a needs a reason"),
+            Prompt::Why { .. } => Some("a skipped step needs a reason"),
             Prompt::Evidence { .. } => Some("an evidence value cannot be empty"),
             Prompt::StepNote { .. } | Prompt::SessionNote => Some("a note cannot be empty"),
             Prompt::Confirm { .. } | Prompt::Search => None,
@@ -486,12 +493,19 @@ impl Model {
         crate::setup::state_of(&self.plan, &self.plan.steps[i], &self.record)
     }
 
-    /// Pending (or deferred) past its due time. A failed step past it is open too, but it says
-    /// `failed`, which is what the operator needs to read.
+    /// Pending (or deferred) past its due time ([`crate::standing::overdue`]). A failed step
+    /// past it is open too, but it says `failed, needs follow-up`.
     pub fn overdue(&self, i: usize, now: DateTime<Utc>) -> bool {
-        let s = &self.plan.steps[i];
-        matches!(self.state(i), StepState::Pending | StepState::Deferred)
-            && s.due.is_some_and(|d| d < now)
+        crate::standing::overdue(self.state(i), self.plan.steps[i].due, now)
+    }
+
+    /// How the steps of phase `p` stand: the list's rule and the phase bar count from it.
+    pub fn tally_in(&self, p: usize) -> crate::standing::Tally {
+        crate::standing::Tally::of(
+            (0..self.plan.steps.len())
+                .filter(|&i| self.plan.steps[i].phase == p)
+                .map(|i| self.state(i)),
+        )
     }
 
     /// Recorded (done, failed, skipped) after its due time.
@@ -620,11 +634,11 @@ impl Model {
                 confirmed,
                 ..
             } => format!(
-                "{} confirmed at {} ({} against the planned ~{})",
+                "{} confirmed at {} (planned ~{}, {})",
                 self.boundary_title(boundary),
                 zones::hms(*confirmed, tz),
-                crate::view::drift(*confirmed - *planned),
-                zones::hm(*planned, tz)
+                zones::hm(*planned, tz),
+                zones::drift(*confirmed - *planned)
             ),
             Action::Undo { target } => match self.find_action(*target) {
                 Some(a) => format!("undo of {}", self.describe(&a)),
@@ -1069,21 +1083,30 @@ fn recorded(m: &mut Model, ev: Event, now: DateTime<Utc>) -> Vec<Effect> {
     // The list as it stood, to find the next open step after the one acted on.
     let before = m.list_steps(now);
     let mine = m.unsent.take_if(|u| u.action == ev.action);
-    let cut = mine
+    let (cut, joined) = mine
         .as_ref()
         .and_then(|u| u.input.as_ref())
-        .map_or(0, |i| i.cut);
-    if cut > 0
-        && let Some((text, _)) = &mut m.status
-    {
+        .map_or((0, 0), |i| (i.cut, i.joined));
+    if let Some((text, _)) = &mut m.status {
         // An Enter pressed straight after the paste never saw the prompt say it.
-        let _ = std::fmt::Write::write_fmt(
-            text,
-            format_args!(
-                " (cut to {} characters: {cut} pasted characters left out)",
-                input::MAX_CHARS
-            ),
-        );
+        if joined > 0 {
+            let _ = std::fmt::Write::write_fmt(
+                text,
+                format_args!(
+                    " ({joined} pasted line break{} joined with spaces)",
+                    if joined == 1 { "" } else { "s" }
+                ),
+            );
+        }
+        if cut > 0 {
+            let _ = std::fmt::Write::write_fmt(
+                text,
+                format_args!(
+                    " (cut to {} characters: {cut} pasted characters left out)",
+                    input::MAX_CHARS
+                ),
+            );
+        }
     }
     if mine.is_none() && ev.action.is_operator_action() {
         // Someone else's action (or one not from this screen): redo no longer follows.
@@ -1242,13 +1265,22 @@ fn typing_key(m: &mut Model, mut input: Input, k: KeyEvent, now: DateTime<Utc>) 
 
 /// Pasted text goes into the prompt open, its control characters shown as the same stand-ins
 /// the screen uses (`␛`, `␇`: see `text`), and the prompt says how many there were: a careful
-/// tool neither drops bytes silently nor lets them through. Outside a prompt a paste is not a
+/// tool neither drops bytes silently nor lets them through. A prompt is one line: the lines of
+/// a paste are joined with spaces, and that is said too (walk 2 N11: a log excerpt pasted into
+/// a note read as one run-on line with nothing saying so). Outside a prompt a paste is not a
 /// stream of keys (a pasted `f` or Space would record): it is ignored, and said so.
 fn on_paste(m: &mut Model, text: &str) {
     match &mut m.mode {
         Mode::Typing(input) => {
             let p = input.paste(text);
             let mut said = Vec::new();
+            if p.joined > 0 {
+                said.push(format!(
+                    "pasted text held {} line break{}: joined into one line with spaces",
+                    p.joined,
+                    if p.joined == 1 { "" } else { "s" }
+                ));
+            }
             if p.cut > 0 {
                 said.push(format!(
                     "pasted text cut: a prompt holds at most {} characters, {} left out",
@@ -1339,14 +1371,9 @@ fn submit(m: &mut Model, input: Input, now: DateTime<Utc>) -> Vec<Effect> {
                 issue,
             }
         }
-        Prompt::Failed { step } => Action::Step {
+        Prompt::Why { step, state } => Action::Step {
             step: id(step),
-            state: StepState::Failed,
-            note: Some(text),
-        },
-        Prompt::Skipped { step } => Action::Step {
-            step: id(step),
-            state: StepState::Skipped,
+            state,
             note: Some(text),
         },
         Prompt::Evidence { step, field } => Action::Evidence {
@@ -1374,7 +1401,7 @@ fn submit(m: &mut Model, input: Input, now: DateTime<Utc>) -> Vec<Effect> {
             return m.send(action, Some(input), false);
         }
     };
-    let advance = matches!(input.prompt, Prompt::Failed { .. } | Prompt::Skipped { .. });
+    let advance = matches!(input.prompt, Prompt::Why { .. });
     m.status = None;
     m.send(action, Some(input), advance)
 }
@@ -1486,11 +1513,14 @@ fn next_overdue(m: &mut Model, now: DateTime<Utc>) {
 }
 
 /// A step's state from a key: refused when it would record nothing new (already that state, or
-/// Space on a settled step), a prompt when a note is required, else appended.
+/// Space on a settled step), a prompt when a note is required, else appended. A state that
+/// takes a note can be recorded again with a new one (`f` on a failed step), except on a step
+/// n/a by its runbook or a recorded choice: that one was never recorded, and says why.
 fn set_state(m: &mut Model, i: usize, state: StepState, space: bool) -> Vec<Effect> {
     let current = m.state(i);
-    let settled_space = space && current.is_closed();
-    if settled_space || (current == state && !state.needs_note()) {
+    let settled_space = space && current.is_settled();
+    let recorded = m.record.state_of(&m.plan.steps[i].id).is_some();
+    if settled_space || (current == state && (!state.needs_note() || !recorded)) {
         let s = &m.plan.steps[i];
         let title = clean_line(&s.title).into_owned();
         let msg = if let Some(c) = m.record.state_of(&s.id) {
@@ -1512,12 +1542,7 @@ fn set_state(m: &mut Model, i: usize, state: StepState, space: bool) -> Vec<Effe
         return Vec::new();
     }
     if state.needs_note() {
-        let prompt = if state == StepState::Failed {
-            Prompt::Failed { step: i }
-        } else {
-            Prompt::Skipped { step: i }
-        };
-        m.mode = Mode::Typing(Input::new(prompt, ""));
+        m.mode = Mode::Typing(Input::new(Prompt::Why { step: i, state }, ""));
         return Vec::new();
     }
     m.status = None;

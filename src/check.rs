@@ -279,7 +279,7 @@ impl CheckResult {
 }
 
 /// What the journal records for a result: the `check` event and, for a passing check with
-/// `settle: on_pass` on a step still open (pending or deferred), a `step` event marking it done
+/// `settle: on_pass` on a step not acted on yet (pending or deferred), a `step` event marking it done
 /// by the check (the operator can undo it like any other). Nothing else: a failed check never
 /// marks a step failed.
 pub fn actions_for(plan: &Plan, record: &Record, result: &CheckResult) -> Vec<Action> {
@@ -288,10 +288,7 @@ pub fn actions_for(plan: &Plan, record: &Record, result: &CheckResult) -> Vec<Ac
         return out;
     };
     let settles = step.check.as_ref().is_some_and(|c| c.settle_on_pass);
-    let open = matches!(
-        crate::setup::state_of(plan, step, record),
-        StepState::Pending | StepState::Deferred
-    );
+    let open = crate::setup::state_of(plan, step, record).awaits_action();
     if settles && open && result.outcome == CheckOutcome::Pass {
         out.push(Action::Step {
             step: step.id.clone(),

@@ -6,6 +6,7 @@ use crate::journal::StepState;
 use crate::journal::record::{Record, ShiftKind, Stamp};
 use crate::runbook::{Plan, Step};
 use crate::setup::state_of;
+use crate::standing::{self, Tally};
 use crate::text::{clean_line, md_text};
 use crate::timeline::Timeline;
 use crate::zones;
@@ -117,12 +118,21 @@ fn day_both(t: DateTime<Utc>, tz: Tz, local: Tz) -> String {
     }
 }
 
-/// The header lines shared with the report: rehearsal label and hash mismatch.
-pub fn warnings(out: &mut String, plan: &Plan, ctx: &Context) {
-    if ctx.rehearsal {
-        let _ = writeln!(out, "> **{REHEARSAL_LABEL}**\n");
+/// The head the handover and the report share, each line within 80 columns: the rehearsal
+/// label once, first; the document's kind as its heading (the session's title goes in the
+/// `Session` item, where it can fold: a heading cannot); the runbook hash warning.
+pub fn head(
+    out: &mut String,
+    kind: &str,
+    plan: &Plan,
+    rehearsal: bool,
+    hash_mismatch: Option<&str>,
+) {
+    if rehearsal {
+        let _ = writeln!(out, "# {REHEARSAL_LABEL}\n");
     }
-    if let Some(old) = &ctx.hash_mismatch {
+    let _ = writeln!(out, "# {kind}\n");
+    if let Some(old) = hash_mismatch {
         let _ = writeln!(
             out,
             "> **WARNING: runbook hash mismatch.** The journal was written with runbook files of sha256 \
@@ -132,6 +142,29 @@ pub fn warnings(out: &mut String, plan: &Plan, ctx: &Context) {
             plan.content_hash()
         );
     }
+}
+
+/// `- Journal: \`PATH\``, several as `\`A\`, \`B\``. A path that would take the line past 80
+/// columns is written as its file and its folder, `\`NAME\` in \`FOLDER/\``: two words that
+/// fold apart, where one path in one code span could not fold at all.
+pub fn journal_item(journals: &str) -> String {
+    let spans: Vec<String> = journals
+        .split(", ")
+        .map(|p| {
+            let p = clean_line(p);
+            let path = std::path::Path::new(&*p);
+            match (path.parent(), path.file_name()) {
+                (Some(dir), Some(name))
+                    if "- Journal: ``".len() + p.chars().count() > 80
+                        && !dir.as_os_str().is_empty() =>
+                {
+                    format!("`{}` in `{}/`", name.to_string_lossy(), dir.display())
+                }
+                _ => format!("`{p}`"),
+            }
+        })
+        .collect();
+    format!("- Journal: {}", spans.join(", "))
 }
 
 fn by(stamp: &Stamp, f: Fmt) -> String {
@@ -146,14 +179,21 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
     let f = Fmt::new(plan, local);
     let now = ctx.now;
     let mut out = String::new();
-    if ctx.rehearsal {
-        let _ = writeln!(out, "# {REHEARSAL_LABEL}\n");
-    }
-    let _ = writeln!(out, "# Handover: {}\n", clean_line(&s.title));
-    warnings(&mut out, plan, ctx);
-    let _ = writeln!(out, "- Session: `{}`", clean_line(&s.id));
+    head(
+        &mut out,
+        "Handover",
+        plan,
+        ctx.rehearsal,
+        ctx.hash_mismatch.as_deref(),
+    );
+    let _ = writeln!(
+        out,
+        "- Session: {} (`{}`)",
+        clean_line(&s.title),
+        clean_line(&s.id)
+    );
     let _ = writeln!(out, "- Roles: {}", plan.roles().join(", "));
-    let _ = writeln!(out, "- Journal: `{}`", clean_line(&ctx.journal));
+    let _ = writeln!(out, "{}", journal_item(&ctx.journal));
     let _ = writeln!(out, "- Written at: {}", day_both(now, tz, local));
     if let Some(last) = &record.last {
         let _ = writeln!(
@@ -172,22 +212,19 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         Some(p) => {
             let ph = &s.phases[p];
             let (start, end) = tl.bounds_of(p);
-            let mark = |i: usize| {
-                if tl.transitions[i].approximate && tl.confirmed_at(i).is_none() {
-                    "~"
-                } else {
-                    ""
-                }
+            // `~11:00 HKT` planned, `10:58:30 HKT` confirmed (to the second, as observed).
+            let edge = |i: usize| match tl.confirmed_at(i) {
+                Some(c) => zones::hms(c, tz),
+                None if tl.transitions[i].approximate => format!("~{}", f.hm(tl.effective(i))),
+                None => f.hm(tl.effective(i)),
             };
             let _ = writeln!(
                 out,
-                "- Current phase: **{}** (`{}`), {}{} to {}{}",
+                "- Current phase: **{}** (`{}`), {} to {}",
                 clean_line(&ph.title),
                 ph.id,
-                mark(start),
-                f.hm(tl.effective(start)),
-                mark(end),
-                f.hm(tl.effective(end))
+                edge(start),
+                edge(end)
             );
         }
         None if st.before_start() => {
@@ -241,7 +278,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         let mut v: Vec<&Step> = plan
             .steps
             .iter()
-            .filter(|x| !state_of(plan, x, record).is_closed() && keep(x))
+            .filter(|x| state_of(plan, x, record).is_open() && keep(x))
             .collect();
         // Stable: critical first, then phase and runbook order.
         v.sort_by_key(|x| !x.critical);
@@ -298,6 +335,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
     // Steps by state.
     let _ = writeln!(out, "## Steps\n");
     let mut counts = Vec::new();
+    let tally = Tally::of(plan.steps.iter().map(|st| state_of(plan, st, record)));
     // What needs the next shift first: failed and deferred, then what was settled.
     for state in [
         StepState::Failed,
@@ -340,13 +378,13 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         }
         let _ = writeln!(out);
     }
-    let pending = plan
-        .steps
-        .iter()
-        .filter(|st| state_of(plan, st, record) == StepState::Pending)
-        .count();
-    counts.push(format!("{pending} pending"));
-    let _ = writeln!(out, "Totals: {}.", counts.join(", "));
+    counts.push(format!("{} pending", tally.pending));
+    let _ = writeln!(
+        out,
+        "Totals: {}; by state {}.",
+        tally.phrase(),
+        counts.join(", ")
+    );
     let unknown: Vec<&String> = {
         let mut v: Vec<&String> = record
             .steps
@@ -403,9 +441,9 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
                 let _ = writeln!(out, "- {label}: planned ~{}", f.hm(t.at));
                 let _ = writeln!(
                     out,
-                    "  - observed {}, {} against the plan",
+                    "  - observed {}, {}",
                     f.at(c.confirmed),
-                    tl.drift(i).map(zones::signed_span).unwrap_or_default()
+                    tl.drift(i).map(zones::drift).unwrap_or_default()
                 );
                 let _ = writeln!(out, "  - entered {}", by(&c.stamp, f));
                 if let Some(n) = &c.note {
@@ -576,7 +614,7 @@ fn open_line(
 ) {
     let state = state_of(plan, step, record);
     let due = step.due.map_or_else(String::new, |d| {
-        let over = if d < now && state != StepState::Failed {
+        let over = if standing::overdue(state, Some(d), now) {
             " **OVERDUE**"
         } else {
             ""
@@ -587,7 +625,7 @@ fn open_line(
         out,
         "- {} {} {} (`{}`, {}, phase {}{}){due}",
         state.glyph(),
-        state.word(),
+        standing::open_word(state),
         clean_line(&step.title),
         clean_line(&step.id),
         step.role,

@@ -6,6 +6,7 @@
 //! - [`runbook`]: the session and runbook model, YAML loading and validation with positions.
 //! - [`check`], [`site`]: read-only checks that sense a step's outcome; the firm's site values.
 //! - [`setup`]: the firm's recorded choices and which steps apply to them.
+//! - [`standing`]: what settled, open, overdue and failed mean, and the counts of each.
 //! - [`timeline`]: where the session stands at an instant, confirmations overlaid.
 //! - [`clock`]: real, rehearsal and manual clocks behind one trait.
 //! - [`zones`], [`text`]: formatting instants in two zones; neutralising untrusted text.
@@ -42,6 +43,7 @@ pub mod runbook;
 pub mod setup;
 pub mod shell;
 pub mod site;
+pub mod standing;
 pub mod text;
 pub mod theme;
 pub mod timeline;

@@ -16,6 +16,7 @@ use crate::journal::StepState;
 use crate::journal::record::{Record, Stamp};
 use crate::runbook::{Plan, Step};
 use crate::setup::state_of;
+use crate::standing::Tally;
 use crate::text::clean_line;
 use crate::timeline::Timeline;
 use crate::zones;
@@ -123,56 +124,6 @@ impl Boundary {
     /// The instant the boundary took effect: confirmed, else planned.
     pub fn effective(&self) -> DateTime<Utc> {
         self.confirmed.as_ref().map_or(self.planned.utc, |c| c.utc)
-    }
-}
-
-/// How a set of steps stands.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Tally {
-    pub steps: usize,
-    pub done: usize,
-    pub failed: usize,
-    pub skipped: usize,
-    pub not_applicable: usize,
-    pub deferred: usize,
-    pub pending: usize,
-}
-
-impl Tally {
-    fn add(&mut self, s: StepState) {
-        self.steps += 1;
-        match s {
-            StepState::Done => self.done += 1,
-            StepState::Failed => self.failed += 1,
-            StepState::Skipped => self.skipped += 1,
-            StepState::NotApplicable => self.not_applicable += 1,
-            StepState::Deferred => self.deferred += 1,
-            StepState::Pending => self.pending += 1,
-        }
-    }
-
-    /// `success`, `FAILED`, `incomplete` or `not done`: what the cell of a system says.
-    pub fn result(&self) -> &'static str {
-        if self.failed > 0 {
-            "FAILED"
-        } else if self.pending + self.deferred > 0 {
-            "incomplete"
-        } else if self.done > 0 {
-            "success"
-        } else {
-            "not done"
-        }
-    }
-
-    /// `FAILED (1 of 6 failed)`, `success (2 of 2 done)`, ...
-    pub fn describe(&self) -> String {
-        let n = self.steps;
-        match self.result() {
-            "FAILED" => format!("FAILED ({} of {n} failed)", self.failed),
-            "incomplete" => format!("incomplete ({} of {n} open)", self.pending + self.deferred),
-            "success" => format!("success ({} of {n} done)", self.done),
-            _ => format!("not done ({n} skipped or n/a)"),
-        }
     }
 }
 
@@ -619,14 +570,7 @@ pub fn render_json(report: &Report) -> String {
     s
 }
 
-/// Drift in words, for headings and CSV: `6m00s after plan`, `2m00s before plan`, `as planned`.
-/// Not "late": an approximate boundary a few minutes after its `~` time is on plan (late is
-/// [`crate::app::confirm::late`]'s rule, which the rehearsal report applies).
+/// Drift in words ([`zones::drift`]) from the seconds the report keeps.
 pub fn drift_words(seconds: i64) -> String {
-    let d = chrono::TimeDelta::seconds(seconds.abs());
-    match seconds.signum() {
-        1 => format!("{} after plan", zones::span(d)),
-        -1 => format!("{} before plan", zones::span(d)),
-        _ => "as planned".to_owned(),
-    }
+    zones::drift(chrono::TimeDelta::seconds(seconds))
 }

@@ -379,34 +379,27 @@ pub(crate) fn rule(title: Vec<Span<'_>>, width: u16, style: Style) -> Line<'_> {
     Line::from(spans)
 }
 
-/// A phase's start as shown: `08:00`, `~11:00` (approximate, unconfirmed), `11:20 (+20m)`
-/// (confirmed, with the drift), or `from 15 Nov` on another day.
+/// A phase's start as shown: `08:00`, `~11:00` (approximate, unconfirmed), `10:58:30` or
+/// `11:20` (confirmed: the time observed, to the second when it has seconds), or `15 Nov` on
+/// another day. No drift here: in a column it would have to be rounded (`10:58 (-1m)` read as
+/// an arithmetic error beside `1m30s` elsewhere); the status line and the banner say it whole.
 pub(crate) fn boundary_label(m: &Model, transition: usize) -> String {
     let s = &m.plan.session;
     let t = &m.timeline.transitions[transition];
     let at = m.timeline.effective(transition);
     let local = at.with_timezone(&s.tz);
-    let hm = if local.date_naive() == s.date {
-        local.format("%H:%M").to_string()
-    } else {
+    let confirmed = m.timeline.confirmed_at(transition).is_some();
+    let hm = if local.date_naive() != s.date {
         local.format("%d %b").to_string()
-    };
-    match m.timeline.drift(transition) {
-        Some(d) => format!("{hm} ({})", drift(d)),
-        None if t.approximate => format!("~{hm}"),
-        None => hm,
-    }
-}
-
-/// `+20m`, `-5m`, `+1h05m`: drift in whole minutes.
-pub(crate) fn drift(d: chrono::TimeDelta) -> String {
-    let mins = d.num_minutes();
-    let sign = if mins < 0 { '-' } else { '+' };
-    let a = mins.abs();
-    if a >= 60 {
-        format!("{sign}{}h{:02}m", a / 60, a % 60)
+    } else if confirmed && chrono::Timelike::second(&local) != 0 {
+        local.format("%H:%M:%S").to_string()
     } else {
-        format!("{sign}{a}m")
+        local.format("%H:%M").to_string()
+    };
+    if t.approximate && !confirmed {
+        format!("~{hm}")
+    } else {
+        hm
     }
 }
 

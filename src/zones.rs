@@ -87,19 +87,35 @@ pub fn hm_on(t: DateTime<Utc>, tz: Tz, day: chrono::NaiveDate) -> String {
     }
 }
 
+/// `10:58:30 HKT` on `day`, `15 Nov 09:00:00 HKT` on any other day: an instant observed or
+/// reached, to the second (its drift is counted to the second).
+pub fn hms_on(t: DateTime<Utc>, tz: Tz, day: chrono::NaiveDate) -> String {
+    let l = tz.from_utc_datetime(&t.naive_utc());
+    if l.date_naive() == day {
+        l.format("%H:%M:%S %Z").to_string()
+    } else {
+        l.format("%d %b %H:%M:%S %Z").to_string()
+    }
+}
+
 /// RFC 3339 in the given zone, with its offset: what the journal stores beside UTC.
 pub fn rfc3339_in(t: DateTime<Utc>, tz: Tz) -> String {
     tz.from_utc_datetime(&t.naive_utc()).to_rfc3339()
 }
 
-/// A signed duration as `+1h05m`, `-3m`, `+0m`, for drift and countdowns.
-pub fn signed_span(d: chrono::TimeDelta) -> String {
-    let sign = if d < chrono::TimeDelta::zero() {
-        '-'
-    } else {
-        '+'
-    };
-    format!("{sign}{}", span(d.abs()))
+/// How far an observed instant was from its plan, in words and [`span`]'s rounding:
+/// `1m30s before plan`, `6m00s after plan`, `as planned`. The one way drift is written: the
+/// status line, the banner, headless lines, `log`, handover, report and the rehearsal report
+/// (walk 2 N8: one confirmation read `-1m`, `-1m30s` and `10:58 (-1m)`). Not "late": an
+/// approximate boundary a few minutes after its `~` time is on plan (late is
+/// `app::confirm::late`'s rule, which the rehearsal report applies).
+pub fn drift(d: chrono::TimeDelta) -> String {
+    let a = span(d.abs());
+    match d.num_seconds().signum() {
+        1 => format!("{a} after plan"),
+        -1 => format!("{a} before plan"),
+        _ => "as planned".to_owned(),
+    }
 }
 
 /// A duration as `2d 03h`, `1h05m`, `4m07s`, `12s`: the largest two units that matter.
@@ -166,6 +182,8 @@ mod tests {
             span(chrono::TimeDelta::seconds(2 * 86_400 + 3 * 3600)),
             "2d 03h"
         );
-        assert_eq!(signed_span(chrono::TimeDelta::minutes(-20)), "-20m00s");
+        assert_eq!(drift(chrono::TimeDelta::minutes(-20)), "20m00s before plan");
+        assert_eq!(drift(chrono::TimeDelta::seconds(90)), "1m30s after plan");
+        assert_eq!(drift(chrono::TimeDelta::milliseconds(400)), "as planned");
     }
 }

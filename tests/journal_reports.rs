@@ -44,12 +44,12 @@ fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
     has(
         &s,
         &[
-            "# Handover: HKEX PS2",
+            "# Handover\n\n- Session: HKEX PS2 - backbone network firmware upgrade, failover practice for securities market systems (`hkex-ps2-2023-11-25`)\n",
             "- Roles: ep, hsn",
             "- Written at: Sat 25 Nov 2023 11:56 HKT (Sat 03:56 GMT)",
             "- Last journal entry: #29 by bob@desk2 at 11:55:00 HKT (03:55:00 GMT)",
             // The confirmed boundary moves the phase's start.
-            "- Current phase: **Backup site** (`backup`), 11:20 HKT to 12:10 HKT",
+            "- Current phase: **Backup site** (`backup`), 11:20:00 HKT to 12:10 HKT",
             "  - 12:10:00 HKT (04:10:00 GMT): Backup site ends, Clean-up starts (in 14m00s)",
             "### Done (6)",
             "- [x] Log in to OTP-C - OCG-C Trading session at the backup site (`ep-backup-logon-trading`, ep) by alice@desk1 at 11:25:00 HKT (03:25:00 GMT)",
@@ -59,14 +59,14 @@ fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
             "(`ep-backup-market-data`, ep) by alice@desk1 at 11:35:00 HKT (03:35:00 GMT): vendor screens not in scope today",
             "### Deferred (1)",
             "- [>] Simulate daily operations on OTP-C (`ep-primary-simulate`, ep) by alice@desk1 at 09:30:00 HKT (01:30:00 GMT)",
-            "Totals: 1 failed, 1 deferred, 1 skipped, 6 done, 0 n/a, 52 pending.",
+            "Totals: 7 of 61 settled, 54 open, 1 of them failed; by state 1 failed, 1 deferred, 1 skipped, 6 done, 0 n/a, 52 pending.",
             "## Open steps",
             "### Carried from earlier phases",
-            "- [!] failed Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`",
+            "- [!] failed, needs follow-up Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`",
             "(`hsn-pre-intention-form`, hsn, phase pre-session, critical), due Thu 23 Nov 17:00 HKT (Thu 23 Nov 09:00 GMT) **OVERDUE**",
             "(`hsn-cleanup-routing`, hsn, phase clean-up, critical), due Sat 25 Nov 13:00 HKT (Sat 25 Nov 05:00 GMT)\n",
             "- 08:20:00 HKT (00:20:00 GMT) alice@desk1 on session: Vendor called about the drop copy \u{241b}[31mred",
-            "- Failover to the backup site ends, Backup site starts: planned ~11:00 HKT\n  - observed 11:20:00 HKT (03:20:00 GMT), +20m00s against the plan\n  - entered by alice@desk1 at 11:21:00 HKT (03:21:00 GMT)\n",
+            "- Failover to the backup site ends, Backup site starts: planned ~11:00 HKT\n  - observed 11:20:00 HKT (03:20:00 GMT), 20m00s after plan\n  - entered by alice@desk1 at 11:21:00 HKT (03:21:00 GMT)\n",
             "- Primary site ends, Failover to the backup site starts: 10:00 HKT, fixed\n",
             // Typed evidence under its step.
             "(`ep-backup-logon-trading`, ep) by alice@desk1 at 11:25:00 HKT (03:25:00 GMT)\n  - logon time: 11:24:10\n",
@@ -130,10 +130,10 @@ fn report_has_the_result_per_system_and_phase_times_issues_references_and_contac
     has(
         &s,
         &[
-            "# Evidence report: HKEX PS2",
+            "# Evidence report\n\n- Session: HKEX PS2 - backbone network firmware upgrade, failover practice for securities market systems (`hkex-ps2-2023-11-25`), Sat 25 Nov 2023\n",
             // Too wide for 80 columns as tables: lists of the same cells.
-            "- OTP-C\n  - Preparation: incomplete (5 of 6 open)\n  - Primary site: FAILED (1 of 6 failed)\n  - Failover to the backup site: incomplete (5 of 5 open)\n  - Backup site: incomplete (9 of 10 open)\n",
-            "- HSN\n  - Preparation: incomplete (4 of 4 open)\n  - Primary site: success (2 of 2 done)\n  - Failover to the backup site: incomplete (2 of 2 open)\n  - Backup site: incomplete (2 of 3 open)\n",
+            "- OTP-C\n  - Preparation: incomplete (1 of 6 settled, 5 open)\n  - Primary site: FAILED (1 of 6 settled, 5 open, 1 of them failed)\n  - Failover to the backup site: incomplete (0 of 5 settled, 5 open)\n  - Backup site: incomplete (1 of 10 settled, 9 open)\n",
+            "- HSN\n  - Preparation: incomplete (0 of 4 settled, 4 open)\n  - Primary site: success (2 of 2 done)\n  - Failover to the backup site: incomplete (0 of 2 settled, 2 open)\n  - Backup site: incomplete (1 of 3 settled, 2 open)\n",
             "- `ep-primary-logon-trading`\n  - Field: logon time\n  - Value: 08:04:30\n  - Phase: primary\n  - Systems: OTP-C\n  - Recorded: 08:05:10 HKT",
             "- `ep-backup-logon-trading`\n  - Field: logon time\n  - Value: 11:24:10\n  - Phase: backup\n  - Systems: OTP-C\n  - Recorded: 11:25:10 HKT",
             "- `hsn-backup-connectivity`\n  - Field: time verified\n  - Value: 11:29\n  - Phase: backup\n  - Systems: HSN\n  - Recorded: 11:30:05 HKT",
@@ -141,7 +141,7 @@ fn report_has_the_result_per_system_and_phase_times_issues_references_and_contac
             "## Session notes\n\n- 08:20:00 HKT (00:20:00 GMT) alice@desk1: Vendor called about the drop copy \u{241b}[31mred\n",
             "## Notifications that failed\n\n- 10:45:00 HKT (02:45:00 GMT): `failover.end@-15m` on terminal: tmux passthrough is off",
             "- Failover to the backup site ends, Backup site starts\n  - Planned: ~11:00:00 HKT (03:00:00 GMT)\n  - Confirmed: 11:20:00 HKT (03:20:00 GMT)\n  - Drift: 20m00s after plan\n  - By: alice@desk1, recorded 11:21:00 HKT (03:21:00 GMT)\n",
-            "### Backup site: 11:20 HKT (confirmed; planned ~11:00 HKT, 20m00s after plan) to 12:10 HKT",
+            "### Backup site: 11:20:00 HKT (confirmed; planned ~11:00 HKT, 20m00s after plan) to 12:10 HKT",
             "- OPS/CS/010/23: Second Practice Session",
             "- MDD/23/690:",
             "- Participant General Enquiry Hotline (calls may be recorded), phone 2840 3626, e-mail trd@hkex.com.hk",
@@ -237,6 +237,56 @@ fn a_rehearsal_journal_is_labelled_everywhere_and_reports_the_rehearsal() {
     assert!(r.events.last().unwrap().rehearsal.is_some());
 }
 
+/// walk 2 N11: the head of `handover` fitted 80 columns but for its H1 (the session's title,
+/// 105 columns) and the journal's path (a rehearsal's default name in the state folder), and
+/// said `REHEARSAL — not the real record` twice. Now every line of the handover fits, the head
+/// of the report too, and the label is said once, first.
+#[test]
+fn the_head_of_handover_and_report_fits_80_columns_and_says_rehearsal_once() {
+    use unicode_width::UnicodeWidthStr;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("home/alice/.local/state/drillbook");
+    std::fs::create_dir_all(&state).unwrap();
+    let name = "hkex-ps2-2023-11-25--ep+hsn.rehearsal-20231125T014000Z.jsonl";
+    let j = state.join(name);
+    std::fs::rename(rehearsal_twin(dir.path()), &j).unwrap();
+    let p = j.to_str().unwrap();
+    assert!(
+        p.len() > 80 - "- Journal: ``".len(),
+        "a path that did not fit: {p}"
+    );
+    for cmd in ["handover", "report"] {
+        let out = drillbook(&[cmd, p]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let s = stdout(&out);
+        let head = &s[..s.find("\n## ").unwrap()];
+        // The report's phase headings carry both ends of a phase and stay whole; its head fits.
+        let lines: Vec<&str> = if cmd == "handover" {
+            s.lines().collect()
+        } else {
+            head.lines().collect()
+        };
+        for l in lines {
+            assert!(l.width() <= 80, "{cmd}: {} columns: {l}", l.width());
+        }
+        assert!(s.starts_with("# REHEARSAL — not the real record\n"), "{s}");
+        assert_eq!(
+            s.matches("REHEARSAL — not the real record").count(),
+            1,
+            "{s}"
+        );
+        let joined = cli::unfold(head);
+        assert!(
+            joined.contains(&format!("- Journal: `{name}` in `{}/`\n", state.display())),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("- Session: HKEX PS2 - backbone network firmware upgrade, failover practice for securities market systems (`hkex-ps2-2023-11-25`)"),
+            "{joined}"
+        );
+    }
+}
+
 #[test]
 fn log_lines_show_both_zones_who_kind_and_neutralised_text() {
     let out = drillbook(&["log", "--wide", &fx()]);
@@ -248,7 +298,7 @@ fn log_lines_show_both_zones_who_kind_and_neutralised_text() {
         &[
             "#12    2023-11-25 08:12:00 HKT  00:12:00 GMT  alice@desk1           step               ep-primary-logon-dropcopy failed: Drop Copy logon rejected: sequence reset needed\n",
             "#13    2023-11-25 08:20:00 HKT  00:20:00 GMT  alice@desk1           note               on the session: Vendor called about the drop copy \u{241b}[31mred\n",
-            "boundary_confirmed failover.end planned 11:00:00 HKT, confirmed 11:20:00 HKT (+20m00s)",
+            "boundary_confirmed failover.end planned 11:00:00 HKT, confirmed 11:20:00 HKT (20m00s after plan)",
             "undo               of #27",
         ],
     );
@@ -403,6 +453,6 @@ fn a_step_about_both_market_data_systems_counts_under_each() {
         .unwrap();
     assert_eq!(
         cell.tally.describe(),
-        format!("incomplete ({n} of {n} open)", n = both + 1)
+        format!("incomplete (0 of {n} settled, {n} open)", n = both + 1)
     );
 }

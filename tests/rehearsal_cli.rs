@@ -58,7 +58,8 @@ fn the_whole_day_at_3600x_prints_each_transition_once_in_order() {
     );
     assert!(stdout.contains("# REHEARSAL report"), "{stdout}");
     assert!(
-        stdout.contains("- Backup site\n  - Planned start: ~11:00 HKT\n  - Reached: 11:00 HKT\n"),
+        stdout
+            .contains("- Backup site\n  - Planned start: ~11:00 HKT\n  - Reached: 11:00:00 HKT\n"),
         "{stdout}"
     );
 

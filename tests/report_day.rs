@@ -97,8 +97,8 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     has(
         &s,
         &[
-            "\n### Failover to the backup site: 10:00 HKT to 11:06 HKT (confirmed; planned ~11:00 HKT, 6m00s after plan)\n",
-            "\n### Backup site: 11:06 HKT (confirmed; planned ~11:00 HKT, 6m00s after plan) to 12:10 HKT\n",
+            "\n### Failover to the backup site: 10:00 HKT to 11:06:00 HKT (confirmed; planned ~11:00 HKT, 6m00s after plan)\n",
+            "\n### Backup site: 11:06:00 HKT (confirmed; planned ~11:00 HKT, 6m00s after plan) to 12:10 HKT\n",
             "\n### Preparation: Wed 15 Nov 09:00 HKT to 08:00 HKT\n",
         ],
     );
@@ -108,9 +108,9 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     has(
         results,
         &[
-            "- OMD-C\n  - Preparation: incomplete (2 of 3 open)\n  - Primary site: incomplete (2 of 4 open)\n  - Failover to the backup site: incomplete (3 of 3 open)\n  - Backup site: FAILED (1 of 7 failed)\n  - Clean-up: incomplete (4 of 4 open)\n  - Reporting: incomplete (2 of 2 open)\n",
-            "- OMD-CC\n  - Preparation: incomplete (2 of 3 open)\n  - Primary site: incomplete (1 of 3 open)\n  - Failover to the backup site: incomplete (3 of 3 open)\n  - Backup site: incomplete (5 of 6 open)\n  - Clean-up: incomplete (3 of 3 open)\n  - Reporting: incomplete (2 of 2 open)\n",
-            "- OTP-C\n  - Preparation: incomplete (5 of 6 open)\n  - Primary site: FAILED (1 of 6 failed)\n",
+            "- OMD-C\n  - Preparation: incomplete (1 of 3 settled, 2 open)\n  - Primary site: incomplete (2 of 4 settled, 2 open)\n  - Failover to the backup site: incomplete (0 of 3 settled, 3 open)\n  - Backup site: FAILED (1 of 7 settled, 6 open, 1 of them failed)\n  - Clean-up: incomplete (0 of 4 settled, 4 open)\n  - Reporting: incomplete (0 of 2 settled, 2 open)\n",
+            "- OMD-CC\n  - Preparation: incomplete (1 of 3 settled, 2 open)\n  - Primary site: incomplete (2 of 3 settled, 1 open)\n  - Failover to the backup site: incomplete (0 of 3 settled, 3 open)\n  - Backup site: incomplete (1 of 6 settled, 5 open)\n  - Clean-up: incomplete (0 of 3 settled, 3 open)\n  - Reporting: incomplete (0 of 2 settled, 2 open)\n",
+            "- OTP-C\n  - Preparation: incomplete (1 of 6 settled, 5 open)\n  - Primary site: FAILED (1 of 6 settled, 5 open, 1 of them failed)\n",
         ],
     );
     // Each system at each site, with its evidence.
@@ -118,16 +118,16 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     has(
         omdcc,
         &[
-            "- Primary site: incomplete (1 of 3 open)\n  - `omd-primary-omdcc` first message time = 08:00:03 (alice@desk1 at 08:09:10 HKT (00:09:10 GMT))",
-            "- Backup site: incomplete (5 of 6 open)\n  - `omd-backup-omdcc` first message time after the failover = 11:06:40 (alice@desk1 at 11:20:10 HKT (03:20:10 GMT))",
+            "- Primary site: incomplete (2 of 3 settled, 1 open)\n  - `omd-primary-omdcc` first message time = 08:00:03 (alice@desk1 at 08:09:10 HKT (00:09:10 GMT))",
+            "- Backup site: incomplete (1 of 6 settled, 5 open)\n  - `omd-backup-omdcc` first message time after the failover = 11:06:40 (alice@desk1 at 11:20:10 HKT (03:20:10 GMT))",
             "  - `omd-backup-end` last OMD-CC sequence numbers per channel = ch1 120344 (bob@desk2 at 12:00:00 HKT (04:00:00 GMT))",
         ],
     );
     has(
         section(&s, "### OTP-C"),
         &[
-            "- Primary site: FAILED (1 of 6 failed)",
-            "- Backup site: incomplete (9 of 10 open)\n  - `ep-backup-logon-trading` logon time = 11:14:10",
+            "- Primary site: FAILED (1 of 6 settled, 5 open, 1 of them failed)",
+            "- Backup site: incomplete (1 of 10 settled, 9 open)\n  - `ep-backup-logon-trading` logon time = 11:14:10",
         ],
     );
 
@@ -144,7 +144,7 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     has(
         primary,
         &[
-            "- [!] failed: Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`; ep; OTP-C; critical), due 08:15:00 HKT (00:15:00 GMT)\n  - failed by alice@desk1 at 08:12:00 HKT (00:12:00 GMT)\n  - what failed: Drop Copy logon rejected: sequence reset needed\n",
+            "- [!] failed, needs follow-up: Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`; ep; OTP-C; critical), due 08:15:00 HKT (00:15:00 GMT)\n  - failed by alice@desk1 at 08:12:00 HKT (00:12:00 GMT)\n  - what failed: Drop Copy logon rejected: sequence reset needed\n",
             "- [-] skipped: Try one retransmission request at the primary site (`omd-primary-rts`; omd; OMD-C, OMD-CC)\n  - skipped by alice@desk1 at 09:40:00 HKT (01:40:00 GMT)\n  - reason: RTS quota kept for Monday\n",
             "- [>] deferred: Simulate daily operations on OTP-C (`ep-primary-simulate`; ep; OTP-C)\n  - deferred by alice@desk1 at 09:45:00 HKT (01:45:00 GMT)\n",
             "- [x] done: Receive OMD-CC at the primary site (`omd-primary-omdcc`; omd; OMD-CC; critical)",
@@ -152,7 +152,7 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     );
     let failover = section(
         &s,
-        "### Failover to the backup site: 10:00 HKT to 11:06 HKT (confirmed; planned ~11:00 HKT, 6m00s after plan)",
+        "### Failover to the backup site: 10:00 HKT to 11:06:00 HKT (confirmed; planned ~11:00 HKT, 6m00s after plan)",
     );
     has(
         failover,
@@ -163,12 +163,12 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     );
     let backup = section(
         &s,
-        "### Backup site: 11:06 HKT (confirmed; planned ~11:00 HKT, 6m00s after plan) to 12:10 HKT",
+        "### Backup site: 11:06:00 HKT (confirmed; planned ~11:00 HKT, 6m00s after plan) to 12:10 HKT",
     );
     has(
         backup,
         &[
-            "- [!] failed: Receive OMD-C at the backup site (`omd-backup-omdc`; omd; OMD-C; critical)\n  - failed by bob@desk2 at 11:55:00 HKT (03:55:00 GMT)\n  - what failed: Line B silent on channels 21-24 after the failover\n  - note by bob@desk2 at 11:58:00 HKT (03:58:00 GMT): vendor ticket 4711 raised\n",
+            "- [!] failed, needs follow-up: Receive OMD-C at the backup site (`omd-backup-omdc`; omd; OMD-C; critical)\n  - failed by bob@desk2 at 11:55:00 HKT (03:55:00 GMT)\n  - what failed: Line B silent on channels 21-24 after the failover\n  - note by bob@desk2 at 11:58:00 HKT (03:58:00 GMT): vendor ticket 4711 raised\n",
             "- [-] skipped: Verify market data at the backup site (`ep-backup-market-data`; ep; OMD-C)\n  - skipped by alice@desk1 at 11:35:00 HKT (03:35:00 GMT)\n  - reason: vendor screens not in scope today\n",
             // Bob's mistaken failure was undone: the step is pending, with no stamp.
             "- [ ] pending: Start-of-trading procedure and trader logon at the backup site (`ep-backup-start-of-day`; ep; OTP-C)\n- [ ]",
@@ -458,7 +458,7 @@ fn handover_has_the_shift_history_every_open_step_and_dated_due_times() {
         &s,
         &[
             "- Written at: Sat 25 Nov 2023 12:05 HKT (Sat 04:05 GMT)",
-            "- Current phase: **Backup site** (`backup`), 11:06 HKT to 12:10 HKT",
+            "- Current phase: **Backup site** (`backup`), 11:06:00 HKT to 12:10 HKT",
         ],
     );
     // The confirmation as the next shift needs it: observed, entered by whom, and its note.
@@ -466,7 +466,7 @@ fn handover_has_the_shift_history_every_open_step_and_dated_due_times() {
         section(&s, "## Boundaries: planned vs confirmed"),
         &[
             "- Failover to the backup site ends, Backup site starts: planned ~11:00 HKT\n  \
-             - observed 11:06:00 HKT (03:06:00 GMT), +6m00s against the plan\n  \
+             - observed 11:06:00 HKT (03:06:00 GMT), 6m00s after plan\n  \
              - entered by alice@desk1 at 11:06:20 HKT (03:06:20 GMT)\n  \
              - note: observed: DR completed (2) on OMD-C and OMD-CC\n",
             "- Primary site ends, Failover to the backup site starts: 10:00 HKT, fixed\n",
@@ -517,7 +517,7 @@ fn handover_has_the_shift_history_every_open_step_and_dated_due_times() {
     has(
         current,
         &[
-            "- [!] failed Receive OMD-C at the backup site (`omd-backup-omdc`, omd, phase backup, critical): Line B silent on channels 21-24 after the failover\n",
+            "- [!] failed, needs follow-up Receive OMD-C at the backup site (`omd-backup-omdc`, omd, phase backup, critical): Line B silent on channels 21-24 after the failover\n",
             "- [ ] pending Start-of-trading procedure and trader logon at the backup site (`ep-backup-start-of-day`, ep, phase backup)\n",
             "- [ ] pending Final snapshot (`omd-backup-end`, omd, phase backup), due Sat 25 Nov 12:05 HKT (Sat 25 Nov 04:05 GMT)\n",
         ],
@@ -528,7 +528,7 @@ fn handover_has_the_shift_history_every_open_step_and_dated_due_times() {
         carried,
         &[
             "- [>] deferred Simulate daily operations on OTP-C (`ep-primary-simulate`, ep, phase primary)\n",
-            "- [!] failed Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`, ep, phase primary, critical), due Sat 25 Nov 08:15 HKT (Sat 25 Nov 00:15 GMT): Drop Copy logon rejected: sequence reset needed\n",
+            "- [!] failed, needs follow-up Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`, ep, phase primary, critical), due Sat 25 Nov 08:15 HKT (Sat 25 Nov 00:15 GMT): Drop Copy logon rejected: sequence reset needed\n",
             "- [ ] pending Systems up, bridge open, desk sheet out (`ep-pre-ready`, ep, phase pre-session), due Sat 25 Nov 07:45 HKT (Fri 24 Nov 23:45 GMT) **OVERDUE**\n",
         ],
     );
@@ -620,7 +620,7 @@ fn handover_at_a_time_folds_only_what_was_journaled_by_then() {
         ])));
         has(
             &s,
-            &["- Current phase: **Backup site** (`backup`), 11:03 HKT to 12:10 HKT"],
+            &["- Current phase: **Backup site** (`backup`), 11:03:00 HKT to 12:10 HKT"],
         );
         // 11:50:10: bob's mistaken "failed" stands until its undo at 11:50:20; the OMD-C failure
         // (11:55), its note (11:58) and bob leaving (12:02) are still to come.
@@ -665,19 +665,19 @@ fn the_rehearsal_report_is_the_fold_of_its_journal() {
         &[
             "- Rehearsed from 07:40 HKT to 12:02 HKT (session clock); 31 operator actions, 2 undone",
             // Under way before the rehearsal started: said so, no drift.
-            "- Preparation\n  - Planned start: 15 Nov 09:00 HKT\n  - Reached: began before the rehearsal started (07:40 HKT)\n  - Drift: —\n  - Steps settled: 2 of 20 settled (18 open)\n",
-            "- Primary site\n  - Planned start: 08:00 HKT\n  - Reached: 08:00 HKT\n  - Drift: +0s\n  - Steps settled: 5 of 13 settled (8 open)\n",
+            "- Preparation\n  - Planned start: 15 Nov 09:00 HKT\n  - Reached: began before the rehearsal started (07:40 HKT)\n  - Drift: —\n  - Steps settled: 2 of 20 settled, 18 open\n",
+            "- Primary site\n  - Planned start: 08:00 HKT\n  - Reached: 08:00:00 HKT\n  - Drift: as planned\n  - Steps settled: 5 of 13 settled, 8 open, 1 of them failed\n",
             // The confirmation that stands (11:06), not the undone one (11:03).
-            "- Backup site\n  - Planned start: ~11:00 HKT\n  - Reached: 11:06 HKT\n  - Drift: +6m00s\n  - Steps settled: 4 of 21 settled (17 open)\n",
-            "- Clean-up\n  - Planned start: 12:10 HKT\n  - Reached: not reached\n  - Steps settled: 0 of 12 settled (12 open)\n",
-            "- Confirm which OCG-C sessions the firm has and that their credentials work (ep-pre-credentials): due 24 Nov 17:00 HKT, done 07:45 HKT (14h45m late) by alice@desk1",
+            "- Backup site\n  - Planned start: ~11:00 HKT\n  - Reached: 11:06:00 HKT\n  - Drift: 6m00s after plan\n  - Steps settled: 4 of 21 settled, 17 open, 1 of them failed\n",
+            "- Clean-up\n  - Planned start: 12:10 HKT\n  - Reached: not reached\n  - Steps settled: 0 of 12 settled, 12 open\n",
+            "- Confirm which OCG-C sessions the firm has and that their credentials work (ep-pre-credentials): due 24 Nov 17:00 HKT, done 07:45:00 HKT (14h45m late) by alice@desk1",
         ],
     );
     let open = section(r, "## Steps still open at the end");
     has(
         open,
         &[
-            "- [!] failed Receive OMD-C at the backup site (omd-backup-omdc, omd, phase backup, critical), no due time\n",
+            "- [!] failed, needs follow-up Receive OMD-C at the backup site (omd-backup-omdc, omd, phase backup, critical), no due time\n",
             "- [ ] pending Start-of-trading procedure and trader logon at the backup site (ep-backup-start-of-day, ep, phase backup), no due time\n",
             "- [ ] pending Final snapshot (omd-backup-end, omd, phase backup), due 12:05 HKT\n",
             "- [ ] pending Systems up, bridge open, desk sheet out (ep-pre-ready, ep, phase pre-session), due 07:45 HKT (overdue at the end)\n",
@@ -746,7 +746,7 @@ fn an_approximate_boundary_is_late_by_the_apps_rule_not_a_minute_after() {
     has(
         section(&s, "## Boundaries confirmed late"),
         &[
-            "- Failover to the backup site ends, Backup site starts: planned 11:00 HKT, confirmed 11:30 HKT (+30m00s)",
+            "- Failover to the backup site ends, Backup site starts: planned 11:00 HKT, confirmed 11:30:00 HKT (30m00s after plan)",
         ],
     );
 }
@@ -784,7 +784,7 @@ fn report_and_handover_tables_fit_80_columns_and_csv_json_stay_complete() {
     );
     has(
         section(&s, "## Result by system and phase"),
-        &["- OMD-C\n  - Preparation: incomplete (2 of 3 open)\n"],
+        &["- OMD-C\n  - Preparation: incomplete (1 of 3 settled, 2 open)\n"],
     );
     has(
         section(&s, "## Reconnect, logon and other recorded times"),
@@ -821,7 +821,7 @@ fn handover_and_report_fold_to_80_columns() {
             assert!(l.width() <= 80, "{args:?}: {} columns: {l}", l.width());
         }
         // The longest step line, folded under its item and whole again when joined.
-        assert!(s.contains("\n- [!] failed Log on the OCG-C Drop Copy session at the primary site\n  (`ep-primary-logon-dropcopy`") || args[0] == "report", "{s}");
+        assert!(s.contains("\n- [!] failed, needs follow-up Log on the OCG-C Drop Copy session at the primary\n  site (`ep-primary-logon-dropcopy`") || args[0] == "report", "{s}");
         assert!(cli::unfold(&s).contains(
             "Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`"
         ));

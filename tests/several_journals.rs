@@ -222,7 +222,7 @@ fn report_takes_each_system_from_its_journal_and_shows_each_hosts_confirmation()
     // The phase headings take the newest confirmation recorded (desk1's, written last).
     assert!(
         text.contains(
-            "### Backup site: 11:06 HKT (confirmed; planned ~11:00 HKT, 6m30s after plan)"
+            "### Backup site: 11:06:30 HKT (confirmed; planned ~11:00 HKT, 6m30s after plan)"
         ),
         "{text}"
     );

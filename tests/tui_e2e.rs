@@ -367,6 +367,106 @@ fn an_enter_right_after_a_long_paste_records_the_note() {
     t.wait_for("the process to exit", |s| s.contains("EXITED 0"));
 }
 
+/// walk 2 N11: a log excerpt of three lines pasted (bracketed) into a note became one line with
+/// nothing saying so. The prompt says how many line breaks were joined with spaces, and so does
+/// the status line after an Enter pressed straight behind the paste.
+#[test]
+fn a_multi_line_paste_into_a_note_says_its_lines_were_joined() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("lines.jsonl");
+    let t = Tmux::start("paste-lines", &run_cmd(&j, false));
+    t.wait_for("the step list", |s| s.contains("▸ [ ]"));
+    let file = dir.path().join("excerpt.txt");
+    std::fs::write(
+        &file,
+        "BSS log: 10:00:41 Logout\n10:01:10 reconnect attempt 1\n10:01:40 reconnect attempt 2\n",
+    )
+    .unwrap();
+    t.keys(&["n"]);
+    t.wait_for("the note prompt", |s| s.contains("Note on "));
+    assert!(
+        t.tmux(&["load-buffer", file.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(t.tmux(&["paste-buffer", "-p"]).status.success());
+    let joined = |s: &str| s.lines().map(str::trim_end).collect::<Vec<_>>().join(" ");
+    t.wait_for("the notice", |s| {
+        joined(s).contains("pasted text held 2 line breaks: joined into one line with spaces")
+    });
+    t.keys(&["Enter"]);
+    t.wait_for("the status line", |s| {
+        joined(s).contains("(2 pasted line breaks joined with spaces)")
+    });
+    let note = journal_lines(&j)
+        .into_iter()
+        .find(|l| l["kind"] == "note")
+        .expect("the note is journaled");
+    assert_eq!(
+        note["text"],
+        "BSS log: 10:00:41 Logout 10:01:10 reconnect attempt 1 10:01:40 reconnect attempt 2"
+    );
+    t.keys(&["q"]);
+    t.wait_for("the process to exit", |s| s.contains("EXITED 0"));
+}
+
+/// walk 2 N11: `a` recorded n/a at once, and the report then read `n/a by …` with no why,
+/// beside the runbook's n/a steps that give one. An operator's n/a takes a reason, as failed
+/// and skipped do: an empty or blank one is refused with the prompt left open, and the report
+/// gives the reason.
+#[test]
+fn an_operators_na_takes_a_reason_and_the_report_gives_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("na.jsonl");
+    let t = Tmux::start("na-reason", &run_cmd(&j, false));
+    t.wait_for("the step list", |s| s.contains("▸ [ ]"));
+    t.keys(&["/"]);
+    t.keys(&["-l", "Flag it if no disconnect"]);
+    t.keys(&["Enter"]);
+    t.wait_for("the step selected", |s| {
+        s.contains("── ep-failover-absence ")
+    });
+    t.keys(&["a"]);
+    t.wait_for("the reason prompt", |s| {
+        s.contains("Why is Flag it if no disconnect was seen n/a (required)")
+    });
+    t.keys(&["-l", "   "]);
+    t.keys(&["Enter"]);
+    t.wait_for("the refusal", |s| {
+        s.contains("a step marked n/a needs a reason")
+    });
+    let steps = || {
+        journal_lines(&j)
+            .into_iter()
+            .filter(|l| l["kind"] == "step")
+            .count()
+    };
+    assert_eq!(steps(), 0, "nothing recorded without a reason");
+    t.keys(&["C-u"]);
+    t.keys(&["-l", "the rundown keeps us connected: nothing to flag"]);
+    t.keys(&["Enter"]);
+    poll("the n/a to be journaled", || steps() == 1);
+    t.keys(&["q"]);
+    t.wait_for("the process to exit", |s| s.contains("EXITED 0"));
+    let out = std::process::Command::new(BIN)
+        .args(["report", j.to_str().unwrap()])
+        .env("TZ", "Europe/London")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report = String::from_utf8_lossy(&out.stdout);
+    let item = report
+        .split("\n- ")
+        .find(|i| i.starts_with("[/] n/a: Flag it if no disconnect was seen"))
+        .unwrap_or_else(|| panic!("{report}"));
+    let item = item.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        item.contains("- n/a by e2e@")
+            && item.contains("- why n/a: the rundown keeps us connected: nothing to flag"),
+        "{item}"
+    );
+}
+
 /// Walk finding 10: at exit the journal "held 34 actions" where the rehearsal report beside it
 /// said "33 operator actions, 1 undone". The exit line counts as the report does, and says
 /// what the undo adds.
@@ -404,7 +504,9 @@ fn the_exit_count_agrees_with_the_rehearsal_report_on_undone_actions() {
         all.contains("the journal holds 2 actions, 1 undone (3 with the undo), last at "),
         "{all}"
     );
-    assert!(all.contains("2 operator actions, 1 undone"), "{all}");
+    // The rehearsal report is folded at 80 columns: read with its folds joined.
+    let words = all.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("2 operator actions, 1 undone"), "{all}");
 }
 
 /// Break finding 9: `watch` on a rehearsal that has ended kept its clock running at the

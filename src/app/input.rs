@@ -15,10 +15,11 @@ use tui_input::InputRequest;
 /// evidence value needs, and cheap to edit on a shared host.
 pub const MAX_CHARS: usize = 4000;
 
-/// What a paste did: how many control characters it made visible, how many characters it left
-/// out because the prompt was full.
+/// What a paste did: how many line breaks it joined with spaces, how many control characters
+/// it made visible, how many characters it left out because the prompt was full.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pasted {
+    pub joined: usize,
     pub shown: usize,
     pub cut: usize,
 }
@@ -33,6 +34,8 @@ pub struct Input {
     pub error: Option<String>,
     /// Pasted characters left out because the prompt was full: said again once it is recorded.
     pub cut: usize,
+    /// Pasted line breaks joined with spaces: said again once it is recorded.
+    pub joined: usize,
 }
 
 impl PartialEq for Input {
@@ -57,6 +60,7 @@ impl Input {
             line: tui_input::Input::new(clean),
             error: None,
             cut: 0,
+            joined: 0,
         }
     }
 
@@ -85,11 +89,15 @@ impl Input {
     /// does not fit in [`MAX_CHARS`] is left out.
     pub fn paste(&mut self, text: &str) -> Pasted {
         let one_line = text.trim_end_matches(['\r', '\n']).replace("\r\n", " ");
+        let joined = one_line.matches(['\r', '\n']).count();
         let one_line = one_line.replace(['\r', '\n'], " ");
         // The neutraliser maps each character to one: count the ones it changed.
         let shown_text = crate::text::clean_line(&one_line);
         let room = MAX_CHARS.saturating_sub(self.line.value().chars().count());
-        let mut out = Pasted::default();
+        let mut out = Pasted {
+            joined,
+            ..Pasted::default()
+        };
         let mut kept = String::with_capacity(shown_text.len().min(room * 4));
         let mut n = 0;
         for (a, b) in one_line.chars().zip(shown_text.chars()) {
@@ -112,6 +120,7 @@ impl Input {
         let joined = format!("{}{kept}{}", &value[..at], &value[at..]);
         self.line = tui_input::Input::new(joined).with_cursor(cursor + n);
         self.cut += out.cut;
+        self.joined += out.joined;
         if !text.is_empty() {
             self.error = None;
         }
@@ -192,7 +201,14 @@ mod tests {
         let p = i.paste("x\ny\u{7}");
         assert_eq!(i.text(), "ax y␇b");
         assert_eq!(i.cursor(), 5, "the cursor after what was pasted");
-        assert_eq!(p, Pasted { shown: 1, cut: 0 });
+        assert_eq!(
+            p,
+            Pasted {
+                joined: 1,
+                shown: 1,
+                cut: 0
+            }
+        );
         // 100 000 characters: only what fits is taken, and the rest is counted.
         let p = i.paste(&"A".repeat(100_000));
         assert_eq!(i.text().chars().count(), MAX_CHARS);

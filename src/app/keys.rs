@@ -83,7 +83,14 @@ pub const KEYS: &[KeyHelp] = &[
         true,
         true,
     ),
-    k("a/x", "n/a", "not applicable", Ctx::Steps, false, true),
+    k(
+        "a/x",
+        "n/a",
+        "n/a (reason required)",
+        Ctx::Steps,
+        false,
+        true,
+    ),
     k("d", "defer", "deferred", Ctx::Steps, false, true),
     k(
         "c",

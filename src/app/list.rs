@@ -145,7 +145,7 @@ pub fn time_order(plan: &Plan) -> Vec<usize> {
 impl Model {
     /// Whether a step is still open: pending, failed or deferred.
     pub fn is_open(&self, i: usize) -> bool {
-        !self.state(i).is_closed()
+        self.state(i).is_open()
     }
 
     /// Whether the filters let a step through.
@@ -157,11 +157,11 @@ impl Model {
         let state = self.state(i);
         match self.filter.state {
             StateFilter::All => true,
-            StateFilter::Open => !state.is_closed(),
+            StateFilter::Open => state.is_open(),
             StateFilter::Overdue => self.overdue(i, now),
             StateFilter::Failed => state == StepState::Failed,
             StateFilter::Deferred => state == StepState::Deferred,
-            StateFilter::Settled => state.is_closed(),
+            StateFilter::Settled => state.is_settled(),
         }
     }
 

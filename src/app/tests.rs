@@ -658,6 +658,8 @@ fn steps_of_a_phase_that_ended_open_are_carried_into_the_next() {
     for i in r.m.open_in(prep) {
         r.m.cursor = Some(i);
         r.send(key('a'));
+        r.type_text("not part of this test");
+        r.send(code(KeyCode::Enter));
     }
     r.select("ep-primary-ocg-lookup");
     r.send(key(' '));
@@ -877,7 +879,7 @@ fn a_confirmation_takes_the_observed_time_and_journals_both() {
     // Titles in the message, not `failover.end`.
     let s = r.status();
     assert!(
-        s.starts_with("recorded: Failover to the backup site ends, Backup site starts confirmed at 11:06:00 HKT (+6m"),
+        s.starts_with("recorded: Failover to the backup site ends, Backup site starts confirmed at 11:06:00 HKT (planned ~11:00 HKT, 6m00s after plan)"),
         "{s}"
     );
 }

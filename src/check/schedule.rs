@@ -5,7 +5,7 @@
 //! also stops the repeats: running it again changes nothing until the operator does (`r` runs
 //! it again).
 
-use crate::journal::{CheckOutcome, Record, StepState};
+use crate::journal::{CheckOutcome, Record};
 use crate::runbook::Plan;
 use crate::timeline::Timeline;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -42,12 +42,7 @@ impl Schedule {
             .filter(|(_, s)| Some(s.phase) == phase)
             .filter_map(|(i, s)| Some((i, s, s.check.as_ref()?.every?)))
             .filter(|(_, s, _)| !self.running.contains(&s.id))
-            .filter(|(_, s, _)| {
-                matches!(
-                    crate::setup::state_of(plan, s, record),
-                    StepState::Pending | StepState::Deferred
-                )
-            })
+            .filter(|(_, s, _)| crate::setup::state_of(plan, s, record).awaits_action())
             .filter(|(_, s, _)| {
                 !record.last_check(&s.id).is_some_and(|c| {
                     matches!(

@@ -61,7 +61,7 @@ pub fn payload(a: &Action, tz: Tz) -> String {
                 c(boundary),
                 zones::hms(*planned, tz),
                 zones::hms(*confirmed, tz),
-                zones::signed_span(*confirmed - *planned)
+                zones::drift(*confirmed - *planned)
             );
             if let Some(e) = entered {
                 s.push_str(", entered ");

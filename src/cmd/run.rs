@@ -377,7 +377,8 @@ fn newest_rehearsal(plan: &Plan) -> Result<PathBuf, Failure> {
 }
 
 /// The rehearsal report, from the journal as written: per phase planned vs reached, late steps,
-/// late confirmations.
+/// late confirmations. Folded at 80 columns as `drillbook report` prints it (the terminal cut
+/// its long items mid-word).
 fn rehearsal_report(path: &Path, plan: &Plan) {
     match journal::read(path) {
         Ok(r) => {

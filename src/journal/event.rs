@@ -45,17 +45,34 @@ impl StepState {
         }
     }
 
-    /// Whether this state needs a note (failed) or reason (skipped) before it can be recorded.
+    /// Whether this state needs a note (failed) or reason (skipped, n/a) before it can be
+    /// recorded. An operator's n/a says why, as the runbook's n/a steps do (walk 2 N11: the
+    /// report read `n/a by root@vm` with no reason beside runbook n/a's that gave one).
     pub fn needs_note(self) -> bool {
-        matches!(self, StepState::Failed | StepState::Skipped)
+        matches!(
+            self,
+            StepState::Failed | StepState::Skipped | StepState::NotApplicable
+        )
     }
 
-    /// Settled: nothing more is expected of the step.
-    pub fn is_closed(self) -> bool {
+    /// Settled: nothing more is expected of the step (done, skipped, n/a). The rest is open;
+    /// [`crate::standing`] says what each means where it is shown.
+    pub fn is_settled(self) -> bool {
         matches!(
             self,
             StepState::Done | StepState::Skipped | StepState::NotApplicable
         )
+    }
+
+    /// Not settled: pending, deferred or failed.
+    pub fn is_open(self) -> bool {
+        !self.is_settled()
+    }
+
+    /// Open and not acted on yet (pending, deferred): what can be overdue, and what a passing
+    /// check may mark done. A failed step is open too, but it was acted on.
+    pub fn awaits_action(self) -> bool {
+        matches!(self, StepState::Pending | StepState::Deferred)
     }
 }
 

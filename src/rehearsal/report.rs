@@ -7,6 +7,7 @@
 use crate::journal::{Action, Event, Record, StepState};
 use crate::runbook::Plan;
 use crate::setup::state_of;
+use crate::standing::{self, Tally};
 use crate::text::clean_line;
 use crate::timeline::Timeline;
 use crate::zones;
@@ -82,6 +83,8 @@ pub fn render(plan: &Plan, events: &[Event]) -> String {
     let tz = s.tz;
     let day = s.date;
     let on = |t: DateTime<Utc>| zones::hm_on(t, tz, day);
+    // Instants observed or reached: to the second, as their drift is counted.
+    let at = |t: DateTime<Utc>| zones::hms_on(t, tz, day);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -141,7 +144,7 @@ pub fn render(plan: &Plan, events: &[Event]) -> String {
         // A phase already under way when the rehearsal started was never reached by it: no
         // drift to measure (only a confirmation of an approximate start is one).
         let (r, d) = match reached {
-            Some(at) if !before || t.approximate => (on(at), zones::signed_span(at - t.at)),
+            Some(r) if !before || t.approximate => (at(r), zones::drift(r - t.at)),
             _ if before => (
                 format!(
                     "began before the rehearsal started ({})",
@@ -187,7 +190,7 @@ pub fn render(plan: &Plan, events: &[Event]) -> String {
                 clean_line(&st.title),
                 clean_line(&st.id),
                 on(due),
-                on(change.stamp.at),
+                at(change.stamp.at),
                 zones::span(change.stamp.at - due),
                 clean_line(&change.stamp.who())
             );
@@ -201,15 +204,15 @@ pub fn render(plan: &Plan, events: &[Event]) -> String {
     let mut open = 0;
     for st in &plan.steps {
         let state = state_of(plan, st, &record);
-        if state.is_closed() {
+        if state.is_settled() {
             continue;
         }
         open += 1;
         let due = st.due.map_or_else(
             || "no due time".to_owned(),
             |d| {
-                // A failed step is open for follow-up, not late: it was acted on.
-                let over = if state != StepState::Failed && ended.is_some_and(|e| d < e) {
+                // A failed step is open for follow-up, not overdue: it was acted on.
+                let over = if ended.is_some_and(|e| standing::overdue(state, Some(d), e)) {
                     " (overdue at the end)"
                 } else {
                     ""
@@ -221,7 +224,7 @@ pub fn render(plan: &Plan, events: &[Event]) -> String {
             out,
             "- {} {} {} ({}, {}, phase {}{}), {due}",
             state.glyph(),
-            state.word(),
+            standing::open_word(state),
             clean_line(&st.title),
             clean_line(&st.id),
             st.role,
@@ -250,8 +253,8 @@ pub fn render(plan: &Plan, events: &[Event]) -> String {
                     "- {}: planned {}, confirmed {} ({})",
                     s.transition_label(t),
                     on(c.planned),
-                    on(c.confirmed),
-                    zones::signed_span(c.confirmed - c.planned)
+                    at(c.confirmed),
+                    zones::drift(c.confirmed - c.planned)
                 );
             }
         } else {
@@ -271,22 +274,17 @@ pub fn render(plan: &Plan, events: &[Event]) -> String {
 }
 
 /// How long phase `p`'s steps took to settle after it was reached: `all 7 in 47m00s`, or how many
-/// are settled and open (`1 of 11 settled (10 open)`). Steps n/a by the runbook settle without anyone, so they do not set the time.
+/// are settled and open as every count says it (`1 of 11 settled, 10 open, 1 of them failed`:
+/// [`Tally::phrase`]). Steps n/a by the runbook settle without anyone, so they do not set the
+/// time.
 fn settled(plan: &Plan, record: &Record, p: usize, reached: Option<DateTime<Utc>>) -> String {
     let steps: Vec<_> = plan.steps_in(p).map(|(_, st)| st).collect();
     if steps.is_empty() {
         return "no steps".to_owned();
     }
-    let open = steps
-        .iter()
-        .filter(|st| !state_of(plan, st, record).is_closed())
-        .count();
-    if open > 0 {
-        return format!(
-            "{} of {} settled ({open} open)",
-            steps.len() - open,
-            steps.len()
-        );
+    let tally = Tally::of(steps.iter().map(|st| state_of(plan, st, record)));
+    if tally.open() > 0 {
+        return tally.phrase();
     }
     let last = steps
         .iter()

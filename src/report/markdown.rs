@@ -3,18 +3,19 @@
 //! boundaries as confirmed, with the planned time and the drift.
 
 use super::{Boundary, By, Report, StepReport, drift_words, systems};
-use crate::handover::{Fmt, REHEARSAL_LABEL};
+use crate::handover::Fmt;
 use crate::journal::event::StepState;
 use crate::runbook::Plan;
 use std::fmt::Write;
 
-/// One end of a phase in a heading: `11:06 HKT (confirmed; planned ~11:00 HKT, 6m00s after plan)`,
-/// `~11:00 HKT (not confirmed)`, or a fixed `10:00 HKT`.
+/// One end of a phase in a heading: `11:06:00 HKT (confirmed; planned ~11:00 HKT, 6m00s after
+/// plan)` (observed to the second, as its drift), `~11:00 HKT (not confirmed)`, or a fixed
+/// `10:00 HKT`.
 pub fn edge(b: &Boundary, f: &Fmt) -> String {
     match (&b.confirmed, b.drift_seconds) {
         (Some(c), Some(d)) => format!(
             "{} (confirmed; planned ~{}, {})",
-            f.hm(c.utc),
+            crate::zones::hms(c.utc, f.tz),
             f.hm(b.planned.utc),
             drift_words(d)
         ),
@@ -54,7 +55,7 @@ fn step_line(out: &mut String, st: &StepReport, f: &Fmt) {
         out,
         "- {} {}: {} ({})",
         st.state.glyph(),
-        st.state.word(),
+        crate::standing::open_word(st.state),
         st.title,
         tags.join("; ")
     );
@@ -126,30 +127,22 @@ fn step_line(out: &mut String, st: &StepReport, f: &Fmt) {
 /// The report as Markdown. The plan gives the column order of the result tables.
 pub fn render_md(plan: &Plan, r: &Report, f: &Fmt) -> String {
     let mut out = String::new();
-    if r.rehearsal {
-        let _ = writeln!(out, "# {REHEARSAL_LABEL}\n");
-    }
-    let _ = writeln!(out, "# Evidence report: {}\n", r.title);
-    if r.rehearsal {
-        let _ = writeln!(out, "> **{REHEARSAL_LABEL}**\n");
-    }
-    if let Some(old) = &r.hash_mismatch {
-        let _ = writeln!(
-            out,
-            "> **WARNING: runbook hash mismatch.** The journal was written with runbook files of sha256 \
-             `{old}`; the runbooks read now hash to `{}`. Steps may have changed under the record; \
-             what follows matches recorded step ids against the current runbooks.\n",
-            plan.content_hash()
-        );
-    }
+    crate::handover::head(
+        &mut out,
+        "Evidence report",
+        plan,
+        r.rehearsal,
+        r.hash_mismatch.as_deref(),
+    );
     let _ = writeln!(
         out,
-        "- Session: `{}`, {}",
+        "- Session: {} (`{}`), {}",
+        r.title,
         r.session,
         r.date.format("%a %d %b %Y")
     );
     let _ = writeln!(out, "- Roles: {}", r.roles.join(", "));
-    let _ = writeln!(out, "- Journal: `{}`", r.journal);
+    let _ = writeln!(out, "{}", crate::handover::journal_item(&r.journal));
     let _ = writeln!(out, "- Written at: {}", f.at(r.written_at.utc));
     let _ = writeln!(
         out,

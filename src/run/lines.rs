@@ -123,13 +123,7 @@ impl<W: Write> Frontend for Lines<W> {
                 .timeline
                 .drift(i)
                 .filter(|d| !d.is_zero())
-                .map(|d| {
-                    format!(
-                        " (planned {}, {})",
-                        zones::hm(t.at, tz),
-                        zones::signed_span(d)
-                    )
-                })
+                .map(|d| format!(" (planned {}, {})", zones::hm(t.at, tz), zones::drift(d)))
                 .unwrap_or_default();
             self.line(model, now, "phase", &format!("{label}{drift} [{}]", t.key));
             self.fired.transitions.push(t.key);

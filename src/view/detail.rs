@@ -131,7 +131,7 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
     let mut st = vec![
         Span::styled("State: ", theme.label),
         Span::styled(
-            format!("{} {}", state.glyph(), state.word()),
+            format!("{} {}", state.glyph(), crate::standing::open_word(state)),
             super::state_style(theme, state),
         ),
     ];

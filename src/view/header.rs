@@ -248,7 +248,7 @@ fn focus_line<'a>(m: &Model, theme: &Theme, now: DateTime<Utc>) -> Line<'a> {
 /// The open step due soonest after `now`.
 fn next_due_step(m: &Model, now: DateTime<Utc>) -> Option<usize> {
     (0..m.plan.steps.len())
-        .filter(|&i| !m.state(i).is_closed() && m.plan.steps[i].due.is_some_and(|d| d > now))
+        .filter(|&i| m.state(i).is_open() && m.plan.steps[i].due.is_some_and(|d| d > now))
         .min_by_key(|&i| m.plan.steps[i].due)
 }
 

@@ -50,7 +50,8 @@ pub fn help(area: Rect, buf: &mut Buffer, theme: &Theme) {
         .style(theme.overlay);
     let inner = block.inner(area);
     block.render(area, buf);
-    let legend2 = "OVERDUE open past due · late done after due · ! critical · ? choice unrecorded";
+    // `to do`: pending or deferred; a failed step is open but not overdue (crate::standing).
+    let legend2 = "OVERDUE to do past due · late done past due · ! critical · ? choice unrecorded";
     let rows = inner.height.saturating_sub(1) as usize;
     let n = keys::KEYS.len();
     let cols = if rows == 0 { 1 } else { n.div_ceil(rows) }.max(1);

@@ -35,7 +35,7 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
         // Over with every step settled (`✓`), or over with steps still open (`○`, and `N open`
         // under it): told apart without colour.
         let open = if over || (started && Some(p) != current) {
-            m.open_in(p).len()
+            m.tally_in(p).open()
         } else {
             0
         };

@@ -5,6 +5,7 @@
 //! reason, such as a secret) sits between them, wrapped, while the prompt stays open.
 
 use crate::app::{Input, Mode, Model, Prompt, Question, confirm};
+use crate::journal::StepState;
 use crate::text::clean_line;
 use crate::theme::Theme;
 use crate::zones;
@@ -29,18 +30,14 @@ pub fn label(m: &Model, p: &Prompt, width: usize) -> String {
             width,
         ),
         Prompt::SessionNote => super::fit("Note on the session (! first: an issue)", width),
-        Prompt::Failed { step } => super::fit_parts(
-            &[
-                ("What failed in ", 0),
-                (&title(*step), 1),
-                (" (required)", 0),
-            ],
-            width,
-        ),
-        Prompt::Skipped { step } => super::fit_parts(
-            &[("Why skip ", 0), (&title(*step), 1), (" (required)", 0)],
-            width,
-        ),
+        Prompt::Why { step, state } => {
+            let (before, after) = match state {
+                StepState::Failed => ("What failed in ", " (required)"),
+                StepState::NotApplicable => ("Why is ", " n/a (required)"),
+                _ => ("Why skip ", " (required)"),
+            };
+            super::fit_parts(&[(before, 0), (&title(*step), 1), (after, 0)], width)
+        }
         Prompt::Evidence { step, field } => {
             let field = clean_line(&m.plan.steps[*step].evidence[*field]).into_owned();
             super::fit_parts(
@@ -73,10 +70,10 @@ fn hint(m: &Model, input: &Input, now: DateTime<Utc>) -> Option<String> {
             let t = &m.timeline.transitions[*transition];
             Some(match confirm::parse(input.text(), *at, tz, now) {
                 Ok(o) => format!(
-                    "observed at {}, {} against ~{}{} · the time HH:MM[:SS], then a note",
+                    "observed at {} (planned ~{}, {}){} · the time HH:MM[:SS], then a note",
                     zones::hms(o.at, tz),
-                    super::drift(o.at - t.at),
                     zones::hm(t.at, tz),
+                    zones::drift(o.at - t.at),
                     if o.note.is_some() {
                         ", with a note"
                     } else {

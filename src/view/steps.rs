@@ -85,13 +85,12 @@ fn title<'a>(
         ListView::Phase => {
             let p = m.view_phase;
             let (st, et) = m.timeline.bounds_of(p);
-            let own: Vec<usize> = steps
+            // Counted as the phase bar counts its `N open` (crate::standing).
+            let tally = m.tally_in(p);
+            let carried = steps
                 .iter()
-                .copied()
-                .filter(|&i| m.plan.steps[i].phase == p)
-                .collect();
-            let settled = own.iter().filter(|&&i| m.state(i).is_closed()).count();
-            let carried = steps.len() - own.len();
+                .filter(|&&i| m.plan.steps[i].phase != p)
+                .count();
             let name = clean_line(&s.phases[p].title).into_owned();
             let times = format!(
                 " {}-{}",
@@ -111,8 +110,8 @@ fn title<'a>(
                 (format!(" · {} shown", steps.len()), String::new())
             } else {
                 (
-                    format!(" · {settled} of {} settled", own.len()),
-                    format!(" · {settled}/{} settled", own.len()),
+                    format!(" · {} of {} settled", tally.settled(), tally.steps),
+                    format!(" · {}/{} settled", tally.settled(), tally.steps),
                 )
             };
             let with_extra = |name: String, settled: Option<&String>, with_carried: bool| {
@@ -364,7 +363,7 @@ fn step_line<'a>(
         // `?`: it applies only if a choice not recorded yet goes its way ("log off at 10:00"
         // when the rundown may have said stay connected): settle the choice before acting.
         Span::styled(
-            match (!state.is_closed() && undecided(m, i), step.critical) {
+            match (state.is_open() && undecided(m, i), step.critical) {
                 (true, _) => " ?",
                 (false, true) => " !",
                 (false, false) => "  ",
