@@ -136,7 +136,7 @@ fn a_log_check_settles_its_step_when_the_logon_line_is_written() {
 
     // A supervisor's `watch` shows the journaled outcome, not "not run yet · r runs it" (walk 3
     // R7: the merged record the watcher reads had dropped the checks).
-    let w = Tmux::start(
+    let watcher = Tmux::start(
         "checks-watch",
         &format!(
             "env NO_COLOR= TZ=Europe/London {BIN} watch {} {}; sleep 60",
@@ -144,15 +144,16 @@ fn a_log_check_settles_its_step_when_the_logon_line_is_written() {
             fixture("logon.yaml").display()
         ),
     );
-    w.wait_for("the watcher", |s| s.contains("WATCHING"));
-    w.keys(&["/"]);
+    watcher.wait_for("the watcher", |s| s.contains("WATCHING"));
+    watcher.keys(&["/"]);
     assert!(
-        w.tmux(&["send-keys", "-l", "logon is accepted"])
+        watcher
+            .tmux(&["send-keys", "-l", "logon is accepted"])
             .status
             .success()
     );
-    w.keys(&["Enter"]);
-    let s = w.wait_for("the check's outcome in watch", |s| {
+    watcher.keys(&["Enter"]);
+    let s = watcher.wait_for("the check's outcome in watch", |s| {
         s.contains("▸ [x] done") && s.contains("check: pass")
     });
     assert!(!s.contains("not run yet"), "{s}");
