@@ -84,6 +84,62 @@ pub fn move_to_date(plan: &Plan, date: NaiveDate) -> Result<Plan, RehearsalError
     Ok(out)
 }
 
+/// One journal's rehearsal clock, for telling one rehearsal from two.
+pub struct HostClock<'a> {
+    pub path: &'a std::path::Path,
+    /// Its session clock at an instant common to all the journals compared.
+    pub at_common: DateTime<Utc>,
+    /// Its session clock as the message names it.
+    pub shown: (&'static str, DateTime<Utc>),
+    pub speed: f64,
+}
+
+/// How far apart the session clocks of one team rehearsal may be: hosts started by hand a few
+/// seconds apart at 60x are minutes apart in session time.
+pub const SAME_REHEARSAL: Duration = Duration::minutes(15);
+
+/// Two journals that are not one rehearsal, named with their clocks, and what needs one clock.
+#[derive(Debug, thiserror::Error)]
+#[error("{first} and {other} are different rehearsals: {why}")]
+pub struct TwoRehearsals {
+    pub first: String,
+    pub other: String,
+    pub why: String,
+}
+
+/// Refused, naming the first two that differ, unless every clock has the same speed and is
+/// within [`SAME_REHEARSAL`] of the first: `why` says what needs one clock.
+pub fn one_rehearsal_of(
+    clocks: &[HostClock],
+    tz: chrono_tz::Tz,
+    why: &str,
+) -> Result<(), TwoRehearsals> {
+    let Some(first) = clocks.first() else {
+        return Ok(());
+    };
+    for other in &clocks[1..] {
+        if (other.speed - first.speed).abs() > f64::EPSILON * first.speed
+            || (other.at_common - first.at_common).abs() > SAME_REHEARSAL
+        {
+            let name = |c: &HostClock| {
+                format!(
+                    "{} (x{}, {} {})",
+                    c.path.display(),
+                    c.speed,
+                    c.shown.0,
+                    crate::zones::day_hm(c.shown.1, tz)
+                )
+            };
+            return Err(TwoRehearsals {
+                first: name(first),
+                other: name(other),
+                why: why.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
