@@ -230,7 +230,7 @@ pub fn check(sources: &[Source]) -> Result<(), MergeError> {
     check_heads(&heads)
 }
 
-pub(crate) fn check_heads(heads: &[(&Path, Head)]) -> Result<(), MergeError> {
+fn check_heads(heads: &[(&Path, Head)]) -> Result<(), MergeError> {
     let Some((first, h0)) = heads.first() else {
         return Ok(());
     };

@@ -13,7 +13,8 @@ use super::super::event::Event;
 use super::super::folder::{self, NewJournals};
 use super::super::record::Record;
 use super::super::tail::{Head, Item, Tail};
-use super::{MergeError, check_heads, merge_records, roles_of, timeline};
+use super::{MergeError, merge_records, roles_of, timeline};
+use crate::text::clean_line;
 use std::path::{Path, PathBuf};
 
 /// Where a followed journal stands.
@@ -289,12 +290,30 @@ impl Follower {
 }
 
 /// The one-session rule for a journal about to join: the session of those joined, rehearsal or
-/// real as they are (the first joined decides).
+/// real as they are (the first joined decides), said from the watcher's side.
 fn one_session(candidate: &Followed, joined: &[&Followed]) -> Result<(), String> {
-    let head = |j: &Followed| j.events.first().map(|e| (j.path.clone(), Head::of(e)));
-    let (Some(first), Some(this)) = (joined.first().and_then(|j| head(j)), head(candidate)) else {
+    let (Some(first), Some(this)) = (
+        joined.first().and_then(|j| j.events.first()).map(Head::of),
+        candidate.events.first().map(Head::of),
+    ) else {
         return Ok(());
     };
-    check_heads(&[(first.0.as_path(), first.1), (this.0.as_path(), this.1)])
-        .map_err(|e| e.to_string())
+    if this.session != first.session {
+        return Err(format!(
+            "it is for session `{}`, the journals watched for `{}`: journals of different sessions are not read as one",
+            clean_line(&this.session),
+            clean_line(&first.session)
+        ));
+    }
+    match (this.rehearsal, first.rehearsal) {
+        (true, false) => Err(
+            "a rehearsal journal, and the journals watched are the real record: a rehearsal must never pass for it; watch it alone"
+                .to_owned(),
+        ),
+        (false, true) => Err(
+            "the real record of a session, and the journals watched are a rehearsal: watch it alone"
+                .to_owned(),
+        ),
+        _ => Ok(()),
+    }
 }

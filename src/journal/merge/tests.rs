@@ -262,7 +262,10 @@ fn a_follower_picks_up_a_journal_that_appears_in_the_folder_later() {
     match &news[..] {
         [News::SetAside { path, why }] => {
             assert_eq!(path, &other);
-            assert!(why.contains("journals of different sessions"), "{why}");
+            assert!(
+                why.contains("it is for session `other`, the journals watched for `s`"),
+                "{why}"
+            );
         }
         other => panic!("{other:?}"),
     }
