@@ -107,6 +107,12 @@ pub struct TwoRehearsals {
     pub why: String,
 }
 
+/// Whether two rehearsal clocks (speed, session instant at a common moment) are one rehearsal's:
+/// the same speed, within [`SAME_REHEARSAL`] of each other.
+pub fn same_rehearsal(a: (f64, DateTime<Utc>), b: (f64, DateTime<Utc>)) -> bool {
+    (a.0 - b.0).abs() <= f64::EPSILON * a.0 && (a.1 - b.1).abs() <= SAME_REHEARSAL
+}
+
 /// Refused, naming the first two that differ, unless every clock has the same speed and is
 /// within [`SAME_REHEARSAL`] of the first: `why` says what needs one clock.
 pub fn one_rehearsal_of(
@@ -118,9 +124,10 @@ pub fn one_rehearsal_of(
         return Ok(());
     };
     for other in &clocks[1..] {
-        if (other.speed - first.speed).abs() > f64::EPSILON * first.speed
-            || (other.at_common - first.at_common).abs() > SAME_REHEARSAL
-        {
+        if !same_rehearsal(
+            (first.speed, first.at_common),
+            (other.speed, other.at_common),
+        ) {
             let name = |c: &HostClock| {
                 format!(
                     "{} (x{}, {} {})",

@@ -265,6 +265,23 @@ fn a_boundary_one_host_confirmed_reads_as_confirmed_on_a_clock_behind_it() {
     assert!(!line2.contains(" in "), "no countdown: {line2}");
     assert!(s.contains("▶ backup"), "{s}");
     assert!(s.contains("10:57 (-2m)"), "{s}");
+
+    // A host of another rehearsal (x60 from 07:55) writes into the same folder: named, left out.
+    let _other = host(
+        "wf-other",
+        &folder.join("old--ccep.jsonl"),
+        "ccep",
+        "carol",
+        "07:55",
+        60,
+    );
+    let s = sup.wait_for("the other rehearsal named", |s| {
+        s.contains("old--ccep.jsonl NOT joined: another rehearsal (x60, at 07:5")
+    });
+    assert!(
+        s.contains("[ep,omd]") && s.contains("WATCHING 2 journals"),
+        "{s}"
+    );
     sup.keys(&["q"]);
     sup.wait_for("watch to exit", |s| s.contains("EXITED 0"));
 }

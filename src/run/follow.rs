@@ -96,6 +96,18 @@ fn follow(mut w: Watch, end: DateTime<Utc>, tx: &mpsc::UnboundedSender<Message>)
             })
         };
         let news = follower.take_news();
+        // One journal: nothing joins, and when it cannot be followed any more, watching ends.
+        if single
+            && let Some(why) = news.iter().find_map(|n| match n {
+                News::Stopped { why, .. } | News::SetAside { why, .. } => Some(why),
+                News::Joined(_) => None,
+            })
+        {
+            let _ = tx.send(Message::JournalUnreadable(format!(
+                "{why}; stopped following"
+            )));
+            return;
+        }
         match polled {
             Ok(changed) if changed || !news.is_empty() || plan.is_some() => {
                 let msg = message(&follower, &w, single, &mut sent, wall, end, news, plan);
@@ -219,7 +231,8 @@ fn watched(j: &Followed) -> WatchedJournal {
 
 /// A rehearsal journal joins only on the screen's clock: the same speed, within
 /// [`crate::rehearsal::SAME_REHEARSAL`] of the clock the screen runs on (as hosts that start a
-/// team rehearsal together are); otherwise it is another rehearsal, to be watched alone.
+/// team rehearsal together are); otherwise it is another rehearsal, to be watched alone. Said
+/// in a few words: it goes on the status line.
 fn one_clock(
     j: &Followed,
     joined: &[&Followed],
@@ -228,24 +241,22 @@ fn one_clock(
     tz: chrono_tz::Tz,
 ) -> Result<(), String> {
     let slices: Vec<&[Event]> = joined.iter().map(|j| j.events.as_slice()).collect();
-    let (Some(theirs), Some((k, ours))) = (
+    let (Some(theirs), Some((_, ours))) = (
         journal_clock(&j.events, wall, end),
         watch_clock_of(&slices, wall, end),
     ) else {
         return Ok(());
     };
-    let clock = |path, f: crate::clock::Follow| crate::rehearsal::HostClock {
-        path,
-        at_common: f.at,
-        shown: ("at", f.at),
-        speed: f.speed,
-    };
-    crate::rehearsal::one_rehearsal_of(
-        &[clock(&joined[k].path, ours), clock(&j.path, theirs)],
-        tz,
-        "one screen has one clock; watch it alone",
-    )
-    .map_err(|e| e.to_string())
+    if crate::rehearsal::same_rehearsal((ours.speed, ours.at), (theirs.speed, theirs.at)) {
+        return Ok(());
+    }
+    Err(format!(
+        "another rehearsal (x{}, at {}; this screen x{}, at {}): one screen has one clock; watch it alone",
+        theirs.speed,
+        crate::zones::hm(theirs.at, tz),
+        ours.speed,
+        crate::zones::hm(ours.at, tz)
+    ))
 }
 
 /// A watcher's clock for a rehearsal, from the events of each journal it follows (`None`: not
