@@ -20,6 +20,7 @@ pub mod input;
 pub mod keys;
 pub mod list;
 pub mod sensing;
+pub mod watching;
 
 use crate::alerts::{Alert, Scheduler, SendError, SendResult};
 use crate::check::CheckResult;
@@ -38,6 +39,7 @@ use std::collections::{HashSet, VecDeque};
 pub use arrival::Surroundings;
 pub use input::Input;
 pub use list::{Filter, ListView, Row, StateFilter};
+pub use watching::{JournalsNow, Said, Watched, WatchedJournal};
 
 /// How many journal events the `L` pane keeps.
 /// The newest events the model keeps, for the journal pane.
@@ -66,11 +68,14 @@ pub enum Message {
         result: SendResult,
     },
     /// `watch`: the journals grew; here is the record as it stands and the newest events, and
-    /// for a rehearsal the virtual instant its clock has reached.
+    /// for a rehearsal the virtual instant its clock has reached. On several journals, also
+    /// which journals it merges now, and what changed among them (a journal joined, with the
+    /// plan of its roles; one set aside).
     JournalChanged {
         record: Box<Record>,
         events: Vec<Event>,
         clock_at: Option<crate::clock::Follow>,
+        journals: Option<Box<JournalsNow>>,
     },
     /// `watch` on one journal: these events were appended since the last message.
     JournalAppended {
@@ -300,6 +305,8 @@ pub struct Model {
     pub status: Option<(String, Tone)>,
     /// `watch`: the journal followed, read-only.
     pub read_only: Option<String>,
+    /// `watch` on several journals (a folder): the journals merged, whose clock.
+    pub watched: Option<Watched>,
     /// The journal's path, shown at start and in the handover.
     pub journal_path: String,
     /// Set by the loop from `clock.rehearsal()`.
@@ -360,6 +367,7 @@ impl Model {
             notice: None,
             status: None,
             read_only: None,
+            watched: None,
             journal_path: String::new(),
             rehearsal: None,
             hash_mismatch: None,
@@ -929,10 +937,18 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
             record,
             events,
             clock_at,
+            journals,
         } => {
+            // The instant the watcher's clock is about to be set to (the `Follow` below): the
+            // list laid out for it, not for the clock before (a first journal at 09:58 on a
+            // watcher that was waiting on the real clock).
+            let now = clock_at.map_or(now, |f| f.at.min(f.until));
             m.record = *record;
             m.recent = events.into_iter().rev().take(RECENT).rev().collect();
             m.refold();
+            if let Some(j) = journals {
+                m.journals_now(now, *j);
+            }
             m.changed = true;
             let mut fx = m.on_time(now);
             if let Some(f) = clock_at {
@@ -941,6 +957,7 @@ pub fn update(m: &mut Model, msg: Message, now: DateTime<Utc>) -> Vec<Effect> {
             fx
         }
         Message::JournalAppended { events, clock_at } => {
+            let now = clock_at.map_or(now, |f| f.at.min(f.until));
             for ev in events {
                 m.record.apply(&ev);
                 m.recent.push_back(ev);

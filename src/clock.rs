@@ -260,6 +260,53 @@ impl Clock for RehearsalClock {
     }
 }
 
+/// `watch`'s clock: the real one until the journals followed say they are a rehearsal (a
+/// [`ClockControl::Follow`]), then a [`RehearsalClock`] set from them. A watcher started on an
+/// empty folder does not know yet which it will be.
+#[derive(Debug, Default)]
+pub struct WatchClock {
+    rehearsal: Mutex<Option<std::sync::Arc<RehearsalClock>>>,
+}
+
+impl WatchClock {
+    fn inner(&self) -> Option<std::sync::Arc<RehearsalClock>> {
+        self.rehearsal
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl Clock for WatchClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.inner().map_or_else(wall_now, |c| c.now())
+    }
+    fn real_until(&self, t: DateTime<Utc>) -> Option<Duration> {
+        match self.inner() {
+            Some(c) => c.real_until(t),
+            None => SystemClock.real_until(t),
+        }
+    }
+    fn rehearsal(&self) -> Option<RehearsalState> {
+        self.inner().and_then(|c| c.rehearsal())
+    }
+    /// Only [`ClockControl::Follow`]: a watcher's clock is steered by the journals, not by keys.
+    fn control(&self, c: ClockControl) -> bool {
+        let ClockControl::Follow(f) = c else {
+            return false;
+        };
+        let clock = {
+            let mut g = self
+                .rehearsal
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            g.get_or_insert_with(|| std::sync::Arc::new(RehearsalClock::new(f.at, f.speed)))
+                .clone()
+        };
+        clock.control(c)
+    }
+}
+
 /// A clock set by hand, for tests and snapshots.
 #[derive(Debug)]
 pub struct ManualClock(Mutex<DateTime<Utc>>);
@@ -364,6 +411,32 @@ mod tests {
         c.control(ClockControl::Follow(follow(t0, t0)));
         tokio::time::advance(Duration::from_secs(10)).await;
         assert_eq!(c.now(), t0);
+    }
+
+    /// A watcher's clock is real until the journals say rehearsal; then it follows them, and keys
+    /// do not steer it.
+    #[tokio::test(start_paused = true)]
+    async fn a_watch_clock_is_real_until_a_rehearsal_is_followed() {
+        let c = WatchClock::default();
+        assert!(c.rehearsal().is_none());
+        let wall = wall_now();
+        assert!(
+            (c.now() - wall).abs() < TimeDelta::seconds(5),
+            "the real clock"
+        );
+        assert!(!c.control(ClockControl::TogglePause));
+        let t0 = Utc.with_ymd_and_hms(2023, 11, 25, 2, 0, 0).unwrap();
+        let follow = Follow {
+            at: t0,
+            until: t0 + TimeDelta::hours(4),
+            speed: 30.0,
+            paused: false,
+        };
+        assert!(c.control(ClockControl::Follow(follow)));
+        assert!((c.rehearsal().unwrap().speed - 30.0).abs() < f64::EPSILON);
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert_eq!(c.now(), t0 + TimeDelta::minutes(1));
+        assert!(!c.control(ClockControl::Faster), "keys do not steer it");
     }
 
     /// The writer slowed to x30, then paused: the watcher's clock does the same.

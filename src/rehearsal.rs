@@ -84,6 +84,69 @@ pub fn move_to_date(plan: &Plan, date: NaiveDate) -> Result<Plan, RehearsalError
     Ok(out)
 }
 
+/// One journal's rehearsal clock, for telling one rehearsal from two.
+pub struct HostClock<'a> {
+    pub path: &'a std::path::Path,
+    /// Its session clock at an instant common to all the journals compared.
+    pub at_common: DateTime<Utc>,
+    /// Its session clock as the message names it.
+    pub shown: (&'static str, DateTime<Utc>),
+    pub speed: f64,
+}
+
+/// How far apart the session clocks of one team rehearsal may be: hosts started by hand a few
+/// seconds apart at 60x are minutes apart in session time.
+pub const SAME_REHEARSAL: Duration = Duration::minutes(15);
+
+/// Two journals that are not one rehearsal, named with their clocks, and what needs one clock.
+#[derive(Debug, thiserror::Error)]
+#[error("{first} and {other} are different rehearsals: {why}")]
+pub struct TwoRehearsals {
+    pub first: String,
+    pub other: String,
+    pub why: String,
+}
+
+/// Whether two rehearsal clocks (speed, session instant at a common moment) are one rehearsal's:
+/// the same speed, within [`SAME_REHEARSAL`] of each other.
+pub fn same_rehearsal(a: (f64, DateTime<Utc>), b: (f64, DateTime<Utc>)) -> bool {
+    (a.0 - b.0).abs() <= f64::EPSILON * a.0 && (a.1 - b.1).abs() <= SAME_REHEARSAL
+}
+
+/// Refused, naming the first two that differ, unless every clock has the same speed and is
+/// within [`SAME_REHEARSAL`] of the first: `why` says what needs one clock.
+pub fn one_rehearsal_of(
+    clocks: &[HostClock],
+    tz: chrono_tz::Tz,
+    why: &str,
+) -> Result<(), TwoRehearsals> {
+    let Some(first) = clocks.first() else {
+        return Ok(());
+    };
+    for other in &clocks[1..] {
+        if !same_rehearsal(
+            (first.speed, first.at_common),
+            (other.speed, other.at_common),
+        ) {
+            let name = |c: &HostClock| {
+                format!(
+                    "{} (x{}, {} {})",
+                    c.path.display(),
+                    c.speed,
+                    c.shown.0,
+                    crate::zones::day_hm(c.shown.1, tz)
+                )
+            };
+            return Err(TwoRehearsals {
+                first: name(first),
+                other: name(other),
+                why: why.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,14 +19,17 @@
 //! `TestBackend` under tokio's paused time. Every wake reads the clock again and no single sleep
 //! exceeds a second, so a stepped wall clock or a resumed laptop cannot leave the screen stale.
 
+pub mod follow;
 pub mod lines;
 pub mod screen;
 pub mod timer;
 
+pub use follow::{Watch, journal_clock, watch_clock, watch_clock_of};
+
 use crate::alerts::{Alert, SendError};
 use crate::app::{Effect, Message, Model, update};
 use crate::clock::{Clock, ClockControl};
-use crate::journal::{self, Action, Event, Journal};
+use crate::journal::{Action, Event, Journal};
 use crate::notify::Notifier;
 use chrono::{DateTime, Utc};
 use crossterm::event::{Event as TermEvent, EventStream, KeyCode, KeyEventKind, KeyModifiers};
@@ -51,15 +54,12 @@ const REHEARSAL_FRAME: Duration = Duration::from_millis(100);
 /// together, not a frame per character, so the Enter behind them is read seconds sooner. A key
 /// after a pause is drawn at once.
 const KEY_FRAME: Duration = Duration::from_millis(30);
-/// How often `watch`'s follower looks at the journals when no change notification woke it
-/// (a journal on a network file system written from another host, a second journal of a list).
-const FOLLOW_FALLBACK: Duration = Duration::from_millis(250);
 
 /// Where the record comes from: the journal this process writes, or one it follows read-only.
 pub enum Source {
     Write(Box<Journal>),
     /// Journal files, or folders of them, followed read-only.
-    Watch(Vec<PathBuf>),
+    Watch(Box<Watch>),
 }
 
 /// Everything the loop needs besides its inputs and its frontend.
@@ -318,8 +318,12 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
         )),
         _ => None,
     };
-    if let Source::Watch(paths) = &source
-        && let Err(e) = follow(paths.clone(), session_end(&model.plan), tx.clone())
+    if let Source::Watch(w) = &mut source
+        && let Err(e) = follow::spawn(
+            std::mem::take(&mut **w),
+            session_end(&model.plan),
+            tx.clone(),
+        )
     {
         update(
             &mut model,
@@ -575,151 +579,6 @@ pub fn session_end(plan: &crate::runbook::Plan) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
-/// A watcher's clock for a rehearsal, from the events of each journal it follows (`None`: not
-/// a rehearsal, the real clock). It follows the journal with the newest event: while its writer
-/// is attached, the rehearsal's clock carried on from that event at its speed (the speed stamped
-/// on it, so a `-` on the host slows the watcher too), as far as the session's end (or that
-/// event, if later): with no writer to say otherwise, a rehearsal does not run on into December.
-/// A writer whose clock is paused (its last `rehearsal_clock` since its `attach` says so) holds
-/// the watcher's at that event. Once every writer has detached (quit, signal, `session ended`)
-/// the rehearsal is over and the clock stops at the newest event's session time: the instant
-/// `handover` describes a finished rehearsal at (`from_journal::now_for`), so the header and the
-/// `H` overlay agree with it.
-pub fn watch_clock(
-    journals: &[&[Event]],
-    wall: DateTime<Utc>,
-    end: DateTime<Utc>,
-) -> Option<crate::clock::Follow> {
-    let events = journals
-        .iter()
-        .filter(|e| !e.is_empty())
-        .max_by_key(|e| e.last().map(|e| e.utc))?;
-    let newest = events.last()?;
-    let speed = newest.rehearsal?.speed;
-    let last_at = newest.session_time();
-    let ended = journals
-        .iter()
-        .filter_map(|e| e.last())
-        .all(|e| matches!(e.action, Action::Detach { .. }));
-    if ended {
-        return Some(crate::clock::Follow {
-            at: last_at,
-            until: last_at,
-            speed,
-            paused: false,
-        });
-    }
-    let until = end.max(last_at);
-    let paused = paused_at_end(events);
-    let at = if paused {
-        last_at
-    } else {
-        newest.carried_to(wall)?
-    };
-    Some(crate::clock::Follow {
-        at: at.min(until),
-        until,
-        speed,
-        paused,
-    })
-}
-
-/// Whether a rehearsal journal's clock stands paused after its last event: its newest
-/// `rehearsal_clock` says so, unless a writer attached since (a new writer's clock runs).
-fn paused_at_end(events: &[Event]) -> bool {
-    events
-        .iter()
-        .rev()
-        .find_map(|e| match e.action {
-            Action::RehearsalClock { paused, .. } => Some(paused),
-            Action::Attach { .. } => Some(false),
-            _ => None,
-        })
-        .unwrap_or(false)
-}
-
-/// `watch`: follow the journals (files, or folders whose journals appearing later join) on a
-/// thread of its own, through the shared incremental tail (`journal::merge::Follower` over
-/// `journal::tail`): woken by inotify, or at [`FOLLOW_FALLBACK`]. Each change goes to the loop as
-/// the merged record and the newest events; following a rehearsal, with the virtual instant the
-/// watcher's clock is set to (a pause or a jump there shows here).
-fn follow(
-    paths: Vec<PathBuf>,
-    end: DateTime<Utc>,
-    tx: mpsc::UnboundedSender<Message>,
-) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name("watch-follow".into())
-        .spawn(move || {
-            let mut follower = match journal::merge::Follower::new(&paths) {
-                Ok(f) => f,
-                Err(e) => {
-                    let _ = tx.send(Message::JournalUnreadable(e.to_string()));
-                    return;
-                }
-            };
-            let mut waiter = journal::tail::Waiter::new(&paths[0], FOLLOW_FALLBACK);
-            // One journal: after the first look, only what was appended goes to the loop, so
-            // the cost of an event does not grow with the journal. Several: the merged view.
-            let single = paths.len() == 1 && !paths[0].is_dir();
-            let mut sent: Option<(usize, u64)> = None;
-            loop {
-                match follower.poll() {
-                    Ok(true) => {
-                        let wall = crate::clock::wall_now();
-                        let journals: Vec<&[Event]> = follower
-                            .journals
-                            .iter()
-                            .map(|j| j.events.as_slice())
-                            .collect();
-                        let clock_at = watch_clock(&journals, wall, end);
-                        let appended = match (single, sent, follower.journals.first()) {
-                            (true, Some((n, seq)), Some(j))
-                                if j.events.len() >= n
-                                    && (n == 0 || j.events[n - 1].seq == seq) =>
-                            {
-                                Some(j.events[n..].to_vec())
-                            }
-                            _ => None,
-                        };
-                        let msg = if let Some(events) = appended {
-                            Message::JournalAppended { events, clock_at }
-                        } else {
-                            let timeline = follower.timeline();
-                            let start = timeline.len().saturating_sub(crate::app::RECENT);
-                            let events: Vec<Event> = timeline[start..]
-                                .iter()
-                                .map(|(_, e)| (*e).clone())
-                                .collect();
-                            Message::JournalChanged {
-                                record: Box::new(follower.record()),
-                                events,
-                                clock_at,
-                            }
-                        };
-                        if let Some(j) = follower.journals.first() {
-                            sent = Some((j.events.len(), j.events.last().map_or(0, |e| e.seq)));
-                        }
-                        if tx.send(msg).is_err() {
-                            return;
-                        }
-                    }
-                    Ok(false) => {}
-                    Err(e) => {
-                        let _ = tx.send(Message::JournalUnreadable(format!(
-                            "{e}; stopped following"
-                        )));
-                        return;
-                    }
-                }
-                if tx.is_closed() {
-                    return;
-                }
-                waiter.wait(FOLLOW_FALLBACK);
-            }
-        })
-}
-
 struct Ctx<'a> {
     clock: &'a Arc<dyn Clock>,
     channels: &'a [Arc<dyn Notifier>],
@@ -855,132 +714,5 @@ impl Ctx<'_> {
             }
         }
         quit
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::journal::Rehearsal;
-    use chrono::TimeDelta;
-
-    /// A rehearsal event written at `wall`, its session clock at `at`, at 60x.
-    fn ev(wall: DateTime<Utc>, at: DateTime<Utc>, action: Action) -> Event {
-        let mut e = Event::sample(1, wall, action);
-        e.rehearsal = Some(Rehearsal {
-            virtual_utc: at,
-            speed: 60.0,
-        });
-        e
-    }
-
-    #[test]
-    fn a_watchers_rehearsal_clock_runs_to_the_session_end_and_stops_when_the_writers_leave() {
-        let wall = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
-        let end = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
-        let note = || Action::Note {
-            step: None,
-            text: "x".into(),
-            issue: false,
-        };
-        let detach = || Action::Detach {
-            reason: "quit".into(),
-        };
-        // Written 10 s ago at 60x, 20 minutes before the end: carried 10 minutes on.
-        let live = ev(
-            wall - TimeDelta::seconds(10),
-            end - TimeDelta::minutes(20),
-            note(),
-        );
-        let one = |e: &Event| vec![e.clone()];
-        let f = watch_clock(&[&one(&live)], wall, end).unwrap();
-        assert_eq!(f.at, end - TimeDelta::minutes(10));
-        assert_eq!(f.until, end);
-        assert!(!f.paused);
-        // Written an hour ago: carried to the session's end, not past it.
-        let old = ev(
-            wall - TimeDelta::hours(1),
-            end - TimeDelta::minutes(20),
-            note(),
-        );
-        assert_eq!(watch_clock(&[&one(&old)], wall, end).unwrap().at, end);
-        // The writer left: stopped at its last event, whenever that was.
-        let gone = ev(
-            wall - TimeDelta::hours(1),
-            end - TimeDelta::minutes(20),
-            detach(),
-        );
-        let f = watch_clock(&[&one(&gone)], wall, end).unwrap();
-        assert_eq!((f.at, f.until), (gone.session_time(), gone.session_time()));
-        // Several journals: running while any writer is attached.
-        assert_eq!(
-            watch_clock(&[&one(&gone), &one(&live)], wall, end)
-                .unwrap()
-                .until,
-            end
-        );
-        // Not a rehearsal: the real clock.
-        let real = Event::sample(1, wall, note());
-        assert_eq!(watch_clock(&[&one(&real)], wall, end), None);
-    }
-
-    /// walk 2 N1: the host slowed to x30 (`-`) then paused (`p`); each change is journaled and
-    /// the watcher's clock takes it: x30 from the speed change, held at the pause (not carried
-    /// on at the first speed), running again from a new writer's attach.
-    #[test]
-    fn a_watchers_clock_takes_the_writers_speed_changes_and_pauses() {
-        use crate::journal::ClockChange;
-        let wall = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
-        let end = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
-        let at = end - TimeDelta::hours(2);
-        let attach = Action::Attach {
-            pid: 1,
-            version: "0".into(),
-            roles: vec![],
-        };
-        let clock = |change, speed, paused| Action::RehearsalClock {
-            change,
-            speed,
-            paused,
-            from: None,
-        };
-        let mut slower = ev(
-            wall - TimeDelta::seconds(10),
-            at,
-            clock(ClockChange::Speed, 30.0, false),
-        );
-        slower.rehearsal.as_mut().unwrap().speed = 30.0;
-        let mut events = vec![
-            ev(wall - TimeDelta::seconds(20), at, attach.clone()),
-            slower,
-        ];
-        let f = watch_clock(&[&events], wall, end).unwrap();
-        assert!((f.speed - 30.0).abs() < f64::EPSILON, "{f:?}");
-        assert_eq!(f.at, at + TimeDelta::minutes(5), "10 s at x30, not x60");
-        assert!(!f.paused);
-        // Paused 60 s ago, then a note recorded while paused: held where it was paused.
-        let mut pause = ev(
-            wall - TimeDelta::seconds(60),
-            at,
-            clock(ClockChange::Pause, 30.0, true),
-        );
-        pause.rehearsal.as_mut().unwrap().speed = 30.0;
-        events.push(pause);
-        let note = Action::Note {
-            step: None,
-            text: "while paused".into(),
-            issue: false,
-        };
-        let mut quiet = ev(wall - TimeDelta::seconds(5), at, note);
-        quiet.rehearsal.as_mut().unwrap().speed = 30.0;
-        events.push(quiet);
-        let f = watch_clock(&[&events], wall, end).unwrap();
-        assert!(f.paused, "{f:?}");
-        assert_eq!(f.at, at, "held at the pause");
-        // A new writer attached: its clock runs.
-        events.push(ev(wall - TimeDelta::seconds(1), at, attach));
-        let f = watch_clock(&[&events], wall, end).unwrap();
-        assert!(!f.paused);
-        assert_eq!(f.at, at + TimeDelta::minutes(1));
     }
 }

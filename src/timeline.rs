@@ -4,6 +4,9 @@
 //! An approximate boundary ("~11:00") is not passed at its planned time: it waits for the operator
 //! to confirm it when observed. It is taken as passed anyway once a later fixed boundary passes,
 //! so an unconfirmed failover cannot hold the screen in the failover phase for the rest of the day.
+//! A confirmed one has passed, whatever the clock reads: a confirmation records what was
+//! observed. (A watcher following several hosts can be on a clock behind the host that confirmed:
+//! it must not count down to what that host already saw.)
 
 use crate::journal::Record;
 use crate::runbook::{Session, Transition};
@@ -80,10 +83,8 @@ impl Timeline {
 
     fn passed_by_itself(&self, i: usize, now: DateTime<Utc>) -> bool {
         let t = &self.transitions[i];
-        match self.confirmed_at(i) {
-            Some(c) => c <= now,
-            None => !t.approximate && t.at <= now,
-        }
+        // Confirmed: observed, so passed, even when this clock reads earlier (see the module).
+        self.confirmed_at(i).is_some() || (!t.approximate && t.at <= now)
     }
 
     /// Where the session stands at `now`.
@@ -196,8 +197,11 @@ mod tests {
             None,
             "not awaiting once confirmed"
         );
-        assert_eq!(tl.status(at(11, 10)).phase, Some(1));
         assert_eq!(tl.status(at(11, 21)).phase, Some(2));
+        // walk 3 R12: a clock behind the confirmation (a watcher on another host's clock) is
+        // past it too: no countdown to a boundary already observed.
+        let st = tl.status(at(11, 10));
+        assert_eq!((st.phase, st.next), (Some(2), Some(3)));
         assert_eq!(tl.drift(2), Some(TimeDelta::minutes(20)));
         assert!(tl.status(at(12, 10)).ended());
     }

@@ -1342,3 +1342,92 @@ fn a_long_paste_is_cut_to_what_a_prompt_holds_and_said_so() {
         r.status()
     );
 }
+
+/// `watch` on a folder: a journal of another role joins (walk 3 R19). Its roles' steps are
+/// added to the plan, the selection stays on its step, the header counts two hosts and the
+/// status line names the journal; one set aside is named with its reason.
+#[test]
+fn a_journal_of_another_role_joins_watch_with_its_steps_and_is_named() {
+    let mut r = Rig::new(hkt(25, 10, 5));
+    r.m.read_only = Some("ps2/".into());
+    let first = WatchedJournal {
+        file: "desk1--ep.jsonl".into(),
+        who: "alice@desk1".into(),
+        hosts: vec!["desk1".into()],
+        writer: "alice@desk1".into(),
+        roles: vec!["ep".into()],
+    };
+    r.m.watched = Some(Watched {
+        named: "ps2/".into(),
+        journals: vec![first.clone()],
+        clock_of: Some(0),
+    });
+    let ep_step =
+        r.m.open_in(r.m.plan.session.phase_index("primary").unwrap())[2];
+    r.m.cursor = Some(ep_step);
+    let id = r.selected_id();
+    assert!(r.m.plan.step_index("omd-primary-omdc").is_none());
+    let md = WatchedJournal {
+        file: "md1--omd.jsonl".into(),
+        who: "bob@md1".into(),
+        hosts: vec!["md1".into()],
+        writer: "bob@md1".into(),
+        roles: vec!["omd".into()],
+    };
+    let plan = crate::runbook::load_bundled(&["ep".into(), "omd".into()]).unwrap();
+    r.send(Message::JournalChanged {
+        record: Box::new(r.m.record.clone()),
+        events: Vec::new(),
+        clock_at: None,
+        journals: Some(Box::new(JournalsNow {
+            watched: Watched {
+                named: "ps2/".into(),
+                journals: vec![first, md],
+                clock_of: Some(0),
+            },
+            plan: Some(plan),
+            said: vec![Said::Joined(WatchedJournal {
+                file: "md1--omd.jsonl".into(),
+                who: "bob@md1".into(),
+                hosts: vec!["md1".into()],
+                writer: "bob@md1".into(),
+                roles: vec!["omd".into()],
+            })],
+        })),
+    });
+    assert_eq!(r.m.plan.roles(), ["ep", "omd"]);
+    assert!(r.m.plan.step_index("omd-primary-omdc").is_some());
+    assert_eq!(r.selected_id(), id, "the selection stays on its step");
+    assert!(
+        r.m.list_steps(r.clock.now())
+            .iter()
+            .any(|&i| r.m.plan.steps[i].id.starts_with("omd-")),
+        "the omd steps are listed"
+    );
+    assert_eq!(
+        r.status(),
+        "md1--omd.jsonl joined: bob@md1 [omd] · now 2 hosts"
+    );
+    assert_eq!(r.m.watched.as_ref().unwrap().count_words(), "2 hosts");
+    let watched = r.m.watched.clone().unwrap();
+    r.send(Message::JournalChanged {
+        record: Box::new(r.m.record.clone()),
+        events: Vec::new(),
+        clock_at: None,
+        journals: Some(Box::new(JournalsNow {
+            watched,
+            plan: None,
+            said: vec![Said::SetAside {
+                file: "old.jsonl".into(),
+                why: "another rehearsal".into(),
+            }],
+        })),
+    });
+    assert_eq!(
+        r.m.status,
+        Some((
+            "old.jsonl NOT joined: another rehearsal · now 2 hosts".into(),
+            Tone::Error
+        ))
+    );
+}

@@ -13,6 +13,7 @@ use crate::handover::{self, Context, Fmt, REHEARSAL_LABEL};
 use crate::journal::Event;
 use crate::journal::merge::{self, Source};
 use crate::journal::record::{Confirmation, Record};
+use crate::rehearsal::{HostClock, one_rehearsal_of};
 use crate::report::{self, drift_words};
 use crate::runbook::{self, Plan};
 use crate::text::clean_line;
@@ -314,53 +315,6 @@ fn insert_before(text: &mut String, marker: &str, section: &str) {
     }
 }
 
-/// One journal's rehearsal clock, for telling one rehearsal from two.
-pub struct RehearsalClock<'a> {
-    pub path: &'a std::path::Path,
-    /// Its session clock at an instant common to all the journals compared.
-    pub at_common: chrono::DateTime<chrono::Utc>,
-    /// Its session clock as the message names it.
-    pub shown: (&'static str, chrono::DateTime<chrono::Utc>),
-    pub speed: f64,
-}
-
-/// How far apart the session clocks of one team rehearsal may be: hosts started by hand a few
-/// seconds apart at 60x are minutes apart in session time.
-const SAME_REHEARSAL: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
-
-/// Refused, naming the first two that differ, unless every clock has the same speed and is
-/// within [`SAME_REHEARSAL`] of the first: `why` says what needs one clock.
-pub fn one_rehearsal_of(
-    clocks: &[RehearsalClock],
-    tz: chrono_tz::Tz,
-    why: &str,
-) -> Result<(), Failure> {
-    let Some(first) = clocks.first() else {
-        return Ok(());
-    };
-    for other in &clocks[1..] {
-        if (other.speed - first.speed).abs() > f64::EPSILON * first.speed
-            || (other.at_common - first.at_common).abs() > SAME_REHEARSAL
-        {
-            let name = |c: &RehearsalClock| {
-                format!(
-                    "{} (x{}, {} {})",
-                    c.path.display(),
-                    c.speed,
-                    c.shown.0,
-                    crate::zones::day_hm(c.shown.1, tz)
-                )
-            };
-            return Err(Failure::new(format!(
-                "{} and {} are different rehearsals: {why}",
-                name(first),
-                name(other)
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// Rehearsal journals make one record only when they are one rehearsal: the same speed, and
 /// their clocks, each carried from its first event to the earliest of them, close together
 /// (hosts that start a team rehearsal together). A finished rehearsal at 3600x beside a live
@@ -380,11 +334,11 @@ fn one_rehearsal(m: &Many) -> Result<(), Failure> {
     let Some(w0) = firsts.iter().map(|f| f.1).min() else {
         return Ok(());
     };
-    let clocks: Vec<RehearsalClock> = firsts
+    let clocks: Vec<HostClock> = firsts
         .iter()
         .map(|&(path, wall, r)| {
             let back = (wall - w0).num_milliseconds() as f64 * r.speed;
-            RehearsalClock {
+            HostClock {
                 path,
                 at_common: r.virtual_utc - chrono::TimeDelta::milliseconds(back as i64),
                 shown: ("from", r.virtual_utc),
@@ -397,6 +351,7 @@ fn one_rehearsal(m: &Many) -> Result<(), Failure> {
         m.plan.session.tz,
         "one record has one clock; read each journal alone",
     )
+    .map_err(|e| Failure::new(e.to_string()))
 }
 
 /// `handover J1 J2 ...` / `handover FOLDER`.

@@ -8,7 +8,7 @@ use super::{Failure, Outcome, load_selection};
 use crate::app::{Model, Tone};
 use crate::cli::{RunArgs, Selection};
 use crate::clock::{Clock, RehearsalClock, SystemClock};
-use crate::journal::{self, Action, Journal, Meta, Replay};
+use crate::journal::{self, Action, Journal, Meta, Record, Replay};
 use crate::rehearsal;
 use crate::run::{Ended, Setup, Source};
 use crate::runbook::Plan;
@@ -394,15 +394,32 @@ fn rehearsal_report(path: &Path, plan: &Plan) {
 
 /// `drillbook watch JOURNAL [RUNBOOK...]`: the same screen, read-only, following the journal.
 /// The plan is rebuilt as `handover` and `report` rebuild it: from the bundled runbooks the
-/// journal names, or from the files given.
+/// journal names, or from the files given. On several journals or a folder, a journal that
+/// appears later joins, its roles' steps added to the plan (see `run::follow`); on a folder with
+/// nothing recorded yet (a supervisor before the hosts start), the screen waits for the first.
 pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcome {
     let theme = theme(theme_spec)?;
     let (journals, runbooks) = super::journals::split(first, rest);
-    // One journal, or several (a folder: the journals in it now, and those that join later).
+    let several = super::journals::several(&journals);
     // Said on the status line, where a read-only watcher looks (stderr is under the screen).
     let mut exposure: Vec<String> = Vec::new();
     let wall = crate::clock::wall_now();
-    let (plan, record, events, follow) = if super::journals::several(&journals) {
+    let names = journals
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let waiting = several
+        && !crate::journal::merge::anything_recorded(&journals)
+            .map_err(|e| Failure::new(e.to_string()))?;
+    let mut watched = crate::app::Watched {
+        named: names.clone(),
+        ..Default::default()
+    };
+    let (plan, record, events, follow, started_with) = if waiting {
+        let plan = plan_before_any_journal(&runbooks)?;
+        (plan, Record::default(), Vec::new(), None, Vec::new())
+    } else if several {
         let many = super::journals::load(&journals, &runbooks)?;
         one_rehearsal_clock(&many)?;
         exposure.extend(
@@ -415,14 +432,23 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
             .iter()
             .map(|s| s.replay.events.as_slice())
             .collect();
-        let follow = crate::run::watch_clock(&slices, wall, crate::run::session_end(&many.plan));
+        let follow = crate::run::watch_clock_of(&slices, wall, crate::run::session_end(&many.plan));
+        watched.clock_of = follow.map(|(i, _)| i);
+        watched.journals = many.sources.iter().map(watched_journal).collect();
         let timeline = crate::journal::merge::timeline(&slices);
         let start = timeline.len().saturating_sub(crate::app::RECENT);
         let events: Vec<_> = timeline[start..]
             .iter()
             .map(|(_, e)| (*e).clone())
             .collect();
-        (many.plan, many.record, events, follow)
+        let started_with = many.sources.iter().map(|s| s.path.clone()).collect();
+        (
+            many.plan,
+            many.record,
+            events,
+            follow.map(|(_, f)| f),
+            started_with,
+        )
     } else {
         let Loaded {
             mut replay, plan, ..
@@ -432,21 +458,30 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
         let start = replay.events.len().saturating_sub(crate::app::RECENT);
         let follow =
             crate::run::watch_clock(&[&replay.events], wall, crate::run::session_end(&plan));
-        (plan, record, replay.events.split_off(start), follow)
+        (
+            plan,
+            record,
+            replay.events.split_off(start),
+            follow,
+            vec![first.to_owned()],
+        )
     };
     need_terminal()?;
-    let clock = watch_clock(follow, events.last());
+    // Real until the journals say rehearsal (a watcher that waits does not know yet).
+    let clock = Arc::new(crate::clock::WatchClock::default());
+    if let Some(f) = follow {
+        clock.control(crate::clock::ClockControl::Follow(f));
+    }
     let mut model = Model::new(plan, record, &events, clock.now());
     let (local_tz, tz_warning) = crate::zones::local_zone();
-    let names = journals
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
     model.local_tz = local_tz;
     model.journal_path.clone_from(&names);
     model.read_only = Some(names.clone());
-    let watching = format!("watching {names} read-only; q quits");
+    let watching = if waiting {
+        format!("waiting for the first journal in {names}, read-only; q quits")
+    } else {
+        format!("watching {names} read-only; q quits")
+    };
     let warnings: Vec<String> = tz_warning.into_iter().chain(exposure).collect();
     model.status = Some(if warnings.is_empty() {
         (watching, Tone::Info)
@@ -456,11 +491,20 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
             Tone::Error,
         )
     });
+    let watch = crate::run::Watch {
+        planner: several.then(|| planner(&runbooks, &model.plan)),
+        roles: model.plan.roles(),
+        started_with,
+        named: names,
+        tz: Some(model.plan.session.tz),
+        paths: journals,
+    };
+    model.watched = several.then_some(watched);
     let ended = crate::run::run(
         Setup {
             model,
             clock,
-            source: Source::Watch(journals),
+            source: Source::Watch(Box::new(watch)),
             channels: Vec::new(),
             arrival: None,
             checks: None,
@@ -472,6 +516,103 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
     report(first, &ended, None, None)
 }
 
+/// A journal as `watch`'s header and status line name it.
+fn watched_journal(s: &crate::journal::merge::Source) -> crate::app::WatchedJournal {
+    crate::app::WatchedJournal {
+        file: s.path.file_name().map_or_else(
+            || s.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
+        who: s
+            .replay
+            .events
+            .iter()
+            .map(crate::journal::Event::who)
+            .fold(Vec::<String>::new(), |mut v, w| {
+                if !v.contains(&w) {
+                    v.push(w);
+                }
+                v
+            })
+            .join(", "),
+        hosts: s.hosts().into_iter().map(str::to_owned).collect(),
+        writer: s
+            .replay
+            .events
+            .last()
+            .map(crate::journal::Event::who)
+            .unwrap_or_default(),
+        roles: s.roles.clone(),
+    }
+}
+
+/// The plan a watcher waits with, before any journal says which roles: the runbook files given,
+/// else the bundled session's schedule with no steps (the steps come with the journals' roles).
+fn plan_before_any_journal(runbooks: &[PathBuf]) -> Result<Plan, Failure> {
+    if !runbooks.is_empty() {
+        return Ok(crate::runbook::load_paths(runbooks)?);
+    }
+    let any = crate::runbook::bundled_roles();
+    let plan = load_selection(&Selection {
+        role: any.into_iter().take(1).collect(),
+        runbooks: vec![],
+    })?;
+    Ok(Plan {
+        session: plan.session,
+        runbooks: Vec::new(),
+        steps: Vec::new(),
+    })
+}
+
+/// How `watch` on several journals gets the plan of a journal that joins: the runbook files
+/// given (a journal of other roles or another session cannot join them), else the bundled
+/// runbooks of every role joined, in the bundled order.
+fn planner(runbooks: &[PathBuf], plan: &Plan) -> Box<crate::run::follow::Planner> {
+    if runbooks.is_empty() {
+        return Box::new(|session: &str, roles: &[String]| {
+            if session != crate::runbook::BUNDLED_SESSION {
+                return Err(format!(
+                    "written for session `{}`, which is not bundled: watch it alone with its runbook files named",
+                    clean_line(session)
+                ));
+            }
+            let bundled = crate::runbook::bundled_roles();
+            let mut roles = roles.to_vec();
+            roles.sort_by_key(|r| bundled.iter().position(|b| b == r).unwrap_or(usize::MAX));
+            roles.dedup();
+            load_selection(&Selection {
+                role: roles,
+                runbooks: vec![],
+            })
+            .map_err(|f| format!("cannot load the bundled runbooks of its roles: {f}"))
+        });
+    }
+    let plan = plan.clone();
+    Box::new(move |session: &str, roles: &[String]| {
+        if session != plan.session.id {
+            return Err(format!(
+                "written for session `{}`, and the runbook files given are for `{}`",
+                clean_line(session),
+                clean_line(&plan.session.id)
+            ));
+        }
+        let have = plan.roles();
+        let missing: Vec<&str> = roles
+            .iter()
+            .filter(|r| !have.contains(r))
+            .map(String::as_str)
+            .collect();
+        if missing.is_empty() {
+            Ok(plan.clone())
+        } else {
+            Err(format!(
+                "its roles {} are not in the runbook files given",
+                clean_line(&missing.join(","))
+            ))
+        }
+    })
+}
+
 /// Several rehearsal journals share one screen, so one clock: only when they are one rehearsal
 /// (the same speed, their clocks carried to now within 15 minutes of each other), as
 /// hosts that start a team rehearsal together are. A finished rehearsal beside a live one would
@@ -480,12 +621,12 @@ fn one_rehearsal_clock(many: &super::journals::Many) -> Result<(), Failure> {
     let now = crate::clock::wall_now();
     let end = crate::run::session_end(&many.plan);
     // Each journal's clock as a watcher of it alone would set it (a paused host's held).
-    let clocks: Vec<super::journals::RehearsalClock> = many
+    let clocks: Vec<crate::rehearsal::HostClock> = many
         .sources
         .iter()
         .filter_map(|s| {
             let f = crate::run::watch_clock(&[&s.replay.events], now, end)?;
-            Some(super::journals::RehearsalClock {
+            Some(crate::rehearsal::HostClock {
                 path: s.path.as_path(),
                 at_common: f.at,
                 shown: ("at", f.at),
@@ -493,29 +634,12 @@ fn one_rehearsal_clock(many: &super::journals::Many) -> Result<(), Failure> {
             })
         })
         .collect();
-    super::journals::one_rehearsal_of(
+    crate::rehearsal::one_rehearsal_of(
         &clocks,
         many.plan.session.tz,
         "one screen has one clock; watch each journal alone",
     )
-}
-
-/// The clock a watcher reads the journal by: the real one, or for a rehearsal its virtual clock,
-/// set by [`crate::run::watch_clock`]: carried on from the last event at the writer's speed
-/// while a writer is attached (held while its clock is paused), stopped where the rehearsal
-/// ended once none is; set again as the journal grows.
-fn watch_clock(
-    follow: Option<crate::clock::Follow>,
-    last: Option<&crate::journal::Event>,
-) -> Arc<dyn Clock> {
-    match (follow, last.and_then(|e| e.rehearsal)) {
-        (Some(f), Some(r)) => {
-            let clock = RehearsalClock::new(f.at, r.speed);
-            clock.control(crate::clock::ClockControl::Follow(f));
-            Arc::new(clock)
-        }
-        _ => Arc::new(SystemClock),
-    }
+    .map_err(|e| Failure::new(e.to_string()))
 }
 
 /// After the terminal is restored: where the journal is and how the session stands. Written with

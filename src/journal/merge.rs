@@ -8,13 +8,17 @@
 //! must be one session's, and a rehearsal must never pass for the real record. The same file
 //! named twice (a path and a folder holding it, a link) is read once.
 //!
-//! [`Follower`] does the same while the journals grow, picking up journals that appear in a
-//! folder later: for `watch` on several journals.
+//! [`Follower`] (in `follower`) does the same while the journals grow, picking up journals
+//! that appear in a folder later: for `watch` on several journals.
+
+mod follower;
+
+pub use follower::{Followed, Follower, News, Standing};
 
 use super::event::Event;
-use super::folder::{self, NewJournals};
+use super::folder;
 use super::record::{Confirmation, Record};
-use super::tail::{Head, Item, Tail, TailError};
+use super::tail::{Head, TailError};
 use super::{Action, JournalError, Replay};
 use crate::text::clean_line;
 use std::collections::BTreeMap;
@@ -161,6 +165,29 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, MergeError> {
         }
     }
     Ok(out)
+}
+
+/// Whether any journal `paths` name holds anything: files as given, folders as the `*.jsonl` in
+/// them (an empty folder holds nothing yet: a watcher before the hosts start).
+pub fn anything_recorded(paths: &[PathBuf]) -> Result<bool, MergeError> {
+    for p in paths {
+        let files = if p.is_dir() {
+            folder::journals_in(p).map_err(|source| MergeError::Folder {
+                dir: p.clone(),
+                source,
+            })?
+        } else {
+            vec![p.clone()]
+        };
+        // A file that cannot be looked at counts: reading it says what is wrong.
+        if files
+            .iter()
+            .any(|f| std::fs::metadata(f).map_or(true, |m| m.len() > 0))
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Read every journal `paths` name (files and folders), refusing a mix that cannot be one
@@ -344,138 +371,6 @@ pub fn confirmations_by_journal<'a>(
         }
     }
     out
-}
-
-/// One journal a [`Follower`] follows.
-#[derive(Debug)]
-pub struct Followed {
-    pub path: PathBuf,
-    tail: Tail,
-    pub events: Vec<Event>,
-    pub record: Record,
-    pub roles: Vec<String>,
-}
-
-/// Several journals (and folders of them) followed as they grow: each poll reads what was
-/// appended to each journal since the last (through [`Tail`]: the cost of a new event does not
-/// grow with the journals' size) and, at most once per [`folder::POLL`], lists the folders for
-/// journals that appeared since. For `watch` on several journals: call [`poll`](Self::poll) when
-/// woken (a timer, or a [`super::tail::Waiter`]); it says whether anything changed, and
-/// [`record`](Self::record) and [`timeline`](Self::timeline) give the merged view.
-#[derive(Debug)]
-pub struct Follower {
-    folders: Vec<NewJournals>,
-    pub journals: Vec<Followed>,
-    last_listing: Option<std::time::Instant>,
-}
-
-impl Follower {
-    /// Follow the journals `paths` name (files, and folders whose `*.jsonl` are followed,
-    /// including those that appear later). Nothing is read until the first poll.
-    pub fn new(paths: &[PathBuf]) -> Result<Self, MergeError> {
-        let mut f = Self {
-            folders: Vec::new(),
-            journals: Vec::new(),
-            last_listing: None,
-        };
-        for p in paths {
-            if p.is_dir() {
-                f.folders.push(NewJournals::new(p, []));
-            } else {
-                f.add(p)?;
-            }
-        }
-        Ok(f)
-    }
-
-    fn add(&mut self, path: &Path) -> Result<(), MergeError> {
-        use std::os::unix::fs::MetadataExt;
-        if let Ok(m) = std::fs::metadata(path) {
-            let id = (m.dev(), m.ino());
-            let known = self
-                .journals
-                .iter()
-                .any(|j| std::fs::metadata(&j.path).is_ok_and(|n| (n.dev(), n.ino()) == id));
-            if known {
-                return Ok(());
-            }
-        }
-        let tail = Tail::open(path)?;
-        self.journals.push(Followed {
-            path: path.to_owned(),
-            tail,
-            events: Vec::new(),
-            record: Record::default(),
-            roles: Vec::new(),
-        });
-        Ok(())
-    }
-
-    /// Read what is new; Ok(true) when any journal gained events or a journal joined. A journal
-    /// that cannot be followed any more, or that breaks the one-session rule, stops the whole.
-    pub fn poll(&mut self) -> Result<bool, MergeError> {
-        let mut changed = false;
-        let due = self
-            .last_listing
-            .is_none_or(|t| t.elapsed() >= folder::POLL);
-        if due {
-            self.last_listing = Some(std::time::Instant::now());
-            let mut fresh = Vec::new();
-            for w in &mut self.folders {
-                fresh.extend(w.poll().map_err(|source| MergeError::Folder {
-                    dir: w.dir().to_owned(),
-                    source,
-                })?);
-            }
-            for p in fresh {
-                let before = self.journals.len();
-                self.add(&p)?;
-                changed |= self.journals.len() > before;
-            }
-        }
-        for j in &mut self.journals {
-            for item in j.tail.read_new()? {
-                match item {
-                    Item::Event { event, .. } => {
-                        j.record.apply(&event);
-                        j.events.push(*event);
-                        changed = true;
-                    }
-                    // Set aside by its writer: replay leaves it out, so must the follower. The
-                    // record is folded again from the events kept (rare: a failed fsync).
-                    Item::Retracted { seq, line: _ } => {
-                        if let Some(i) = j.events.iter().rposition(|e| e.seq == seq) {
-                            j.events.remove(i);
-                            j.record = Record::from_events(&j.events);
-                            changed = true;
-                        }
-                    }
-                    Item::Unparsable { .. } => {}
-                }
-            }
-            if j.roles.is_empty() {
-                j.roles = roles_of(&j.events);
-            }
-        }
-        let heads: Vec<(&Path, Head)> = self
-            .journals
-            .iter()
-            .filter_map(|j| j.tail.head().map(|h| (j.path.as_path(), h.clone())))
-            .collect();
-        check_heads(&heads)?;
-        Ok(changed)
-    }
-
-    /// The merged record of everything read so far.
-    pub fn record(&self) -> Record {
-        merge_records(self.journals.iter().map(|j| &j.record))
-    }
-
-    /// Every event read so far, in time order, with the index of its journal.
-    pub fn timeline(&self) -> Vec<(usize, &Event)> {
-        let slices: Vec<&[Event]> = self.journals.iter().map(|j| j.events.as_slice()).collect();
-        timeline(&slices)
-    }
 }
 
 #[cfg(test)]

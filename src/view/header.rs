@@ -1,8 +1,10 @@
 //! The header: session title and roles (the roles always whole); the session clock (with
 //! seconds) beside the operator's, said once when the two read the same; the phase and the
-//! countdown to the next boundary; and one line for what matters most now (a boundary awaiting
-//! confirmation, the countdown to the day, the end-of-session summary, or the oldest overdue
-//! critical step, then the next step due and the nearest deadline).
+//! countdown to the next boundary (or, for a while after it, the boundary just confirmed: when
+//! and by whom); and one line for what matters most now (a watcher waiting for the first
+//! journal, a boundary awaiting confirmation, the countdown to the day, the end-of-session
+//! summary, or the oldest overdue critical step, then the next step due and the nearest
+//! deadline). A watcher of several journals says how many it merges.
 
 use crate::app::Model;
 use crate::journal::StepState;
@@ -35,12 +37,23 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
         };
         marks.push(format!(" REHEARSAL x{}{paused} ", r.speed));
     }
-    if m.read_only.is_some() {
-        marks.push(" WATCHING (read-only) ".into());
+    match (&m.read_only, &m.watched) {
+        // Several hosts of a rehearsal: whose clock this is (each host's runs on its own).
+        (Some(_), Some(w)) => marks.push(match w.clock_words().filter(|_| m.rehearsal.is_some()) {
+            Some(clock) => format!(" WATCHING {}, {clock} ", w.count_words()),
+            None => format!(" WATCHING {} (read-only) ", w.count_words()),
+        }),
+        (Some(_), None) => marks.push(" WATCHING (read-only) ".into()),
+        _ => {}
     }
     let marks_w: usize = marks.iter().map(|x| x.chars().count()).sum();
-    // The roles are always shown whole: the title gives way.
-    let roles = format!("  [{}]", clean_line(&m.plan.roles().join(",")));
+    // The roles are always shown whole: the title gives way. (None yet: a watcher waiting.)
+    let roles = m.plan.roles();
+    let roles = if roles.is_empty() {
+        String::new()
+    } else {
+        format!("  [{}]", clean_line(&roles.join(",")))
+    };
     let room = (area.width as usize).saturating_sub(marks_w);
     let left = super::fit_parts(&[(" ", 0), (&clean_line(&s.title), 1), (&roles, 0)], room);
     let pad = room.saturating_sub(left.width());
@@ -76,7 +89,11 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
     if local != zones::hms(now, tz) {
         l2.push(Span::styled(format!("  local {local}"), theme.dim));
     }
-    if let Some(n) = st.next {
+    if let Some(said) = just_confirmed(m, st.passed, now) {
+        l2.push(Span::styled("  │ ", theme.dim));
+        l2.push(Span::styled(said.0, theme.label));
+        l2.push(Span::raw(said.1));
+    } else if let Some(n) = st.next {
         let t = &m.timeline.transitions[n];
         let at = m.timeline.effective(n);
         let hm = zones::hm(at, tz);
@@ -129,6 +146,31 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
     .render(area, buf);
 }
 
+/// How long the header names a confirmed boundary (on the session clock) instead of counting
+/// down to the next: the failover hour's question is whether the end was confirmed, and when.
+const JUST_CONFIRMED: TimeDelta = TimeDelta::minutes(10);
+
+/// The boundary passed last, when it was confirmed within [`JUST_CONFIRMED`] or later than this
+/// clock reads (a watcher on a host's clock behind the host that confirmed): `confirmed
+/// 10:57:30 by bob@md1`, then `: Backup site starts`. Never a countdown to what was observed.
+fn just_confirmed(m: &Model, passed: usize, now: DateTime<Utc>) -> Option<(String, String)> {
+    let n = passed.checked_sub(1)?;
+    let t = &m.timeline.transitions[n];
+    let at = m.timeline.confirmed_at(n)?;
+    if now - at >= JUST_CONFIRMED {
+        return None;
+    }
+    let by = m
+        .record
+        .confirmation(&t.key)
+        .map(|c| format!(" by {}", clean_line(&c.stamp.who())))
+        .unwrap_or_default();
+    Some((
+        format!("confirmed {}{by}", zones::hms(at, m.plan.session.tz)),
+        format!(": {}", short_label(m, n)),
+    ))
+}
+
 /// A transition in few words: `Failover starts` (what begins matters more), else `Reporting ends`.
 fn short_label(model: &Model, n: usize) -> String {
     let phases = &model.plan.session.phases;
@@ -153,6 +195,15 @@ fn focus_line<'a>(m: &Model, theme: &Theme, now: DateTime<Utc>) -> Line<'a> {
     let s = &m.plan.session;
     let tz = s.tz;
     let st = m.status_at(now);
+    if let Some(w) = m.watched.as_ref().filter(|w| w.journals.is_empty()) {
+        return Line::from(vec![
+            Span::styled(" WAITING ", theme.awaiting),
+            Span::raw(format!(
+                " for the first journal in {}: a host joins when it starts recording there",
+                clean_line(&w.named)
+            )),
+        ]);
+    }
     if let Some(n) = st.awaiting {
         let t = &m.timeline.transitions[n];
         // A watcher cannot confirm (`c` records): it says who does.

@@ -239,19 +239,91 @@ fn a_follower_picks_up_a_journal_that_appears_in_the_folder_later() {
     assert_eq!(f.record().state_of("omd-b").unwrap().stamp.host, "md1");
     assert_eq!(f.record().state_of("ep-a").unwrap().stamp.host, "desk1");
 
-    // A journal of another session joining the folder stops the follower, saying why.
+    assert_eq!(f.take_news(), [News::Joined(0), News::Joined(1)]);
+
+    // A journal of another session landing in the folder is set aside, said once, and the
+    // others go on being followed.
+    let other = d.join("zz.jsonl");
     write(
-        &d.join("zz.jsonl"),
+        &other,
         meta("zz", "eve", "ep", "other"),
         &[step("a", StepState::Done)],
     );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let err = loop {
+    let news = loop {
         assert!(std::time::Instant::now() < deadline, "not refused");
-        match f.poll() {
-            Ok(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
-            Err(e) => break e.to_string(),
+        f.poll().unwrap();
+        let news = f.take_news();
+        if !news.is_empty() {
+            break news;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    match &news[..] {
+        [News::SetAside { path, why }] => {
+            assert_eq!(path, &other);
+            assert!(
+                why.contains("it is for session `other`, the journals watched for `s`"),
+                "{why}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(f.journals[2].standing, Standing::SetAside(_)));
+    assert!(f.record().state_of("a").is_none(), "not merged");
+    j.append(step("omd-c", StepState::Done), &ManualClock::new(at(9, 30)))
+        .unwrap();
+    assert!(f.poll().unwrap());
+    assert!(f.record().state_of("omd-c").is_some(), "still followed");
+    assert!(f.take_news().is_empty(), "said once");
+}
+
+/// The caller's test decides whether a journal may join (for `watch`: one rehearsal clock, a
+/// runbook for its roles); one refused is named with the reason. A joined journal that is
+/// removed stops, what it held kept, and the others are still followed.
+#[test]
+fn a_follower_asks_before_a_journal_joins_and_keeps_what_a_removed_one_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        &d.join("a.jsonl"),
+        meta("desk1", "alice", "ep", "s"),
+        &[step("ep-a", StepState::Done)],
+    );
+    write(
+        &d.join("b.jsonl"),
+        meta("md1", "bob", "omd", "s"),
+        &[step("omd-a", StepState::Done)],
+    );
+    let mut f = Follower::new(&[d.to_owned()]).unwrap();
+    let mut judge = |j: &Followed, joined: &[&Followed]| {
+        if j.roles == ["omd"] {
+            Err(format!("no runbook for omd (joined: {})", joined.len()))
+        } else {
+            Ok(())
         }
     };
-    assert!(err.contains("journals of different sessions"), "{err}");
+    assert!(f.poll_with(&mut judge).unwrap());
+    let news = f.take_news();
+    assert_eq!(news[0], News::Joined(0), "{news:?}");
+    assert_eq!(
+        news[1],
+        News::SetAside {
+            path: d.join("b.jsonl"),
+            why: "no runbook for omd (joined: 1)".into()
+        }
+    );
+    assert_eq!(f.merged().count(), 1);
+    // Removed under the follower: stopped, said, its record kept.
+    std::fs::remove_file(d.join("a.jsonl")).unwrap();
+    assert!(f.poll().unwrap());
+    match &f.take_news()[..] {
+        [News::Stopped { path, why }] => {
+            assert_eq!(path, &d.join("a.jsonl"));
+            assert!(why.contains("removed"), "{why}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(f.record().state_of("ep-a").is_some());
+    assert_eq!(f.recent(10).len(), 1, "its one event");
 }
