@@ -675,8 +675,8 @@ fn a_due_after_the_start_moves_with_its_confirmation_and_alerts_once() {
 
     // A restart at 11:22 after the ~11:20 alert (the journal has it), with the start confirmed
     // at 11:04 meanwhile: the new process sees the step not overdue until 11:24, so 11:24 is a
-    // new overdue and alerted; a restart at 11:26, past it, raises nothing (the GRACE rule, and
-    // no sight of the step not overdue since the first alert).
+    // new overdue and alerted; a restart at 11:26, past it, raises nothing (it never saw the
+    // step not overdue since the first alert).
     let sent = record_with(&[AT_1120.to_owned()]);
     let confirmed = [(hkt(25, 11, 22), Some(hkt(25, 11, 4)))];
     let got = escalation(
