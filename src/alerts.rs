@@ -430,12 +430,13 @@ fn candidates(
         // A due after the phase's start says from what it counts (`~11:20`: the start is not
         // confirmed yet).
         let approx = if step.due_approximate { "~" } else { "" };
+        // The basis last: a two-line banner cuts it first, never the state.
         let basis = timeline
             .due_basis(s, step)
-            .map_or_else(String::new, |b| format!(" ({b})"));
+            .map_or_else(String::new, |b| format!(": {b}"));
         let _ = write!(
             body,
-            "Critical step {} was due at {approx}{}{basis} and is {}.",
+            "Critical step {} was due at {approx}{} and is {}{basis}.",
             clean_line(&step.id),
             zones::hm(due, tz),
             state.word()

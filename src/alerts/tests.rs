@@ -610,7 +610,7 @@ fn a_due_after_the_start_moves_with_its_confirmation_and_alerts_once() {
     assert_eq!(fired_at(&got), [("11:23 HKT", AT_1123)]);
     assert!(
         got[0].2.contains(
-            "was due at 11:23 HKT (20 min after Backup site starts, confirmed at 11:03:00 HKT)"
+            "was due at 11:23 HKT and is pending: 20 min after Backup site starts, confirmed at 11:03:00 HKT."
         ),
         "{}",
         got[0].2
@@ -637,7 +637,7 @@ fn a_due_after_the_start_moves_with_its_confirmation_and_alerts_once() {
     );
     assert!(
         got[0].2.contains(
-            "was due at ~11:20 HKT (20 min after Backup site starts, planned ~11:00 HKT, not confirmed yet)"
+            "was due at ~11:20 HKT and is pending: 20 min after Backup site starts, planned ~11:00 HKT, not confirmed yet."
         ),
         "{}",
         got[0].2
