@@ -168,9 +168,13 @@ impl Scheduler {
     }
 
     /// Note the critical steps alerted overdue that are not overdue now: their due moved past
-    /// the clock, so its next passing is a new overdue.
+    /// the clock, so its next passing is a new overdue. Only a due after its phase's start moves.
     fn rearm(&mut self, plan: &Plan, record: &Record, now: DateTime<Utc>) {
-        for step in plan.steps.iter().filter(|s| s.critical) {
+        let movable = plan
+            .steps
+            .iter()
+            .filter(|s| s.critical && s.after_start.is_some());
+        for step in movable {
             let ahead = step.due.is_some_and(|d| d > now);
             if ahead
                 && !self.rearmed.contains(&step.id)
