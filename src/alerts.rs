@@ -188,6 +188,7 @@ impl Scheduler {
 
     /// Alerts due at `now` that were not fired before, by this process or (per `record`) any other.
     /// Each returned alert counts as fired: the caller sends it and journals the outcome.
+    /// `plan`'s dues are resolved against `timeline` (`Model::refold` does it on every change).
     pub fn due(
         &mut self,
         plan: &Plan,
