@@ -11,6 +11,9 @@
 //! - `B:awaiting`: approximate boundary `B` reached its planned time without a confirmation.
 //! - `step:ID:overdue`: critical step `ID` past its due time and not acted on (pending or
 //!   deferred: a failed step needs follow-up, it is not overdue; see [`crate::standing`]).
+//! - `step:ID:overdue@2023-11-25T03:23:00Z`: the same for a step due after its phase's start
+//!   (`due: "+20m"`), keyed on the due instant (UTC) it was raised for: that due moves when the
+//!   start is confirmed, corrected or the confirmation undone (see below).
 //! - `deadline:ID@eve` / `deadline:ID@day`: the day before a deadline, and the day itself; both
 //!   against the deadline's `target` (the firm's own earlier time) when it has one.
 //!
@@ -29,6 +32,20 @@
 //! - awaiting: while the boundary is still unconfirmed and not passed by a later fixed one;
 //! - overdue: while the step is not acted on;
 //! - deadline eve: until the day's alert is due; deadline day: until the deadline.
+//!
+//! # A due that moves
+//! A due after the phase's start (`+20m` from an approximate `~11:00`) is ~11:20 until the start
+//! is confirmed, then counts from the confirmed time (11:03 gives 11:23). Its overdue alert is
+//! keyed on the due it is for, so a due that moves before it passes simply fires once, at the new
+//! time. Once an overdue alert for the step went out, another fires only for a **new overdue**:
+//! the step was seen not overdue after that alert (its due moved past the clock: the ~11:20
+//! alert went out with the start unconfirmed, then `c` put the start at 11:03, so the step is
+//! due again at 11:23) and its due passed again. A due that moves while the step stays overdue
+//! (the start confirmed or corrected to a time that still leaves it past due, or an undo) fires
+//! nothing more: the operator was told and nothing new happened. The sight of the step not
+//! overdue is this process's ([`Scheduler::rearmed`]); a restart sees it again at its first wake
+//! when the due is still ahead, and a clock stepped back over one due finds its key already
+//! fired.
 
 use crate::journal::Record;
 use crate::runbook::Plan;
@@ -108,6 +125,10 @@ pub struct Scheduler {
     pub started_at: DateTime<Utc>,
     /// Keys fired by this process (the journal's record covers earlier processes).
     pub fired: HashSet<String>,
+    /// Critical steps whose overdue alert went out and that were since seen not overdue (their
+    /// due moved past the clock): the next time their due passes is a new overdue, alerted
+    /// again (see "A due that moves").
+    pub rearmed: HashSet<String>,
 }
 
 /// An alert the rules know about at an instant, with when it stops being worth sending.
@@ -128,6 +149,7 @@ impl Scheduler {
         Self {
             started_at,
             fired: HashSet::new(),
+            rearmed: HashSet::new(),
         }
     }
 
@@ -135,8 +157,38 @@ impl Scheduler {
         self.fired.contains(key) || record.notified_any(key)
     }
 
+    /// Whether an overdue alert for step `id` went out, under either of its keys.
+    fn overdue_alerted(&self, id: &str, record: &Record) -> bool {
+        let base = overdue_key(id);
+        let of = |k: &str| {
+            k.strip_prefix(base.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('@'))
+        };
+        self.fired.iter().any(|k| of(k)) || record.notifications.iter().any(|n| of(&n.key))
+    }
+
+    /// Note the critical steps alerted overdue that are not overdue now: their due moved past
+    /// the clock, so its next passing is a new overdue. Only a due after its phase's start moves.
+    fn rearm(&mut self, plan: &Plan, record: &Record, now: DateTime<Utc>) {
+        let movable = plan
+            .steps
+            .iter()
+            .filter(|s| s.critical && s.after_start.is_some());
+        for step in movable {
+            let ahead = step.due.is_some_and(|d| d > now);
+            if ahead
+                && !self.rearmed.contains(&step.id)
+                && crate::setup::state_of(plan, step, record).awaits_action()
+                && self.overdue_alerted(&step.id, record)
+            {
+                self.rearmed.insert(step.id.clone());
+            }
+        }
+    }
+
     /// Alerts due at `now` that were not fired before, by this process or (per `record`) any other.
     /// Each returned alert counts as fired: the caller sends it and journals the outcome.
+    /// `plan`'s dues are resolved against `timeline` (`Model::refold` does it on every change).
     pub fn due(
         &mut self,
         plan: &Plan,
@@ -144,7 +196,8 @@ impl Scheduler {
         record: &Record,
         now: DateTime<Utc>,
     ) -> Vec<Alert> {
-        let mut out: Vec<Alert> = candidates(plan, timeline, record, now)
+        self.rearm(plan, record, now);
+        let mut out: Vec<Alert> = candidates(plan, timeline, record, now, self)
             .into_iter()
             .filter(|c| {
                 c.active
@@ -159,6 +212,14 @@ impl Scheduler {
         out.sort_by_key(|a| a.due);
         for a in &out {
             self.fired.insert(a.key.clone());
+            if let Some(id) = a
+                .key
+                .strip_prefix("step:")
+                .and_then(|k| k.split_once(":overdue"))
+                .map(|(id, _)| id)
+            {
+                self.rearmed.remove(id);
+            }
         }
         out
     }
@@ -173,7 +234,7 @@ impl Scheduler {
         record: &Record,
         now: DateTime<Utc>,
     ) -> Option<DateTime<Utc>> {
-        candidates(plan, timeline, record, now)
+        candidates(plan, timeline, record, now, self)
             .into_iter()
             .filter(|c| {
                 c.alert.due > now
@@ -224,12 +285,18 @@ fn local_at(tz: Tz, date: chrono::NaiveDate, (h, m): (u32, u32)) -> DateTime<Utc
         .map_or_else(|| Utc.from_utc_datetime(&naive), |t| t.with_timezone(&Utc))
 }
 
+/// The overdue alert's key for a step whose due is written as a time.
+fn overdue_key(id: &str) -> String {
+    format!("step:{id}:overdue")
+}
+
 /// Every alert the rules define, with its state at `now`.
 fn candidates(
     plan: &Plan,
     timeline: &Timeline,
     record: &Record,
     now: DateTime<Utc>,
+    sched: &Scheduler,
 ) -> Vec<Candidate> {
     let s = &plan.session;
     let tz = s.tz;
@@ -365,21 +432,41 @@ fn candidates(
                 clean_line(&c.title)
             );
         }
+        // A due after the phase's start says from what it counts (`~11:20`: the start is not
+        // confirmed yet).
+        let approx = if step.due_approximate { "~" } else { "" };
+        // The basis last: a two-line banner cuts it first, never the state.
+        let basis = timeline
+            .due_basis(s, step)
+            .map_or_else(String::new, |b| format!(": {b}"));
         let _ = write!(
             body,
-            "Critical step {} was due at {} and is {}.",
+            "Critical step {} was due at {approx}{} and is {}{basis}.",
             clean_line(&step.id),
             zones::hm(due, tz),
             state.word()
         );
+        // A due that can move is keyed on the instant it is for; after a first overdue alert,
+        // only a new overdue (seen not overdue since) is alerted again ("A due that moves").
+        let (key, again) = match step.after_start {
+            None => (overdue_key(&step.id), true),
+            Some(_) => (
+                format!(
+                    "{}@{}",
+                    overdue_key(&step.id),
+                    due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+                !sched.overdue_alerted(&step.id, record) || sched.rearmed.contains(&step.id),
+            ),
+        };
         out.push(Candidate {
             alert: Alert {
-                key: format!("step:{}:overdue", step.id),
+                key,
                 title: truncate(&format!("{title}: {}", step.title), TITLE_MAX),
                 body,
                 due,
             },
-            active: state.awaits_action(),
+            active: state.awaits_action() && again,
             useful_until: None,
             warns_of: None,
         });

@@ -402,9 +402,12 @@ impl Model {
         self.changed = true;
     }
 
-    /// Rebuild the timeline from the record's confirmations (an undo can take one back).
+    /// Rebuild the timeline from the record's confirmations (an undo can take one back), and
+    /// with it the dues written after a phase's start (`+20m`): a confirmation entered,
+    /// corrected or undone moves them here, once, for every reader of `Step::due`.
     fn refold(&mut self) {
         self.timeline = Timeline::with_confirmations(&self.plan.session, &self.record);
+        self.timeline.resolve_dues(&mut self.plan.steps);
     }
 
     pub fn status_at(&self, now: DateTime<Utc>) -> Status {
@@ -1516,7 +1519,10 @@ fn next_overdue(m: &mut Model, now: DateTime<Utc>) {
     // With its date when that is not the session day: "due 17:00" beside "overdue" on the
     // day would read as later today.
     let session = &m.plan.session;
-    let due = s.due.map(|d| zones::hm_on(d, session.tz, session.date));
+    let approx = if s.due_approximate { "~" } else { "" };
+    let due = s
+        .due
+        .map(|d| format!("{approx}{}", zones::hm_on(d, session.tz, session.date)));
     m.say(
         format!(
             "overdue {} of {}: {} (due {})",
@@ -1930,15 +1936,17 @@ fn browse(m: &mut Model, by: isize, now: DateTime<Utc>) {
     m.select(first);
 }
 
-/// A step's due time in the session zone, with the day when it is not the session date.
+/// A step's due time in the session zone, with the day when it is not the session date; `~11:20`
+/// while it counts from an approximate phase start not confirmed yet (`+20m`).
 pub fn due_label(plan: &Plan, s: &Step) -> Option<String> {
     let due = s.due?;
     let tz = plan.session.tz;
     let l = due.with_timezone(&tz);
+    let approx = if s.due_approximate { "~" } else { "" };
     Some(if l.date_naive() == plan.session.date {
-        l.format("%H:%M").to_string()
+        format!("{approx}{}", l.format("%H:%M"))
     } else {
-        l.format("%d %b %H:%M").to_string()
+        format!("{approx}{}", l.format("%d %b %H:%M"))
     })
 }
 

@@ -53,7 +53,20 @@ impl<'a> Fmt<'a> {
 
     /// `Sat 25 Nov 07:30 HKT (Fri 24 Nov 23:30 GMT)`: dated in both zones, for due times.
     pub fn dated(&self, t: DateTime<Utc>) -> String {
-        let fmt = "%a %d %b %H:%M %Z";
+        self.dated_as(t, "%a %d %b %H:%M %Z")
+    }
+
+    /// [`Fmt::dated`] for a step's due: `Sat 25 Nov ~11:20 HKT (...)` while it counts from an
+    /// approximate phase start not confirmed yet (`due: "+20m"`).
+    pub fn due(&self, step: &Step, t: DateTime<Utc>) -> String {
+        if step.due_approximate {
+            self.dated_as(t, "%a %d %b ~%H:%M %Z")
+        } else {
+            self.dated(t)
+        }
+    }
+
+    fn dated_as(&self, t: DateTime<Utc>, fmt: &str) -> String {
         let s = t.with_timezone(&self.tz).format(fmt);
         if self.tz == self.local {
             s.to_string()
@@ -173,6 +186,8 @@ fn by(stamp: &Stamp, f: Fmt) -> String {
 
 /// The handover Markdown.
 pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
+    // Dues after a phase's start (`+20m`) as the confirmations place them.
+    let plan = &*crate::timeline::confirmed_plan(plan, record);
     let s = &plan.session;
     let tz = s.tz;
     let local = ctx.local_tz;
@@ -293,7 +308,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         listed += steps.len();
         let _ = writeln!(out, "### {title} ({})\n", steps.len());
         for step in steps {
-            open_line(out, plan, step, record, now, f);
+            open_line(out, plan, &tl, step, record, now, f);
         }
         let _ = writeln!(out);
     };
@@ -607,6 +622,7 @@ fn checks(out: &mut String, plan: &Plan, record: &Record, f: Fmt) {
 fn open_line(
     out: &mut String,
     plan: &Plan,
+    tl: &Timeline,
     step: &Step,
     record: &Record,
     now: DateTime<Utc>,
@@ -619,7 +635,11 @@ fn open_line(
         } else {
             ""
         };
-        format!(", due {}{over}", f.dated(d))
+        // From what a due after the phase's start (`+20m`) counts.
+        let basis = tl
+            .due_basis(&plan.session, step)
+            .map_or_else(String::new, |b| format!(" ({b})"));
+        format!(", due {}{basis}{over}", f.due(step, d))
     });
     let _ = write!(
         out,

@@ -293,6 +293,8 @@ fn c(s: &str) -> String {
 
 /// Fold the plan and the record into the report.
 pub fn build(plan: &Plan, record: &Record, ctx: &Context) -> Report {
+    // Dues after a phase's start (`+20m`) as the confirmations place them.
+    let plan = &*crate::timeline::confirmed_plan(plan, record);
     let s = &plan.session;
     let tz = s.tz;
     let tl = Timeline::with_confirmations(s, record);

@@ -239,7 +239,16 @@ pub struct Step {
     pub basis: Basis,
     /// The systems the step exercises (`system:` gives one or a list), in the order written.
     pub systems: Vec<String>,
+    /// When the step is due, as it stands. A due written after its phase's start (`+20m`,
+    /// [`Step::after_start`]) counts from that start: planned until an approximate start is
+    /// confirmed, then from the confirmed instant ([`crate::timeline::Timeline::resolve_dues`],
+    /// run wherever confirmations are laid over the plan), so every reader of `due` has the
+    /// current value.
     pub due: Option<DateTime<Utc>>,
+    /// Written `due: "+20m"`: how long after its phase's start the step is due.
+    pub after_start: Option<TimeDelta>,
+    /// `due` counts from an approximate start not confirmed yet: shown as `~11:20`.
+    pub due_approximate: bool,
     pub critical: bool,
     pub evidence: Vec<String>,
     pub expect: Vec<String>,

@@ -7,10 +7,18 @@
 //! A confirmed one has passed, whatever the clock reads: a confirmation records what was
 //! observed. (A watcher following several hosts can be on a clock behind the host that confirmed:
 //! it must not count down to what that host already saw.)
+//!
+//! A step due a while after its phase's start (`due: "+20m"`) is resolved here too, where the
+//! confirmations are laid over the plan: from the planned start until an approximate start is
+//! confirmed, then from the confirmed instant ([`Timeline::resolve_dues`]). The app's model does
+//! it on every refold and `handover`, `report` and the rehearsal report through
+//! [`confirmed_plan`], so every reader of `Step::due` (the list, the header, overdue marks,
+//! alerts, the texts) has the current value and none works it out again.
 
 use crate::journal::Record;
-use crate::runbook::{Session, Transition};
+use crate::runbook::{Plan, Session, Step, Transition};
 use chrono::{DateTime, TimeDelta, Utc};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
@@ -131,6 +139,63 @@ impl Timeline {
             .unwrap_or(start);
         (start, end)
     }
+}
+
+impl Timeline {
+    /// The transition that starts step `step`'s phase: the one a due after the start counts from.
+    fn start_of(&self, step: &Step) -> usize {
+        self.bounds_of(step.phase).0
+    }
+
+    /// Set `due` of every step written after its phase's start (`+20m`) from that start as it
+    /// stands: confirmed when the start is approximate and confirmed, else planned (and then
+    /// `due_approximate` while the start is approximate). Idempotent: it counts from
+    /// `after_start`, never from the `due` it replaces, so an undone or corrected confirmation
+    /// moves the due back or again.
+    pub fn resolve_dues(&self, steps: &mut [Step]) {
+        for step in steps.iter_mut() {
+            let Some(after) = step.after_start else {
+                continue;
+            };
+            let i = self.start_of(step);
+            step.due = Some(self.effective(i) + after);
+            step.due_approximate =
+                self.transitions[i].approximate && self.confirmed_at(i).is_none();
+        }
+    }
+
+    /// How a due written after its phase's start stands, in words, for the detail pane, the
+    /// handover and the overdue alert: `20 min after Backup site starts, planned ~11:00 HKT, not
+    /// confirmed yet`, `..., confirmed at 11:03:00 HKT`. `None` for a due written as a time.
+    pub fn due_basis(&self, session: &Session, step: &Step) -> Option<String> {
+        let after = step.after_start?;
+        let phase = session.phases.get(step.phase)?;
+        let i = self.start_of(step);
+        let tz = session.tz;
+        let span = crate::zones::after(after);
+        let start = match self.confirmed_at(i) {
+            Some(c) => format!("confirmed at {}", crate::zones::hms(c, tz)),
+            None if self.transitions[i].approximate => format!(
+                "planned ~{}, not confirmed yet",
+                crate::zones::hm(self.transitions[i].at, tz)
+            ),
+            None => format!("at {}", crate::zones::hm(self.transitions[i].at, tz)),
+        };
+        let words = format!("{span} after {} starts, {start}", phase.title);
+        Some(crate::text::clean_line(&words).into_owned())
+    }
+}
+
+/// The plan with the record's confirmations laid over its dues ([`Timeline::resolve_dues`]):
+/// what `handover`, `report` and the rehearsal report read, as the app's model does. Borrowed
+/// when no step's due counts from its phase's start.
+pub fn confirmed_plan<'a>(plan: &'a Plan, record: &Record) -> Cow<'a, Plan> {
+    if plan.steps.iter().all(|s| s.after_start.is_none()) {
+        return Cow::Borrowed(plan);
+    }
+    let mut out = plan.clone();
+    Timeline::with_confirmations(&plan.session, record).resolve_dues(&mut out.steps);
+    Cow::Owned(out)
 }
 
 #[cfg(test)]

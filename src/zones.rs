@@ -118,6 +118,16 @@ pub fn drift(d: chrono::TimeDelta) -> String {
     }
 }
 
+/// A whole-minute offset as a runbook reads it: `20 min`, `1 h`, `1 h 05 min` (a due written
+/// `+20m` after its phase's start).
+pub fn after(d: chrono::TimeDelta) -> String {
+    match (d.num_hours(), d.num_minutes() % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m:02} min"),
+    }
+}
+
 /// A duration as `2d 03h`, `1h05m`, `4m07s`, `12s`: the largest two units that matter.
 pub fn span(d: chrono::TimeDelta) -> String {
     let s = d.num_seconds().max(0);

@@ -119,6 +119,28 @@ fn schedule_shows_hong_kong_beside_london() {
 }
 
 #[test]
+fn schedule_lists_the_steps_due_after_their_phase_start_at_the_planned_time() {
+    let out = drillbook(
+        &["schedule", "--role", "ep,hsn"],
+        &[("TZ", "Europe/London")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    // `+20m` after the backup window's approximate ~11:00: ~11:20, one line for both roles' steps,
+    // in both zones, before the deadlines; never among the steps on other days.
+    assert!(
+        s.contains(
+            "\nSTEPS DUE AFTER THEIR PHASE'S START (! critical; ~ moves with the start's\nconfirmed time)\n  ~11:20 HKT  [local ~03:20 GMT]  20 min after Backup site starts (~11:00 HKT)\n   ! ep-backup-escalate (ep): Not logged on 20 minutes into the backup window -\n     call the hotline\n   ! hsn-backup-escalate (hsn): Not reached 20 minutes into the backup window -\n     call the Service Desk\n\nDEADLINES\n"
+        ),
+        "{s}"
+    );
+    assert_eq!(s.matches("ep-backup-escalate").count(), 1, "{s}");
+    // A runbook with no such step has no such section.
+    let omd = text(&drillbook(&["schedule", "--role", "omd"], &[]).stdout);
+    assert!(!omd.contains("AFTER THEIR PHASE'S START"), "{omd}");
+}
+
+#[test]
 fn schedule_fits_80_columns_folding_at_words() {
     let s = text(
         &drillbook(

@@ -608,8 +608,13 @@ fn handover_at_a_time_folds_only_what_was_journaled_by_then() {
         assert!(!steps.contains("ep-backup-logon-trading"), "{steps}");
         assert!(!steps.contains("omd-backup-omdc"), "{steps}");
         has(
-            section(&s, "### Critical, in later phases (22)"),
-            &["- [ ] pending Receive OMD-C at the backup site (`omd-backup-omdc`"],
+            section(&s, "### Critical, in later phases (24)"),
+            &[
+                "- [ ] pending Receive OMD-C at the backup site (`omd-backup-omdc`",
+                // Due 20 minutes after the backup window opened: with the 11:03 confirmation
+                // undone, after its planned ~11:00 again.
+                "(`ep-backup-escalate`, ep, phase backup, critical), due Sat 25 Nov ~11:20 HKT (Sat 25 Nov ~03:20 GMT) (20 min after Backup site starts, planned ~11:00 HKT, not confirmed yet)\n",
+            ],
         );
         // 11:03:30: the mistaken confirmation is not undone yet; the handover said so then.
         let s = cli::unfold(&stdout(&drillbook(&[
@@ -620,7 +625,10 @@ fn handover_at_a_time_folds_only_what_was_journaled_by_then() {
         ])));
         has(
             &s,
-            &["- Current phase: **Backup site** (`backup`), 11:03:00 HKT to 12:10 HKT"],
+            &[
+                "- Current phase: **Backup site** (`backup`), 11:03:00 HKT to 12:10 HKT",
+                "(`ep-backup-escalate`, ep, phase backup, critical), due Sat 25 Nov 11:23 HKT (Sat 25 Nov 03:23 GMT) (20 min after Backup site starts, confirmed at 11:03:00 HKT)\n",
+            ],
         );
         // 11:50:10: bob's mistaken "failed" stands until its undo at 11:50:20; the OMD-C failure
         // (11:55), its note (11:58) and bob leaving (12:02) are still to come.
@@ -635,6 +643,8 @@ fn handover_at_a_time_folds_only_what_was_journaled_by_then() {
             &[
                 "(`ep-backup-start-of-day`, ep) by bob@desk2 at 11:50:00 HKT (03:50:00 GMT): pressed by mistake",
                 "- [ ] pending Receive OMD-C at the backup site (`omd-backup-omdc`, omd, phase backup, critical)\n",
+                // The confirmation that stands, 11:06, places it; past it by now.
+                "(`ep-backup-escalate`, ep, phase backup, critical), due Sat 25 Nov 11:26 HKT (Sat 25 Nov 03:26 GMT) (20 min after Backup site starts, confirmed at 11:06:00 HKT) **OVERDUE**\n",
             ],
         );
         for future in [

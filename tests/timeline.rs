@@ -120,3 +120,69 @@ fn new_york_session_across_the_start_of_daylight_saving() {
         "04:00 EDT"
     );
 }
+
+#[test]
+fn a_due_after_the_phase_start_follows_the_confirmed_start_and_an_undo_takes_it_back() {
+    use drillbook::journal::{Action, Event, Record};
+    use drillbook::timeline::confirmed_plan;
+    let plan = load_bundled(&["ep".into()]).unwrap();
+    let i = plan.step_index("ep-backup-escalate").unwrap();
+    let step = |p: &Plan| (p.steps[i].due.unwrap(), p.steps[i].due_approximate);
+    let event = |seq: u64, at: DateTime<Utc>, action: Action| Event {
+        v: 1,
+        seq,
+        utc: at,
+        local: String::new(),
+        operator: "alice".into(),
+        host: "desk1".into(),
+        session: plan.session.id.clone(),
+        runbooks: vec!["ep".into()],
+        sha256: String::new(),
+        rehearsal: None,
+        action,
+    };
+    // As loaded: 20 minutes after the planned ~11:00 HKT, approximate.
+    assert_eq!(plan.steps[i].after_start, Some(TimeDelta::minutes(20)));
+    assert_eq!(step(&plan), (utc(2023, 11, 25, 3, 20), true));
+    let confirm = |seq: u64, at: DateTime<Utc>| {
+        event(
+            seq,
+            at,
+            Action::BoundaryConfirmed {
+                boundary: "failover.end".into(),
+                planned: utc(2023, 11, 25, 3, 0),
+                confirmed: at,
+                note: None,
+                entered: Some(at),
+            },
+        )
+    };
+    // Confirmed at 11:03:20 HKT: due 11:23:20, no longer approximate.
+    let first = confirm(1, utc(2023, 11, 25, 3, 3) + TimeDelta::seconds(20));
+    let rec = Record::from_events([&first]);
+    assert_eq!(
+        step(&confirmed_plan(&plan, &rec)),
+        (utc(2023, 11, 25, 3, 23) + TimeDelta::seconds(20), false)
+    );
+    // Corrected to 11:05: 11:25.
+    let second = confirm(2, utc(2023, 11, 25, 3, 5));
+    let rec = Record::from_events([&first, &second]);
+    assert_eq!(
+        step(&confirmed_plan(&plan, &rec)),
+        (utc(2023, 11, 25, 3, 25), false)
+    );
+    // Both undone: back to the planned ~11:20.
+    let undo = |seq, target| event(seq, utc(2023, 11, 25, 3, 30), Action::Undo { target });
+    let rec = Record::from_events([&first, &second, &undo(3, 2), &undo(4, 1)]);
+    assert_eq!(
+        step(&confirmed_plan(&plan, &rec)),
+        (utc(2023, 11, 25, 3, 20), true)
+    );
+    // A step due at a written time is never moved.
+    let fixed = plan.step_index("ep-backup-end").unwrap();
+    let rec = Record::from_events([&first]);
+    assert_eq!(
+        confirmed_plan(&plan, &rec).steps[fixed].due,
+        plan.steps[fixed].due
+    );
+}

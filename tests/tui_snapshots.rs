@@ -343,8 +343,9 @@ fn mono_theme_states_read_without_colour() {
         );
     }
     let text = format!("{}", t.backend());
-    // `11:20`, not `~11:00`: confirmed reads without colour too.
-    for want in ["[x] done", "[!] failed", "[ ] pending", " 11:20 "] {
+    // `11:20`, not `~11:00`: confirmed reads without colour too. The escalation due 20 minutes
+    // after that start (11:40) is the open step in view, past its due.
+    for want in ["[x] done", "[!] failed", "[ ] OVERDUE  11:40", " 11:20 "] {
         assert!(text.contains(want), "{want} missing:\n{text}");
     }
 }

@@ -734,3 +734,53 @@ fn a_syntax_error_is_reported_as_one_not_as_the_type_error_before_it() {
         "{err}"
     );
 }
+
+#[test]
+fn a_due_after_the_phase_start_is_refused_in_bad_forms_each_at_its_position() {
+    // `+20m` (line 14) is valid; each other due is one problem, all reported at once.
+    let dir = fixture("relative-due");
+    let (code, _, stderr) = validate(&[&dir]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_clean(&stderr);
+    let p = dir.join("ops.yaml");
+    let p = p.display();
+    let want = [
+        format!(
+            "{p}:10:12: `+2h` counts from the phase's start, and phase `pre-session` does not start on the session day (2023-11-25): write a date and time (YYYY-MM-DD HH:MM)"
+        ),
+        format!(
+            "{p}:18:12: `+20` is not a time after the phase's start: write a whole number of minutes or hours and its unit, such as +20m, +1h or +1h05m"
+        ),
+        format!(
+            "{p}:21:12: `+-5m`: a due after the phase's start counts forward from it; write one before the start as a time (HH:MM)"
+        ),
+        format!(
+            "{p}:24:12: `+999h` is out of range: a due after the phase's start is 1 minute to 24 hours after it (+1m to +24h)"
+        ),
+        format!(
+            "{p}:27:12: `~+20m`: a due after the phase's start moves with that start when it is confirmed; write it without ~ (such as +20m)"
+        ),
+        "5 problems found".to_owned(),
+    ];
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines, want, "{stderr}");
+}
+
+#[test]
+fn a_due_after_the_phase_start_validates_in_a_day_phase() {
+    // The same session with only the valid step: `+20m` in the backup phase (approximate start).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixture("relative-due/session.yaml"),
+        dir.path().join("session.yaml"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("ops.yaml"),
+        "id: relative\nrole: ep\ntitle: t\nsession: session.yaml\nphases:\n  backup:\n    - id: escalate\n      title: Call the hotline\n      due: \"+1h05m\"\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = validate(&[dir.path()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("ok: files valid"), "{stdout}");
+}

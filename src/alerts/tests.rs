@@ -47,15 +47,18 @@ fn run(
     confirm_at: Option<DateTime<Utc>>,
 ) -> Vec<(DateTime<Utc>, Alert)> {
     let mut tl = Timeline::new(&plan.session);
+    // As the app's model does on every refold: dues after a phase's start follow the timeline.
+    let mut plan = plan.clone();
     let mut out = Vec::new();
     while clock.now() <= to {
         let now = clock.now();
         if let Some(c) = confirm_at.filter(|c| *c <= now) {
             tl.confirm("failover.end", c);
+            tl.resolve_dues(&mut plan.steps);
         }
         out.extend(
             sched
-                .due(plan, &tl, record, now)
+                .due(&plan, &tl, record, now)
                 .into_iter()
                 .map(|a| (now, a)),
         );
@@ -109,6 +112,8 @@ const EP_DAY: &[&str] = &[
     "failover.end@-5m",
     "failover.end:awaiting",
     "failover.end",
+    // 20 minutes after the backup window opened, as confirmed (11:20 in these days).
+    "step:ep-backup-escalate:overdue@2023-11-25T03:40:00Z",
     "backup.end@-15m",
     "backup.end@-5m",
     "step:ep-backup-end:overdue",
@@ -268,9 +273,14 @@ fn a_jump_forward_fires_each_missed_alert_once_and_skips_useless_ones() {
     // Woken much later (12:30): only the boundary that is current, not the ones after it passed.
     let late = sched.due(&p, &tl, &rec, hkt(25, 12, 30));
     let k: Vec<_> = late.iter().map(|a| a.key.as_str()).collect();
+    // The escalation counts from the unconfirmed start's planned ~11:00: due ~11:20, missed.
     assert_eq!(
         k,
-        ["step:ep-backup-end:overdue", "backup.end"],
+        [
+            "step:ep-backup-escalate:overdue@2023-11-25T03:20:00Z",
+            "step:ep-backup-end:overdue",
+            "backup.end"
+        ],
         "failover.end never confirmed: the later fixed boundary passed it"
     );
 }
@@ -324,7 +334,8 @@ fn closed_and_not_applicable_steps_are_never_overdue() {
         if let Some(id) = a
             .key
             .strip_prefix("step:")
-            .and_then(|k| k.strip_suffix(":overdue"))
+            .and_then(|k| k.split_once(":overdue"))
+            .map(|(id, _)| id)
         {
             let s = &p.steps[p.step_index(id).unwrap()];
             assert!(s.critical && s.not_applicable.is_none(), "{id}");
@@ -536,4 +547,177 @@ fn a_jump_past_the_warnings_sends_the_shortest_with_what_is_left() {
             .title
             .starts_with("In ~15 min: ")
     );
+}
+
+/// The EP escalation (`due: "+20m"` after the backup window's approximate ~11:00 start) stepped
+/// minute by minute from 11:00 with a scheduler that may already have a history (`sched`,
+/// `record`). `changes`: at each instant the operator confirms the start at `Some(t)`, corrects
+/// it, or (`None`) undoes the confirmation; the plan's dues follow, as `Model::refold` makes
+/// them. Returns the escalation's alerts: when each fired, its key and body.
+fn escalation(
+    sched: &mut Scheduler,
+    record: &Record,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    changes: &[(DateTime<Utc>, Option<DateTime<Utc>>)],
+) -> Vec<(String, String, String)> {
+    let mut p = plan(&["ep"]);
+    let mut tl = Timeline::new(&p.session);
+    let mut out = Vec::new();
+    let mut now = from;
+    while now <= to {
+        for (at, start) in changes.iter().filter(|(at, _)| *at == now) {
+            let _ = at;
+            tl = Timeline::new(&p.session);
+            if let Some(c) = start {
+                tl.confirm("failover.end", *c);
+            }
+            tl.resolve_dues(&mut p.steps);
+        }
+        for a in sched.due(&p, &tl, record, now) {
+            if a.key.starts_with("step:ep-backup-escalate:") {
+                out.push((zones::hm(now, p.session.tz), a.key, a.body));
+            }
+        }
+        now += TimeDelta::minutes(1);
+    }
+    out
+}
+
+fn fired_at(got: &[(String, String, String)]) -> Vec<(&str, &str)> {
+    got.iter()
+        .map(|(t, k, _)| (t.as_str(), k.as_str()))
+        .collect()
+}
+
+#[test]
+fn a_due_after_the_start_moves_with_its_confirmation_and_alerts_once() {
+    const AT_1120: &str = "step:ep-backup-escalate:overdue@2023-11-25T03:20:00Z";
+    const AT_1123: &str = "step:ep-backup-escalate:overdue@2023-11-25T03:23:00Z";
+    const AT_1124: &str = "step:ep-backup-escalate:overdue@2023-11-25T03:24:00Z";
+    let rec = Record::default();
+    let from = hkt(25, 11, 0);
+    let fresh = || Scheduler::new(hkt(25, 11, 0));
+
+    // Confirmed at 11:05 as observed at 11:03: nothing at the planned ~11:20, one alert at 11:23.
+    let got = escalation(
+        &mut fresh(),
+        &rec,
+        from,
+        hkt(25, 11, 50),
+        &[(hkt(25, 11, 5), Some(hkt(25, 11, 3)))],
+    );
+    assert_eq!(fired_at(&got), [("11:23 HKT", AT_1123)]);
+    assert!(
+        got[0].2.contains(
+            "was due at 11:23 HKT and is pending: 20 min after Backup site starts, confirmed at 11:03:00 HKT."
+        ),
+        "{}",
+        got[0].2
+    );
+
+    // Unconfirmed at 11:20: alerted at the planned time, saying so. Confirmed at 11:21 as 11:04:
+    // the step is not overdue until 11:24, when its new overdue is alerted, once. A correction
+    // at 11:30 to 11:02 (due 11:22, still past) and an undo at 11:35 (back to ~11:20) move the
+    // due while it stays overdue: nothing more.
+    let got = escalation(
+        &mut fresh(),
+        &rec,
+        from,
+        hkt(25, 12, 0),
+        &[
+            (hkt(25, 11, 21), Some(hkt(25, 11, 4))),
+            (hkt(25, 11, 30), Some(hkt(25, 11, 2))),
+            (hkt(25, 11, 35), None),
+        ],
+    );
+    assert_eq!(
+        fired_at(&got),
+        [("11:20 HKT", AT_1120), ("11:24 HKT", AT_1124)]
+    );
+    assert!(
+        got[0].2.contains(
+            "was due at ~11:20 HKT and is pending: 20 min after Backup site starts, planned ~11:00 HKT, not confirmed yet."
+        ),
+        "{}",
+        got[0].2
+    );
+
+    // Alerted at ~11:20, then confirmed at 11:30 as 11:04: due 11:24, already past when the
+    // confirmation moves it there. One overdue throughout: no second alert.
+    let got = escalation(
+        &mut fresh(),
+        &rec,
+        from,
+        hkt(25, 12, 0),
+        &[(hkt(25, 11, 30), Some(hkt(25, 11, 4)))],
+    );
+    assert_eq!(fired_at(&got), [("11:20 HKT", AT_1120)]);
+
+    // Done before its due: nothing, wherever the due goes.
+    let done = Record::from_events([&Event::sample(
+        1,
+        hkt(25, 11, 10),
+        Action::Step {
+            step: "ep-backup-escalate".into(),
+            state: StepState::Skipped,
+            note: Some("logged on at 11:06".into()),
+        },
+    )]);
+    let got = escalation(
+        &mut fresh(),
+        &done,
+        from,
+        hkt(25, 12, 0),
+        &[(hkt(25, 11, 5), Some(hkt(25, 11, 3)))],
+    );
+    assert!(got.is_empty(), "{got:?}");
+
+    // A restart at 11:22 after the ~11:20 alert (the journal has it), with the start confirmed
+    // at 11:04 meanwhile: the new process sees the step not overdue until 11:24, so 11:24 is a
+    // new overdue and alerted; a restart at 11:26, past it, raises nothing (it never saw the
+    // step not overdue since the first alert).
+    let sent = record_with(&[AT_1120.to_owned()]);
+    let confirmed = [(hkt(25, 11, 22), Some(hkt(25, 11, 4)))];
+    let got = escalation(
+        &mut Scheduler::new(hkt(25, 11, 22)),
+        &sent,
+        hkt(25, 11, 22),
+        hkt(25, 11, 50),
+        &confirmed,
+    );
+    assert_eq!(fired_at(&got), [("11:24 HKT", AT_1124)]);
+    let confirmed = [(hkt(25, 11, 26), Some(hkt(25, 11, 4)))];
+    let got = escalation(
+        &mut Scheduler::new(hkt(25, 11, 26)),
+        &sent,
+        hkt(25, 11, 26),
+        hkt(25, 11, 50),
+        &confirmed,
+    );
+    assert!(got.is_empty(), "{got:?}");
+}
+
+#[test]
+fn a_moved_due_stepped_back_over_fires_nothing_twice() {
+    // NTP steps the clock back over 11:23 after the alert for it: its key is remembered.
+    let mut sched = Scheduler::new(hkt(25, 11, 0));
+    let rec = Record::default();
+    let confirmed = [(hkt(25, 11, 5), Some(hkt(25, 11, 3)))];
+    let first = escalation(
+        &mut sched,
+        &rec,
+        hkt(25, 11, 0),
+        hkt(25, 11, 30),
+        &confirmed,
+    );
+    assert_eq!(first.len(), 1);
+    let again = escalation(
+        &mut sched,
+        &rec,
+        hkt(25, 11, 5),
+        hkt(25, 11, 30),
+        &confirmed,
+    );
+    assert!(again.is_empty(), "{again:?}");
 }

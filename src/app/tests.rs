@@ -1431,3 +1431,110 @@ fn a_journal_of_another_role_joins_watch_with_its_steps_and_is_named() {
         ))
     );
 }
+
+/// The screen's text at 80x24, rows joined by newlines.
+fn screen(m: &Model, now: DateTime<Utc>) -> String {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| crate::view::view(f, m, &crate::theme::Theme::default(), now))
+        .unwrap();
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_due_after_the_backup_start_moves_with_its_confirmation_and_alerts_once() {
+    const KEY: &str = "step:ep-backup-escalate:overdue@2023-11-25T03:23:00Z";
+    let mut r = Rig::new(hkt(25, 10, 58));
+    // A morning kept up with: every step due by now done, so the header's first words are the
+    // next due time rather than an earlier overdue step.
+    let past: Vec<String> = (r.m.plan.steps.iter())
+        .filter(|s| s.due.is_some_and(|d| d < hkt(25, 10, 58)))
+        .map(|s| s.id.clone())
+        .collect();
+    for id in past {
+        let action = Action::Step {
+            step: id,
+            state: StepState::Done,
+            note: None,
+        };
+        let ev = r.j.append(action, &r.clock).unwrap();
+        r.send(Message::Recorded(Box::new(ev)));
+    }
+    let i = r.m.plan.step_index("ep-backup-escalate").unwrap();
+    let due = |r: &Rig| r.m.plan.steps[i].due.unwrap();
+    let label = |r: &Rig| due_label(&r.m.plan, &r.m.plan.steps[i]).unwrap();
+    // Unconfirmed: 20 minutes after the planned ~11:00, shown as approximate.
+    assert_eq!(due(&r), hkt(25, 11, 20));
+    assert_eq!(label(&r), "~11:20");
+    let s = screen(&r.m, r.clock.now());
+    assert!(
+        s.contains("Next due ~11:20 HKT (in 22m00s) ! Not logged on"),
+        "{s}"
+    );
+
+    // `c` at 11:03, Enter: the backup window opened at 11:03:00, so the step is due at 11:23.
+    r.clock.set(hkt(25, 11, 3));
+    r.send(Message::Tick);
+    r.send(key('c'));
+    assert_eq!(r.typing().text(), "11:03:00 ");
+    r.send(code(KeyCode::Enter));
+    assert_eq!(
+        r.m.record.confirmation("failover.end").unwrap().confirmed,
+        hkt(25, 11, 3)
+    );
+    assert_eq!(due(&r), hkt(25, 11, 23));
+    assert_eq!(label(&r), "11:23");
+    assert_eq!(r.m.next_event(hkt(25, 11, 22)), Some(hkt(25, 11, 23)));
+    let s = screen(&r.m, r.clock.now());
+    assert!(
+        s.contains("Next due 11:23 HKT (in 20m00s) ! Not logged on"),
+        "{s}"
+    );
+
+    // Second by second ten at a time through 11:40: overdue from 11:23 on, alerted once, then.
+    let mut fired = Vec::new();
+    while r.clock.now() < hkt(25, 11, 40) {
+        r.clock.advance(TimeDelta::seconds(10));
+        let now = r.clock.now();
+        for e in r.send(Message::Tick) {
+            if let Effect::Notify(a) = e
+                && a.key.starts_with("step:ep-backup-escalate:")
+            {
+                fired.push((now, a));
+            }
+        }
+        // Overdue once past it (`standing::overdue`), and the alert at it.
+        assert_eq!(r.m.overdue(i, now), now > hkt(25, 11, 23), "at {now}");
+    }
+    assert_eq!(fired.len(), 1, "{fired:?}");
+    let (at, alert) = &fired[0];
+    assert_eq!((*at, alert.key.as_str()), (hkt(25, 11, 23), KEY));
+    assert!(
+        alert.title.starts_with("Overdue: Not logged on"),
+        "{alert:?}"
+    );
+    assert!(r.m.record.notified(KEY, "banner"));
+    let s = screen(&r.m, r.clock.now());
+    assert!(s.contains("OVERDUE 11:23 HKT (17m00s ago)"), "{s}");
+
+    // An undo of the confirmation takes the due back to ~11:20: still overdue, nothing new.
+    r.send(key('u'));
+    match &r.m.mode {
+        Mode::Ask(Question::Undo { what, .. }) => assert!(what.contains("11:03:00"), "{what}"),
+        other => panic!("{other:?}"),
+    }
+    r.send(key('y'));
+    assert!(r.m.record.confirmation("failover.end").is_none());
+    assert_eq!((due(&r), label(&r)), (hkt(25, 11, 20), "~11:20".to_owned()));
+    r.clock.advance(TimeDelta::seconds(10));
+    let fx = r.send(Message::Tick);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Notify(_))), "{fx:?}");
+    assert!(r.m.overdue(i, r.clock.now()));
+}

@@ -67,6 +67,7 @@ pub fn render(plan: &Plan, local: Tz) -> String {
             span(p.start, p.end, local)
         );
     }
+    after_start(&mut out, plan, local);
     let deadlines: Vec<_> = plan.deadlines().collect();
     if !deadlines.is_empty() {
         let _ = writeln!(out, "\nDEADLINES");
@@ -133,6 +134,51 @@ pub fn render(plan: &Plan, local: Tz) -> String {
     out
 }
 
+/// The steps due a while after their phase's start (`due: "+20m"`), at their planned time: `~`
+/// when that start is approximate, as the due then moves with its confirmed time.
+fn after_start(out: &mut String, plan: &Plan, local: Tz) {
+    let s = &plan.session;
+    let mut steps: Vec<_> = plan
+        .steps
+        .iter()
+        .filter_map(|st| Some((st.due?, st.after_start?, st)))
+        .collect();
+    if steps.is_empty() {
+        return;
+    }
+    steps.sort_by_key(|(d, after, st)| (*d, st.phase, *after));
+    let _ = writeln!(
+        out,
+        "\nSTEPS DUE AFTER THEIR PHASE'S START (! critical; ~ moves with the start's\nconfirmed time)"
+    );
+    let mut last = None;
+    for (d, after, st) in steps {
+        // Steps due at one instant after one start share its line.
+        if last != Some((d, st.phase, after)) {
+            let phase = &s.phases[st.phase];
+            let approx = if phase.start.approximate { "~" } else { "" };
+            let _ = writeln!(
+                out,
+                "  {approx}{}  [local {approx}{}]  {} after {} starts ({approx}{})",
+                zones::hm(d, s.tz),
+                zones::hm(d, local),
+                zones::after(after),
+                clean_line(&phase.title),
+                zones::hm(phase.start.at, s.tz),
+            );
+            last = Some((d, st.phase, after));
+        }
+        let mark = if st.critical { "!" } else { " " };
+        let _ = writeln!(
+            out,
+            "   {mark} {} ({}): {}",
+            clean_line(&st.id),
+            clean_line(&st.role),
+            clean_line(&st.title)
+        );
+    }
+}
+
 /// The steps due on other days than the session's (the week before, the Friday close, the
 /// Monday pre-open), by due time: the day's timetable alone would hide them.
 fn other_days(out: &mut String, plan: &Plan, local: Tz) {
@@ -140,6 +186,7 @@ fn other_days(out: &mut String, plan: &Plan, local: Tz) {
     let mut steps: Vec<_> = plan
         .steps
         .iter()
+        .filter(|st| st.after_start.is_none())
         .filter_map(|st| st.due.map(|d| (d, st)))
         .filter(|(d, _)| day(*d, s.tz) != s.date)
         .collect();

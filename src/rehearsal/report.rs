@@ -79,6 +79,8 @@ fn clock_changes(events: &[Event], tz: chrono_tz::Tz, day: chrono::NaiveDate) ->
 
 pub fn render(plan: &Plan, events: &[Event]) -> String {
     let record = Record::from_events(events);
+    // Dues after a phase's start (`+20m`) as the confirmations place them.
+    let plan = &*crate::timeline::confirmed_plan(plan, &record);
     let s = &plan.session;
     let tz = s.tz;
     let day = s.date;

@@ -1,7 +1,10 @@
-//! Times as runbooks write them (`08:00`, `~11:00`, `2023-11-24 17:00`, `2023-11-22`) and their
-//! resolution to UTC instants in the session's zone, daylight saving included.
+//! Times as runbooks write them (`08:00`, `~11:00`, `2023-11-24 17:00`, `2023-11-22`, and for a
+//! step's due `+20m` after its phase's start) and their resolution to UTC instants in the
+//! session's zone, daylight saving included.
 
-use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{
+    DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc,
+};
 use chrono_tz::Tz;
 
 /// A time as written, before it is placed in a zone.
@@ -31,6 +34,27 @@ pub enum TimeError {
     ImpossibleDate(String),
     #[error("`{0}`: only phase boundaries can be approximate (~); write an exact time")]
     Approximate(String),
+    /// `+20`, `+-5m`, `+1h75m`: written after a phase's start, but not a duration.
+    #[error(
+        "`{0}` is not a time after the phase's start: write a whole number of minutes or hours and its unit, such as +20m, +1h or +1h05m"
+    )]
+    NotAfter(String),
+    /// `+0m`, `+999h`.
+    #[error(
+        "`{0}` is out of range: a due after the phase's start is 1 minute to {max} hours after it (+1m to +{max}h)",
+        max = AFTER_START_MAX_HOURS
+    )]
+    AfterOutOfRange(String),
+    /// `+-5m`: before the start, which a due after it cannot say.
+    #[error(
+        "`{0}`: a due after the phase's start counts forward from it; write one before the start as a time (HH:MM)"
+    )]
+    AfterNegative(String),
+    /// `~+20m`: the due follows its phase's start, approximate or not.
+    #[error(
+        "`{0}`: a due after the phase's start moves with that start when it is confirmed; write it without ~ (such as +20m)"
+    )]
+    AfterApproximate(String),
     #[error(
         "`{raw}` is not a time: write HH:MM on the session date, or YYYY-MM-DD HH:MM{}",
         if *.date_only { ", or a date YYYY-MM-DD" } else { "" }
@@ -52,6 +76,56 @@ pub enum TimeError {
         tz: Tz,
         offsets: (String, String),
     },
+}
+
+/// The longest a due may be written after its phase's start (`+24h`): the day's phases are hours
+/// long, and a larger count is a typo (`+999h`), not a plan.
+pub const AFTER_START_MAX_HOURS: i64 = 24;
+
+/// Whether a written due counts from its phase's start (`+20m`; `~+20m` too, to refuse it with
+/// its own reason) rather than naming a time.
+pub fn is_after_start(raw: &str) -> bool {
+    let s = raw.trim();
+    s.strip_prefix('~')
+        .unwrap_or(s)
+        .trim_start()
+        .starts_with('+')
+}
+
+/// Parse a due written after its phase's start: `+20m`, `+1h`, `+1h05m`, `+90m`. Whole minutes
+/// only; minutes after hours are 00-59 (`+1h75m` is refused rather than read as 2h15m).
+pub fn parse_after_start(raw: &str) -> Result<TimeDelta, TimeError> {
+    let s = raw.trim();
+    if s.starts_with('~') {
+        return Err(TimeError::AfterApproximate(s.to_owned()));
+    }
+    let not = || TimeError::NotAfter(s.to_owned());
+    let body = s.strip_prefix('+').ok_or_else(not)?;
+    if body.trim_start().starts_with('-') {
+        return Err(TimeError::AfterNegative(s.to_owned()));
+    }
+    // `+1h05m` -> ("1", Some("05")); `+20m` -> (None, "20").
+    let number = |x: &str| -> Result<i64, TimeError> {
+        if x.is_empty() || x.len() > 6 || !x.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(not());
+        }
+        x.parse().map_err(|_| not())
+    };
+    let minutes = match body.split_once('h') {
+        Some((h, "")) => number(h)? * 60,
+        Some((h, m)) => {
+            let m = number(m.strip_suffix('m').ok_or_else(not)?)?;
+            if m > 59 {
+                return Err(not());
+            }
+            number(h)? * 60 + m
+        }
+        None => number(body.strip_suffix('m').ok_or_else(not)?)?,
+    };
+    if !(1..=AFTER_START_MAX_HOURS * 60).contains(&minutes) {
+        return Err(TimeError::AfterOutOfRange(s.to_owned()));
+    }
+    Ok(TimeDelta::minutes(minutes))
 }
 
 fn parse_time(s: &str) -> Result<NaiveTime, TimeError> {
@@ -203,5 +277,40 @@ mod tests {
         );
         assert!(TimeSpec::parse("2023-11-22", false, true).is_err());
         assert!(TimeSpec::parse("eight", false, true).is_err());
+    }
+
+    #[test]
+    fn a_due_after_the_phase_start_takes_minutes_and_hours_with_their_unit() {
+        let m = |x: i64| TimeDelta::minutes(x);
+        assert_eq!(parse_after_start("+20m"), Ok(m(20)));
+        assert_eq!(parse_after_start(" +1h "), Ok(m(60)));
+        assert_eq!(parse_after_start("+1h05m"), Ok(m(65)));
+        assert_eq!(parse_after_start("+90m"), Ok(m(90)));
+        assert_eq!(parse_after_start("+24h"), Ok(m(24 * 60)));
+        assert_eq!(
+            parse_after_start("+-5m"),
+            Err(TimeError::AfterNegative("+-5m".into()))
+        );
+        for bad in [
+            "+20", "+m", "+1h75m", "+1.5h", "+20 m", "+1h5", "+h05m", "20m",
+        ] {
+            assert_eq!(
+                parse_after_start(bad),
+                Err(TimeError::NotAfter(bad.trim().to_owned())),
+                "{bad}"
+            );
+        }
+        for far in ["+999h", "+0m", "+24h01m", "+1441m", "+999999m"] {
+            assert_eq!(
+                parse_after_start(far),
+                Err(TimeError::AfterOutOfRange(far.to_owned())),
+                "{far}"
+            );
+        }
+        assert_eq!(
+            parse_after_start("~+20m"),
+            Err(TimeError::AfterApproximate("~+20m".into()))
+        );
+        assert!(is_after_start("~ +20m") && is_after_start("+20") && !is_after_start("08:20"));
     }
 }

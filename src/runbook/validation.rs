@@ -4,7 +4,7 @@
 use super::diagnostics::{Reporter, parse};
 use super::raw::{RawRunbook, RawSession, RawStep};
 use super::read::LoadedFile;
-use super::timespec::{TimeSpec, parse_session_date};
+use super::timespec::{self, TimeSpec, parse_session_date};
 use super::{
     Boundary, Choice, Contact, Deadline, FORMAT, Phase, Problems, Reference, Runbook, Session, Step,
 };
@@ -419,8 +419,37 @@ pub(super) fn step_from(
     }
     check_choices(r, cx, &path, &step);
     check_names(r, &path, &step);
+    let mut after_start = None;
     let due = match &step.due {
         None => None,
+        // `+20m`: after the phase's start; planned here, moved by a confirmation of an
+        // approximate start (`Timeline::resolve_dues`).
+        Some(d) if timespec::is_after_start(d) => {
+            let start = cx.session.phases[phase].start;
+            let on_the_day = start.at.with_timezone(&cx.session.tz).date_naive() == cx.session.date;
+            match timespec::parse_after_start(d) {
+                Ok(_) if !on_the_day => {
+                    r.at(
+                        &path("due"),
+                        format!(
+                            "`{}` counts from the phase's start, and phase `{}` does not start on the session day ({}): write a date and time (YYYY-MM-DD HH:MM)",
+                            d.trim(),
+                            cx.session.phases[phase].id,
+                            cx.session.date
+                        ),
+                    );
+                    return None;
+                }
+                Ok(after) => {
+                    after_start = Some(after);
+                    Some(start.at + after)
+                }
+                Err(m) => {
+                    r.at(&path("due"), m);
+                    return None;
+                }
+            }
+        }
         Some(d) => match TimeSpec::parse(d, false, false)
             .and_then(|t| t.resolve(cx.session.date, cx.session.tz))
         {
@@ -431,6 +460,7 @@ pub(super) fn step_from(
             }
         },
     };
+    let due_approximate = after_start.is_some() && cx.session.phases[phase].start.approximate;
     let mut evidence = step.evidence;
     for c in step.settles.iter().filter_map(|c| cx.session.choice(c)) {
         let field = c.field();
@@ -472,6 +502,8 @@ pub(super) fn step_from(
         basis: step.basis,
         systems: step.system.0,
         due,
+        after_start,
+        due_approximate,
         critical: step.critical,
         evidence,
         expect: step.expect,

@@ -149,7 +149,12 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
         }
     }
     if let Some(d) = due_label(&m.plan, step) {
-        st.push(Span::styled(format!(" · due {d}"), theme.dim));
+        // A due after the phase's start says from what it counts, and whether that is confirmed.
+        let basis = m
+            .timeline
+            .due_basis(&m.plan.session, step)
+            .map_or_else(String::new, |b| format!(", {b}"));
+        st.push(Span::styled(format!(" · due {d}{basis}"), theme.dim));
     }
     if step.critical {
         st.push(Span::styled(" · ! critical", theme.critical));

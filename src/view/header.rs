@@ -256,7 +256,8 @@ fn focus_line<'a>(m: &Model, theme: &Theme, now: DateTime<Utc>) -> Line<'a> {
         let more = m.overdue_steps(now).len().saturating_sub(1);
         spans.push(Span::styled(
             format!(
-                " OVERDUE {} ({} ago) ",
+                " OVERDUE {}{} ({} ago) ",
+                if step.due_approximate { "~" } else { "" },
                 zones::hm_on(due, tz, s.date),
                 zones::span(now - due)
             ),
@@ -281,8 +282,10 @@ fn focus_line<'a>(m: &Model, theme: &Theme, now: DateTime<Utc>) -> Line<'a> {
     if let Some(i) = next_due_step(m, now) {
         let step = &m.plan.steps[i];
         spans.push(Span::styled(" Next due ", theme.label));
+        // `~11:20` while it counts from an approximate start not confirmed yet (`+20m`).
         spans.push(Span::raw(format!(
-            "{} (in {}){} {}.",
+            "{}{} (in {}){} {}.",
+            if step.due_approximate { "~" } else { "" },
             zones::hm(step.due.unwrap_or(now), tz),
             zones::span(step.due.unwrap_or(now) - now),
             if step.critical { " !" } else { "" },
