@@ -290,6 +290,52 @@ fn overdue_key(id: &str) -> String {
     format!("step:{id}:overdue")
 }
 
+/// `Confirmed at 11:00:45 HKT (planned ~11:00 HKT, 45s after plan).`
+fn confirmed_body(tz: Tz, planned: DateTime<Utc>, confirmed: DateTime<Utc>) -> String {
+    format!(
+        "Confirmed at {} (planned ~{}, {}).",
+        zones::hms(confirmed, tz),
+        zones::hm(planned, tz),
+        zones::drift(confirmed - planned)
+    )
+}
+
+/// What the banner says of approximate boundary `i` once its confirmation changed under it (an
+/// undo, a new confirmation, another host's in `watch`): its own time when it is confirmed,
+/// else that it is awaited again. Each alert fires once per key, so a second confirmation raises
+/// no new one; without this the banner went on saying "Confirmed at 11:00 … +45s" under a header
+/// back to AWAITING CONFIRMATION (walk 3 R17). Not a notification: it restates on screen what
+/// the operator (or the journal) just did.
+pub fn restated(plan: &Plan, timeline: &Timeline, i: usize) -> Alert {
+    let s = &plan.session;
+    let tz = s.tz;
+    let t = &timeline.transitions[i];
+    let label = s.transition_label(t);
+    match timeline.confirmed_at(i) {
+        Some(c) => Alert {
+            key: t.key.clone(),
+            title: truncate(&label, TITLE_MAX),
+            body: confirmed_body(tz, t.at, c),
+            due: c,
+        },
+        None => Alert {
+            key: format!("{}:awaiting", t.key),
+            title: truncate(&label, TITLE_MAX),
+            // Short enough for the banner's two rows with `[REHEARSAL]` and `(b dismisses)`.
+            body: "Confirmation undone: awaiting again; press c when it is observed.".into(),
+            due: t.at,
+        },
+    }
+}
+
+/// Whether an alert (by its key) is about transition `key`: its warnings, its arrival, its
+/// awaiting.
+pub fn is_about(alert_key: &str, key: &str) -> bool {
+    alert_key
+        .strip_prefix(key)
+        .is_some_and(|rest| rest.is_empty() || rest == ":awaiting" || rest.starts_with("@-"))
+}
+
 /// Every alert the rules define, with its state at `now`.
 fn candidates(
     plan: &Plan,
@@ -361,12 +407,7 @@ fn candidates(
             None => !t.approximate && t.at <= now,
         };
         let body = match (confirmed, t.starting) {
-            (Some(c), _) => format!(
-                "Confirmed at {} (planned ~{}, {}).",
-                zones::hms(c, tz),
-                zones::hm(t.at, tz),
-                zones::drift(c - t.at)
-            ),
+            (Some(c), _) => confirmed_body(tz, t.at, c),
             (None, Some(p)) => format!(
                 "At {when}. Now: the steps of {}.",
                 clean_line(&s.phases[p].title)
@@ -417,15 +458,13 @@ fn candidates(
         let state = crate::setup::state_of(plan, step, record);
         // A choice not recorded yet leads title and body: "Overdue: Log off…" read at a glance
         // could send an operator to log off a session the rundown wanted connected.
-        let mut title = String::from("Overdue");
+        // The same words as the list's row and the header: `if log-off`, `if drop-copy`.
+        let title = match crate::setup::condition(plan, step, record) {
+            Some(cond) => format!("Overdue {cond}"),
+            None => String::from("Overdue"),
+        };
         let mut body = String::new();
         for (c, want) in crate::setup::undecided(plan, step, record) {
-            // "if log-off" reads alone; "if yes" needs the choice's name.
-            match want {
-                "yes" | "no" => write!(title, " if {}={want}", clean_line(&c.id)),
-                _ => write!(title, " if {want}"),
-            }
-            .ok();
             let _ = write!(
                 body,
                 "Not recorded yet: {}. This step applies only if {want}; record the choice (the other option makes it n/a). ",

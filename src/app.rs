@@ -38,7 +38,7 @@ use std::collections::{HashSet, VecDeque};
 
 pub use arrival::Surroundings;
 pub use input::Input;
-pub use list::{Filter, ListView, Row, StateFilter};
+pub use list::{Filter, Focus, ListView, Row, StateFilter};
 pub use watching::{JournalsNow, Said, Watched, WatchedJournal};
 
 /// How many journal events the `L` pane keeps.
@@ -286,6 +286,8 @@ pub struct Model {
     pub search: Option<String>,
     /// The list follows the clock's phase until the operator browses away (`t` comes back).
     pub follow: bool,
+    /// `z` unfolded the carried groups; folded again when the clock starts a new phase.
+    pub unfold_carried: bool,
     /// The selected step (index into `plan.steps`).
     pub cursor: Option<usize>,
     /// The steps of the list when the selection was last settled: where to look for a
@@ -355,6 +357,7 @@ impl Model {
             filter: Filter::default(),
             search: None,
             follow: true,
+            unfold_carried: false,
             cursor: None,
             listed: Vec::new(),
             focus: Pane::Steps,
@@ -404,10 +407,38 @@ impl Model {
 
     /// Rebuild the timeline from the record's confirmations (an undo can take one back), and
     /// with it the dues written after a phase's start (`+20m`): a confirmation entered,
-    /// corrected or undone moves them here, once, for every reader of `Step::due`.
+    /// corrected or undone moves them here, once, for every reader of `Step::due`. When a
+    /// confirmation changed and the banner is about that boundary, the banner says what is true
+    /// now (`Confirmed at 11:01:30 …`, or `Confirmation undone: awaiting …`): on the failover
+    /// hour the header, the phase bar and the banner give one answer to "confirmed, and when?".
     fn refold(&mut self) {
-        self.timeline = Timeline::with_confirmations(&self.plan.session, &self.record);
+        let before = std::mem::replace(
+            &mut self.timeline,
+            Timeline::with_confirmations(&self.plan.session, &self.record),
+        );
         self.timeline.resolve_dues(&mut self.plan.steps);
+        let Some(key) = self.banner.as_ref().map(|b| b.key.clone()) else {
+            return;
+        };
+        let changed = (0..self.timeline.transitions.len()).find(|&i| {
+            let t = &self.timeline.transitions[i];
+            t.approximate
+                && crate::alerts::is_about(&key, &t.key)
+                && before.confirmed_at(i) != self.timeline.confirmed_at(i)
+        });
+        if let Some(i) = changed {
+            let alert = crate::alerts::restated(&self.plan, &self.timeline, i);
+            self.banner = Some(self.as_shown(alert));
+            self.changed = true;
+        }
+    }
+
+    /// An alert as the banner shows it: `[REHEARSAL]` before its title in a rehearsal.
+    fn as_shown(&self, mut alert: Alert) -> Alert {
+        if self.rehearsal.is_some() {
+            alert.title = format!("[REHEARSAL] {}", alert.title);
+        }
+        alert
     }
 
     pub fn status_at(&self, now: DateTime<Utc>) -> Status {
@@ -504,9 +535,16 @@ impl Model {
         crate::setup::state_of(&self.plan, &self.plan.steps[i], &self.record)
     }
 
-    /// Pending (or deferred) past its due time ([`crate::standing::overdue`]). A failed step
-    /// past it is open too, but it says `failed, needs follow-up`.
+    /// Pending (or deferred) past its due time ([`crate::standing::overdue`]), and surely to be
+    /// done: a step that applies only if a choice nobody recorded goes its way is past due
+    /// `if log-off`, said so in its row, not counted OVERDUE (its alert says `Overdue if
+    /// log-off`). A failed step past it is open too, but it says `failed, needs follow-up`.
     pub fn overdue(&self, i: usize, now: DateTime<Utc>) -> bool {
+        self.past_due(i, now) && self.condition(i).is_none()
+    }
+
+    /// Pending (or deferred) past its due time, whether or not a choice may make it n/a.
+    pub fn past_due(&self, i: usize, now: DateTime<Utc>) -> bool {
         crate::standing::overdue(self.state(i), self.plan.steps[i].due, now)
     }
 
@@ -755,8 +793,10 @@ impl Model {
         let mut out = Vec::new();
         let phase = self.clock_phase(now);
         if self.follow && phase != self.view_phase && matches!(self.mode, Mode::Normal) {
-            // A new phase: the carried steps come first; the selection stays on its step.
+            // A new phase: its own steps on screen under the carried groups, folded again; the
+            // selection stays on its step (a folded group shows it).
             self.view_phase = phase;
+            self.unfold_carried = false;
             self.changed = true;
         }
         self.settle_on_rebuild(now);
@@ -789,13 +829,11 @@ impl Model {
                 out.push(Effect::Append(Action::PhaseEntered { phase: id }));
             }
         }
-        for mut alert in self
+        for alert in self
             .scheduler
             .due(&self.plan, &self.timeline, &self.record, now)
         {
-            if self.rehearsal.is_some() {
-                alert.title = format!("[REHEARSAL] {}", alert.title);
-            }
+            let alert = self.as_shown(alert);
             self.banner = Some(alert.clone());
             self.changed = true;
             // The banner is a channel too: journaled, so a restart does not raise it again, and
@@ -1453,6 +1491,8 @@ fn move_by(m: &mut Model, by: isize, now: DateTime<Utc>) {
 /// Show step `i`: selected in the list as it is, else in its own phase (or the current view
 /// when it is carried there); filters that hide it are cleared, and said so.
 fn reveal(m: &mut Model, i: usize, now: DateTime<Utc>) {
+    // Selected first: a folded carried group shows its selected step.
+    m.select(Some(i));
     if !m.list_steps(now).contains(&i) {
         m.list_view = ListView::Phase;
         let current = m.clock_phase(now);
@@ -1723,6 +1763,21 @@ fn normal_key(m: &mut Model, k: KeyEvent, now: DateTime<Utc>) -> Vec<Effect> {
             m.select(first);
         }
         KeyCode::Char('O') => next_overdue(m, now),
+        KeyCode::Char('z') => {
+            if m.list_view == ListView::Phase && !m.carried_phases(now).is_empty() {
+                m.unfold_carried = !m.unfold_carried;
+                m.say(
+                    if m.unfold_carried {
+                        "carried steps shown (z folds them)"
+                    } else {
+                        "carried steps folded to their headings (z shows them)"
+                    },
+                    Tone::Info,
+                );
+            } else {
+                m.say("nothing carried into this list", Tone::Info);
+            }
+        }
         // A new search starts empty: typing never lands after an old query.
         KeyCode::Char('/') => m.mode = Mode::Typing(Input::new(Prompt::Search, "")),
         KeyCode::Char('n') if searching => jump_to_match(m, 1, now),

@@ -55,6 +55,23 @@ pub fn undecided<'a>(
     })
 }
 
+/// The condition `step` hangs on while its choices are unrecorded, in the words the screen, the
+/// alert and the header all use: `if log-off`; a yes/no choice by its name, `if drop-copy` or
+/// `if no drop-copy`. `None` when every choice it names is recorded (or it names none).
+pub fn condition(plan: &Plan, step: &Step, record: &Record) -> Option<String> {
+    let parts: Vec<String> = undecided(plan, step, record)
+        .map(|(c, want)| {
+            let id = crate::text::clean_line(&c.id);
+            match want {
+                "yes" => id.into_owned(),
+                "no" => format!("no {id}"),
+                w => crate::text::clean_line(w).into_owned(),
+            }
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("if {}", parts.join(" and ")))
+}
+
 /// A step's state: the journal's, else n/a when it does not apply, else pending.
 pub fn state_of(plan: &Plan, step: &Step, record: &Record) -> StepState {
     match record.state_of(&step.id) {

@@ -457,8 +457,9 @@ async fn the_selection_stays_on_its_step_across_the_10_00_boundary() {
     // `G` then `k` select the last-but-one step of the 09:59 list.
     let before = s.model.list_steps(start);
     let chosen = p.steps[before[before.len() - 2]].id.clone();
-    // The boundary moves it: after 10:00 the list starts elsewhere (the carried group), so a
-    // selection reset to the first open step would land on another step.
+    // The boundary moves it: after 10:00 the list starts elsewhere (the failover's own steps
+    // under the folded carried group), so a selection reset to the first open step would land
+    // on another step.
     let rebuilt = Model::new(p.clone(), s.model.record.clone(), &[], after);
     let first_after = rebuilt.list_steps(after)[0];
     assert_ne!(
@@ -467,8 +468,9 @@ async fn the_selection_stays_on_its_step_across_the_10_00_boundary() {
     );
     assert!(
         rebuilt
-            .list_steps(after)
-            .contains(&p.step_index(&chosen).unwrap())
+            .covered_steps(after)
+            .contains(&p.step_index(&chosen).unwrap()),
+        "carried"
     );
 
     let (keys_tx, keys_rx) = tokio::sync::mpsc::unbounded_channel::<std::io::Result<TermEvent>>();
@@ -525,6 +527,130 @@ async fn the_selection_stays_on_its_step_across_the_10_00_boundary() {
         done,
         vec![&chosen],
         "Space recorded the step selected before 10:00"
+    );
+}
+
+/// The loop on a TestBackend, from `start` until the session clock reaches `until`, with the
+/// rundown's log-off choice journaled first (as `--choose failover-connection=log-off` does);
+/// the screen of the last frame, one string per row.
+async fn screen_until(plan: Plan, start: &str, until: &str) -> Vec<String> {
+    use ratatui::backend::TestBackend;
+    let tz = plan.session.tz;
+    let start = journal::session_instant(tz, start).unwrap();
+    let until = journal::session_instant(tz, until).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(RehearsalClock::new(start, 1.0));
+    {
+        let (mut j, _) =
+            Journal::open(&journal_path(&dir), Meta::for_plan(&plan, Some("tester"))).unwrap();
+        let choice = plan.session.choice("failover-connection").unwrap();
+        let settler = drillbook::setup::settler(&plan, &choice.id).unwrap();
+        j.append(
+            journal::Action::Evidence {
+                step: settler.id.clone(),
+                field: choice.field(),
+                value: "log-off".into(),
+            },
+            clock.as_ref(),
+        )
+        .unwrap();
+    }
+    let s = setup(plan, clock.clone(), &dir, vec![]);
+    let (_keys_tx, keys_rx) =
+        tokio::sync::mpsc::unbounded_channel::<std::io::Result<crossterm::event::Event>>();
+    let (int_tx, int_rx) = tokio::sync::mpsc::unbounded_channel();
+    let inputs = Inputs {
+        events: Box::pin(futures_util::stream::unfold(keys_rx, |mut rx| async move {
+            rx.recv().await.map(|e| (e, rx))
+        })),
+        interrupts: Box::pin(futures_util::stream::unfold(int_rx, |mut rx| async move {
+            rx.recv().await.map(|i| (i, rx))
+        })),
+        timer: run::timer::Timer::Tokio,
+    };
+    let mut terminal = ratatui::Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let steer = async {
+        for _ in 0..2000 {
+            if clock.now() >= until {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        assert!(clock.now() >= until, "the clock did not reach {until}");
+        // A tick past it, so the frame drawn is of that instant.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        int_tx.send(Interrupt::Quit("SIGINT".into())).unwrap();
+    };
+    {
+        let mut screen = run::screen::Screen {
+            terminal: &mut terminal,
+            theme: drillbook::theme::Theme::default(),
+            raw: Box::new(Shared::default()),
+            job_control: false,
+        };
+        tokio::join!(run::drive(&mut screen, s, inputs), steer);
+    }
+    let buf = terminal.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+/// Walk 3 R10 and R18, on the loop `drillbook run` uses: three roles, the rundown's log-off
+/// chosen, nothing of the primary site done, the clock run across 10:00. At 10:02 the banner
+/// says "Now: the steps of Failover…" and those steps are on screen, the critical 10:05 log-off
+/// first among them, the primary site's open steps folded to one heading above; the header
+/// names the log-off due at 10:05 (with its role) before the older overdue 09:55 snapshot.
+/// Once past 10:05 it leads with the log-off overdue.
+#[tokio::test(start_paused = true)]
+async fn at_10_02_the_failovers_steps_and_its_next_due_critical_step_are_on_screen() {
+    let plan = load_bundled(&["ep".into(), "hsn".into(), "omd".into()]).unwrap();
+    let rows = screen_until(plan.clone(), "2023-11-25 09:59:50", "2023-11-25 10:02:00").await;
+    let text = rows.join("\n");
+    let joined = rows
+        .iter()
+        .map(|r| r.trim_end())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        rows[2].starts_with(" Next due 10:05 HKT (in ")
+            && rows[2].contains(") ! ep Log off the OCG-C sessions"),
+        "{text}"
+    );
+    assert!(
+        joined.contains("Now: the steps of Failover to the backup site."),
+        "{text}"
+    );
+    let heading = rows
+        .iter()
+        .position(|r| r.starts_with(" ─ Failover to the backup site · "))
+        .unwrap_or_else(|| panic!("the failover's heading on screen:\n{text}"));
+    assert!(
+        rows[heading + 1].contains(" 10:05 ")
+            && rows[heading + 1].contains("! ep  Log off the OCG-C"),
+        "{text}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with(" ─ carried from Primary site · ") && r.contains("z shows them")),
+        "{text}"
+    );
+    // The older overdue steps are counted on the rule and the folded headings.
+    assert!(
+        rows[7].contains(" carried · ") && rows[7].contains(" OVERDUE "),
+        "{text}"
+    );
+
+    let rows = screen_until(plan, "2023-11-25 10:05:30", "2023-11-25 10:06:00").await;
+    let text = rows.join("\n");
+    assert!(
+        rows[2].starts_with(" OVERDUE 10:05 HKT (")
+            && rows[2].contains("! ep Log off the OCG-C sessions"),
+        "{text}"
     );
 }
 

@@ -95,10 +95,16 @@ fn a_rehearsed_day_of_three_roles_at_80x24() {
         line(&s, 2).contains("OVERDUE 08:15 HKT") && line(&s, 2).contains("Log in to OTP-C"),
         "{s}"
     );
-    // The preparation's open steps are carried into the primary site's list, first.
+    // The preparation's open steps are carried into the primary site's list, first, folded to
+    // their heading so that the primary site's own steps show.
     let prep = carried_from(&s, "Preparation").expect("carried from Preparation");
     assert!(s.contains("○ pre-sessi"), "over with steps open: {s}");
-    // Settle them: Space on each, the cursor moving on to the next open step by itself.
+    assert!(s.contains("· z shows them"), "{s}");
+    assert!(s.contains("ep  Record the OCG-C lookup result"), "{s}");
+    // Show them (z) and settle them from the first (g): Space on each, the cursor moving on to
+    // the next open step by itself.
+    t.keys(&["z", "g"]);
+    wait_still(&t, "the carried steps shown", |s| s.contains("· z folds"));
     let before = journal_lines(&j).len();
     let spaces = vec!["Space"; prep];
     t.keys(&spaces);
@@ -248,12 +254,23 @@ fn a_rehearsed_day_of_three_roles_at_80x24() {
         line(&s, 4).contains("5 open"),
         "the phase bar's N open: {s}"
     );
+    // Folded, under the banner's "Now: the steps of Failover…": those steps are on screen.
     assert!(
-        s.contains("[!] failed"),
-        "a failed step is carried too: {s}"
+        s.contains("─ Failover to the backup site · 11 steps"),
+        "{s}"
     );
-    assert!(s.contains("Snapshot before the failover"), "{s}");
-    // The header points at the oldest overdue critical step: the 09:55 snapshot.
+    assert!(s.contains("ep  Log off the OCG-C sessions at 10:00"), "{s}");
+    // z shows the carried steps: a failed one is carried too.
+    t.keys(&["z", "g"]);
+    let shown = wait_still(&t, "the carried steps shown", |s| s.contains("· z folds"));
+    assert!(
+        shown.contains("[!] failed"),
+        "a failed step is carried too: {shown}"
+    );
+    t.keys(&["z"]);
+    wait_still(&t, "folded again", |s| s.contains("· z shows them"));
+    // The header points at the overdue critical step to act on: the 09:55 snapshot (the
+    // log-off at 10:05 applies only on the rundown's choice, not recorded here).
     assert!(
         line(&s, 2).contains("OVERDUE 09:55 HKT")
             && line(&s, 2).contains("Snapshot before the failover"),

@@ -80,19 +80,29 @@ fn the_selection_stays_on_its_step_across_the_10_00_boundary() {
     );
     let t = Tmux::start("boundary", &cmd);
     t.wait_for("the step list", |s| s.contains("▸ [ ]"));
+    let selected = |s: &str| {
+        s.lines().any(|l| {
+            l.starts_with("▸ [ ] pending ")
+                && l.trim_end()
+                    .ends_with(" ep Check the traders see market data")
+        })
+    };
     // Paused, so the selection is made before 10:00: the last-but-one step of the primary list.
     t.keys(&["p", "G", "k"]);
-    t.wait_for("the step selected", |s| {
-        s.contains("▸ [ ] pending                      ep Check the traders see market data")
-    });
+    t.wait_for("the step selected", selected);
     t.keys(&["p"]);
-    // At 10x the boundary comes within about 6 s; the list is rebuilt with the carried group.
+    // At 10x the boundary comes within about 6 s; the list is rebuilt with the carried group,
+    // folded: the selected step shows under its heading, the failover's own steps after it.
     let after = t.wait_for("the failover and the carried group", |s| {
-        s.contains("▶ failover") && s.contains("carried")
+        s.contains("▶ failover") && s.contains("carried from Primary site")
     });
     assert!(
-        after.contains("▸ [ ] pending                      ep Check the traders see market data"),
+        selected(&after),
         "the selection stayed on its step:\n{after}"
+    );
+    assert!(
+        after.contains("ep Log off the OCG-C sessions at 10:00"),
+        "the failover's own steps show:\n{after}"
     );
     t.keys(&["Space"]);
     poll("the step to be journaled", || {
@@ -735,4 +745,91 @@ fn watcher(name: &str, j: &std::path::Path) -> Tmux {
             j.display()
         ),
     )
+}
+
+/// Walk 3 R17 in the real terminal: the failover's end confirmed with `c`, undone with `u` `y`,
+/// confirmed again. The banner follows each: the confirmation's own time, then "Confirmation
+/// undone: awaiting again" under the header's AWAITING CONFIRMATION, then the new time (it
+/// went on saying the first time through all of it).
+#[test]
+fn the_banner_follows_the_failover_end_confirmation_through_an_undo() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("undo.jsonl");
+    let cmd = format!(
+        "env NO_COLOR= TZ=Europe/London {BIN} run --role omd --rehearse --speed 30 --start-at 10:59 --journal {} --notify off --operator e2e; echo EXITED $?; sleep 60",
+        j.display()
+    );
+    let t = Tmux::start("undo-banner", &cmd);
+    // The two banner rows read as one.
+    let joined = |s: &str| s.lines().map(str::trim_end).collect::<Vec<_>>().join(" ");
+    t.wait_for("the boundary awaited", |s| {
+        s.contains("AWAITING CONFIRMATION")
+    });
+    t.keys(&["c"]);
+    t.wait_for("the confirm prompt", |s| s.contains("Confirm Failover"));
+    t.keys(&["Enter"]);
+    poll("the confirmation journaled", || {
+        journal_lines(&j)
+            .iter()
+            .any(|l| l["kind"] == "boundary_confirmed")
+    });
+    let first = journal_lines(&j)
+        .into_iter()
+        .find(|l| l["kind"] == "boundary_confirmed")
+        .unwrap();
+    let at = |l: &serde_json::Value| {
+        let utc = l["confirmed"]
+            .as_str()
+            .unwrap()
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap();
+        utc.with_timezone(&chrono_tz::Asia::Hong_Kong)
+            .format("%H:%M:%S")
+            .to_string()
+    };
+    let first_at = at(&first);
+    let said = format!("Confirmed at {first_at} HKT");
+    let s = t.wait_for("the banner with the confirmation", |s| {
+        joined(s).contains(&said)
+    });
+    assert!(!s.contains("AWAITING CONFIRMATION"), "{s}");
+
+    t.keys(&["u"]);
+    t.wait_for("the undo question", |s| s.contains("Undo "));
+    t.keys(&["y"]);
+    let s = t.wait_for("the banner undone", |s| {
+        joined(s).contains("Confirmation undone: awaiting again")
+    });
+    assert!(s.contains("AWAITING CONFIRMATION"), "{s}");
+    assert!(!joined(&s).contains("Confirmed at"), "{s}");
+
+    // Some seconds on (x30), confirmed again: its own time.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    t.keys(&["c"]);
+    t.wait_for("the confirm prompt", |s| s.contains("Confirm Failover"));
+    t.keys(&["Enter"]);
+    poll("the second confirmation journaled", || {
+        journal_lines(&j)
+            .iter()
+            .filter(|l| l["kind"] == "boundary_confirmed")
+            .count()
+            == 2
+    });
+    let second = journal_lines(&j)
+        .into_iter()
+        .filter(|l| l["kind"] == "boundary_confirmed")
+        .nth(1)
+        .unwrap();
+    let second_at = at(&second);
+    assert_ne!(first_at, second_at);
+    let said = format!("Confirmed at {second_at} HKT");
+    let s = t.wait_for("the banner with the new time", |s| {
+        joined(s).contains(&said)
+    });
+    assert!(
+        !joined(&s).contains(&format!("Confirmed at {first_at}")),
+        "{s}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("the exit", |s| s.contains("EXITED 0"));
 }

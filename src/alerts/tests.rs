@@ -480,6 +480,14 @@ fn an_overdue_step_with_an_unrecorded_choice_says_which() {
         "{a:?}"
     );
     assert!(a.body.contains("applies only if log-off"), "{a:?}");
+    // A yes/no choice by its name, in the words the list's row uses (`if drop-copy`).
+    let got = day(&p, hkt(25, 8, 10), hkt(25, 8, 20), &Record::default(), None);
+    let a = alert(&got, "step:ep-primary-logon-dropcopy:overdue");
+    assert!(
+        a.title
+            .starts_with("Overdue if drop-copy: Log on the OCG-C Drop Copy"),
+        "{a:?}"
+    );
 }
 
 #[test]

@@ -166,6 +166,14 @@ pub const KEYS: &[KeyHelp] = &[
         false,
     ),
     k(
+        "z",
+        "carried",
+        "show / fold carried steps",
+        Ctx::Both,
+        false,
+        false,
+    ),
+    k(
         "/",
         "search",
         "search title, id, detail",
@@ -190,18 +198,11 @@ pub const KEYS: &[KeyHelp] = &[
         false,
         false,
     ),
+    // g/G with j/k: the help fits 80x24 in two columns with `z` in it.
     k(
-        "j/k ↑/↓",
+        "j/k g/G",
         "move",
-        "move, or scroll the detail",
-        Ctx::Both,
-        false,
-        false,
-    ),
-    k(
-        "g/G",
-        "first/last",
-        "first / last step",
+        "move, first/last; or scroll",
         Ctx::Both,
         false,
         false,

@@ -670,14 +670,33 @@ fn steps_of_a_phase_that_ended_open_are_carried_into_the_next() {
     let primary = r.m.plan.session.phase_index("primary").unwrap();
     let rows = r.m.rows(now);
     let open = r.m.open_in(primary);
+    let overdue = open.iter().filter(|&&i| r.m.overdue(i, now)).count();
+    assert!(overdue >= 2, "the two 09:55 snapshots");
+    // Folded to its heading, with its counts; the selection stayed on its step, now carried,
+    // and shows under the heading; the failover's own steps follow.
     assert_eq!(
         rows[0],
         Row::Carried {
             phase: primary,
-            open: open.len()
+            open: open.len(),
+            overdue,
+            folded: true,
         }
     );
+    let first = r.m.cursor.unwrap();
+    assert_eq!(r.m.plan.steps[first].phase, primary);
+    assert_eq!(rows[1], Row::Step(first));
+    assert!(matches!(rows[2], Row::Own { .. }), "{rows:?}");
     let snapshot = r.m.plan.step_index("ep-primary-boundary").unwrap();
+    assert!(!rows.contains(&Row::Step(snapshot)), "folded");
+    assert!(
+        r.m.covered_steps(now).contains(&snapshot),
+        "the 09:55 snapshot stays, counted"
+    );
+    // `z` shows the group in front, as the list had it before.
+    r.send(key('z'));
+    let rows = r.m.rows(now);
+    assert!(matches!(rows[0], Row::Carried { folded: false, .. }));
     assert!(
         rows.contains(&Row::Step(snapshot)),
         "the 09:55 snapshot stays"
@@ -688,9 +707,7 @@ fn steps_of_a_phase_that_ended_open_are_carried_into_the_next() {
         "a settled step is not carried"
     );
     assert!(rows.iter().any(|r| matches!(r, Row::Own { .. })));
-    // The selection stayed on its step, now carried; settling it takes it off the list.
-    let first = r.m.cursor.unwrap();
-    assert_eq!(r.m.plan.steps[first].phase, primary);
+    // Settling the selected step takes it off the list.
     r.send(key(' '));
     assert!(!r.m.rows(now).contains(&Row::Step(first)));
     // The header's item: none of the failover is overdue yet, so the most recently due
@@ -1197,8 +1214,11 @@ fn watch_keeps_the_selection_on_its_step_and_says_so_when_the_step_leaves_the_li
     let primary = r.m.plan.session.phase_index("primary").unwrap();
     let carried = r.m.open_in(primary);
     assert!(carried.len() >= 4, "{carried:?}");
-    // The operator watches the third carried step; another step is settled on the host: the
-    // list is rebuilt (one row fewer above) and the selection stays where it was.
+    // The operator shows the carried steps (z) and watches the third; another step is settled
+    // on the host: the list is rebuilt (one row fewer above) and the selection stays where it
+    // was.
+    r.send(Message::Tick);
+    r.send(key('z'));
     r.m.cursor = Some(carried[2]);
     r.send(Message::Tick);
     let other =
@@ -1537,4 +1557,98 @@ fn a_due_after_the_backup_start_moves_with_its_confirmation_and_alerts_once() {
     let fx = r.send(Message::Tick);
     assert!(!fx.iter().any(|e| matches!(e, Effect::Notify(_))), "{fx:?}");
     assert!(r.m.overdue(i, r.clock.now()));
+}
+
+/// `c`, the observed time typed over the default, Enter.
+fn confirm_at(r: &mut Rig, hms: &str) {
+    r.send(key('c'));
+    r.send(Message::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    r.type_text(hms);
+    r.send(code(KeyCode::Enter));
+    assert!(matches!(r.m.mode, Mode::Normal), "{:?}", r.m.mode);
+}
+
+/// Walk 3 R17: after the failover-end confirmation was undone the banner went on saying
+/// "Confirmed at 11:00 … +45s" under the header's AWAITING CONFIRMATION, and after a new one
+/// at 11:01:30 it still said 11:00. The banner says what is true now: undone and awaited, or
+/// confirmed at the time of the confirmation in force (redo brings the first one back).
+#[test]
+fn undoing_or_redoing_the_failover_end_confirmation_restates_the_banner() {
+    let mut r = Rig::with_roles(hkt(25, 10, 59), &["omd"]);
+    r.send(Message::Tick);
+    r.clock.set(hkt(25, 11, 0) + TimeDelta::seconds(50));
+    r.send(Message::Tick);
+    let body = |r: &Rig| {
+        r.m.banner
+            .as_ref()
+            .map(|b| b.body.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        r.m.banner
+            .as_ref()
+            .is_some_and(|b| b.key == "failover.end:awaiting"),
+        "{:?}",
+        r.m.banner
+    );
+
+    confirm_at(&mut r, "11:00:45");
+    let now = r.clock.now();
+    assert!(
+        body(&r).starts_with("Confirmed at 11:00:45 HKT"),
+        "{}",
+        body(&r)
+    );
+    assert!(screen(&r.m, now).contains("Confirmed at 11:00:45 HKT"));
+
+    // Undone: the header awaits again, and so does the banner; nothing on screen says 11:00:45.
+    r.send(key('u'));
+    r.send(key('y'));
+    let s = screen(&r.m, now);
+    assert!(s.contains("AWAITING CONFIRMATION"), "{s}");
+    // (The banner's two rows read as one.)
+    let joined: String = s.lines().map(str::trim_end).collect::<Vec<_>>().join(" ");
+    assert!(
+        joined.contains(
+            "Confirmation undone: awaiting again; press c when it is observed.  (b dismisses)"
+        ),
+        "{s}"
+    );
+    assert!(!s.contains("Confirmed at"), "{s}");
+    // 11:00:45 only where the status line (the two rows above the footer) says what was undone.
+    assert!(!s.lines().take(21).any(|l| l.contains("11:00:45")), "{s}");
+    assert!(joined.contains("recorded: undo of"), "{s}");
+
+    // Redone: the confirmation in force again, and the banner with it.
+    r.send(key('U'));
+    assert!(
+        body(&r).starts_with("Confirmed at 11:00:45 HKT"),
+        "{}",
+        body(&r)
+    );
+
+    // Undone, then confirmed anew: the banner has the new time.
+    r.send(key('u'));
+    r.send(key('y'));
+    r.clock.set(hkt(25, 11, 1) + TimeDelta::seconds(40));
+    r.send(Message::Tick);
+    confirm_at(&mut r, "11:01:30");
+    let now = r.clock.now();
+    let s = screen(&r.m, now);
+    assert!(s.contains("Confirmed at 11:01:30 HKT"), "{s}");
+    assert!(!s.contains("11:00:45"), "{s}");
+    assert!(!s.contains("AWAITING"), "{s}");
+    // The operator's own action: no second notification of the boundary was sent.
+    assert_eq!(
+        r.m.recent
+            .iter()
+            .filter(
+                |e| matches!(&e.action, Action::Notification { key, .. } if key == "failover.end")
+            )
+            .count(),
+        1
+    );
 }

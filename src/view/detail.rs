@@ -137,6 +137,11 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
     ];
     if m.overdue(idx, now) {
         st.push(Span::styled(" OVERDUE", theme.overdue));
+    } else if m.past_due(idx, now)
+        && let Some(cond) = m.condition(idx)
+    {
+        // As its alert and the header say: overdue only if the choice goes its way.
+        st.push(Span::styled(format!(" OVERDUE {cond}"), theme.overdue));
     }
     if let Some(c) = m.record.state_of(&step.id) {
         st.push(Span::raw(format!(

@@ -3,8 +3,10 @@
 //! countdown to the next boundary (or, for a while after it, the boundary just confirmed: when
 //! and by whom); and one line for what matters most now (a watcher waiting for the first
 //! journal, a boundary awaiting confirmation, the countdown to the day, the end-of-session
-//! summary, or the oldest overdue critical step, then the next step due and the nearest
-//! deadline). A watcher of several journals says how many it merges.
+//! summary, or the critical step to act on now by one rule, `Model::act_on_now`: the current
+//! phase's, overdue or due within a quarter hour, before an older overdue one; then the other of
+//! the two, and the nearest deadline). With several roles loaded each step named carries its
+//! role, as in the list. A watcher of several journals says how many it merges.
 
 use crate::app::Model;
 use crate::journal::StepState;
@@ -249,48 +251,26 @@ fn focus_line<'a>(m: &Model, theme: &Theme, now: DateTime<Utc>) -> Line<'a> {
         return Line::from(spans);
     }
     let mut spans = Vec::new();
-    // The overdue critical step to act on now comes before anything due later.
-    if let Some(i) = m.overdue_critical_now(now) {
-        let step = &m.plan.steps[i];
-        let due = step.due.unwrap_or(now);
-        let more = m.overdue_steps(now).len().saturating_sub(1);
-        spans.push(Span::styled(
-            format!(
-                " OVERDUE {}{} ({} ago) ",
-                if step.due_approximate { "~" } else { "" },
-                zones::hm_on(due, tz, s.date),
-                zones::span(now - due)
-            ),
-            theme.overdue,
-        ));
-        spans.push(Span::raw(format!(" ! {}.", clean_line(&step.title))));
-        // Only when nothing surely applying is overdue: say it may not apply.
-        for (c, want) in crate::setup::undecided(&m.plan, step, &m.record) {
-            spans.push(Span::raw(format!(
-                " Applies only if {}: {}, not recorded yet.",
-                clean_line(&c.title),
-                clean_line(want)
-            )));
+    // One rule picks what leads (`Model::act_on_now`): the current phase's critical step,
+    // overdue or due soon, before an older overdue step from an earlier phase.
+    let lead = m.act_on_now(now);
+    let overdue = m.overdue_critical_now(now);
+    let next = m.next_due(now, lead.map(|f| f.step));
+    match lead {
+        Some(f) if !f.overdue => {
+            next_due_spans(&mut spans, m, theme, f.step, now);
+            if let Some(i) = overdue {
+                overdue_spans(&mut spans, m, theme, i, now);
+            }
         }
-        if more > 0 {
-            spans.push(Span::styled(
-                format!(" {more} more overdue (O, o)."),
-                theme.dim,
-            ));
+        _ => {
+            if let Some(i) = overdue {
+                overdue_spans(&mut spans, m, theme, i, now);
+            }
+            if let Some(i) = next {
+                next_due_spans(&mut spans, m, theme, i, now);
+            }
         }
-    }
-    if let Some(i) = next_due_step(m, now) {
-        let step = &m.plan.steps[i];
-        spans.push(Span::styled(" Next due ", theme.label));
-        // `~11:20` while it counts from an approximate start not confirmed yet (`+20m`).
-        spans.push(Span::raw(format!(
-            "{}{} (in {}){} {}.",
-            if step.due_approximate { "~" } else { "" },
-            zones::hm(step.due.unwrap_or(now), tz),
-            zones::span(step.due.unwrap_or(now) - now),
-            if step.critical { " !" } else { "" },
-            clean_line(&step.title)
-        )));
     }
     match nearest_deadline(m, now) {
         Some(d) => spans.push(Span::raw(format!(" {d}"))),
@@ -299,11 +279,99 @@ fn focus_line<'a>(m: &Model, theme: &Theme, now: DateTime<Utc>) -> Line<'a> {
     Line::from(spans)
 }
 
-/// The open step due soonest after `now`.
-fn next_due_step(m: &Model, now: DateTime<Utc>) -> Option<usize> {
-    (0..m.plan.steps.len())
-        .filter(|&i| m.state(i).is_open() && m.plan.steps[i].due.is_some_and(|d| d > now))
-        .min_by_key(|&i| m.plan.steps[i].due)
+/// A step as the header names it: its mark as the list has it (`!` critical, `?` when it hangs
+/// on a choice nobody recorded yet), its role when more than one is loaded (two roles' steps
+/// can share a title: "Snapshot before the failover" is ep's and omd's, walk 3 R9), its title.
+fn step_words(m: &Model, i: usize) -> String {
+    let step = &m.plan.steps[i];
+    let mark = if m.condition(i).is_some() {
+        "?"
+    } else if step.critical {
+        "!"
+    } else {
+        ""
+    };
+    let role = if m.plan.roles().len() > 1 {
+        format!("{} ", clean_line(&step.role))
+    } else {
+        String::new()
+    };
+    let mark = if mark.is_empty() {
+        String::new()
+    } else {
+        format!("{mark} ")
+    };
+    format!("{mark}{role}{}", clean_line(&step.title))
+}
+
+/// `OVERDUE 09:55 HKT (6m00s ago)  ! omd Snapshot before the failover. 3 more overdue (O, o).`
+/// A step past due that applies only on a choice not recorded yet reads `OVERDUE if log-off`,
+/// as its alert does, and says which choice.
+fn overdue_spans(
+    spans: &mut Vec<Span<'_>>,
+    m: &Model,
+    theme: &Theme,
+    i: usize,
+    now: DateTime<Utc>,
+) {
+    let s = &m.plan.session;
+    let step = &m.plan.steps[i];
+    let due = step.due.unwrap_or(now);
+    let cond = m.condition(i);
+    let more = m.overdue_steps(now).into_iter().filter(|&o| o != i).count();
+    spans.push(Span::styled(
+        format!(
+            " OVERDUE{} {}{} ({} ago) ",
+            cond.as_deref().map(|c| format!(" {c}")).unwrap_or_default(),
+            approx(step),
+            zones::hm_on(due, s.tz, s.date),
+            zones::span(now - due)
+        ),
+        theme.overdue,
+    ));
+    spans.push(Span::raw(format!(" {}.", step_words(m, i))));
+    for (c, want) in crate::setup::undecided(&m.plan, step, &m.record) {
+        spans.push(Span::raw(format!(
+            " Applies only if {}: {}, not recorded yet.",
+            clean_line(&c.title),
+            clean_line(want)
+        )));
+    }
+    if more > 0 {
+        spans.push(Span::styled(
+            format!(" {more} more overdue (O, o)."),
+            theme.dim,
+        ));
+    }
+}
+
+/// `Next due 10:05 HKT (in 2m19s) ! ep Log off the OCG-C sessions at 10:00, ….`
+/// `~` before a due that counts from an approximate start not confirmed yet (`+20m`: `~11:20`).
+fn approx(step: &crate::runbook::Step) -> &'static str {
+    if step.due_approximate { "~" } else { "" }
+}
+
+fn next_due_spans(
+    spans: &mut Vec<Span<'_>>,
+    m: &Model,
+    theme: &Theme,
+    i: usize,
+    now: DateTime<Utc>,
+) {
+    let step = &m.plan.steps[i];
+    let due = step.due.unwrap_or(now);
+    spans.push(Span::styled(" Next due ", theme.label));
+    let cond = m
+        .condition(i)
+        .map(|c| format!(" ({c})"))
+        .unwrap_or_default();
+    spans.push(Span::raw(format!(
+        "{}{} (in {}) {}{cond}.",
+        approx(step),
+        zones::hm(due, m.plan.session.tz),
+        zones::span(due - now),
+        step_words(m, i)
+    )));
 }
 
 /// The next deadline of the loaded roles within two weeks: `deadline Mon 27 Nov 23:59 (in 2d 03h): HSN Result Form`.

@@ -46,26 +46,15 @@ pub fn wanted_height(m: &Model, now: DateTime<Utc>) -> u16 {
 /// The rule's title: what is listed, how far it is settled, what is overdue or carried. The
 /// fullest form that fits `room` columns: the phase's times go first, then the settled count
 /// shortens, then goes; the overdue and carried counts stay.
-fn title<'a>(
-    m: &Model,
-    theme: &Theme,
-    rows: &[Row],
-    now: DateTime<Utc>,
-    room: usize,
-) -> Vec<Span<'a>> {
+fn title<'a>(m: &Model, theme: &Theme, now: DateTime<Utc>, room: usize) -> Vec<Span<'a>> {
     let s = &m.plan.session;
     let style = if m.focus == Pane::Steps {
         theme.rule.patch(theme.label)
     } else {
         theme.rule
     };
-    let steps: Vec<usize> = rows
-        .iter()
-        .filter_map(|r| match r {
-            Row::Step(i) => Some(*i),
-            _ => None,
-        })
-        .collect();
+    // Counted over every step the list covers, a folded carried group's too.
+    let steps = m.covered_steps(now);
     let overdue = steps.iter().filter(|&&i| m.overdue(i, now)).count();
     let mut tail = Vec::new();
     if overdue > 0 {
@@ -215,7 +204,7 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
     };
     let room_title =
         width.saturating_sub(marker.as_ref().map_or(0, |mk| mk.chars().count() + 5) + 5);
-    let mut head = title(m, theme, &rows_all, now, room_title);
+    let mut head = title(m, theme, now, room_title);
     if let Some(mk) = &marker {
         // The marker is kept whole; the title gives way.
         let t = super::fit_line(head, room_title);
@@ -231,6 +220,15 @@ pub fn render(area: Rect, buf: &mut Buffer, m: &Model, theme: &Theme, now: DateT
     )];
 
     let cols = Columns {
+        word: rows_all
+            .iter()
+            .filter_map(|r| match r {
+                Row::Step(i) => Some(state_word(m, *i, now).0.chars().count()),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0)
+            .max(8),
         due: rows_all
             .iter()
             .filter_map(|r| match r {
@@ -303,7 +301,26 @@ fn heading_line<'a>(m: &Model, theme: &Theme, row: Row, width: usize) -> Line<'a
     let phases = &m.plan.session.phases;
     let name = |p: usize| clean_line(&phases[p].title).into_owned();
     let text = match row {
-        Row::Carried { phase, open } => format!("carried from {} · {open} open", name(phase)),
+        Row::Carried {
+            phase,
+            open,
+            overdue,
+            folded,
+        } => {
+            let overdue = if overdue > 0 {
+                format!(", {overdue} OVERDUE")
+            } else {
+                String::new()
+            };
+            let hint = if folded {
+                " · z shows them"
+            } else if m.unfold_carried && !m.filter.is_on() {
+                " · z folds"
+            } else {
+                ""
+            };
+            format!("carried from {} · {open} open{overdue}{hint}", name(phase))
+        }
         Row::Own { phase, steps } => format!("{} · {steps} steps", name(phase)),
         Row::Overdue { steps } => format!("overdue, oldest first · {steps}"),
         Row::OpenIn { phase, open } => format!("{} · {open} open", name(phase)),
@@ -325,10 +342,27 @@ fn undecided(m: &Model, i: usize) -> bool {
         .is_some()
 }
 
-/// The widths a step line is laid out in: the due and role columns (the widest in the list, so
-/// that titles line up) and the whole line.
+/// The word a step's row reads and whether it is overdue: `OVERDUE` for a step surely to do past
+/// its due time; for one past it that applies only on a choice nobody recorded yet, the
+/// condition (`if log-off`), as its alert says `Overdue if log-off`: it is not counted overdue
+/// until the choice is recorded; else the state's word.
+fn state_word(m: &Model, i: usize, now: DateTime<Utc>) -> (String, bool) {
+    if m.overdue(i, now) {
+        return ("OVERDUE".into(), true);
+    }
+    if m.past_due(i, now)
+        && let Some(cond) = m.condition(i)
+    {
+        return (cond, false);
+    }
+    (m.state(i).word().into(), false)
+}
+
+/// The widths a step line is laid out in: the state word, due and role columns (the widest in
+/// the list, so that titles line up) and the whole line.
 #[derive(Clone, Copy)]
 struct Columns {
+    word: usize,
     due: usize,
     role: usize,
     width: usize,
@@ -344,11 +378,11 @@ fn step_line<'a>(
 ) -> Line<'a> {
     let step = &m.plan.steps[i];
     let state = m.state(i);
-    let overdue = m.overdue(i, now);
-    let (word, word_style) = if overdue {
-        ("OVERDUE", theme.overdue)
+    let (word, overdue) = state_word(m, i, now);
+    let word_style = if overdue {
+        theme.overdue
     } else {
-        (state.word(), super::state_style(theme, state))
+        super::state_style(theme, state)
     };
     let due = due_label(&m.plan, step).unwrap_or_default();
     // `late` is for a step recorded after its due time; one still open past it (pending, or
@@ -357,7 +391,10 @@ fn step_line<'a>(
     let sel = if selected { "▸ " } else { "  " };
     let spans = vec![
         Span::raw(sel),
-        Span::styled(format!("{} {word:<8}", state.glyph()), word_style),
+        Span::styled(
+            format!("{} {word:<w$}", state.glyph(), w = cols.word),
+            word_style,
+        ),
         Span::styled(format!(" {due:>w$}", w = cols.due), theme.dim),
         Span::styled(format!(" {late:<4}"), theme.late),
         // `?`: it applies only if a choice not recorded yet goes its way ("log off at 10:00"
