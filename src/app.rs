@@ -658,18 +658,14 @@ impl Model {
                 step: None, issue, ..
             } => format!("{} on the session", if *issue { "issue" } else { "note" }),
             Action::Evidence { step, field, value } => {
-                // A choice's value decides which steps apply: say which one it was. Only a
-                // choice's (one of its fixed options): free evidence may be what the journal
-                // refused as a secret, and this text also says what was NOT recorded.
+                // One of a field's options (a choice's decides which steps apply): say which
+                // one it was. Only an option: free evidence may be what the journal refused as
+                // a secret, and this text also says what was NOT recorded.
                 let choice = self
                     .plan
                     .step_index(step)
-                    .map(|i| &self.plan.steps[i])
-                    .into_iter()
-                    .flat_map(|s| s.settles.iter())
-                    .filter_map(|c| self.plan.session.choice(c))
-                    .find(|c| c.field() == *field)
-                    .and_then(|c| c.option_for(value));
+                    .and_then(|i| self.plan.steps[i].options_of(field))
+                    .and_then(|o| crate::runbook::option_in(o, value));
                 format!(
                     "evidence \"{}\"{} on {}",
                     clean_line(field),
@@ -1292,7 +1288,7 @@ fn start_evidence(m: &mut Model, step: usize, field: usize) {
         .evidence_of(&m.plan.steps[step].id, &m.plan.steps[step].evidence[field])
         .map(|e| e.value.clone())
         .unwrap_or_default();
-    m.mode = Mode::Typing(Input::new(Prompt::Evidence { step, field }, &existing));
+    m.mode = Mode::Typing(Input::editing(Prompt::Evidence { step, field }, &existing));
 }
 
 fn typing_key(m: &mut Model, mut input: Input, k: KeyEvent, now: DateTime<Utc>) -> Vec<Effect> {
@@ -1387,20 +1383,36 @@ fn submit(m: &mut Model, input: Input, now: DateTime<Utc>) -> Vec<Effect> {
     {
         return refuse(m, input, format!("{why}: type it, or Esc to cancel"));
     }
-    // A choice is recorded as evidence: only one of its options, so the steps that depend on
-    // it follow what was meant.
+    // A field with options (a choice, or one the runbook gives options) takes only one of
+    // them, recorded as the runbook spells it: the steps that depend on a choice follow what
+    // was meant, and the report reads `yes`, not `maybe` (walk 3 R8).
+    let mut text = text;
     if let Prompt::Evidence { step, field } = input.prompt {
         let st = &m.plan.steps[step];
-        let choice = st
-            .settles
-            .iter()
-            .filter_map(|c| m.plan.session.choice(c))
-            .find(|c| c.field() == st.evidence[field]);
-        if let Some(c) = choice
-            && c.option_for(&text).is_none()
+        if let Some(options) = st.options_of(&st.evidence[field]) {
+            let Some(o) = crate::runbook::option_in(options, &text) else {
+                let why = format!("type one of: {}", options.join(", "));
+                return refuse(m, input, why);
+            };
+            o.clone_into(&mut text);
+        }
+    }
+    // The value the field holds already, typed: recording it again would only repeat it.
+    if let Prompt::Evidence { step, field } = input.prompt {
+        let st = &m.plan.steps[step];
+        if m.record
+            .evidence_of(&st.id, &st.evidence[field])
+            .is_some_and(|e| e.sensed.is_none() && e.value == text)
         {
-            let why = format!("type one of: {}", c.options.join(", "));
-            return refuse(m, input, why);
+            m.say(
+                format!(
+                    "unchanged: {} is still {}; nothing recorded",
+                    clean_line(&st.evidence[field]),
+                    clean_line(&text)
+                ),
+                Tone::Info,
+            );
+            return Vec::new();
         }
     }
     let id = |i: usize| m.plan.steps[i].id.clone();

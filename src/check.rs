@@ -515,6 +515,14 @@ impl Runner {
                     .ok()
                     .and_then(|c| c.get(&job.step).copied());
                 let by_time = *from == spec::From::PhaseStart;
+                // A line is taken by its own time (`by_time`) or, in the app, by when it is
+                // read: either way only within the phase. Outside it, no line written from now
+                // on could be taken: read what is there and do not wait out the timeout.
+                let off = if by_time || job.in_session {
+                    off_phase(job, crate::clock::wall_now())
+                } else {
+                    None
+                };
                 let follow = log::Follow {
                     path: fill(path).into(),
                     regex: pattern.regex,
@@ -530,6 +538,7 @@ impl Runner {
                         phase: job.phase,
                     }),
                     deadline,
+                    once: off.is_some(),
                     cursor,
                     cancel: cancel.clone(),
                 };
@@ -540,7 +549,10 @@ impl Runner {
                         if let (Some(c), Ok(mut map)) = (cursor, self.cursors.lock()) {
                             map.insert(job.step.clone(), c);
                         }
-                        p
+                        match off {
+                            Some(off) => off.say(p),
+                            None => p,
+                        }
                     }
                     Err(e) => {
                         Probed::new(CheckOutcome::Error, format!("the log check stopped: {e}"))
@@ -560,12 +572,19 @@ impl Runner {
                 });
                 let re = pattern.map(|p| p.regex);
                 let tz = job.tz;
+                // Written since its phase started: not before the phase has (its end does not
+                // matter: a file written since the start stays so).
+                let off = off_phase(job, crate::clock::wall_now())
+                    .filter(|o| !o.ended && *newer_than == Some(NewerThan::PhaseStart));
                 match tokio::task::spawn_blocking(move || {
                     file::probe(&path, since, re.as_ref(), deadline, tz)
                 })
                 .await
                 {
-                    Ok(p) => p,
+                    Ok(p) => match off {
+                        Some(off) => off.say(p),
+                        None => p,
+                    },
                     Err(e) => {
                         Probed::new(CheckOutcome::Error, format!("the file check stopped: {e}"))
                     }
@@ -585,6 +604,52 @@ impl Runner {
             }
         }
     }
+}
+
+/// A job's phase seen from `now`: not started yet, or ended.
+struct OffPhase {
+    ended: bool,
+    at: DateTime<Utc>,
+    tz: Tz,
+}
+
+impl OffPhase {
+    /// What the probe found becomes `not in phase` with why in front, unless it passed (a line
+    /// of the phase's own time was there) or could not be made (an unreadable log is the
+    /// operator's to fix whatever the day).
+    fn say(&self, p: Probed) -> Probed {
+        if matches!(p.outcome, CheckOutcome::Pass | CheckOutcome::Error) {
+            return p;
+        }
+        let at = self
+            .at
+            .with_timezone(&self.tz)
+            .format("%Y-%m-%d %H:%M:%S %Z");
+        let why = if self.ended {
+            format!("phase ended (at {at}): nothing written from now on can be its evidence")
+        } else {
+            format!("phase not started (it starts at {at}): nothing can be its evidence yet")
+        };
+        Probed {
+            outcome: CheckOutcome::NotInPhase,
+            detail: format!("{why}; {}", p.detail),
+            ..p
+        }
+    }
+}
+
+/// Whether `job`'s phase has not started or has ended at `now` (wall clock).
+fn off_phase(job: &Job, now: DateTime<Utc>) -> Option<OffPhase> {
+    let (ended, at) = if now < job.phase_start {
+        (false, job.phase_start)
+    } else {
+        (true, job.phase_end.filter(|e| now >= *e)?)
+    };
+    Some(OffPhase {
+        ended,
+        at,
+        tz: job.tz,
+    })
 }
 
 /// Sets the flag when dropped: a blocking follower polls it and stops.

@@ -75,6 +75,19 @@ pub struct Setup {
     pub checks: Option<crate::check::Runner>,
     /// `run --forward URL`: the journal forwarded to a syslog collector by a task of its own.
     pub forward: Option<crate::forward::Target>,
+    /// The writer's `attach` is journaled already: `drillbook run` journals it before the
+    /// choices it records (`--choose`), so that nothing is recorded before anyone attached.
+    /// Otherwise the loop journals it first.
+    pub attached: bool,
+}
+
+/// The `attach` a writer journals first: who started recording, with which build and roles.
+pub fn attach_action(plan: &crate::runbook::Plan) -> Action {
+    Action::Attach {
+        pid: std::process::id(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        roles: plan.roles(),
+    }
 }
 
 /// A start-up probe: a future that ends with a message for `update`.
@@ -277,6 +290,7 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
         arrival,
         checks,
         forward: forward_to,
+        attached,
     } = setup;
     // What the loop can do is part of the setup, as the model's other settings are: without a
     // runner, `r` says so and no automatic check is started.
@@ -333,12 +347,10 @@ pub async fn drive<F: Frontend>(frontend: &mut F, setup: Setup, inputs: Inputs) 
     }
 
     let mut quit: Option<String> = None;
-    if let Source::Write(j) = &mut source {
-        let attach = Action::Attach {
-            pid: std::process::id(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            roles: model.plan.roles(),
-        };
+    if let Source::Write(j) = &mut source
+        && !attached
+    {
+        let attach = attach_action(&model.plan);
         quit = ctx.carry_out(
             frontend,
             &mut model,

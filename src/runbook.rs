@@ -105,18 +105,39 @@ pub struct Choice {
 impl Choice {
     /// The evidence field a settling step records the choice in: `TITLE (a / b)`.
     pub fn field(&self) -> String {
-        format!("{} ({})", self.title, self.options.join(" / "))
+        field_name(&self.title, &self.options)
     }
 
-    /// The option a recorded value names, compared without case and with spaces or underscores
-    /// taken as dashes (`Log off` is `log-off`); `None` when it names none.
+    /// The option a recorded value names ([`option_in`]); `None` when it names none.
     pub fn option_for(&self, value: &str) -> Option<&str> {
-        let norm = |s: &str| s.trim().to_lowercase().replace([' ', '_'], "-");
-        let v = norm(value);
-        self.options
-            .iter()
-            .find(|o| norm(o) == v)
-            .map(String::as_str)
+        option_in(&self.options, value)
+    }
+}
+
+/// The option of `options` a typed value names, compared without case and with spaces or
+/// underscores taken as dashes (`Log off` is `log-off`, `No drop copy` is `no Drop Copy`);
+/// `None` when it names none.
+pub fn option_in<'a>(options: &'a [String], value: &str) -> Option<&'a str> {
+    let v = option_key(value);
+    options
+        .iter()
+        .find(|o| option_key(o) == v)
+        .map(String::as_str)
+}
+
+/// What two spellings of one option have in common (see [`option_in`]).
+pub fn option_key(s: &str) -> String {
+    s.trim().to_lowercase().replace([' ', '_'], "-")
+}
+
+/// An evidence field's name with its options, as shown and journaled: `TITLE (a / b)`, the
+/// options not repeated when the title already ends with them.
+pub fn field_name(title: &str, options: &[String]) -> String {
+    let suffix = format!(" ({})", options.join(" / "));
+    if title.ends_with(&suffix) {
+        title.to_owned()
+    } else {
+        format!("{title}{suffix}")
     }
 }
 
@@ -251,6 +272,9 @@ pub struct Step {
     pub due_approximate: bool,
     pub critical: bool,
     pub evidence: Vec<String>,
+    /// The fields of `evidence` that take only some values, with those values: declared with
+    /// `options:`, or a choice the step settles.
+    pub options: Vec<(String, Vec<String>)>,
     pub expect: Vec<String>,
     /// Shown for copying; drillbook never runs it.
     pub command: Option<String>,
@@ -262,6 +286,16 @@ pub struct Step {
     pub applies_if: Vec<(String, String)>,
     /// What drillbook can sense for the step, read-only (see [`crate::check`]).
     pub check: Option<crate::check::spec::Check>,
+}
+
+impl Step {
+    /// The values evidence field `field` takes, when it takes only some.
+    pub fn options_of(&self, field: &str) -> Option<&[String]> {
+        self.options
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, o)| o.as_slice())
+    }
 }
 
 /// One session with its runbooks composed: what the app, the journal and the reports work on.

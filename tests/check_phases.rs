@@ -97,9 +97,10 @@ fn the_testers_line_is_no_sites_logon_and_a_backup_time_line_is_the_backup_sites
         "80 columns:\n{text}"
     );
     let rows = rows(&text);
-    // The primary-site step takes neither line: both are from after its phase ended.
+    // The primary-site step takes neither line: both are from after its phase ended. The
+    // phase is over (the session was in 2023): said at once, not waited out, not a failure.
     let (outcome, primary) = row(&rows, "ep-primary-logon-trading");
-    assert_eq!(outcome, "TIMEOUT", "{text}");
+    assert_eq!(outcome, "not in phase", "{text}");
     assert!(
         primary.contains(
             "none taken: 2 matching line(s) from after the phase ended at 2023-11-25 10:00:00 HKT"
@@ -115,8 +116,8 @@ fn the_testers_line_is_no_sites_logon_and_a_backup_time_line_is_the_backup_sites
         "{text}"
     );
     assert!(backup.contains("endpoint=10.2.2.2:5000"), "{text}");
-    assert!(text.contains("2 checks: 1 TIMEOUT, 1 pass."), "{text}");
-    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(text.contains("2 checks: 1 not in phase, 1 pass."), "{text}");
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
 }
 
 #[test]
@@ -168,7 +169,8 @@ fn one_line_in_two_phases_windows_passes_one_step_and_the_other_says_whose_it_is
     assert_eq!(passed.len(), 1, "one line, one pass:\n{text}");
     assert!(passed[0].2.contains("at byte 0:"), "{text}");
     let other = rows.iter().find(|r| r.0 != "pass").unwrap();
-    assert_eq!(other.0, "TIMEOUT", "{text}");
+    // Both phases are over (2023): the other reads what is there and says why it took nothing.
+    assert_eq!(other.0, "not in phase", "{text}");
     assert!(
         other.2.contains(&format!(
             "none taken: 1 matching line(s) another phase's step took (same line as {}, byte 0: needs a line of its own)",
@@ -180,7 +182,7 @@ fn one_line_in_two_phases_windows_passes_one_step_and_the_other_says_whose_it_is
         text.lines().all(|l| l.chars().count() <= 80),
         "80 columns:\n{text}"
     );
-    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
 }
 
 // --- in `drillbook run` --------------------------------------------------------------------------
@@ -364,7 +366,8 @@ async fn a_line_a_journaled_pass_took_stays_its_steps_after_a_restart() {
     let after = runner(&log);
     after.remember(&plan, &record);
     let r = after.run(planned_job(&plan, "backup-logon")).await;
-    assert_eq!(r.outcome, CheckOutcome::Timeout, "{r:?}");
+    // Its phase (in 2023) is over: the run read the log and stopped, saying whose the line is.
+    assert_eq!(r.outcome, CheckOutcome::NotInPhase, "{r:?}");
     assert!(
         r.detail.contains("same line as failover-logon, byte 0"),
         "{}",
@@ -434,23 +437,29 @@ async fn in_the_app_a_line_without_its_own_time_is_the_phase_s_it_is_read_in() {
             .in_session()
     };
     // A run over the empty log leaves the runner's cursor at its start; the line is written
-    // after it, and the next run reads it from there.
-    let read = |start, end| {
+    // after it, and the next run reads it from there. Out of its phase, a run does not wait
+    // for a line (none read now could be the phase's): `not in phase` at once.
+    let read = |start, end, first_outcome| {
         let log = log.clone();
         let job = job(start, end);
         async move {
             std::fs::write(&log, "").unwrap();
             let r = runner(&log);
             let first = r.run(job.clone()).await;
-            assert_eq!(first.outcome, CheckOutcome::Timeout, "{first:?}");
+            assert_eq!(first.outcome, first_outcome, "{first:?}");
             let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
             f.write_all(b"LOGON ACCEPTED\n").unwrap();
             r.run(job).await
         }
     };
     // The phase ended a minute ago: a line read now is not its.
-    let r = read(now - TimeDelta::hours(2), Some(now - TimeDelta::minutes(1))).await;
-    assert_eq!(r.outcome, CheckOutcome::Timeout, "{r:?}");
+    let r = read(
+        now - TimeDelta::hours(2),
+        Some(now - TimeDelta::minutes(1)),
+        CheckOutcome::NotInPhase,
+    )
+    .await;
+    assert_eq!(r.outcome, CheckOutcome::NotInPhase, "{r:?}");
     assert!(
         r.detail
             .contains("1 matching line(s) read after the phase ended at "),
@@ -458,8 +467,8 @@ async fn in_the_app_a_line_without_its_own_time_is_the_phase_s_it_is_read_in() {
         r.detail
     );
     // The phase starts in an hour: not yet its either.
-    let r = read(now + TimeDelta::hours(1), None).await;
-    assert_eq!(r.outcome, CheckOutcome::Timeout, "{r:?}");
+    let r = read(now + TimeDelta::hours(1), None, CheckOutcome::NotInPhase).await;
+    assert_eq!(r.outcome, CheckOutcome::NotInPhase, "{r:?}");
     assert!(
         r.detail
             .contains("1 matching line(s) read before the phase started at "),
@@ -467,7 +476,12 @@ async fn in_the_app_a_line_without_its_own_time_is_the_phase_s_it_is_read_in() {
         r.detail
     );
     // In progress: it is.
-    let r = read(now - TimeDelta::minutes(1), Some(now + TimeDelta::hours(1))).await;
+    let r = read(
+        now - TimeDelta::minutes(1),
+        Some(now + TimeDelta::hours(1)),
+        CheckOutcome::Timeout,
+    )
+    .await;
     assert_eq!(r.outcome, CheckOutcome::Pass, "{r:?}");
     // `drillbook check`'s jobs are on no session clock: the line is taken when read.
     std::fs::write(&log, "").unwrap();
@@ -483,4 +497,149 @@ async fn in_the_app_a_line_without_its_own_time_is_the_phase_s_it_is_read_in() {
         .write_all(b"LOGON ACCEPTED\n")
         .unwrap();
     assert_eq!(r.run(off_clock).await.outcome, CheckOutcome::Pass);
+}
+
+// --- a phase that has not started, or has ended -----------------------------------------------
+
+/// A session whose phases are long over (`past`), going on now (`now`, to 2098) and not begun
+/// (`future`, on 25 Nov 2099), each with a log check reading by the line's own time, and a file
+/// check of the future phase's snapshot (written since its start).
+fn three_times(dir: &Path, log: &Path, snapshot: &Path) -> (PathBuf, PathBuf) {
+    std::fs::write(
+        dir.join("session.yaml"),
+        "format: 1\nid: three-times\ntitle: Over, going on, to come\ntimezone: Asia/Hong_Kong\n\
+         date: 2099-11-25\nphases:\n\
+         \x20 - {id: past, title: Long over, start: \"2020-01-01 09:00\", end: \"2020-01-01 10:00\"}\n\
+         \x20 - {id: now, title: Going on, start: \"2020-01-02 09:00\", end: \"2098-01-01 00:00\"}\n\
+         \x20 - {id: future, title: To come, start: \"08:00\", end: \"10:00\"}\n",
+    )
+    .unwrap();
+    let log_check = |timeout: &str| {
+        format!(
+            "      check:\n        log: ${{bss_log}}\n        match: '^(?P<at>\\S+ \\S+) LOGON ACCEPTED'\n        \
+             from: phase_start\n        timeout: {timeout}\n"
+        )
+    };
+    let runbook = dir.join("three.yaml");
+    std::fs::write(
+        &runbook,
+        format!(
+            "format: 1\nid: three\nrole: ops\ntitle: Three times\nsession: session.yaml\nsite:\n  \
+             bss_log: The log\n  snapshot: The snapshot file\nphases:\n  past:\n    - id: past-logon\n      \
+             title: Logged on back then\n{}  now:\n    - id: now-logon\n      title: Logged on now\n{}  \
+             future:\n    - id: future-logon\n      title: Logged on then\n{}    - id: future-snapshot\n      \
+             title: Snapshot taken then\n      check:\n        file: ${{snapshot}}\n        \
+             newer_than: phase_start\n        timeout: 20s\n",
+            log_check("20s"),
+            log_check("1s"),
+            log_check("20s"),
+        ),
+    )
+    .unwrap();
+    let site = dir.join("site.yaml");
+    std::fs::write(
+        &site,
+        format!(
+            "site:\n  bss_log: {}\n  snapshot: {}\n",
+            log.display(),
+            snapshot.display()
+        ),
+    )
+    .unwrap();
+    (runbook, site)
+}
+
+/// walk 3 R15: `drillbook check` on a day before the session waited 20 s per log check of a
+/// phase not begun, then said TIMEOUT and exited 1. A check whose phase has not started, or has
+/// ended, reads what is there and says so at once (`not in phase`, with which), and only real
+/// failures make the exit status: a check of a phase going on still waits for its line.
+#[test]
+fn a_check_out_of_its_phase_says_so_at_once_and_is_no_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("bss.log");
+    // A logon in the long-over phase, and one from today.
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Asia::Hong_Kong)
+        .format("%Y-%m-%d %H:%M:%S");
+    std::fs::write(
+        &log,
+        format!("2020-01-01 09:30:00 LOGON ACCEPTED\n{today} LOGON ACCEPTED\n"),
+    )
+    .unwrap();
+    let snapshot = dir.path().join("snapshot.csv");
+    std::fs::write(&snapshot, "orders\n").unwrap();
+    let (runbook, site) = three_times(dir.path(), &log, &snapshot);
+    let check = |steps: &[&str]| {
+        let mut args = vec![
+            "check",
+            "--runbook",
+            runbook.to_str().unwrap(),
+            "--site",
+            site.to_str().unwrap(),
+        ];
+        args.extend_from_slice(steps);
+        let t0 = Instant::now();
+        let out = drillbook(&args);
+        (out, t0.elapsed())
+    };
+
+    let (out, took) = check(&["past-logon", "future-logon", "future-snapshot"]);
+    let text = stdout(&out);
+    assert!(
+        took < Duration::from_secs(10),
+        "the 20 s timeouts were waited out ({took:?}):\n{text}"
+    );
+    let first = rows(&text);
+    // Over, but its line is in the log: a pass, read after the fact.
+    let (outcome, past) = row(&first, "past-logon");
+    assert_eq!(outcome, "pass", "{text}");
+    assert!(past.contains("2020-01-01 09:30:00"), "{text}");
+    // Not begun: the lines there are from before it, and it says so.
+    let (outcome, future) = row(&first, "future-logon");
+    assert_eq!(outcome, "not in phase", "{text}");
+    assert!(
+        future.contains("phase not started (it starts at 2099-11-25 08:00:00 HKT)"),
+        "{text}"
+    );
+    assert!(
+        future.contains("matching line(s) from before the phase started"),
+        "what was read is still said: {text}"
+    );
+    let (outcome, snap) = row(&first, "future-snapshot");
+    assert_eq!(outcome, "not in phase", "{text}");
+    assert!(snap.contains("phase not started"), "{text}");
+    assert!(
+        text.contains("3 checks: 1 pass, 2 not in phase. Not in phase is not a failure"),
+        "{text}"
+    );
+    assert!(
+        text.lines().all(|l| l.chars().count() <= 80),
+        "80 columns:\n{text}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+
+    // A phase that has ended with no line of its own: said at once, not a failure either.
+    std::fs::write(&log, format!("{today} LOGON ACCEPTED\n")).unwrap();
+    let (out, took) = check(&["past-logon"]);
+    let text = stdout(&out);
+    assert!(took < Duration::from_secs(10), "{took:?}:\n{text}");
+    let ended = rows(&text);
+    let (outcome, past) = row(&ended, "past-logon");
+    assert_eq!(outcome, "not in phase", "{text}");
+    assert!(
+        past.contains("phase ended (at 2020-01-01 10:00:00 HKT)")
+            && past.contains("1 matching line(s) from after the phase ended"),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+
+    // The phase going on: its check waits for a line (1 s here) and a timeout is a failure.
+    std::fs::write(&log, "2020-01-01 09:30:00 LOGON ACCEPTED\n").unwrap();
+    let (out, took) = check(&["now-logon", "future-logon"]);
+    let text = stdout(&out);
+    assert!(took >= Duration::from_millis(900), "{took:?}:\n{text}");
+    let last = rows(&text);
+    assert_eq!(row(&last, "now-logon").0, "TIMEOUT", "{text}");
+    assert_eq!(row(&last, "future-logon").0, "not in phase", "{text}");
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
 }

@@ -735,8 +735,23 @@ async fn a_file_check_needs_the_file_newer_than_the_phase_and_matching() {
             .as_deref(),
         Some("rows")
     );
-    // Written before the phase started: last week's snapshot is not this one.
+    // The phase has not started: nothing written yet can be its snapshot, and it says so
+    // rather than fail.
     let r = run(Utc::now() + TimeDelta::minutes(5)).await;
+    assert_eq!(r.outcome, CheckOutcome::NotInPhase, "{r:?}");
+    assert!(
+        r.detail.starts_with("phase not started (it starts at ") && r.detail.contains("not after"),
+        "{}",
+        r.detail
+    );
+    // Written before the phase started: last week's snapshot is not this one.
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+        .unwrap();
+    let r = run(Utc::now() - TimeDelta::minutes(5)).await;
     assert_eq!(r.outcome, CheckOutcome::Fail, "{r:?}");
     assert!(r.detail.contains("not after"), "{}", r.detail);
 

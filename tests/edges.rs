@@ -357,3 +357,39 @@ fn the_operator_is_the_account_name_when_user_and_logname_are_unset() {
     let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert_eq!(first["operator"], account.as_str(), "{text}");
 }
+
+/// walk 3 R8: `drillbook record` takes a field with options as the app does: only one of them,
+/// journaled as the runbook spells it; anything else is an error line naming the options, and
+/// nothing is journaled for it.
+#[test]
+fn record_takes_only_an_option_of_a_field_that_has_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("r.jsonl");
+    let field = "Drop Copy agrees with the Trading session (yes / no / no Drop Copy)";
+    let mut r = cli::Recorder::start(&j, "ep", "alice").unwrap();
+    let reply = r.ask(&format!("evidence ep-backup-reconcile {field} = maybe"));
+    assert!(
+        reply.starts_with("err ")
+            && reply.contains(&format!("`{field}` takes one of: yes, no, no Drop Copy")),
+        "{reply}"
+    );
+    let reply = r.ask(&format!(
+        "evidence ep-backup-reconcile {field} = No drop copy"
+    ));
+    assert!(reply.starts_with("ok "), "{reply}");
+    let (status, err, _) = r.finish();
+    assert!(
+        !status.success() && err.contains("1 line(s) not recorded"),
+        "a refused line makes the exit say so: {err}"
+    );
+    let values: Vec<String> = drillbook::journal::read(&j)
+        .unwrap()
+        .events
+        .iter()
+        .filter_map(|e| match &e.action {
+            drillbook::journal::Action::Evidence { value, .. } => Some(value.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(values, ["no Drop Copy"]);
+}

@@ -92,7 +92,7 @@ impl Drop for Forwarder {
     }
 }
 
-/// A day's actions for roles ep, hsn, omd: every step done with its first evidence field filled
+/// A day's actions for roles ep, hsn, omd: every step done with its first free-text evidence field filled
 /// (values carrying the characters structured data must escape), and notes.
 fn day_lines() -> Vec<String> {
     let roles: Vec<String> = ["ep", "hsn", "omd"]
@@ -102,7 +102,8 @@ fn day_lines() -> Vec<String> {
     let plan = drillbook::runbook::load_bundled(&roles).unwrap();
     let mut v = Vec::new();
     for (i, s) in plan.steps.iter().enumerate() {
-        if let Some(f) = s.evidence.first() {
+        // The first field that takes any text (one with options takes only them).
+        if let Some(f) = s.evidence.iter().find(|f| s.options_of(f).is_none()) {
             v.push(format!(
                 "evidence {} {f} = value {i} \"quoted\" [bracket] back\\slash ]",
                 s.id

@@ -141,7 +141,7 @@ fn report_has_the_result_per_system_and_phase_times_issues_references_and_contac
             "## Session notes\n\n- 08:20:00 HKT (00:20:00 GMT) alice@desk1: Vendor called about the drop copy \u{241b}[31mred\n",
             "## Notifications that failed\n\n- 10:45:00 HKT (02:45:00 GMT): `failover.end@-15m` on terminal: tmux passthrough is off",
             "- Failover to the backup site ends, Backup site starts\n  - Planned: ~11:00:00 HKT (03:00:00 GMT)\n  - Confirmed: 11:20:00 HKT (03:20:00 GMT)\n  - Drift: 20m00s after plan\n  - By: alice@desk1, recorded 11:21:00 HKT (03:21:00 GMT)\n",
-            "### Backup site: 11:20:00 HKT (confirmed; planned ~11:00 HKT, 20m00s after plan) to 12:10 HKT",
+            "### Backup site: 11:20:00 HKT to 12:10 HKT\n\nStart confirmed at 11:20:00 HKT: planned ~11:00 HKT, 20m00s after plan.\n",
             "- OPS/CS/010/23: Second Practice Session",
             "- MDD/23/690:",
             "- Participant General Enquiry Hotline (calls may be recorded), phone 2840 3626, e-mail trd@hkex.com.hk",

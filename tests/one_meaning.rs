@@ -254,7 +254,7 @@ fn one_confirmation_shows_one_drift_everywhere() {
     );
     assert!(
         rep.contains(
-            "### Backup site: 10:58:30 HKT (confirmed; planned ~11:00 HKT, 1m30s before plan)"
+            "### Backup site: 10:58:30 HKT to 12:10 HKT\n\nStart confirmed at 10:58:30 HKT: planned ~11:00 HKT, 1m30s before plan.\n"
         ),
         "{rep}"
     );

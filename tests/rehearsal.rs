@@ -80,6 +80,7 @@ fn setup(
         arrival: None,
         forward: None,
         checks: None,
+        attached: false,
     }
 }
 

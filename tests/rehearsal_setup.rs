@@ -242,3 +242,65 @@ fn one_choice_takes_one_option() {
         "{err}"
     );
 }
+
+/// walk 3: `--choose` journaled its choice as `#1`, before the `attach` (`#2`), so the record
+/// showed a choice made before anyone started recording. The attach comes first, on a new
+/// journal and on a resumed one whose choice is changed.
+#[test]
+fn a_choice_is_journaled_after_the_attach_of_the_run_that_made_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("c.jsonl");
+    let run = |choose: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_drillbook"))
+            .args(["run", "--role", "ep", "--rehearse", "--speed", "3600"])
+            .args(["--headless", "--notify", "off", "--operator", "alice"])
+            .args(["--choose", choose, "--journal"])
+            .arg(&j)
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let kinds = || -> Vec<(u64, String)> {
+        journal::read(&j)
+            .unwrap()
+            .events
+            .iter()
+            .map(|e| {
+                let kind = match &e.action {
+                    journal::Action::Evidence { value, .. } => format!("evidence {value}"),
+                    a => a.kind().to_owned(),
+                };
+                (e.seq, kind)
+            })
+            .collect()
+    };
+    run("drop-copy=no");
+    let first = kinds();
+    assert_eq!(
+        first[..2],
+        [(1, "attach".to_owned()), (2, "evidence no".to_owned())],
+        "{first:?}"
+    );
+    // Resumed with the other option: this run's attach, then its choice.
+    run("drop-copy=yes");
+    let all = kinds();
+    let resumed = &all[first.len()..];
+    assert_eq!(
+        resumed[..2],
+        [
+            (first.len() as u64 + 1, "attach".to_owned()),
+            (first.len() as u64 + 2, "evidence yes".to_owned())
+        ],
+        "{all:?}"
+    );
+    assert_eq!(
+        all.iter().filter(|(_, k)| k == "attach").count(),
+        2,
+        "one attach per run, not one more from the loop: {all:?}"
+    );
+}

@@ -222,7 +222,7 @@ fn report_takes_each_system_from_its_journal_and_shows_each_hosts_confirmation()
     // The phase headings take the newest confirmation recorded (desk1's, written last).
     assert!(
         text.contains(
-            "### Backup site: 11:06:30 HKT (confirmed; planned ~11:00 HKT, 6m30s after plan)"
+            "### Backup site: 11:06:30 HKT to 12:10 HKT\n\nStart confirmed at 11:06:30 HKT: planned ~11:00 HKT, 6m30s after plan.\n"
         ),
         "{text}"
     );
@@ -390,4 +390,79 @@ fn handover_and_report_refuse_two_different_rehearsals() {
     std::fs::write(one.join("b.jsonl"), &text).unwrap();
     let out = drillbook(&["report", one.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// walk 3 R13: the per-host table said "the boundaries above take the newest recorded", while in
+/// a handover `## Boundaries: planned vs confirmed` is ~250 lines below it. Each section the
+/// paragraph names is where it says (above, next, near the end) in handover and report alike.
+/// And the report's phase headings, which cannot fold, keep to the phase and its times within
+/// 80 columns; the confirmation is the line under the heading.
+#[test]
+fn the_per_host_boundaries_say_where_the_merged_ones_are_and_headings_fit_80_columns() {
+    use unicode_width::UnicodeWidthStr;
+    let d = day();
+    for cmd in ["handover", "report"] {
+        let out = drillbook(&[cmd, s(&d.folder)]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = cli::unfold(&stdout(&out));
+        let lines: Vec<&str> = text.lines().collect();
+        let here = lines
+            .iter()
+            .position(|l| l.starts_with("Each journal's own confirmation"))
+            .unwrap_or_else(|| panic!("{cmd}: no pointer paragraph in:\n{text}"));
+        let para = lines[here];
+        // `"Name" (where)`, each named section once.
+        let named: Vec<(&str, &str)> = para
+            .split('"')
+            .skip(1)
+            .collect::<Vec<_>>()
+            .chunks(2)
+            .filter_map(|c| {
+                let name = c.first()?;
+                let rest = c.get(1)?.trim_start();
+                let place = rest.strip_prefix('(')?.split(')').next()?;
+                Some((*name, place))
+            })
+            .collect();
+        assert!(
+            named
+                .iter()
+                .any(|(n, _)| *n == "Boundaries: planned vs confirmed"),
+            "{cmd}: {para}"
+        );
+        for (name, place) in named {
+            let heading = format!("## {name}");
+            let at = lines
+                .iter()
+                .position(|l| *l == heading)
+                .unwrap_or_else(|| panic!("{cmd}: {heading} not in:\n{text}"));
+            let next_heading = lines[here..]
+                .iter()
+                .position(|l| l.starts_with("## "))
+                .map(|i| i + here);
+            match place {
+                "above" => assert!(at < here, "{cmd}: {name} is not above: {para}"),
+                "next" => assert_eq!(Some(at), next_heading, "{cmd}: {name} is not next"),
+                "near the end" => assert!(
+                    at > here && at * 2 > lines.len(),
+                    "{cmd}: {name} at line {at} of {} is not near the end (pointer at {here})",
+                    lines.len()
+                ),
+                other => panic!("{cmd}: unexpected place {other:?} in: {para}"),
+            }
+        }
+    }
+    // Headings within 80 columns as printed (not unfolded); the confirmation under its heading.
+    let out = drillbook(&["report", s(&d.folder)]);
+    let printed = stdout(&out);
+    for l in printed.lines().filter(|l| l.starts_with('#')) {
+        assert!(l.width() <= 80, "{} columns: {l}", l.width());
+    }
+    assert!(
+        printed.contains(
+            "\n### Failover to the backup site: 10:00 HKT to 11:06:30 HKT\n\nEnd confirmed at \
+             11:06:30 HKT: planned ~11:00 HKT, 6m30s after plan.\n"
+        ),
+        "{printed}"
+    );
 }

@@ -784,3 +784,63 @@ fn a_due_after_the_phase_start_validates_in_a_day_phase() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.starts_with("ok: files valid"), "{stdout}");
 }
+
+/// walk 3 R8: an evidence field may name the only values it takes (`{field, options}`), beside
+/// plain names. Each way of writing one wrong is reported where it is, all at once; a key that
+/// is not `field` or `options` is a typo with its position.
+#[test]
+fn evidence_field_options_are_checked_where_they_are_written() {
+    let path = fixture("field-options.yaml");
+    let (code, _, stderr) = validate(&[&path]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_clean(&stderr);
+    let p = path.display();
+    let want = [
+        format!(
+            "{p}:15:20: a field with options needs at least two: name them, or leave `options` out for free text"
+        ),
+        format!("{p}:17:25: an option cannot be empty"),
+        format!(
+            "{p}:19:30: option `Primary` is listed twice (options are compared without case, spaces and dashes alike)"
+        ),
+        format!("{p}:20:19: an evidence field needs a name"),
+        format!(
+            "{p}:31:17: `accepted (yes / no)` takes one of its options (yes, no), which the operator records; a check files what it captures as text: record it into a field without options"
+        ),
+        "5 problems found".to_owned(),
+    ];
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines, want, "{stderr}");
+
+    // A typo in the field's keys, and the same file written right.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("session.yaml"), dir.path().join("session.yaml")).unwrap();
+    let rb = dir.path().join("typo.yaml");
+    let text = "format: 1\nid: typo\nrole: ep\ntitle: T\nsession: session.yaml\nphases:\n  primary:\n    - id: logon\n      title: Log on\n      evidence:\n        - logon time\n        - field: Drop Copy agrees\n          opts: [\"yes\", \"no\"]\n";
+    std::fs::write(&rb, text).unwrap();
+    let (code, _, stderr) = validate(&[&rb]);
+    assert_eq!(code, 1);
+    assert_clean(&stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "{}:13:11: phases.primary[0].evidence[1]: unknown field `opts`, expected `field` or `options`",
+            rb.display()
+        )),
+        "{stderr}"
+    );
+    std::fs::write(&rb, text.replace("opts:", "options:")).unwrap();
+    let (code, _, stderr) = validate(&[&rb]);
+    assert_eq!(code, 0, "{stderr}");
+    let plan = drillbook::runbook::load_paths(&[rb]).unwrap();
+    let step = &plan.steps[0];
+    assert_eq!(
+        step.evidence,
+        ["logon time", "Drop Copy agrees (yes / no)"],
+        "a field with options is named with them, as a choice's is"
+    );
+    assert_eq!(step.options_of("logon time"), None);
+    assert_eq!(
+        step.options_of("Drop Copy agrees (yes / no)"),
+        Some(&["yes".to_owned(), "no".to_owned()][..])
+    );
+}

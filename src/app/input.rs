@@ -36,6 +36,11 @@ pub struct Input {
     pub cut: usize,
     /// Pasted line breaks joined with spaces: said again once it is recorded.
     pub joined: usize,
+    /// The text is a value recorded before, offered whole, as a selection is: the first
+    /// character typed (or a paste) replaces it, Backspace or Delete clears it, and a cursor
+    /// key lets it go to edit it in place (walk 3 R8: `no` typed after `maybe` recorded
+    /// `maybeno`).
+    held: bool,
 }
 
 impl PartialEq for Input {
@@ -44,6 +49,7 @@ impl PartialEq for Input {
             && self.text() == other.text()
             && self.cursor() == other.cursor()
             && self.error == other.error
+            && self.held == other.held
     }
 }
 
@@ -61,7 +67,29 @@ impl Input {
             error: None,
             cut: 0,
             joined: 0,
+            held: false,
         }
+    }
+
+    /// A prompt over a value recorded before: offered whole, replaced by what is typed, or
+    /// edited once a cursor key lets it go (see `held`).
+    pub fn editing(prompt: Prompt, old: &str) -> Self {
+        let mut i = Self::new(prompt, old);
+        i.held = !i.text().is_empty();
+        i
+    }
+
+    /// The text is the value recorded before, whole, and typing replaces it.
+    pub fn held(&self) -> bool {
+        self.held
+    }
+
+    /// Let go of a held value: gone (`clear`), or kept to edit.
+    fn release(&mut self, clear: bool) {
+        if self.held && clear {
+            self.line = tui_input::Input::default();
+        }
+        self.held = false;
     }
 
     pub fn text(&self) -> &str {
@@ -88,6 +116,8 @@ impl Input {
     /// every other control character its visible stand-in ([`crate::text::clean_line`]); what
     /// does not fit in [`MAX_CHARS`] is left out.
     pub fn paste(&mut self, text: &str) -> Pasted {
+        // Pasted over a held value: it replaces it, as typing does.
+        self.release(!text.is_empty());
         let one_line = text.trim_end_matches(['\r', '\n']).replace("\r\n", " ");
         let joined = one_line.matches(['\r', '\n']).count();
         let one_line = one_line.replace(['\r', '\n'], " ");
@@ -132,6 +162,26 @@ impl Input {
         let Some(req) = tui_input::backend::crossterm::to_input_request(&TermEvent::Key(k)) else {
             return false;
         };
+        if self.held {
+            match req {
+                InputRequest::InsertChar(c) if c.is_control() => return false,
+                // Moving keeps the value to edit; anything else that edits replaces it whole:
+                // a character typed, a word or the line deleted.
+                InputRequest::SetCursor(_)
+                | InputRequest::GoToPrevChar
+                | InputRequest::GoToNextChar
+                | InputRequest::GoToPrevWord
+                | InputRequest::GoToNextWord
+                | InputRequest::GoToStart
+                | InputRequest::GoToEnd => self.release(false),
+                InputRequest::InsertChar(_) | InputRequest::Yank => self.release(true),
+                _ => {
+                    self.release(true);
+                    self.error = None;
+                    return true;
+                }
+            }
+        }
         if let InputRequest::InsertChar(c) = req {
             if c.is_control() {
                 return false;
@@ -222,6 +272,50 @@ mod tests {
         assert_eq!(i.text().chars().count(), MAX_CHARS);
         assert!(!i.text().contains('z'));
         assert_eq!(i.error.as_deref(), Some(full().as_str()));
+    }
+
+    /// walk 3 R8: `e` on a field holding `maybe`, then `no`, recorded `maybeno`. A value
+    /// recorded before is offered whole: typing replaces it, Backspace clears it, a cursor key
+    /// keeps it to edit.
+    #[test]
+    fn a_value_recorded_before_is_replaced_by_typing_or_edited_after_a_cursor_key() {
+        let typed = |i: &mut Input, t: &str| {
+            for c in t.chars() {
+                i.key(k(KeyCode::Char(c)));
+            }
+        };
+        let mut i = Input::editing(Prompt::SessionNote, "maybe");
+        assert!(i.held());
+        assert_eq!((i.text(), i.cursor()), ("maybe", 5));
+        typed(&mut i, "no");
+        assert_eq!(i.text(), "no");
+        assert!(!i.held());
+
+        let mut i = Input::editing(Prompt::SessionNote, "maybe");
+        i.key(k(KeyCode::Backspace));
+        assert_eq!(
+            i.text(),
+            "",
+            "Backspace takes the whole value, as on a selection"
+        );
+        typed(&mut i, "yes");
+        assert_eq!(i.text(), "yes");
+
+        let mut i = Input::editing(Prompt::SessionNote, "10:00:41 Logout");
+        i.key(k(KeyCode::End));
+        assert!(!i.held());
+        typed(&mut i, " (seq 12)");
+        assert_eq!(i.text(), "10:00:41 Logout (seq 12)");
+        let mut i = Input::editing(Prompt::SessionNote, "ab");
+        i.key(k(KeyCode::Left));
+        i.key(k(KeyCode::Backspace));
+        assert_eq!(i.text(), "b", "once let go, keys edit as usual");
+
+        let mut i = Input::editing(Prompt::SessionNote, "old");
+        i.paste("new");
+        assert_eq!(i.text(), "new", "a paste replaces it too");
+        assert!(!Input::editing(Prompt::SessionNote, "").held());
+        assert!(!Input::new(Prompt::SessionNote, "11:08:05 ").held());
     }
 
     #[test]

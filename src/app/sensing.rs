@@ -116,7 +116,9 @@ pub(super) fn answered(m: &mut Model, action: &Action, error: Option<&str>) -> b
     }
     let tone = match outcome {
         CheckOutcome::Pass => Tone::Ok,
-        CheckOutcome::NotConfigured | CheckOutcome::Refused => Tone::Info,
+        CheckOutcome::NotConfigured | CheckOutcome::Refused | CheckOutcome::NotInPhase => {
+            Tone::Info
+        }
         _ => Tone::Error,
     };
     m.say(

@@ -1652,3 +1652,115 @@ fn undoing_or_redoing_the_failover_end_confirmation_restates_the_banner() {
         1
     );
 }
+
+/// walk 3 R8: "Drop Copy agrees with the Trading session (yes / no / no Drop Copy)" took
+/// `maybe`; then `e` on it opened `maybe` with the cursor at its end and `no` recorded
+/// `maybeno`. The runbook gives the field its options: anything else is refused as a choice is,
+/// with the options; an option is recorded as the runbook spells it. Re-opened, the value is
+/// offered whole and typing replaces it; Enter on it unchanged records nothing.
+#[test]
+fn a_field_with_options_takes_only_them_and_a_reopened_value_is_replaced_by_typing() {
+    let mut r = Rig::new(hkt(25, 11, 40));
+    r.select("ep-backup-reconcile");
+    let i = r.m.plan.step_index("ep-backup-reconcile").unwrap();
+    let field = "Drop Copy agrees with the Trading session (yes / no / no Drop Copy)";
+    let k = r.m.plan.steps[i]
+        .evidence
+        .iter()
+        .position(|f| f == field)
+        .expect("the field keeps its name");
+    assert_eq!(
+        r.m.plan.steps[i].options_of(field),
+        Some(&["yes".to_owned(), "no".to_owned(), "no Drop Copy".to_owned()][..])
+    );
+    let open = |r: &mut Rig| {
+        r.select("ep-backup-reconcile");
+        r.send(key('e'));
+        for _ in 0..k {
+            r.send(code(KeyCode::Down));
+        }
+        r.send(code(KeyCode::Enter));
+    };
+    let lines = r.lines_on_disk();
+    open(&mut r);
+    r.type_text("maybe");
+    r.send(code(KeyCode::Enter));
+    assert_eq!(
+        r.typing().error.as_deref(),
+        Some("type one of: yes, no, no Drop Copy"),
+        "refused with the options, the prompt open"
+    );
+    assert_eq!(r.lines_on_disk(), lines, "nothing journaled");
+    // An option however typed, recorded as the runbook spells it.
+    r.send(Message::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    r.send(Message::Paste("NO DROP COPY".into()));
+    r.send(code(KeyCode::Enter));
+    assert!(matches!(r.m.mode, Mode::Normal), "{}", r.status());
+    let step = r.m.plan.steps[i].id.clone();
+    assert_eq!(
+        r.m.record.evidence_of(&step, field).unwrap().value,
+        "no Drop Copy"
+    );
+    assert!(
+        r.status().contains(&format!("\"{field}\" = no Drop Copy")),
+        "{}",
+        r.status()
+    );
+
+    // Re-opened: the value is there, held; typing replaces it, it is not appended to.
+    open(&mut r);
+    assert_eq!(r.typing().text(), "no Drop Copy");
+    assert!(r.typing().held());
+    r.type_text("no");
+    assert_eq!(r.typing().text(), "no");
+    r.send(code(KeyCode::Enter));
+    assert_eq!(r.m.record.evidence_of(&step, field).unwrap().value, "no");
+
+    // From the field list, a typed key goes to the field and replaces its value too.
+    r.select("ep-backup-reconcile");
+    r.send(key('e'));
+    for _ in 0..k {
+        r.send(code(KeyCode::Down));
+    }
+    r.type_text("yes");
+    assert_eq!(r.typing().text(), "yes");
+    r.send(code(KeyCode::Esc));
+
+    // Enter on the value as it stands records nothing more.
+    let lines = r.lines_on_disk();
+    open(&mut r);
+    r.send(code(KeyCode::Enter));
+    assert_eq!(r.lines_on_disk(), lines);
+    assert!(r.status().starts_with("unchanged: "), "{}", r.status());
+
+    // A free-text field takes anything; re-opened, End lets its value go to be added to.
+    let free = "execution reports missed during the disconnect recovered (count, how)";
+    let f = r.m.plan.steps[i]
+        .evidence
+        .iter()
+        .position(|x| x == free)
+        .unwrap();
+    assert_eq!(r.m.plan.steps[i].options_of(free), None);
+    let open_free = |r: &mut Rig| {
+        r.select("ep-backup-reconcile");
+        r.send(key('e'));
+        for _ in 0..f {
+            r.send(code(KeyCode::Down));
+        }
+        r.send(code(KeyCode::Enter));
+    };
+    open_free(&mut r);
+    r.type_text("3, by resend request");
+    r.send(code(KeyCode::Enter));
+    open_free(&mut r);
+    r.send(code(KeyCode::End));
+    r.type_text(" at 11:12");
+    r.send(code(KeyCode::Enter));
+    assert_eq!(
+        r.m.record.evidence_of(&step, free).unwrap().value,
+        "3, by resend request at 11:12"
+    );
+}

@@ -70,6 +70,9 @@ pub struct Follow {
     /// The step this run is for, and its phase: a line another phase's step took is not taken.
     pub claim: Option<Claimant>,
     pub deadline: Instant,
+    /// Read what the file holds and stop at its end (or the deadline), without waiting for a
+    /// line: no line written from now on could be taken (its phase has not started, or ended).
+    pub once: bool,
     pub cursor: Option<Cursor>,
     pub cancel: Arc<AtomicBool>,
 }
@@ -132,11 +135,15 @@ impl Follow {
                     }
                 },
                 Err(e) if e.is_not_found() => {
-                    if self.stopped() {
+                    if self.once || self.stopped() {
                         return (
                             Probed::new(
                                 CheckOutcome::Timeout,
-                                format!("{shown} does not exist (waited for it to appear)"),
+                                if self.once {
+                                    format!("{shown} does not exist")
+                                } else {
+                                    format!("{shown} does not exist (waited for it to appear)")
+                                },
                             ),
                             self.cursor,
                         );
@@ -261,6 +268,14 @@ impl Follow {
                 carry.clear();
                 skipping = false;
                 continue;
+            }
+            if self.once {
+                let cursor = Some(Cursor {
+                    dev: cur.dev,
+                    ino: cur.ino,
+                    offset: cur.line_end,
+                });
+                return (self.nothing(&seen), cursor);
             }
             let left = self.deadline.saturating_duration_since(Instant::now());
             std::thread::sleep(POLL.min(left));

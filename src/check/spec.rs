@@ -525,6 +525,9 @@ pub struct SpecCtx<'a> {
     pub tz: Tz,
     /// The step's evidence fields.
     pub evidence: &'a [String],
+    /// Those of them that take only some values, with the values: a check does not file what
+    /// it captures there (a log's text is not one of the operator's options).
+    pub options: &'a [(String, Vec<String>)],
     /// The site names the runbook declares (`site:`).
     pub declared: &'a [String],
 }
@@ -917,8 +920,16 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
         raw.record.map(|o| o.0),
         produced.as_deref(),
         cx.evidence,
+        cx.options,
         &mut bad,
     );
+    // A captured value is filed by its name only into a field that takes any text.
+    let free: Vec<String> = cx
+        .evidence
+        .iter()
+        .filter(|f| !cx.options.iter().any(|(c, _)| c == *f))
+        .cloned()
+        .collect();
     if problems.is_empty() {
         Ok(Check {
             probe,
@@ -926,7 +937,7 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
             every,
             settle_on_pass,
             record,
-            fields: cx.evidence.to_vec(),
+            fields: free,
         })
     } else {
         Err(problems)
@@ -974,6 +985,7 @@ fn filing(
     written: Option<Vec<(String, String)>>,
     produced: Option<&[String]>,
     evidence: &[String],
+    options: &[(String, Vec<String>)],
     bad: &mut dyn FnMut(&str, bool, String),
 ) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -992,6 +1004,21 @@ fn filing(
                     } else {
                         produced.join(", ")
                     }
+                ),
+            );
+            continue;
+        }
+        // A field with options, named in full or by its name without them.
+        let closed = options.iter().find(|(f, o)| {
+            norm(f) == norm(&field) || norm(f) == norm(&crate::runbook::field_name(&field, o))
+        });
+        if let Some((f, o)) = closed {
+            bad(
+                &at,
+                false,
+                format!(
+                    "`{f}` takes one of its options ({}), which the operator records; a check files what it captures as text: record it into a field without options",
+                    o.join(", ")
                 ),
             );
             continue;

@@ -5,7 +5,10 @@
 //! It reads the runbooks and the site file and writes nothing: no journal is opened, so it runs
 //! beside the app without touching its lock, and nothing it sees enters the session's record
 //! (the app's checks do that). Exit 1 when a check failed, timed out or could not be made; not
-//! configured and refused are shown but are not failures: nothing was observed.
+//! configured and refused are shown but are not failures: nothing was observed. Nor is not in
+//! phase: a check of what only its phase's lines (or a file written since the phase started)
+//! can show, run before that phase or after it, reads what is there and says so at once instead
+//! of waiting out its timeout (walk 3 R15: 20 s, then TIMEOUT and exit 1, on a Wednesday).
 
 use super::{Failure, Outcome, load_selection};
 use crate::check::{self, CheckResult, Job, Mode, Runner};
@@ -172,6 +175,13 @@ fn summary(results: &[CheckResult], site: &Site) -> String {
         if results.len() == 1 { "" } else { "s" },
         parts.join(", ")
     );
+    if counts.iter().any(|(o, _)| *o == CheckOutcome::NotInPhase) {
+        let _ = write!(
+            s,
+            " Not in phase is not a failure: the step's phase has not started or has ended, so no \
+             line written now can be its evidence."
+        );
+    }
     if counts
         .iter()
         .any(|(o, _)| *o == CheckOutcome::NotConfigured)

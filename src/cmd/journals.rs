@@ -262,12 +262,15 @@ fn seen<'a>(
 
 /// `## Boundaries as each host saw them`: one row per approximate boundary, one column per
 /// journal, each cell the confirmed instant, its drift and who; then the spread between them.
-fn seen_section(m: &Many, rows: &[Seen], f: &Fmt) -> String {
+/// `merged` says which parts of the document go by the newest confirmation recorded, and where
+/// they are: the section sits near the top of a handover and below the merged boundaries in a
+/// report (walk 3 R13: "the boundaries above" pointed 250 lines down).
+fn seen_section(m: &Many, rows: &[Seen], f: &Fmt, merged: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "\n## Boundaries as each host saw them\n");
     let _ = writeln!(
         out,
-        "Each journal's own confirmation (undone ones left out); the boundaries above take the newest \
+        "Each journal's own confirmation (undone ones left out). {merged} go by the newest one \
          recorded.\n"
     );
     let mut head = vec!["Boundary".to_owned(), "Planned".to_owned()];
@@ -386,7 +389,12 @@ pub fn handover(journals: &[PathBuf], runbooks: &[PathBuf], at: Option<&str>) ->
     let by = merge::confirmations_by_journal(records.iter().copied());
     let rows = seen(&m, &rep, &by);
     let mut add = journals_section(&m, &f);
-    add.push_str(&seen_section(&m, &rows, &f));
+    add.push_str(&seen_section(
+        &m,
+        &rows,
+        &f,
+        "\"Where the session stands\" (next) and \"Boundaries: planned vs confirmed\" (near the end)",
+    ));
     insert_before(&mut text, "\n## Where the session stands", &add);
     let paths: Vec<PathBuf> = m.sources.iter().map(|s| s.path.clone()).collect();
     text.push_str(&crate::forward::handover_section(&paths, &f));
@@ -417,7 +425,13 @@ pub fn report(journals: &[PathBuf], runbooks: &[PathBuf], format: &str) -> Outco
         _ => {
             let mut t = report::render_md(&m.plan, &model, &f);
             let mut add = journals_section(&m, &f);
-            add.push_str(&seen_section(&m, &rows, &f));
+            add.push_str(&seen_section(
+                &m,
+                &rows,
+                &f,
+                "\"Boundaries: planned vs confirmed\" (above) and the phase headings under \"Steps by \
+                 phase\"",
+            ));
             insert_before(&mut t, "\n## Result by system and phase", &add);
             if m.rehearsal {
                 let slices: Vec<&[Event]> = m

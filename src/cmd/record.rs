@@ -50,6 +50,8 @@ pub enum LineError {
     Form(&'static str),
     #[error("step `{step}` has no evidence field `{field}`")]
     NoField { step: String, field: String },
+    #[error("`{field}` takes one of: {}", .options.join(", "))]
+    NotOption { field: String, options: Vec<String> },
     #[error("no approximate boundary `{0}`")]
     NoBoundary(String),
     #[error("cannot read `{}`", crate::text::clean_line(.0))]
@@ -100,16 +102,27 @@ pub fn parse_action(plan: &Plan, line: &str) -> Result<Action, LineError> {
                 .ok_or(LineError::Form("evidence STEP FIELD = VALUE"))?;
             let step = step_id(id)?;
             let i = plan.step_index(&step).unwrap_or_default();
-            if !plan.steps[i].evidence.iter().any(|f| f == field) {
+            let s = &plan.steps[i];
+            if !s.evidence.iter().any(|f| f == field) {
                 return Err(LineError::NoField {
                     step,
                     field: field.to_owned(),
                 });
             }
+            // As the app takes it: only one of a field's options, as the runbook spells it.
+            let value = match s.options_of(field) {
+                Some(options) => crate::runbook::option_in(options, value)
+                    .ok_or_else(|| LineError::NotOption {
+                        field: crate::text::clean_line(field).into_owned(),
+                        options: options.to_vec(),
+                    })?
+                    .to_owned(),
+                None => value.to_owned(),
+            };
             Ok(Action::Evidence {
                 step,
                 field: field.to_owned(),
-                value: value.to_owned(),
+                value,
             })
         }
         "confirm" => {

@@ -146,6 +146,14 @@ pub fn run(args: &RunArgs) -> Outcome {
     let clock = clock_for(args, &plan, &replay)?;
     // What the journal held before this run: the choices below are this run's own actions.
     let resumed = replay.resumed_summary(plan.session.tz);
+    // The attach first, then what --choose records: a choice is made by someone who started
+    // recording, and the journal reads so (walk 3: `#1` was the choice, `#2` the attach).
+    append(
+        crate::run::attach_action(&plan),
+        &mut journal,
+        &mut replay,
+        clock.as_ref(),
+    )?;
     let changed = record_choices(&plan, &choices, &mut journal, &mut replay, clock.as_ref())?;
     let now = clock.now();
     let torn = replay.torn.take();
@@ -186,6 +194,7 @@ pub fn run(args: &RunArgs) -> Outcome {
             arrival: None,
             checks: Some(checks),
             forward,
+            attached: true,
         };
         return headless(args, setup, &path);
     }
@@ -222,6 +231,7 @@ pub fn run(args: &RunArgs) -> Outcome {
             arrival: Some(arrival),
             checks: Some(checks),
             forward,
+            attached: true,
         },
         theme,
     )
@@ -273,16 +283,27 @@ fn record_choices(
             field: c.field(),
             value: (*option).to_owned(),
         };
-        let ev = journal.append(action, clock).map_err(|e| {
-            Failure::new(format!(
-                "{}: cannot write the journal: {e}",
-                journal.path().display()
-            ))
-        })?;
-        replay.record.apply(&ev);
-        replay.events.push(ev);
+        append(action, journal, replay, clock)?;
     }
     Ok(changed)
+}
+
+/// Journal `action` before the loop starts, and fold it into the replay the model is built on.
+fn append(
+    action: Action,
+    journal: &mut Journal,
+    replay: &mut Replay,
+    clock: &dyn Clock,
+) -> Result<(), Failure> {
+    let ev = journal.append(action, clock).map_err(|e| {
+        Failure::new(format!(
+            "{}: cannot write the journal: {e}",
+            journal.path().display()
+        ))
+    })?;
+    replay.record.apply(&ev);
+    replay.events.push(ev);
+    Ok(())
 }
 
 /// `--headless`: the app's loop with a line printer for a screen, one line per transition and
@@ -509,6 +530,7 @@ pub fn watch(first: &Path, rest: &[PathBuf], theme_spec: Option<&str>) -> Outcom
             arrival: None,
             checks: None,
             forward: None,
+            attached: false,
         },
         theme,
     )

@@ -110,7 +110,8 @@ impl ClockChange {
 }
 
 /// What a check saw, in one word. `not_configured` and `refused` are not failures: nothing
-/// was observed (a site value unset; a command check drillbook was not allowed to run).
+/// was observed (a site value unset; a command check drillbook was not allowed to run); nor is
+/// `not_in_phase`: nothing read now could be the step's evidence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckOutcome {
@@ -125,6 +126,10 @@ pub enum CheckOutcome {
     Refused,
     /// The probe could not be made (an unreadable file, a socket error).
     Error,
+    /// What it looks for can only be its phase's, and its phase has not started (or has
+    /// ended): nothing it could read now is the step's evidence, so it read what was there and
+    /// did not wait. Not a failure (`drillbook check` on the Wednesday before).
+    NotInPhase,
 }
 
 impl CheckOutcome {
@@ -137,6 +142,7 @@ impl CheckOutcome {
             CheckOutcome::NotConfigured => "not configured",
             CheckOutcome::Refused => "refused",
             CheckOutcome::Error => "ERROR",
+            CheckOutcome::NotInPhase => "not in phase",
         }
     }
 

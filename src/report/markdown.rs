@@ -1,6 +1,6 @@
 //! The evidence report as Markdown: what a person reads and the firm files. Times in the
 //! session's zone, the reader's beside them where it differs; phase headings carry their
-//! boundaries as confirmed, with the planned time and the drift.
+//! boundaries as confirmed, the line under them the planned time and the drift.
 
 use super::{Boundary, By, Report, StepReport, drift_words, systems};
 use crate::handover::Fmt;
@@ -8,19 +8,34 @@ use crate::journal::event::StepState;
 use crate::runbook::Plan;
 use std::fmt::Write;
 
-/// One end of a phase in a heading: `11:06:00 HKT (confirmed; planned ~11:00 HKT, 6m00s after
-/// plan)` (observed to the second, as its drift), `~11:00 HKT (not confirmed)`, or a fixed
-/// `10:00 HKT`.
+/// One end of a phase in a heading: `11:06:00 HKT` confirmed (to the second, as observed),
+/// `~11:00 HKT` approximate and not confirmed, or a fixed `10:00 HKT`. The confirmation's detail
+/// goes on the line under the heading ([`confirmation`]): a heading cannot fold, and with it the
+/// heading ran to 108 columns (walk 3 R13).
 pub fn edge(b: &Boundary, f: &Fmt) -> String {
+    match &b.confirmed {
+        Some(c) => crate::zones::hms(c.utc, f.tz),
+        None if b.approximate => format!("~{}", f.hm(b.planned.utc)),
+        None => f.hm(b.planned.utc),
+    }
+}
+
+/// What a phase's approximate end (`which`: `Start`, `End`) is: `End confirmed at 11:06:00 HKT:
+/// planned ~11:00 HKT, 6m00s after plan.`, or `End not confirmed: planned ~11:00 HKT.`; `None`
+/// for a fixed one, which the heading says in full.
+pub fn confirmation(b: &Boundary, which: &str, f: &Fmt) -> Option<String> {
     match (&b.confirmed, b.drift_seconds) {
-        (Some(c), Some(d)) => format!(
-            "{} (confirmed; planned ~{}, {})",
+        (Some(c), Some(d)) => Some(format!(
+            "{which} confirmed at {}: planned ~{}, {}.",
             crate::zones::hms(c.utc, f.tz),
             f.hm(b.planned.utc),
             drift_words(d)
-        ),
-        _ if b.approximate => format!("~{} (not confirmed)", f.hm(b.planned.utc)),
-        _ => f.hm(b.planned.utc),
+        )),
+        _ if b.approximate => Some(format!(
+            "{which} not confirmed: planned ~{}.",
+            f.hm(b.planned.utc)
+        )),
+        _ => None,
     }
 }
 
@@ -240,13 +255,21 @@ pub fn render_md(plan: &Plan, r: &Report, f: &Fmt) -> String {
 
     let _ = writeln!(out, "## Steps by phase");
     for p in &with_steps {
+        let (start, end) = (&r.boundaries[p.start], &r.boundaries[p.end]);
         let _ = writeln!(
             out,
             "\n### {}: {} to {}\n",
             p.title,
-            edge(&r.boundaries[p.start], f),
-            edge(&r.boundaries[p.end], f)
+            edge(start, f),
+            edge(end, f)
         );
+        let said: Vec<String> = [confirmation(start, "Start", f), confirmation(end, "End", f)]
+            .into_iter()
+            .flatten()
+            .collect();
+        if !said.is_empty() {
+            let _ = writeln!(out, "{}\n", said.join(" "));
+        }
         for st in &p.steps {
             step_line(&mut out, st, f);
         }

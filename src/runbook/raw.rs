@@ -127,7 +127,7 @@ pub struct RawStep {
     #[serde(default)]
     pub critical: bool,
     #[serde(default)]
-    pub evidence: Vec<String>,
+    pub evidence: Vec<RawField>,
     #[serde(default)]
     pub expect: Vec<String>,
     pub command: Option<String>,
@@ -139,6 +139,51 @@ pub struct RawStep {
     pub applies_if: Option<Ordered<String>>,
     /// What drillbook can sense for the step (see `check::spec`).
     pub check: Option<crate::check::spec::RawCheck>,
+}
+
+/// An evidence field as written: its name (`logon time`), or a name with the only values it
+/// takes (`{field: Drop Copy agrees, options: [yes, no, no Drop Copy]}`).
+#[derive(Debug)]
+pub enum RawField {
+    Free(String),
+    Closed(RawClosedField),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClosedField {
+    pub field: String,
+    pub options: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for RawField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawField;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an evidence field's name, or {field: NAME, options: [OPTION, ...]}")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawField, E> {
+                Ok(RawField::Free(v.to_owned()))
+            }
+            // A plain `- true` or `- 42` is a name, as it was when fields were read as text.
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<RawField, E> {
+                Ok(RawField::Free(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RawField, E> {
+                Ok(RawField::Free(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RawField, E> {
+                Ok(RawField::Free(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<RawField, A::Error> {
+                RawClosedField::deserialize(serde::de::value::MapAccessDeserializer::new(m))
+                    .map(RawField::Closed)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `system:` as written: one name (`OTP-C`) or a list (`[OMD-C, OMD-CC]`), for a step that

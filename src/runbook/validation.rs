@@ -2,7 +2,7 @@
 //! choices, checks) into the model, every problem collected with its position.
 
 use super::diagnostics::{Reporter, parse};
-use super::raw::{RawRunbook, RawSession, RawStep};
+use super::raw::{RawField, RawRunbook, RawSession, RawStep};
 use super::read::LoadedFile;
 use super::timespec::{self, TimeSpec, parse_session_date};
 use super::{
@@ -418,7 +418,8 @@ pub(super) fn step_from(
         );
     }
     check_choices(r, cx, &path, &step);
-    check_names(r, &path, &step);
+    let (mut evidence, mut options) = fields(r, &path, &step.evidence);
+    check_names(r, &path, &evidence, &step);
     let mut after_start = None;
     let due = match &step.due {
         None => None,
@@ -461,11 +462,13 @@ pub(super) fn step_from(
         },
     };
     let due_approximate = after_start.is_some() && cx.session.phases[phase].start.approximate;
-    let mut evidence = step.evidence;
     for c in step.settles.iter().filter_map(|c| cx.session.choice(c)) {
         let field = c.field();
         if !evidence.contains(&field) {
-            evidence.push(field);
+            evidence.push(field.clone());
+        }
+        if !options.iter().any(|(f, _)| *f == field) {
+            options.push((field, c.options.clone()));
         }
     }
     let check = step.check.and_then(|raw| {
@@ -473,6 +476,7 @@ pub(super) fn step_from(
             date: cx.session.date,
             tz: cx.session.tz,
             evidence: &evidence,
+            options: &options,
             declared: cx.declared,
         };
         crate::check::spec::from_raw(raw, &spec_cx)
@@ -506,6 +510,7 @@ pub(super) fn step_from(
         due_approximate,
         critical: step.critical,
         evidence,
+        options,
         expect: step.expect,
         command: step.command,
         not_applicable: step.not_applicable,
@@ -541,14 +546,69 @@ pub(super) fn site_declarations(
     out
 }
 
+/// A step's evidence fields as named (a field with options is `NAME (a / b)`, as a choice's
+/// is), and the options of those that declare them. A field with options names at least two,
+/// none empty and none twice as the operator would type it (`Yes` is `yes`): the prompt takes
+/// only one of them.
+fn fields(
+    r: &mut Reporter,
+    path: &dyn Fn(&str) -> String,
+    raw: &[RawField],
+) -> (Vec<String>, Vec<(String, Vec<String>)>) {
+    let mut names = Vec::with_capacity(raw.len());
+    let mut options = Vec::new();
+    for (i, f) in raw.iter().enumerate() {
+        let at = format!("{}[{i}]", path("evidence"));
+        match f {
+            RawField::Free(name) => names.push(name.clone()),
+            RawField::Closed(c) => {
+                if c.field.trim().is_empty() {
+                    r.at(&format!("{at}.field"), "an evidence field needs a name");
+                }
+                if c.options.len() < 2 {
+                    r.at(
+                        &format!("{at}.options"),
+                        "a field with options needs at least two: name them, or leave `options` out for free text",
+                    );
+                }
+                let mut seen: Vec<String> = Vec::new();
+                for (j, o) in c.options.iter().enumerate() {
+                    let key = crate::runbook::option_key(o);
+                    if key.is_empty() {
+                        r.at(&format!("{at}.options[{j}]"), "an option cannot be empty");
+                    } else if seen.contains(&key) {
+                        r.at(
+                            &format!("{at}.options[{j}]"),
+                            format!(
+                                "option `{}` is listed twice (options are compared without case, spaces and dashes alike)",
+                                o.trim()
+                            ),
+                        );
+                    }
+                    seen.push(key);
+                }
+                let name = crate::runbook::field_name(&c.field, &c.options);
+                options.push((name.clone(), c.options.clone()));
+                names.push(name);
+            }
+        }
+    }
+    (names, options)
+}
+
 /// Evidence fields and systems have names (an empty one is a field nobody can fill, a system the
 /// report cannot count), each listed once: the journal records evidence by its field's name, and
 /// the report would count a step twice for a system listed twice.
-pub(super) fn check_names(r: &mut Reporter, path: &dyn Fn(&str) -> String, step: &RawStep) {
+pub(super) fn check_names(
+    r: &mut Reporter,
+    path: &dyn Fn(&str) -> String,
+    evidence: &[String],
+    step: &RawStep,
+) {
     names_once(
         r,
         &path("evidence"),
-        &step.evidence,
+        evidence,
         "evidence field",
         "an evidence field needs a name",
     );

@@ -2,7 +2,8 @@
 //! visible: the label has a line of its own and is shortened (the step title first, never what it
 //! asks for), the text has the next line to itself and scrolls to keep the cursor in view (`…`
 //! where it is cut), and a refusal (an empty note, a time that cannot be, the journal's own
-//! reason, such as a secret) sits between them, wrapped, while the prompt stays open.
+//! reason, such as a secret) sits between them, wrapped, while the prompt stays open. A value
+//! recorded before shows selected, the line above saying that typing replaces it.
 
 use crate::app::{Input, Mode, Model, Prompt, Question, confirm};
 use crate::journal::StepState;
@@ -105,11 +106,21 @@ fn hint(m: &Model, input: &Input, now: DateTime<Utc>) -> Option<String> {
         }
         Prompt::Evidence { step, field } => {
             let s = &m.plan.steps[*step];
-            s.settles
-                .iter()
-                .filter_map(|c| m.plan.session.choice(c))
-                .find(|c| c.field() == s.evidence[*field])
-                .map(|c| format!("one of: {}", c.options.join(", ")))
+            // A value recorded before is offered whole (shown selected): say that typing
+            // replaces it, so that nobody types on after it (walk 3 R8: `maybeno`).
+            let was = input.held().then(|| {
+                format!(
+                    "was \"{}\": typing replaces it, ← → edit it",
+                    super::fit(&clean_line(input.text()), 24)
+                )
+            });
+            let options = s
+                .options_of(&s.evidence[*field])
+                .map(|o| format!("one of: {}", o.join(", ")));
+            match (was, options) {
+                (Some(w), Some(o)) => Some(format!("{w} · {o}")),
+                (w, o) => w.or(o),
+            }
         }
         _ => None,
     }
@@ -228,7 +239,13 @@ fn text_line(
         let keep = super::slice_cols(&shown, 0, avail.saturating_sub(1));
         shown = format!("{keep}…");
     }
-    let line = Line::from(vec![Span::styled(lead, theme.prompt), Span::raw(shown)]);
+    // A value recorded before, offered whole, shows as selected: what typing replaces.
+    let text = if input.held() {
+        Span::styled(shown, theme.selection)
+    } else {
+        Span::raw(shown)
+    };
+    let line = Line::from(vec![Span::styled(lead, theme.prompt), text]);
     Paragraph::new(line).render(
         Rect {
             x,
