@@ -529,18 +529,27 @@ pub fn wrap_pieces<'a>(words: impl IntoIterator<Item = &'a str>, width: usize) -
 
 /// Each line of `text` longer than `width` columns folded at spaces, its continuation lines
 /// indented two past the line's own indent: printed reports stay readable in an 80-column
-/// terminal instead of wrapping mid-word.
+/// terminal instead of wrapping mid-word. Plain text for a terminal, so a run of Chinese text
+/// wider than a line is broken between characters.
 pub fn fold_lines(text: &str, width: usize) -> String {
-    fold_where(text, width, |indent, _| Some(indent + 2))
+    fold_where(text, width, true, |indent, _| Some(indent + 2))
 }
 
 /// Markdown folded as [`fold_lines`] folds text: list items (continued two past the marker's
 /// indent, under the item's text) and paragraphs (continued at their own indent) only: rendered,
 /// each is the same item or paragraph. Headings, table rows, quotes and fenced code are kept
 /// whole, as folding would change what they are.
+///
+/// Folding is safe by construction, wherever the line is cut, inside a code span or not: a
+/// continuation line starts only with a word [`may_start_a_line`] allows, which no CommonMark
+/// or GFM block can start with, so every continuation stays part of the paragraph it continues
+/// (and a code span on it stays one span). A word wider than a line is never broken, Chinese
+/// text included: Markdown reads a line break as a space (inside a code span too), so a break
+/// between two characters would add a space to what was typed in every rendered report. A
+/// terminal wraps such a run between characters by itself.
 pub fn fold_markdown(text: &str, width: usize) -> String {
     let mut fenced = false;
-    fold_where(text, width, |indent, t| {
+    fold_where(text, width, false, |indent, t| {
         if t.starts_with("```") {
             fenced = !fenced;
             return None;
@@ -553,11 +562,51 @@ pub fn fold_markdown(text: &str, width: usize) -> String {
     })
 }
 
+/// Whether a folded line may start with `word` (after its indent). Every block CommonMark and
+/// GFM know starts with a mark: a thematic break (`***`, `- - -`, `___`), a setext underline
+/// (`===`, `---`, which would make a heading of the lines above), an ATX heading (`#`), a block
+/// quote (`>`), a list item (`-`, `+`, `*`, `1.`, `1)`), a fence (three backticks or tildes), an
+/// HTML block (`<p>`, `<div>`, `<!--`), a table's delimiter row (`|`, `:`, `-`), a link or
+/// footnote definition (`[`), and the extensions some renderers add (`$$` maths, `: `
+/// definitions), each of them ASCII. So a line may start with anything outside ASCII (a Chinese
+/// word, a `␛` stand-in), or an ASCII letter or digit unless the word is an ordered list marker
+/// (`1.`, `10)`); with one or two backticks or tildes (a code span or
+/// strikethrough: a fence takes three); with one of a few marks that open nothing (`(`, `"`, `/`
+/// …); or with one of `* _ - + = : #` when the word also holds a letter or digit (`**OVERDUE**`,
+/// `-pX`, `#12`): those open a block only on a line of nothing but marks (a rule, an underline,
+/// a delimiter row) or when a space follows them (an item, a heading), and a word is cut at
+/// spaces. A list of what is allowed, rather than of what is not, so a block start nobody listed
+/// still cannot end a paragraph. Indentation cannot either: a continuation is never indented
+/// past its paragraph's text, and an indented code block cannot interrupt a paragraph.
+fn may_start_a_line(word: &str) -> bool {
+    let Some(first) = word.chars().next() else {
+        return false;
+    };
+    let list_marker = word
+        .strip_suffix(['.', ')'])
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let allowed = if !first.is_ascii()
+        || first.is_ascii_alphanumeric()
+        || "(\"'/\\@%&.,;?!".contains(first)
+    {
+        true
+    } else if "*_-+=:#".contains(first) {
+        word.chars().any(char::is_alphanumeric)
+    } else if first == '`' || first == '~' {
+        word.chars().take_while(|&c| c == first).count() < 3
+    } else {
+        false
+    };
+    allowed && !list_marker
+}
+
 /// Fold each line `hang` says may fold (given its indent and its text after it: the indent of
-/// its continuation lines, or None to keep it whole).
+/// its continuation lines, or None to keep it whole). `break_cjk`: a run of wide characters
+/// wider than a line may be broken between characters (plain text only).
 fn fold_where(
     text: &str,
     width: usize,
+    break_cjk: bool,
     mut hang: impl FnMut(usize, &str) -> Option<usize>,
 ) -> String {
     let mut out = String::with_capacity(text.len());
@@ -572,22 +621,17 @@ fn fold_where(
         let width = width.max(hang + 20);
         let mut cur = line[..indent].to_owned();
         let mut fresh = true;
-        for word in line
-            .trim_start()
-            .split(' ')
-            .flat_map(|w| cjk_pieces(w, width - hang))
-        {
-            // A continuation never starts with what would make it a list item, a heading or a
-            // quote of its own ("OTP-C - OCG-C" broken before the dash): it runs on instead.
-            let opens_block = matches!(word, "-" | "*" | "+")
-                || word.starts_with(['#', '>', '|'])
-                || word.starts_with("```")
-                || word.starts_with("~~~")
-                || word
-                    .strip_suffix(['.', ')'])
-                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        for word in line.trim_start().split(' ').flat_map(|w| {
+            if break_cjk {
+                cjk_pieces(w, width - hang)
+            } else {
+                vec![w]
+            }
+        }) {
+            // A word a line may not start with ("OTP-C - OCG-C" broken before the dash, a
+            // `***` or `<p>` in a note) runs on instead: the line is longer, never another block.
             let full = cur.width() + 1 + word.width() > width;
-            if !fresh && full && !opens_block {
+            if !fresh && full && may_start_a_line(word) {
                 out.push_str(&cur);
                 out.push('\n');
                 cur = " ".repeat(hang);
@@ -640,53 +684,67 @@ pub fn ellipsize(s: &str, max: usize) -> String {
 
 /// Text someone typed (a note, an evidence value, a reason, a name), neutralised, for Markdown
 /// that a renderer must leave inert and the next shift reads in a terminal exactly as typed. Text
-/// that would become markup that acts, namely raw HTML (`<b>`, `<script>`, `<!--`, an autolink
-/// `<http:…>`), a link or image (`[x](javascript:…)`, `[x][ref]`, `[x]: url`) or a bare web
-/// address GFM links by itself (`https://…`, `www.…`), is set whole as one code span: no
-/// renderer makes markup or a link inside one, and unlike backslash escapes (`\<b>`) it adds
-/// nothing inside what was typed, so a FIX or HTML fragment reads as typed between its fences.
-/// The rest is left as typed: emphasis changes how a word looks, not what it does. An e-mail
-/// address is left too (a viewer may make a `mailto:` link of it, which fetches nothing).
+/// that holds anything Markdown could read as markup that acts, alone or with the text beside it
+/// on the line, is set whole as one code span: raw HTML and autolinks (any `<`), links, images
+/// and footnotes (any `[` or `]`: a `[` in one name and a `](//host/p.png)` in the note after it
+/// make an image), code spans (any backtick: one in a name would pair with the fence of the
+/// note's span and leave the note bare), a backslash escape (which would take a character
+/// from what was typed, or a fence from the span beside it) and a bare web address GFM links by
+/// itself (`https://…`, `www.…`). No renderer makes markup or a link inside a code span, and
+/// unlike backslash escapes (`\<b>`) it adds nothing inside what was typed, so a FIX or HTML
+/// fragment reads as typed between its fences. Text left as typed therefore holds none of
+/// `` ` < [ ] `` and no escape, so it can neither open nor close anything another text on the
+/// line opened. Emphasis (`*`, `_`) is left: it changes how a word looks, not what it does. An
+/// e-mail address is left too (a viewer may make a `mailto:` link of it, which fetches nothing).
 pub fn md_text(s: &str) -> String {
     let s = clean_line(s);
     if markup_acts(&s) {
-        code_span(&s.chars().collect::<Vec<_>>())
+        code_span(&s)
     } else {
         s.into_owned()
     }
 }
 
-/// Whether a renderer would make something of `s` besides text: a tag, a link, an address.
+/// Text shown as code whatever it holds (a journal's path, a step id read from a journal),
+/// neutralised, with a fence no backtick in it can close: see [`md_text`].
+pub fn md_code(s: &str) -> String {
+    code_span(&clean_line(s))
+}
+
+/// Whether a renderer could make something of `s` besides text, alone or with its neighbours.
 fn markup_acts(s: &str) -> bool {
-    let chars: Vec<char> = s.chars().collect();
-    let tag = chars
-        .windows(2)
-        .any(|w| w[0] == '<' && (w[1].is_ascii_alphabetic() || matches!(w[1], '/' | '!' | '?')));
-    // A `[` opens a link only if a `](`, `][` or `]:` follows it.
-    let link = chars.iter().position(|&c| c == '[').is_some_and(|i| {
-        chars[i..]
-            .windows(2)
-            .any(|w| w[0] == ']' && matches!(w[1], '(' | '[' | ':'))
-    });
+    let mut chars = s.chars().peekable();
+    let mut escape = false;
+    while let Some(c) = chars.next() {
+        // A backslash escapes ASCII punctuation after it; at the end, whatever follows the text.
+        escape |= c == '\\' && chars.peek().is_none_or(char::is_ascii_punctuation);
+    }
     let lower = s.to_ascii_lowercase();
-    tag || link || lower.contains("://") || lower.contains("www.")
+    escape || s.contains(['`', '<', '[', ']']) || lower.contains("://") || lower.contains("www.")
 }
 
 /// `text` as a code span: fenced by one backtick more than its longest run of them, with a
-/// space inside each fence when it starts or ends with one (CommonMark strips the pair).
-fn code_span(word: &[char]) -> String {
-    let longest = word
-        .split(|&c| c != '`')
-        .map(<[char]>::len)
-        .max()
-        .unwrap_or(0);
+/// space inside each fence when it starts or ends with a backtick or a space (CommonMark strips
+/// one space from each end when both ends have one; the padding is what it strips). Empty text
+/// is one space between the fences: two backticks alone are not a span, they would pair with
+/// another.
+fn code_span(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
-    let pad = if word.first() == Some(&'`') || word.last() == Some(&'`') {
+    let pad = if text.is_empty() || text.starts_with(['`', ' ']) || text.ends_with(['`', ' ']) {
         " "
     } else {
         ""
     };
-    let text: String = word.iter().collect();
+    if text.is_empty() {
+        return format!("{fence}{pad}{fence}");
+    }
+    // Only spaces: CommonMark keeps them as they are.
+    let pad = if text.bytes().all(|b| b == b' ') {
+        ""
+    } else {
+        pad
+    };
     format!("{fence}{pad}{text}{pad}{fence}")
 }
 
@@ -807,21 +865,177 @@ mod tests {
     }
 
     #[test]
-    fn folding_counts_terminal_columns_and_breaks_chinese_text_between_characters() {
+    fn folding_counts_terminal_columns_and_breaks_chinese_text_only_in_plain_text() {
         let value = "  - evidence: rundown received on = 22 Nov 2023 收到交易所的演習流程 rundown 📧 from 香港交易所 and 價格超出範圍價格超出範圍價格超出範圍價格超出範圍";
-        let folded = fold_markdown(value, 40);
+        // Plain text for a terminal: the run is broken between characters, every line fits.
+        let folded = fold_lines(value, 40);
         for l in folded.lines() {
             assert!(l.width() <= 40, "{} columns: {l}", l.width());
         }
         // Nothing typed is lost or reordered: the CJK run was only broken, never cut short.
         assert_eq!(folded.replace(['\n', ' '], ""), value.replace(' ', ""));
+        // Markdown: folded at spaces, counting columns, but the run is kept whole, since a
+        // renderer reads a line break as a space, inside a code span too (break 3's nit:
+        // `…登入 成功…` in the rendered report).
+        let folded = fold_markdown(value, 40);
+        assert!(
+            folded
+                .lines()
+                .any(|l| l.trim() == "價格超出範圍價格超出範圍價格超出範圍價格超出範圍"),
+            "{folded}"
+        );
+        for l in folded.lines().filter(|l| !l.contains("價格")) {
+            assert!(l.width() <= 40, "{} columns: {l}", l.width());
+        }
+        let typed = format!("備份站點登入成功{}<b>x</b>", "備份站點登入成功".repeat(5));
+        let md = fold_markdown(&format!("- 08:26 alice@vm: {}", md_text(&typed)), 80);
+        assert_eq!(
+            one_item(&gfm(&md)),
+            Some(format!("08:26 alice@vm: {}", shown_as_code(&typed))),
+            "{md}"
+        );
         // A long ASCII word (a path) is never broken: it would not copy and paste.
         let path = format!("  - journal: /{}", "a".repeat(60));
-        assert!(
-            fold_markdown(&path, 40)
-                .lines()
-                .any(|l| l.trim() == format!("/{}", "a".repeat(60)))
+        for folded in [fold_markdown(&path, 40), fold_lines(&path, 40)] {
+            assert!(
+                folded
+                    .lines()
+                    .any(|l| l.trim() == format!("/{}", "a".repeat(60)))
+            );
+        }
+    }
+
+    /// Everything a line can start with that opens a block of its own or interrupts a
+    /// paragraph, in CommonMark, GFM and the extensions renderers add (break 3 F4: a fold before
+    /// `***`, `===` or `<p>` ended the note's code span).
+    const BLOCK_OPENERS: [&str; 40] = [
+        "***",
+        "* * *",
+        "___",
+        "_ _ _",
+        "---",
+        "- - -",
+        "===",
+        "=",
+        "-",
+        "+",
+        "*",
+        "#",
+        "# heading",
+        "###### h6",
+        ">",
+        "> quote",
+        "1.",
+        "1)",
+        "10.",
+        "```",
+        "```rust",
+        "~~~",
+        "<p>",
+        "<div>",
+        "<details open><summary>x</summary></details>",
+        "<table>",
+        "<!--",
+        "<script>",
+        "<pre>",
+        "<?php",
+        "<![CDATA[",
+        "<!DOCTYPE html>",
+        "|",
+        "-|-",
+        "|---|",
+        ":--|--:",
+        "--|--",
+        "[^1]: x",
+        "[x]: https://e.x",
+        "$$",
+    ];
+
+    /// The inside of the one list item `html` is, with line breaks read as the spaces a
+    /// browser shows; None when it is anything else (two items, a heading, a rule).
+    fn one_item(html: &str) -> Option<String> {
+        let inner = html
+            .strip_prefix("<ul>\n<li>")?
+            .strip_suffix("</li>\n</ul>\n")?;
+        (!inner.contains("<li>")).then(|| inner.replace('\n', " "))
+    }
+
+    #[test]
+    fn a_folded_note_stays_one_code_span_wherever_the_fold_falls() {
+        let prefix = "Wed 02 Dec 2026 16:26:18 HKT (08:26:18 UTC) alice@vm: ";
+        let tails = [
+            format!(" https://evil.example/{}", "x".repeat(60)),
+            " <img src=https://evil.example/p.png>".to_owned(),
+            " www.evil.example here".to_owned(),
+            // Spaces as typed, two at a time: a fold at one keeps them all in the span.
+            "  two  spaces  apart  https://evil.example".to_owned(),
+            String::new(),
+        ];
+        let mut folds = 0;
+        for opener in BLOCK_OPENERS {
+            for tail in &tails {
+                // Each one-letter word of padding moves the opener two columns on, across more
+                // than a line, so at some length the fold falls right before it (and before
+                // each word of the tail).
+                for k in 0..=120 {
+                    let typed = format!("{}{opener}{tail}", "a ".repeat(k));
+                    let md = fold_markdown(&format!("- {prefix}{}", md_text(&typed)), 80);
+                    folds += md.lines().count() - 1;
+                    // Where typed text is left as typed (nothing in it acts), it is still the
+                    // same one item: `===` or `---` made no heading, `***` no rule, `1.` no list.
+                    let spanned = md_text(&typed) != typed;
+                    let want = if spanned {
+                        format!("{}{}", escape_html(prefix), shown_as_code(&typed))
+                    } else {
+                        escape_html(&format!("{prefix}{typed}"))
+                    };
+                    for html in [gfm(&md), gfm_html(&md)] {
+                        assert_eq!(
+                            one_item(&html).as_deref(),
+                            Some(want.as_str()),
+                            "{typed}\n{md}\n{html}"
+                        );
+                    }
+                }
+            }
+        }
+        // The table folds: it would prove nothing about notes short enough to stay whole.
+        assert!(folds > 10_000, "{folds}");
+    }
+
+    #[test]
+    fn a_folded_line_starts_only_with_a_word_no_block_can_start_with() {
+        for opener in BLOCK_OPENERS {
+            let first = opener.split(' ').next().unwrap();
+            assert!(!may_start_a_line(first), "{opener}");
+        }
+        for word in [
+            "OCG-C",
+            "收到",
+            "10:00:41",
+            "1.5",
+            "(ISSUE)",
+            "\"quoted\"",
+            "/opt/bss",
+            "`hkex-ps2`",
+            "``a`b``",
+            "**OVERDUE**",
+            "-pHunter2",
+            "#12",
+            "~~gone~~",
+            "\u{241b}[31m",
+            "\u{3000}x",
+        ] {
+            assert!(may_start_a_line(word), "{word}");
+        }
+        // Ordinary text still folds within 80 columns.
+        let prose = format!(
+            "- {}",
+            "Log in to OTP-C - OCG-C Trading at the backup site; ".repeat(6)
         );
+        for l in fold_markdown(&prose, 80).lines() {
+            assert!(l.width() <= 80, "{l}");
+        }
     }
 
     #[test]
@@ -1002,14 +1216,31 @@ mod tests {
         comrak::markdown_to_html(md, &o)
     }
 
-    /// What GFM shows of text inside `<code>`: the typed text, HTML-escaped.
-    fn shown_as_code(typed: &str) -> String {
-        let esc = typed
+    /// The same, with raw HTML rendered, as `cmark-gfm --unsafe` does and as sanitising
+    /// renderers do for the tags they keep (`<p>`, `<img>`, `<a href>`, `<details>`).
+    fn gfm_html(md: &str) -> String {
+        let mut o = comrak::Options::default();
+        o.extension.autolink = true;
+        o.extension.table = true;
+        o.extension.tasklist = true;
+        o.extension.strikethrough = true;
+        o.extension.footnotes = true;
+        o.render.r#unsafe = true;
+        comrak::markdown_to_html(md, &o)
+    }
+
+    /// Text as GFM writes it into HTML.
+    fn escape_html(typed: &str) -> String {
+        typed
             .replace('&', "&amp;")
             .replace('<', "&lt;")
             .replace('>', "&gt;")
-            .replace('"', "&quot;");
-        format!("<code>{esc}</code>")
+            .replace('"', "&quot;")
+    }
+
+    /// What GFM shows of text inside `<code>`: the typed text, HTML-escaped.
+    fn shown_as_code(typed: &str) -> String {
+        format!("<code>{}</code>", escape_html(typed))
     }
 
     #[test]
@@ -1055,21 +1286,106 @@ mod tests {
             html.contains("<td><code>a|b https://e.x</code></td>"),
             "{html}"
         );
-        // Where nothing would act, the text is left exactly as typed: words, paths, arrows,
-        // FIX fields, brackets alone, code marks and e-mail addresses.
+        // Where nothing could act, the text is left exactly as typed: words, paths, arrows,
+        // FIX fields, emphasis marks and e-mail addresses.
         for kept in [
             "ep_pre_check ok",
             "C:\\logs\\ocg",
             "OCG -> backup 10:02",
             "a|b",
-            "<35=5|58=Failover> in 1234 < out 5678",
-            "`rm` *now* _here_",
-            "[ORD-1, ORD-2] survived",
+            "35=5|58=Failover in 1234 > out 5678",
+            "*now* _here_",
+            "ORD-1, ORD-2 survived (2)",
             "ops@firm.example",
         ] {
             assert_eq!(md_text(kept), kept);
         }
-        assert_eq!(md_text("a\u{1b}[2J"), "a\u{241b}[2J");
+        // What could pair with markup beside it on the line is a span even where it acts on
+        // nothing alone: a backtick, a bracket, a `<`, a backslash escape.
+        for (typed, md) in [
+            ("`rm` *now* _here_", "`` `rm` *now* _here_ ``"),
+            ("[ORD-1, ORD-2] survived", "`[ORD-1, ORD-2] survived`"),
+            (
+                "<35=5|58=Failover> in 1234 < out 5678",
+                "`<35=5|58=Failover> in 1234 < out 5678`",
+            ),
+            ("mal`lory@vm", "``mal`lory@vm``"),
+            ("a\\*b*", "`a\\*b*`"),
+            ("ends in \\", "`ends in \\`"),
+        ] {
+            assert_eq!(md_text(typed), md, "{typed}");
+            assert_eq!(
+                gfm(md),
+                format!("<p>{}</p>\n", shown_as_code(typed)),
+                "{typed}"
+            );
+        }
+        // Always a span, for a path or a name read from a journal: spaces at its ends kept, an
+        // empty one still a span (two backticks alone would pair with the next).
+        for (typed, md) in [
+            (" two ends ", "`  two ends  `"),
+            ("", "` `"),
+            ("a`b", "``a`b``"),
+        ] {
+            assert_eq!(md_code(typed), md);
+            let shown = if typed.is_empty() { " " } else { typed };
+            assert_eq!(
+                gfm(md),
+                format!("<p>{}</p>\n", shown_as_code(shown)),
+                "{typed}"
+            );
+        }
+        assert_eq!(md_text("a\u{1b}[2J"), "`a\u{241b}[2J`");
+        assert_eq!(md_text("a\u{1b}2J"), "a\u{241b}2J");
+    }
+
+    #[test]
+    fn typed_texts_side_by_side_cannot_pair_their_marks() {
+        // A name and a note on one line, as `handover` and `report` write them (break 3 F5: the
+        // backtick in ``mal`lory`` closed at the note's opening fence and left the note bare; a
+        // `[` in a name and a `](…)` in the note made an image fetched in safe mode).
+        let long = " and then some words to make the line fold at eighty columns www.evil.example";
+        for (name, note) in [
+            ("mal`lory", "zero width www.evil.example here"),
+            (
+                "mal`lory",
+                "plain with one backtick ` then <a href=\"https://evil.example\">click</a>",
+            ),
+            ("mal``lory", "x ``` <img src=https://evil.example/p.png>"),
+            ("a![", "](//evil.example/p.png)"),
+            ("[click", "](javascript:alert(1))"),
+            ("x<", "img src=//evil.example/p.png>"),
+            ("x\\", "`y` https://evil.example"),
+            ("`", "`"),
+        ] {
+            for note in [note.to_owned(), format!("{note}{long}")] {
+                let who = format!("{name}@vm");
+                let md = fold_markdown(
+                    &format!(
+                        "- 16:26:18 HKT {} on session: {}",
+                        md_text(&who),
+                        md_text(&note)
+                    ),
+                    80,
+                );
+                // Each as it was typed: a code element, or text when nothing in it can act.
+                let shown = |t: &str| {
+                    if md_text(t) == t {
+                        escape_html(t)
+                    } else {
+                        shown_as_code(t)
+                    }
+                };
+                let want = format!("16:26:18 HKT {} on session: {}", shown(&who), shown(&note));
+                for html in [gfm(&md), gfm_html(&md)] {
+                    assert_eq!(
+                        one_item(&html).as_deref(),
+                        Some(want.as_str()),
+                        "{md}\n{html}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
