@@ -88,6 +88,9 @@ pub enum SecretForm {
     BearerToken,
     /// A PEM private key block.
     PrivateKey,
+    /// A password given to a program on its command line: `mysql -pX`, `sshpass -p X`,
+    /// `curl -u user:X`.
+    CommandLine(&'static str),
 }
 
 impl std::fmt::Display for SecretForm {
@@ -98,6 +101,7 @@ impl std::fmt::Display for SecretForm {
             SecretForm::UrlPassword => f.write_str("a password in a web address"),
             SecretForm::BearerToken => f.write_str("a bearer token"),
             SecretForm::PrivateKey => f.write_str("a private key"),
+            SecretForm::CommandLine(p) => write!(f, "a password on a `{p}` command line"),
         }
     }
 }
@@ -108,8 +112,12 @@ pub fn looks_like_secret(s: &str) -> bool {
 }
 
 /// Credential words, each with how much it takes to read what follows as a value.
-const WORDS: [(&str, Strength); 20] = [
+const WORDS: [(&str, Strength); 23] = [
     ("password", Strength::Strong),
+    // The common ways of spelling it so a filter will not see it.
+    ("p@ssword", Strength::Strong),
+    ("passw0rd", Strength::Strong),
+    ("p@ssw0rd", Strength::Strong),
     ("passwd", Strength::Strong),
     ("passcode", Strength::Strong),
     ("passphrase", Strength::Strong),
@@ -146,9 +154,12 @@ const LOGIN: [&str; 5] = ["login", "logon", "log in", "credentials", "creds"];
 /// What makes text look like it carries a secret, if anything: a credential word followed by a
 /// value (`password: x`, `PASSWORD：x` with a full-width colon, `pw=x`, `token is x`, `password
 /// Hunter2`, `password -> x`, `p/w x`, `密碼：x`), or followed by one within a few linking words
-/// (`password for OCG is x`, `pwd for trader1: x`, `passwd reset, now x`); a `user/password`
-/// pair after a login word (`login trader1/Hunter2!`); `user:password@` in a web address; a
-/// bearer token; a PEM key.
+/// (`password for OCG is x`, `pwd for trader1: x`, `passwd reset, now x`) or a word in brackets
+/// (`password (OCG) = x`); a variable named for a credential given a value (`PGPASSWORD=x`); a
+/// pasted command that gives a program its password (`mysql -px`, `sshpass -p x`, `curl -u
+/// user:x`); a `user/password` pair after a login word (`login trader1/Hunter2!`);
+/// `user:password@` in a web address; a bearer token; a PEM key. Characters that show nothing
+/// are dropped first: `pass\u{200b}word: x` reads as the `password: x` a reader sees.
 ///
 /// The journal records that a credential was confirmed and by whom, never the credential: such
 /// text is refused where every write passes ([`crate::journal::Journal::append`]), since an
@@ -157,6 +168,9 @@ const LOGIN: [&str; 5] = ["login", "logon", "log in", "credentials", "creds"];
 /// word is taken as a value only after a separator, or when it looks like one (a digit or a
 /// symbol in it), and a value a few words on only after a separator and linking words.
 pub fn secret_form(s: &str) -> Option<SecretForm> {
+    // What shows nothing is read as not there: `pass\u{200b}word: x` is `password: x`.
+    let s: String = s.chars().filter(|&c| !invisible(c)).collect();
+    let s = s.as_str();
     // Full-width and other look-alike separators read as their ASCII forms.
     let lower: String = s
         .to_lowercase()
@@ -176,6 +190,12 @@ pub fn secret_form(s: &str) -> Option<SecretForm> {
     }
     if bearer(&lower) {
         return Some(SecretForm::BearerToken);
+    }
+    if let Some(program) = command_password(s) {
+        return Some(SecretForm::CommandLine(program));
+    }
+    if let Some(w) = credential_assignment(&lower) {
+        return Some(SecretForm::Keyword(w));
     }
     let word_start = |i: usize| {
         lower[..i]
@@ -205,7 +225,11 @@ pub fn secret_form(s: &str) -> Option<SecretForm> {
                 // or "pass 12/12" has none.
                 Strength::Weak => first_word(rest.strip_prefix([':', '=']).unwrap_or(rest))
                     .is_some_and(|v| password_like(v) && has_symbol(v)),
-                Strength::Strong | Strength::Cjk => value_follows(rest, pin),
+                // `password (OCG) = x`, `pwd [trader1]: x`: a word in brackets names whose it is.
+                Strength::Strong | Strength::Cjk => {
+                    value_follows(rest, pin)
+                        || after_aside(rest).is_some_and(|r| value_follows(r, pin))
+                }
             }
         });
         if found {
@@ -276,6 +300,7 @@ fn value_follows(rest: &str, pin: bool) -> bool {
     let next = rest
         .strip_prefix("->")
         .or_else(|| rest.strip_prefix("=>"))
+        .or_else(|| rest.strip_prefix("--"))
         .or_else(|| rest.strip_prefix(['>', '-', '\u{2013}', '\u{2014}', ',']))
         .or_else(|| rest.strip_prefix("is "))
         .or_else(|| rest.strip_prefix("was "))
@@ -317,8 +342,8 @@ fn linked_value(rest: &str, pin: bool) -> bool {
         "reset", "changed", "set", "updated", "rotated", "new", "has", "been", "login", "logon",
         "account", "user", "code",
     ];
-    const SEPARATORS: [&str; 12] = [
-        "is", "was", "now", "to", "->", "=>", ">", "=", ":", "-", "\u{2013}", "\u{2014}",
+    const SEPARATORS: [&str; 13] = [
+        "is", "was", "now", "to", "->", "=>", ">", "=", ":", "-", "--", "\u{2013}", "\u{2014}",
     ];
     let mut words = rest.split_whitespace().peekable();
     let mut linked = 0;
@@ -362,6 +387,155 @@ fn linked_value(rest: &str, pin: bool) -> bool {
         }
     }
     false
+}
+
+/// A character that shows nothing where it stands: a zero-width space or joiner, a bidi mark, a
+/// soft hyphen, a variation selector, a tag character, a Hangul filler, and the control
+/// characters the neutraliser shows as stand-ins (whitespace aside, which separates words).
+fn invisible(c: char) -> bool {
+    (stand_in(c).is_some() && !c.is_whitespace())
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{34f}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{17b4}'
+                | '\u{17b5}'
+                | '\u{180b}'..='\u{180f}'
+                | '\u{3164}'
+                | '\u{fe00}'..='\u{fe0f}'
+                | '\u{ffa0}'
+                | '\u{e0000}'..='\u{e007f}'
+        )
+}
+
+/// What follows a word in brackets right after a credential word (`password (OCG) = x`), if
+/// one is there.
+fn after_aside(rest: &str) -> Option<&str> {
+    let r = rest.trim_start();
+    let close = match r.chars().next()? {
+        '(' => ')',
+        '[' => ']',
+        '\u{ff08}' => '\u{ff09}',
+        _ => return None,
+    };
+    r.find(close).map(|i| &r[i + close.len_utf8()..])
+}
+
+/// How a program takes a password on its command line.
+#[derive(Clone, Copy)]
+enum Given {
+    /// Only joined to its flag (`mysql -pX`: `-p X` asks for it, and X is the database).
+    Joined(&'static str),
+    /// Joined or as the next word (`sshpass -p X`, `sshpass -pX`).
+    Either(&'static str),
+    /// A `user:password` (or `user%password`) after the flag (`curl -u trader1:X`).
+    UserPass(&'static str, char),
+}
+
+/// Programs operators paste with a password in them, and how each takes it.
+const COMMANDS: [(&str, Given); 20] = [
+    ("mysql", Given::Joined("-p")),
+    ("mariadb", Given::Joined("-p")),
+    ("mysqldump", Given::Joined("-p")),
+    ("mariadb-dump", Given::Joined("-p")),
+    ("mysqladmin", Given::Joined("-p")),
+    ("mysqlimport", Given::Joined("-p")),
+    ("mysqlcheck", Given::Joined("-p")),
+    ("sshpass", Given::Either("-p")),
+    ("redis-cli", Given::Either("-a")),
+    ("ldapsearch", Given::Either("-w")),
+    ("ldapmodify", Given::Either("-w")),
+    ("ldapadd", Given::Either("-w")),
+    ("ldapwhoami", Given::Either("-w")),
+    ("sqlcmd", Given::Either("-P")),
+    ("bcp", Given::Either("-P")),
+    ("curl", Given::UserPass("-u", ':')),
+    ("curl", Given::UserPass("--user", ':')),
+    ("curl", Given::UserPass("--proxy-user", ':')),
+    ("smbclient", Given::UserPass("-U", '%')),
+    ("smbclient", Given::UserPass("--user", '%')),
+];
+
+/// A pasted command that gives a program its password (`mysql -u trader1 -pX`, `sshpass -p X
+/// ssh gw`, `curl -u trader1:X https://gw/`), read up to the end of that command (`|`, `;`,
+/// `&&`). Only these programs and flags: `ssh -p 22` is a port, and `mysql -p` alone or `curl -u
+/// trader1` asks for the password rather than giving it. A site value's name (`-p${pw}`) or a
+/// variable (`-p$PW`) is where the value goes, not the value.
+fn command_password(s: &str) -> Option<&'static str> {
+    let tokens: Vec<&str> = s.split_whitespace().collect();
+    let value = |v: &str| {
+        let v = v.trim_matches(['\'', '"']);
+        !v.is_empty() && !v.starts_with('$') && !v.starts_with('-')
+    };
+    for (i, t) in tokens.iter().enumerate() {
+        let program = t.rsplit('/').next().unwrap_or(t).to_lowercase();
+        for (name, given) in COMMANDS.iter().filter(|(n, _)| *n == program) {
+            let args = tokens[i + 1..]
+                .iter()
+                .take_while(|a| !matches!(**a, "|" | "||" | "&&" | ";") && !a.ends_with(';'));
+            let args: Vec<&str> = args.copied().collect();
+            for (k, a) in args.iter().enumerate() {
+                let next = args.get(k + 1).copied();
+                let found = match *given {
+                    Given::Joined(flag) => a.strip_prefix(flag).is_some_and(value),
+                    Given::Either(flag) => {
+                        a.strip_prefix(flag).is_some_and(value)
+                            || (*a == flag && next.is_some_and(value))
+                    }
+                    Given::UserPass(flag, sep) => {
+                        let pair = if *a == flag {
+                            next
+                        } else {
+                            a.strip_prefix(flag)
+                                .map(|r| r.strip_prefix('=').unwrap_or(r))
+                                .filter(|r| !r.is_empty())
+                        };
+                        pair.and_then(|p| p.split_once(sep))
+                            .is_some_and(|(_, pass)| value(pass))
+                    }
+                };
+                if found {
+                    return Some(name);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// `PGPASSWORD=x`, `MYSQL_PWD=x`, `export SSHPASS=x`, `GITHUB_TOKEN=x`: a variable named for a
+/// credential, assigned a value, read as the word itself followed by `=`. A long word may end
+/// the name anyhow (`pgpassword`); a short one (`pwd`, `pw`, `pin`) only after `_` (`mysql_pwd`,
+/// not `cwd`); `pass` as the weak word it is (`sshpass=x!` with a symbol; `bypass=true` is kept).
+fn credential_assignment(lower: &str) -> Option<&'static str> {
+    for token in lower.split_whitespace() {
+        let Some((name, value)) = token.split_once('=') else {
+            continue;
+        };
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            continue;
+        }
+        let value = value.trim_matches(['\'', '"']);
+        for (w, strength) in WORDS {
+            let Some(head) = name.strip_suffix(w) else {
+                continue;
+            };
+            let short = w.len() <= 3;
+            if head.is_empty() || (short && !head.ends_with('_')) || !w.is_ascii() {
+                continue;
+            }
+            let given = match strength {
+                Strength::Weak => password_like(value) && has_symbol(value),
+                _ => value_follows(&format!("={value}"), w == "pin"),
+            };
+            if given {
+                return Some(w);
+            }
+        }
+    }
+    None
 }
 
 /// `scheme://user:password@host`: a web address carrying its password.
@@ -1107,6 +1281,28 @@ mod tests {
             "PIN碼：4821",
             "口令：Hunter2",
             "logon SENDER1/Target1x",
+            // Break 3 F6: a pasted command line, an invisible character inside the word, a
+            // word in brackets or `--` before the value, the usual misspellings.
+            "mysql -u trader1 -pHunter2!",
+            "/usr/bin/mysql -h db -pHunter2 ps2",
+            "sshpass -p Hunter2! ssh gw",
+            "sshpass -pHunter2! ssh gw",
+            "PGPASSWORD=Hunter2! psql -h db",
+            "export MYSQL_PWD=hunter2",
+            "SSHPASS='Hunter2!' sshpass -e ssh gw",
+            "GITHUB_TOKEN=ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+            "curl -u trader1:Hunter2! https://gw/x",
+            "curl --user=trader1:Hunter2! https://gw/x",
+            "redis-cli -a Hunter2 ping",
+            "smbclient -U trader1%Hunter2! //fs/ps2",
+            "pass\u{200b}word: Hunter2!",
+            "pass\u{ad}word: Hunter2!",
+            "p\u{2060}w: Hunter2!",
+            "password (OCG) = Hunter2!",
+            "pwd [trader1]: Hunter2",
+            "Password -- Hunter2!",
+            "p@ssword: Hunter2!",
+            "passw0rd: Hunter2!",
         ] {
             assert!(looks_like_secret(s), "{s}");
         }
@@ -1160,6 +1356,19 @@ mod tests {
             "10:00:41 Logout \"system failover\"",
             "/bin/echo --user trader1 --pass ${pw}",
             "bss-cli logon --password ${ocg_password}",
+            // A command that asks for the password, gives a port, or names where it comes from.
+            "ssh -p 22 trader1@gw",
+            "mysql -u trader1 -p ps2db",
+            "mysql -h db -P 3306 -u trader1 -p",
+            "mysql -u trader1 -p${db_pw} ps2db",
+            "curl -u trader1 https://gw/x",
+            "curl -u trader1:${pw} https://gw/x",
+            "sshpass -f ~/.ocgpw ssh gw",
+            "export PGPASSWORD=${pgpw}",
+            "bypass=true cwd=/opt/bss",
+            "password (see the desk) reset",
+            "password -- see the desk",
+            "PGPASSWORD unset before the run",
         ] {
             assert!(!looks_like_secret(s), "{s}");
         }
@@ -1171,6 +1380,14 @@ mod tests {
         assert_eq!(
             secret_form("ftp://trader1:Hunter2!@10.0.0.1/").map(|f| f.to_string()),
             Some("a password in a web address".into())
+        );
+        assert_eq!(
+            secret_form("sshpass -p Hunter2! ssh gw").map(|f| f.to_string()),
+            Some("a password on a `sshpass` command line".into())
+        );
+        assert_eq!(
+            secret_form("PGPASSWORD=Hunter2! psql"),
+            Some(SecretForm::Keyword("password"))
         );
     }
 

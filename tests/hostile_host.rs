@@ -406,16 +406,27 @@ fn no_secret_is_journaled_by_any_command() {
             "note password -> Hunter2!",
             "note pwd for trader1: Hunter2",
             "note OCG passwd reset, now Hunter2!",
+            // Break 3 F6: a pasted command line, a zero-width space inside the word, a word in
+            // brackets or `--` before the value.
+            "note mysql -u trader1 -pHunter2!",
+            "note sshpass -p Hunter2! ssh gw",
+            "evidence ep-pre-registration sent by = PGPASSWORD=Hunter2! psql -h db",
+            "note curl -u trader1:Hunter2! https://gw/x",
+            "note pass\u{200b}word: Hunter2!",
+            "note password (OCG) = Hunter2!",
+            "note Password -- Hunter2!",
             // ... and operations text that must still be recordable.
             "note credential confirmed by alice",
             "note password reset done by desk, new one given by phone",
             "note token bucket throttle 500/s",
+            "note ssh -p 22 trader1@gw accepted",
+            "note mysql -u trader1 -p ps2db asked for it",
         ],
     );
     let replies = stdout(&out);
     assert_eq!(
         replies.matches("looks like it holds a password").count(),
-        15,
+        22,
         "{replies}"
     );
     // The refusal says what it saw, so the operator can rephrase.
@@ -424,6 +435,8 @@ fn no_secret_is_journaled_by_any_command() {
         "(a password in a web address)",
         "(a bearer token)",
         "(`密碼` followed by a value)",
+        "(a password on a `sshpass` command line)",
+        "(a password on a `mysql` command line)",
     ] {
         assert!(replies.contains(why), "{why}:\n{replies}");
     }
@@ -440,6 +453,8 @@ fn no_secret_is_journaled_by_any_command() {
         "credential confirmed by alice",
         "password reset done by desk, new one given by phone",
         "token bucket throttle 500/s",
+        "ssh -p 22 trader1@gw accepted",
+        "mysql -u trader1 -p ps2db asked for it",
     ] {
         assert!(text.contains(kept), "an ordinary phrase is kept: {kept}");
     }
