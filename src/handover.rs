@@ -7,7 +7,7 @@ use crate::journal::record::{Record, ShiftKind, Stamp};
 use crate::runbook::{Plan, Step};
 use crate::setup::state_of;
 use crate::standing::{self, Tally};
-use crate::text::{clean_line, md_text};
+use crate::text::{clean_line, md_code, md_text};
 use crate::timeline::Timeline;
 use crate::zones;
 use chrono::{DateTime, Utc};
@@ -171,9 +171,13 @@ pub fn journal_item(journals: &str) -> String {
                     if "- Journal: ``".len() + p.chars().count() > 80
                         && !dir.as_os_str().is_empty() =>
                 {
-                    format!("`{}` in `{}/`", name.to_string_lossy(), dir.display())
+                    format!(
+                        "{} in {}",
+                        md_code(&name.to_string_lossy()),
+                        md_code(&format!("{}/", dir.display()))
+                    )
                 }
-                _ => format!("`{p}`"),
+                _ => md_code(&p),
             }
         })
         .collect();
@@ -415,7 +419,7 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
             "\nRecorded for steps not in the current runbooks: {}.",
             unknown
                 .iter()
-                .map(|u| format!("`{}`", clean_line(u)))
+                .map(|u| md_code(u))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
@@ -429,10 +433,10 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
         let _ = writeln!(out, "None.");
     }
     for n in &record.notes {
-        let on = n.step.as_ref().map_or_else(
-            || "session".to_owned(),
-            |st| format!("`{}`", clean_line(st)),
-        );
+        let on = n
+            .step
+            .as_ref()
+            .map_or_else(|| "session".to_owned(), |st| md_code(st));
         let _ = writeln!(
             out,
             "- {} {} on {on}{}: {}",
@@ -495,8 +499,8 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
                 out,
                 "- Last preflight (`drillbook notify-test`) {}: channels {}; {answer}; detected: {}",
                 by(&c.stamp, f),
-                clean_line(&c.channels.join(", ")),
-                clean_line(&c.detected)
+                md_text(&c.channels.join(", ")),
+                md_text(&c.detected)
             );
         }
         None => {
@@ -535,10 +539,10 @@ pub fn render(plan: &Plan, record: &Record, ctx: &Context) -> String {
                 "; last {} {} ({}){}",
                 if last.ok { "sent" } else { "FAILED" },
                 f.at(last.stamp.at),
-                clean_line(&last.key),
+                md_text(&last.key),
                 last.error
                     .as_ref()
-                    .map_or_else(String::new, |e| format!(": {}", clean_line(e)))
+                    .map_or_else(String::new, |e| format!(": {}", md_text(e)))
             );
         }
         let _ = writeln!(out);
@@ -588,7 +592,7 @@ fn checks(out: &mut String, plan: &Plan, record: &Record, f: Fmt) {
             "- `{}` {} check ({}): {}{} at {}, {} ms: {}{}",
             clean_line(&step.id),
             clean_line(&last.check),
-            clean_line(&last.target),
+            md_text(&last.target),
             last.outcome.word(),
             if last.simulated { " (simulated)" } else { "" },
             f.at(last.stamp.at),

@@ -88,6 +88,9 @@ pub enum SecretForm {
     BearerToken,
     /// A PEM private key block.
     PrivateKey,
+    /// A password given to a program on its command line: `mysql -pX`, `sshpass -p X`,
+    /// `curl -u user:X`.
+    CommandLine(&'static str),
 }
 
 impl std::fmt::Display for SecretForm {
@@ -98,6 +101,7 @@ impl std::fmt::Display for SecretForm {
             SecretForm::UrlPassword => f.write_str("a password in a web address"),
             SecretForm::BearerToken => f.write_str("a bearer token"),
             SecretForm::PrivateKey => f.write_str("a private key"),
+            SecretForm::CommandLine(p) => write!(f, "a password on a `{p}` command line"),
         }
     }
 }
@@ -108,8 +112,12 @@ pub fn looks_like_secret(s: &str) -> bool {
 }
 
 /// Credential words, each with how much it takes to read what follows as a value.
-const WORDS: [(&str, Strength); 20] = [
+const WORDS: [(&str, Strength); 23] = [
     ("password", Strength::Strong),
+    // The common ways of spelling it so a filter will not see it.
+    ("p@ssword", Strength::Strong),
+    ("passw0rd", Strength::Strong),
+    ("p@ssw0rd", Strength::Strong),
     ("passwd", Strength::Strong),
     ("passcode", Strength::Strong),
     ("passphrase", Strength::Strong),
@@ -146,9 +154,12 @@ const LOGIN: [&str; 5] = ["login", "logon", "log in", "credentials", "creds"];
 /// What makes text look like it carries a secret, if anything: a credential word followed by a
 /// value (`password: x`, `PASSWORD：x` with a full-width colon, `pw=x`, `token is x`, `password
 /// Hunter2`, `password -> x`, `p/w x`, `密碼：x`), or followed by one within a few linking words
-/// (`password for OCG is x`, `pwd for trader1: x`, `passwd reset, now x`); a `user/password`
-/// pair after a login word (`login trader1/Hunter2!`); `user:password@` in a web address; a
-/// bearer token; a PEM key.
+/// (`password for OCG is x`, `pwd for trader1: x`, `passwd reset, now x`) or a word in brackets
+/// (`password (OCG) = x`); a variable named for a credential given a value (`PGPASSWORD=x`); a
+/// pasted command that gives a program its password (`mysql -px`, `sshpass -p x`, `curl -u
+/// user:x`); a `user/password` pair after a login word (`login trader1/Hunter2!`);
+/// `user:password@` in a web address; a bearer token; a PEM key. Characters that show nothing
+/// are dropped first: `pass\u{200b}word: x` reads as the `password: x` a reader sees.
 ///
 /// The journal records that a credential was confirmed and by whom, never the credential: such
 /// text is refused where every write passes ([`crate::journal::Journal::append`]), since an
@@ -157,6 +168,9 @@ const LOGIN: [&str; 5] = ["login", "logon", "log in", "credentials", "creds"];
 /// word is taken as a value only after a separator, or when it looks like one (a digit or a
 /// symbol in it), and a value a few words on only after a separator and linking words.
 pub fn secret_form(s: &str) -> Option<SecretForm> {
+    // What shows nothing is read as not there: `pass\u{200b}word: x` is `password: x`.
+    let s: String = s.chars().filter(|&c| !invisible(c)).collect();
+    let s = s.as_str();
     // Full-width and other look-alike separators read as their ASCII forms.
     let lower: String = s
         .to_lowercase()
@@ -176,6 +190,12 @@ pub fn secret_form(s: &str) -> Option<SecretForm> {
     }
     if bearer(&lower) {
         return Some(SecretForm::BearerToken);
+    }
+    if let Some(program) = command_password(s) {
+        return Some(SecretForm::CommandLine(program));
+    }
+    if let Some(w) = credential_assignment(&lower) {
+        return Some(SecretForm::Keyword(w));
     }
     let word_start = |i: usize| {
         lower[..i]
@@ -205,7 +225,11 @@ pub fn secret_form(s: &str) -> Option<SecretForm> {
                 // or "pass 12/12" has none.
                 Strength::Weak => first_word(rest.strip_prefix([':', '=']).unwrap_or(rest))
                     .is_some_and(|v| password_like(v) && has_symbol(v)),
-                Strength::Strong | Strength::Cjk => value_follows(rest, pin),
+                // `password (OCG) = x`, `pwd [trader1]: x`: a word in brackets names whose it is.
+                Strength::Strong | Strength::Cjk => {
+                    value_follows(rest, pin)
+                        || after_aside(rest).is_some_and(|r| value_follows(r, pin))
+                }
             }
         });
         if found {
@@ -276,6 +300,7 @@ fn value_follows(rest: &str, pin: bool) -> bool {
     let next = rest
         .strip_prefix("->")
         .or_else(|| rest.strip_prefix("=>"))
+        .or_else(|| rest.strip_prefix("--"))
         .or_else(|| rest.strip_prefix(['>', '-', '\u{2013}', '\u{2014}', ',']))
         .or_else(|| rest.strip_prefix("is "))
         .or_else(|| rest.strip_prefix("was "))
@@ -317,8 +342,8 @@ fn linked_value(rest: &str, pin: bool) -> bool {
         "reset", "changed", "set", "updated", "rotated", "new", "has", "been", "login", "logon",
         "account", "user", "code",
     ];
-    const SEPARATORS: [&str; 12] = [
-        "is", "was", "now", "to", "->", "=>", ">", "=", ":", "-", "\u{2013}", "\u{2014}",
+    const SEPARATORS: [&str; 13] = [
+        "is", "was", "now", "to", "->", "=>", ">", "=", ":", "-", "--", "\u{2013}", "\u{2014}",
     ];
     let mut words = rest.split_whitespace().peekable();
     let mut linked = 0;
@@ -362,6 +387,155 @@ fn linked_value(rest: &str, pin: bool) -> bool {
         }
     }
     false
+}
+
+/// A character that shows nothing where it stands: a zero-width space or joiner, a bidi mark, a
+/// soft hyphen, a variation selector, a tag character, a Hangul filler, and the control
+/// characters the neutraliser shows as stand-ins (whitespace aside, which separates words).
+fn invisible(c: char) -> bool {
+    (stand_in(c).is_some() && !c.is_whitespace())
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{34f}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{17b4}'
+                | '\u{17b5}'
+                | '\u{180b}'..='\u{180f}'
+                | '\u{3164}'
+                | '\u{fe00}'..='\u{fe0f}'
+                | '\u{ffa0}'
+                | '\u{e0000}'..='\u{e007f}'
+        )
+}
+
+/// What follows a word in brackets right after a credential word (`password (OCG) = x`), if
+/// one is there.
+fn after_aside(rest: &str) -> Option<&str> {
+    let r = rest.trim_start();
+    let close = match r.chars().next()? {
+        '(' => ')',
+        '[' => ']',
+        '\u{ff08}' => '\u{ff09}',
+        _ => return None,
+    };
+    r.find(close).map(|i| &r[i + close.len_utf8()..])
+}
+
+/// How a program takes a password on its command line.
+#[derive(Clone, Copy)]
+enum Given {
+    /// Only joined to its flag (`mysql -pX`: `-p X` asks for it, and X is the database).
+    Joined(&'static str),
+    /// Joined or as the next word (`sshpass -p X`, `sshpass -pX`).
+    Either(&'static str),
+    /// A `user:password` (or `user%password`) after the flag (`curl -u trader1:X`).
+    UserPass(&'static str, char),
+}
+
+/// Programs operators paste with a password in them, and how each takes it.
+const COMMANDS: [(&str, Given); 20] = [
+    ("mysql", Given::Joined("-p")),
+    ("mariadb", Given::Joined("-p")),
+    ("mysqldump", Given::Joined("-p")),
+    ("mariadb-dump", Given::Joined("-p")),
+    ("mysqladmin", Given::Joined("-p")),
+    ("mysqlimport", Given::Joined("-p")),
+    ("mysqlcheck", Given::Joined("-p")),
+    ("sshpass", Given::Either("-p")),
+    ("redis-cli", Given::Either("-a")),
+    ("ldapsearch", Given::Either("-w")),
+    ("ldapmodify", Given::Either("-w")),
+    ("ldapadd", Given::Either("-w")),
+    ("ldapwhoami", Given::Either("-w")),
+    ("sqlcmd", Given::Either("-P")),
+    ("bcp", Given::Either("-P")),
+    ("curl", Given::UserPass("-u", ':')),
+    ("curl", Given::UserPass("--user", ':')),
+    ("curl", Given::UserPass("--proxy-user", ':')),
+    ("smbclient", Given::UserPass("-U", '%')),
+    ("smbclient", Given::UserPass("--user", '%')),
+];
+
+/// A pasted command that gives a program its password (`mysql -u trader1 -pX`, `sshpass -p X
+/// ssh gw`, `curl -u trader1:X https://gw/`), read up to the end of that command (`|`, `;`,
+/// `&&`). Only these programs and flags: `ssh -p 22` is a port, and `mysql -p` alone or `curl -u
+/// trader1` asks for the password rather than giving it. A site value's name (`-p${pw}`) or a
+/// variable (`-p$PW`) is where the value goes, not the value.
+fn command_password(s: &str) -> Option<&'static str> {
+    let tokens: Vec<&str> = s.split_whitespace().collect();
+    let value = |v: &str| {
+        let v = v.trim_matches(['\'', '"']);
+        !v.is_empty() && !v.starts_with('$') && !v.starts_with('-')
+    };
+    for (i, t) in tokens.iter().enumerate() {
+        let program = t.rsplit('/').next().unwrap_or(t).to_lowercase();
+        for (name, given) in COMMANDS.iter().filter(|(n, _)| *n == program) {
+            let args = tokens[i + 1..]
+                .iter()
+                .take_while(|a| !matches!(**a, "|" | "||" | "&&" | ";") && !a.ends_with(';'));
+            let args: Vec<&str> = args.copied().collect();
+            for (k, a) in args.iter().enumerate() {
+                let next = args.get(k + 1).copied();
+                let found = match *given {
+                    Given::Joined(flag) => a.strip_prefix(flag).is_some_and(value),
+                    Given::Either(flag) => {
+                        a.strip_prefix(flag).is_some_and(value)
+                            || (*a == flag && next.is_some_and(value))
+                    }
+                    Given::UserPass(flag, sep) => {
+                        let pair = if *a == flag {
+                            next
+                        } else {
+                            a.strip_prefix(flag)
+                                .map(|r| r.strip_prefix('=').unwrap_or(r))
+                                .filter(|r| !r.is_empty())
+                        };
+                        pair.and_then(|p| p.split_once(sep))
+                            .is_some_and(|(_, pass)| value(pass))
+                    }
+                };
+                if found {
+                    return Some(name);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// `PGPASSWORD=x`, `MYSQL_PWD=x`, `export SSHPASS=x`, `GITHUB_TOKEN=x`: a variable named for a
+/// credential, assigned a value, read as the word itself followed by `=`. A long word may end
+/// the name anyhow (`pgpassword`); a short one (`pwd`, `pw`, `pin`) only after `_` (`mysql_pwd`,
+/// not `cwd`); `pass` as the weak word it is (`sshpass=x!` with a symbol; `bypass=true` is kept).
+fn credential_assignment(lower: &str) -> Option<&'static str> {
+    for token in lower.split_whitespace() {
+        let Some((name, value)) = token.split_once('=') else {
+            continue;
+        };
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            continue;
+        }
+        let value = value.trim_matches(['\'', '"']);
+        for (w, strength) in WORDS {
+            let Some(head) = name.strip_suffix(w) else {
+                continue;
+            };
+            let short = w.len() <= 3;
+            if head.is_empty() || (short && !head.ends_with('_')) || !w.is_ascii() {
+                continue;
+            }
+            let given = match strength {
+                Strength::Weak => password_like(value) && has_symbol(value),
+                _ => value_follows(&format!("={value}"), w == "pin"),
+            };
+            if given {
+                return Some(w);
+            }
+        }
+    }
+    None
 }
 
 /// `scheme://user:password@host`: a web address carrying its password.
@@ -529,18 +703,27 @@ pub fn wrap_pieces<'a>(words: impl IntoIterator<Item = &'a str>, width: usize) -
 
 /// Each line of `text` longer than `width` columns folded at spaces, its continuation lines
 /// indented two past the line's own indent: printed reports stay readable in an 80-column
-/// terminal instead of wrapping mid-word.
+/// terminal instead of wrapping mid-word. Plain text for a terminal, so a run of Chinese text
+/// wider than a line is broken between characters.
 pub fn fold_lines(text: &str, width: usize) -> String {
-    fold_where(text, width, |indent, _| Some(indent + 2))
+    fold_where(text, width, true, |indent, _| Some(indent + 2))
 }
 
 /// Markdown folded as [`fold_lines`] folds text: list items (continued two past the marker's
 /// indent, under the item's text) and paragraphs (continued at their own indent) only: rendered,
 /// each is the same item or paragraph. Headings, table rows, quotes and fenced code are kept
 /// whole, as folding would change what they are.
+///
+/// Folding is safe by construction, wherever the line is cut, inside a code span or not: a
+/// continuation line starts only with a word [`may_start_a_line`] allows, which no CommonMark
+/// or GFM block can start with, so every continuation stays part of the paragraph it continues
+/// (and a code span on it stays one span). A word wider than a line is never broken, Chinese
+/// text included: Markdown reads a line break as a space (inside a code span too), so a break
+/// between two characters would add a space to what was typed in every rendered report. A
+/// terminal wraps such a run between characters by itself.
 pub fn fold_markdown(text: &str, width: usize) -> String {
     let mut fenced = false;
-    fold_where(text, width, |indent, t| {
+    fold_where(text, width, false, |indent, t| {
         if t.starts_with("```") {
             fenced = !fenced;
             return None;
@@ -553,11 +736,51 @@ pub fn fold_markdown(text: &str, width: usize) -> String {
     })
 }
 
+/// Whether a folded line may start with `word` (after its indent). Every block CommonMark and
+/// GFM know starts with a mark: a thematic break (`***`, `- - -`, `___`), a setext underline
+/// (`===`, `---`, which would make a heading of the lines above), an ATX heading (`#`), a block
+/// quote (`>`), a list item (`-`, `+`, `*`, `1.`, `1)`), a fence (three backticks or tildes), an
+/// HTML block (`<p>`, `<div>`, `<!--`), a table's delimiter row (`|`, `:`, `-`), a link or
+/// footnote definition (`[`), and the extensions some renderers add (`$$` maths, `: `
+/// definitions), each of them ASCII. So a line may start with anything outside ASCII (a Chinese
+/// word, a `␛` stand-in), or an ASCII letter or digit unless the word is an ordered list marker
+/// (`1.`, `10)`); with one or two backticks or tildes (a code span or
+/// strikethrough: a fence takes three); with one of a few marks that open nothing (`(`, `"`, `/`
+/// …); or with one of `* _ - + = : #` when the word also holds a letter or digit (`**OVERDUE**`,
+/// `-pX`, `#12`): those open a block only on a line of nothing but marks (a rule, an underline,
+/// a delimiter row) or when a space follows them (an item, a heading), and a word is cut at
+/// spaces. A list of what is allowed, rather than of what is not, so a block start nobody listed
+/// still cannot end a paragraph. Indentation cannot either: a continuation is never indented
+/// past its paragraph's text, and an indented code block cannot interrupt a paragraph.
+fn may_start_a_line(word: &str) -> bool {
+    let Some(first) = word.chars().next() else {
+        return false;
+    };
+    let list_marker = word
+        .strip_suffix(['.', ')'])
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let allowed = if !first.is_ascii()
+        || first.is_ascii_alphanumeric()
+        || "(\"'/\\@%&.,;?!".contains(first)
+    {
+        true
+    } else if "*_-+=:#".contains(first) {
+        word.chars().any(char::is_alphanumeric)
+    } else if first == '`' || first == '~' {
+        word.chars().take_while(|&c| c == first).count() < 3
+    } else {
+        false
+    };
+    allowed && !list_marker
+}
+
 /// Fold each line `hang` says may fold (given its indent and its text after it: the indent of
-/// its continuation lines, or None to keep it whole).
+/// its continuation lines, or None to keep it whole). `break_cjk`: a run of wide characters
+/// wider than a line may be broken between characters (plain text only).
 fn fold_where(
     text: &str,
     width: usize,
+    break_cjk: bool,
     mut hang: impl FnMut(usize, &str) -> Option<usize>,
 ) -> String {
     let mut out = String::with_capacity(text.len());
@@ -572,22 +795,17 @@ fn fold_where(
         let width = width.max(hang + 20);
         let mut cur = line[..indent].to_owned();
         let mut fresh = true;
-        for word in line
-            .trim_start()
-            .split(' ')
-            .flat_map(|w| cjk_pieces(w, width - hang))
-        {
-            // A continuation never starts with what would make it a list item, a heading or a
-            // quote of its own ("OTP-C - OCG-C" broken before the dash): it runs on instead.
-            let opens_block = matches!(word, "-" | "*" | "+")
-                || word.starts_with(['#', '>', '|'])
-                || word.starts_with("```")
-                || word.starts_with("~~~")
-                || word
-                    .strip_suffix(['.', ')'])
-                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        for word in line.trim_start().split(' ').flat_map(|w| {
+            if break_cjk {
+                cjk_pieces(w, width - hang)
+            } else {
+                vec![w]
+            }
+        }) {
+            // A word a line may not start with ("OTP-C - OCG-C" broken before the dash, a
+            // `***` or `<p>` in a note) runs on instead: the line is longer, never another block.
             let full = cur.width() + 1 + word.width() > width;
-            if !fresh && full && !opens_block {
+            if !fresh && full && may_start_a_line(word) {
                 out.push_str(&cur);
                 out.push('\n');
                 cur = " ".repeat(hang);
@@ -640,53 +858,67 @@ pub fn ellipsize(s: &str, max: usize) -> String {
 
 /// Text someone typed (a note, an evidence value, a reason, a name), neutralised, for Markdown
 /// that a renderer must leave inert and the next shift reads in a terminal exactly as typed. Text
-/// that would become markup that acts, namely raw HTML (`<b>`, `<script>`, `<!--`, an autolink
-/// `<http:…>`), a link or image (`[x](javascript:…)`, `[x][ref]`, `[x]: url`) or a bare web
-/// address GFM links by itself (`https://…`, `www.…`), is set whole as one code span: no
-/// renderer makes markup or a link inside one, and unlike backslash escapes (`\<b>`) it adds
-/// nothing inside what was typed, so a FIX or HTML fragment reads as typed between its fences.
-/// The rest is left as typed: emphasis changes how a word looks, not what it does. An e-mail
-/// address is left too (a viewer may make a `mailto:` link of it, which fetches nothing).
+/// that holds anything Markdown could read as markup that acts, alone or with the text beside it
+/// on the line, is set whole as one code span: raw HTML and autolinks (any `<`), links, images
+/// and footnotes (any `[` or `]`: a `[` in one name and a `](//host/p.png)` in the note after it
+/// make an image), code spans (any backtick: one in a name would pair with the fence of the
+/// note's span and leave the note bare), a backslash escape (which would take a character
+/// from what was typed, or a fence from the span beside it) and a bare web address GFM links by
+/// itself (`https://…`, `www.…`). No renderer makes markup or a link inside a code span, and
+/// unlike backslash escapes (`\<b>`) it adds nothing inside what was typed, so a FIX or HTML
+/// fragment reads as typed between its fences. Text left as typed therefore holds none of
+/// `` ` < [ ] `` and no escape, so it can neither open nor close anything another text on the
+/// line opened. Emphasis (`*`, `_`) is left: it changes how a word looks, not what it does. An
+/// e-mail address is left too (a viewer may make a `mailto:` link of it, which fetches nothing).
 pub fn md_text(s: &str) -> String {
     let s = clean_line(s);
     if markup_acts(&s) {
-        code_span(&s.chars().collect::<Vec<_>>())
+        code_span(&s)
     } else {
         s.into_owned()
     }
 }
 
-/// Whether a renderer would make something of `s` besides text: a tag, a link, an address.
+/// Text shown as code whatever it holds (a journal's path, a step id read from a journal),
+/// neutralised, with a fence no backtick in it can close: see [`md_text`].
+pub fn md_code(s: &str) -> String {
+    code_span(&clean_line(s))
+}
+
+/// Whether a renderer could make something of `s` besides text, alone or with its neighbours.
 fn markup_acts(s: &str) -> bool {
-    let chars: Vec<char> = s.chars().collect();
-    let tag = chars
-        .windows(2)
-        .any(|w| w[0] == '<' && (w[1].is_ascii_alphabetic() || matches!(w[1], '/' | '!' | '?')));
-    // A `[` opens a link only if a `](`, `][` or `]:` follows it.
-    let link = chars.iter().position(|&c| c == '[').is_some_and(|i| {
-        chars[i..]
-            .windows(2)
-            .any(|w| w[0] == ']' && matches!(w[1], '(' | '[' | ':'))
-    });
+    let mut chars = s.chars().peekable();
+    let mut escape = false;
+    while let Some(c) = chars.next() {
+        // A backslash escapes ASCII punctuation after it; at the end, whatever follows the text.
+        escape |= c == '\\' && chars.peek().is_none_or(char::is_ascii_punctuation);
+    }
     let lower = s.to_ascii_lowercase();
-    tag || link || lower.contains("://") || lower.contains("www.")
+    escape || s.contains(['`', '<', '[', ']']) || lower.contains("://") || lower.contains("www.")
 }
 
 /// `text` as a code span: fenced by one backtick more than its longest run of them, with a
-/// space inside each fence when it starts or ends with one (CommonMark strips the pair).
-fn code_span(word: &[char]) -> String {
-    let longest = word
-        .split(|&c| c != '`')
-        .map(<[char]>::len)
-        .max()
-        .unwrap_or(0);
+/// space inside each fence when it starts or ends with a backtick or a space (CommonMark strips
+/// one space from each end when both ends have one; the padding is what it strips). Empty text
+/// is one space between the fences: two backticks alone are not a span, they would pair with
+/// another.
+fn code_span(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
-    let pad = if word.first() == Some(&'`') || word.last() == Some(&'`') {
+    let pad = if text.is_empty() || text.starts_with(['`', ' ']) || text.ends_with(['`', ' ']) {
         " "
     } else {
         ""
     };
-    let text: String = word.iter().collect();
+    if text.is_empty() {
+        return format!("{fence}{pad}{fence}");
+    }
+    // Only spaces: CommonMark keeps them as they are.
+    let pad = if text.bytes().all(|b| b == b' ') {
+        ""
+    } else {
+        pad
+    };
     format!("{fence}{pad}{text}{pad}{fence}")
 }
 
@@ -807,21 +1039,177 @@ mod tests {
     }
 
     #[test]
-    fn folding_counts_terminal_columns_and_breaks_chinese_text_between_characters() {
+    fn folding_counts_terminal_columns_and_breaks_chinese_text_only_in_plain_text() {
         let value = "  - evidence: rundown received on = 22 Nov 2023 收到交易所的演習流程 rundown 📧 from 香港交易所 and 價格超出範圍價格超出範圍價格超出範圍價格超出範圍";
-        let folded = fold_markdown(value, 40);
+        // Plain text for a terminal: the run is broken between characters, every line fits.
+        let folded = fold_lines(value, 40);
         for l in folded.lines() {
             assert!(l.width() <= 40, "{} columns: {l}", l.width());
         }
         // Nothing typed is lost or reordered: the CJK run was only broken, never cut short.
         assert_eq!(folded.replace(['\n', ' '], ""), value.replace(' ', ""));
+        // Markdown: folded at spaces, counting columns, but the run is kept whole, since a
+        // renderer reads a line break as a space, inside a code span too (break 3's nit:
+        // `…登入 成功…` in the rendered report).
+        let folded = fold_markdown(value, 40);
+        assert!(
+            folded
+                .lines()
+                .any(|l| l.trim() == "價格超出範圍價格超出範圍價格超出範圍價格超出範圍"),
+            "{folded}"
+        );
+        for l in folded.lines().filter(|l| !l.contains("價格")) {
+            assert!(l.width() <= 40, "{} columns: {l}", l.width());
+        }
+        let typed = format!("備份站點登入成功{}<b>x</b>", "備份站點登入成功".repeat(5));
+        let md = fold_markdown(&format!("- 08:26 alice@vm: {}", md_text(&typed)), 80);
+        assert_eq!(
+            one_item(&gfm(&md)),
+            Some(format!("08:26 alice@vm: {}", shown_as_code(&typed))),
+            "{md}"
+        );
         // A long ASCII word (a path) is never broken: it would not copy and paste.
         let path = format!("  - journal: /{}", "a".repeat(60));
-        assert!(
-            fold_markdown(&path, 40)
-                .lines()
-                .any(|l| l.trim() == format!("/{}", "a".repeat(60)))
+        for folded in [fold_markdown(&path, 40), fold_lines(&path, 40)] {
+            assert!(
+                folded
+                    .lines()
+                    .any(|l| l.trim() == format!("/{}", "a".repeat(60)))
+            );
+        }
+    }
+
+    /// Everything a line can start with that opens a block of its own or interrupts a
+    /// paragraph, in CommonMark, GFM and the extensions renderers add (break 3 F4: a fold before
+    /// `***`, `===` or `<p>` ended the note's code span).
+    const BLOCK_OPENERS: [&str; 40] = [
+        "***",
+        "* * *",
+        "___",
+        "_ _ _",
+        "---",
+        "- - -",
+        "===",
+        "=",
+        "-",
+        "+",
+        "*",
+        "#",
+        "# heading",
+        "###### h6",
+        ">",
+        "> quote",
+        "1.",
+        "1)",
+        "10.",
+        "```",
+        "```rust",
+        "~~~",
+        "<p>",
+        "<div>",
+        "<details open><summary>x</summary></details>",
+        "<table>",
+        "<!--",
+        "<script>",
+        "<pre>",
+        "<?php",
+        "<![CDATA[",
+        "<!DOCTYPE html>",
+        "|",
+        "-|-",
+        "|---|",
+        ":--|--:",
+        "--|--",
+        "[^1]: x",
+        "[x]: https://e.x",
+        "$$",
+    ];
+
+    /// The inside of the one list item `html` is, with line breaks read as the spaces a
+    /// browser shows; None when it is anything else (two items, a heading, a rule).
+    fn one_item(html: &str) -> Option<String> {
+        let inner = html
+            .strip_prefix("<ul>\n<li>")?
+            .strip_suffix("</li>\n</ul>\n")?;
+        (!inner.contains("<li>")).then(|| inner.replace('\n', " "))
+    }
+
+    #[test]
+    fn a_folded_note_stays_one_code_span_wherever_the_fold_falls() {
+        let prefix = "Wed 02 Dec 2026 16:26:18 HKT (08:26:18 UTC) alice@vm: ";
+        let tails = [
+            format!(" https://evil.example/{}", "x".repeat(60)),
+            " <img src=https://evil.example/p.png>".to_owned(),
+            " www.evil.example here".to_owned(),
+            // Spaces as typed, two at a time: a fold at one keeps them all in the span.
+            "  two  spaces  apart  https://evil.example".to_owned(),
+            String::new(),
+        ];
+        let mut folds = 0;
+        for opener in BLOCK_OPENERS {
+            for tail in &tails {
+                // Each one-letter word of padding moves the opener two columns on, across more
+                // than a line, so at some length the fold falls right before it (and before
+                // each word of the tail).
+                for k in 0..=120 {
+                    let typed = format!("{}{opener}{tail}", "a ".repeat(k));
+                    let md = fold_markdown(&format!("- {prefix}{}", md_text(&typed)), 80);
+                    folds += md.lines().count() - 1;
+                    // Where typed text is left as typed (nothing in it acts), it is still the
+                    // same one item: `===` or `---` made no heading, `***` no rule, `1.` no list.
+                    let spanned = md_text(&typed) != typed;
+                    let want = if spanned {
+                        format!("{}{}", escape_html(prefix), shown_as_code(&typed))
+                    } else {
+                        escape_html(&format!("{prefix}{typed}"))
+                    };
+                    for html in [gfm(&md), gfm_html(&md)] {
+                        assert_eq!(
+                            one_item(&html).as_deref(),
+                            Some(want.as_str()),
+                            "{typed}\n{md}\n{html}"
+                        );
+                    }
+                }
+            }
+        }
+        // The table folds: it would prove nothing about notes short enough to stay whole.
+        assert!(folds > 10_000, "{folds}");
+    }
+
+    #[test]
+    fn a_folded_line_starts_only_with_a_word_no_block_can_start_with() {
+        for opener in BLOCK_OPENERS {
+            let first = opener.split(' ').next().unwrap();
+            assert!(!may_start_a_line(first), "{opener}");
+        }
+        for word in [
+            "OCG-C",
+            "收到",
+            "10:00:41",
+            "1.5",
+            "(ISSUE)",
+            "\"quoted\"",
+            "/opt/bss",
+            "`hkex-ps2`",
+            "``a`b``",
+            "**OVERDUE**",
+            "-pHunter2",
+            "#12",
+            "~~gone~~",
+            "\u{241b}[31m",
+            "\u{3000}x",
+        ] {
+            assert!(may_start_a_line(word), "{word}");
+        }
+        // Ordinary text still folds within 80 columns.
+        let prose = format!(
+            "- {}",
+            "Log in to OTP-C - OCG-C Trading at the backup site; ".repeat(6)
         );
+        for l in fold_markdown(&prose, 80).lines() {
+            assert!(l.width() <= 80, "{l}");
+        }
     }
 
     #[test]
@@ -893,6 +1281,28 @@ mod tests {
             "PIN碼：4821",
             "口令：Hunter2",
             "logon SENDER1/Target1x",
+            // Break 3 F6: a pasted command line, an invisible character inside the word, a
+            // word in brackets or `--` before the value, the usual misspellings.
+            "mysql -u trader1 -pHunter2!",
+            "/usr/bin/mysql -h db -pHunter2 ps2",
+            "sshpass -p Hunter2! ssh gw",
+            "sshpass -pHunter2! ssh gw",
+            "PGPASSWORD=Hunter2! psql -h db",
+            "export MYSQL_PWD=hunter2",
+            "SSHPASS='Hunter2!' sshpass -e ssh gw",
+            "GITHUB_TOKEN=ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+            "curl -u trader1:Hunter2! https://gw/x",
+            "curl --user=trader1:Hunter2! https://gw/x",
+            "redis-cli -a Hunter2 ping",
+            "smbclient -U trader1%Hunter2! //fs/ps2",
+            "pass\u{200b}word: Hunter2!",
+            "pass\u{ad}word: Hunter2!",
+            "p\u{2060}w: Hunter2!",
+            "password (OCG) = Hunter2!",
+            "pwd [trader1]: Hunter2",
+            "Password -- Hunter2!",
+            "p@ssword: Hunter2!",
+            "passw0rd: Hunter2!",
         ] {
             assert!(looks_like_secret(s), "{s}");
         }
@@ -946,6 +1356,19 @@ mod tests {
             "10:00:41 Logout \"system failover\"",
             "/bin/echo --user trader1 --pass ${pw}",
             "bss-cli logon --password ${ocg_password}",
+            // A command that asks for the password, gives a port, or names where it comes from.
+            "ssh -p 22 trader1@gw",
+            "mysql -u trader1 -p ps2db",
+            "mysql -h db -P 3306 -u trader1 -p",
+            "mysql -u trader1 -p${db_pw} ps2db",
+            "curl -u trader1 https://gw/x",
+            "curl -u trader1:${pw} https://gw/x",
+            "sshpass -f ~/.ocgpw ssh gw",
+            "export PGPASSWORD=${pgpw}",
+            "bypass=true cwd=/opt/bss",
+            "password (see the desk) reset",
+            "password -- see the desk",
+            "PGPASSWORD unset before the run",
         ] {
             assert!(!looks_like_secret(s), "{s}");
         }
@@ -957,6 +1380,14 @@ mod tests {
         assert_eq!(
             secret_form("ftp://trader1:Hunter2!@10.0.0.1/").map(|f| f.to_string()),
             Some("a password in a web address".into())
+        );
+        assert_eq!(
+            secret_form("sshpass -p Hunter2! ssh gw").map(|f| f.to_string()),
+            Some("a password on a `sshpass` command line".into())
+        );
+        assert_eq!(
+            secret_form("PGPASSWORD=Hunter2! psql"),
+            Some(SecretForm::Keyword("password"))
         );
     }
 
@@ -1002,14 +1433,31 @@ mod tests {
         comrak::markdown_to_html(md, &o)
     }
 
-    /// What GFM shows of text inside `<code>`: the typed text, HTML-escaped.
-    fn shown_as_code(typed: &str) -> String {
-        let esc = typed
+    /// The same, with raw HTML rendered, as `cmark-gfm --unsafe` does and as sanitising
+    /// renderers do for the tags they keep (`<p>`, `<img>`, `<a href>`, `<details>`).
+    fn gfm_html(md: &str) -> String {
+        let mut o = comrak::Options::default();
+        o.extension.autolink = true;
+        o.extension.table = true;
+        o.extension.tasklist = true;
+        o.extension.strikethrough = true;
+        o.extension.footnotes = true;
+        o.render.r#unsafe = true;
+        comrak::markdown_to_html(md, &o)
+    }
+
+    /// Text as GFM writes it into HTML.
+    fn escape_html(typed: &str) -> String {
+        typed
             .replace('&', "&amp;")
             .replace('<', "&lt;")
             .replace('>', "&gt;")
-            .replace('"', "&quot;");
-        format!("<code>{esc}</code>")
+            .replace('"', "&quot;")
+    }
+
+    /// What GFM shows of text inside `<code>`: the typed text, HTML-escaped.
+    fn shown_as_code(typed: &str) -> String {
+        format!("<code>{}</code>", escape_html(typed))
     }
 
     #[test]
@@ -1055,21 +1503,106 @@ mod tests {
             html.contains("<td><code>a|b https://e.x</code></td>"),
             "{html}"
         );
-        // Where nothing would act, the text is left exactly as typed: words, paths, arrows,
-        // FIX fields, brackets alone, code marks and e-mail addresses.
+        // Where nothing could act, the text is left exactly as typed: words, paths, arrows,
+        // FIX fields, emphasis marks and e-mail addresses.
         for kept in [
             "ep_pre_check ok",
             "C:\\logs\\ocg",
             "OCG -> backup 10:02",
             "a|b",
-            "<35=5|58=Failover> in 1234 < out 5678",
-            "`rm` *now* _here_",
-            "[ORD-1, ORD-2] survived",
+            "35=5|58=Failover in 1234 > out 5678",
+            "*now* _here_",
+            "ORD-1, ORD-2 survived (2)",
             "ops@firm.example",
         ] {
             assert_eq!(md_text(kept), kept);
         }
-        assert_eq!(md_text("a\u{1b}[2J"), "a\u{241b}[2J");
+        // What could pair with markup beside it on the line is a span even where it acts on
+        // nothing alone: a backtick, a bracket, a `<`, a backslash escape.
+        for (typed, md) in [
+            ("`rm` *now* _here_", "`` `rm` *now* _here_ ``"),
+            ("[ORD-1, ORD-2] survived", "`[ORD-1, ORD-2] survived`"),
+            (
+                "<35=5|58=Failover> in 1234 < out 5678",
+                "`<35=5|58=Failover> in 1234 < out 5678`",
+            ),
+            ("mal`lory@vm", "``mal`lory@vm``"),
+            ("a\\*b*", "`a\\*b*`"),
+            ("ends in \\", "`ends in \\`"),
+        ] {
+            assert_eq!(md_text(typed), md, "{typed}");
+            assert_eq!(
+                gfm(md),
+                format!("<p>{}</p>\n", shown_as_code(typed)),
+                "{typed}"
+            );
+        }
+        // Always a span, for a path or a name read from a journal: spaces at its ends kept, an
+        // empty one still a span (two backticks alone would pair with the next).
+        for (typed, md) in [
+            (" two ends ", "`  two ends  `"),
+            ("", "` `"),
+            ("a`b", "``a`b``"),
+        ] {
+            assert_eq!(md_code(typed), md);
+            let shown = if typed.is_empty() { " " } else { typed };
+            assert_eq!(
+                gfm(md),
+                format!("<p>{}</p>\n", shown_as_code(shown)),
+                "{typed}"
+            );
+        }
+        assert_eq!(md_text("a\u{1b}[2J"), "`a\u{241b}[2J`");
+        assert_eq!(md_text("a\u{1b}2J"), "a\u{241b}2J");
+    }
+
+    #[test]
+    fn typed_texts_side_by_side_cannot_pair_their_marks() {
+        // A name and a note on one line, as `handover` and `report` write them (break 3 F5: the
+        // backtick in ``mal`lory`` closed at the note's opening fence and left the note bare; a
+        // `[` in a name and a `](…)` in the note made an image fetched in safe mode).
+        let long = " and then some words to make the line fold at eighty columns www.evil.example";
+        for (name, note) in [
+            ("mal`lory", "zero width www.evil.example here"),
+            (
+                "mal`lory",
+                "plain with one backtick ` then <a href=\"https://evil.example\">click</a>",
+            ),
+            ("mal``lory", "x ``` <img src=https://evil.example/p.png>"),
+            ("a![", "](//evil.example/p.png)"),
+            ("[click", "](javascript:alert(1))"),
+            ("x<", "img src=//evil.example/p.png>"),
+            ("x\\", "`y` https://evil.example"),
+            ("`", "`"),
+        ] {
+            for note in [note.to_owned(), format!("{note}{long}")] {
+                let who = format!("{name}@vm");
+                let md = fold_markdown(
+                    &format!(
+                        "- 16:26:18 HKT {} on session: {}",
+                        md_text(&who),
+                        md_text(&note)
+                    ),
+                    80,
+                );
+                // Each as it was typed: a code element, or text when nothing in it can act.
+                let shown = |t: &str| {
+                    if md_text(t) == t {
+                        escape_html(t)
+                    } else {
+                        shown_as_code(t)
+                    }
+                };
+                let want = format!("16:26:18 HKT {} on session: {}", shown(&who), shown(&note));
+                for html in [gfm(&md), gfm_html(&md)] {
+                    assert_eq!(
+                        one_item(&html).as_deref(),
+                        Some(want.as_str()),
+                        "{md}\n{html}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -406,16 +406,27 @@ fn no_secret_is_journaled_by_any_command() {
             "note password -> Hunter2!",
             "note pwd for trader1: Hunter2",
             "note OCG passwd reset, now Hunter2!",
+            // Break 3 F6: a pasted command line, a zero-width space inside the word, a word in
+            // brackets or `--` before the value.
+            "note mysql -u trader1 -pHunter2!",
+            "note sshpass -p Hunter2! ssh gw",
+            "evidence ep-pre-registration sent by = PGPASSWORD=Hunter2! psql -h db",
+            "note curl -u trader1:Hunter2! https://gw/x",
+            "note pass\u{200b}word: Hunter2!",
+            "note password (OCG) = Hunter2!",
+            "note Password -- Hunter2!",
             // ... and operations text that must still be recordable.
             "note credential confirmed by alice",
             "note password reset done by desk, new one given by phone",
             "note token bucket throttle 500/s",
+            "note ssh -p 22 trader1@gw accepted",
+            "note mysql -u trader1 -p ps2db asked for it",
         ],
     );
     let replies = stdout(&out);
     assert_eq!(
         replies.matches("looks like it holds a password").count(),
-        15,
+        22,
         "{replies}"
     );
     // The refusal says what it saw, so the operator can rephrase.
@@ -424,6 +435,8 @@ fn no_secret_is_journaled_by_any_command() {
         "(a password in a web address)",
         "(a bearer token)",
         "(`密碼` followed by a value)",
+        "(a password on a `sshpass` command line)",
+        "(a password on a `mysql` command line)",
     ] {
         assert!(replies.contains(why), "{why}:\n{replies}");
     }
@@ -440,6 +453,8 @@ fn no_secret_is_journaled_by_any_command() {
         "credential confirmed by alice",
         "password reset done by desk, new one given by phone",
         "token bucket throttle 500/s",
+        "ssh -p 22 trader1@gw accepted",
+        "mysql -u trader1 -p ps2db asked for it",
     ] {
         assert!(text.contains(kept), "an ordinary phrase is kept: {kept}");
     }
@@ -978,4 +993,87 @@ fn typed_markup_is_code_in_report_and_handover_never_a_link_or_a_tag() {
     // The CSV and JSON reports carry the text as typed: code spans are Markdown's alone.
     let csv = stdout(&drillbook(&["report", p, "--format", "csv"]));
     assert!(csv.contains("<script>alert(1)</script>"), "{csv}");
+}
+
+/// The HTML with every code element taken out: what a reader's browser reads as markup.
+fn outside_code(html: &str) -> String {
+    let mut rest = html;
+    let mut out = String::new();
+    while let Some(i) = rest.find("<code>") {
+        out.push_str(&rest[..i]);
+        rest = rest[i..].split_once("</code>").map_or("", |(_, r)| r);
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn folded_typed_text_stays_one_code_span_in_report_and_handover() {
+    // Break 3 F4 and F5: `report` and `handover` fold at 80 columns; a fold before `***`, `===`,
+    // `---` or `<p>` ended the note's code span (a rule and a live link, a heading, a raw
+    // `<img>`), and a backtick in the operator's name paired with the note's fence. The notes
+    // are long enough to fold, and one-letter words move each opener across a whole line, so in
+    // both outputs (whose line prefixes differ) a fold falls right before it for some note.
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("j.jsonl");
+    let p = j.to_str().unwrap();
+    let tails = [
+        format!("ooooo *** https://evil.example/{}", "x".repeat(60)),
+        "oooo <p><img src=https://evil.example/pixel.png></p>".to_owned(),
+        "rrrr === www.evil.example/x".to_owned(),
+        "--- <details open><summary>x</summary></details> [click](https://evil.example)".to_owned(),
+    ];
+    let typed: Vec<String> = tails
+        .iter()
+        .flat_map(|t| (0..40).map(move |k| format!("{}{t}", "a ".repeat(k))))
+        .collect();
+    let lines: Vec<String> = typed.iter().map(|t| format!("note {t}")).collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let out = cli::record_all(&j, "ep", "mal`lory", &lines);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).matches("ok ").count(),
+        typed.len(),
+        "{}",
+        stdout(&out)
+    );
+    let mut gfm = comrak::Options::default();
+    gfm.extension.autolink = true;
+    gfm.extension.table = true;
+    gfm.extension.tasklist = true;
+    for cmd in ["report", "handover"] {
+        let out = drillbook(&[cmd, p]);
+        assert!(out.status.success(), "{cmd}: {}", stderr(&out));
+        // As printed: folded, not joined back.
+        let md = stdout(&out);
+        assert!(
+            md.lines().any(|l| l.trim_start().starts_with("a a a")),
+            "{cmd} did not fold:\n{md}"
+        );
+        for unsafe_html in [false, true] {
+            gfm.render.r#unsafe = unsafe_html;
+            let html = comrak::markdown_to_html(&md, &gfm);
+            for t in &typed {
+                let esc = t
+                    .replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+                    .replace('"', "&quot;");
+                assert_eq!(
+                    html.matches(&format!("<code>{esc}</code>")).count(),
+                    1,
+                    "{cmd}: {t}\n{md}"
+                );
+            }
+            assert!(html.contains("<code>mal`lory@vm</code>"), "{cmd}:\n{html}");
+            // Nothing typed is read as markup: no link, image, rule, heading or tag of it.
+            let bare = outside_code(&html);
+            for typed_part in ["evil", "a a a", "lory", "ooooo", "<hr", "<img", "<details"] {
+                assert!(
+                    !bare.contains(typed_part),
+                    "{cmd} (unsafe {unsafe_html}): {typed_part} outside a code span:\n{bare}"
+                );
+            }
+        }
+    }
 }

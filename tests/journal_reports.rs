@@ -65,7 +65,7 @@ fn handover_says_where_the_session_stands_what_was_done_and_what_is_open() {
             "- [!] failed, needs follow-up Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`",
             "(`hsn-pre-intention-form`, hsn, phase pre-session, critical), due Thu 23 Nov 17:00 HKT (Thu 23 Nov 09:00 GMT) **OVERDUE**",
             "(`hsn-cleanup-routing`, hsn, phase clean-up, critical), due Sat 25 Nov 13:00 HKT (Sat 25 Nov 05:00 GMT)\n",
-            "- 08:20:00 HKT (00:20:00 GMT) alice@desk1 on session: Vendor called about the drop copy \u{241b}[31mred",
+            "- 08:20:00 HKT (00:20:00 GMT) alice@desk1 on session: `Vendor called about the drop copy \u{241b}[31mred`",
             "- Failover to the backup site ends, Backup site starts: planned ~11:00 HKT\n  - observed 11:20:00 HKT (03:20:00 GMT), 20m00s after plan\n  - entered by alice@desk1 at 11:21:00 HKT (03:21:00 GMT)\n",
             "- Primary site ends, Failover to the backup site starts: 10:00 HKT, fixed\n",
             // Typed evidence under its step.
@@ -138,7 +138,7 @@ fn report_has_the_result_per_system_and_phase_times_issues_references_and_contac
             "- `ep-backup-logon-trading`\n  - Field: logon time\n  - Value: 11:24:10\n  - Phase: backup\n  - Systems: OTP-C\n  - Recorded: 11:25:10 HKT",
             "- `hsn-backup-connectivity`\n  - Field: time verified\n  - Value: 11:29\n  - Phase: backup\n  - Systems: HSN\n  - Recorded: 11:30:05 HKT",
             "- 08:12:00 HKT (00:12:00 GMT): FAILED Log on the OCG-C Drop Copy session at the primary site (`ep-primary-logon-dropcopy`, OTP-C) by alice@desk1: Drop Copy logon rejected: sequence reset needed",
-            "## Session notes\n\n- 08:20:00 HKT (00:20:00 GMT) alice@desk1: Vendor called about the drop copy \u{241b}[31mred\n",
+            "## Session notes\n\n- 08:20:00 HKT (00:20:00 GMT) alice@desk1: `Vendor called about the drop copy \u{241b}[31mred`\n",
             "## Notifications that failed\n\n- 10:45:00 HKT (02:45:00 GMT): `failover.end@-15m` on terminal: tmux passthrough is off",
             "- Failover to the backup site ends, Backup site starts\n  - Planned: ~11:00:00 HKT (03:00:00 GMT)\n  - Confirmed: 11:20:00 HKT (03:20:00 GMT)\n  - Drift: 20m00s after plan\n  - By: alice@desk1, recorded 11:21:00 HKT (03:21:00 GMT)\n",
             "### Backup site: 11:20:00 HKT to 12:10 HKT\n\nStart confirmed at 11:20:00 HKT: planned ~11:00 HKT, 20m00s after plan.\n",

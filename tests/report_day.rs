@@ -179,7 +179,7 @@ fn markdown_report_puts_every_fact_where_it_belongs() {
     has(
         notes,
         &[
-            "- 08:20:00 HKT (00:20:00 GMT) alice@desk1: Vendor called about the drop copy \u{241b}[31mred",
+            "- 08:20:00 HKT (00:20:00 GMT) alice@desk1: `Vendor called about the drop copy \u{241b}[31mred`",
         ],
     );
     assert!(
@@ -539,7 +539,7 @@ fn handover_has_the_shift_history_every_open_step_and_dated_due_times() {
     has(
         notes,
         &[
-            "- 08:20:00 HKT (00:20:00 GMT) alice@desk1 on session: Vendor called about the drop copy \u{241b}[31mred\n",
+            "- 08:20:00 HKT (00:20:00 GMT) alice@desk1 on session: `Vendor called about the drop copy \u{241b}[31mred`\n",
             "- 10:30:00 HKT (02:30:00 GMT) alice@desk1 on `omd-failover-omdcc-events` (ISSUE): Sequence Reset on OMD-CC channel 3 at 10:01:25, none expected here\n",
             "- 11:58:00 HKT (03:58:00 GMT) bob@desk2 on `omd-backup-omdc`: vendor ticket 4711 raised",
         ],

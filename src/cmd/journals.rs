@@ -182,6 +182,16 @@ fn context(m: &Many, now: chrono::DateTime<chrono::Utc>) -> Context {
     }
 }
 
+/// Names read from journals (hosts, operators) for one table cell: each as typed, or a code span
+/// when it holds what could pair with the name beside it (see `text::md_text`).
+fn md_names(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| md_text(n))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `## Journals`: each journal with its host, operators, roles, events and span; then each
 /// runbook hash warning.
 fn journals_section(m: &Many, f: &Fmt) -> String {
@@ -200,9 +210,9 @@ fn journals_section(m: &Many, f: &Fmt) -> String {
             let ev = &s.replay.events;
             let t = |e: Option<&Event>| e.map_or_else(String::new, |e| f.at(e.session_time()));
             vec![
-                format!("`{}`", clean_line(&s.path.display().to_string())),
-                clean_line(&s.hosts().join(", ")).into_owned(),
-                clean_line(&s.operators().join(", ")).into_owned(),
+                crate::text::md_code(&s.path.display().to_string()),
+                md_names(&s.hosts()),
+                md_names(&s.operators()),
                 clean_line(&s.roles.join(", ")).into_owned(),
                 ev.len().to_string(),
                 t(ev.first()),

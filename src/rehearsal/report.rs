@@ -194,7 +194,7 @@ pub fn render(plan: &Plan, events: &[Event]) -> String {
                 on(due),
                 at(change.stamp.at),
                 zones::span(change.stamp.at - due),
-                clean_line(&change.stamp.who())
+                crate::text::md_text(&change.stamp.who())
             );
         }
     }

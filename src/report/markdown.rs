@@ -48,6 +48,11 @@ fn md(s: &str) -> String {
     crate::text::md_text(s)
 }
 
+/// A name read from a journal (a step id, a notification's key), shown as code whatever it holds.
+fn code(s: &str) -> String {
+    crate::text::md_code(s)
+}
+
 /// What the state's note is called.
 fn note_word(state: StepState) -> &'static str {
     match state {
@@ -335,8 +340,8 @@ pub fn render_md(plan: &Plan, r: &Report, f: &Fmt) -> String {
     }
     for i in &r.issues {
         let what = match (&i.step, &i.title) {
-            (Some(id), Some(t)) => format!("{t} (`{id}`{})", sys_suffix(&i.systems)),
-            (Some(id), None) => format!("`{id}`"),
+            (Some(id), Some(t)) => format!("{t} ({}{})", code(id), sys_suffix(&i.systems)),
+            (Some(id), None) => code(id),
             _ => "the session".to_owned(),
         };
         let head = if i.kind == "failed step" {
@@ -358,11 +363,11 @@ pub fn render_md(plan: &Plan, r: &Report, f: &Fmt) -> String {
         for n in &r.failed_notifications {
             let _ = writeln!(
                 out,
-                "- {}: `{}` on {}: {}",
+                "- {}: {} on {}: {}",
                 f.at(n.by.at.utc),
-                n.key,
-                n.channel,
-                n.error
+                code(&n.key),
+                md(&n.channel),
+                md(&n.error)
             );
         }
     }
@@ -411,7 +416,7 @@ pub fn render_md(plan: &Plan, r: &Report, f: &Fmt) -> String {
             "\nRecorded for steps not in the current runbooks: {}.",
             r.unknown_steps
                 .iter()
-                .map(|u| format!("`{u}`"))
+                .map(|u| code(u))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
