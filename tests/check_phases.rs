@@ -376,6 +376,100 @@ async fn a_line_a_journaled_pass_took_stays_its_steps_after_a_restart() {
     assert_eq!(again.line, Some(line));
 }
 
+/// Replace `path` by a copy of itself, as a shipper, `rsync`, `sed -i` or an editor does: the
+/// same lines in a new file (a new inode) renamed over it.
+fn replace_by_a_copy(path: &Path) {
+    let copy = path.with_extension("new");
+    std::fs::copy(path, &copy).unwrap();
+    std::fs::rename(&copy, path).unwrap();
+}
+
+fn inode(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).unwrap().ino()
+}
+
+#[tokio::test]
+async fn a_line_copied_into_a_new_file_or_written_twice_serves_one_phase_only() {
+    // Break 3 F7: the line was known by its file and offset, so a copy of the log (a new inode)
+    // or the line written twice gave the 11:30 logon to the failover's step and the backup's.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("bss.log");
+    let logon = "2023-11-25 11:30:00 LOGON ACCEPTED endpoint=10.2.2.2:5000\n";
+    std::fs::write(&log, logon).unwrap();
+    let plan = sites();
+    let r = runner(&log);
+    let first = r.run(planned_job(&plan, "failover-logon")).await;
+    assert_eq!(first.outcome, CheckOutcome::Pass, "{first:?}");
+    let before = inode(&log);
+    replace_by_a_copy(&log);
+    assert_ne!(inode(&log), before, "a new file");
+    let backup = r.run(planned_job(&plan, "backup-logon")).await;
+    assert_eq!(backup.outcome, CheckOutcome::Timeout, "{backup:?}");
+    assert!(
+        backup.detail.contains(
+            "1 matching line(s) another phase's step took (same text as the line failover-logon took, here a copy at byte 0: needs a line of its own)"
+        ),
+        "{}",
+        backup.detail
+    );
+
+    // The same line written twice in one file: once.
+    std::fs::write(&log, format!("{logon}{logon}")).unwrap();
+    let r = runner(&log);
+    let first = r.run(planned_job(&plan, "failover-logon")).await;
+    assert_eq!(first.outcome, CheckOutcome::Pass, "{first:?}");
+    let backup = r.run(planned_job(&plan, "backup-logon")).await;
+    assert_eq!(backup.outcome, CheckOutcome::Timeout, "{backup:?}");
+    // Both are counted; the first is the very line the failover's step took.
+    assert!(
+        backup.detail.contains(
+            "2 matching line(s) another phase's step took (same line as failover-logon, byte 0:"
+        ),
+        "{}",
+        backup.detail
+    );
+
+    // Across a restart: the journal's `line` (file, byte, hash) keeps the text with its step,
+    // in a copy of the file too.
+    std::fs::write(&log, logon).unwrap();
+    let first = runner(&log).run(planned_job(&plan, "failover-logon")).await;
+    let line = first.line.clone().expect("a pass names its line");
+    let event: Event = serde_json::from_value(serde_json::json!({
+        "v": 1, "seq": 7, "utc": "2023-11-25T03:30:01Z", "local": "", "operator": "o",
+        "host": "h", "session": "fixture-hk", "runbooks": ["sites"], "sha256": "",
+        "kind": "check", "step": "failover-logon", "check": "log",
+        "target": log.display().to_string(), "outcome": "pass", "detail": first.detail,
+        "started": "2023-11-25T03:30:00Z", "duration_ms": 1, "line": line,
+    }))
+    .unwrap();
+    replace_by_a_copy(&log);
+    let after = runner(&log);
+    after.remember(&plan, &Record::from_events(&[event]));
+    let backup = after.run(planned_job(&plan, "backup-logon")).await;
+    assert_eq!(backup.outcome, CheckOutcome::Timeout, "{backup:?}");
+    assert!(
+        backup
+            .detail
+            .contains("same text as the line failover-logon took"),
+        "{}",
+        backup.detail
+    );
+
+    // Another line at the same time (another endpoint) is another logon: each step has its own.
+    std::fs::write(
+        &log,
+        format!("{logon}2023-11-25 11:30:00 LOGON ACCEPTED endpoint=10.2.2.3:5000\n"),
+    )
+    .unwrap();
+    let r = runner(&log);
+    let first = r.run(planned_job(&plan, "failover-logon")).await;
+    assert_eq!(first.outcome, CheckOutcome::Pass, "{first:?}");
+    let backup = r.run(planned_job(&plan, "backup-logon")).await;
+    assert_eq!(backup.outcome, CheckOutcome::Pass, "{backup:?}");
+    assert!(backup.detail.contains("10.2.2.3"), "{}", backup.detail);
+}
+
 fn hkt(h: u32, m: u32) -> DateTime<Utc> {
     chrono_tz::Asia::Hong_Kong
         .with_ymd_and_hms(2023, 11, 25, h, m, 0)

@@ -18,8 +18,9 @@
 //! Which step a line is evidence for: reading from the phase's start, a line counts only when its
 //! own time (the group `at`) falls in the phase, not before it started and not after it ended
 //! (when its end is known); without its own time, in the app, only when it is read while the
-//! phase is in progress; and a line another phase's step already took is left to it (the
-//! [`claims`](super::claims) book), the detail saying whose it is.
+//! phase is in progress; and a line another phase's step already took (the same text, in this
+//! file or a copy of it) is left to it (the [`claims`](super::claims) book), the detail saying
+//! whose it is.
 
 use super::Probed;
 use super::claims::{Book, line_ref};
@@ -92,9 +93,10 @@ struct Seen {
     read_early: u64,
     read_late: u64,
     bad_at: u64,
-    /// Matching lines that steps of other phases took, and the first such step.
+    /// Matching lines that steps of other phases took, and the first such step, the byte it is
+    /// at here, and whether it is a copy of the line the step took (another file or offset).
     taken: u64,
-    taken_by: Option<(String, u64)>,
+    taken_by: Option<(String, u64, bool)>,
     rotations: u64,
     truncations: u64,
 }
@@ -334,7 +336,8 @@ impl Follow {
             && let Err(owner) = c.book.take(&id, &c.step, c.phase)
         {
             seen.taken += 1;
-            seen.taken_by.get_or_insert((owner.step, offset));
+            let copy = !owner.took_here(&id);
+            seen.taken_by.get_or_insert((owner.step, offset, copy));
             return None;
         }
         let mut p = Probed::new(
@@ -381,11 +384,20 @@ impl Follow {
             "matching line(s) read after the phase ended{} (a line without its own time is the phase's it is read in)",
             bound(read_end)
         );
-        let taken = seen.taken_by.as_ref().map_or_else(String::new, |(step, byte)| {
-            format!(
-                "matching line(s) another phase's step took (same line as {step}, byte {byte}: needs a line of its own)"
-            )
-        });
+        let taken = seen
+            .taken_by
+            .as_ref()
+            .map_or_else(String::new, |(step, byte, copy)| {
+                if *copy {
+                    format!(
+                        "matching line(s) another phase's step took (same text as the line {step} took, here a copy at byte {byte}: needs a line of its own)"
+                    )
+                } else {
+                    format!(
+                        "matching line(s) another phase's step took (same line as {step}, byte {byte}: needs a line of its own)"
+                    )
+                }
+            });
         // Why matching lines were not taken comes first: on the screen's one row it is what
         // the operator needs to read.
         let why = [
