@@ -15,8 +15,9 @@
 //! automatic checks (`every:`) are due at an instant.
 //!
 //! A log line is evidence for one phase only: reading from the phase's start, a line counts when
-//! its own time falls between the phase's start and its end (when known: see [`phase_end`]), and
-//! a line a step of another phase took ([`claims`]) is not taken again.
+//! its own date and time falls between the phase's start and its end (when known: see
+//! [`phase_end`]), and a line a step of another phase took ([`claims`]: by its text, in whatever
+//! file) is not taken again.
 //!
 //! In a rehearsal read-only checks run for real (testing the probes before the day is the point
 //! of a dry run); `--simulate-checks pass|fail|timeout` replaces every probe by that outcome,

@@ -183,6 +183,53 @@ fn one_line_in_two_phases_windows_passes_one_step_and_the_other_says_whose_it_is
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
 }
 
+#[test]
+fn a_line_whose_time_has_no_date_is_placed_in_no_phase() {
+    // Break 3 F8: a bare `08:31:00` was taken on the day the phase started, so a log without
+    // dates gave any day's logon (the Friday rehearsal's, yesterday's) to the session's step.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("session.yaml"), dir.path().join("session.yaml")).unwrap();
+    let rb = dir.path().join("rb.yaml");
+    std::fs::write(
+        &rb,
+        "format: 1\nid: rb\nrole: ops\ntitle: Undated\nsession: session.yaml\nsite:\n  bss_log: the log\n  pat: the logon line\nphases:\n  primary:\n    - id: logon\n      title: Logged on\n      check:\n        log: ${bss_log}\n        match: ${pat}\n        from: phase_start\n        timeout: 1s\n",
+    )
+    .unwrap();
+    let log = dir.path().join("bss.log");
+    std::fs::write(
+        &log,
+        "08:31:00 INFO Logon accepted (Friday rehearsal, no date in this log)\n",
+    )
+    .unwrap();
+    let site = dir.path().join("site.yaml");
+    std::fs::write(
+        &site,
+        format!(
+            "site:\n  bss_log: {}\n  pat: '^(?P<at>\\S+) .*Logon accepted'\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    let out = drillbook(&[
+        "check",
+        "--runbook",
+        rb.to_str().unwrap(),
+        "--site",
+        site.to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    let rows = rows(&text);
+    let (outcome, detail) = row(&rows, "logon");
+    assert_eq!(outcome, "TIMEOUT", "{text}");
+    assert!(
+        detail.contains(
+            "none taken: 1 matching line(s) whose `at` (08:31:00) has no date: its own time cannot place it in the phase"
+        ),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+}
+
 // --- in `drillbook run` --------------------------------------------------------------------------
 
 /// The journal's complete lines (one being written while we read has no newline yet).
