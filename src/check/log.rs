@@ -103,6 +103,8 @@ struct Seen {
     taken_by: Option<(String, u64, bool)>,
     rotations: u64,
     truncations: u64,
+    /// What [`super::exposure`] says of the file open now, if anything.
+    exposed: Option<String>,
 }
 
 struct Open {
@@ -116,15 +118,23 @@ struct Open {
 }
 
 impl Follow {
-    /// Follow until a match, the deadline or a cancel. Returns what was seen and where it stopped.
+    /// Follow until a match, the deadline or a cancel. Returns what was seen and where it stopped;
+    /// its detail says when others than its owner could have written the file (and the result
+    /// is marked so: a pass then settles no step by itself).
     pub fn run(self) -> (Probed, Option<Cursor>) {
         let mut seen = Seen::default();
+        let (p, cursor) = self.follow(&mut seen);
+        (p.exposed(seen.exposed.as_deref()), cursor)
+    }
+
+    fn follow(&self, seen: &mut Seen) -> (Probed, Option<Cursor>) {
         let shown = self.path.display().to_string();
         // Wait for the file to exist: a log may be created when the gateway starts.
         let mut cur = loop {
             match crate::files::open_regular(&self.path) {
                 Ok(file) => match file.metadata() {
                     Ok(m) => {
+                        seen.exposed = super::exposure::others_could_write(&self.path, &m);
                         break self.start(file, &m);
                     }
                     Err(e) => {
@@ -169,7 +179,7 @@ impl Follow {
                     ino: cur.ino,
                     offset: cur.line_end,
                 });
-                return (self.nothing(&seen), cursor);
+                return (self.nothing(seen), cursor);
             }
             let n = match cur.file.read_at(&mut buf, cur.offset) {
                 Ok(n) => n,
@@ -217,12 +227,9 @@ impl Follow {
                             seen.long_lines += 1;
                         } else {
                             seen.lines += 1;
-                            if let Some(p) = self.try_line(
-                                line,
-                                (cur.dev, cur.ino, line_offset),
-                                read_at,
-                                &mut seen,
-                            ) {
+                            if let Some(p) =
+                                self.try_line(line, (cur.dev, cur.ino, line_offset), read_at, seen)
+                            {
                                 let cursor = Cursor {
                                     dev: cur.dev,
                                     ino: cur.ino,
@@ -257,6 +264,7 @@ impl Follow {
             {
                 // The old file was read to its end just now; a partial line there is dropped.
                 seen.rotations += 1;
+                seen.exposed = super::exposure::others_could_write(&self.path, &meta);
                 cur = Open {
                     file,
                     dev: meta.dev(),
