@@ -15,8 +15,9 @@
 //! automatic checks (`every:`) are due at an instant.
 //!
 //! A log line is evidence for one phase only: reading from the phase's start, a line counts when
-//! its own time falls between the phase's start and its end (when known: see [`phase_end`]), and
-//! a line a step of another phase took ([`claims`]) is not taken again.
+//! its own date and time falls between the phase's start and its end (when known: see
+//! [`phase_end`]), and a line a step of another phase took ([`claims`]: by its text, in whatever
+//! file) is not taken again.
 //!
 //! In a rehearsal read-only checks run for real (testing the probes before the day is the point
 //! of a dry run); `--simulate-checks pass|fail|timeout` replaces every probe by that outcome,
@@ -24,6 +25,7 @@
 
 pub mod claims;
 pub mod command;
+pub mod exposure;
 pub mod file;
 pub mod log;
 pub mod multicast;
@@ -60,6 +62,9 @@ pub struct Probed {
     pub values: Vec<(String, String)>,
     /// The log line a pass took.
     pub line: Option<LineRef>,
+    /// Others than its owner could have written the file it read ([`exposure`]; the detail says
+    /// how): a pass settles no step by itself.
+    pub exposed: bool,
 }
 
 impl Probed {
@@ -69,7 +74,18 @@ impl Probed {
             detail: detail.to_string(),
             values: Vec::new(),
             line: None,
+            exposed: false,
         }
+    }
+
+    /// Say in the detail that others could have written the file read (`why`), and mark it so.
+    #[must_use]
+    pub fn exposed(mut self, why: Option<&str>) -> Self {
+        if let Some(why) = why {
+            self.detail = exposure::said(&self.detail, self.outcome == CheckOutcome::Pass, why);
+            self.exposed = true;
+        }
+        self
     }
 
     #[must_use]
@@ -242,6 +258,9 @@ pub struct CheckResult {
     pub simulated: bool,
     /// The log line a passing log check took.
     pub line: Option<LineRef>,
+    /// Others than its owner could have written the file the check read (its detail says how):
+    /// a pass does not settle the step by itself.
+    pub exposed: bool,
 }
 
 impl CheckResult {
@@ -280,8 +299,9 @@ impl CheckResult {
 
 /// What the journal records for a result: the `check` event and, for a passing check with
 /// `settle: on_pass` on a step not acted on yet (pending or deferred), a `step` event marking it done
-/// by the check (the operator can undo it like any other). Nothing else: a failed check never
-/// marks a step failed.
+/// by the check (the operator can undo it like any other), unless others could have written the
+/// file it read (a planted line must not settle a step: the operator decides). Nothing else: a
+/// failed check never marks a step failed.
 pub fn actions_for(plan: &Plan, record: &Record, result: &CheckResult) -> Vec<Action> {
     let mut out = vec![result.action()];
     let Some(step) = plan.steps.iter().find(|s| s.id == result.step) else {
@@ -289,7 +309,7 @@ pub fn actions_for(plan: &Plan, record: &Record, result: &CheckResult) -> Vec<Ac
     };
     let settles = step.check.as_ref().is_some_and(|c| c.settle_on_pass);
     let open = crate::setup::state_of(plan, step, record).awaits_action();
-    if settles && open && result.outcome == CheckOutcome::Pass {
+    if settles && open && result.outcome == CheckOutcome::Pass && !result.exposed {
         out.push(Action::Step {
             step: step.id.clone(),
             state: StepState::Done,
@@ -362,6 +382,7 @@ impl Runner {
         let site = self.site.clone();
         let result = |target: String, p: Probed, started, duration, simulated| CheckResult {
             line: p.line,
+            exposed: p.exposed,
             step: job.step.clone(),
             kind,
             target: safe_target(&site.scrub(&target)),

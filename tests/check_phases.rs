@@ -185,6 +185,55 @@ fn one_line_in_two_phases_windows_passes_one_step_and_the_other_says_whose_it_is
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
 }
 
+#[test]
+fn a_line_whose_time_has_no_date_is_placed_in_no_phase() {
+    // Break 3 F8: a bare `08:31:00` was taken on the day the phase started, so a log without
+    // dates gave any day's logon (the Friday rehearsal's, yesterday's) to the session's step.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("session.yaml"), dir.path().join("session.yaml")).unwrap();
+    let rb = dir.path().join("rb.yaml");
+    std::fs::write(
+        &rb,
+        "format: 1\nid: rb\nrole: ops\ntitle: Undated\nsession: session.yaml\nsite:\n  bss_log: the log\n  pat: the logon line\nphases:\n  primary:\n    - id: logon\n      title: Logged on\n      check:\n        log: ${bss_log}\n        match: ${pat}\n        from: phase_start\n        timeout: 1s\n",
+    )
+    .unwrap();
+    let log = dir.path().join("bss.log");
+    std::fs::write(
+        &log,
+        "08:31:00 INFO Logon accepted (Friday rehearsal, no date in this log)\n",
+    )
+    .unwrap();
+    let site = dir.path().join("site.yaml");
+    std::fs::write(
+        &site,
+        format!(
+            "site:\n  bss_log: {}\n  pat: '^(?P<at>\\S+) .*Logon accepted'\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    let out = drillbook(&[
+        "check",
+        "--runbook",
+        rb.to_str().unwrap(),
+        "--site",
+        site.to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    let rows = rows(&text);
+    let (outcome, detail) = row(&rows, "logon");
+    // Read on a day after the session: the phase has ended, which is no failure; the line is
+    // said to be placed in no phase.
+    assert_eq!(outcome, "not in phase", "{text}");
+    assert!(
+        detail.contains(
+            "none taken: 1 matching line(s) whose `at` (08:31:00) has no date: its own time cannot place it in the phase"
+        ),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+}
+
 // --- in `drillbook run` --------------------------------------------------------------------------
 
 /// The journal's complete lines (one being written while we read has no newline yet).
@@ -377,6 +426,103 @@ async fn a_line_a_journaled_pass_took_stays_its_steps_after_a_restart() {
     let again = after.run(planned_job(&plan, "failover-logon")).await;
     assert_eq!(again.outcome, CheckOutcome::Pass, "{again:?}");
     assert_eq!(again.line, Some(line));
+}
+
+/// Replace `path` by a copy of itself, as a shipper, `rsync`, `sed -i` or an editor does: the
+/// same lines in a new file (a new inode) renamed over it.
+fn replace_by_a_copy(path: &Path) {
+    let copy = path.with_extension("new");
+    std::fs::copy(path, &copy).unwrap();
+    std::fs::rename(&copy, path).unwrap();
+}
+
+fn inode(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).unwrap().ino()
+}
+
+#[tokio::test]
+async fn a_line_copied_into_a_new_file_or_written_twice_serves_one_phase_only() {
+    // Break 3 F7: the line was known by its file and offset, so a copy of the log (a new inode)
+    // or the line written twice gave the 11:30 logon to the failover's step and the backup's.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("bss.log");
+    let logon = "2023-11-25 11:30:00 LOGON ACCEPTED endpoint=10.2.2.2:5000\n";
+    std::fs::write(&log, logon).unwrap();
+    let plan = sites();
+    let r = runner(&log);
+    let first = r.run(planned_job(&plan, "failover-logon")).await;
+    assert_eq!(first.outcome, CheckOutcome::Pass, "{first:?}");
+    let before = inode(&log);
+    replace_by_a_copy(&log);
+    assert_ne!(inode(&log), before, "a new file");
+    let backup = r.run(planned_job(&plan, "backup-logon")).await;
+    // Not a pass; read on a day after the session, the backup phase has ended too.
+    assert_eq!(backup.outcome, CheckOutcome::NotInPhase, "{backup:?}");
+    assert!(
+        backup.detail.contains(
+            "1 matching line(s) another phase's step took (same text as the line failover-logon took, here a copy at byte 0: needs a line of its own)"
+        ),
+        "{}",
+        backup.detail
+    );
+
+    // The same line written twice in one file: once.
+    std::fs::write(&log, format!("{logon}{logon}")).unwrap();
+    let r = runner(&log);
+    let first = r.run(planned_job(&plan, "failover-logon")).await;
+    assert_eq!(first.outcome, CheckOutcome::Pass, "{first:?}");
+    let backup = r.run(planned_job(&plan, "backup-logon")).await;
+    // Not a pass; read on a day after the session, the backup phase has ended too.
+    assert_eq!(backup.outcome, CheckOutcome::NotInPhase, "{backup:?}");
+    // Both are counted; the first is the very line the failover's step took.
+    assert!(
+        backup.detail.contains(
+            "2 matching line(s) another phase's step took (same line as failover-logon, byte 0:"
+        ),
+        "{}",
+        backup.detail
+    );
+
+    // Across a restart: the journal's `line` (file, byte, hash) keeps the text with its step,
+    // in a copy of the file too.
+    std::fs::write(&log, logon).unwrap();
+    let first = runner(&log).run(planned_job(&plan, "failover-logon")).await;
+    let line = first.line.clone().expect("a pass names its line");
+    let event: Event = serde_json::from_value(serde_json::json!({
+        "v": 1, "seq": 7, "utc": "2023-11-25T03:30:01Z", "local": "", "operator": "o",
+        "host": "h", "session": "fixture-hk", "runbooks": ["sites"], "sha256": "",
+        "kind": "check", "step": "failover-logon", "check": "log",
+        "target": log.display().to_string(), "outcome": "pass", "detail": first.detail,
+        "started": "2023-11-25T03:30:00Z", "duration_ms": 1, "line": line,
+    }))
+    .unwrap();
+    replace_by_a_copy(&log);
+    let after = runner(&log);
+    after.remember(&plan, &Record::from_events(&[event]));
+    let backup = after.run(planned_job(&plan, "backup-logon")).await;
+    // Not a pass; read on a day after the session, the backup phase has ended too.
+    assert_eq!(backup.outcome, CheckOutcome::NotInPhase, "{backup:?}");
+    assert!(
+        backup
+            .detail
+            .contains("same text as the line failover-logon took"),
+        "{}",
+        backup.detail
+    );
+
+    // Another line at the same time (another endpoint) is another logon: each step has its own.
+    std::fs::write(
+        &log,
+        format!("{logon}2023-11-25 11:30:00 LOGON ACCEPTED endpoint=10.2.2.3:5000\n"),
+    )
+    .unwrap();
+    let r = runner(&log);
+    let first = r.run(planned_job(&plan, "failover-logon")).await;
+    assert_eq!(first.outcome, CheckOutcome::Pass, "{first:?}");
+    let backup = r.run(planned_job(&plan, "backup-logon")).await;
+    assert_eq!(backup.outcome, CheckOutcome::Pass, "{backup:?}");
+    assert!(backup.detail.contains("10.2.2.3"), "{}", backup.detail);
 }
 
 fn hkt(h: u32, m: u32) -> DateTime<Utc> {

@@ -1261,6 +1261,169 @@ fn a_nul_byte_in_a_command_is_refused_at_its_position() {
     assert!(err.contains(&want), "missing `{want}` in:\n{err}");
 }
 
+// --- a file others could have written ---------------------------------------------------------
+
+fn chmod(p: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn a_log_or_file_others_could_write_is_said_so_and_settles_no_step() {
+    // Break 3 F9: a line another user planted in a log they could write passed the step (and
+    // settled it) like the gateway's own, and nothing said so.
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let open = logs.join("open.log");
+    let own = logs.join("own.log");
+    std::fs::write(&open, "").unwrap();
+    std::fs::write(&own, "").unwrap();
+    chmod(&open, 0o666);
+    chmod(&own, 0o600);
+    let step = |id: &str, value: &str| {
+        format!(
+            "    - id: {id}\n      title: Logon in {id}\n      check:\n        log: ${{{value}}}\n        match: '^(?P<at>\\S+ \\S+) Logon accepted'\n        from: phase_start\n        timeout: 10s\n        every: 5s\n        settle: on_pass\n"
+        )
+    };
+    let rb = runbook_in(
+        dir.path(),
+        "  open_log: a log others can write\n  own_log: a log only its owner can write\n",
+        &(step("open", "open_log") + &step("own", "own_log")),
+    );
+    let site = dir.path().join("site.yaml");
+    std::fs::write(
+        &site,
+        format!(
+            "site:\n  open_log: {}\n  own_log: {}\n",
+            open.display(),
+            own.display()
+        ),
+    )
+    .unwrap();
+    let j = dir.path().join("j.jsonl");
+    let child = std::process::Command::new(cli::BIN)
+        .arg("run")
+        .arg(&rb)
+        .arg("--site")
+        .arg(&site)
+        .args(["--rehearse", "--speed", "1", "--start-at", "08:00"])
+        .args(["--headless", "--notify", "off", "--journal"])
+        .arg(&j)
+        .env("TZ", "Europe/London")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    cli::poll("the phase entered", || {
+        cli::lines(&j).iter().any(|e| e["kind"] == "phase_entered")
+    });
+    // The same logon line, now on the rehearsal's day, in each.
+    let line = format!(
+        "{} Logon accepted endpoint=192.0.2.110:20001\n",
+        Utc::now()
+            .with_timezone(&chrono_tz::Asia::Hong_Kong)
+            .format("%Y-%m-%d %H:%M:%S%.3f")
+    );
+    append(&open, &line);
+    append(&own, &line);
+    cli::poll("both checks passed", || {
+        cli::lines(&j)
+            .iter()
+            .filter(|e| e["kind"] == "check" && e["outcome"] == "pass")
+            .count()
+            == 2
+    });
+    // SAFETY: a signal to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let events = cli::lines(&j);
+    let check = |id: &str| {
+        events
+            .iter()
+            .find(|e| e["kind"] == "check" && e["step"] == id)
+            .unwrap()
+            .clone()
+    };
+    let detail = check("open")["detail"].as_str().unwrap().to_owned();
+    assert!(
+        detail.starts_with(&format!(
+            "warning: others can write {} (mode 0666), so a line there may be planted: this pass does not settle the step by itself; matched in ",
+            open.display()
+        )),
+        "{detail}"
+    );
+    assert!(
+        !check("own")["detail"].as_str().unwrap().contains("warning"),
+        "{}",
+        check("own")
+    );
+    let done: Vec<&str> = events
+        .iter()
+        .filter(|e| e["kind"] == "step" && e["state"] == "done")
+        .map(|e| e["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(done, ["own"], "only the log its owner alone writes settles");
+
+    // A file check on a file in a folder others can write into (no sticky bit), through
+    // `drillbook check`: said, whatever the file's own mode.
+    let snap = logs.join("snapshot.csv");
+    std::fs::write(&snap, "rows=12\n").unwrap();
+    chmod(&snap, 0o644);
+    chmod(&logs, 0o777);
+    let rb = runbook_in(
+        dir.path(),
+        "  snap: the snapshot\n",
+        "    - id: snap\n      title: The snapshot\n      check:\n        file: ${snap}\n        match: 'rows=(?P<rows>\\d+)'\n",
+    );
+    std::fs::write(&site, format!("site:\n  snap: {}\n", snap.display())).unwrap();
+    let run_check = || {
+        let out = drillbook(&[
+            "check",
+            "--runbook",
+            rb.to_str().unwrap(),
+            "--site",
+            site.to_str().unwrap(),
+        ]);
+        stdout(&out)
+            .lines()
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let text = run_check();
+    assert!(text.starts_with("OUTCOME"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "warning: {} is a folder others can write into (mode 0777, no sticky bit): anyone could have put another file in place of {}",
+            logs.display(),
+            snap.display()
+        )),
+        "{text}"
+    );
+    chmod(&logs, 0o700);
+    assert!(!run_check().contains("warning"), "{}", run_check());
+    // In a folder anyone may create files in (sticky, as /tmp), a file of another user: anyone
+    // could have made it. Giving a file away takes root; as another user this part is not run.
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        chmod(&logs, 0o1777);
+        std::os::unix::fs::chown(&snap, Some(65534), Some(65534)).unwrap();
+        let text = run_check();
+        assert!(
+            text.contains(&format!(
+                "warning: {} is in {}, a folder anyone can create files in, and belongs to another user (uid 65534): anyone could have made it",
+                snap.display(),
+                logs.display()
+            )),
+            "{text}"
+        );
+        chmod(&logs, 0o700);
+    }
+}
+
 // --- what a result leaves in the journal -----------------------------------------------------
 
 fn event(seq: u64, action: Action) -> Event {
@@ -1306,6 +1469,7 @@ fn logon_result(outcome: CheckOutcome) -> CheckResult {
         duration: Duration::from_millis(12),
         simulated: false,
         line: None,
+        exposed: false,
     }
 }
 

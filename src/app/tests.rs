@@ -1043,6 +1043,7 @@ fn logon_checked(m: &Model, step: &str, outcome: crate::journal::CheckOutcome) -
         duration: std::time::Duration::from_millis(20),
         simulated: false,
         line: None,
+        exposed: false,
     }))
 }
 

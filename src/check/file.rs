@@ -14,13 +14,28 @@ use std::time::Instant;
 /// The most of a file a pattern is looked for in.
 pub const MAX_SCAN: u64 = 256 * 1024 * 1024;
 
-/// Look at `path`.
+/// Look at `path`. The detail says when others than its owner could have written it (and the
+/// result is marked so: a pass then settles no step by itself).
 pub fn probe(
     path: &Path,
     newer_than: Option<DateTime<Utc>>,
     pattern: Option<&Regex>,
     deadline: Instant,
     tz: chrono_tz::Tz,
+) -> Probed {
+    let mut exposed = None;
+    let p = look(path, newer_than, pattern, deadline, tz, &mut exposed);
+    p.exposed(exposed.as_deref())
+}
+
+/// [`probe`], with what [`super::exposure`] says of the file, once it is open, in `exposed`.
+fn look(
+    path: &Path,
+    newer_than: Option<DateTime<Utc>>,
+    pattern: Option<&Regex>,
+    deadline: Instant,
+    tz: chrono_tz::Tz,
+    exposed: &mut Option<String>,
 ) -> Probed {
     let shown = path.display();
     let file = match crate::files::open_regular(path) {
@@ -39,6 +54,7 @@ pub fn probe(
             );
         }
     };
+    *exposed = super::exposure::others_could_write(path, &meta);
     let modified: Option<DateTime<Utc>> = meta.modified().ok().map(DateTime::<Utc>::from);
     let modified_words =
         modified.map_or_else(|| "unknown".to_owned(), |m| super::instant_words(m, tz));

@@ -17,14 +17,16 @@
 //!
 //! Which step a line is evidence for: reading from the phase's start, a line counts only when its
 //! own time (the group `at`) falls in the phase, not before it started and not after it ended
-//! (when its end is known); without its own time, in the app, only when it is read while the
-//! phase is in progress; and a line another phase's step already took is left to it (the
-//! [`claims`](super::claims) book), the detail saying whose it is.
+//! (when its end is known), and only when that time has a date (a bare `08:31:00` may be from any
+//! day: it places the line in no phase); without its own time, in the app, only when it is read while the
+//! phase is in progress; and a line another phase's step already took (the same text, in this
+//! file or a copy of it) is left to it (the [`claims`](super::claims) book), the detail saying
+//! whose it is.
 
 use super::Probed;
 use super::claims::{Book, line_ref};
 use crate::journal::CheckOutcome;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use regex::Regex;
 use std::fmt::Write as _;
@@ -95,11 +97,17 @@ struct Seen {
     read_early: u64,
     read_late: u64,
     bad_at: u64,
-    /// Matching lines that steps of other phases took, and the first such step.
+    /// Matching lines whose `at` is a time of day without a date, and the first such `at`.
+    undated: u64,
+    undated_at: Option<String>,
+    /// Matching lines that steps of other phases took, and the first such step, the byte it is
+    /// at here, and whether it is a copy of the line the step took (another file or offset).
     taken: u64,
-    taken_by: Option<(String, u64)>,
+    taken_by: Option<(String, u64, bool)>,
     rotations: u64,
     truncations: u64,
+    /// What [`super::exposure`] says of the file open now, if anything.
+    exposed: Option<String>,
 }
 
 struct Open {
@@ -113,15 +121,23 @@ struct Open {
 }
 
 impl Follow {
-    /// Follow until a match, the deadline or a cancel. Returns what was seen and where it stopped.
+    /// Follow until a match, the deadline or a cancel. Returns what was seen and where it stopped;
+    /// its detail says when others than its owner could have written the file (and the result
+    /// is marked so: a pass then settles no step by itself).
     pub fn run(self) -> (Probed, Option<Cursor>) {
         let mut seen = Seen::default();
+        let (p, cursor) = self.follow(&mut seen);
+        (p.exposed(seen.exposed.as_deref()), cursor)
+    }
+
+    fn follow(&self, seen: &mut Seen) -> (Probed, Option<Cursor>) {
         let shown = self.path.display().to_string();
         // Wait for the file to exist: a log may be created when the gateway starts.
         let mut cur = loop {
             match crate::files::open_regular(&self.path) {
                 Ok(file) => match file.metadata() {
                     Ok(m) => {
+                        seen.exposed = super::exposure::others_could_write(&self.path, &m);
                         break self.start(file, &m);
                     }
                     Err(e) => {
@@ -170,7 +186,7 @@ impl Follow {
                     ino: cur.ino,
                     offset: cur.line_end,
                 });
-                return (self.nothing(&seen), cursor);
+                return (self.nothing(seen), cursor);
             }
             let n = match cur.file.read_at(&mut buf, cur.offset) {
                 Ok(n) => n,
@@ -218,12 +234,9 @@ impl Follow {
                             seen.long_lines += 1;
                         } else {
                             seen.lines += 1;
-                            if let Some(p) = self.try_line(
-                                line,
-                                (cur.dev, cur.ino, line_offset),
-                                read_at,
-                                &mut seen,
-                            ) {
+                            if let Some(p) =
+                                self.try_line(line, (cur.dev, cur.ino, line_offset), read_at, seen)
+                            {
                                 let cursor = Cursor {
                                     dev: cur.dev,
                                     ino: cur.ino,
@@ -258,6 +271,7 @@ impl Follow {
             {
                 // The old file was read to its end just now; a partial line there is dropped.
                 seen.rotations += 1;
+                seen.exposed = super::exposure::others_could_write(&self.path, &meta);
                 cur = Open {
                     file,
                     dev: meta.dev(),
@@ -275,7 +289,7 @@ impl Follow {
                     ino: cur.ino,
                     offset: cur.line_end,
                 });
-                return (self.nothing(&seen), cursor);
+                return (self.nothing(seen), cursor);
             }
             let left = self.deadline.saturating_duration_since(Instant::now());
             std::thread::sleep(POLL.min(left));
@@ -319,17 +333,23 @@ impl Follow {
         let caps = self.regex.captures(&text)?;
         if let Some(since) = self.since {
             let at = caps.name("at").map(|m| m.as_str()).unwrap_or_default();
-            match parse_log_time(at, self.zone, since) {
-                Some(t) if t < since => {
+            match parse_log_time(at, self.zone) {
+                LogTime::At(t) if t < since => {
                     seen.early += 1;
                     return None;
                 }
-                Some(t) if self.until.is_some_and(|end| t >= end) => {
+                LogTime::At(t) if self.until.is_some_and(|end| t >= end) => {
                     seen.late += 1;
                     return None;
                 }
-                Some(_) => {}
-                None => {
+                LogTime::At(_) => {}
+                LogTime::NoDate => {
+                    seen.undated += 1;
+                    seen.undated_at
+                        .get_or_insert_with(|| super::excerpt(at, 40));
+                    return None;
+                }
+                LogTime::Unreadable => {
                     seen.bad_at += 1;
                     return None;
                 }
@@ -349,7 +369,8 @@ impl Follow {
             && let Err(owner) = c.book.take(&id, &c.step, c.phase)
         {
             seen.taken += 1;
-            seen.taken_by.get_or_insert((owner.step, offset));
+            let copy = !owner.took_here(&id);
+            seen.taken_by.get_or_insert((owner.step, offset, copy));
             return None;
         }
         let mut p = Probed::new(
@@ -396,9 +417,23 @@ impl Follow {
             "matching line(s) read after the phase ended{} (a line without its own time is the phase's it is read in)",
             bound(read_end)
         );
-        let taken = seen.taken_by.as_ref().map_or_else(String::new, |(step, byte)| {
+        let taken = seen
+            .taken_by
+            .as_ref()
+            .map_or_else(String::new, |(step, byte, copy)| {
+                if *copy {
+                    format!(
+                        "matching line(s) another phase's step took (same text as the line {step} took, here a copy at byte {byte}: needs a line of its own)"
+                    )
+                } else {
+                    format!(
+                        "matching line(s) another phase's step took (same line as {step}, byte {byte}: needs a line of its own)"
+                    )
+                }
+            });
+        let undated = seen.undated_at.as_ref().map_or_else(String::new, |at| {
             format!(
-                "matching line(s) another phase's step took (same line as {step}, byte {byte}: needs a line of its own)"
+                "matching line(s) whose `at` ({at}) has no date: its own time cannot place it in the phase (it may be from any day); capture the date in `at`, or follow the log with `from: now`"
             )
         });
         // Why matching lines were not taken comes first: on the screen's one row it is what
@@ -409,6 +444,7 @@ impl Follow {
             (seen.read_early, read_early.as_str()),
             (seen.read_late, read_late.as_str()),
             (seen.taken, taken.as_str()),
+            (seen.undated, undated.as_str()),
             (seen.bad_at, "matching line(s) whose `at` is not a time"),
         ];
         let why: Vec<String> = why
@@ -451,19 +487,27 @@ fn ends_line(file: &File, offset: u64) -> bool {
     matches!(file.read_at(&mut b, offset - 1), Ok(1) if b[0] == b'\n')
 }
 
-/// A log line's own time: RFC 3339 (`2023-11-25T11:03:12.345+08:00`, `...Z`), a local date and
-/// time (`2023-11-25 11:03:12.345`, `2023-11-25T11:03:12`, FIX's `20231125-11:03:12.345`) in
-/// `zone`, or a bare time (`11:03:12`) on the day `since` falls on in `zone`.
-pub fn parse_log_time(s: &str, zone: Tz, since: DateTime<Utc>) -> Option<DateTime<Utc>> {
+/// What a log line's `at` says of when it was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogTime {
+    /// An instant.
+    At(DateTime<Utc>),
+    /// A time of day without a date (`08:31:00`): the line may be from any day, so its own time
+    /// cannot place it in a phase. (It was once taken on the phase's day: a log without dates
+    /// then gave yesterday's or the rehearsal's logon to the session's step.)
+    NoDate,
+    /// Not a time drillbook reads.
+    Unreadable,
+}
+
+/// A log line's own time: RFC 3339 (`2023-11-25T11:03:12.345+08:00`, `...Z`), or a local date
+/// and time (`2023-11-25 11:03:12.345`, `2023-11-25T11:03:12`, FIX's `20231125-11:03:12.345`) in
+/// `zone`; a bare time (`11:03:12`) is [`LogTime::NoDate`].
+pub fn parse_log_time(s: &str, zone: Tz) -> LogTime {
     let s = s.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&Utc));
+        return LogTime::At(t.with_timezone(&Utc));
     }
-    let local = |n: NaiveDateTime| {
-        zone.from_local_datetime(&n)
-            .earliest()
-            .map(|t| t.with_timezone(&Utc))
-    };
     for f in [
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%dT%H:%M:%S%.f",
@@ -471,16 +515,19 @@ pub fn parse_log_time(s: &str, zone: Tz, since: DateTime<Utc>) -> Option<DateTim
         "%Y-%m-%d %H:%M",
     ] {
         if let Ok(n) = NaiveDateTime::parse_from_str(s, f) {
-            return local(n);
+            return zone
+                .from_local_datetime(&n)
+                .earliest()
+                .map_or(LogTime::Unreadable, |t| LogTime::At(t.with_timezone(&Utc)));
         }
     }
-    for f in ["%H:%M:%S%.f", "%H:%M"] {
-        if let Ok(t) = NaiveTime::parse_from_str(s, f) {
-            let day: NaiveDate = since.with_timezone(&zone).date_naive();
-            return local(day.and_time(t));
-        }
+    if ["%H:%M:%S%.f", "%H:%M"]
+        .iter()
+        .any(|f| NaiveTime::parse_from_str(s, f).is_ok())
+    {
+        return LogTime::NoDate;
     }
-    None
+    LogTime::Unreadable
 }
 
 #[cfg(test)]
@@ -490,7 +537,6 @@ mod tests {
     #[test]
     fn log_times_in_their_forms() {
         let hk = chrono_tz::Asia::Hong_Kong;
-        let since = Utc.with_ymd_and_hms(2023, 11, 25, 2, 0, 0).unwrap(); // 10:00 HKT
         let want = Utc.with_ymd_and_hms(2023, 11, 25, 3, 3, 12).unwrap();
         for s in [
             "2023-11-25T11:03:12+08:00",
@@ -498,14 +544,17 @@ mod tests {
             "2023-11-25 11:03:12",
             "2023-11-25T11:03:12",
             "20231125-11:03:12",
-            "11:03:12",
         ] {
-            assert_eq!(parse_log_time(s, hk, since), Some(want), "{s}");
+            assert_eq!(parse_log_time(s, hk), LogTime::At(want), "{s}");
         }
         assert_eq!(
-            parse_log_time("11:03:12.250", hk, since),
-            Some(want + chrono::TimeDelta::milliseconds(250))
+            parse_log_time("2023-11-25 11:03:12.250", hk),
+            LogTime::At(want + chrono::TimeDelta::milliseconds(250))
         );
-        assert_eq!(parse_log_time("soon", hk, since), None);
+        // A time of day alone says no day.
+        for s in ["11:03:12", "11:03:12.250", "11:03"] {
+            assert_eq!(parse_log_time(s, hk), LogTime::NoDate, "{s}");
+        }
+        assert_eq!(parse_log_time("soon", hk), LogTime::Unreadable);
     }
 }

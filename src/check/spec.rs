@@ -753,7 +753,7 @@ pub fn from_raw(raw: RawCheck, cx: &SpecCtx) -> Result<Check, Vec<SpecProblem>> 
                 bad(
                     "from",
                     false,
-                    "`from: phase_start` needs a named group `at` in `match` that captures the line's own time (such as `(?P<at>\\d{2}:\\d{2}:\\d{2})`), so that a line from before the phase is never taken for this one".into(),
+                    "`from: phase_start` needs a named group `at` in `match` that captures the line's own time (its date and time, such as `(?P<at>\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2})`), so that a line from before the phase is never taken for this one".into(),
                 );
             }
             let zone = raw.zone.as_deref().and_then(|z| {

@@ -25,31 +25,58 @@
 //! How drillbook talks to it: the supervisor's stdin is a pipe whose write end only drillbook
 //! holds. drillbook never writes; closing it (at the timeout, or when the probe is dropped because
 //! the app quits, or when drillbook dies, even by SIGKILL) means "end everything now". Its stdout
-//! and stderr are the program's (the supervisor lets go of its own copies, so the reads end when
-//! the program's tree is gone). It exits as the program did: with its exit code, or killed by its
-//! signal.
+//! and stderr are the program's (the supervisor keeps only a copy of stderr, to say that a signal
+//! sent to itself ended the check, and exits once the program's tree is gone). It exits as the
+//! program did: with its exit code, or killed by its signal.
+//!
+//! The program has no terminal: it runs in a session of its own (`setsid`), so `/dev/tty` is
+//! ENXIO, `TIOCSTI` has no terminal to type into, and it never stops on SIGTTIN; its stdin is
+//! /dev/null and its stdout and stderr drillbook's pipes, and every other descriptor is closed at
+//! its exec. Being its own session's only group also keeps the supervisor out of a `kill 0` the
+//! program sends (the `trap 'kill 0' EXIT` idiom). The supervisor stays in drillbook's session,
+//! in a group of its own (Ctrl-C is drillbook's to handle), so that if drillbook dies while the
+//! program holds the supervisor stopped, the kernel wakes it (SIGHUP and SIGCONT to a stopped
+//! group that is orphaned) and it ends everything. It is not dumpable (`PR_SET_DUMPABLE` 0): the
+//! program, running as the same user, cannot ptrace it.
 //!
 //! What it cannot stop: a program that kills its own supervisor on purpose (the program it runs
-//! is killed then, by `PR_SET_PDEATHSIG`, but what it started is not). A command check runs only
-//! a program the runbook marks `allow: true` and the operator allows with `--allow-commands`.
+//! is killed then, by `PR_SET_PDEATHSIG`, but what it started is not); one that stops it
+//! (SIGSTOP) is ended when drillbook wakes it at the timeout (`command`). A command check runs
+//! only a program the runbook marks `allow: true` and the operator allows with
+//! `--allow-commands`.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 /// How long the supervisor keeps killing before it gives up (a process stuck in the kernel, in
 /// uninterruptible sleep, cannot die until its I/O ends).
 const END_ROUNDS: u32 = 500;
 /// The wait between two rounds, unless a child's end wakes it sooner.
 const ROUND_NS: libc::c_long = 10_000_000;
-/// The exit code when it ended everything before the program exited (nobody reads it).
-const ENDED: libc::c_int = 124;
+/// The exit code when it ended everything before the program exited (with [`ENDED_BY`] on
+/// stderr when a signal to the supervisor was why).
+pub const ENDED: libc::c_int = 124;
 
-/// Set by SIGTERM, SIGINT or SIGHUP sent to the supervisor itself: end everything, as when
-/// drillbook closes the pipe.
-static STOP: AtomicBool = AtomicBool::new(false);
+/// The first SIGTERM, SIGINT or SIGHUP sent to the supervisor itself (0: none): end everything,
+/// as when drillbook closes the pipe, and say which signal did.
+static STOP: AtomicI32 = AtomicI32::new(0);
 
 extern "C" fn on_signal(sig: libc::c_int) {
     if sig != libc::SIGCHLD {
-        STOP.store(true, Ordering::Relaxed);
+        let _ = STOP.compare_exchange(0, sig, Ordering::Relaxed, Ordering::Relaxed);
+    }
+}
+
+/// The line the supervisor writes to the program's stderr when a signal sent to itself ended
+/// the check: drillbook reads it as the check's last error line (`command` recognises it), so
+/// the check is not reported as the program exiting with [`ENDED`].
+pub const ENDED_BY: &str = "drillbook-check: ended by ";
+
+/// [`ENDED_BY`] and the rest of the line, for a stop signal.
+fn ended_words(sig: libc::c_int) -> &'static [u8] {
+    match sig {
+        libc::SIGTERM => b"drillbook-check: ended by SIGTERM sent to its supervisor\n",
+        libc::SIGINT => b"drillbook-check: ended by SIGINT sent to its supervisor\n",
+        _ => b"drillbook-check: ended by SIGHUP sent to its supervisor\n",
     }
 }
 
@@ -64,7 +91,7 @@ pub unsafe fn pre_exec() -> std::io::Result<()> {
     // this stack and zeroed or filled by the kernel before they are read.
     unsafe {
         let me = libc::getpid();
-        STOP.store(false, Ordering::Relaxed);
+        STOP.store(0, Ordering::Relaxed);
         // Whatever drillbook's runtime installed is not this process's business.
         for sig in 1..32 {
             libc::signal(sig, libc::SIG_DFL);
@@ -91,6 +118,9 @@ pub unsafe fn pre_exec() -> std::io::Result<()> {
         if libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0 {
             return Err(std::io::Error::last_os_error());
         }
+        // The program runs as the same user: without this it could ptrace its supervisor and
+        // hold it (the exec below makes the program dumpable again).
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
         let program = libc::fork();
         if program < 0 {
             return Err(std::io::Error::last_os_error());
@@ -106,17 +136,28 @@ pub unsafe fn pre_exec() -> std::io::Result<()> {
             if libc::getppid() != me {
                 libc::_exit(127);
             }
+            // No terminal: a session of its own has no controlling terminal, and it is the
+            // only group in it (not the supervisor's: a `kill 0` stays among its own).
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
             let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
             if null < 0 || libc::dup2(null, 0) < 0 {
                 return Err(std::io::Error::last_os_error());
             }
             libc::close(null);
+            // Nothing of drillbook's past the exec, even a descriptor some library opened
+            // without O_CLOEXEC (a terminal would be one to write escapes to). The status pipe
+            // of `spawn` is close-on-exec already.
+            cloexec_from(3);
             return Ok(());
         }
         // The supervisor. It keeps only the pipe from drillbook (stdin): the program's output
         // pipes, and every descriptor of drillbook's (the journal and its lock, sockets, the
         // status pipe of `spawn`, which must close for drillbook to learn the exec happened).
+        // A copy of stderr stays, to say so if a signal to the supervisor ends the check.
         close_from(3);
+        let told = libc::fcntl(2, libc::F_DUPFD_CLOEXEC, 3);
         let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
         if null >= 0 {
             libc::dup2(null, 1);
@@ -129,6 +170,11 @@ pub unsafe fn pre_exec() -> std::io::Result<()> {
         }
         let status = wait_for(program, &waiting);
         end_all(me, &waiting);
+        let sig = STOP.load(Ordering::Relaxed);
+        if status.is_none() && sig != 0 && told >= 0 {
+            let words = ended_words(sig);
+            libc::write(told, words.as_ptr().cast(), words.len());
+        }
         exit_as(status)
     }
 }
@@ -151,7 +197,7 @@ unsafe fn wait_for(program: libc::pid_t, waiting: &libc::sigset_t) -> Option<lib
                     status = Some(st);
                 }
             }
-            if status.is_some() || STOP.load(Ordering::Relaxed) {
+            if status.is_some() || STOP.load(Ordering::Relaxed) != 0 {
                 return status;
             }
             let mut pipe = libc::pollfd {
@@ -248,6 +294,37 @@ unsafe fn close_from(low: libc::c_int) {
         for_each_number(dir, |fd| {
             if fd >= low && fd != dir {
                 libc::close(fd);
+            }
+        });
+        libc::close(dir);
+    }
+}
+
+/// Mark every descriptor from `low` up close-on-exec: `close_range` with
+/// `CLOSE_RANGE_CLOEXEC` where the kernel has it (5.11), else each one `/proc/self/fd` lists.
+unsafe fn cloexec_from(low: libc::c_int) {
+    // SAFETY: close_range and fcntl on this process's own descriptors; the listing is read into
+    // a buffer on this stack.
+    unsafe {
+        if libc::syscall(
+            libc::SYS_close_range,
+            low as libc::c_uint,
+            libc::c_uint::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        ) == 0
+        {
+            return;
+        }
+        let dir = libc::open(
+            c"/proc/self/fd".as_ptr(),
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        );
+        if dir < 0 {
+            return;
+        }
+        for_each_number(dir, |fd| {
+            if fd >= low {
+                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
             }
         });
         libc::close(dir);
