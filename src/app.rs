@@ -506,7 +506,9 @@ impl Model {
     }
 
     /// After an action on `from`: the next open step after it in the list as it was (`before`),
-    /// that the list still shows; else the first open one; else stay.
+    /// that the list still shows; else the first open one; else the first open step of a folded
+    /// carried group (a selected step shows under its heading), so that Space walks on through
+    /// the open work once the phase's own steps are settled; else stay.
     fn advance(&mut self, from: usize, before: &[usize], now: DateTime<Utc>) {
         let steps = self.list_steps(now);
         let pos = before.iter().position(|&i| i == from).unwrap_or(0);
@@ -520,6 +522,9 @@ impl Model {
                     .iter()
                     .copied()
                     .find(|&i| i != from && self.is_open(i))
+            })
+            .or_else(|| {
+                (self.covered_steps(now).into_iter()).find(|&i| i != from && self.is_open(i))
             });
         match next {
             Some(i) => self.select(Some(i)),

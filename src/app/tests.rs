@@ -1765,3 +1765,25 @@ fn a_field_with_options_takes_only_them_and_a_reopened_value_is_replaced_by_typi
         "3, by resend request at 11:12"
     );
 }
+
+/// Once the phase's own steps are settled, Space walks on into the open steps of the folded
+/// carried groups (the selected one shows under its heading) rather than stopping on the last
+/// one with "already done" (seen in the evidence run's key probe after the groups folded).
+#[test]
+fn space_walks_on_into_folded_carried_steps_once_the_phase_is_settled() {
+    let mut r = Rig::new(hkt(25, 15, 0));
+    let last = r.m.plan.session.phases.len() - 1;
+    let own = r.m.open_in(last).len();
+    assert!(own > 0 && r.m.carried_folded());
+    for n in 1..=own + 1 {
+        r.send(key(' '));
+        assert!(
+            r.status().starts_with("recorded: "),
+            "press {n}: {}",
+            r.status()
+        );
+    }
+    let i = r.m.plan.step_index(&r.selected_id()).unwrap();
+    assert_ne!(r.m.plan.steps[i].phase, last, "on a carried step");
+    assert!(r.m.open_in(last).is_empty());
+}
