@@ -149,14 +149,14 @@ pub unsafe fn pre_exec() -> std::io::Result<()> {
             // Nothing of drillbook's past the exec, even a descriptor some library opened
             // without O_CLOEXEC (a terminal would be one to write escapes to). The status pipe
             // of `spawn` is close-on-exec already.
-            cloexec_from(3);
+            descriptors_from(3, true);
             return Ok(());
         }
         // The supervisor. It keeps only the pipe from drillbook (stdin): the program's output
         // pipes, and every descriptor of drillbook's (the journal and its lock, sockets, the
         // status pipe of `spawn`, which must close for drillbook to learn the exec happened).
         // A copy of stderr stays, to say so if a signal to the supervisor ends the check.
-        close_from(3);
+        descriptors_from(3, false);
         let told = libc::fcntl(2, libc::F_DUPFD_CLOEXEC, 3);
         let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
         if null >= 0 {
@@ -269,17 +269,23 @@ unsafe fn exit_as(status: Option<libc::c_int>) -> ! {
     }
 }
 
-/// Close every descriptor from `low` up: `close_range` where the kernel has it (5.9), else each
+/// Every descriptor from `low` up closed (`cloexec` false) or marked close-on-exec (`cloexec`
+/// true): `close_range` where the kernel has it (5.9; `CLOSE_RANGE_CLOEXEC` from 5.11), else each
 /// one `/proc/self/fd` lists.
-unsafe fn close_from(low: libc::c_int) {
-    // SAFETY: close_range and close on this process's own descriptors; the listing is read
-    // into a buffer on this stack.
+unsafe fn descriptors_from(low: libc::c_int, cloexec: bool) {
+    let flags = if cloexec {
+        libc::CLOSE_RANGE_CLOEXEC
+    } else {
+        0
+    };
+    // SAFETY: close_range, close and fcntl on this process's own descriptors; the listing is
+    // read into a buffer on this stack.
     unsafe {
         if libc::syscall(
             libc::SYS_close_range,
             low as libc::c_uint,
             libc::c_uint::MAX,
-            0,
+            flags,
         ) == 0
         {
             return;
@@ -292,39 +298,13 @@ unsafe fn close_from(low: libc::c_int) {
             return;
         }
         for_each_number(dir, |fd| {
-            if fd >= low && fd != dir {
-                libc::close(fd);
+            if fd < low || fd == dir {
+                return;
             }
-        });
-        libc::close(dir);
-    }
-}
-
-/// Mark every descriptor from `low` up close-on-exec: `close_range` with
-/// `CLOSE_RANGE_CLOEXEC` where the kernel has it (5.11), else each one `/proc/self/fd` lists.
-unsafe fn cloexec_from(low: libc::c_int) {
-    // SAFETY: close_range and fcntl on this process's own descriptors; the listing is read into
-    // a buffer on this stack.
-    unsafe {
-        if libc::syscall(
-            libc::SYS_close_range,
-            low as libc::c_uint,
-            libc::c_uint::MAX,
-            libc::CLOSE_RANGE_CLOEXEC,
-        ) == 0
-        {
-            return;
-        }
-        let dir = libc::open(
-            c"/proc/self/fd".as_ptr(),
-            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
-        );
-        if dir < 0 {
-            return;
-        }
-        for_each_number(dir, |fd| {
-            if fd >= low {
+            if cloexec {
                 libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+            } else {
+                libc::close(fd);
             }
         });
         libc::close(dir);
